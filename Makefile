@@ -1,0 +1,40 @@
+# Two commands do all set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+DEMO_PASSWORD ?= clinic-demo-2026
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint check-deploy bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
+	@echo ""
+	@echo "  Clinic dashboard: http://127.0.0.1:$(PORT)/"
+	@echo "  Demo logins (password: $(DEMO_PASSWORD)):"
+	@echo "    demo-therapist, demo-therapist2, demo-frontdesk, demo-manager"
+	@echo "  Emails are written to var/mail/. Ctrl-C stops the web server, worker and beat."
+	@echo ""
+	PATH="$(abspath $(BIN)):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+check-deploy: $(STAMP)
+	DJANGO_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=clinic.example.org \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf var/broker var/celery-results var/mail

@@ -1,0 +1,62 @@
+"""Demo data for a first run: staff accounts for each role, then each feature's own data.
+
+Idempotent: running it again creates nothing twice; it only resets the demo passwords
+when --password is given.
+"""
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from clinic import services
+from clinic.roles import CLINIC_MANAGER, FRONT_DESK, THERAPIST
+
+User = get_user_model()
+
+DEMO_STAFF = [
+    ("demo-therapist", "Alex", "Rivera", THERAPIST),
+    ("demo-therapist2", "Sam", "Okafor", THERAPIST),
+    ("demo-frontdesk", "Jordan", "Lee", FRONT_DESK),
+    ("demo-manager", "Morgan", "Blake", CLINIC_MANAGER),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo staff, patients, visits and programs (safe to run again)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="Password for every demo account (default: random).")
+
+    @transaction.atomic
+    def handle(self, *args, password=None, **options):
+        chosen = password or secrets.token_urlsafe(9)
+        staff = {}
+        for username, first, last, role in DEMO_STAFF:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = services.staff_create(
+                    username=username,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{username}@example.org",
+                    role=role,
+                    password=chosen,
+                )
+                created = True
+            else:
+                created = False
+                if password:
+                    user.set_password(password)
+                    user.save(update_fields=["password"])
+            staff[username] = user
+            if created or password:
+                self.stdout.write(f"  {username:<16} {role:<15} password: {chosen}")
+            else:
+                self.stdout.write(f"  {username:<16} {role:<15} (exists; password unchanged)")
+        self.seed_features(staff)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def seed_features(self, staff) -> None:
+        """Each feature adds its own demo data here, in dependency order."""

@@ -1,0 +1,127 @@
+"""Roles are Django groups carrying permissions.
+
+The groups themselves are created by a migration (``0002_create_role_groups``); the
+permissions each role holds are listed here and re-applied after every ``migrate`` so
+that a permission added by a later migration reaches its role without another data
+migration. Views check permissions (``permission_required``), never group names, so a
+clinic can grant a single permission to one person if it must.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+THERAPIST = "Therapist"
+FRONT_DESK = "Front desk"
+CLINIC_MANAGER = "Clinic manager"
+ROLES = [THERAPIST, FRONT_DESK, CLINIC_MANAGER]
+
+# "app_label.codename" for each role. Front desk gets no clinical permission at all:
+# no assessments, pain reports, plans, notes or programs (minimum necessary).
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    THERAPIST: [
+        "patients.view_patient",
+        "patients.add_patient",
+        "patients.change_patient",
+        "patients.view_assessment",
+        "patients.add_assessment",
+        "patients.change_assessment",
+        "patients.sign_assessment",
+        "patients.view_painreport",
+        "patients.add_painreport",
+        "treatments.view_technique",
+        "treatments.view_precautionrule",
+        "treatments.view_treatmentplan",
+        "treatments.add_treatmentplan",
+        "treatments.change_treatmentplan",
+        "treatments.view_visitnote",
+        "treatments.add_visitnote",
+        "treatments.change_visitnote",
+        "treatments.sign_visitnote",
+        "treatments.view_exercise",
+        "treatments.view_homeexerciseprogram",
+        "treatments.add_homeexerciseprogram",
+        "treatments.change_homeexerciseprogram",
+        "treatments.view_exercisecompletion",
+        "treatments.add_exercisecompletion",
+        "clinic.view_appointment",
+        "clinic.view_practitioner",
+        "clinic.view_room",
+    ],
+    FRONT_DESK: [
+        "patients.view_patient",
+        "patients.add_patient",
+        "patients.change_patient",
+        "clinic.view_practitioner",
+        "clinic.view_room",
+        "clinic.view_appointment",
+        "clinic.add_appointment",
+        "clinic.change_appointment",
+        "clinic.view_reminder",
+        "clinic.change_reminder",
+    ],
+    CLINIC_MANAGER: [
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "patients.view_patient",
+        "clinic.view_practitioner",
+        "clinic.add_practitioner",
+        "clinic.change_practitioner",
+        "clinic.view_workinghours",
+        "clinic.add_workinghours",
+        "clinic.change_workinghours",
+        "clinic.delete_workinghours",
+        "clinic.view_timeoff",
+        "clinic.add_timeoff",
+        "clinic.change_timeoff",
+        "clinic.delete_timeoff",
+        "clinic.view_room",
+        "clinic.add_room",
+        "clinic.change_room",
+        "clinic.view_appointment",
+        "clinic.view_reminder",
+        "clinic.change_reminder",
+        "clinic.view_auditevent",
+        "clinic.export_auditevent",
+        "treatments.view_technique",
+        "treatments.change_technique",
+        "treatments.view_precautionrule",
+        "treatments.add_precautionrule",
+        "treatments.change_precautionrule",
+        "treatments.delete_precautionrule",
+        "treatments.view_exercise",
+        "treatments.add_exercise",
+        "treatments.change_exercise",
+    ],
+}
+
+
+def user_roles(user) -> set[str]:
+    """The user's role names, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_clinic_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._clinic_roles = cached
+    return cached
+
+
+def role_required(*roles: str):
+    """Let in active staff holding one of ``roles``; others get the 403 page.
+
+    Anonymous visitors are sent to the login page first.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not (user_roles(request.user) & set(roles)) and not request.user.is_superuser:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator

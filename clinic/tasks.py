@@ -1,0 +1,17 @@
+"""Celery entry points. Tasks take ids, re-fetch, and call a service."""
+
+from celery import shared_task
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+
+@shared_task(name="clinic.tasks.ping")
+def ping() -> str:
+    """Answers "pong": proves a worker is up and talking to the broker and result backend."""
+    return "pong"
+
+
+@shared_task(name="clinic.tasks.clear_expired_sessions")
+def clear_expired_sessions() -> int:
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted

@@ -1,0 +1,80 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, services
+from .forms import StaffCreateForm, StaffUpdateForm
+from .roles import CLINIC_MANAGER, FRONT_DESK, THERAPIST, user_roles
+
+User = get_user_model()
+
+
+@login_required
+def today(request):
+    """The landing page: one section per role the user holds."""
+    roles = user_roles(request.user)
+    if request.user.is_superuser:
+        roles = {THERAPIST, FRONT_DESK, CLINIC_MANAGER}
+    context = {
+        "show_therapist": THERAPIST in roles,
+        "show_front_desk": FRONT_DESK in roles,
+        "show_manager": CLINIC_MANAGER in roles,
+    }
+    return render(request, "clinic/today.html", context)
+
+
+def _get_staff_for_user(request_user, user_id: int):
+    """The access-checked getter for staff accounts: managers only, never superusers."""
+    return get_object_or_404(User.objects.filter(is_superuser=False), pk=user_id)
+
+
+@login_required
+@permission_required("auth.view_user", raise_exception=True)
+def staff_list(request):
+    staff = list(selectors.staff_list())
+    rows = [(user, selectors.staff_role(user)) for user in staff]
+    return render(request, "clinic/staff_list.html", {"rows": rows})
+
+
+@login_required
+@permission_required("auth.add_user", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def staff_create(request):
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.staff_create(created_by=request.user, **form.cleaned_data)
+        messages.success(
+            request, f"Account {user.username} created as {form.cleaned_data['role']}."
+        )
+        return redirect("staff_list")
+    return render(request, "clinic/staff_form.html", {"form": form, "title": "New staff account"})
+
+
+@login_required
+@permission_required("auth.change_user", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def staff_edit(request, user_id: int):
+    user = _get_staff_for_user(request.user, user_id)
+    initial = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "role": selectors.staff_role(user),
+        "is_active": user.is_active,
+    }
+    form = StaffUpdateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if user == request.user and (not data["is_active"] or data["role"] != initial["role"]):
+            form.add_error(None, "You cannot deactivate your own account or change your own role.")
+        else:
+            services.staff_update(user=user, updated_by=request.user, **data)
+            messages.success(request, f"Account {user.username} saved.")
+            return redirect("staff_list")
+    return render(
+        request,
+        "clinic/staff_form.html",
+        {"form": form, "title": f"Edit {user.get_full_name() or user.username}", "staff": user},
+    )

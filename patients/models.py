@@ -1,0 +1,334 @@
+"""The patient registry and the clinical assessment record.
+
+Field names follow the data dictionary in DESIGN.md; the clinical vocabularies
+(pain qualities, suspected causes, precautions) follow CLINICAL.md.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.timezone import now
+
+
+def clinic_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
+class Patient(models.Model):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    preferred_language = models.CharField(
+        max_length=2, choices=Language.choices, default=Language.ENGLISH
+    )
+    timezone = models.CharField(max_length=64, default=clinic_time_zone)
+    reminders_opt_in = models.BooleanField(default=False)
+    # Lower-cased, accent-free "first last" kept by the services for search
+    # (``unaccent`` is not available on SQLite).
+    search_name = models.CharField(max_length=201, blank=True, editable=False)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            # Registry list, alphabetical.
+            models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
+            # Name search (prefix/contains on the normalised name).
+            models.Index(fields=["search_name"], name="patient_search_name_idx"),
+            # Duplicate check and date-of-birth search.
+            models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(preferred_language__in=["en", "es"]),
+                name="patient_language_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    def age_on(self, day) -> int:
+        years = day.year - self.date_of_birth.year
+        if (day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day):
+            years -= 1
+        return years
+
+
+class AssessmentKind(models.TextChoices):
+    INITIAL = "initial", "Initial evaluation"
+    REASSESSMENT = "reassessment", "Reassessment"
+    DISCHARGE = "discharge", "Discharge"
+
+
+class Region(models.TextChoices):
+    KNEE = "knee", "Knee"
+    ANKLE = "ankle", "Ankle"
+    KNEE_AND_ANKLE = "knee_and_ankle", "Knee and ankle"
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BILATERAL = "bilateral", "Bilateral"
+
+
+class PainQuality(models.TextChoices):
+    DULL_ACHE = "dull_ache", "Dull ache"
+    SHARP = "sharp", "Sharp"
+    SHOOTING = "shooting", "Shooting"
+    THROBBING = "throbbing", "Throbbing"
+    CONSTANT = "constant", "Constant"
+    INTERMITTENT = "intermittent", "Intermittent"
+    STIFFNESS = "stiffness", "Stiffness"
+
+
+class SuspectedCause(models.TextChoices):
+    ARTHRITIS = "arthritis", "Joint damage (arthritis)"
+    FRACTURE = "fracture", "Bone fracture"
+    MUSCLE_WEAKNESS = "muscle_weakness", "Muscle weakness or imbalance"
+    TENDINITIS = "tendinitis", "Tendinitis"
+    SHIN_SPLINTS = "shin_splints", "Shin splints"
+    NERVE_COMPRESSION = "nerve_compression", "Nerve compression"
+    PLANTAR_FASCIITIS = "plantar_fasciitis", "Plantar fasciitis"
+    OTHER = "other", "Other"
+
+
+class Precaution(models.TextChoices):
+    """Screening flags that restrict manual techniques (CLINICAL.md §4)."""
+
+    FRACTURE = "fracture", "Suspected or recent fracture"
+    MALIGNANCY = "malignancy", "Bone tumour / malignancy"
+    OSTEOPOROSIS = "osteoporosis", "Severe osteoporosis"
+    INSTABILITY = "instability", "Ligamentous / structural instability"
+    INFECTION = "infection", "Infection, osteomyelitis, cellulitis, fever"
+    INFLAMMATORY_ARTHRITIS = "inflammatory_arthritis", "Active inflammatory arthritis"
+    ANTICOAGULATION = "anticoagulation", "Anticoagulant therapy or bleeding disorder"
+    NEURO_DEFICIT = "neuro_deficit", "Progressive neurological deficit"
+    DVT = "dvt", "DVT or haematoma"
+    MYOSITIS = "myositis", "Myositis"
+
+
+class OnsetMechanism(models.TextChoices):
+    INJURY = "injury", "Injury"
+    GRADUAL = "gradual", "Gradual onset"
+    POST_SURGERY = "post_surgery", "After surgery"
+
+
+class RecordStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+
+
+NPRS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+
+
+def _pain_range(field: str) -> models.Q:
+    return models.Q(**{f"{field}__isnull": True}) | models.Q(
+        **{f"{field}__gte": 0, f"{field}__lte": 10}
+    )
+
+
+class Assessment(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assessments"
+    )
+    assessed_at = models.DateTimeField(default=now)
+    kind = models.CharField(
+        max_length=16, choices=AssessmentKind.choices, default=AssessmentKind.INITIAL
+    )
+    region = models.CharField(max_length=16, choices=Region.choices)
+    side = models.CharField(max_length=10, choices=Side.choices)
+
+    # Numeric Pain Rating Scale, 0-10, over the last 24 hours.
+    pain_now = models.PositiveSmallIntegerField(validators=NPRS_VALIDATORS)
+    pain_worst = models.PositiveSmallIntegerField(validators=NPRS_VALIDATORS)
+    pain_best = models.PositiveSmallIntegerField(validators=NPRS_VALIDATORS)
+    pain_qualities = models.JSONField(default=list, blank=True)  # list of PainQuality values
+
+    onset_date = models.DateField(null=True, blank=True)
+    onset_mechanism = models.CharField(max_length=16, choices=OnsetMechanism.choices, blank=True)
+    aggravating_activities = models.TextField(blank=True, max_length=2000)
+
+    suspected_causes = models.JSONField(default=list, blank=True)  # SuspectedCause values
+    suspected_cause_other = models.CharField(max_length=200, blank=True)
+    precautions = models.JSONField(default=list, blank=True)  # Precaution values
+
+    # Ottawa ankle and foot rules (findings; None = not examined).
+    ottawa_malleolar_zone_pain = models.BooleanField(null=True, blank=True)
+    ottawa_tenderness_posterior_tibia_medial_malleolus = models.BooleanField(null=True, blank=True)
+    ottawa_tenderness_posterior_fibula_lateral_malleolus = models.BooleanField(
+        null=True, blank=True
+    )
+    ottawa_midfoot_zone_pain = models.BooleanField(null=True, blank=True)
+    ottawa_tenderness_base_fifth_metatarsal = models.BooleanField(null=True, blank=True)
+    ottawa_tenderness_navicular = models.BooleanField(null=True, blank=True)
+    # Inability to bear weight for 4 steps both immediately and at examination
+    # (shared by the ankle, foot and knee rules).
+    ottawa_unable_to_bear_weight = models.BooleanField(null=True, blank=True)
+    # Ottawa knee rule (age >= 55 comes from the date of birth on the assessment date).
+    ottawa_knee_isolated_patella_tenderness = models.BooleanField(null=True, blank=True)
+    ottawa_knee_fibular_head_tenderness = models.BooleanField(null=True, blank=True)
+    ottawa_knee_cannot_flex_90 = models.BooleanField(null=True, blank=True)
+    # Computed on the server when the assessment is saved, and stored.
+    xray_ankle_indicated = models.BooleanField(default=False)
+    xray_foot_indicated = models.BooleanField(default=False)
+    xray_knee_indicated = models.BooleanField(default=False)
+    xray_indicated = models.BooleanField(default=False)
+
+    # Range of motion.
+    knee_to_wall_left_cm = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(30)],
+    )
+    knee_to_wall_right_cm = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(30)],
+    )
+    knee_flexion_left = models.SmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(170)]
+    )
+    knee_flexion_right = models.SmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(170)]
+    )
+    knee_extension_left = models.SmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(-30), MaxValueValidator(30)]
+    )
+    knee_extension_right = models.SmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(-30), MaxValueValidator(30)]
+    )
+
+    # Lower Extremity Functional Scale: 20 answers 0-4 (None = unanswered); the total is
+    # stored only when all 20 were answered (an incomplete form has no total).
+    lefs_answers = models.JSONField(default=list, blank=True)
+    lefs_total = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(80)]
+    )
+
+    clinical_impression = models.TextField(blank=True, max_length=10000)
+
+    status = models.CharField(
+        max_length=10, choices=RecordStatus.choices, default=RecordStatus.DRAFT
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-assessed_at", "-id"]
+        permissions = [("sign_assessment", "Can sign and amend assessments")]
+        indexes = [
+            # Patient timeline and outcome chart: a patient's assessments by date.
+            models.Index(fields=["patient", "assessed_at"], name="assessment_patient_date_idx"),
+            # A therapist's unsigned drafts on the Today page.
+            models.Index(fields=["therapist", "status"], name="assessment_therapist_st_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=_pain_range("pain_now"), name="assessment_pain_now_0_10"
+            ),
+            models.CheckConstraint(
+                condition=_pain_range("pain_worst"), name="assessment_pain_worst_0_10"
+            ),
+            models.CheckConstraint(
+                condition=_pain_range("pain_best"), name="assessment_pain_best_0_10"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lefs_total__isnull=True)
+                | models.Q(lefs_total__gte=0, lefs_total__lte=80),
+                name="assessment_lefs_total_0_80",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft")
+                | models.Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="assessment_signed_has_signer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.patient} on {self.assessed_at:%Y-%m-%d}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == RecordStatus.SIGNED
+
+    @property
+    def lefs_percent(self) -> float | None:
+        if self.lefs_total is None:
+            return None
+        return round(self.lefs_total / 80 * 100, 1)
+
+
+class AssessmentAmendment(models.Model):
+    """A change made after signing; the signed original is never edited in place."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="amendments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    reason = models.TextField(max_length=2000)
+    # {"field": {"old": ..., "new": ...}} for every field the amendment changed.
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Amendment to {self.assessment_id} by {self.author_id}"
+
+
+class PainSource(models.TextChoices):
+    ASSESSMENT = "assessment", "Assessment"
+    VISIT = "visit", "Visit"
+    EMAIL_LINK = "email_link", "Email check-in"
+
+
+class PainReport(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="pain_reports")
+    score = models.PositiveSmallIntegerField(validators=NPRS_VALIDATORS)
+    reported_at = models.DateTimeField(default=now)
+    source = models.CharField(max_length=16, choices=PainSource.choices)
+
+    class Meta:
+        ordering = ["reported_at", "id"]
+        indexes = [
+            # Outcome chart: a patient's reports by date.
+            models.Index(fields=["patient", "reported_at"], name="painreport_patient_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=10), name="painreport_score_0_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}/10 ({self.get_source_display()})"

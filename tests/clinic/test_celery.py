@@ -1,0 +1,34 @@
+import os
+import uuid
+
+from django.conf import settings
+
+from clinic.celery import app
+from clinic.tasks import ping
+
+
+def test_celery_reads_its_configuration_from_django_settings():
+    assert app.conf.task_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_soft_time_limit == settings.CELERY_TASK_SOFT_TIME_LIMIT
+    assert app.conf.task_time_limit > app.conf.task_soft_time_limit
+    assert app.conf.broker_url == settings.CELERY_BROKER_URL
+    assert "clinic.tasks.ping" in app.tasks
+
+
+def test_beat_schedule_names_only_registered_tasks():
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks
+
+
+def test_a_real_worker_answers_ping(celery_worker_process, require_service):
+    if os.environ.get("REQUIRE_SERVICES"):
+        # On CI the broker and the result backend are Redis.
+        require_service("redis")
+    queue = f"test-ping-{uuid.uuid4().hex[:8]}"
+    worker = celery_worker_process(queue)
+    result = ping.apply_async(queue=queue)
+    assert result.get(timeout=90) == "pong"
+    assert worker.poll() is None
