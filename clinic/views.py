@@ -6,23 +6,15 @@ from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
 from .forms import StaffCreateForm, StaffUpdateForm
-from .roles import CLINIC_MANAGER, FRONT_DESK, THERAPIST, user_roles
+from .today import sections_for as today_sections
 
 User = get_user_model()
 
 
 @login_required
 def today(request):
-    """The landing page: one section per role the user holds."""
-    roles = user_roles(request.user)
-    if request.user.is_superuser:
-        roles = {THERAPIST, FRONT_DESK, CLINIC_MANAGER}
-    context = {
-        "show_therapist": THERAPIST in roles,
-        "show_front_desk": FRONT_DESK in roles,
-        "show_manager": CLINIC_MANAGER in roles,
-    }
-    return render(request, "clinic/today.html", context)
+    """The landing page: the sections of every role the user holds (clinic/today.py)."""
+    return render(request, "clinic/today.html", {"sections": today_sections(request)})
 
 
 def _get_staff_for_user(request_user, user_id: int):

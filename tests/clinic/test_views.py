@@ -13,15 +13,19 @@ User = get_user_model()
 
 @pytest.mark.parametrize(
     ("role", "section"),
-    [("therapist", "therapist"), ("front_desk", "front-desk"), ("manager", "manager")],
+    [
+        ("therapist", "therapist-day"),
+        ("front_desk", "front-desk-day"),
+        ("manager", "manager-links"),
+    ],
 )
 def test_today_shows_each_role_its_own_section(client_for, role_users, role, section):
     response = client_for(role_users[role]).get(reverse("today"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'data-role-section="{section}"' in html
-    for other in {"therapist", "front-desk", "manager"} - {section}:
-        assert f'data-role-section="{other}"' not in html
+    assert f'data-section="{section}"' in html
+    for other in {"therapist-day", "front-desk-day", "manager-links"} - {section}:
+        assert f'data-section="{other}"' not in html
 
 
 def test_today_sends_anonymous_visitors_to_login(client):

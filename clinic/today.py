@@ -1,0 +1,58 @@
+"""The Today page: sections per role, each with its own loader.
+
+``clinic`` may import ``patients`` and ``treatments``, so every app's Today content is
+registered here, next to the view that shows it. A loader runs a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .roles import CLINIC_MANAGER, FRONT_DESK, THERAPIST, user_roles
+
+
+@dataclass(frozen=True)
+class TodaySection:
+    key: str
+    title: str
+    template: str  # rendered with ``section`` and ``data``
+    roles: frozenset[str]
+    load: Callable  # load(request) -> dict
+    order: int = 100
+
+
+SECTIONS: list[TodaySection] = [
+    TodaySection(
+        key="therapist-day",
+        title="Your clinical day",
+        template="clinic/today/therapist.html",
+        roles=frozenset({THERAPIST}),
+        load=lambda request: {},
+        order=10,
+    ),
+    TodaySection(
+        key="front-desk-day",
+        title="Front desk",
+        template="clinic/today/front_desk.html",
+        roles=frozenset({FRONT_DESK}),
+        load=lambda request: {},
+        order=10,
+    ),
+    TodaySection(
+        key="manager-links",
+        title="Clinic management",
+        template="clinic/today/manager.html",
+        roles=frozenset({CLINIC_MANAGER}),
+        load=lambda request: {},
+        order=900,
+    ),
+]
+
+
+def sections_for(request) -> list[tuple[TodaySection, dict]]:
+    roles = user_roles(request.user)
+    if request.user.is_superuser:
+        roles = {THERAPIST, FRONT_DESK, CLINIC_MANAGER}
+    visible = sorted((s for s in SECTIONS if s.roles & roles), key=lambda s: (s.order, s.key))
+    return [(section, section.load(request)) for section in visible]
