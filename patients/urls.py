@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "patients"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:patient_id>/", views.patient_detail, name="detail"),
+]
