@@ -56,3 +56,21 @@ def sections_for(request) -> list[tuple[TodaySection, dict]]:
         roles = {THERAPIST, FRONT_DESK, CLINIC_MANAGER}
     visible = sorted((s for s in SECTIONS if s.roles & roles), key=lambda s: (s.order, s.key))
     return [(section, section.load(request)) for section in visible]
+
+
+def _therapist_drafts(request) -> dict:
+    from patients.selectors import therapist_drafts
+
+    return {"drafts": therapist_drafts(request.user)}
+
+
+SECTIONS.append(
+    TodaySection(
+        key="assessment-drafts",
+        title="Assessments to sign",
+        template="patients/today_drafts.html",
+        roles=frozenset({THERAPIST}),
+        load=_therapist_drafts,
+        order=20,
+    )
+)

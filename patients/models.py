@@ -4,6 +4,8 @@ Field names follow the data dictionary in DESIGN.md; the clinical vocabularies
 (pain qualities, suspected causes, precautions) follow CLINICAL.md.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -138,6 +140,11 @@ class OnsetMechanism(models.TextChoices):
 class RecordStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SIGNED = "signed", "Signed"
+
+
+def _labels(choices, values) -> list[str]:
+    names = dict(choices.choices)
+    return [names.get(value, value) for value in values or []]
 
 
 NPRS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
@@ -288,6 +295,40 @@ class Assessment(models.Model):
             return None
         return round(self.lefs_total / 80 * 100, 1)
 
+    @property
+    def pain_quality_labels(self) -> list[str]:
+        return _labels(PainQuality, self.pain_qualities)
+
+    @property
+    def suspected_cause_labels(self) -> list[str]:
+        labels = _labels(SuspectedCause, self.suspected_causes)
+        if self.suspected_cause_other and SuspectedCause.OTHER in (self.suspected_causes or []):
+            labels = [
+                f"Other: {self.suspected_cause_other}" if value == "Other" else value
+                for value in labels
+            ]
+        return labels
+
+    @property
+    def precaution_labels(self) -> list[str]:
+        return _labels(Precaution, self.precautions)
+
+    @property
+    def lefs_answered(self) -> int:
+        return sum(1 for answer in self.lefs_answers or [] if answer is not None)
+
+    @property
+    def knee_to_wall_difference(self):
+        if self.knee_to_wall_left_cm is None or self.knee_to_wall_right_cm is None:
+            return None
+        return abs(self.knee_to_wall_left_cm - self.knee_to_wall_right_cm)
+
+    @property
+    def knee_to_wall_flagged(self) -> bool:
+        # Minimal detectable difference between legs is 1.5 cm (CLINICAL.md §7).
+        difference = self.knee_to_wall_difference
+        return difference is not None and difference > Decimal("1.5")
+
 
 class AssessmentAmendment(models.Model):
     """A change made after signing; the signed original is never edited in place."""
@@ -317,6 +358,15 @@ class PainReport(models.Model):
     score = models.PositiveSmallIntegerField(validators=NPRS_VALIDATORS)
     reported_at = models.DateTimeField(default=now)
     source = models.CharField(max_length=16, choices=PainSource.choices)
+    # The signed assessment this score came from (source "assessment"), so an amendment
+    # of its pain score or date moves the same point on the outcome chart.
+    assessment = models.OneToOneField(
+        Assessment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pain_report",
+    )
 
     class Meta:
         ordering = ["reported_at", "id"]

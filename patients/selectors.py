@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Patient
+from . import clinical
+from .models import Assessment, PainReport, PainSource, Patient, RecordStatus
+
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 
 
 def get_patient_for_user(user, patient_id: int) -> Patient:
@@ -13,3 +21,186 @@ def get_patient_for_user(user, patient_id: int) -> Patient:
     if not user.has_perm("patients.view_patient"):
         raise PermissionDenied
     return get_object_or_404(Patient, pk=patient_id)
+
+
+def get_assessment_for_user(user, patient_id: int, assessment_id: int) -> Assessment:
+    """The access-checked getter for assessments: clinicians only (403), and the
+    assessment must belong to the patient in the URL (404 otherwise, so another
+    patient's id in the URL reveals nothing)."""
+    if not user.has_perm("patients.view_assessment"):
+        raise PermissionDenied
+    return get_object_or_404(
+        Assessment.objects.select_related("patient", "therapist", "signed_by"),
+        pk=assessment_id,
+        patient_id=patient_id,
+    )
+
+
+# --- Registry search ------------------------------------------------------------------
+
+
+def parse_date(text: str) -> dt.date | None:
+    text = (text or "").strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def patient_search(
+    *, query: str = "", date_of_birth: dt.date | None = None, include_archived: bool = False
+) -> QuerySet:
+    """Patients matching a free-text query, alphabetical.
+
+    The query is read as a date of birth when it parses as one, an email when it has an
+    @, a phone number when it is mostly digits, and otherwise as (parts of) a name: every
+    word must occur in the normalised name, so "jose gar" finds "José García" and so
+    does "garcia jose", on SQLite and PostgreSQL alike.
+    """
+    patients = Patient.objects.all()
+    if not include_archived:
+        patients = patients.filter(archived_at__isnull=True)
+    if date_of_birth is not None:
+        patients = patients.filter(date_of_birth=date_of_birth)
+    query = (query or "").strip()[:200]
+    if query:
+        as_date = parse_date(query)
+        digits = clinical.phone_digits(query)
+        if as_date is not None:
+            patients = patients.filter(date_of_birth=as_date)
+        elif "@" in query:
+            patients = patients.filter(email__icontains=query)
+        elif len(digits) >= 3 and re.fullmatch(r"[\d\s().\-+/]+", query):
+            patients = patients.filter(phone__contains=digits)
+        else:
+            for word in clinical.normalise_name(query).split():
+                patients = patients.filter(search_name__contains=word)
+    return patients.order_by("last_name", "first_name", "id")
+
+
+def possible_duplicates(
+    *, first_name: str, last_name: str, date_of_birth: dt.date, exclude_id: int | None = None
+) -> list[Patient]:
+    """Registered patients (archived too) with the same normalised name and birth date."""
+    name = clinical.normalise_name(f"{first_name} {last_name}")
+    matches = Patient.objects.filter(search_name=name, date_of_birth=date_of_birth)
+    if exclude_id is not None:
+        matches = matches.exclude(pk=exclude_id)
+    return list(matches.order_by("id")[:10])
+
+
+# --- Clinical record ------------------------------------------------------------------
+
+
+@dataclass
+class ChartPoint:
+    at: dt.datetime
+    value: int
+    source: str
+    label: str
+
+
+@dataclass
+class Outcomes:
+    nprs: list[ChartPoint] = field(default_factory=list)
+    lefs: list[ChartPoint] = field(default_factory=list)
+    nprs_change: clinical.Change | None = None
+    lefs_change: clinical.Change | None = None
+
+
+@dataclass
+class ClinicalRecord:
+    assessments: list[Assessment]
+    pain_reports: list[PainReport]
+    outcomes: Outcomes
+
+
+def clinical_record(patient: Patient) -> ClinicalRecord:
+    """Everything the clinical sections of the patient page show, in two queries
+    whatever the history: the assessments (with therapist and amendment count) and the
+    pain reports."""
+    assessments = list(
+        Assessment.objects.filter(patient=patient)
+        .select_related("therapist", "signed_by")
+        .annotate(amendment_count=Count("amendments"))
+        .order_by("-assessed_at", "-id")
+    )
+    reports = list(PainReport.objects.filter(patient=patient).order_by("reported_at", "id"))
+    return ClinicalRecord(
+        assessments=assessments,
+        pain_reports=reports,
+        outcomes=outcomes_from(assessments, reports),
+    )
+
+
+def clinical_record_for_request(request, patient: Patient) -> ClinicalRecord:
+    """The clinical record, loaded once per request however many sections show it."""
+    cache = request.__dict__.setdefault("_patients_clinical_record", {})
+    if patient.pk not in cache:
+        cache[patient.pk] = clinical_record(patient)
+    return cache[patient.pk]
+
+
+def outcomes_from(assessments: list[Assessment], reports: list[PainReport]) -> Outcomes:
+    """Chart series: NPRS from every pain report (signed assessments, visits, email
+    check-ins) and LEFS from signed assessments with a complete LEFS."""
+    nprs = [
+        ChartPoint(at=r.reported_at, value=r.score, source=r.source, label=r.get_source_display())
+        for r in sorted(reports, key=lambda r: (r.reported_at, r.id))
+    ]
+    signed = sorted(
+        (a for a in assessments if a.status == RecordStatus.SIGNED and a.lefs_total is not None),
+        key=lambda a: (a.assessed_at, a.id),
+    )
+    lefs = [
+        ChartPoint(
+            at=a.assessed_at, value=a.lefs_total, source="assessment", label=a.get_kind_display()
+        )
+        for a in signed
+    ]
+    outcomes = Outcomes(nprs=nprs, lefs=lefs)
+    if len(nprs) >= 2:
+        outcomes.nprs_change = clinical.nprs_change(nprs[0].value, nprs[-1].value)
+    if len(lefs) >= 2:
+        outcomes.lefs_change = clinical.lefs_change(lefs[0].value, lefs[-1].value)
+    return outcomes
+
+
+def assessment_amendments(assessment: Assessment) -> list:
+    return list(assessment.amendments.select_related("author").order_by("created_at", "id"))
+
+
+def assessment_as_signed(assessment: Assessment, amendments: list) -> dict:
+    """The values as originally signed: the current values with every amendment undone,
+    newest first. Keys are field names; values are as stored in the amendments (JSON)."""
+    from .services import ASSESSMENT_FIELDS, DERIVED_FIELDS, _json_value
+
+    original = {
+        name: _json_value(getattr(assessment, name)) for name in ASSESSMENT_FIELDS + DERIVED_FIELDS
+    }
+    for amendment in reversed(amendments):
+        for name, change in amendment.changes.items():
+            original[name] = change.get("old")
+    return original
+
+
+def therapist_drafts(user, limit: int = 20) -> list[Assessment]:
+    """The therapist's unsigned assessments, oldest first (one query)."""
+    return list(
+        Assessment.objects.filter(therapist=user, status=RecordStatus.DRAFT)
+        .select_related("patient")
+        .order_by("assessed_at", "id")[:limit]
+    )
+
+
+def pain_sources() -> list[tuple[str, str]]:
+    return list(PainSource.choices)
+
+
+def patient_has_records(patient: Patient) -> bool:
+    return (
+        Assessment.objects.filter(patient=patient).exists()
+        or PainReport.objects.filter(Q(patient=patient)).exists()
+    )

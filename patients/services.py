@@ -1,14 +1,38 @@
-"""Writes for the patient registry and the clinical record."""
+"""Writes for the patient registry and the clinical record.
+
+Every write of a clinical record announces an audit event through
+``patients.signals.record_event`` inside the same transaction, so a change and its audit
+row are committed together or not at all.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import PainReport, PainSource, Patient
+from . import clinical
+from .models import (
+    Assessment,
+    AssessmentAmendment,
+    PainReport,
+    PainSource,
+    Patient,
+    RecordStatus,
+)
+from .signals import record_event
+
+
+class AssessmentLocked(ValidationError):
+    """The assessment is signed: it can only be amended, never edited."""
+
+
+class AssessmentNotSigned(ValidationError):
+    """Amendments are for signed assessments; a draft is edited directly."""
 
 
 @transaction.atomic
@@ -27,3 +51,389 @@ def pain_report_create(
     return PainReport.objects.create(
         patient=patient, score=score, source=source, reported_at=reported_at or timezone.now()
     )
+
+
+# --- Patients ---------------------------------------------------------------------------
+
+PATIENT_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "preferred_language",
+    "timezone",
+    "reminders_opt_in",
+)
+
+
+def _patient_apply(patient: Patient, values: dict[str, Any]) -> None:
+    for name in PATIENT_FIELDS:
+        setattr(patient, name, values[name])
+    patient.first_name = patient.first_name.strip()
+    patient.last_name = patient.last_name.strip()
+    patient.email = (patient.email or "").strip().lower()
+    try:
+        patient.phone = clinical.normalise_phone(patient.phone)
+    except ValueError as error:
+        raise ValidationError({"phone": str(error)}) from error
+    patient.search_name = clinical.normalise_name(f"{patient.first_name} {patient.last_name}")
+    today = timezone.localdate()
+    if patient.date_of_birth and patient.date_of_birth > today:
+        raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+    if patient.date_of_birth and clinical.age_on(patient.date_of_birth, today) >= 120:
+        raise ValidationError({"date_of_birth": "Check the year: that would be 120 or older."})
+    patient.full_clean(exclude=["created_by"])
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    email: str = "",
+    phone: str = "",
+    preferred_language: str = "en",
+    timezone: str | None = None,
+    reminders_opt_in: bool = False,
+    created_by=None,
+    request=None,
+) -> Patient:
+    from django.conf import settings
+
+    patient = Patient(created_by=created_by)
+    _patient_apply(
+        patient,
+        {
+            "first_name": first_name,
+            "last_name": last_name,
+            "date_of_birth": date_of_birth,
+            "email": email,
+            "phone": phone,
+            "preferred_language": preferred_language,
+            "timezone": timezone or settings.TIME_ZONE,
+            "reminders_opt_in": reminders_opt_in,
+        },
+    )
+    patient.save()
+    record_event(actor=created_by, action="create", patient=patient, obj=patient, request=request)
+    return patient
+
+
+@transaction.atomic
+def patient_update(
+    *,
+    patient: Patient,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    email: str,
+    phone: str,
+    preferred_language: str,
+    timezone: str,
+    reminders_opt_in: bool,
+    updated_by=None,
+    request=None,
+) -> Patient:
+    before = {name: getattr(patient, name) for name in PATIENT_FIELDS}
+    _patient_apply(
+        patient,
+        {
+            "first_name": first_name,
+            "last_name": last_name,
+            "date_of_birth": date_of_birth,
+            "email": email,
+            "phone": phone,
+            "preferred_language": preferred_language,
+            "timezone": timezone,
+            "reminders_opt_in": reminders_opt_in,
+        },
+    )
+    changed = [name for name in PATIENT_FIELDS if getattr(patient, name) != before[name]]
+    patient.save()
+    record_event(
+        actor=updated_by,
+        action="update",
+        patient=patient,
+        obj=patient,
+        request=request,
+        detail="changed: " + ", ".join(changed) if changed else "no change",
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_archive(*, patient: Patient, archived_by=None, request=None) -> Patient:
+    """Archive instead of delete: the record stays (it is a legal record) but leaves the
+    registry list and search unless asked for."""
+    if patient.archived_at is None:
+        patient.archived_at = timezone.now()
+        patient.save(update_fields=["archived_at", "updated_at"])
+        record_event(
+            actor=archived_by,
+            action="update",
+            patient=patient,
+            obj=patient,
+            request=request,
+            detail="archived",
+        )
+    return patient
+
+
+@transaction.atomic
+def patient_restore(*, patient: Patient, restored_by=None, request=None) -> Patient:
+    if patient.archived_at is not None:
+        patient.archived_at = None
+        patient.save(update_fields=["archived_at", "updated_at"])
+        record_event(
+            actor=restored_by,
+            action="update",
+            patient=patient,
+            obj=patient,
+            request=request,
+            detail="restored from archive",
+        )
+    return patient
+
+
+# --- Assessments ------------------------------------------------------------------------
+
+# The fields a therapist fills in; derived fields (x-ray, LEFS total) are computed here.
+ASSESSMENT_FIELDS = (
+    "assessed_at",
+    "kind",
+    "region",
+    "side",
+    "pain_now",
+    "pain_worst",
+    "pain_best",
+    "pain_qualities",
+    "onset_date",
+    "onset_mechanism",
+    "aggravating_activities",
+    "suspected_causes",
+    "suspected_cause_other",
+    "precautions",
+    "ottawa_malleolar_zone_pain",
+    "ottawa_tenderness_posterior_tibia_medial_malleolus",
+    "ottawa_tenderness_posterior_fibula_lateral_malleolus",
+    "ottawa_midfoot_zone_pain",
+    "ottawa_tenderness_base_fifth_metatarsal",
+    "ottawa_tenderness_navicular",
+    "ottawa_unable_to_bear_weight",
+    "ottawa_knee_isolated_patella_tenderness",
+    "ottawa_knee_fibular_head_tenderness",
+    "ottawa_knee_cannot_flex_90",
+    "knee_to_wall_left_cm",
+    "knee_to_wall_right_cm",
+    "knee_flexion_left",
+    "knee_flexion_right",
+    "knee_extension_left",
+    "knee_extension_right",
+    "lefs_answers",
+    "clinical_impression",
+)
+DERIVED_FIELDS = (
+    "xray_ankle_indicated",
+    "xray_foot_indicated",
+    "xray_knee_indicated",
+    "xray_indicated",
+    "lefs_total",
+)
+
+
+def _assessment_apply(assessment: Assessment, values: dict[str, Any]) -> None:
+    """Copy the therapist's values, compute the derived fields, validate everything."""
+    unknown = set(values) - set(ASSESSMENT_FIELDS)
+    if unknown:
+        raise ValueError(f"Not assessment fields: {sorted(unknown)}")
+    for name, value in values.items():
+        setattr(assessment, name, value)
+    if assessment.suspected_cause_other and "other" not in (assessment.suspected_causes or []):
+        assessment.suspected_cause_other = ""
+    try:
+        answers = clinical.lefs_validate(assessment.lefs_answers or [None] * 20)
+    except ValueError as error:
+        raise ValidationError({"lefs_answers": str(error)}) from error
+    assessment.lefs_answers = answers
+    assessment.lefs_total = clinical.lefs_total(answers)
+    _assessment_check_consistency(assessment)
+    local_day = timezone.localtime(assessment.assessed_at).date()
+    age = clinical.age_on(assessment.patient.date_of_birth, local_day)
+    result = clinical.ottawa_evaluate(
+        clinical.parse_ottawa_findings(
+            {name: getattr(assessment, name) for name in ASSESSMENT_FIELDS}
+        ),
+        age,
+    )
+    assessment.xray_ankle_indicated = result.ankle
+    assessment.xray_foot_indicated = result.foot
+    assessment.xray_knee_indicated = result.knee
+    assessment.xray_indicated = result.any
+    assessment.full_clean(exclude=["patient", "therapist", "signed_by"])
+
+
+# Clocks drift; an assessment a few minutes "ahead" is a clock, not an impossible date.
+FUTURE_SLACK = dt.timedelta(minutes=10)
+
+
+def _assessment_check_consistency(assessment: Assessment) -> None:
+    errors: dict[str, str] = {}
+    dob = assessment.patient.date_of_birth
+    assessed_at = assessment.assessed_at
+    if assessed_at is None or timezone.is_naive(assessed_at):
+        errors["assessed_at"] = "Give the date and time of the assessment."
+    else:
+        if assessed_at > timezone.now() + FUTURE_SLACK:
+            errors["assessed_at"] = "The assessment cannot be dated in the future."
+        elif timezone.localtime(assessed_at).date() < dob:
+            errors["assessed_at"] = "The assessment cannot be before the patient's birth."
+        onset = assessment.onset_date
+        if onset is not None:
+            if onset > timezone.localtime(assessed_at).date():
+                errors["onset_date"] = "Onset cannot be after the assessment date."
+            elif onset < dob:
+                errors["onset_date"] = "Onset cannot be before the patient's date of birth."
+    now, worst, best = assessment.pain_now, assessment.pain_worst, assessment.pain_best
+    if None not in (now, worst, best) and all(isinstance(v, int) for v in (now, worst, best)):
+        if best > worst:
+            errors["pain_best"] = "Best pain cannot be higher than worst pain."
+        elif not best <= now <= worst:
+            errors["pain_now"] = "Pain now should lie between best and worst in the last 24 hours."
+    if "other" in (assessment.suspected_causes or []) and not assessment.suspected_cause_other:
+        errors["suspected_cause_other"] = "Name the other suspected cause."
+    for name in ("aggravating_activities", "clinical_impression"):
+        limit = Assessment._meta.get_field(name).max_length
+        if len(getattr(assessment, name) or "") > limit:
+            errors[name] = f"Keep this under {limit} characters."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _require_draft(assessment: Assessment) -> None:
+    if assessment.is_signed:
+        raise AssessmentLocked(
+            "This assessment is signed and locked. To change it, add an amendment."
+        )
+
+
+@transaction.atomic
+def assessment_create(
+    *, patient: Patient, therapist, values: dict[str, Any], request=None
+) -> Assessment:
+    """Save a new draft assessment."""
+    assessment = Assessment(patient=patient, therapist=therapist, status=RecordStatus.DRAFT)
+    _assessment_apply(assessment, values)
+    assessment.save()
+    record_event(actor=therapist, action="create", patient=patient, obj=assessment, request=request)
+    return assessment
+
+
+@transaction.atomic
+def assessment_update(
+    *, assessment: Assessment, values: dict[str, Any], updated_by, request=None
+) -> Assessment:
+    """Edit a draft. A signed assessment is refused (AssessmentLocked), nothing changes."""
+    # Re-read under a row lock so a sign in another request cannot slip in between.
+    locked = _locked(assessment)
+    _require_draft(locked)
+    _assessment_apply(locked, values)
+    locked.save()
+    record_event(
+        actor=updated_by, action="update", patient=locked.patient, obj=locked, request=request
+    )
+    return locked
+
+
+@transaction.atomic
+def assessment_sign(*, assessment: Assessment, signed_by, request=None) -> Assessment:
+    """Sign a draft: it becomes the legal record and its pain score joins the outcome
+    chart. Signing twice is refused (AssessmentLocked), so nothing is signed twice."""
+    locked = _locked(assessment)
+    _require_draft(locked)
+    locked.status = RecordStatus.SIGNED
+    locked.signed_at = timezone.now()
+    locked.signed_by = signed_by
+    locked.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
+    PainReport.objects.create(
+        patient=locked.patient,
+        score=locked.pain_now,
+        reported_at=locked.assessed_at,
+        source=PainSource.ASSESSMENT,
+        assessment=locked,
+    )
+    record_event(
+        actor=signed_by, action="sign", patient=locked.patient, obj=locked, request=request
+    )
+    return locked
+
+
+def _locked(assessment: Assessment) -> Assessment:
+    """A fresh copy of the row, locked until the transaction ends (so a sign and an edit
+    in two requests cannot interleave); the caller's instance is never half-changed."""
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    locked.patient = assessment.patient
+    return locked
+
+
+def _json_value(value):
+    """Amendment values as JSON (dates, datetimes and decimals as text)."""
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).isoformat() if timezone.is_aware(value) else value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@transaction.atomic
+def assessment_amend(
+    *,
+    assessment: Assessment,
+    values: dict[str, Any],
+    reason: str,
+    author,
+    request=None,
+) -> AssessmentAmendment | None:
+    """Change a signed assessment. The amendment keeps who, when, why and every changed
+    field's old and new value, so the original as signed can always be read back.
+    Returns None when nothing changed (no empty amendment is written)."""
+    locked = _locked(assessment)
+    if not locked.is_signed:
+        raise AssessmentNotSigned("This assessment is a draft: edit it instead of amending it.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the signed assessment is being changed."})
+    before = {name: getattr(locked, name) for name in ASSESSMENT_FIELDS + DERIVED_FIELDS}
+    _assessment_apply(locked, values)
+    changes = {}
+    for name, old in before.items():
+        new = getattr(locked, name)
+        if isinstance(old, Decimal) or isinstance(new, Decimal):
+            same = (old is None and new is None) or (
+                old is not None and new is not None and Decimal(old) == Decimal(new)
+            )
+        else:
+            same = old == new
+        if not same:
+            changes[name] = {"old": _json_value(old), "new": _json_value(new)}
+    if not changes:
+        return None
+    locked.save()
+    PainReport.objects.filter(assessment=locked).update(
+        score=locked.pain_now, reported_at=locked.assessed_at
+    )
+    amendment = AssessmentAmendment.objects.create(
+        assessment=locked, author=author, reason=reason, changes=changes
+    )
+    record_event(
+        actor=author,
+        action="amend",
+        patient=locked.patient,
+        obj=locked,
+        request=request,
+        detail="amended: " + ", ".join(sorted(changes)),
+    )
+    return amendment

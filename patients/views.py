@@ -1,17 +1,380 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import sections, selectors
+from . import charts, clinical, sections, selectors, services
+from .forms import AmendmentForm, AssessmentForm, PatientForm, PatientSearchForm
+from .signals import record_event
+
+PAGE_SIZE = 25
+
+
+def _add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form (fields it knows, else on top)."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- Registry -------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_list(request):
+    """The registry: search by name, date of birth, phone or email. Demographics only,
+    whoever looks, so front desk sees no clinical content here either."""
+    form = PatientSearchForm(request.GET or None)
+    query, dob, archived = "", None, False
+    if form.is_valid():
+        query = form.cleaned_data["q"]
+        dob = form.cleaned_data["date_of_birth"]
+        archived = form.cleaned_data["archived"]
+    patients = selectors.patient_search(query=query, date_of_birth=dob, include_archived=archived)
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "patients/patient_list.html",
+        {
+            "form": form,
+            "page": page,
+            "searching": bool(query or dob),
+            "query_string": params.urlencode(),
+        },
+    )
+
+
+@login_required
+@permission_required("patients.add_patient", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patient_create(request):
+    form = PatientForm(request.POST or None)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        data = form.service_values()
+        duplicates = selectors.possible_duplicates(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            date_of_birth=data["date_of_birth"],
+        )
+        if not duplicates or request.POST.get("confirm_duplicate") == "yes":
+            try:
+                patient = services.patient_create(created_by=request.user, request=request, **data)
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                messages.success(request, f"{patient.full_name} registered.")
+                return redirect("patients:detail", patient_id=patient.pk)
+    return render(
+        request,
+        "patients/patient_form.html",
+        {"form": form, "duplicates": duplicates, "title": "Register a patient"},
+    )
+
+
+@login_required
+@permission_required("patients.change_patient", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patient_edit(request, patient_id: int):
+    patient = selectors.get_patient_for_user(request.user, patient_id)
+    initial = {name: getattr(patient, name) for name in services.PATIENT_FIELDS}
+    form = PatientForm(request.POST or None, initial=initial)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        data = form.service_values()
+        duplicates = selectors.possible_duplicates(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            date_of_birth=data["date_of_birth"],
+            exclude_id=patient.pk,
+        )
+        if not duplicates or request.POST.get("confirm_duplicate") == "yes":
+            try:
+                services.patient_update(
+                    patient=patient, updated_by=request.user, request=request, **data
+                )
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                messages.success(request, f"{patient.full_name} saved.")
+                return redirect("patients:detail", patient_id=patient.pk)
+    return render(
+        request,
+        "patients/patient_form.html",
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "patient": patient,
+            "title": f"Edit {patient.full_name}",
+        },
+    )
+
+
+@login_required
+@permission_required("patients.change_patient", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patient_archive(request, patient_id: int):
+    """Archive (never delete): GET asks for confirmation, POST archives or restores."""
+    patient = selectors.get_patient_for_user(request.user, patient_id)
+    if request.method == "POST":
+        if request.POST.get("action") == "restore":
+            services.patient_restore(patient=patient, restored_by=request.user, request=request)
+            messages.success(request, f"{patient.full_name} is back in the registry.")
+        else:
+            services.patient_archive(patient=patient, archived_by=request.user, request=request)
+            messages.success(
+                request, f"{patient.full_name} archived. The record is kept and can be restored."
+            )
+        return redirect("patients:detail", patient_id=patient.pk)
+    return render(request, "patients/patient_archive.html", {"patient": patient})
 
 
 @login_required
 @permission_required("patients.view_patient", raise_exception=True)
 def patient_detail(request, patient_id: int):
     """Demographics for every role that may see patients, then the sections each role may
-    see (patients/sections.py): clinical ones only for clinicians."""
+    see (patients/sections.py): clinical ones only for clinicians, and showing them is
+    audited as a view of the clinical record."""
     patient = selectors.get_patient_for_user(request.user, patient_id)
+    visible = sections.sections_for(request, patient)
+    if any(section.clinical for section, _ in visible):
+        record_event(
+            actor=request.user,
+            action="view",
+            patient=patient,
+            obj=patient,
+            request=request,
+            detail="patient page with clinical record",
+        )
     return render(
         request,
         "patients/patient_detail.html",
-        {"patient": patient, "sections": sections.sections_for(request, patient)},
+        {"patient": patient, "sections": visible},
+    )
+
+
+# --- Assessments ----------------------------------------------------------------------
+
+
+@login_required
+@permission_required("patients.add_assessment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def assessment_create(request, patient_id: int):
+    patient = selectors.get_patient_for_user(request.user, patient_id)
+    if patient.is_archived:
+        messages.error(request, "This patient is archived. Restore the record first.")
+        return redirect("patients:detail", patient_id=patient.pk)
+    form = AssessmentForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = services.assessment_create(
+                patient=patient,
+                therapist=request.user,
+                values=form.service_values(),
+                request=request,
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, "Assessment saved as a draft. Review it, then sign it.")
+            return redirect(
+                "patients:assessment_detail", patient_id=patient.pk, assessment_id=assessment.pk
+            )
+    return render(
+        request,
+        "patients/assessment_form.html",
+        _form_context(form, patient, title="New assessment"),
+    )
+
+
+def _form_context(form, patient, *, title, assessment=None, amending=False) -> dict:
+    return {
+        "form": form,
+        "patient": patient,
+        "assessment": assessment,
+        "title": title,
+        "amending": amending,
+        "patient_age_today": clinical.age_on(patient.date_of_birth, timezone.localdate()),
+        "knee_rule_age": clinical.KNEE_RULE_AGE,
+        "lefs_labels": clinical.LEFS_ANSWER_LABELS,
+    }
+
+
+@login_required
+@permission_required("patients.view_assessment", raise_exception=True)
+def assessment_detail(request, patient_id: int, assessment_id: int):
+    assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
+    amendments = selectors.assessment_amendments(assessment)
+    record_event(
+        actor=request.user,
+        action="view",
+        patient=assessment.patient,
+        obj=assessment,
+        request=request,
+    )
+    original = selectors.assessment_as_signed(assessment, amendments) if amendments else None
+    age = clinical.age_on(
+        assessment.patient.date_of_birth, timezone.localtime(assessment.assessed_at).date()
+    )
+    lefs_rows = [
+        (number, item, (assessment.lefs_answers or [None] * 20)[number - 1])
+        for number, item in enumerate(clinical.LEFS_ITEMS, start=1)
+    ]
+    return render(
+        request,
+        "patients/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "patient": assessment.patient,
+            "amendments": amendments,
+            "original": original,
+            "age_at_assessment": age,
+            "knee_rule_age": clinical.KNEE_RULE_AGE,
+            "knee_rule_applied": clinical.ottawa_knee_rule_applies(
+                clinical.parse_ottawa_findings(
+                    {name: getattr(assessment, name) for name in services.ASSESSMENT_FIELDS}
+                )
+            ),
+            "lefs_rows": lefs_rows,
+            "lefs_labels": clinical.LEFS_ANSWER_LABELS,
+        },
+    )
+
+
+@login_required
+@permission_required("patients.change_assessment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def assessment_edit(request, patient_id: int, assessment_id: int):
+    assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
+    detail = redirect(
+        "patients:assessment_detail", patient_id=patient_id, assessment_id=assessment.pk
+    )
+    if assessment.is_signed:
+        messages.error(
+            request, "This assessment is signed and locked. To change it, add an amendment."
+        )
+        return detail
+    form = AssessmentForm(
+        request.POST or None,
+        patient=assessment.patient,
+        initial=AssessmentForm.initial_from(assessment),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_update(
+                assessment=assessment,
+                values=form.service_values(),
+                updated_by=request.user,
+                request=request,
+            )
+        except services.AssessmentLocked as error:
+            messages.error(request, error.messages[0])
+            return detail
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, "Draft saved.")
+            return detail
+    return render(
+        request,
+        "patients/assessment_form.html",
+        _form_context(
+            form, assessment.patient, title="Edit draft assessment", assessment=assessment
+        ),
+    )
+
+
+@login_required
+@permission_required("patients.sign_assessment", raise_exception=True)
+@require_POST
+def assessment_sign(request, patient_id: int, assessment_id: int):
+    assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
+    try:
+        services.assessment_sign(assessment=assessment, signed_by=request.user, request=request)
+    except services.AssessmentLocked:
+        messages.error(request, "This assessment is already signed; nothing was changed.")
+    else:
+        messages.success(request, "Assessment signed. It is now locked; changes are amendments.")
+    return redirect(
+        "patients:assessment_detail", patient_id=patient_id, assessment_id=assessment.pk
+    )
+
+
+@login_required
+@permission_required("patients.sign_assessment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def assessment_amend(request, patient_id: int, assessment_id: int):
+    assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
+    if not assessment.is_signed:
+        messages.info(request, "This assessment is still a draft: edit it directly.")
+        return redirect(
+            "patients:assessment_edit", patient_id=patient_id, assessment_id=assessment.pk
+        )
+    form = AmendmentForm(
+        request.POST or None,
+        patient=assessment.patient,
+        initial=AssessmentForm.initial_from(assessment),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            amendment = services.assessment_amend(
+                assessment=assessment,
+                values=form.service_values(),
+                reason=form.cleaned_data["reason"],
+                author=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            if amendment is None:
+                messages.info(request, "Nothing was changed, so no amendment was recorded.")
+            else:
+                messages.success(request, "Amendment recorded; the original stays readable.")
+            return redirect(
+                "patients:assessment_detail", patient_id=patient_id, assessment_id=assessment.pk
+            )
+    return render(
+        request,
+        "patients/assessment_form.html",
+        _form_context(
+            form,
+            assessment.patient,
+            title="Amend signed assessment",
+            assessment=assessment,
+            amending=True,
+        ),
+    )
+
+
+@login_required
+@permission_required("patients.view_assessment", raise_exception=True)
+def outcomes(request, patient_id: int):
+    patient = selectors.get_patient_for_user(request.user, patient_id)
+    record = selectors.clinical_record(patient)
+    record_event(
+        actor=request.user,
+        action="view",
+        patient=patient,
+        obj=patient,
+        request=request,
+        detail="outcomes",
+    )
+    return render(
+        request,
+        "patients/outcomes.html",
+        {
+            "patient": patient,
+            "record": record,
+            "outcomes": record.outcomes,
+            "chart": charts.outcome_chart(record.outcomes),
+        },
     )

@@ -1,0 +1,40 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from clinic.models import AuditAction
+
+User = get_user_model()
+
+
+class AuditFilterForm(forms.Form):
+    patient = forms.IntegerField(
+        label="Patient record number", required=False, min_value=1, widget=forms.HiddenInput
+    )
+    patient_name = forms.CharField(
+        label="Patient",
+        required=False,
+        max_length=200,
+        help_text="Any part of the name; accents optional.",
+    )
+    user = forms.ModelChoiceField(
+        label="Staff member",
+        queryset=User.objects.order_by("username"),
+        required=False,
+        empty_label="Anyone",
+    )
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any action")] + list(AuditAction.choices)
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned

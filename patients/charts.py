@@ -1,0 +1,107 @@
+"""Server-rendered SVG geometry for the outcome chart (no JavaScript, nothing external).
+
+``outcome_chart`` turns the chart series into coordinates; the template
+``patients/partials/outcome_chart.html`` draws them. Two panels share the time axis:
+NPRS (0-10, lower is better) and LEFS (0-80, higher is better).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+WIDTH = 720
+PANEL_HEIGHT = 150
+LEFT = 48
+RIGHT = 16
+TOP = 16
+GAP = 44
+BOTTOM = 30
+
+SOURCE_CLASS = {"assessment": "pt-assessment", "visit": "pt-visit", "email_link": "pt-email"}
+
+
+@dataclass
+class Dot:
+    x: float
+    y: float
+    value: int
+    label: str
+    css: str
+    when: dt.datetime
+
+
+@dataclass
+class Panel:
+    title: str
+    top: float
+    height: float
+    maximum: int
+    ticks: list[tuple[float, int]] = field(default_factory=list)
+    dots: list[Dot] = field(default_factory=list)
+    path: str = ""
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    left: int
+    right: float
+    panels: list[Panel]
+    x_ticks: list[tuple[float, str]]
+    empty: bool
+
+
+def _x_scale(start: dt.datetime, end: dt.datetime):
+    span = (end - start).total_seconds() or 1.0
+
+    def scale(when: dt.datetime) -> float:
+        if start == end:
+            return LEFT + (WIDTH - LEFT - RIGHT) / 2
+        return LEFT + (when - start).total_seconds() / span * (WIDTH - LEFT - RIGHT)
+
+    return scale
+
+
+def _panel(title, points, top, maximum, tick_step, scale_x) -> Panel:
+    panel = Panel(title=title, top=top, height=PANEL_HEIGHT, maximum=maximum)
+    for value in range(0, maximum + 1, tick_step):
+        panel.ticks.append((top + PANEL_HEIGHT - value / maximum * PANEL_HEIGHT, value))
+    for point in points:
+        y = top + PANEL_HEIGHT - point.value / maximum * PANEL_HEIGHT
+        panel.dots.append(
+            Dot(
+                x=round(scale_x(point.at), 1),
+                y=round(y, 1),
+                value=point.value,
+                label=point.label,
+                css=SOURCE_CLASS.get(point.source, "pt-assessment"),
+                when=point.at,
+            )
+        )
+    if panel.dots:
+        panel.path = "M" + " L".join(f"{d.x},{d.y}" for d in panel.dots)
+    return panel
+
+
+def outcome_chart(outcomes) -> Chart:
+    everything = [p.at for p in outcomes.nprs] + [p.at for p in outcomes.lefs]
+    height = TOP + 2 * PANEL_HEIGHT + GAP + BOTTOM
+    if not everything:
+        return Chart(WIDTH, height, LEFT, WIDTH - RIGHT, [], [], True)
+    start, end = min(everything), max(everything)
+    scale_x = _x_scale(start, end)
+    panels = [
+        _panel("Pain (NPRS 0–10)", outcomes.nprs, TOP, 10, 2, scale_x),
+        _panel("Function (LEFS 0–80)", outcomes.lefs, TOP + PANEL_HEIGHT + GAP, 80, 20, scale_x),
+    ]
+    # At most six date labels along the bottom, evenly spread between first and last.
+    x_ticks = []
+    count = 1 if start == end else 5
+    for i in range(count + 1 if count > 1 else 1):
+        when = start + (end - start) * (i / count if count > 1 else 0)
+        x_ticks.append((round(scale_x(when), 1), timezone.localtime(when).strftime("%d %b")))
+    return Chart(WIDTH, height, LEFT, WIDTH - RIGHT, panels, x_ticks, False)
