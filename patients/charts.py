@@ -51,7 +51,7 @@ class Chart:
     left: int
     right: float
     panels: list[Panel]
-    x_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str, str]]
     empty: bool
 
 
@@ -100,8 +100,15 @@ def outcome_chart(outcomes) -> Chart:
     ]
     # At most six date labels along the bottom, evenly spread between first and last.
     x_ticks = []
-    count = 1 if start == end else 5
-    for i in range(count + 1 if count > 1 else 1):
-        when = start + (end - start) * (i / count if count > 1 else 0)
-        x_ticks.append((round(scale_x(when), 1), timezone.localtime(when).strftime("%d %b")))
+    count = 0 if start == end else 5
+    for i in range(count + 1):
+        when = start + (end - start) * (i / count) if count else start
+        anchor = "middle"
+        if count and i == 0:
+            anchor = "start"
+        elif count and i == count:
+            anchor = "end"
+        x_ticks.append(
+            (round(scale_x(when), 1), timezone.localtime(when).strftime("%d %b"), anchor)
+        )
     return Chart(WIDTH, height, LEFT, WIDTH - RIGHT, panels, x_ticks, False)

@@ -47,7 +47,7 @@ class PatientForm(forms.Form):
     phone = forms.CharField(
         required=False,
         max_length=32,
-        help_text="Digits with spaces, dashes or brackets; start with + for an international number.",
+        help_text="Digits, spaces, dashes or brackets; start with + for an international number.",
     )
     preferred_language = forms.ChoiceField(
         label="Preferred language", choices=Language.choices, initial=Language.ENGLISH

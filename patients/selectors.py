@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
 from . import clinical
-from .models import Assessment, PainReport, PainSource, Patient, RecordStatus
+from .models import Assessment, PainReport, Patient, RecordStatus
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 
@@ -184,6 +184,10 @@ def assessment_as_signed(assessment: Assessment, amendments: list) -> dict:
         for name, change in amendment.changes.items():
             original[name] = change.get("old")
     return original
+
+
+def latest_assessment(patient: Patient) -> Assessment | None:
+    return Assessment.objects.filter(patient=patient).order_by("-assessed_at", "-id").first()
 
 
 def therapist_drafts(user, limit: int = 20) -> list[Assessment]:

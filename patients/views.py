@@ -172,7 +172,21 @@ def assessment_create(request, patient_id: int):
     if patient.is_archived:
         messages.error(request, "This patient is archived. Restore the record first.")
         return redirect("patients:detail", patient_id=patient.pk)
-    form = AssessmentForm(request.POST or None, patient=patient)
+    initial = {}
+    previous = selectors.latest_assessment(patient) if request.method == "GET" else None
+    if previous is not None:
+        # A follow-up starts from what was found last time; the therapist edits from there.
+        initial = {
+            "kind": "reassessment",
+            "region": previous.region,
+            "side": previous.side,
+            "onset_date": previous.onset_date,
+            "onset_mechanism": previous.onset_mechanism,
+            "suspected_causes": previous.suspected_causes,
+            "suspected_cause_other": previous.suspected_cause_other,
+            "precautions": previous.precautions,
+        }
+    form = AssessmentForm(request.POST or None, patient=patient, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             assessment = services.assessment_create(

@@ -60,3 +60,7 @@ class Command(BaseCommand):
 
     def seed_features(self, staff) -> None:
         """Each feature adds its own demo data here, in dependency order."""
+        from patients.demo import seed_patients
+
+        created = seed_patients(staff)
+        self.stdout.write(f"  {len(created)} demo patients added")
