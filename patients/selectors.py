@@ -197,14 +197,3 @@ def therapist_drafts(user, limit: int = 20) -> list[Assessment]:
         .select_related("patient")
         .order_by("assessed_at", "id")[:limit]
     )
-
-
-def pain_sources() -> list[tuple[str, str]]:
-    return list(PainSource.choices)
-
-
-def patient_has_records(patient: Patient) -> bool:
-    return (
-        Assessment.objects.filter(patient=patient).exists()
-        or PainReport.objects.filter(Q(patient=patient)).exists()
-    )
