@@ -408,6 +408,12 @@ def assessment_amend(
         raise ValidationError({"reason": "Say why the signed assessment is being changed."})
     before = {name: getattr(locked, name) for name in ASSESSMENT_FIELDS + DERIVED_FIELDS}
     _assessment_apply(locked, values)
+    # The form works to the minute: the same minute is no change of date and time.
+    old_at = before["assessed_at"]
+    if locked.assessed_at.replace(second=0, microsecond=0) == old_at.replace(
+        second=0, microsecond=0
+    ):
+        locked.assessed_at = old_at
     changes = {}
     for name, old in before.items():
         new = getattr(locked, name)

@@ -1,0 +1,42 @@
+import datetime as dt
+
+from django.utils import timezone
+
+from patients import charts
+from patients.selectors import ChartPoint, Outcomes
+
+
+def _point(days, value, source="assessment"):
+    at = timezone.now() - dt.timedelta(days=days)
+    return ChartPoint(at=at, value=value, source=source, label=source)
+
+
+def test_an_empty_history_gives_an_empty_chart():
+    assert charts.outcome_chart(Outcomes()).empty
+
+
+def test_points_are_placed_by_date_and_value():
+    chart = charts.outcome_chart(
+        Outcomes(
+            nprs=[_point(20, 10), _point(10, 5, "visit"), _point(0, 0, "email_link")],
+            lefs=[_point(20, 40), _point(0, 80)],
+        )
+    )
+    nprs, lefs = chart.panels
+    xs = [dot.x for dot in nprs.dots]
+    assert xs == sorted(xs) and xs[0] == charts.LEFT and xs[-1] == charts.WIDTH - charts.RIGHT
+    # 10/10 at the top of the panel, 0 at the bottom, 5 half way.
+    assert nprs.dots[0].y == nprs.top
+    assert nprs.dots[2].y == nprs.top + charts.PANEL_HEIGHT
+    assert nprs.dots[1].y == nprs.top + charts.PANEL_HEIGHT / 2
+    assert [dot.css for dot in nprs.dots] == ["pt-assessment", "pt-visit", "pt-email"]
+    assert lefs.dots[1].y == lefs.top  # 80/80 at the top
+    assert nprs.path.startswith("M") and nprs.path.count("L") == 2
+
+
+def test_a_single_point_sits_in_the_middle():
+    chart = charts.outcome_chart(Outcomes(nprs=[_point(0, 4)]))
+    assert (
+        chart.panels[0].dots[0].x == charts.LEFT + (charts.WIDTH - charts.LEFT - charts.RIGHT) / 2
+    )
+    assert len(chart.x_ticks) == 1
