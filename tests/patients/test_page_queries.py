@@ -1,0 +1,149 @@
+"""Pinned query counts: the patient page and the assessment page do not grow with history."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import AuditEvent
+from patients import services
+from tests.factories import PainReportFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _history(patient, therapist, values, count):
+    """``count`` signed assessments, each amended once, plus an email check-in each."""
+    now = timezone.now()
+    for n in range(count):
+        when = now - dt.timedelta(days=7 * (count - n))
+        assessment = services.assessment_create(
+            patient=patient, therapist=therapist, values=values(assessed_at=when)
+        )
+        services.assessment_sign(assessment=assessment, signed_by=therapist)
+        services.assessment_amend(
+            assessment=assessment,
+            values=values(assessed_at=when, pain_now=4),
+            reason="Typo",
+            author=therapist,
+        )
+        PainReportFactory(patient=patient, reported_at=when + dt.timedelta(days=2))
+
+
+def test_patient_page_for_a_therapist_runs_a_fixed_number_of_queries(
+    client_for, therapist, values, django_assert_num_queries
+):
+    patient = PatientFactory()
+    client = client_for(therapist)
+    url = reverse("patients:detail", args=[patient.pk])
+    # 1 session, 2 user, 3 patient, 4 user permissions, 5 group permissions,
+    # 6 assessments (with therapist, signer and amendment count), 7 pain reports,
+    # 8 the "view" audit event insert, 9 the user's groups (nav role flags),
+    # plus whatever sections other apps register (none in this build).
+    _history(patient, therapist, values, 1)
+    with django_assert_num_queries(9):
+        first = client.get(url)
+    _history(patient, therapist, values, 6)
+    with django_assert_num_queries(9):
+        more = client.get(url)
+    assert len(first.context["sections"][1][1]["assessments"]) == 1
+    assert len(more.context["sections"][1][1]["assessments"]) == 7
+    assert more.content.decode().count("<circle") == 7 + 7 + 7  # pain (2 sources) and LEFS
+
+
+@pytest.mark.parametrize("role", ["front_desk", "manager"])
+def test_patient_page_for_other_roles_has_no_clinical_queries_and_no_view_audit(
+    client_for, role_users, therapist, values, django_assert_num_queries, role
+):
+    patient = PatientFactory()
+    _history(patient, therapist, values, 3)
+    client = client_for(role_users[role])
+    # 1 session, 2 user, 3 patient, 4 user permissions, 5 group permissions,
+    # 6 the user's groups (nav role flags). No clinical query, no audit insert.
+    with django_assert_num_queries(6):
+        response = client.get(reverse("patients:detail", args=[patient.pk]))
+    assert response.context["sections"] == [] or all(
+        not section.clinical for section, _ in response.context["sections"]
+    )
+    assert not AuditEvent.objects.filter(action="view", patient=patient).exists()
+
+
+def test_viewing_the_clinical_patient_page_writes_a_view_event(client_for, therapist):
+    patient = PatientFactory()
+    client_for(therapist).get(reverse("patients:detail", args=[patient.pk]))
+    event = AuditEvent.objects.get(action="view", patient=patient)
+    assert event.actor == therapist
+
+
+def test_assessment_page_runs_a_fixed_number_of_queries(
+    client_for, therapist, values, django_assert_num_queries
+):
+    patient = PatientFactory()
+    when = timezone.now() - dt.timedelta(days=1)
+    assessment = services.assessment_create(
+        patient=patient, therapist=therapist, values=values(assessed_at=when)
+    )
+    services.assessment_sign(assessment=assessment, signed_by=therapist)
+    client = client_for(therapist)
+    url = reverse("patients:assessment_detail", args=[patient.pk, assessment.pk])
+    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 the assessment with
+    # patient, therapist and signer, 6 its amendments with their authors, 7 the "view"
+    # audit event insert, 8 the user's groups (nav role flags).
+    with django_assert_num_queries(8):
+        client.get(url)
+    for n in range(5):
+        services.assessment_amend(
+            assessment=assessment,
+            values=values(assessed_at=when, pain_now=n % 3 + 3),
+            reason=f"Amendment {n}",
+            author=therapist,
+        )
+    with django_assert_num_queries(8):
+        response = client.get(url)
+    assert len(response.context["amendments"]) == 5
+
+
+def test_outcomes_page_runs_a_fixed_number_of_queries(
+    client_for, therapist, values, django_assert_num_queries
+):
+    patient = PatientFactory()
+    client = client_for(therapist)
+    url = reverse("patients:outcomes", args=[patient.pk])
+    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
+    # 6 assessments, 7 pain reports, 8 audit insert, 9 the user's groups.
+    _history(patient, therapist, values, 1)
+    with django_assert_num_queries(9):
+        client.get(url)
+    _history(patient, therapist, values, 5)
+    with django_assert_num_queries(9):
+        response = client.get(url)
+    assert len(response.context["outcomes"].nprs) == 12
+
+
+def test_today_lists_the_therapists_own_drafts(client_for, therapist, values):
+    from tests.factories import TherapistFactory
+
+    patient = PatientFactory(first_name="Drafty")
+    mine = services.assessment_create(patient=patient, therapist=therapist, values=values())
+    other = TherapistFactory()
+    services.assessment_create(
+        patient=PatientFactory(first_name="Elsewhere"), therapist=other, values=values()
+    )
+    signed = services.assessment_create(
+        patient=PatientFactory(first_name="Signedy"), therapist=therapist, values=values()
+    )
+    services.assessment_sign(assessment=signed, signed_by=therapist)
+    html = client_for(therapist).get(reverse("today")).content.decode()
+    assert "Assessments to sign" in html
+    assert reverse("patients:assessment_detail", args=[patient.pk, mine.pk]) in html
+    assert "Elsewhere" not in html and "Signedy" not in html
+
+
+@pytest.mark.parametrize("role", ["front_desk", "manager"])
+def test_today_drafts_are_not_shown_to_other_roles(client_for, role_users, therapist, values, role):
+    services.assessment_create(
+        patient=PatientFactory(first_name="Drafty"), therapist=therapist, values=values()
+    )
+    html = client_for(role_users[role]).get(reverse("today")).content.decode()
+    assert "Assessments to sign" not in html and "Drafty" not in html
