@@ -35,7 +35,7 @@ def signed(draft, therapist):
 def _form_as_post(form) -> dict:
     """What the browser would send back for an untouched form (its initial values)."""
     data = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         if value is None:
             data[name] = ""
