@@ -353,3 +353,52 @@ class AmendmentForm(AssessmentForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept with the record, together with who changed what and when.",
     )
+
+
+# --- Showing stored values to people (amendment history, original as signed) ----------
+
+EXTRA_LABELS = {
+    "lefs_answers": "LEFS answers",
+    "lefs_total": "LEFS total (0–80)",
+    "xray_ankle_indicated": "X-ray indicated: ankle series",
+    "xray_foot_indicated": "X-ray indicated: foot series",
+    "xray_knee_indicated": "X-ray indicated: knee",
+    "xray_indicated": "X-ray indicated",
+}
+CHOICE_LABELS = {
+    "kind": dict(AssessmentKind.choices),
+    "region": dict(Region.choices),
+    "side": dict(Side.choices),
+    "onset_mechanism": dict(OnsetMechanism.choices),
+    "pain_qualities": dict(PainQuality.choices),
+    "suspected_causes": dict(SuspectedCause.choices),
+    "precautions": dict(Precaution.choices),
+}
+
+
+def field_label(name: str) -> str:
+    if name in EXTRA_LABELS:
+        return EXTRA_LABELS[name]
+    field = AssessmentForm.base_fields.get(name)
+    return str(field.label) if field is not None else name.replace("_", " ").capitalize()
+
+
+def display_value(name: str, value) -> str:
+    """A stored (JSON) value as a person reads it: labels for codes, Yes/No, dashes."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if name == "lefs_answers":
+        return " ".join("–" if answer is None else str(answer) for answer in value)
+    labels = CHOICE_LABELS.get(name)
+    if labels is not None:
+        if isinstance(value, list):
+            return ", ".join(str(labels.get(v, v)) for v in value)
+        return str(labels.get(value, value))
+    if name == "assessed_at" and isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value).strftime("%d %b %Y, %H:%M")
+        except ValueError:
+            return value
+    return str(value)

@@ -7,7 +7,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import charts, clinical, sections, selectors, services
-from .forms import AmendmentForm, AssessmentForm, PatientForm, PatientSearchForm
+from .forms import (
+    AmendmentForm,
+    AssessmentForm,
+    PatientForm,
+    PatientSearchForm,
+    display_value,
+    field_label,
+)
 from .signals import record_event
 
 PAGE_SIZE = 25
@@ -90,12 +97,17 @@ def patient_edit(request, patient_id: int):
     duplicates = []
     if request.method == "POST" and form.is_valid():
         data = form.service_values()
-        duplicates = selectors.possible_duplicates(
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            date_of_birth=data["date_of_birth"],
-            exclude_id=patient.pk,
+        new_name = clinical.normalise_name(f"{data['first_name']} {data['last_name']}")
+        identity_changed = (
+            data["date_of_birth"] != patient.date_of_birth or new_name != patient.search_name
         )
+        if identity_changed:
+            duplicates = selectors.possible_duplicates(
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                date_of_birth=data["date_of_birth"],
+                exclude_id=patient.pk,
+            )
         if not duplicates or request.POST.get("confirm_duplicate") == "yes":
             try:
                 services.patient_update(
@@ -234,7 +246,27 @@ def assessment_detail(request, patient_id: int, assessment_id: int):
         obj=assessment,
         request=request,
     )
-    original = selectors.assessment_as_signed(assessment, amendments) if amendments else None
+    original = None
+    history = []
+    if amendments:
+        signed_values = selectors.assessment_as_signed(assessment, amendments)
+        original = [
+            (field_label(name), display_value(name, value)) for name, value in signed_values.items()
+        ]
+        history = [
+            (
+                amendment,
+                [
+                    (
+                        field_label(name),
+                        display_value(name, c.get("old")),
+                        display_value(name, c.get("new")),
+                    )
+                    for name, c in amendment.changes.items()
+                ],
+            )
+            for amendment in amendments
+        ]
     age = clinical.age_on(
         assessment.patient.date_of_birth, timezone.localtime(assessment.assessed_at).date()
     )
@@ -249,6 +281,7 @@ def assessment_detail(request, patient_id: int, assessment_id: int):
             "assessment": assessment,
             "patient": assessment.patient,
             "amendments": amendments,
+            "history": history,
             "original": original,
             "age_at_assessment": age,
             "knee_rule_age": clinical.KNEE_RULE_AGE,

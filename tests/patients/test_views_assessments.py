@@ -222,7 +222,8 @@ def test_an_amendment_keeps_the_original_readable(client_for, therapist, signed)
     original = client.get(
         reverse("patients:assessment_detail", args=[signed.patient_id, signed.pk])
     ).context["original"]
-    assert (original["pain_now"], original["pain_worst"]) == (5, 7)
+    assert ("Pain now (0–10)", "5") in original
+    assert ("Worst pain, last 24 h (0–10)", "7") in original
     assert AuditEvent.objects.filter(action="amend", object_id=str(signed.pk)).count() == 1
 
 
@@ -328,3 +329,50 @@ def test_archived_patients_get_no_new_assessment(client_for, therapist, patient,
     )
     assert response.status_code == 302
     assert Assessment.objects.count() == 0
+
+
+def test_the_edit_form_shows_stored_ottawa_findings_and_lefs_answers(
+    client_for, therapist, patient, values
+):
+    draft = services.assessment_create(
+        patient=patient,
+        therapist=therapist,
+        values=values(
+            ottawa_malleolar_zone_pain=True,
+            ottawa_tenderness_navicular=False,
+            lefs_answers=[None] + [2] * 19,
+        ),
+    )
+    form = (
+        client_for(therapist)
+        .get(reverse("patients:assessment_edit", args=[patient.pk, draft.pk]))
+        .context["form"]
+    )
+    assert form["ottawa_malleolar_zone_pain"].value() is True
+    assert form["ottawa_tenderness_navicular"].value() is False
+    assert form["ottawa_midfoot_zone_pain"].value() is None
+    assert form["lefs_1"].value() == "" and form["lefs_2"].value() == "2"
+
+
+def test_amendment_history_uses_labels_a_person_reads(client_for, therapist, signed, values):
+    services.assessment_amend(
+        assessment=signed,
+        values=values(
+            assessed_at=signed.assessed_at,
+            suspected_causes=["arthritis", "tendinitis"],
+            ottawa_midfoot_zone_pain=False,
+        ),
+        reason="Added tendinitis.",
+        author=therapist,
+    )
+    response = client_for(therapist).get(
+        reverse("patients:assessment_detail", args=[signed.patient_id, signed.pk])
+    )
+    ((amendment, rows),) = response.context["history"]
+    assert (
+        "Suspected causes",
+        "Joint damage (arthritis)",
+        "Joint damage (arthritis), Tendinitis",
+    ) in rows
+    assert ("Pain in the midfoot zone", "—", "No") in rows
+    assert ("Suspected causes", "Joint damage (arthritis)") in response.context["original"]

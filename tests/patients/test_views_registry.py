@@ -198,3 +198,28 @@ def test_the_registry_keeps_time_zone_choices_to_iana_names(client_for, front_de
     choices = dict(response.context["form"].fields["timezone"].choices)
     assert "America/New_York" in choices and "Europe/Madrid" in choices
     assert response.context["form"]["timezone"].value() == timezone.get_default_timezone_name()
+
+
+def test_editing_other_details_of_a_known_duplicate_does_not_warn_again(client_for, front_desk):
+    dob = dt.date(1985, 4, 12)
+    first = services.patient_create(first_name="Lucía", last_name="Fernández", date_of_birth=dob)
+    services.patient_create(first_name="Lucía", last_name="Fernández", date_of_birth=dob)
+    client = client_for(front_desk)
+    url = reverse("patients:edit", args=[first.pk])
+    response = client.post(url, _patient_post(email="new@example.com"))
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.email == "new@example.com"
+
+
+def test_renaming_into_a_duplicate_warns(client_for, front_desk):
+    dob = dt.date(1985, 4, 12)
+    services.patient_create(first_name="Lucía", last_name="Fernández", date_of_birth=dob)
+    other = services.patient_create(first_name="Lucy", last_name="Fernández", date_of_birth=dob)
+    response = client_for(front_desk).post(
+        reverse("patients:edit", args=[other.pk]), _patient_post()
+    )
+    assert response.status_code == 200
+    assert response.context["duplicates"]
+    other.refresh_from_db()
+    assert other.first_name == "Lucy"
