@@ -110,7 +110,7 @@ class PatientSearchForm(forms.Form):
     date_of_birth = forms.DateField(
         label="Date of birth",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
     archived = forms.BooleanField(label="Include archived", required=False)
 

@@ -14,7 +14,7 @@ class AuditFilterForm(forms.Form):
         label="Patient",
         required=False,
         max_length=200,
-        help_text="Any part of the name; accents optional.",
+        widget=forms.TextInput(attrs={"placeholder": "Any part of the name"}),
     )
     user = forms.ModelChoiceField(
         label="Staff member",
