@@ -176,6 +176,19 @@ def patient_detail(request, patient_id: int):
 # --- Assessments ----------------------------------------------------------------------
 
 
+def _audit_form_view(request, assessment, what: str) -> None:
+    """A form pre-filled from an assessment shows the record: audit it as a view."""
+    if request.method == "GET":
+        record_event(
+            actor=request.user,
+            action="view",
+            patient=assessment.patient,
+            obj=assessment,
+            request=request,
+            detail=what,
+        )
+
+
 @login_required
 @permission_required("patients.add_assessment", raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -187,6 +200,7 @@ def assessment_create(request, patient_id: int):
     initial = {}
     previous = selectors.latest_assessment(patient) if request.method == "GET" else None
     if previous is not None:
+        _audit_form_view(request, previous, "new assessment form, pre-filled from this one")
         # A follow-up starts from what was found last time; the therapist edits from there.
         initial = {
             "kind": "reassessment",
@@ -309,6 +323,7 @@ def assessment_edit(request, patient_id: int, assessment_id: int):
             request, "This assessment is signed and locked. To change it, add an amendment."
         )
         return detail
+    _audit_form_view(request, assessment, "edit form")
     form = AssessmentForm(
         request.POST or None,
         patient=assessment.patient,
@@ -365,6 +380,7 @@ def assessment_amend(request, patient_id: int, assessment_id: int):
         return redirect(
             "patients:assessment_edit", patient_id=patient_id, assessment_id=assessment.pk
         )
+    _audit_form_view(request, assessment, "amend form")
     form = AmendmentForm(
         request.POST or None,
         patient=assessment.patient,

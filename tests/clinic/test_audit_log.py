@@ -135,7 +135,7 @@ def test_export_cells_cannot_run_as_spreadsheet_formulas(client_for, manager, th
 
 def _log_queries(client, django_assert_num_queries):
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 count of events,
-    # 6 the page of events with actor and patient, 7 the user's groups (nav role flags),
+    # 6 the user's groups (nav role flags), 7 the page of events with actor and patient,
     # 8 the staff choices of the filter form.
     with django_assert_num_queries(8):
         response = client.get(reverse("audit:log"))

@@ -37,7 +37,7 @@ def test_patient_page_for_a_therapist_runs_a_fixed_number_of_queries(
     patient = PatientFactory()
     client = client_for(therapist)
     url = reverse("patients:detail", args=[patient.pk])
-    # 1 session, 2 user, 3 patient, 4 user permissions, 5 group permissions,
+    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
     # 6 assessments (with therapist, signer and amendment count), 7 pain reports,
     # 8 the "view" audit event insert, 9 the user's groups (nav role flags),
     # plus whatever sections other apps register (none in this build).
@@ -59,7 +59,7 @@ def test_patient_page_for_other_roles_has_no_clinical_queries_and_no_view_audit(
     patient = PatientFactory()
     _history(patient, therapist, values, 3)
     client = client_for(role_users[role])
-    # 1 session, 2 user, 3 patient, 4 user permissions, 5 group permissions,
+    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
     # 6 the user's groups (nav role flags). No clinical query, no audit insert.
     with django_assert_num_queries(6):
         response = client.get(reverse("patients:detail", args=[patient.pk]))

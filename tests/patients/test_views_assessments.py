@@ -376,3 +376,34 @@ def test_amendment_history_uses_labels_a_person_reads(client_for, therapist, sig
     ) in rows
     assert ("Pain in the midfoot zone", "—", "No") in rows
     assert ("Suspected causes", "Joint damage (arthritis)") in response.context["original"]
+
+
+def test_opening_a_prefilled_form_is_audited_as_a_view(client_for, therapist, signed, draft):
+    client = client_for(therapist)
+    client.get(reverse("patients:assessment_amend", args=[signed.patient_id, signed.pk]))
+    client.get(reverse("patients:assessment_create", args=[signed.patient_id]))
+    details = list(
+        AuditEvent.objects.filter(action="view", object_id=str(signed.pk))
+        .order_by("id")
+        .values_list("detail", flat=True)
+    )
+    assert details == ["amend form", "new assessment form, pre-filled from this one"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"reason": "x" * 1_000_000, "pain_now": "6", "pain_worst": "8"},
+        {"reason": "ok", "pain_now": "99"},
+    ],
+)
+def test_bad_amendments_get_form_errors_and_change_nothing(
+    client_for, therapist, signed, post_data, overrides
+):
+    url = reverse("patients:assessment_amend", args=[signed.patient_id, signed.pk])
+    before = Assessment.objects.filter(pk=signed.pk).values().get()
+    response = client_for(therapist).post(url, post_data(**overrides))
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert Assessment.objects.filter(pk=signed.pk).values().get() == before
+    assert AssessmentAmendment.objects.count() == 0
