@@ -22,6 +22,7 @@ from .models import (
     Side,
     SuspectedCause,
 )
+from .services import ASSESSMENT_FIELDS
 
 
 @lru_cache(maxsize=1)
@@ -335,8 +336,6 @@ class AssessmentForm(forms.Form):
 
     @classmethod
     def initial_from(cls, assessment: Assessment) -> dict:
-        from .services import ASSESSMENT_FIELDS
-
         initial = {name: getattr(assessment, name) for name in ASSESSMENT_FIELDS}
         answers = initial.pop("lefs_answers") or []
         for number in range(1, clinical.LEFS_ITEM_COUNT + 1):

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from . import clinical
 from .models import Assessment, PainReport, Patient, RecordStatus
+from .services import ASSESSMENT_FIELDS, DERIVED_FIELDS, json_value
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 
@@ -175,10 +176,8 @@ def assessment_amendments(assessment: Assessment) -> list:
 def assessment_as_signed(assessment: Assessment, amendments: list) -> dict:
     """The values as originally signed: the current values with every amendment undone,
     newest first. Keys are field names; values are as stored in the amendments (JSON)."""
-    from .services import ASSESSMENT_FIELDS, DERIVED_FIELDS, _json_value
-
     original = {
-        name: _json_value(getattr(assessment, name)) for name in ASSESSMENT_FIELDS + DERIVED_FIELDS
+        name: json_value(getattr(assessment, name)) for name in ASSESSMENT_FIELDS + DERIVED_FIELDS
     }
     for amendment in reversed(amendments):
         for name, change in amendment.changes.items():

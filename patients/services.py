@@ -19,10 +19,13 @@ from . import clinical
 from .models import (
     Assessment,
     AssessmentAmendment,
+    PainQuality,
     PainReport,
     PainSource,
     Patient,
+    Precaution,
     RecordStatus,
+    SuspectedCause,
 )
 from .signals import record_event
 
@@ -303,6 +306,16 @@ def _assessment_check_consistency(assessment: Assessment) -> None:
             errors["pain_now"] = "Pain now should lie between best and worst in the last 24 hours."
     if "other" in (assessment.suspected_causes or []) and not assessment.suspected_cause_other:
         errors["suspected_cause_other"] = "Name the other suspected cause."
+    for name, choices in (
+        ("pain_qualities", PainQuality),
+        ("suspected_causes", SuspectedCause),
+        ("precautions", Precaution),
+    ):
+        value = getattr(assessment, name)
+        if not isinstance(value, list) or not set(value) <= set(choices.values):
+            errors[name] = "Choose from the listed options."
+        else:
+            setattr(assessment, name, list(dict.fromkeys(value)))  # no repeats, order kept
     for name in ("aggravating_activities", "clinical_impression"):
         limit = Assessment._meta.get_field(name).max_length
         if len(getattr(assessment, name) or "") > limit:
@@ -377,7 +390,7 @@ def _locked(assessment: Assessment) -> Assessment:
     return locked
 
 
-def _json_value(value):
+def json_value(value):
     """Amendment values as JSON (dates, datetimes and decimals as text)."""
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).isoformat() if timezone.is_aware(value) else value
@@ -424,7 +437,7 @@ def assessment_amend(
         else:
             same = old == new
         if not same:
-            changes[name] = {"old": _json_value(old), "new": _json_value(new)}
+            changes[name] = {"old": json_value(old), "new": json_value(new)}
     if not changes:
         return None
     locked.save()

@@ -78,6 +78,9 @@ def test_knee_rule_uses_the_age_on_the_assessment_date(therapist, values):
         ({"onset_date": dt.date(1970, 1, 1)}, "onset_date"),
         ({"suspected_causes": ["other"], "suspected_cause_other": ""}, "suspected_cause_other"),
         ({"clinical_impression": "x" * 1_000_000}, "clinical_impression"),
+        ({"suspected_causes": ["gout"]}, "suspected_causes"),
+        ({"precautions": "fracture"}, "precautions"),
+        ({"pain_qualities": ["sharp", 3]}, "pain_qualities"),
     ],
 )
 def test_create_refuses_bad_values_and_saves_nothing(patient, therapist, values, overrides, field):
