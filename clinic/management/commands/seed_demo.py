@@ -60,3 +60,6 @@ class Command(BaseCommand):
 
     def seed_features(self, staff) -> None:
         """Each feature adds its own demo data here, in dependency order."""
+        from treatments.demo import seed_treatments
+
+        seed_treatments(staff)
