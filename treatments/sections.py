@@ -35,7 +35,11 @@ def load_program(request, patient) -> dict:
     program = selectors.active_program_for(patient)
     return {
         "program": program,
-        "adherence": selectors.program_adherence(program) if program else None,
+        "adherence": (
+            selectors.program_adherence(program, today=selectors.patient_local_date(patient))
+            if program
+            else None
+        ),
         "can_add": request.user.has_perm("treatments.add_homeexerciseprogram"),
     }
 
