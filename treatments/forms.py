@@ -292,7 +292,11 @@ class HomeExerciseProgramForm(forms.Form):
 
 
 class PrescriptionRowForm(forms.Form):
-    include = forms.BooleanField(required=False, label="Include")
+    include = forms.BooleanField(
+        required=False,
+        label="Include",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
     exercise = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
     order = forms.IntegerField(min_value=1, max_value=99, label="Order")
     sets = forms.IntegerField(required=False, min_value=1, max_value=10, label="Sets")

@@ -424,3 +424,22 @@ def test_today_query_count_is_constant(client_for, therapist, django_assert_num_
         # permissions and 6 group permissions (navigation entries).
         with django_assert_num_queries(6):
             client.get("/")
+
+
+def test_another_patients_plan_cannot_be_linked(client_for, therapist):
+    from tests.factories import TreatmentPlanFactory
+
+    patient = PatientFactory()
+    theirs = TreatmentPlanFactory()
+    response = client_for(therapist).post(
+        reverse("treatments:note_create", args=[patient.pk]),
+        _note_post(treatment_plan=str(theirs.pk)),
+    )
+    assert "treatment_plan" in response.context["form"].errors
+    assert not VisitNote.objects.exists()
+
+
+def test_unknown_patient_or_note_is_404(client_for, therapist):
+    client = client_for(therapist)
+    assert client.get(reverse("treatments:note_create", args=[999999])).status_code == 404
+    assert client.get(reverse("treatments:note_detail", args=[999999])).status_code == 404

@@ -1,12 +1,13 @@
 """Plans of care: screening warnings before saving, overrides, grades, roles and audit."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AuditEvent
 from patients.models import RecordStatus
-from tests.factories import AssessmentFactory, PatientFactory, TherapistFactory
+from tests.factories import AssessmentFactory, TherapistFactory
 from tests.treatments.helpers import plan_post, signed_assessment, technique
 from treatments import services
 from treatments.models import PlannedTechnique, PlanStatus, TreatmentPlan
@@ -191,7 +192,7 @@ def test_override_reason_is_stored_shown_and_audited(client_for, therapist):
 
 def test_service_refuses_a_contraindicated_technique_without_reason():
     assessment = signed_assessment(precautions=["infection"])
-    with pytest.raises(Exception, match="contraindicated"):
+    with pytest.raises(ValidationError, match="contraindicated"):
         _plan_with(assessment, [("muscle_energy", "", "")])
     assert not TreatmentPlan.objects.exists()
 
@@ -268,7 +269,7 @@ def test_archived_patient_gets_a_clear_refusal(client_for, therapist):
     post = client.post(_create_url(patient), plan_post(assessment))
     assert post.status_code == 409
     assert not TreatmentPlan.objects.exists()
-    with pytest.raises(Exception, match="archived"):
+    with pytest.raises(ValidationError, match="archived"):
         _plan_with(assessment, [])
 
 
@@ -279,7 +280,7 @@ def test_another_patients_assessment_is_refused(client_for, therapist):
     assert response.status_code == 200
     assert "assessment" in response.context["form"].errors
     assert not TreatmentPlan.objects.exists()
-    with pytest.raises(Exception, match="another patient"):
+    with pytest.raises(ValidationError, match="another patient"):
         services.treatment_plan_create(
             patient=mine.patient,
             assessment=theirs,

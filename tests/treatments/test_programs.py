@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -172,7 +173,7 @@ def test_bad_doses_are_form_errors_and_nothing_is_saved(client_for, therapist, f
 
 
 def test_service_refuses_bad_doses_too():
-    with pytest.raises(Exception, match="sets"):
+    with pytest.raises(ValidationError, match="sets"):
         services.home_exercise_program_create(
             patient=PatientFactory(),
             prescribed_by=TherapistFactory(),
@@ -259,7 +260,7 @@ def test_the_database_allows_one_active_program_per_patient():
 
 def test_a_failed_new_program_leaves_the_old_one_active():
     old = _program()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         _program(patient=old.patient, codes=())
     old.refresh_from_db()
     assert old.status == ProgramStatus.ACTIVE
