@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
@@ -203,6 +205,13 @@ class VisitNoteForm(forms.Form):
         self.fields["appointment"].queryset = selectors.appointments_for_note(patient, note)
         self.fields["treatment_plan"].queryset = selectors.plans_queryset_for(patient)
         self.fields["exercises_reviewed"].queryset = selectors.active_exercises()
+
+    def clean_visited_at(self):
+        visited_at = self.cleaned_data["visited_at"]
+        # A note records a visit that happened; allow a little slack for clock drift.
+        if visited_at > timezone.now() + dt.timedelta(hours=1):
+            raise forms.ValidationError("The visit cannot be in the future.")
+        return visited_at
 
 
 class AppliedTechniqueForm(forms.Form):

@@ -135,6 +135,7 @@ def plan_create(request, patient_id: int):
         for code, restriction in selectors.restrictions_for_assessment(assessment).items()
     )
     screening.sort(key=lambda item: item[1].level != "contraindicated")
+    _audit_view(request, assessment, patient, detail="plan of care form (screening)")
     context.update(
         form=form,
         formset=formset,
@@ -299,6 +300,7 @@ def note_edit(request, note_id: int):
         else:
             messages.success(request, "Draft note saved.")
             return redirect("treatments:note_detail", note_id=note.pk)
+    _audit_view(request, note, note.patient, detail="edit form")
     return render(
         request,
         "treatments/note_form.html",
@@ -365,6 +367,7 @@ def note_amend(request, note_id: int):
         else:
             messages.success(request, "Amendment added; the signed original is kept.")
             return redirect("treatments:note_detail", note_id=note.pk)
+    _audit_view(request, note, note.patient, detail="amendment form")
     return render(
         request, "treatments/note_amend.html", {"note": note, "patient": note.patient, "form": form}
     )
@@ -459,6 +462,8 @@ def program_create(request, patient_id: int):
             note = " It replaces the previous program." if current else ""
             messages.success(request, f"Home exercise program saved.{note}")
             return redirect("treatments:program_detail", program_id=program.pk)
+    if current is not None:
+        _audit_view(request, current, patient, detail="program builder")
     names = {row["exercise"].pk: row["exercise"] for row in rows}
     return render(
         request,

@@ -141,6 +141,7 @@ def test_therapist_writes_a_draft_with_techniques_and_exercises(client_for, ther
         ({"pain_before": "seven"}, "pain_before"),
         ({"subjective": "x" * 10001}, "subjective"),
         ({"visited_at": "yesterday"}, "visited_at"),
+        ({"visited_at": "2099-01-01T10:00"}, "visited_at"),
     ],
 )
 def test_bad_note_fields_are_form_errors(client_for, therapist, overrides, field):
@@ -443,3 +444,16 @@ def test_unknown_patient_or_note_is_404(client_for, therapist):
     client = client_for(therapist)
     assert client.get(reverse("treatments:note_create", args=[999999])).status_code == 404
     assert client.get(reverse("treatments:note_detail", args=[999999])).status_code == 404
+
+
+def test_opening_the_edit_and_amendment_forms_is_audited(client_for, therapist):
+    draft = _draft(therapist=therapist)
+    signed = _draft(therapist=therapist)
+    services.visit_note_sign(note=signed, signed_by=therapist)
+    client = client_for(therapist)
+    client.get(reverse("treatments:note_edit", args=[draft.pk]))
+    client.get(reverse("treatments:note_amend", args=[signed.pk]))
+    details = set(
+        AuditEvent.objects.filter(action="view", actor=therapist).values_list("object_id", "detail")
+    )
+    assert details == {(str(draft.pk), "edit form"), (str(signed.pk), "amendment form")}

@@ -417,3 +417,15 @@ def test_other_therapists_see_plans_too(client_for):
     assert (
         client_for(other).get(reverse("treatments:plan_detail", args=[plan.pk])).status_code == 200
     )
+
+
+def test_showing_the_screening_is_audited(client_for, therapist):
+    assessment = signed_assessment(precautions=["dvt"])
+    client_for(therapist).get(_create_url(assessment.patient))
+    assert AuditEvent.objects.filter(
+        action="view",
+        actor=therapist,
+        patient=assessment.patient,
+        object_type="patients.assessment",
+        object_id=str(assessment.pk),
+    ).exists()

@@ -461,3 +461,11 @@ def test_prescription_rows_are_kept_in_position_order():
         "lateral-step-downs",
         "calf-raises",
     ]
+
+
+def test_opening_the_builder_on_a_current_program_is_audited(client_for, therapist):
+    program = _program()
+    client_for(therapist).get(_url(program.patient))
+    assert AuditEvent.objects.filter(
+        action="view", object_id=str(program.pk), detail="program builder"
+    ).exists()
