@@ -49,6 +49,19 @@ def _audit_view(request, obj, patient, detail: str = "") -> None:
     )
 
 
+def _screening(assessment) -> list:
+    """(technique name, restriction) for the assessment, contraindicated first."""
+    if assessment is None:
+        return []
+    names = dict(Technique.objects.values_list("code", "name"))
+    rows = sorted(
+        (names.get(code, code), restriction)
+        for code, restriction in selectors.restrictions_for_assessment(assessment).items()
+    )
+    rows.sort(key=lambda item: item[1].level != "contraindicated")
+    return rows
+
+
 # Plans of care.
 
 
@@ -129,12 +142,7 @@ def plan_create(request, patient_id: int):
             )
     elif form.is_bound and form.is_valid():
         assessment = form.cleaned_data["assessment"]
-    names = {t.code: t.name for t in Technique.objects.all()}
-    screening = sorted(
-        (names.get(code, code), restriction)
-        for code, restriction in selectors.restrictions_for_assessment(assessment).items()
-    )
-    screening.sort(key=lambda item: item[1].level != "contraindicated")
+    screening = _screening(assessment)
     _audit_view(request, assessment, patient, detail="plan of care form (screening)")
     context.update(
         form=form,
@@ -256,10 +264,18 @@ def note_create(request, patient_id: int):
         else:
             messages.success(request, "Draft note saved. Sign it when it is complete.")
             return redirect("treatments:note_detail", note_id=note.pk)
+    assessment = selectors.signed_assessments_for(patient).first()
     return render(
         request,
         "treatments/note_form.html",
-        {"patient": patient, "form": form, "formset": formset, "title": "New visit note"},
+        {
+            "patient": patient,
+            "form": form,
+            "formset": formset,
+            "title": "New visit note",
+            "assessment": assessment,
+            "screening": _screening(assessment),
+        },
     )
 
 
@@ -301,6 +317,7 @@ def note_edit(request, note_id: int):
             messages.success(request, "Draft note saved.")
             return redirect("treatments:note_detail", note_id=note.pk)
     _audit_view(request, note, note.patient, detail="edit form")
+    assessment = selectors.signed_assessments_for(note.patient).first()
     return render(
         request,
         "treatments/note_form.html",
@@ -310,6 +327,8 @@ def note_edit(request, note_id: int):
             "form": form,
             "formset": formset,
             "title": "Edit visit note",
+            "assessment": assessment,
+            "screening": _screening(assessment),
         },
     )
 

@@ -308,3 +308,12 @@ def test_only_managers_retire_exercises(client_for, role_users, role):
     assert response.status_code == 403
     ex.refresh_from_db()
     assert ex.active
+
+
+def test_retiring_sends_anonymous_visitors_to_login(client):
+    ex = exercise("calf-raises")
+    response = client.post(reverse("treatments:exercise_toggle", args=[ex.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    ex.refresh_from_db()
+    assert ex.active

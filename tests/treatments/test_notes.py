@@ -457,3 +457,18 @@ def test_opening_the_edit_and_amendment_forms_is_audited(client_for, therapist):
         AuditEvent.objects.filter(action="view", actor=therapist).values_list("object_id", "detail")
     )
     assert details == {(str(draft.pk), "edit form"), (str(signed.pk), "amendment form")}
+
+
+def test_note_form_reminds_of_the_latest_screening(client_for, therapist):
+    from tests.treatments.helpers import signed_assessment
+
+    assessment = signed_assessment(precautions=["anticoagulation"])
+    page = (
+        client_for(therapist)
+        .get(reverse("treatments:note_create", args=[assessment.patient_id]))
+        .content.decode()
+    )
+    assert 'id="note-screening"' in page
+    assert "Anticoagulant therapy or bleeding disorder: contraindicated" in page
+    clean = client_for(therapist).get(reverse("treatments:note_create", args=[PatientFactory().pk]))
+    assert 'id="note-screening"' not in clean.content.decode()
