@@ -87,7 +87,10 @@ def seed_treatments(staff: dict) -> int:
             .order_by("-assessed_at", "-id")
             .first()
         )
-        therapist = therapists[index % len(therapists)]
+        # The assessing therapist carries on treating; demo staff stand in for anyone else.
+        therapist = assessment.therapist
+        if not therapist.has_perm("treatments.add_treatmentplan"):
+            therapist = therapists[index % len(therapists)]
         _seed_patient(
             patient=patient,
             assessment=assessment,
@@ -175,6 +178,16 @@ def _seed_patient(*, patient, assessment, therapist, techniques, exercises, rule
             exercises_reviewed=exercises[:2],
         )
         services.visit_note_sign(note=note, signed_by=therapist)
+    if index == 0:
+        # One unsigned note from this morning, so the Today page has something to show.
+        services.visit_note_create(
+            patient=patient,
+            therapist=therapist,
+            visited_at=timezone.make_aware(dt.datetime.combine(today, dt.time(8, 30))),
+            subjective="Reports less pain on stairs this week.",
+            pain_before=3,
+            treatment_plan=plan,
+        )
     # Completions on most prescribed days: a fixed pattern that misses about one in four.
     day = start
     while day < today:

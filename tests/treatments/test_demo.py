@@ -52,14 +52,17 @@ def test_seed_gives_most_assessed_patients_treatment_and_is_idempotent():
     assert len(treated) == 4 and treated < {p.pk for p in assessed}
     assert draft_only.pk not in treated and never_seen.pk not in treated
     for patient_id in treated:
-        notes = VisitNote.objects.filter(patient_id=patient_id)
+        notes = VisitNote.objects.filter(patient_id=patient_id, status=RecordStatus.SIGNED)
         assert notes.count() == 3
-        assert all(n.status == RecordStatus.SIGNED for n in notes)
         program = HomeExerciseProgram.objects.get(patient_id=patient_id)
         assert program.status == ProgramStatus.ACTIVE
         assert program.prescriptions.count() == 4
         assert ExerciseCompletion.objects.filter(program=program).exists()
-    assert PainReport.objects.filter(source="visit").count() == 2 * VisitNote.objects.count()
+    signed = VisitNote.objects.filter(status=RecordStatus.SIGNED)
+    assert PainReport.objects.filter(source="visit").count() == 2 * signed.count()
+    # One draft for the Today page, by the assessing therapist.
+    draft = VisitNote.objects.get(status=RecordStatus.DRAFT)
+    assert draft.therapist == therapist
 
     assert seed_treatments(staff) == 0
     assert _counts() == first
@@ -95,3 +98,12 @@ def test_seed_is_deterministic():
         model.objects.all().delete()
     seed_treatments({"demo-therapist": therapist})
     assert sorted(ExerciseCompletion.objects.values_list("program__patient_id", "date")) == snapshot
+
+
+def test_the_assessing_therapist_keeps_treating():
+    demo = TherapistFactory(username="demo-therapist")
+    assessor = TherapistFactory()
+    patient = _assessed(assessor).patient
+    seed_treatments({"demo-therapist": demo})
+    assert TreatmentPlan.objects.get(patient=patient).therapist == assessor
+    assert set(VisitNote.objects.values_list("therapist", flat=True)) == {assessor.pk}
