@@ -22,19 +22,21 @@ def test_therapist_builds_a_program_and_opens_the_spanish_handout(
     raises = page.locator("fieldset", has_text="Calf raises")
     raises.get_by_label("Calf raises").check()
     raises.get_by_label("Sets").fill("3")
-    raises.get_by_label("Order").fill("2")
     ankle = page.locator("fieldset", has_text="Ankle mobilization")
     ankle.get_by_label("Ankle mobilization").check()
-    ankle.get_by_label("Order").fill("1")
     ankle.get_by_label("Notes for the patient").fill("Con el pie derecho.")
+    # The catalogue lists ankle mobilization first; move calf raises above it.
+    raises.get_by_role("button", name="Move up").click()
+    expect(raises.get_by_label("Order")).to_have_value("1")
+    expect(ankle.get_by_label("Order")).to_have_value("2")
     page.get_by_label("Sun").uncheck()
     page.get_by_role("button", name="Save program").click()
 
     expect(page.get_by_text("Home exercise program saved.")).to_be_visible()
     program = HomeExerciseProgram.objects.get(patient=patient)
     assert [p.exercise.code for p in program.prescriptions.all()] == [
-        "ankle-mobilization",
         "calf-raises",
+        "ankle-mobilization",
     ]
     assert program.prescriptions.get(exercise__code="calf-raises").sets == 3
     assert program.reminder_days == [0, 1, 2, 3, 4, 5]
@@ -44,8 +46,8 @@ def test_therapist_builds_a_program_and_opens_the_spanish_handout(
     assert page.locator("html").get_attribute("lang") == "es"
     headings = page.locator("section.exercise h2").all_inner_texts()
     assert headings == [
-        "1. Movilización de tobillo (rodilla a la pared)",
-        "2. Elevaciones de talones",
+        "1. Elevaciones de talones",
+        "2. Movilización de tobillo (rodilla a la pared)",
     ]
     expect(page.get_by_text("3 series de 10 repeticiones")).to_be_visible()
     expect(page.get_by_text("Con el pie derecho.")).to_be_visible()

@@ -118,8 +118,9 @@ def test_therapist_builds_a_program_in_their_own_order(client_for, therapist):
     patient = PatientFactory()
     data = program_post(
         [
-            {"exercise": "calf-raises", "order": 2, "sets": 3, "reps": 12, "notes": "Slowly."},
-            {"exercise": "ankle-mobilization", "order": 1, "hold_seconds": 20},
+            # Listed alphabetically on the page (ankle first); the therapist puts calf first.
+            {"exercise": "calf-raises", "order": 1, "sets": 3, "reps": 12, "notes": "Slowly."},
+            {"exercise": "ankle-mobilization", "order": 5, "hold_seconds": 20},
         ],
         end_date=day(30).isoformat(),
         reminder_time="07:30",
@@ -142,8 +143,8 @@ def test_therapist_builds_a_program_in_their_own_order(client_for, therapist):
         )
     )
     assert rows == [
-        ("ankle-mobilization", 1, 1, 10, 20, ""),
-        ("calf-raises", 2, 3, 12, 0, "Slowly."),
+        ("calf-raises", 1, 3, 12, 0, "Slowly."),
+        ("ankle-mobilization", 2, 1, 10, 20, ""),
     ]
     assert AuditEvent.objects.filter(
         action="create", object_type="treatments.homeexerciseprogram"
