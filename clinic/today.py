@@ -50,6 +50,25 @@ SECTIONS: list[TodaySection] = [
 ]
 
 
+def _load_unsigned_notes(request) -> dict:
+    from treatments.selectors import unsigned_notes_for
+
+    # 1 query: the therapist's draft notes with their patients.
+    return {"notes": unsigned_notes_for(request.user)}
+
+
+SECTIONS.append(
+    TodaySection(
+        key="unsigned-visit-notes",
+        title="Visit notes to sign",
+        template="treatments/today_unsigned_notes.html",
+        roles=frozenset({THERAPIST}),
+        load=_load_unsigned_notes,
+        order=30,
+    )
+)
+
+
 def sections_for(request) -> list[tuple[TodaySection, dict]]:
     roles = user_roles(request.user)
     if request.user.is_superuser:

@@ -153,3 +153,19 @@ def celery_worker_process(tmp_path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(autouse=True)
+def _treatment_catalogue(request):
+    """Restore the seeded technique/exercise catalogue for transactional (browser) tests.
+
+    Their database flush removes the rows the data migration created; the data itself
+    comes from that migration (treatments.catalogue), so there is one copy of it.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from treatments.catalogue import catalogue_ensure
+
+    catalogue_ensure()

@@ -195,3 +195,22 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda a: a.starts_at + dt.timedelta(minutes=30))
     kind = clinic_models.AppointmentKind.FOLLOW_UP
     created_by = factory.SubFactory(FrontDeskFactory)
+
+
+class ExerciseCompletionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = treatment_models.ExerciseCompletion
+
+    program = factory.SubFactory(HomeExerciseProgramFactory)
+    date = factory.LazyFunction(lambda: timezone.localdate())
+    source = treatment_models.CompletionSource.EMAIL_LINK
+
+
+class VisitNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = treatment_models.VisitNote
+
+    patient = factory.SubFactory(PatientFactory)
+    therapist = factory.SubFactory(TherapistFactory)
+    visited_at = factory.LazyFunction(timezone.now)
+    subjective = "Knee feels easier on stairs."

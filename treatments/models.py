@@ -40,6 +40,24 @@ class Technique(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def graded(self) -> bool:
+        return bool(self.allowed_grades)
+
+    def grade_problem(self, grade: str) -> str:
+        """Why ``grade`` cannot be recorded with this technique ("" when it can)."""
+        if not self.allowed_grades:
+            if grade:
+                return f"{self.name} is not graded: leave the grade empty and record the target."
+            return ""
+        if not grade:
+            allowed = ", ".join(self.allowed_grades)
+            return f"Choose a grade for {self.name} ({allowed})."
+        if grade not in self.allowed_grades:
+            allowed = ", ".join(self.allowed_grades)
+            return f"Grade {grade} is not allowed for {self.name}; allowed: {allowed}."
+        return ""
+
 
 class RestrictionLevel(models.TextChoices):
     CAUTION = "caution", "Caution"

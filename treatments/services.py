@@ -1,13 +1,40 @@
-"""Writes for plans of care, visit notes and home-exercise programs."""
+"""Writes for plans of care, visit notes, home-exercise programs and the catalogue.
+
+Every write that touches a patient's clinical record announces an audit event through
+``patients.signals.record_event`` in the same transaction.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from .models import CompletionSource, ExerciseCompletion, HomeExerciseProgram
+from patients.models import Assessment, PainSource, Patient, Precaution, RecordStatus
+from patients.services import pain_report_create
+from patients.signals import record_event
+
+from . import selectors
+from .models import (
+    AppliedTechnique,
+    CompletionSource,
+    Exercise,
+    ExerciseCompletion,
+    ExercisePrescription,
+    HomeExerciseProgram,
+    PlannedTechnique,
+    PlanStatus,
+    PrecautionRule,
+    ProgramStatus,
+    RestrictionLevel,
+    Technique,
+    TreatmentPlan,
+    VisitNote,
+    VisitNoteAmendment,
+)
 
 
 def exercise_completion_record(
@@ -30,3 +57,528 @@ def exercise_completion_record(
         return completion, True
     except IntegrityError:
         return ExerciseCompletion.objects.get(program=program, date=on_date), False
+
+
+def _refuse_archived(patient: Patient) -> None:
+    if patient.is_archived:
+        raise ValidationError(
+            f"{patient.full_name} is archived: restore the patient before adding to the record."
+        )
+
+
+# Plans of care.
+
+
+@transaction.atomic
+def treatment_plan_create(
+    *,
+    patient: Patient,
+    assessment: Assessment,
+    therapist,
+    goals: str,
+    visits_per_week: int,
+    weeks: int,
+    start_date: dt.date,
+    techniques: Iterable[dict],
+    request=None,
+) -> TreatmentPlan:
+    """Create a plan of care from a signed assessment of the same patient.
+
+    ``techniques`` are dicts with technique, grade, target, notes, override_reason. A
+    technique the patient's flags contraindicate is refused unless an override reason is
+    given; the restriction and the reason are stored on the planned technique and the
+    override is audited.
+    """
+    _refuse_archived(patient)
+    if assessment.patient_id != patient.pk:
+        raise ValidationError({"assessment": "That assessment belongs to another patient."})
+    if assessment.status != RecordStatus.SIGNED:
+        raise ValidationError({"assessment": "Sign the assessment before planning from it."})
+    restrictions = selectors.restrictions_for_assessment(assessment)
+    plan = TreatmentPlan.objects.create(
+        patient=patient,
+        therapist=therapist,
+        assessment=assessment,
+        goals=goals,
+        visits_per_week=visits_per_week,
+        weeks=weeks,
+        start_date=start_date,
+    )
+    record_event(actor=therapist, action="create", patient=patient, obj=plan, request=request)
+    for item in techniques:
+        technique: Technique = item["technique"]
+        grade = item.get("grade", "") or ""
+        problem = technique.grade_problem(grade)
+        if problem:
+            raise ValidationError({"grade": problem})
+        restriction = restrictions.get(technique.code)
+        level = restriction.level if restriction else ""
+        reason = (item.get("override_reason") or "").strip()
+        if level == RestrictionLevel.CONTRAINDICATED and not reason:
+            raise ValidationError(
+                {
+                    "override_reason": f"{technique.name} is contraindicated "
+                    f"({'; '.join(restriction.reasons)}). Type an override reason to plan it."
+                }
+            )
+        planned = PlannedTechnique.objects.create(
+            plan=plan,
+            technique=technique,
+            grade=grade,
+            target=item["target"],
+            notes=item.get("notes", "") or "",
+            restriction=level,
+            override_reason=reason if level == RestrictionLevel.CONTRAINDICATED else "",
+        )
+        if level == RestrictionLevel.CONTRAINDICATED:
+            record_event(
+                actor=therapist,
+                action="override",
+                patient=patient,
+                obj=planned,
+                request=request,
+                detail=f"{technique.name} planned despite: {'; '.join(restriction.reasons)}. "
+                f"Reason: {reason}",
+            )
+    return plan
+
+
+@transaction.atomic
+def treatment_plan_close(
+    *, plan: TreatmentPlan, status: str, reason: str, actor, request=None
+) -> TreatmentPlan:
+    """Complete or discontinue an active plan."""
+    if status not in (PlanStatus.COMPLETED, PlanStatus.DISCONTINUED):
+        raise ValidationError({"status": "Choose completed or discontinued."})
+    locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    if locked.status != PlanStatus.ACTIVE:
+        raise ValidationError("This plan is already closed.")
+    if status == PlanStatus.DISCONTINUED and not reason.strip():
+        raise ValidationError({"reason": "Say why the plan is discontinued."})
+    locked.status = status
+    locked.ended_at = timezone.now()
+    locked.end_reason = reason.strip()
+    locked.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
+    record_event(
+        actor=actor,
+        action="update",
+        patient=locked.patient,
+        obj=locked,
+        request=request,
+        detail=f"plan {status}",
+    )
+    return locked
+
+
+# Visit notes.
+
+
+def _check_note_links(*, patient: Patient, appointment, treatment_plan) -> None:
+    if appointment is not None and appointment.patient_id != patient.pk:
+        raise ValidationError({"appointment": "That appointment belongs to another patient."})
+    if treatment_plan is not None and treatment_plan.patient_id != patient.pk:
+        raise ValidationError({"treatment_plan": "That plan belongs to another patient."})
+
+
+def _write_applied(note: VisitNote, techniques: Iterable[dict]) -> None:
+    rows = []
+    for item in techniques:
+        technique: Technique = item["technique"]
+        grade = item.get("grade", "") or ""
+        problem = technique.grade_problem(grade)
+        if problem:
+            raise ValidationError({"grade": problem})
+        rows.append(
+            AppliedTechnique(
+                note=note,
+                technique=technique,
+                grade=grade,
+                minutes=item.get("minutes"),
+                target=item["target"],
+            )
+        )
+    AppliedTechnique.objects.bulk_create(rows)
+
+
+_NOTE_FIELDS = [
+    "appointment",
+    "treatment_plan",
+    "visited_at",
+    "subjective",
+    "objective",
+    "assessment",
+    "plan",
+    "pain_before",
+    "pain_after",
+]
+
+
+@transaction.atomic
+def visit_note_create(
+    *,
+    patient: Patient,
+    therapist,
+    visited_at: dt.datetime,
+    subjective: str = "",
+    objective: str = "",
+    assessment: str = "",
+    plan: str = "",
+    pain_before: int | None = None,
+    pain_after: int | None = None,
+    appointment=None,
+    treatment_plan: TreatmentPlan | None = None,
+    techniques: Iterable[dict] = (),
+    exercises_reviewed: Iterable[Exercise] = (),
+    request=None,
+) -> VisitNote:
+    """Start a draft SOAP note for a visit."""
+    _refuse_archived(patient)
+    _check_note_links(patient=patient, appointment=appointment, treatment_plan=treatment_plan)
+    if appointment is not None and VisitNote.objects.filter(appointment=appointment).exists():
+        raise ValidationError({"appointment": "That appointment already has a visit note."})
+    note = VisitNote.objects.create(
+        patient=patient,
+        therapist=therapist,
+        appointment=appointment,
+        treatment_plan=treatment_plan,
+        visited_at=visited_at,
+        subjective=subjective,
+        objective=objective,
+        assessment=assessment,
+        plan=plan,
+        pain_before=pain_before,
+        pain_after=pain_after,
+    )
+    _write_applied(note, techniques)
+    note.exercises_reviewed.set(list(exercises_reviewed))
+    record_event(actor=therapist, action="create", patient=patient, obj=note, request=request)
+    return note
+
+
+@transaction.atomic
+def visit_note_update(
+    *,
+    note: VisitNote,
+    actor,
+    techniques: Iterable[dict] = (),
+    exercises_reviewed: Iterable[Exercise] = (),
+    request=None,
+    **fields,
+) -> VisitNote:
+    """Change a draft note (its author only); signed notes change only by amendment."""
+    locked = VisitNote.objects.select_for_update().get(pk=note.pk)
+    if locked.status != RecordStatus.DRAFT:
+        raise ValidationError("This note is signed: add an amendment instead.")
+    if locked.therapist_id != actor.pk:
+        raise ValidationError("Only the note's author can change a draft.")
+    unknown = set(fields) - set(_NOTE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown note fields: {sorted(unknown)}")
+    _check_note_links(
+        patient=locked.patient,
+        appointment=fields.get("appointment", locked.appointment),
+        treatment_plan=fields.get("treatment_plan", locked.treatment_plan),
+    )
+    appointment = fields.get("appointment")
+    if (
+        appointment is not None
+        and VisitNote.objects.filter(appointment=appointment).exclude(pk=locked.pk).exists()
+    ):
+        raise ValidationError({"appointment": "That appointment already has a visit note."})
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save()
+    locked.techniques.all().delete()
+    _write_applied(locked, techniques)
+    locked.exercises_reviewed.set(list(exercises_reviewed))
+    record_event(actor=actor, action="update", patient=locked.patient, obj=locked, request=request)
+    return locked
+
+
+@transaction.atomic
+def visit_note_sign(*, note: VisitNote, signed_by, request=None) -> VisitNote:
+    """Sign and lock a draft note.
+
+    Its pain scores become pain reports (source "visit") for the outcome chart, and when
+    exercises were reviewed on a day inside the patient's active program, that day counts
+    as done (source "visit").
+    """
+    locked = VisitNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    if locked.status != RecordStatus.DRAFT:
+        raise ValidationError("This note is already signed.")
+    if locked.therapist_id != signed_by.pk:
+        raise ValidationError("Only the note's author can sign it.")
+    if not any(getattr(locked, name).strip() for name in selectors.SOAP_FIELDS):
+        raise ValidationError("Write at least one part of the note before signing it.")
+    now = timezone.now()
+    locked.status = RecordStatus.SIGNED
+    locked.signed_at = now
+    locked.signed_by = signed_by
+    locked.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
+    for score in (locked.pain_before, locked.pain_after):
+        if score is not None:
+            pain_report_create(
+                patient=locked.patient,
+                score=score,
+                source=PainSource.VISIT,
+                reported_at=locked.visited_at,
+            )
+    if locked.exercises_reviewed.exists():
+        program = HomeExerciseProgram.objects.filter(
+            patient=locked.patient, status=ProgramStatus.ACTIVE
+        ).first()
+        visit_day = timezone.localtime(locked.visited_at).date()
+        if (
+            program is not None
+            and visit_day >= program.start_date
+            and (program.end_date is None or visit_day <= program.end_date)
+        ):
+            exercise_completion_record(
+                program=program, on_date=visit_day, source=CompletionSource.VISIT
+            )
+    record_event(
+        actor=signed_by, action="sign", patient=locked.patient, obj=locked, request=request
+    )
+    return locked
+
+
+@transaction.atomic
+def visit_note_amend(
+    *, note: VisitNote, author, reason: str, changes: dict[str, str], request=None
+) -> VisitNoteAmendment:
+    """Amend a signed note's SOAP text; the signed original is kept unchanged."""
+    locked = (
+        VisitNote.objects.select_for_update()
+        .prefetch_related("amendments")
+        .select_related("patient")
+        .get(pk=note.pk)
+    )
+    if locked.status != RecordStatus.SIGNED:
+        raise ValidationError("Only a signed note is amended; edit the draft instead.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the note is amended."})
+    current = selectors.note_effective_text(locked)
+    diff = {
+        name: {"old": current[name], "new": value}
+        for name, value in changes.items()
+        if name in current and value != current[name]
+    }
+    if not diff:
+        raise ValidationError("Nothing changed: edit at least one part of the note.")
+    amendment = VisitNoteAmendment.objects.create(
+        note=locked, author=author, reason=reason.strip(), changes=diff
+    )
+    record_event(
+        actor=author,
+        action="amend",
+        patient=locked.patient,
+        obj=locked,
+        request=request,
+        detail=f"changed {', '.join(sorted(diff))}",
+    )
+    return amendment
+
+
+# Home-exercise programs.
+
+
+@transaction.atomic
+def home_exercise_program_create(
+    *,
+    patient: Patient,
+    prescribed_by,
+    start_date: dt.date,
+    end_date: dt.date | None,
+    reminder_time: dt.time,
+    reminder_days: list[int],
+    reminders_enabled: bool,
+    items: Iterable[dict],
+    request=None,
+) -> HomeExerciseProgram:
+    """Prescribe a new program; the patient's active one, if any, is superseded.
+
+    The patient's row is locked first so two therapists saving at once cannot both pass
+    the "one active program" step; the partial unique constraint backs this up.
+    """
+    locked_patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    _refuse_archived(locked_patient)
+    if end_date is not None and end_date < start_date:
+        raise ValidationError({"end_date": "The end date must be on or after the start date."})
+    days = sorted(set(reminder_days))
+    if any(day not in range(7) for day in days):
+        raise ValidationError({"reminder_days": "Weekdays are numbered 0 (Monday) to 6."})
+    if not days:
+        raise ValidationError({"reminder_days": "Choose at least one exercise day."})
+    items = list(items)
+    if not items:
+        raise ValidationError("Choose at least one exercise.")
+    previous = list(
+        HomeExerciseProgram.objects.select_for_update().filter(
+            patient=locked_patient, status=ProgramStatus.ACTIVE
+        )
+    )
+    for old in previous:
+        old.status = ProgramStatus.SUPERSEDED
+        old.save(update_fields=["status", "updated_at"])
+    program = HomeExerciseProgram.objects.create(
+        patient=locked_patient,
+        prescribed_by=prescribed_by,
+        start_date=start_date,
+        end_date=end_date,
+        reminder_time=reminder_time,
+        reminder_days=days,
+        reminders_enabled=reminders_enabled,
+    )
+    prescriptions = []
+    for position, item in enumerate(items, start=1):
+        prescription = ExercisePrescription(
+            program=program,
+            exercise=item["exercise"],
+            sets=item["sets"],
+            reps=item["reps"],
+            hold_seconds=item.get("hold_seconds", 0),
+            times_per_day=item.get("times_per_day", 1),
+            days_per_week=item.get("days_per_week", 7),
+            notes=item.get("notes", "") or "",
+            position=position,
+        )
+        prescription.full_clean(exclude=["program", "exercise"])
+        prescriptions.append(prescription)
+    ExercisePrescription.objects.bulk_create(prescriptions)
+    detail = f"supersedes program {previous[0].pk}" if previous else ""
+    record_event(
+        actor=prescribed_by,
+        action="create",
+        patient=locked_patient,
+        obj=program,
+        request=request,
+        detail=detail,
+    )
+    return program
+
+
+@transaction.atomic
+def home_exercise_program_end(*, program: HomeExerciseProgram, actor, request=None):
+    """End an active program today (the patient stops getting reminders)."""
+    locked = (
+        HomeExerciseProgram.objects.select_for_update().select_related("patient").get(pk=program.pk)
+    )
+    if locked.status != ProgramStatus.ACTIVE:
+        raise ValidationError("This program is not active.")
+    today = selectors.patient_local_date(locked.patient)
+    locked.status = ProgramStatus.ENDED
+    locked.end_date = (
+        max(today, locked.start_date)
+        if locked.end_date is None
+        else min(locked.end_date, max(today, locked.start_date))
+    )
+    locked.save(update_fields=["status", "end_date", "updated_at"])
+    record_event(
+        actor=actor,
+        action="update",
+        patient=locked.patient,
+        obj=locked,
+        request=request,
+        detail="program ended",
+    )
+    return locked
+
+
+# Catalogue (clinic manager).
+
+
+@transaction.atomic
+def technique_update(*, technique: Technique, description: str, updated_by) -> Technique:
+    technique.description = description
+    technique.save(update_fields=["description"])
+    record_event(actor=updated_by, action="update", obj=technique, detail="description")
+    return technique
+
+
+@transaction.atomic
+def precaution_table_update(*, cells: dict[tuple[str, int], str], updated_by) -> int:
+    """Set the precaution table; ``cells`` maps (precaution, technique id) to a level or "".
+
+    Returns how many cells changed.
+    """
+    valid_precautions = set(Precaution.values)
+    technique_ids = set(Technique.objects.values_list("id", flat=True))
+    existing = {
+        (rule.precaution, rule.technique_id): rule
+        for rule in PrecautionRule.objects.select_for_update()
+    }
+    changed = []
+    for (precaution, technique_id), level in cells.items():
+        if precaution not in valid_precautions or technique_id not in technique_ids:
+            raise ValidationError(f"Unknown cell {precaution!r} / {technique_id!r}.")
+        if level not in ("", *RestrictionLevel.values):
+            raise ValidationError(f"Unknown level {level!r}.")
+        rule = existing.get((precaution, technique_id))
+        if rule is None and level:
+            PrecautionRule.objects.create(
+                precaution=precaution, technique_id=technique_id, level=level
+            )
+        elif rule is not None and not level:
+            rule.delete()
+        elif rule is not None and rule.level != level:
+            rule.level = level
+            rule.save(update_fields=["level"])
+        else:
+            continue
+        changed.append(f"{precaution}/{technique_id}={level or 'none'}")
+    if changed:
+        record_event(
+            actor=updated_by,
+            action="update",
+            detail=f"precaution table: {', '.join(changed)}",
+        )
+    return len(changed)
+
+
+_EXERCISE_FIELDS = [
+    "name",
+    "name_es",
+    "instructions_en",
+    "instructions_es",
+    "default_sets",
+    "default_reps",
+    "default_hold_seconds",
+    "default_times_per_day",
+    "default_days_per_week",
+]
+
+
+@transaction.atomic
+def exercise_create(*, code: str, created_by, **fields) -> Exercise:
+    if Exercise.objects.filter(code=code).exists():
+        raise ValidationError({"code": "An exercise with this code exists already."})
+    exercise = Exercise.objects.create(
+        code=code, **{k: v for k, v in fields.items() if k in _EXERCISE_FIELDS}
+    )
+    record_event(actor=created_by, action="create", obj=exercise)
+    return exercise
+
+
+@transaction.atomic
+def exercise_update(*, exercise: Exercise, updated_by, **fields) -> Exercise:
+    for name, value in fields.items():
+        if name not in _EXERCISE_FIELDS:
+            raise TypeError(f"Unknown exercise field {name!r}")
+        setattr(exercise, name, value)
+    exercise.save()
+    record_event(actor=updated_by, action="update", obj=exercise)
+    return exercise
+
+
+@transaction.atomic
+def exercise_set_active(*, exercise: Exercise, active: bool, updated_by) -> Exercise:
+    """Retire an exercise (it stays on existing programs) or bring it back."""
+    exercise.active = active
+    exercise.save(update_fields=["active"])
+    record_event(
+        actor=updated_by,
+        action="update",
+        obj=exercise,
+        detail="returned to the catalogue" if active else "retired",
+    )
+    return exercise

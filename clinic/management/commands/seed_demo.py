@@ -61,6 +61,8 @@ class Command(BaseCommand):
     def seed_features(self, staff) -> None:
         """Each feature adds its own demo data here, in dependency order."""
         from patients.demo import seed_patients
+        from treatments.demo import seed_treatments
 
         created = seed_patients(staff)
         self.stdout.write(f"  {len(created)} demo patients added")
+        seed_treatments(staff)

@@ -1,0 +1,319 @@
+"""The seeded catalogue and the manager's catalogue pages."""
+
+import pytest
+from django.urls import reverse
+
+from clinic.models import AuditEvent
+from tests.treatments.helpers import exercise, technique
+from treatments.catalogue import catalogue_ensure
+from treatments.models import Exercise, PrecautionRule, Technique
+
+pytestmark = pytest.mark.django_db
+
+
+# The data migration.
+
+
+def test_four_techniques_are_seeded_with_their_grades_and_descriptions():
+    grades = {t.code: t.allowed_grades for t in Technique.objects.all()}
+    assert grades == {
+        "joint_mobilization": ["I", "II", "III", "IV"],
+        "hvla_thrust": ["V"],
+        "soft_tissue_mobilization": [],
+        "muscle_energy": [],
+    }
+    assert all(len(t.description) > 40 for t in Technique.objects.all())
+
+
+# CLINICAL.md §5; ranges are seeded at their lower bound.
+EXPECTED_DOSES = {
+    # code: (sets, reps, hold s, times/day, days/week)
+    "standing-calf-stretch": (1, 3, 30, 2, 7),
+    "calf-raises": (2, 10, 0, 1, 6),
+    "lateral-step-downs": (3, 10, 0, 1, 7),
+    "standing-side-leg-raise": (2, 10, 3, 1, 7),
+    "single-leg-romanian-deadlift": (2, 8, 0, 1, 2),
+    "ankle-mobilization": (1, 10, 15, 2, 7),
+}
+
+
+@pytest.mark.parametrize(("code", "dose"), EXPECTED_DOSES.items())
+def test_six_exercises_are_seeded_with_default_doses_and_both_languages(code, dose):
+    ex = exercise(code)
+    assert (
+        ex.default_sets,
+        ex.default_reps,
+        ex.default_hold_seconds,
+        ex.default_times_per_day,
+        ex.default_days_per_week,
+    ) == dose
+    assert ex.name_es and ex.active
+    assert len(ex.instructions_en.splitlines()) >= 4  # step by step
+    assert len(ex.instructions_es.splitlines()) == len(ex.instructions_en.splitlines())
+
+
+def test_lateral_step_down_starts_on_a_10_cm_step():
+    assert "10 cm" in exercise("lateral-step-downs").instructions_en
+    assert "10 cm" in exercise("lateral-step-downs").instructions_es
+
+
+def test_catalogue_ensure_restores_missing_rows_and_keeps_edits():
+    Technique.objects.filter(code="muscle_energy").delete()  # cascades its rules
+    PrecautionRule.objects.all().delete()
+    Exercise.objects.filter(code="calf-raises").delete()
+    edited = technique("joint_mobilization")
+    edited.description = "Clinic's own words."
+    edited.save()
+    catalogue_ensure()
+    assert Technique.objects.count() == 4
+    assert PrecautionRule.objects.count() == 35
+    assert Exercise.objects.filter(code="calf-raises").exists()
+    assert technique("joint_mobilization").description == "Clinic's own words."
+
+
+def test_catalogue_ensure_does_not_refill_a_table_the_clinic_edited():
+    PrecautionRule.objects.filter(precaution="myositis").delete()
+    catalogue_ensure()
+    assert not PrecautionRule.objects.filter(precaution="myositis").exists()
+
+
+# Who may open the catalogue pages.
+
+PAGES = [
+    ("treatments:catalogue", None),
+    ("treatments:technique_edit", "technique"),
+    ("treatments:precaution_table", None),
+    ("treatments:exercise_create", None),
+    ("treatments:exercise_edit", "exercise"),
+]
+
+
+def _url(name, kind):
+    if kind == "technique":
+        return reverse(name, args=[technique("hvla_thrust").pk])
+    if kind == "exercise":
+        return reverse(name, args=[exercise("calf-raises").pk])
+    return reverse(name)
+
+
+@pytest.mark.parametrize(("name", "kind"), PAGES)
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("manager", True), ("front_desk", False), ("therapist", False)],
+)
+def test_catalogue_pages_by_role(client_for, role_users, name, kind, role, allowed):
+    response = client_for(role_users[role]).get(_url(name, kind))
+    if name == "treatments:catalogue" and role == "therapist":
+        assert response.status_code == 200  # therapists read the catalogue, edit nothing
+        page = response.content.decode()
+        assert "Edit table" not in page and "Add exercise" not in page
+        return
+    assert response.status_code == (200 if allowed else 403)
+
+
+@pytest.mark.parametrize(("name", "kind"), PAGES)
+def test_catalogue_pages_send_anonymous_visitors_to_login(client, name, kind):
+    response = client.get(_url(name, kind))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_catalogue_nav_entry_shows_for_managers_and_therapists_only(client_for, role_users):
+    link = reverse("treatments:catalogue")
+    for role, shown in (("manager", True), ("therapist", True), ("front_desk", False)):
+        page = client_for(role_users[role]).get("/").content.decode()
+        assert (f'href="{link}"' in page) is shown, role
+
+
+def test_catalogue_page_query_count(client_for, manager, django_assert_num_queries):
+    client = client_for(manager)
+    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 techniques,
+    # 6 precaution rules, 7 exercises, 8 role groups (nav).
+    with django_assert_num_queries(8):
+        client.get(reverse("treatments:catalogue"))
+    Exercise.objects.create(code="wall-sit", name="Wall sit", instructions_en="Sit.")
+    with django_assert_num_queries(8):
+        client.get(reverse("treatments:catalogue"))
+
+
+# Manager edits.
+
+
+def test_manager_edits_a_technique_description(client_for, manager):
+    hvla = technique("hvla_thrust")
+    response = client_for(manager).post(
+        reverse("treatments:technique_edit", args=[hvla.pk]), {"description": "Our wording."}
+    )
+    assert response.status_code == 302
+    hvla.refresh_from_db()
+    assert hvla.description == "Our wording."
+    assert hvla.allowed_grades == ["V"]
+    assert AuditEvent.objects.filter(action="update", object_type="treatments.technique").exists()
+
+
+def test_empty_or_huge_description_is_a_form_error(client_for, manager):
+    hvla = technique("hvla_thrust")
+    url = reverse("treatments:technique_edit", args=[hvla.pk])
+    for bad in ("", "x" * 5001):
+        assert (
+            "description"
+            in client_for(manager).post(url, {"description": bad}).context["form"].errors
+        )
+
+
+def _table_post(changes):
+    techniques = Technique.objects.order_by("id")
+    current = {(r.precaution, r.technique_id): r.level for r in PrecautionRule.objects.all()}
+    from patients.models import Precaution
+
+    data = {}
+    for code in Precaution.values:
+        for t in techniques:
+            data[f"cell__{code}__{t.pk}"] = current.get((code, t.pk), "")
+    for (code, tech_code), level in changes.items():
+        data[f"cell__{code}__{technique(tech_code).pk}"] = level
+    return data
+
+
+def test_manager_changes_precaution_cells(client_for, manager):
+    response = client_for(manager).post(
+        reverse("treatments:precaution_table"),
+        _table_post(
+            {
+                ("myositis", "joint_mobilization"): "caution",  # new cell
+                ("fracture", "joint_mobilization"): "contraindicated",  # changed
+                ("dvt", "soft_tissue_mobilization"): "",  # cleared
+            }
+        ),
+    )
+    assert response.status_code == 302
+    level = {
+        (r.precaution, r.technique.code): r.level
+        for r in PrecautionRule.objects.select_related("technique")
+    }
+    assert level[("myositis", "joint_mobilization")] == "caution"
+    assert level[("fracture", "joint_mobilization")] == "contraindicated"
+    assert ("dvt", "soft_tissue_mobilization") not in level
+    assert len(level) == 35
+    event = AuditEvent.objects.get(action="update", detail__startswith="precaution table")
+    assert event.actor == manager
+
+
+def test_unknown_level_changes_nothing(client_for, manager):
+    data = _table_post({("dvt", "hvla_thrust"): "forbidden"})
+    response = client_for(manager).post(reverse("treatments:precaution_table"), data)
+    assert response.status_code == 200
+    assert PrecautionRule.objects.get(precaution="dvt", technique__code="hvla_thrust").level == (
+        "contraindicated"
+    )
+
+
+@pytest.mark.parametrize("role", ["therapist", "front_desk"])
+def test_only_managers_change_the_table(client_for, role_users, role):
+    response = client_for(role_users[role]).post(
+        reverse("treatments:precaution_table"), _table_post({("dvt", "hvla_thrust"): ""})
+    )
+    assert response.status_code == 403
+    assert PrecautionRule.objects.count() == 35
+
+
+def _exercise_post(**overrides):
+    data = {
+        "code": "wall-sit",
+        "name": "Wall sit",
+        "name_es": "Sentadilla en la pared",
+        "instructions_en": "Lean on a wall.\nSlide down.",
+        "instructions_es": "Apóyese en la pared.\nDeslícese hacia abajo.",
+        "default_sets": "2",
+        "default_reps": "5",
+        "default_hold_seconds": "20",
+        "default_times_per_day": "1",
+        "default_days_per_week": "5",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_manager_adds_an_exercise(client_for, manager):
+    response = client_for(manager).post(reverse("treatments:exercise_create"), _exercise_post())
+    assert response.status_code == 302
+    ex = exercise("wall-sit")
+    assert (ex.default_hold_seconds, ex.default_days_per_week, ex.active) == (20, 5, True)
+    assert AuditEvent.objects.filter(action="create", object_type="treatments.exercise").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("default_sets", "0"),
+        ("default_reps", "1000"),
+        ("default_hold_seconds", "-1"),
+        ("default_days_per_week", "8"),
+        ("code", "calf-raises"),
+        ("code", "not a slug"),
+        ("name", ""),
+    ],
+)
+def test_bad_exercise_input_is_a_form_error(client_for, manager, field, value):
+    before = Exercise.objects.count()
+    response = client_for(manager).post(
+        reverse("treatments:exercise_create"), _exercise_post(**{field: value})
+    )
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert Exercise.objects.count() == before
+
+
+def test_manager_edits_an_exercise(client_for, manager):
+    ex = exercise("calf-raises")
+    data = _exercise_post(name="Heel raises")
+    del data["code"]
+    client_for(manager).post(reverse("treatments:exercise_edit", args=[ex.pk]), data)
+    ex.refresh_from_db()
+    assert (ex.name, ex.code) == ("Heel raises", "calf-raises")
+
+
+def test_retired_exercise_leaves_the_builder_but_stays_on_programs(client_for, manager, therapist):
+    from tests.factories import ExercisePrescriptionFactory
+
+    ex = exercise("calf-raises")
+    prescription = ExercisePrescriptionFactory(exercise=ex)
+    client_for(manager).post(reverse("treatments:exercise_toggle", args=[ex.pk]))
+    ex.refresh_from_db()
+    assert ex.active is False
+    assert AuditEvent.objects.filter(detail="retired").exists()
+    builder = client_for(therapist).get(
+        reverse("treatments:program_create", args=[prescription.program.patient_id])
+    )
+    rows = builder.context["formset"].initial
+    # Still on the patient's current program; not offered to anyone else.
+    assert [r["exercise"].code for r in rows].count("calf-raises") == 1
+    from tests.factories import PatientFactory
+
+    other = client_for(therapist).get(
+        reverse("treatments:program_create", args=[PatientFactory().pk])
+    )
+    assert "calf-raises" not in [r["exercise"].code for r in other.context["formset"].initial]
+    client_for(manager).post(reverse("treatments:exercise_toggle", args=[ex.pk]))
+    ex.refresh_from_db()
+    assert ex.active is True
+
+
+@pytest.mark.parametrize("role", ["therapist", "front_desk"])
+def test_only_managers_retire_exercises(client_for, role_users, role):
+    ex = exercise("calf-raises")
+    response = client_for(role_users[role]).post(
+        reverse("treatments:exercise_toggle", args=[ex.pk])
+    )
+    assert response.status_code == 403
+    ex.refresh_from_db()
+    assert ex.active
+
+
+def test_retiring_sends_anonymous_visitors_to_login(client):
+    ex = exercise("calf-raises")
+    response = client.post(reverse("treatments:exercise_toggle", args=[ex.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    ex.refresh_from_db()
+    assert ex.active

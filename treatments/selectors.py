@@ -1,0 +1,324 @@
+"""Reads for plans of care, visit notes, home programs and the catalogue.
+
+Each page's selector does its own select_related/prefetch_related so a page runs a
+fixed number of queries however long the patient's history grows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from patients.models import Assessment, Patient, Precaution, RecordStatus
+
+from .contraindications import Restriction, technique_restrictions
+from .models import (
+    AppliedTechnique,
+    Exercise,
+    ExerciseCompletion,
+    ExercisePrescription,
+    HomeExerciseProgram,
+    PlannedTechnique,
+    PrecautionRule,
+    ProgramStatus,
+    Technique,
+    TreatmentPlan,
+    VisitNote,
+)
+
+ADHERENCE_DAYS = 28  # the last 4 weeks, today included
+SOAP_FIELDS = ["subjective", "objective", "assessment", "plan"]
+
+
+# Access-checked getters: one per object type; PermissionDenied (403) or Http404.
+
+
+def get_patient_for_user(user, patient_id: int, permission: str) -> Patient:
+    if not user.has_perm(permission):
+        raise PermissionDenied
+    return get_object_or_404(Patient, pk=patient_id)
+
+
+def get_plan_for_user(user, plan_id: int) -> TreatmentPlan:
+    if not user.has_perm("treatments.view_treatmentplan"):
+        raise PermissionDenied
+    return get_object_or_404(
+        TreatmentPlan.objects.select_related("patient", "therapist", "assessment").prefetch_related(
+            Prefetch("techniques", queryset=PlannedTechnique.objects.select_related("technique")),
+            Prefetch(
+                "visit_notes",
+                queryset=VisitNote.objects.select_related("therapist").order_by("-visited_at"),
+            ),
+        ),
+        pk=plan_id,
+    )
+
+
+def get_note_for_user(user, note_id: int) -> VisitNote:
+    if not user.has_perm("treatments.view_visitnote"):
+        raise PermissionDenied
+    return get_object_or_404(
+        VisitNote.objects.select_related(
+            "patient", "therapist", "signed_by", "appointment", "treatment_plan"
+        ).prefetch_related(
+            Prefetch("techniques", queryset=AppliedTechnique.objects.select_related("technique")),
+            "exercises_reviewed",
+            Prefetch("amendments", queryset=_amendments()),
+        ),
+        pk=note_id,
+    )
+
+
+def get_program_for_user(user, program_id: int) -> HomeExerciseProgram:
+    if not user.has_perm("treatments.view_homeexerciseprogram"):
+        raise PermissionDenied
+    return get_object_or_404(
+        HomeExerciseProgram.objects.select_related("patient", "prescribed_by").prefetch_related(
+            Prefetch("prescriptions", queryset=_prescriptions())
+        ),
+        pk=program_id,
+    )
+
+
+def _prescriptions() -> QuerySet:
+    return ExercisePrescription.objects.select_related("exercise").order_by("position", "id")
+
+
+def _amendments() -> QuerySet:
+    from .models import VisitNoteAmendment
+
+    return VisitNoteAmendment.objects.select_related("author").order_by("created_at", "id")
+
+
+# Screening.
+
+
+def precaution_rules() -> list[tuple[str, str, str]]:
+    """The clinic's precaution table as (precaution, technique code, level): one query."""
+    return list(
+        PrecautionRule.objects.values_list("precaution", "technique__code", "level").order_by()
+    )
+
+
+def restrictions_for_assessment(
+    assessment: Assessment, rules: list[tuple[str, str, str]] | None = None
+) -> dict[str, Restriction]:
+    return technique_restrictions(
+        precautions=assessment.precautions or [],
+        xray_indicated=assessment.xray_indicated,
+        rules=precaution_rules() if rules is None else rules,
+        precaution_labels=dict(Precaution.choices),
+    )
+
+
+def signed_assessments_for(patient: Patient) -> QuerySet:
+    return Assessment.objects.filter(patient=patient, status=RecordStatus.SIGNED).order_by(
+        "-assessed_at", "-id"
+    )
+
+
+def active_techniques() -> QuerySet:
+    return Technique.objects.filter(active=True).order_by("name")
+
+
+def active_exercises() -> QuerySet:
+    return Exercise.objects.filter(active=True).order_by("name")
+
+
+# Patient page sections (each a fixed number of queries).
+
+
+def plans_for_patient(patient: Patient) -> list[TreatmentPlan]:
+    """One query for the plans and one for their techniques."""
+    return list(
+        TreatmentPlan.objects.filter(patient=patient)
+        .select_related("therapist")
+        .prefetch_related(
+            Prefetch("techniques", queryset=PlannedTechnique.objects.select_related("technique"))
+        )
+        .order_by("-start_date", "-id")
+    )
+
+
+def notes_for_patient(patient: Patient, limit: int = 10) -> list[VisitNote]:
+    """The most recent notes, newest first: one query."""
+    return list(
+        VisitNote.objects.filter(patient=patient)
+        .select_related("therapist")
+        .order_by("-visited_at", "-id")[:limit]
+    )
+
+
+def unsigned_notes_for(user, limit: int = 20) -> list[VisitNote]:
+    """A therapist's draft notes for the Today page, oldest first: one query."""
+    return list(
+        VisitNote.objects.filter(therapist=user, status=RecordStatus.DRAFT)
+        .select_related("patient")
+        .order_by("visited_at", "id")[:limit]
+    )
+
+
+def patient_local_date(patient: Patient) -> dt.date:
+    try:
+        zone = zoneinfo.ZoneInfo(patient.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = timezone.get_current_timezone()
+    return timezone.now().astimezone(zone).date()
+
+
+@dataclass(frozen=True)
+class AdherenceDay:
+    date: dt.date
+    state: str  # "done", "missed", "done-extra" (done on a rest day), "rest", "outside"
+
+    @property
+    def label(self) -> str:
+        text = {
+            "done": "done",
+            "missed": "not done",
+            "done-extra": "done (extra day)",
+            "rest": "no exercises planned",
+            "outside": "outside the program",
+        }[self.state]
+        return f"{self.date:%a %d %b}: {text}"
+
+
+@dataclass(frozen=True)
+class Adherence:
+    prescribed_days: int
+    done_days: int
+    days: list[AdherenceDay]
+
+    @property
+    def percent(self) -> int | None:
+        if not self.prescribed_days:
+            return None
+        return round(self.done_days / self.prescribed_days * 100)
+
+
+def adherence_compute(
+    *,
+    start_date: dt.date,
+    end_date: dt.date | None,
+    weekdays: list[int],
+    completed: set[dt.date],
+    today: dt.date,
+    days: int = ADHERENCE_DAYS,
+) -> Adherence:
+    """Adherence over the ``days`` days ending today, as a share of prescribed days.
+
+    Prescribed days are the program's reminder weekdays within its dates, up to today.
+    A completion on a day without exercises shows on the strip but does not count.
+    """
+    first = today - dt.timedelta(days=days - 1)
+    last = min(today, end_date) if end_date else today
+    prescribed = done = 0
+    strip = []
+    for offset in range(days):
+        day = first + dt.timedelta(days=offset)
+        if day < start_date or day > last:
+            state = "outside"
+        elif day.weekday() in weekdays:
+            prescribed += 1
+            if day in completed:
+                done += 1
+                state = "done"
+            else:
+                state = "missed"
+        else:
+            state = "done-extra" if day in completed else "rest"
+        strip.append(AdherenceDay(date=day, state=state))
+    return Adherence(prescribed_days=prescribed, done_days=done, days=strip)
+
+
+def program_adherence(program: HomeExerciseProgram, today: dt.date | None = None) -> Adherence:
+    """One query: the program's completions in the window."""
+    today = today or patient_local_date(program.patient)
+    first = today - dt.timedelta(days=ADHERENCE_DAYS - 1)
+    completed = set(
+        ExerciseCompletion.objects.filter(
+            program=program, date__gte=first, date__lte=today
+        ).values_list("date", flat=True)
+    )
+    return adherence_compute(
+        start_date=program.start_date,
+        end_date=program.end_date,
+        weekdays=list(program.reminder_days or []),
+        completed=completed,
+        today=today,
+    )
+
+
+def active_program_for(patient: Patient) -> HomeExerciseProgram | None:
+    """Two queries: the program and its prescriptions (with exercises)."""
+    return (
+        HomeExerciseProgram.objects.filter(patient=patient, status=ProgramStatus.ACTIVE)
+        .select_related("prescribed_by")
+        .prefetch_related(Prefetch("prescriptions", queryset=_prescriptions()))
+        .first()
+    )
+
+
+def program_history(patient: Patient) -> list[HomeExerciseProgram]:
+    """Every program of the patient, newest first: one query."""
+    return list(
+        HomeExerciseProgram.objects.filter(patient=patient)
+        .select_related("prescribed_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+# Visit notes.
+
+
+def note_effective_text(note: VisitNote) -> dict[str, str]:
+    """The SOAP text as amended: the signed original with each amendment applied in order.
+
+    Uses the prefetched amendments; the note row itself is never changed after signing.
+    """
+    text = {name: getattr(note, name) for name in SOAP_FIELDS}
+    for amendment in note.amendments.all():
+        for name, change in (amendment.changes or {}).items():
+            if name in text:
+                text[name] = change.get("new", text[name])
+    return text
+
+
+def appointments_for_note(patient: Patient, note: VisitNote | None = None) -> QuerySet:
+    """The patient's appointments a note may be linked to (none that has another note)."""
+    appointment_model = VisitNote._meta.get_field("appointment").related_model
+    queryset = appointment_model.objects.filter(patient=patient).select_related("practitioner")
+    taken = VisitNote.objects.filter(appointment__isnull=False)
+    if note is not None and note.pk:
+        taken = taken.exclude(pk=note.pk)
+    return queryset.exclude(pk__in=taken.values("appointment_id")).order_by("-starts_at")
+
+
+# Catalogue.
+
+
+def precaution_table() -> tuple[list[Technique], list[tuple[str, str, list[tuple]]]]:
+    """Techniques (columns) and one row per precaution: (code, label, [(technique, level)])."""
+    techniques = list(Technique.objects.order_by("id"))
+    cells = {
+        (rule.precaution, rule.technique_id): rule.level for rule in PrecautionRule.objects.all()
+    }
+    rows = [
+        (code, label, [(t, cells.get((code, t.id), "")) for t in techniques])
+        for code, label in Precaution.choices
+    ]
+    return techniques, rows
+
+
+def exercise_catalogue() -> list[Exercise]:
+    return list(Exercise.objects.order_by("-active", "name"))
+
+
+def plans_queryset_for(patient: Patient) -> QuerySet:
+    return TreatmentPlan.objects.filter(patient=patient).order_by("-start_date", "-id")

@@ -1,0 +1,660 @@
+"""Thin views: permission, access-checked getter, form, one service call, redirect."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from patients.models import RecordStatus
+from patients.signals import record_event
+
+from . import handout, selectors, services
+from .forms import (
+    AppliedTechniqueFormSet,
+    ExerciseForm,
+    HomeExerciseProgramForm,
+    PlannedTechniqueFormSet,
+    PrecautionTableForm,
+    PrescriptionFormSet,
+    TechniqueForm,
+    TreatmentPlanCloseForm,
+    TreatmentPlanForm,
+    VisitNoteAmendForm,
+    VisitNoteForm,
+)
+from .models import Exercise, PlanStatus, ProgramStatus, Technique
+
+
+def _errors_to_form(form, error: ValidationError) -> None:
+    """Show a service's refusal on the form (field errors where the field exists)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = field if field in form.fields else None
+            for item in errors:
+                form.add_error(target, item.messages[0] if hasattr(item, "messages") else item)
+    else:
+        for text in error.messages:
+            form.add_error(None, text)
+
+
+def _audit_view(request, obj, patient, detail: str = "") -> None:
+    record_event(
+        actor=request.user, action="view", patient=patient, obj=obj, request=request, detail=detail
+    )
+
+
+def _screening(assessment) -> list:
+    """(technique name, restriction) for the assessment, contraindicated first."""
+    if assessment is None:
+        return []
+    names = dict(Technique.objects.values_list("code", "name"))
+    rows = sorted(
+        (names.get(code, code), restriction)
+        for code, restriction in selectors.restrictions_for_assessment(assessment).items()
+    )
+    rows.sort(key=lambda item: item[1].level != "contraindicated")
+    return rows
+
+
+# Plans of care.
+
+
+def _warnings_fingerprint(assessment, rows) -> str:
+    text = f"{assessment.pk}|" + "|".join(f"{code}:{level}" for code, level in rows)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@login_required
+@permission_required("treatments.add_treatmentplan", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def plan_create(request, patient_id: int):
+    patient = selectors.get_patient_for_user(
+        request.user, patient_id, "treatments.add_treatmentplan"
+    )
+    context = {"patient": patient}
+    if patient.is_archived:
+        context["refusal"] = (
+            f"{patient.full_name} is archived. Restore the patient before starting a plan of care."
+        )
+        return render(request, "treatments/plan_form.html", context, status=409)
+    assessments = selectors.signed_assessments_for(patient)
+    latest = assessments.first()
+    if latest is None:
+        context["refusal"] = (
+            "This patient has no signed assessment yet. Sign an assessment, then plan from it."
+        )
+        return render(request, "treatments/plan_form.html", context, status=409)
+    initial = {"start_date": timezone.localdate(), "assessment": latest}
+    if request.GET.get("assessment", "").isdigit():
+        chosen = assessments.filter(pk=int(request.GET["assessment"])).first()
+        if chosen is not None:
+            initial["assessment"] = chosen
+    form = TreatmentPlanForm(request.POST or None, patient=patient, initial=initial)
+    formset = PlannedTechniqueFormSet(request.POST or None, prefix="techniques")
+    assessment = initial["assessment"]
+    fingerprint = ""
+    warnings = []
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        assessment = form.cleaned_data["assessment"]
+        restrictions = selectors.restrictions_for_assessment(assessment)
+        rows = [f for f in formset.forms if f.cleaned_data.get("technique")]
+        blocked = False
+        for row in rows:
+            technique = row.cleaned_data["technique"]
+            restriction = restrictions.get(technique.code)
+            if restriction is None:
+                continue
+            warnings.append((technique, restriction))
+            if restriction.contraindicated and not row.cleaned_data["override_reason"].strip():
+                row.add_error(
+                    "override_reason",
+                    f"{technique.name} is contraindicated for this patient "
+                    f"({'; '.join(restriction.reasons)}). Type an override reason to plan "
+                    "it anyway, or remove it.",
+                )
+                blocked = True
+        fingerprint = _warnings_fingerprint(assessment, [(t.code, r.level) for t, r in warnings])
+        reviewed = request.POST.get("warnings_reviewed", "") == fingerprint
+        if not blocked and (not warnings or reviewed):
+            try:
+                plan = services.treatment_plan_create(
+                    patient=patient,
+                    therapist=request.user,
+                    techniques=[row.cleaned_data for row in rows],
+                    request=request,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                _errors_to_form(form, error)
+            else:
+                messages.success(request, "Plan of care saved.")
+                return redirect("treatments:plan_detail", plan_id=plan.pk)
+        elif not blocked:
+            messages.warning(
+                request,
+                "Check the warnings for this patient, then press “Save plan” again to confirm.",
+            )
+    elif form.is_bound and form.is_valid():
+        assessment = form.cleaned_data["assessment"]
+    screening = _screening(assessment)
+    _audit_view(request, assessment, patient, detail="plan of care form (screening)")
+    context.update(
+        form=form,
+        formset=formset,
+        assessment=assessment,
+        screening=screening,
+        warnings=warnings,
+        fingerprint=fingerprint,
+    )
+    return render(request, "treatments/plan_form.html", context)
+
+
+@login_required
+@permission_required("treatments.view_treatmentplan", raise_exception=True)
+def plan_detail(request, plan_id: int):
+    plan = selectors.get_plan_for_user(request.user, plan_id)
+    _audit_view(request, plan, plan.patient)
+    return render(
+        request,
+        "treatments/plan_detail.html",
+        {"plan": plan, "patient": plan.patient, "close_form": TreatmentPlanCloseForm()},
+    )
+
+
+@login_required
+@permission_required("treatments.change_treatmentplan", raise_exception=True)
+@require_POST
+def plan_close(request, plan_id: int):
+    plan = selectors.get_plan_for_user(request.user, plan_id)
+    form = TreatmentPlanCloseForm(request.POST)
+    if plan.status != PlanStatus.ACTIVE:
+        messages.error(request, "This plan is already closed.")
+        return redirect("treatments:plan_detail", plan_id=plan.pk)
+    if form.is_valid():
+        try:
+            services.treatment_plan_close(
+                plan=plan,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"Plan marked {form.cleaned_data['status']}.")
+            return redirect("treatments:plan_detail", plan_id=plan.pk)
+    _audit_view(request, plan, plan.patient)
+    return render(
+        request,
+        "treatments/plan_detail.html",
+        {"plan": plan, "patient": plan.patient, "close_form": form},
+        status=400,
+    )
+
+
+# Visit notes.
+
+
+def _note_initial(note) -> tuple[dict, list[dict]]:
+    initial = {
+        "visited_at": timezone.localtime(note.visited_at),
+        "appointment": note.appointment,
+        "treatment_plan": note.treatment_plan,
+        "pain_before": note.pain_before,
+        "pain_after": note.pain_after,
+        "subjective": note.subjective,
+        "objective": note.objective,
+        "assessment": note.assessment,
+        "plan": note.plan,
+        "exercises_reviewed": list(note.exercises_reviewed.all()),
+    }
+    techniques = [
+        {"technique": t.technique, "grade": t.grade, "minutes": t.minutes, "target": t.target}
+        for t in note.techniques.all()
+    ]
+    return initial, techniques
+
+
+def _applied_rows(formset) -> list[dict]:
+    return [f.cleaned_data for f in formset.forms if f.cleaned_data.get("technique")]
+
+
+@login_required
+@permission_required("treatments.add_visitnote", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def note_create(request, patient_id: int):
+    patient = selectors.get_patient_for_user(request.user, patient_id, "treatments.add_visitnote")
+    if patient.is_archived:
+        return render(
+            request,
+            "treatments/note_form.html",
+            {"patient": patient, "refusal": f"{patient.full_name} is archived."},
+            status=409,
+        )
+    initial = {"visited_at": timezone.localtime().replace(second=0, microsecond=0)}
+    plan = selectors.plans_queryset_for(patient).filter(status=PlanStatus.ACTIVE).first()
+    if plan is not None:
+        initial["treatment_plan"] = plan
+    appointment_id = request.GET.get("appointment", "")
+    form = VisitNoteForm(request.POST or None, patient=patient, initial=initial)
+    if appointment_id.isdigit():
+        appointment = form.fields["appointment"].queryset.filter(pk=int(appointment_id)).first()
+        if appointment is not None:
+            form.initial["appointment"] = appointment
+            form.initial["visited_at"] = timezone.localtime(appointment.starts_at)
+    formset = AppliedTechniqueFormSet(request.POST or None, prefix="applied")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            note = services.visit_note_create(
+                patient=patient,
+                therapist=request.user,
+                techniques=_applied_rows(formset),
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, "Draft note saved. Sign it when it is complete.")
+            return redirect("treatments:note_detail", note_id=note.pk)
+    assessment = selectors.signed_assessments_for(patient).first()
+    return render(
+        request,
+        "treatments/note_form.html",
+        {
+            "patient": patient,
+            "form": form,
+            "formset": formset,
+            "title": "New visit note",
+            "assessment": assessment,
+            "screening": _screening(assessment),
+        },
+    )
+
+
+def _editable_note(request, note_id: int):
+    note = selectors.get_note_for_user(request.user, note_id)
+    if note.therapist_id != request.user.pk:
+        raise PermissionDenied
+    return note
+
+
+@login_required
+@permission_required("treatments.change_visitnote", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def note_edit(request, note_id: int):
+    note = _editable_note(request, note_id)
+    if note.status != RecordStatus.DRAFT:
+        messages.error(request, "This note is signed and locked; add an amendment instead.")
+        return redirect("treatments:note_detail", note_id=note.pk)
+    initial, techniques = _note_initial(note)
+    form = VisitNoteForm(request.POST or None, patient=note.patient, note=note, initial=initial)
+    formset = AppliedTechniqueFormSet(
+        request.POST or None, prefix="applied", initial=techniques or None
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data = dict(form.cleaned_data)
+        exercises = data.pop("exercises_reviewed")
+        try:
+            services.visit_note_update(
+                note=note,
+                actor=request.user,
+                techniques=_applied_rows(formset),
+                exercises_reviewed=exercises,
+                request=request,
+                **data,
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, "Draft note saved.")
+            return redirect("treatments:note_detail", note_id=note.pk)
+    _audit_view(request, note, note.patient, detail="edit form")
+    assessment = selectors.signed_assessments_for(note.patient).first()
+    return render(
+        request,
+        "treatments/note_form.html",
+        {
+            "patient": note.patient,
+            "note": note,
+            "form": form,
+            "formset": formset,
+            "title": "Edit visit note",
+            "assessment": assessment,
+            "screening": _screening(assessment),
+        },
+    )
+
+
+@login_required
+@permission_required("treatments.view_visitnote", raise_exception=True)
+def note_detail(request, note_id: int):
+    note = selectors.get_note_for_user(request.user, note_id)
+    _audit_view(request, note, note.patient)
+    return render(
+        request,
+        "treatments/note_detail.html",
+        {
+            "note": note,
+            "patient": note.patient,
+            "text": selectors.note_effective_text(note),
+            "can_edit": note.status == RecordStatus.DRAFT and note.therapist_id == request.user.pk,
+        },
+    )
+
+
+@login_required
+@permission_required("treatments.sign_visitnote", raise_exception=True)
+@require_POST
+def note_sign(request, note_id: int):
+    note = _editable_note(request, note_id)
+    try:
+        services.visit_note_sign(note=note, signed_by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Note signed and locked.")
+    return redirect("treatments:note_detail", note_id=note.pk)
+
+
+@login_required
+@permission_required("treatments.sign_visitnote", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def note_amend(request, note_id: int):
+    note = selectors.get_note_for_user(request.user, note_id)
+    if note.status != RecordStatus.SIGNED:
+        messages.error(request, "Only a signed note is amended; edit the draft instead.")
+        return redirect("treatments:note_detail", note_id=note.pk)
+    current = selectors.note_effective_text(note)
+    form = VisitNoteAmendForm(request.POST or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason")
+        try:
+            services.visit_note_amend(
+                note=note, author=request.user, reason=reason, changes=data, request=request
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, "Amendment added; the signed original is kept.")
+            return redirect("treatments:note_detail", note_id=note.pk)
+    _audit_view(request, note, note.patient, detail="amendment form")
+    return render(
+        request, "treatments/note_amend.html", {"note": note, "patient": note.patient, "form": form}
+    )
+
+
+# Home-exercise programs.
+
+
+def _program_rows(current) -> tuple[list[dict], object]:
+    """One row per catalogue exercise: the current program's first, in its order."""
+    exercises = list(selectors.active_exercises())
+    rows = []
+    seen = set()
+    if current is not None:
+        for position, p in enumerate(current.prescriptions.all(), start=1):
+            seen.add(p.exercise_id)
+            rows.append(
+                {
+                    "include": True,
+                    "exercise": p.exercise,
+                    "order": position,
+                    "sets": p.sets,
+                    "reps": p.reps,
+                    "hold_seconds": p.hold_seconds,
+                    "times_per_day": p.times_per_day,
+                    "days_per_week": p.days_per_week,
+                    "notes": p.notes,
+                }
+            )
+    for exercise in exercises:
+        if exercise.pk in seen:
+            continue
+        rows.append(
+            {
+                "include": False,
+                "exercise": exercise,
+                "order": len(rows) + 1,
+                "sets": exercise.default_sets,
+                "reps": exercise.default_reps,
+                "hold_seconds": exercise.default_hold_seconds,
+                "times_per_day": exercise.default_times_per_day,
+                "days_per_week": exercise.default_days_per_week,
+                "notes": "",
+            }
+        )
+    allowed = Exercise.objects.filter(pk__in=[row["exercise"].pk for row in rows])
+    return rows, allowed
+
+
+@login_required
+@permission_required("treatments.add_homeexerciseprogram", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def program_create(request, patient_id: int):
+    patient = selectors.get_patient_for_user(
+        request.user, patient_id, "treatments.add_homeexerciseprogram"
+    )
+    if patient.is_archived:
+        return render(
+            request,
+            "treatments/program_form.html",
+            {"patient": patient, "refusal": f"{patient.full_name} is archived."},
+            status=409,
+        )
+    current = selectors.active_program_for(patient)
+    rows, allowed = _program_rows(current)
+    today = selectors.patient_local_date(patient)
+    initial = {
+        "start_date": today,
+        "reminder_time": current.reminder_time if current else "18:00",
+        "reminder_days": [str(d) for d in (current.reminder_days if current else range(7))],
+        "reminders_enabled": current.reminders_enabled if current else patient.reminders_opt_in,
+    }
+    form = HomeExerciseProgramForm(request.POST or None, initial=initial)
+    formset = PrescriptionFormSet(
+        request.POST or None,
+        prefix="rx",
+        initial=None if request.method == "POST" else rows,
+        form_kwargs={"exercises": allowed},
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            program = services.home_exercise_program_create(
+                patient=patient,
+                prescribed_by=request.user,
+                items=formset.items(),
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            note = " It replaces the previous program." if current else ""
+            messages.success(request, f"Home exercise program saved.{note}")
+            return redirect("treatments:program_detail", program_id=program.pk)
+    if current is not None:
+        _audit_view(request, current, patient, detail="program builder")
+    names = {row["exercise"].pk: row["exercise"] for row in rows}
+    return render(
+        request,
+        "treatments/program_form.html",
+        {
+            "patient": patient,
+            "form": form,
+            "formset": formset,
+            "current": current,
+            "exercise_by_id": names,
+        },
+    )
+
+
+@login_required
+@permission_required("treatments.view_homeexerciseprogram", raise_exception=True)
+def program_detail(request, program_id: int):
+    program = selectors.get_program_for_user(request.user, program_id)
+    _audit_view(request, program, program.patient)
+    return render(
+        request,
+        "treatments/program_detail.html",
+        {
+            "program": program,
+            "patient": program.patient,
+            "adherence": selectors.program_adherence(program),
+            "history": selectors.program_history(program.patient),
+            "weekdays": handout.weekday_names(program.reminder_days, "en"),
+        },
+    )
+
+
+@login_required
+@permission_required("treatments.change_homeexerciseprogram", raise_exception=True)
+@require_POST
+def program_end(request, program_id: int):
+    program = selectors.get_program_for_user(request.user, program_id)
+    if program.status != ProgramStatus.ACTIVE:
+        messages.error(request, "This program is not active.")
+    else:
+        services.home_exercise_program_end(program=program, actor=request.user, request=request)
+        messages.success(request, "Program ended; reminders stop.")
+    return redirect("treatments:program_detail", program_id=program.pk)
+
+
+@login_required
+@permission_required("treatments.view_homeexerciseprogram", raise_exception=True)
+def program_handout(request, program_id: int):
+    program = selectors.get_program_for_user(request.user, program_id)
+    language = request.GET.get("lang") or program.patient.preferred_language
+    if language not in handout.LANGUAGES:
+        language = "en"
+    record_event(
+        actor=request.user,
+        action="export",
+        patient=program.patient,
+        obj=program,
+        request=request,
+        detail=f"printed handout ({language})",
+    )
+    return render(
+        request,
+        "treatments/handout.html",
+        {"program": program, "patient": program.patient, **handout.context(program, language)},
+    )
+
+
+# Catalogue (clinic manager; therapists may read).
+
+
+@login_required
+@permission_required("treatments.view_technique", raise_exception=True)
+def catalogue(request):
+    techniques, rows = selectors.precaution_table()
+    return render(
+        request,
+        "treatments/catalogue.html",
+        {"techniques": techniques, "rows": rows, "exercises": selectors.exercise_catalogue()},
+    )
+
+
+@login_required
+@permission_required("treatments.change_technique", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def technique_edit(request, technique_id: int):
+    technique = get_object_or_404(Technique, pk=technique_id)
+    form = TechniqueForm(request.POST or None, initial={"description": technique.description})
+    if request.method == "POST" and form.is_valid():
+        services.technique_update(
+            technique=technique,
+            description=form.cleaned_data["description"],
+            updated_by=request.user,
+        )
+        messages.success(request, f"{technique.name} saved.")
+        return redirect("treatments:catalogue")
+    return render(request, "treatments/technique_form.html", {"technique": technique, "form": form})
+
+
+@login_required
+@permission_required("treatments.change_precautionrule", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def precaution_table_edit(request):
+    techniques, rows = selectors.precaution_table()
+    form = PrecautionTableForm(request.POST or None, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        changed = services.precaution_table_update(cells=form.cells(), updated_by=request.user)
+        messages.success(request, f"Precaution table saved ({changed} cells changed).")
+        return redirect("treatments:catalogue")
+    grid = [
+        (
+            code,
+            label,
+            [(technique, form[f"cell__{code}__{technique.pk}"]) for technique, _ in cells],
+        )
+        for code, label, cells in rows
+    ]
+    return render(
+        request,
+        "treatments/precaution_table_form.html",
+        {"techniques": techniques, "grid": grid, "form": form},
+    )
+
+
+@login_required
+@permission_required("treatments.add_exercise", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def exercise_create(request):
+    form = ExerciseForm(
+        request.POST or None,
+        initial={
+            "default_sets": 2,
+            "default_reps": 10,
+            "default_hold_seconds": 0,
+            "default_times_per_day": 1,
+            "default_days_per_week": 7,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            exercise = services.exercise_create(created_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"{exercise.name} added to the catalogue.")
+            return redirect("treatments:catalogue")
+    return render(request, "treatments/exercise_form.html", {"form": form, "exercise": None})
+
+
+@login_required
+@permission_required("treatments.change_exercise", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def exercise_edit(request, exercise_id: int):
+    exercise = get_object_or_404(Exercise, pk=exercise_id)
+    initial = {name: getattr(exercise, name) for name in ExerciseForm.base_fields if name != "code"}
+    form = ExerciseForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        services.exercise_update(exercise=exercise, updated_by=request.user, **form.cleaned_data)
+        messages.success(request, f"{exercise.name} saved.")
+        return redirect("treatments:catalogue")
+    return render(request, "treatments/exercise_form.html", {"form": form, "exercise": exercise})
+
+
+@login_required
+@permission_required("treatments.change_exercise", raise_exception=True)
+@require_POST
+def exercise_toggle(request, exercise_id: int):
+    exercise = get_object_or_404(Exercise, pk=exercise_id)
+    services.exercise_set_active(
+        exercise=exercise, active=not exercise.active, updated_by=request.user
+    )
+    if exercise.active:
+        messages.success(request, f"{exercise.name} is back in the catalogue.")
+    else:
+        messages.success(request, f"{exercise.name} retired: it stays on existing programs only.")
+    return redirect("treatments:catalogue")
