@@ -27,5 +27,6 @@ urlpatterns = [
     path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
     path("patients/", include("patients.urls")),
     path("treatments/", include("treatments.urls")),
+    path("schedule/", include("clinic.scheduling.urls")),
     path("admin/", admin.site.urls),
 ]
