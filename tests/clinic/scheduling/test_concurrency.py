@@ -78,9 +78,7 @@ def test_twenty_concurrent_bookings_of_one_practitioner_slot_give_exactly_one(
 ):
     require_service("postgresql")
     patients = [PatientFactory() for _ in range(ATTEMPTS)]
-    results = _race(
-        lambda i: _kwargs(patient=patients[i], practitioner=practitioner, start=slot)
-    )
+    results = _race(lambda i: _kwargs(patient=patients[i], practitioner=practitioner, start=slot))
     _assert_exactly_one_won(results)
     assert Appointment.objects.filter(practitioner=practitioner).count() == 1
 
@@ -107,9 +105,7 @@ def test_without_the_lock_and_the_check_the_constraint_alone_gives_exactly_one(
     monkeypatch.setattr(services, "_lock_practitioner", lambda pk: Practitioner.objects.get(pk=pk))
     monkeypatch.setattr(services, "_conflict_subject", lambda **kwargs: None)
     patients = [PatientFactory() for _ in range(ATTEMPTS)]
-    results = _race(
-        lambda i: _kwargs(patient=patients[i], practitioner=practitioner, start=slot)
-    )
+    results = _race(lambda i: _kwargs(patient=patients[i], practitioner=practitioner, start=slot))
     _assert_exactly_one_won(results)
     assert "the practitioner" in next(r for r in results if r != "booked").message
 

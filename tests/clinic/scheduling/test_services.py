@@ -39,7 +39,9 @@ def book(*, patient, practitioner, start, minutes=30, room=None, by=None, **extr
 def test_booking_saves_the_visit_and_audits_it_with_the_patient(
     practitioner, patient, monday, front_desk
 ):
-    visit = book(patient=patient, practitioner=practitioner, start=at(monday, "10:00"), by=front_desk)
+    visit = book(
+        patient=patient, practitioner=practitioner, start=at(monday, "10:00"), by=front_desk
+    )
     assert visit.status == AppointmentStatus.BOOKED
     assert visit.starts_at == at(monday, "10:00")
     event = AuditEvent.objects.get(object_type="clinic.appointment", object_id=str(visit.pk))
@@ -89,7 +91,10 @@ def test_outside_working_hours_needs_an_override(practitioner, patient, monday):
     assert "outside" in error.value.message
     assert not Appointment.objects.exists()
     visit = book(
-        patient=patient, practitioner=practitioner, start=at(monday, "18:45"), allow_outside_hours=True
+        patient=patient,
+        practitioner=practitioner,
+        start=at(monday, "18:45"),
+        allow_outside_hours=True,
     )
     assert visit.ends_at == at(monday, "19:15")
 
@@ -238,7 +243,9 @@ def test_invalid_transitions_are_refused_and_change_nothing(
 
 
 def test_check_in_only_on_the_day(practitioner, patient, monday, front_desk):
-    visit = AppointmentFactory(practitioner=practitioner, patient=patient, starts_at=at(monday, "10:00"))
+    visit = AppointmentFactory(
+        practitioner=practitioner, patient=patient, starts_at=at(monday, "10:00")
+    )
     with pytest.raises(services.InvalidTransition, match="day of their visit"):
         services.appointment_check_in(appointment=visit, by=front_desk)
 
@@ -257,7 +264,9 @@ def test_no_show_only_after_the_start(practitioner, patient, front_desk):
 
 
 def test_cancel_needs_a_reason(practitioner, patient, monday, front_desk):
-    visit = AppointmentFactory(practitioner=practitioner, patient=patient, starts_at=at(monday, "10:00"))
+    visit = AppointmentFactory(
+        practitioner=practitioner, patient=patient, starts_at=at(monday, "10:00")
+    )
     with pytest.raises(services.SchedulingError, match="reason"):
         services.appointment_cancel(appointment=visit, reason="   ", by=front_desk)
     visit.refresh_from_db()
@@ -287,14 +296,18 @@ def test_cancel_under_the_window_is_flagged_late(practitioner, patient, front_de
 def test_late_window_is_configurable(practitioner, patient, front_desk):
     SchedulingSettings.objects.create(pk=1, late_cancellation_hours=48)
     visit = AppointmentFactory(
-        practitioner=practitioner, patient=patient, starts_at=timezone.now() + dt.timedelta(hours=30)
+        practitioner=practitioner,
+        patient=patient,
+        starts_at=timezone.now() + dt.timedelta(hours=30),
     )
     services.appointment_cancel(appointment=visit, reason="Work", by=front_desk)
     visit.refresh_from_db()
     assert visit.late_cancellation is True
 
 
-def test_reschedule_keeps_the_history(practitioner, other_practitioner, patient, monday, front_desk):
+def test_reschedule_keeps_the_history(
+    practitioner, other_practitioner, patient, monday, front_desk
+):
     old = book(patient=patient, practitioner=practitioner, start=at(monday, "10:00"))
     new = services.appointment_reschedule(
         appointment=old,
