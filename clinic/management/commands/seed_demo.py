@@ -60,3 +60,7 @@ class Command(BaseCommand):
 
     def seed_features(self, staff) -> None:
         """Each feature adds its own demo data here, in dependency order."""
+        # Scheduling goes after patients and treatments: it books visits for their patients.
+        from clinic.scheduling.demo import seed_schedule
+
+        seed_schedule(staff)
