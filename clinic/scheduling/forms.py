@@ -131,16 +131,6 @@ class BookingForm(VisitTimeMixin, forms.Form):
         self.rules = rules
         self.show_override = bool(self.data.get("override_hours"))
         _limit_patient_choices(self.fields["patient"])
-        durations = selectors.kind_durations(rules)
-        self.fields["duration"].help_text = (
-            DURATION_HELP
-            + " Usual: "
-            + "; ".join(
-                f"{AppointmentKind(k).label} {' or '.join(str(m) for m in v)}"
-                for k, v in durations.items()
-            )
-            + "."
-        )
 
     def offer_override(self) -> None:
         self.show_override = True
