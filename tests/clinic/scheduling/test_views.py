@@ -107,7 +107,7 @@ def _fill_day(day, practitioners, per_practitioner):
             AppointmentFactory(
                 practitioner=p,
                 starts_at=at(day, "08:00") + dt.timedelta(minutes=30 * i),
-                room=Room.objects.get_or_create(name=f"Room {i % 3}")[0],
+                room=Room.objects.get_or_create(name=f"Room of {p.pk}")[0],
             )
 
 
