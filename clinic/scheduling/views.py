@@ -141,9 +141,16 @@ def free_slots(request):
         rules=rules,
     )
     slots = None
+    patient_id = request.GET.get("patient", "")
+    patient = (
+        selectors.bookable_patients().filter(pk=patient_id).first()
+        if patient_id.isdigit()
+        else None
+    )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         slots = selectors.free_slots(
+            patient=patient,
             practitioner=data["practitioner"],
             duration=dt.timedelta(minutes=data["minutes"]),
             after=data["after"],
@@ -153,7 +160,7 @@ def free_slots(request):
     return render(
         request,
         "clinic/scheduling/free_slots.html",
-        {"form": form, "slots": slots, "patient_id": request.GET.get("patient", "")},
+        {"form": form, "slots": slots, "patient": patient},
     )
 
 

@@ -818,3 +818,171 @@ def test_give_hours_helper_covers_every_day(practitioner):
     # The tests above rely on a practitioner working 07:00-19:00 every day.
     assert WorkingHours.objects.filter(practitioner=practitioner).count() == 7
     give_hours  # noqa: B018 - imported for the module's fixtures
+
+
+# Pinned query counts for the remaining pages and loaders -----------------------------
+
+
+def _more_visits(practitioner, patient, monday, n):
+    for i in range(n):
+        AppointmentFactory(
+            practitioner=practitioner,
+            patient=patient,
+            starts_at=at(monday, "08:00") + dt.timedelta(days=i),
+        )
+        AppointmentFactory(
+            practitioner=practitioner,
+            patient=patient,
+            starts_at=timezone.now() - dt.timedelta(days=i + 1),
+            status=AppointmentStatus.COMPLETED,
+        )
+
+
+def test_appointment_page_query_count(client_for, front_desk, visit, django_assert_num_queries):
+    client = client_for(front_desk)
+    # session, user, user permissions, group permissions, the appointment with patient,
+    # practitioner, room, series, both reschedule links and booker, the user's groups.
+    with django_assert_num_queries(6):
+        response = client.get(reverse("scheduling:appointment", args=[visit.pk]))
+    assert response.status_code == 200
+
+
+def test_manager_list_pages_query_counts_do_not_grow(
+    client_for, manager, practitioner, room, django_assert_num_queries
+):
+    client = client_for(manager)
+    # session, user, user permissions, group permissions, the user's groups, the list.
+    for name in ("scheduling:practitioners", "scheduling:rooms"):
+        with django_assert_num_queries(6):
+            client.get(reverse(name))
+    for _ in range(4):
+        PractitionerFactory()
+        Room.objects.create(name=f"Extra {Room.objects.count()}")
+    for name in ("scheduling:practitioners", "scheduling:rooms"):
+        with django_assert_num_queries(6):
+            client.get(reverse(name))
+
+
+def test_practitioner_page_query_count_does_not_grow(
+    client_for, manager, practitioner, monday, django_assert_num_queries
+):
+    client = client_for(manager)
+    url = reverse("scheduling:practitioner", args=[practitioner.pk])
+    # session, user, user permissions, group permissions, the practitioner with its
+    # user, working hours, time off ahead, the user's groups.
+    with django_assert_num_queries(8):
+        client.get(url)
+    for i in range(3):
+        TimeOff.objects.create(
+            practitioner=practitioner,
+            starts_at=at(monday, "08:00") + dt.timedelta(days=i),
+            ends_at=at(monday, "09:00") + dt.timedelta(days=i),
+        )
+    with django_assert_num_queries(8):
+        client.get(url)
+
+
+def test_free_slot_page_query_count_does_not_grow(
+    client_for, front_desk, practitioner, monday, django_assert_num_queries
+):
+    client = client_for(front_desk)
+    url = reverse("scheduling:free_slots")
+    params = {"kind": "follow_up", "count": 10, "date": f"{monday:%Y-%m-%d}"}
+    # session, user, user permissions, group permissions, scheduling settings,
+    # practitioners, working hours, time off, appointments, the user's groups,
+    # practitioners for the form's select.
+    with django_assert_num_queries(11):
+        client.get(url, params)
+    for i in range(8):
+        AppointmentFactory(
+            practitioner=practitioner, starts_at=at(monday, "07:00") + i * dt.timedelta(minutes=30)
+        )
+    PractitionerFactory()
+    with django_assert_num_queries(11):
+        client.get(url, params)
+
+
+def test_patient_section_loader_query_count_does_not_grow(
+    rf, front_desk, patient, practitioner, monday, django_assert_num_queries
+):
+    from clinic.scheduling.sections import load_appointments
+
+    request = rf.get("/")
+    request.user = front_desk
+    front_desk.has_perm("clinic.add_appointment")  # warm the permission cache
+    # upcoming visits, past visits, active plans of care.
+    with django_assert_num_queries(3):
+        load_appointments(request, patient)
+    _more_visits(practitioner, patient, monday, 6)
+    with django_assert_num_queries(3):
+        data = load_appointments(request, patient)
+    assert len(data["upcoming"]) == 6 and len(data["past"]) == 6
+
+
+def test_today_loaders_query_counts_do_not_grow(
+    therapist, practitioner, other_practitioner, django_assert_num_queries
+):
+    from clinic.scheduling import selectors
+
+    _today_visits(practitioner)
+    # appointments, practitioners, working hours, time off.
+    with django_assert_num_queries(4):
+        selectors.front_desk_day()
+    # the therapist's practitioner record, their appointments.
+    with django_assert_num_queries(2):
+        selectors.therapist_day(therapist)
+    _today_visits(other_practitioner)
+    AppointmentFactory(
+        practitioner=practitioner, starts_at=timezone.now() + dt.timedelta(minutes=50)
+    )
+    with django_assert_num_queries(4):
+        selectors.front_desk_day()
+    with django_assert_num_queries(2):
+        data = selectors.therapist_day(therapist)
+    assert len(data["visits"]) >= 3
+
+
+def test_cancel_this_and_following_from_the_page(
+    client_for, front_desk, patient, practitioner, monday
+):
+    from clinic.scheduling import services
+
+    series = services.series_book(
+        patient=patient,
+        practitioner=practitioner,
+        kind="follow_up",
+        starts=[at(monday + dt.timedelta(days=7 * i), "09:00") for i in range(4)],
+        duration=dt.timedelta(minutes=30),
+        created_by=front_desk,
+    )
+    second = series.appointments.order_by("starts_at")[1]
+    page = client_for(front_desk).get(reverse("scheduling:cancel", args=[second.pk]))
+    assert "This and all following visits" in page.content.decode()
+    response = client_for(front_desk).post(
+        reverse("scheduling:cancel", args=[second.pk]),
+        {"reason": "Moving away", "scope": "following"},
+        follow=True,
+    )
+    assert "3 visits cancelled." in response.content.decode()
+    statuses = list(series.appointments.order_by("starts_at").values_list("status", flat=True))
+    assert statuses == ["booked", "cancelled", "cancelled", "cancelled"]
+
+
+def test_free_slots_for_a_patient_skip_their_other_visits(
+    client_for, front_desk, patient, practitioner, other_practitioner, monday
+):
+    AppointmentFactory(
+        practitioner=other_practitioner, patient=patient, starts_at=at(monday, "07:00")
+    )
+    response = client_for(front_desk).get(
+        reverse("scheduling:free_slots"),
+        {
+            "patient": patient.pk,
+            "practitioner": practitioner.pk,
+            "kind": "follow_up",
+            "date": f"{monday:%Y-%m-%d}",
+            "count": 1,
+        },
+    )
+    assert response.context["slots"][0].starts_at == at(monday, "07:30")
+    assert f"patient={patient.pk}" in response.content.decode()
