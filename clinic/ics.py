@@ -65,5 +65,7 @@ def practitioner_feed_ics(practitioner, appointments) -> bytes:
             event.pop("location")
             event.add("location", f"{settings.CLINIC_NAME}, {appointment.room.name}")
         event.add("description", f"Status: {appointment.get_status_display()}")
+        # Lets subscribed calendars notice a change (a move, a cancellation).
+        event.add("last-modified", appointment.updated_at.astimezone(dt.UTC))
         calendar.add_component(event)
     return calendar.to_ical()
