@@ -608,3 +608,13 @@ def practitioner_setup(practitioner: Practitioner) -> dict:
             TimeOff.objects.filter(practitioner=practitioner, ends_at__gte=timezone.now())
         ),
     }
+
+
+def booked_visits_between(practitioner: Practitioner, start: dt.datetime, end: dt.datetime) -> int:
+    """Booked visits that a new time off would leave stranded."""
+    return Appointment.objects.filter(
+        practitioner=practitioner,
+        status=AppointmentStatus.BOOKED,
+        starts_at__lt=end,
+        ends_at__gt=start,
+    ).count()

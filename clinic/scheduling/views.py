@@ -507,6 +507,15 @@ def practitioner_edit(request, practitioner_id: int):
                         by=request.user,
                     )
                     done = "Time off added."
+                    clashes = selectors.booked_visits_between(
+                        practitioner, data["starts_at"], data["ends_at"]
+                    )
+                    if clashes:
+                        messages.warning(
+                            request,
+                            f"{clashes} booked visit(s) fall in this time off: ask the front "
+                            "desk to move or cancel them.",
+                        )
             elif action == "delete_time_off" and form_perm(request, "clinic.delete_timeoff"):
                 off = get_object_or_404(
                     TimeOff, pk=_int(request.POST.get("id")), practitioner=practitioner

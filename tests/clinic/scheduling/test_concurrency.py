@@ -126,3 +126,49 @@ def test_exclusion_constraints_refuse_a_raw_overlapping_insert(
         AppointmentFactory(starts_at=slot + dt.timedelta(minutes=10), **clash)
     # Cancelled visits are outside the constraint: they free the slot.
     AppointmentFactory(starts_at=slot, status="cancelled", **clash)
+
+
+def test_twenty_concurrent_booking_forms_give_one_booking_and_form_errors_not_500s(
+    require_service, practitioner, slot, front_desk
+):
+    """The whole request path: twenty front-desk browsers submit the same slot at once."""
+    require_service("postgresql")
+    from django.test import Client
+    from django.urls import reverse
+
+    patients = [PatientFactory() for _ in range(ATTEMPTS)]
+    clients = []
+    for _ in range(ATTEMPTS):
+        client = Client(raise_request_exception=False)
+        client.force_login(front_desk)
+        clients.append(client)
+    local = slot.astimezone(slot.tzinfo)
+    barrier = threading.Barrier(ATTEMPTS)
+    responses: list = [None] * ATTEMPTS
+
+    def submit(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            responses[i] = clients[i].post(
+                reverse("scheduling:book"),
+                {
+                    "patient": patients[i].pk,
+                    "practitioner": practitioner.pk,
+                    "kind": "follow_up",
+                    "date": f"{local:%Y-%m-%d}",
+                    "time": f"{local:%H:%M}",
+                },
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(ATTEMPTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * (ATTEMPTS - 1) + [302]
+    refused = [r for r in responses if r.status_code == 200]
+    assert all("This slot is taken" in r.content.decode() for r in refused)
+    assert Appointment.objects.filter(practitioner=practitioner).count() == 1

@@ -986,3 +986,17 @@ def test_free_slots_for_a_patient_skip_their_other_visits(
     )
     assert response.context["slots"][0].starts_at == at(monday, "07:30")
     assert f"patient={patient.pk}" in response.content.decode()
+
+
+def test_time_off_over_booked_visits_warns_the_manager(client_for, manager, visit, monday):
+    response = client_for(manager).post(
+        reverse("scheduling:practitioner", args=[visit.practitioner.pk]),
+        {
+            "action": "time_off",
+            "start_date": f"{monday:%Y-%m-%d}",
+            "end_date": f"{monday:%Y-%m-%d}",
+            "reason": "Sick",
+        },
+        follow=True,
+    )
+    assert "1 booked visit(s) fall in this time off" in response.content.decode()
