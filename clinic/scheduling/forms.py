@@ -22,6 +22,8 @@ WEEKDAY_CHOICES = [
     (6, "Sunday"),
 ]
 
+MAX_SERIES = 104  # as the booking service allows
+
 DURATION_HELP = "Leave empty for the usual length of this kind of visit."
 
 
@@ -287,30 +289,54 @@ class RecurringForm(forms.Form):
                     starts.append(local_datetime(day, time))
                 except ValueError as error:
                     self.add_error("time", str(error))
+        if len(starts) > MAX_SERIES:
+            self.add_error(
+                "weeks", f"A series holds at most {MAX_SERIES} visits; book fewer weeks."
+            )
+            starts = []
         cleaned["starts"] = starts
         return cleaned
 
 
-class ConfirmSeriesForm(forms.Form):
-    """The occurrences picked on the preview, as UTC ISO instants."""
+class OccurrenceField(forms.MultipleChoiceField):
+    """Instants posted back from the preview, compared as instants: the page writes them
+    in clinic time, the server lists them in UTC."""
 
-    occurrence = forms.MultipleChoiceField(
-        required=False,
+    def to_python(self, value):
+        values = super().to_python(value)
+        try:
+            return [dt.datetime.fromisoformat(v) for v in values]
+        except ValueError:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"] % {"value": ""}
+            ) from None
+
+    def validate(self, value):
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        allowed = {choice for choice, _ in self.choices}
+        for instant in value:
+            if timezone.is_naive(instant) or instant not in allowed:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"] % {"value": ""}, code="invalid_choice"
+                )
+
+
+class ConfirmSeriesForm(forms.Form):
+    """The occurrences ticked on the preview."""
+
+    occurrence = OccurrenceField(
+        required=True,
         error_messages={
+            "required": "Tick at least one visit to book.",
             "invalid_choice": "The times changed since the preview: check the new preview "
-            "below and book again."
+            "below and book again.",
         },
     )
 
     def __init__(self, *args, choices: list[dt.datetime], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["occurrence"].choices = [(c.isoformat(), c.isoformat()) for c in choices]
-
-    def clean_occurrence(self):
-        picked = [dt.datetime.fromisoformat(v) for v in self.cleaned_data["occurrence"]]
-        if not picked:
-            raise forms.ValidationError("Tick at least one visit to book.")
-        return picked
+        self.fields["occurrence"].choices = [(c, c.isoformat()) for c in choices]
 
 
 class WorkingHoursForm(forms.Form):

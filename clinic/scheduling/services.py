@@ -371,6 +371,7 @@ def series_cancel_following(
     window = dt.timedelta(hours=scheduling_settings().late_cancellation_hours)
     for visit in later:
         _cancel_locked(visit, reason=reason, now=now, late_window=window)
+        visit.updated_at = now  # bulk_update skips auto_now
     Appointment.objects.bulk_update(
         later, ["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"]
     )

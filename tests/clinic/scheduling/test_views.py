@@ -1000,3 +1000,58 @@ def test_time_off_over_booked_visits_warns_the_manager(client_for, manager, visi
         follow=True,
     )
     assert "1 booked visit(s) fall in this time off" in response.content.decode()
+
+
+def test_recurring_book_accepts_the_times_exactly_as_the_preview_page_writes_them(
+    client_for, front_desk, patient, practitioner, monday
+):
+    import re
+
+    client = client_for(front_desk)
+    AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "09:00"))
+    html = client.post(
+        reverse("scheduling:recurring"), _recurring(patient, practitioner, monday, action="preview")
+    ).content.decode()
+    picked = re.findall(r'name="occurrence" value="([^"]+)"', html)
+    assert len(picked) == 12
+    assert at(monday, "08:30").isoformat() in picked  # the suggestion, in clinic time
+    response = client.post(
+        reverse("scheduling:recurring"),
+        _recurring(patient, practitioner, monday, action="book", occurrence=picked),
+    )
+    assert response.status_code == 302
+    starts = set(Appointment.objects.filter(patient=patient).values_list("starts_at", flat=True))
+    assert at(monday, "08:30") in starts and len(starts) == 12
+
+
+@pytest.mark.parametrize(
+    "value", ["not-a-date", "2030-01-01T09:00:00", "2030-01-01T09:00:00+00:00"]
+)
+def test_recurring_book_refuses_times_that_were_not_previewed(
+    client_for, front_desk, patient, practitioner, monday, value
+):
+    response = client_for(front_desk).post(
+        reverse("scheduling:recurring"),
+        _recurring(patient, practitioner, monday, action="book", occurrence=[value]),
+    )
+    assert response.status_code == 200
+    assert "times changed since the preview" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_recurring_refuses_more_visits_than_a_series_holds(
+    client_for, front_desk, patient, practitioner, monday
+):
+    response = client_for(front_desk).post(
+        reverse("scheduling:recurring"),
+        _recurring(
+            patient,
+            practitioner,
+            monday,
+            action="preview",
+            weekdays=["0", "1", "2", "3", "4"],
+            weeks="52",
+        ),
+    )
+    assert "at most 104 visits" in response.content.decode()
+    assert response.context["preview"] is None
