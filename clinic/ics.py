@@ -39,3 +39,33 @@ def appointment_ics(appointment: Appointment) -> bytes:
         appointment_event(appointment, summary=f"Appointment at {settings.CLINIC_NAME}")
     )
     return calendar.to_ical()
+
+
+def _short_name(patient) -> str:
+    # First name and initial: enough for the therapist, little for a third-party calendar.
+    return f"{patient.first_name} {patient.last_name[:1]}.".strip()
+
+
+def practitioner_feed_ics(practitioner, appointments) -> bytes:
+    """A practitioner's private subscription feed: time, patient's short name, kind of
+    visit, room and status. Never clinical content."""
+    calendar = _calendar()
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", f"{settings.CLINIC_NAME}: {practitioner.display_name}")
+    calendar.add("x-wr-timezone", settings.TIME_ZONE)
+    # Ask subscribed apps to refresh often (RFC 7986), old Outlook via X-PUBLISHED-TTL.
+    calendar.add("refresh-interval", dt.timedelta(minutes=15), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT15M")
+    for appointment in appointments:
+        summary = f"{_short_name(appointment.patient)} · {appointment.get_kind_display()}"
+        if appointment.status == "no_show":
+            summary += " (no-show)"
+        event = appointment_event(appointment, summary=summary)
+        if appointment.room_id:
+            event.pop("location")
+            event.add("location", f"{settings.CLINIC_NAME}, {appointment.room.name}")
+        event.add("description", f"Status: {appointment.get_status_display()}")
+        # Lets subscribed calendars notice a change (a move, a cancellation).
+        event.add("last-modified", appointment.updated_at.astimezone(dt.UTC))
+        calendar.add_component(event)
+    return calendar.to_ical()

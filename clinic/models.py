@@ -12,6 +12,9 @@ class Practitioner(models.Model):
     )
     display_name = models.CharField(max_length=100)
     active = models.BooleanField(default=True)
+    # Secret in the URL of the practitioner's private iCalendar feed (no login: calendar
+    # apps cannot sign in). Empty = no feed; regenerating it revokes the old address.
+    feed_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["display_name"]
@@ -78,6 +81,42 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SchedulingSettings(models.Model):
+    """The clinic's booking rules, one row (pk=1), edited by the clinic manager."""
+
+    initial_evaluation_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    follow_up_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    follow_up_long_minutes = models.PositiveSmallIntegerField(
+        default=45, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    reassessment_minutes = models.PositiveSmallIntegerField(
+        default=45, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    discharge_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    late_cancellation_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(0), MaxValueValidator(168)]
+    )
+    # Free-slot search and the calendar grid move in steps of this many minutes.
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(5), MaxValueValidator(60)]
+    )
+
+    class Meta:
+        verbose_name_plural = "scheduling settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="scheduling_settings_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return "Scheduling settings"
 
 
 class AppointmentKind(models.TextChoices):

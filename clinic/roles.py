@@ -80,6 +80,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_room",
         "clinic.add_room",
         "clinic.change_room",
+        "clinic.view_schedulingsettings",
+        "clinic.change_schedulingsettings",
         "clinic.view_appointment",
         "clinic.view_reminder",
         "clinic.change_reminder",

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .roles import CLINIC_MANAGER, FRONT_DESK, THERAPIST, user_roles
+from .scheduling import selectors as scheduling_selectors
 
 
 @dataclass(frozen=True)
@@ -26,17 +27,17 @@ SECTIONS: list[TodaySection] = [
     TodaySection(
         key="therapist-day",
         title="Your clinical day",
-        template="clinic/today/therapist.html",
+        template="clinic/scheduling/today_therapist.html",
         roles=frozenset({THERAPIST}),
-        load=lambda request: {},
+        load=lambda request: scheduling_selectors.therapist_day(request.user),
         order=10,
     ),
     TodaySection(
         key="front-desk-day",
         title="Front desk",
-        template="clinic/today/front_desk.html",
+        template="clinic/scheduling/today_front_desk.html",
         roles=frozenset({FRONT_DESK}),
-        load=lambda request: {},
+        load=lambda request: scheduling_selectors.front_desk_day(),
         order=10,
     ),
     TodaySection(

@@ -28,5 +28,6 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("treatments/", include("treatments.urls")),
     path("audit/", include("clinic.audit.urls")),
+    path("schedule/", include("clinic.scheduling.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -80,9 +80,13 @@ def test_seed_never_plans_a_contraindicated_technique():
 
 def test_seed_demo_command_runs_it(capsys):
     call_command("seed_demo", "--password", "Demo-pass-1")
-    # Without patients (the registry seeds them) there is nothing to treat, and no error.
-    assert TreatmentPlan.objects.count() == 0
+    # The registry's demo patients come first; most of them get a plan and a program.
+    plans = TreatmentPlan.objects.count()
+    assert plans >= 15
+    assert HomeExerciseProgram.objects.filter(status="active").count() >= 15
     assert "Demo data ready." in capsys.readouterr().out
+    call_command("seed_demo")
+    assert TreatmentPlan.objects.count() == plans
 
 
 def test_seed_is_deterministic():

@@ -60,9 +60,12 @@ class Command(BaseCommand):
 
     def seed_features(self, staff) -> None:
         """Each feature adds its own demo data here, in dependency order."""
+        from clinic.scheduling.demo import seed_schedule
         from patients.demo import seed_patients
         from treatments.demo import seed_treatments
 
         created = seed_patients(staff)
         self.stdout.write(f"  {len(created)} demo patients added")
         seed_treatments(staff)
+        # Scheduling goes after patients and treatments: it books visits for their patients.
+        seed_schedule(staff)

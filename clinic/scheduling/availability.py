@@ -1,0 +1,171 @@
+"""Pure, in-memory availability rules shared by the free-slot search, the recurring
+preview and the Today page's gaps. The selectors load everything these need in a fixed
+number of queries; nothing here touches the database.
+
+All arithmetic on instants is done in UTC: adding a duration to a local wall-clock time
+would be wrong on the days the clocks change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+UTC = dt.UTC
+
+
+def clinic_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_datetime(day: dt.date, time: dt.time, tz: ZoneInfo | None = None) -> dt.datetime:
+    """The instant of ``time`` on ``day`` in the clinic's time zone, as UTC.
+
+    Raises ValueError for a wall-clock time that does not exist (the hour skipped when
+    clocks go forward). An ambiguous time (the hour repeated when clocks go back) is the
+    first of the two, as a person reading a paper diary would take it.
+    """
+    tz = tz or clinic_tz()
+    naive = dt.datetime.combine(day, time)
+    aware = naive.replace(tzinfo=tz, fold=0)
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise ValueError(
+            f"{time:%H:%M} does not exist on {day:%d %b %Y}: the clocks go forward that night."
+        )
+    return aware.astimezone(UTC)
+
+
+def overlaps(a_start, a_end, b_start, b_end) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+@dataclass
+class Availability:
+    """Working hours, time off and busy intervals for some practitioners.
+
+    ``hours``: practitioner id -> {weekday: [(start time, end time), ...]}
+    ``time_off``: practitioner id -> [(start, end, reason)]
+    ``busy``: practitioner id -> [(start, end)] for live appointments
+    ``shared_busy``: intervals that block every practitioner (the patient's or room's).
+    """
+
+    hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]]
+    time_off: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = field(default_factory=dict)
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = field(default_factory=dict)
+    shared_busy: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
+    tz: ZoneInfo = field(default_factory=clinic_tz)
+
+    def blocks_on(
+        self, practitioner_id: int, day: dt.date
+    ) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The practitioner's working blocks on a local day, as UTC instants."""
+        blocks = []
+        for start, end in self.hours.get(practitioner_id, {}).get(day.weekday(), []):
+            try:
+                blocks.append(
+                    (local_datetime(day, start, self.tz), local_datetime(day, end, self.tz))
+                )
+            except ValueError:
+                continue
+        return sorted(blocks)
+
+    def within_hours(self, practitioner_id: int, start: dt.datetime, end: dt.datetime) -> bool:
+        day = start.astimezone(self.tz).date()
+        return any(b0 <= start and end <= b1 for b0, b1 in self.blocks_on(practitioner_id, day))
+
+    def time_off_reason(self, practitioner_id: int, start, end) -> str | None:
+        for off_start, off_end, reason in self.time_off.get(practitioner_id, []):
+            if overlaps(start, end, off_start, off_end):
+                return reason or "time off"
+        return None
+
+    def is_busy(self, practitioner_id: int, start, end) -> bool:
+        return any(
+            overlaps(start, end, b0, b1)
+            for b0, b1 in (*self.busy.get(practitioner_id, []), *self.shared_busy)
+        )
+
+    def problem(self, practitioner_id: int, start, end) -> str:
+        """Why this time cannot be booked ("" when it can)."""
+        reason = self.time_off_reason(practitioner_id, start, end)
+        if reason is not None:
+            return f"The practitioner is away then ({reason})."
+        if self.is_busy(practitioner_id, start, end):
+            return "Slot taken: there is already a visit at that time."
+        if not self.within_hours(practitioner_id, start, end):
+            return "Outside the practitioner's working hours."
+        return ""
+
+    def add_busy(self, practitioner_id: int, start, end) -> None:
+        self.busy.setdefault(practitioner_id, []).append((start, end))
+
+    def free_starts(
+        self,
+        practitioner_id: int,
+        *,
+        after: dt.datetime,
+        until: dt.datetime,
+        duration: dt.timedelta,
+        step: dt.timedelta,
+    ) -> Iterator[dt.datetime]:
+        """Free start instants for one practitioner, in order, from ``after``."""
+        day = after.astimezone(self.tz).date()
+        last_day = until.astimezone(self.tz).date()
+        while day <= last_day:
+            for block_start, block_end in self.blocks_on(practitioner_id, day):
+                start = block_start
+                while start + duration <= block_end:
+                    end = start + duration
+                    if (
+                        start >= after
+                        and not self.is_busy(practitioner_id, start, end)
+                        and self.time_off_reason(practitioner_id, start, end) is None
+                    ):
+                        yield start
+                    start += step
+            day += dt.timedelta(days=1)
+
+    def gaps(
+        self, practitioner_id: int, day: dt.date, *, after: dt.datetime, minimum: dt.timedelta
+    ) -> list[tuple[dt.datetime, dt.datetime]]:
+        """Free stretches of at least ``minimum`` inside the day's working hours."""
+        taken = sorted(
+            [(s, e) for s, e in self.busy.get(practitioner_id, [])]
+            + [(s, e) for s, e, _ in self.time_off.get(practitioner_id, [])]
+        )
+        result = []
+        for block_start, block_end in self.blocks_on(practitioner_id, day):
+            cursor = max(block_start, after)
+            for s, e in taken:
+                if e <= cursor or s >= block_end:
+                    continue
+                if s > cursor and s - cursor >= minimum:
+                    result.append((cursor, min(s, block_end)))
+                cursor = max(cursor, e)
+            if block_end - cursor >= minimum:
+                result.append((cursor, block_end))
+        return result
+
+
+def merge_first(iterators: Iterable[tuple[int, Iterator[dt.datetime]]], count: int):
+    """The first ``count`` (start, practitioner id) pairs across practitioners, by time."""
+    import heapq
+
+    heap = []
+    for pid, it in iterators:
+        first = next(it, None)
+        if first is not None:
+            heap.append((first, pid, it))
+    heapq.heapify(heap)
+    found = []
+    while heap and len(found) < count:
+        start, pid, it = heapq.heappop(heap)
+        found.append((start, pid))
+        nxt = next(it, None)
+        if nxt is not None:
+            heapq.heappush(heap, (nxt, pid, it))
+    return found

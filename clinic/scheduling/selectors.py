@@ -1,0 +1,620 @@
+"""Reads for scheduling pages. Each loads what its page shows in a fixed number of
+queries, whatever the number of appointments (the tests pin the counts)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from clinic.models import (
+    LIVE_APPOINTMENT_STATUSES,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Practitioner,
+    Room,
+    SchedulingSettings,
+    TimeOff,
+    WorkingHours,
+)
+
+from .availability import UTC, Availability, clinic_tz, local_datetime, merge_first
+
+DAY_START_HOUR = 7
+DAY_END_HOUR = 19
+
+
+def scheduling_settings() -> SchedulingSettings:
+    """The clinic's booking rules (defaults until a manager saves them)."""
+    return SchedulingSettings.objects.filter(pk=1).first() or SchedulingSettings(pk=1)
+
+
+def kind_durations(rules: SchedulingSettings) -> dict[str, list[int]]:
+    """Usual lengths per kind of visit, in minutes; the first is the default."""
+    return {
+        AppointmentKind.INITIAL_EVALUATION: [rules.initial_evaluation_minutes],
+        AppointmentKind.FOLLOW_UP: [rules.follow_up_minutes, rules.follow_up_long_minutes],
+        AppointmentKind.REASSESSMENT: [rules.reassessment_minutes],
+        AppointmentKind.DISCHARGE: [rules.discharge_minutes],
+    }
+
+
+# Access-checked getters ------------------------------------------------------------
+
+
+def get_appointment_for_user(user, appointment_id: int) -> Appointment:
+    if not user.has_perm("clinic.view_appointment"):
+        raise PermissionDenied
+    return get_object_or_404(
+        Appointment.objects.select_related(
+            "patient",
+            "practitioner",
+            "room",
+            "series",
+            "rescheduled_from",
+            "rescheduled_to",
+            "created_by",
+        ),
+        pk=appointment_id,
+    )
+
+
+def get_practitioner_for_user(user, practitioner_id: int) -> Practitioner:
+    if not user.has_perm("clinic.view_practitioner"):
+        raise PermissionDenied
+    return get_object_or_404(Practitioner.objects.select_related("user"), pk=practitioner_id)
+
+
+def active_practitioners() -> QuerySet:
+    return Practitioner.objects.filter(active=True).order_by("display_name", "id")
+
+
+def bookable_patients() -> QuerySet:
+    from patients.models import Patient
+
+    return Patient.objects.filter(archived_at__isnull=True).order_by("last_name", "first_name")
+
+
+# The calendar ---------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """Something placed on the calendar grid, positioned in percent of the day's span."""
+
+    top: float
+    height: float
+    appointment: Appointment | None = None
+    label: str = ""
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    lane: int = 0
+    lanes: int = 1
+
+    @property
+    def left(self) -> float:
+        return self.lane * 100 / self.lanes
+
+    @property
+    def width(self) -> float:
+        return 100 / self.lanes
+
+
+@dataclass
+class Column:
+    title: str
+    day: dt.date
+    practitioner: Practitioner
+    is_today: bool = False
+    visits: list[Block] = field(default_factory=list)
+    working: list[Block] = field(default_factory=list)
+    away: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Grid:
+    start_minute: int
+    end_minute: int
+    columns: list[Column]
+    tz_name: str = ""
+
+    @property
+    def hours(self) -> list[tuple[int, float]]:
+        span = self.end_minute - self.start_minute
+        return [
+            (m // 60, (m - self.start_minute) * 100 / span)
+            for m in range(self.start_minute, self.end_minute, 60)
+        ]
+
+    @property
+    def height_rem(self) -> float:
+        # 4.5 rem an hour: a 30-minute visit shows its two lines.
+        return (self.end_minute - self.start_minute) / 60 * 4.5
+
+
+def _minute_of(local: dt.datetime, day: dt.date) -> int:
+    if local.date() < day:
+        return 0
+    if local.date() > day:
+        return 24 * 60
+    return local.hour * 60 + local.minute
+
+
+def _day_bounds(day: dt.date, tz) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _assign_lanes(blocks: list[Block]) -> None:
+    """Side by side where visits overlap (a no-show next to its replacement)."""
+    lane_ends: list[dt.datetime] = []
+    for block in sorted(blocks, key=lambda b: (b.start, b.end)):
+        for lane, end in enumerate(lane_ends):
+            if end <= block.start:
+                block.lane, lane_ends[lane] = lane, block.end
+                break
+        else:
+            block.lane = len(lane_ends)
+            lane_ends.append(block.end)
+    for block in blocks:
+        block.lanes = max(1, len(lane_ends))
+
+
+def _build_grid(
+    columns: list[Column],
+    appointments: list[Appointment],
+    hours: list[WorkingHours],
+    time_off: list[TimeOff],
+    tz,
+) -> Grid:
+    lo, hi = DAY_START_HOUR * 60, DAY_END_HOUR * 60
+    by_key = {(c.practitioner.pk, c.day): c for c in columns}
+    placed = []  # (column, start minute, end minute, kind, payload)
+    for hour in hours:
+        for column in columns:
+            if (
+                column.practitioner.pk == hour.practitioner_id
+                and column.day.weekday() == hour.weekday
+            ):
+                s, e = (
+                    hour.start.hour * 60 + hour.start.minute,
+                    hour.end.hour * 60 + hour.end.minute,
+                )
+                placed.append((column, s, e, "working", None))
+    for appointment in appointments:
+        local_start = appointment.starts_at.astimezone(tz)
+        local_end = appointment.ends_at.astimezone(tz)
+        column = by_key.get((appointment.practitioner_id, local_start.date()))
+        if column is None:
+            continue
+        s = _minute_of(local_start, column.day)
+        e = max(_minute_of(local_end, column.day), s + 15)
+        placed.append((column, s, e, "visit", (appointment, local_start, local_end)))
+    for off in time_off:
+        for column in columns:
+            if column.practitioner.pk != off.practitioner_id:
+                continue
+            day_start, day_end = _day_bounds(column.day, tz)
+            if off.starts_at < day_end and off.ends_at > day_start:
+                s = _minute_of(max(off.starts_at, day_start).astimezone(tz), column.day)
+                e = _minute_of(min(off.ends_at, day_end).astimezone(tz), column.day)
+                placed.append((column, s, e, "away", off.reason or "Time off"))
+    for _, s, e, kind, _ in placed:
+        if kind != "away":
+            lo, hi = min(lo, s // 60 * 60), max(hi, -(-e // 60) * 60)
+    span = hi - lo
+    for column, s, e, kind, payload in placed:
+        s, e = max(s, lo), min(e, hi)
+        top, height = (s - lo) * 100 / span, max(e - s, 0) * 100 / span
+        if kind == "working":
+            column.working.append(Block(top=top, height=height))
+        elif kind == "away":
+            column.away.append(Block(top=top, height=height, label=payload))
+        else:
+            appointment, local_start, local_end = payload
+            column.visits.append(
+                Block(
+                    top=top,
+                    height=height,
+                    appointment=appointment,
+                    start=local_start,
+                    end=local_end,
+                )
+            )
+    for column in columns:
+        _assign_lanes(column.visits)
+    return Grid(start_minute=lo, end_minute=hi, columns=columns, tz_name=str(tz))
+
+
+def _calendar_appointments(practitioner_ids, start, end) -> list[Appointment]:
+    # Cancelled visits free their slot and leave the grid; no-shows stay, greyed out.
+    return list(
+        Appointment.objects.filter(
+            practitioner_id__in=practitioner_ids, starts_at__lt=end, ends_at__gt=start
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("patient", "room")
+        .only(
+            "id",
+            "practitioner_id",
+            "starts_at",
+            "ends_at",
+            "kind",
+            "status",
+            "patient__id",
+            "patient__first_name",
+            "patient__last_name",
+            "room__id",
+            "room__name",
+        )
+        .order_by("starts_at", "id")
+    )
+
+
+def calendar_day(day: dt.date) -> Grid:
+    """One column per active practitioner. Queries: practitioners, appointments,
+    working hours of that weekday, time off touching the day."""
+    tz = clinic_tz()
+    today = timezone.localdate(timezone=tz)
+    practitioners = list(active_practitioners())
+    ids = [p.pk for p in practitioners]
+    start, end = _day_bounds(day, tz)
+    columns = [
+        Column(title=p.display_name, day=day, practitioner=p, is_today=day == today)
+        for p in practitioners
+    ]
+    appointments = _calendar_appointments(ids, start, end)
+    hours = list(WorkingHours.objects.filter(practitioner_id__in=ids, weekday=day.weekday()))
+    time_off = list(
+        TimeOff.objects.filter(practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start)
+    )
+    return _build_grid(columns, appointments, hours, time_off, tz)
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def calendar_week(practitioner: Practitioner, day: dt.date) -> Grid:
+    """Monday to Sunday for one practitioner (weekend days only when used). Queries:
+    appointments, working hours, time off."""
+    tz = clinic_tz()
+    today = timezone.localdate(timezone=tz)
+    monday = week_start(day)
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    start, _ = _day_bounds(days[0], tz)
+    _, end = _day_bounds(days[-1], tz)
+    appointments = _calendar_appointments([practitioner.pk], start, end)
+    hours = list(WorkingHours.objects.filter(practitioner=practitioner))
+    time_off = list(
+        TimeOff.objects.filter(practitioner=practitioner, starts_at__lt=end, ends_at__gt=start)
+    )
+    used = {h.weekday for h in hours} | {a.starts_at.astimezone(tz).weekday() for a in appointments}
+    columns = [
+        Column(title=f"{d:%a %d %b}", day=d, practitioner=practitioner, is_today=d == today)
+        for d in days
+        if d.weekday() < 5 or d.weekday() in used
+    ]
+    return _build_grid(columns, appointments, hours, time_off, tz)
+
+
+# Availability: free slots and recurring previews -------------------------------------
+
+
+def _availability(
+    practitioner_ids: list[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    patient=None,
+    room: Room | None = None,
+) -> Availability:
+    """Queries: working hours, time off, live appointments (the practitioners', and the
+    patient's and room's with anyone)."""
+    hours: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for h in WorkingHours.objects.filter(practitioner_id__in=practitioner_ids).order_by("start"):
+        hours[h.practitioner_id][h.weekday].append((h.start, h.end))
+    time_off = defaultdict(list)
+    for off in TimeOff.objects.filter(
+        practitioner_id__in=practitioner_ids, starts_at__lt=end, ends_at__gt=start
+    ):
+        time_off[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
+    who = Q(practitioner_id__in=practitioner_ids)
+    if patient is not None:
+        who |= Q(patient_id=patient.pk)
+    if room is not None:
+        who |= Q(room_id=room.pk)
+    availability = Availability(hours=hours, time_off=time_off)
+    rows = Appointment.objects.filter(
+        who, status__in=LIVE_APPOINTMENT_STATUSES, starts_at__lt=end, ends_at__gt=start
+    ).values_list("practitioner_id", "patient_id", "room_id", "starts_at", "ends_at")
+    for practitioner_id, patient_id, room_id, s, e in rows:
+        if (patient is not None and patient_id == patient.pk) or (
+            room is not None and room_id == room.pk
+        ):
+            availability.shared_busy.append((s, e))
+        else:
+            availability.add_busy(practitioner_id, s, e)
+    return availability
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    practitioner: Practitioner
+
+
+def free_slots(
+    *,
+    duration: dt.timedelta,
+    after: dt.datetime,
+    count: int = 5,
+    practitioner: Practitioner | None = None,
+    patient=None,
+    room: Room | None = None,
+    horizon_days: int = 60,
+    step_minutes: int = 15,
+) -> list[FreeSlot]:
+    """The next ``count`` free slots of ``duration`` for one practitioner or any, inside
+    working hours, outside time off and live appointments (the patient's and room's too)."""
+    after = max(after, timezone.now())
+    practitioners = [practitioner] if practitioner else list(active_practitioners())
+    by_id = {p.pk: p for p in practitioners}
+    until = after + dt.timedelta(days=horizon_days)
+    availability = _availability(list(by_id), after, until, patient=patient, room=room)
+    step = dt.timedelta(minutes=step_minutes)
+    found = merge_first(
+        (
+            (
+                pid,
+                availability.free_starts(
+                    pid, after=after, until=until, duration=duration, step=step
+                ),
+            )
+            for pid in by_id
+        ),
+        count,
+    )
+    return [FreeSlot(start, start + duration, by_id[pid]) for start, pid in found]
+
+
+@dataclass
+class Occurrence:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    problem: str = ""
+    suggestion: dt.datetime | None = None
+
+    @property
+    def booked_start(self) -> dt.datetime | None:
+        """What the series will book: the time itself, or the suggested one, or nothing."""
+        return self.suggestion if self.problem else self.starts_at
+
+
+def series_dates(*, first_date: dt.date, weekdays: list[int], count: int) -> list[dt.date]:
+    """``count`` dates from ``first_date`` on the chosen weekdays (Mon = 0)."""
+    wanted = set(weekdays)
+    if not wanted or count < 1:
+        return []
+    dates, day = [], first_date
+    while len(dates) < count:
+        if day.weekday() in wanted:
+            dates.append(day)
+        day += dt.timedelta(days=1)
+    return dates
+
+
+def plan_weekdays(visits_per_week: int) -> list[int]:
+    """A sensible spread of weekdays for n visits a week (twice: Monday and Thursday)."""
+    spreads = {
+        1: [0],
+        2: [0, 3],
+        3: [0, 2, 4],
+        4: [0, 1, 3, 4],
+        5: [0, 1, 2, 3, 4],
+        6: [0, 1, 2, 3, 4, 5],
+        7: [0, 1, 2, 3, 4, 5, 6],
+    }
+    return spreads[max(1, min(7, visits_per_week))]
+
+
+def series_preview(
+    *,
+    patient,
+    practitioner: Practitioner,
+    room: Room | None,
+    duration: dt.timedelta,
+    starts: list[dt.datetime],
+    allow_outside_hours: bool = False,
+    step_minutes: int = 15,
+) -> list[Occurrence]:
+    """Every occurrence with its problem, if any, and the nearest free alternative
+    (same day first, then up to a week later). Queries: those of ``_availability``."""
+    if not starts:
+        return []
+    now = timezone.now()
+    tz = clinic_tz()
+    window_start = min(starts) - dt.timedelta(days=1)
+    window_end = max(starts) + dt.timedelta(days=8)
+    availability = _availability(
+        [practitioner.pk], window_start, window_end, patient=patient, room=room
+    )
+    step = dt.timedelta(minutes=step_minutes)
+    result = []
+    for start in sorted(starts):
+        end = start + duration
+        if start < now:
+            problem = "In the past."
+        else:
+            problem = availability.problem(practitioner.pk, start, end)
+            if problem.startswith("Outside") and allow_outside_hours:
+                problem = ""
+        occurrence = Occurrence(starts_at=start, ends_at=end, problem=problem)
+        if problem:
+            day_start = local_datetime(start.astimezone(tz).date(), dt.time.min, tz)
+            candidates = availability.free_starts(
+                practitioner.pk,
+                after=max(day_start, now),
+                until=day_start + dt.timedelta(days=7),
+                duration=duration,
+                step=step,
+            )
+            same_day, later = [], None
+            for candidate in candidates:
+                if candidate.astimezone(tz).date() == start.astimezone(tz).date():
+                    same_day.append(candidate)
+                else:
+                    later = candidate
+                    break
+            if same_day:
+                occurrence.suggestion = min(same_day, key=lambda c: abs(c - start))
+            else:
+                occurrence.suggestion = later
+        booked = occurrence.booked_start
+        if booked is not None:
+            availability.add_busy(practitioner.pk, booked, booked + duration)
+        result.append(occurrence)
+    return result
+
+
+# Patient page and Today ------------------------------------------------------------
+
+
+def patient_appointments(patient, *, limit: int = 20) -> dict:
+    """Upcoming and recent visits (status only). Queries: upcoming, past."""
+    now = timezone.now()
+    base = Appointment.objects.filter(patient=patient).select_related("practitioner", "room")
+    upcoming = list(base.filter(starts_at__gte=now).order_by("starts_at", "id")[:limit])
+    past = list(base.filter(starts_at__lt=now).order_by("-starts_at", "-id")[:limit])
+    return {"upcoming": upcoming, "past": past}
+
+
+def active_plans_for(patient) -> list:
+    """The patient's active plans of care: only their visit frequency is shown."""
+    from treatments.models import PlanStatus, TreatmentPlan
+
+    return list(
+        TreatmentPlan.objects.filter(patient=patient, status=PlanStatus.ACTIVE)
+        .select_related("therapist")
+        .only(
+            "id",
+            "visits_per_week",
+            "weeks",
+            "start_date",
+            "therapist__first_name",
+            "therapist__last_name",
+            "therapist__username",
+            "patient_id",
+        )
+        .order_by("-start_date", "-id")
+    )
+
+
+def front_desk_day(*, now: dt.datetime | None = None) -> dict:
+    """Today's arrivals, who is in, no-shows and free gaps. Queries: appointments,
+    practitioners, working hours, time off."""
+    now = now or timezone.now()
+    tz = clinic_tz()
+    today = now.astimezone(tz).date()
+    start, end = _day_bounds(today, tz)
+    visits = list(
+        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("patient", "practitioner", "room")
+        .order_by("starts_at", "id")
+    )
+    practitioners = list(active_practitioners())
+    ids = [p.pk for p in practitioners]
+    hours: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for h in WorkingHours.objects.filter(practitioner_id__in=ids, weekday=today.weekday()):
+        hours[h.practitioner_id][h.weekday].append((h.start, h.end))
+    availability = Availability(hours=hours, tz=tz)
+    for off in TimeOff.objects.filter(
+        practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start
+    ):
+        availability.time_off.setdefault(off.practitioner_id, []).append(
+            (off.starts_at, off.ends_at, off.reason)
+        )
+    for visit in visits:
+        if visit.is_live:
+            availability.add_busy(visit.practitioner_id, visit.starts_at, visit.ends_at)
+    gaps = []
+    for practitioner in practitioners:
+        for s, e in availability.gaps(
+            practitioner.pk, today, after=now, minimum=dt.timedelta(minutes=30)
+        ):
+            gaps.append((practitioner, s, e))
+    return {
+        "arrivals": [v for v in visits if v.status == AppointmentStatus.BOOKED],
+        "checked_in": [v for v in visits if v.status == AppointmentStatus.CHECKED_IN],
+        "no_shows": [v for v in visits if v.status == AppointmentStatus.NO_SHOW],
+        "completed_count": sum(v.status == AppointmentStatus.COMPLETED for v in visits),
+        "gaps": sorted(gaps, key=lambda g: (g[1], g[0].display_name)),
+        "now": now,
+    }
+
+
+def therapist_day(user, *, now: dt.datetime | None = None) -> dict:
+    """The therapist's own visits today. Queries: practitioner, appointments."""
+    now = now or timezone.now()
+    tz = clinic_tz()
+    practitioner = Practitioner.objects.filter(user=user).first()
+    if practitioner is None:
+        return {"practitioner": None, "visits": []}
+    start, end = _day_bounds(now.astimezone(tz).date(), tz)
+    visits = list(
+        Appointment.objects.filter(
+            practitioner=practitioner, starts_at__gte=start, starts_at__lt=end
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("patient", "room")
+        .order_by("starts_at", "id")
+    )
+    return {"practitioner": practitioner, "visits": visits, "now": now}
+
+
+def practitioner_feed_appointments(practitioner: Practitioner, *, now=None) -> list[Appointment]:
+    """The feed's window: the last 30 days and the next 180, cancelled ones included so
+    subscribed calendars drop them."""
+    now = now or timezone.now()
+    return list(
+        Appointment.objects.filter(
+            practitioner=practitioner,
+            starts_at__gte=now - dt.timedelta(days=30),
+            starts_at__lt=now + dt.timedelta(days=180),
+        )
+        .select_related("patient", "room", "practitioner")
+        .order_by("starts_at", "id")
+    )
+
+
+def practitioner_setup(practitioner: Practitioner) -> dict:
+    """The manager's page for one practitioner. Queries: hours, upcoming time off."""
+    return {
+        "hours": [
+            (h, calendar.day_name[h.weekday])
+            for h in WorkingHours.objects.filter(practitioner=practitioner)
+        ],
+        "time_off": list(
+            TimeOff.objects.filter(practitioner=practitioner, ends_at__gte=timezone.now())
+        ),
+    }
+
+
+def booked_visits_between(practitioner: Practitioner, start: dt.datetime, end: dt.datetime) -> int:
+    """Booked visits that a new time off would leave stranded."""
+    return Appointment.objects.filter(
+        practitioner=practitioner,
+        status=AppointmentStatus.BOOKED,
+        starts_at__lt=end,
+        ends_at__gt=start,
+    ).count()

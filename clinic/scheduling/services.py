@@ -1,0 +1,646 @@
+"""Writes for scheduling: booking, the status flow, recurring series and the set-up
+managers keep (practitioners, working hours, time off, rooms, settings).
+
+No double booking: every booking runs in one transaction that first locks the
+practitioner's row (``select_for_update``), then checks the practitioner, the room and
+the patient for overlapping live visits, then inserts. On PostgreSQL exclusion
+constraints (migration 0005) back this up; a violation comes back as the same
+``SlotTaken`` error. Appointments are not clinical records, but creations, changes and
+cancellations go to the audit log with the patient set, for the managers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.models import (
+    LIVE_APPOINTMENT_STATUSES,
+    Appointment,
+    AppointmentKind,
+    AppointmentSeries,
+    AppointmentStatus,
+    AuditAction,
+    Practitioner,
+    Room,
+    SchedulingSettings,
+    TimeOff,
+    WorkingHours,
+)
+from clinic.services import audit_event_record
+
+from .availability import UTC, clinic_tz
+from .selectors import scheduling_settings
+
+MIN_DURATION = dt.timedelta(minutes=10)
+MAX_DURATION = dt.timedelta(hours=4)
+MAX_SERIES = 104  # two years of weekly visits
+
+
+class SchedulingError(Exception):
+    """A booking rule refused the change; ``message`` is meant for the person at the desk."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class SlotTaken(SchedulingError):
+    """Someone else holds (part of) this time: the practitioner, the room or the patient."""
+
+
+class OutsideWorkingHours(SchedulingError):
+    """The time is outside the practitioner's working hours; the user may override."""
+
+
+class InvalidTransition(SchedulingError):
+    """The visit's status does not allow this change."""
+
+
+# Exclusion constraint names (migration 0005) -> who is double-booked.
+_CONSTRAINT_SUBJECT = {
+    "appt_no_overlap_practitioner": "the practitioner",
+    "appt_no_overlap_room": "the room",
+    "appt_no_overlap_patient": "the patient",
+}
+
+
+def _slot_taken(subject: str) -> SlotTaken:
+    return SlotTaken(
+        f"This slot is taken: {subject} already has a visit at that time. "
+        "Nothing was saved; please pick another time."
+    )
+
+
+def _validate_times(starts_at: dt.datetime, ends_at: dt.datetime, *, now: dt.datetime) -> None:
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise SchedulingError("Times must carry a time zone.")
+    if ends_at <= starts_at:
+        raise SchedulingError("The visit must end after it starts.")
+    length = ends_at - starts_at
+    if length < MIN_DURATION or length > MAX_DURATION:
+        raise SchedulingError("A visit lasts between 10 minutes and 4 hours.")
+    if starts_at < now:
+        raise SchedulingError("That time is in the past: visits can only be booked ahead.")
+
+
+def _lock_practitioner(practitioner_id: int) -> Practitioner:
+    """Serialise bookings per practitioner: a second booking waits here for the first."""
+    return Practitioner.objects.select_for_update().get(pk=practitioner_id)
+
+
+def _conflict_subject(
+    *, practitioner_id: int, room_id, patient_id: int, starts_at, ends_at, exclude_ids=()
+) -> str | None:
+    who = Q(practitioner_id=practitioner_id) | Q(patient_id=patient_id)
+    if room_id is not None:
+        who |= Q(room_id=room_id)
+    clash = (
+        Appointment.objects.filter(
+            who,
+            status__in=LIVE_APPOINTMENT_STATUSES,
+            starts_at__lt=ends_at,
+            ends_at__gt=starts_at,
+        )
+        .exclude(pk__in=list(exclude_ids))
+        .values("practitioner_id", "room_id", "patient_id")
+        .first()
+    )
+    if clash is None:
+        return None
+    if clash["practitioner_id"] == practitioner_id:
+        return "the practitioner"
+    if room_id is not None and clash["room_id"] == room_id:
+        return "the room"
+    return "the patient"
+
+
+def _within_working_hours(practitioner_id: int, starts_at, ends_at) -> bool:
+    tz = clinic_tz()
+    local_start, local_end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    if local_start.date() != local_end.date():
+        return False
+    blocks = WorkingHours.objects.filter(
+        practitioner_id=practitioner_id, weekday=local_start.weekday()
+    ).values_list("start", "end")
+    return any(start <= local_start.time() and local_end.time() <= end for start, end in blocks)
+
+
+def _check_availability(
+    practitioner: Practitioner, starts_at, ends_at, *, allow_outside_hours: bool
+) -> None:
+    off = (
+        TimeOff.objects.filter(
+            practitioner=practitioner, starts_at__lt=ends_at, ends_at__gt=starts_at
+        )
+        .values_list("reason", flat=True)
+        .first()
+    )
+    if off is not None:
+        raise SchedulingError(
+            f"{practitioner.display_name} is away then ({off or 'time off'}). "
+            "Pick another time or practitioner."
+        )
+    if not allow_outside_hours and not _within_working_hours(practitioner.pk, starts_at, ends_at):
+        raise OutsideWorkingHours(
+            f"This is outside {practitioner.display_name}'s working hours. "
+            "Tick “Book outside working hours” to book it anyway."
+        )
+
+
+def _insert(appointment: Appointment) -> Appointment:
+    try:
+        # A savepoint, so a constraint violation leaves the caller's transaction usable.
+        with transaction.atomic():
+            appointment.save(force_insert=True)
+    except IntegrityError as error:
+        cause = error.__cause__
+        if getattr(cause, "sqlstate", None) == "23P01":  # exclusion_violation
+            name = getattr(getattr(cause, "diag", None), "constraint_name", "") or ""
+            raise _slot_taken(_CONSTRAINT_SUBJECT.get(name, "someone")) from error
+        raise
+    return appointment
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    patient,
+    practitioner: Practitioner,
+    kind: str,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    created_by,
+    room: Room | None = None,
+    allow_outside_hours: bool = False,
+    series: AppointmentSeries | None = None,
+    rescheduled_from: Appointment | None = None,
+    ip: str | None = None,
+    audit: bool = True,
+) -> Appointment:
+    now = timezone.now()
+    starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
+    _validate_times(starts_at, ends_at, now=now)
+    if kind not in AppointmentKind.values:
+        raise SchedulingError("Choose a kind of visit.")
+    if patient.archived_at is not None:
+        raise SchedulingError(
+            f"{patient.full_name}'s record is archived: restore it before booking visits."
+        )
+    if room is not None and not room.active:
+        raise SchedulingError(f"{room.name} is not in use any more; choose another room.")
+    locked = _lock_practitioner(practitioner.pk)
+    if not locked.active:
+        raise SchedulingError(f"{locked.display_name} is not taking bookings.")
+    _check_availability(locked, starts_at, ends_at, allow_outside_hours=allow_outside_hours)
+    subject = _conflict_subject(
+        practitioner_id=locked.pk,
+        room_id=room.pk if room else None,
+        patient_id=patient.pk,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    if subject:
+        raise _slot_taken(subject)
+    appointment = _insert(
+        Appointment(
+            patient=patient,
+            practitioner=locked,
+            room=room,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            kind=kind,
+            status=AppointmentStatus.BOOKED,
+            series=series,
+            rescheduled_from=rescheduled_from,
+            created_by=created_by,
+            created_at=now,
+        )
+    )
+    if audit:
+        audit_event_record(
+            actor=created_by,
+            action=AuditAction.CREATE,
+            patient=patient,
+            obj=appointment,
+            ip=ip,
+            detail=_describe(appointment, "booked"),
+        )
+    return appointment
+
+
+def _describe(appointment: Appointment, verb: str) -> str:
+    local = appointment.starts_at.astimezone(clinic_tz())
+    return (
+        f"appointment {verb}: {appointment.get_kind_display()} with "
+        f"{appointment.practitioner.display_name} on {local:%Y-%m-%d %H:%M}"
+    )
+
+
+# The status flow ------------------------------------------------------------------
+
+ALLOWED_TRANSITIONS = {
+    AppointmentStatus.BOOKED: {
+        AppointmentStatus.CHECKED_IN,
+        AppointmentStatus.CANCELLED,
+        AppointmentStatus.NO_SHOW,
+    },
+    AppointmentStatus.CHECKED_IN: {AppointmentStatus.COMPLETED},
+}
+
+_VERBS = {
+    AppointmentStatus.CHECKED_IN: "checked in",
+    AppointmentStatus.COMPLETED: "completed",
+    AppointmentStatus.CANCELLED: "cancelled",
+    AppointmentStatus.NO_SHOW: "marked as a no-show",
+}
+
+
+def _lock_for_transition(appointment: Appointment, to: str) -> Appointment:
+    current = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("practitioner", "patient")
+        .get(pk=appointment.pk)
+    )
+    if to not in ALLOWED_TRANSITIONS.get(current.status, set()):
+        raise InvalidTransition(
+            f"This visit is {current.get_status_display().lower()}, so it cannot be {_VERBS[to]}."
+        )
+    return current
+
+
+def _save_transition(current: Appointment, *, by, ip, fields: list[str], verb: str) -> Appointment:
+    current.save(update_fields=[*fields, "status", "updated_at"])
+    audit_event_record(
+        actor=by,
+        action=AuditAction.UPDATE,
+        patient=current.patient,
+        obj=current,
+        ip=ip,
+        detail=_describe(current, verb),
+    )
+    return current
+
+
+@transaction.atomic
+def appointment_check_in(*, appointment: Appointment, by, ip: str | None = None) -> Appointment:
+    current = _lock_for_transition(appointment, AppointmentStatus.CHECKED_IN)
+    now = timezone.now()
+    if current.starts_at.astimezone(clinic_tz()).date() != now.astimezone(clinic_tz()).date():
+        raise InvalidTransition("Patients can be checked in only on the day of their visit.")
+    current.status = AppointmentStatus.CHECKED_IN
+    current.checked_in_at = now
+    return _save_transition(current, by=by, ip=ip, fields=["checked_in_at"], verb="checked in")
+
+
+@transaction.atomic
+def appointment_complete(*, appointment: Appointment, by, ip: str | None = None) -> Appointment:
+    current = _lock_for_transition(appointment, AppointmentStatus.COMPLETED)
+    current.status = AppointmentStatus.COMPLETED
+    return _save_transition(current, by=by, ip=ip, fields=[], verb="completed")
+
+
+@transaction.atomic
+def appointment_mark_no_show(*, appointment: Appointment, by, ip: str | None = None) -> Appointment:
+    current = _lock_for_transition(appointment, AppointmentStatus.NO_SHOW)
+    if current.starts_at > timezone.now():
+        raise InvalidTransition("A visit can be marked as a no-show only once it has started.")
+    current.status = AppointmentStatus.NO_SHOW
+    return _save_transition(current, by=by, ip=ip, fields=[], verb="marked no-show")
+
+
+def _cancel_locked(current: Appointment, *, reason: str, now, late_window) -> None:
+    current.status = AppointmentStatus.CANCELLED
+    current.cancel_reason = reason
+    current.cancelled_at = now
+    current.late_cancellation = current.starts_at - now < late_window
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchedulingError("Give a reason for the cancellation.")
+    if len(reason) > 500:
+        raise SchedulingError("Keep the reason under 500 characters.")
+    return reason
+
+
+@transaction.atomic
+def appointment_cancel(
+    *, appointment: Appointment, reason: str, by, ip: str | None = None
+) -> Appointment:
+    """Cancel one visit; under the late-cancellation window it is flagged late."""
+    reason = _clean_reason(reason)
+    current = _lock_for_transition(appointment, AppointmentStatus.CANCELLED)
+    window = dt.timedelta(hours=scheduling_settings().late_cancellation_hours)
+    _cancel_locked(current, reason=reason, now=timezone.now(), late_window=window)
+    verb = "cancelled late" if current.late_cancellation else "cancelled"
+    return _save_transition(
+        current,
+        by=by,
+        ip=ip,
+        fields=["cancel_reason", "cancelled_at", "late_cancellation"],
+        verb=verb,
+    )
+
+
+@transaction.atomic
+def series_cancel_following(
+    *, appointment: Appointment, reason: str, by, ip: str | None = None
+) -> list[Appointment]:
+    """Cancel this visit and every later booked visit of its series."""
+    reason = _clean_reason(reason)
+    if appointment.series_id is None:
+        return [appointment_cancel(appointment=appointment, reason=reason, by=by, ip=ip)]
+    current = _lock_for_transition(appointment, AppointmentStatus.CANCELLED)
+    later = list(
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("practitioner", "patient")
+        .filter(
+            series_id=current.series_id,
+            status=AppointmentStatus.BOOKED,
+            starts_at__gte=current.starts_at,
+        )
+        .order_by("starts_at")
+    )
+    now = timezone.now()
+    window = dt.timedelta(hours=scheduling_settings().late_cancellation_hours)
+    for visit in later:
+        _cancel_locked(visit, reason=reason, now=now, late_window=window)
+        visit.updated_at = now  # bulk_update skips auto_now
+    Appointment.objects.bulk_update(
+        later, ["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"]
+    )
+    audit_event_record(
+        actor=by,
+        action=AuditAction.UPDATE,
+        patient=current.patient,
+        obj=current,
+        ip=ip,
+        detail=f"{len(later)} visits of series {current.series_id} cancelled from "
+        f"{current.starts_at.astimezone(clinic_tz()):%Y-%m-%d %H:%M}",
+    )
+    return later
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    practitioner: Practitioner,
+    room: Room | None,
+    by,
+    allow_outside_hours: bool = False,
+    ip: str | None = None,
+) -> Appointment:
+    """Move a booked visit: the old one is cancelled ("Rescheduled"), a new one points back
+    to it, so the history stays. Both or neither are saved."""
+    # Lock both practitioners in id order, so two moves in opposite directions cannot
+    # deadlock; appointment_book locks the new one again (a no-op in this transaction).
+    for pk in sorted({appointment.practitioner_id, practitioner.pk}):
+        _lock_practitioner(pk)
+    current = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("practitioner", "patient", "series")
+        .get(pk=appointment.pk)
+    )
+    if current.status != AppointmentStatus.BOOKED:
+        raise InvalidTransition(
+            f"This visit is {current.get_status_display().lower()}: "
+            "only booked visits can be moved."
+        )
+    now = timezone.now()
+    current.status = AppointmentStatus.CANCELLED
+    current.cancel_reason = "Rescheduled"
+    current.cancelled_at = now
+    current.late_cancellation = False
+    current.save(
+        update_fields=["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"]
+    )
+    new = appointment_book(
+        patient=current.patient,
+        practitioner=practitioner,
+        kind=current.kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        room=room,
+        created_by=by,
+        allow_outside_hours=allow_outside_hours,
+        series=current.series,
+        rescheduled_from=current,
+        ip=ip,
+        audit=False,
+    )
+    old_local = current.starts_at.astimezone(clinic_tz())
+    audit_event_record(
+        actor=by,
+        action=AuditAction.UPDATE,
+        patient=current.patient,
+        obj=new,
+        ip=ip,
+        detail=f"appointment rescheduled from {old_local:%Y-%m-%d %H:%M} "
+        f"(appointment {current.pk}); {_describe(new, 'now')}",
+    )
+    return new
+
+
+@transaction.atomic
+def series_book(
+    *,
+    patient,
+    practitioner: Practitioner,
+    kind: str,
+    starts: list[dt.datetime],
+    duration: dt.timedelta,
+    created_by,
+    room: Room | None = None,
+    treatment_plan=None,
+    allow_outside_hours: bool = False,
+    description: str = "",
+    ip: str | None = None,
+) -> AppointmentSeries:
+    """Book every occurrence or none: any refusal rolls the whole series back."""
+    if not starts:
+        raise SchedulingError("There are no visits to book.")
+    if len(starts) > MAX_SERIES:
+        raise SchedulingError(f"A series holds at most {MAX_SERIES} visits.")
+    if len(set(starts)) != len(starts):
+        raise SchedulingError("The same time appears twice in the series.")
+    _lock_practitioner(practitioner.pk)
+    series = AppointmentSeries.objects.create(
+        patient=patient,
+        practitioner=practitioner,
+        treatment_plan=treatment_plan,
+        description=description[:200],
+        created_by=created_by,
+    )
+    tz = clinic_tz()
+    for start in sorted(starts):
+        try:
+            appointment_book(
+                patient=patient,
+                practitioner=practitioner,
+                kind=kind,
+                starts_at=start,
+                ends_at=start.astimezone(UTC) + duration,
+                room=room,
+                created_by=created_by,
+                allow_outside_hours=allow_outside_hours,
+                series=series,
+                audit=False,
+            )
+        except SchedulingError as error:
+            local = start.astimezone(tz)
+            raise type(error)(
+                f"{local:%a %d %b %Y %H:%M}: {error.message} No visit of the series was booked."
+            ) from error
+    audit_event_record(
+        actor=created_by,
+        action=AuditAction.CREATE,
+        patient=patient,
+        obj=series,
+        ip=ip,
+        detail=f"{len(starts)} recurring visits booked with {practitioner.display_name}",
+    )
+    return series
+
+
+# Set-up managed by the clinic manager --------------------------------------------------
+
+
+@transaction.atomic
+def practitioner_create(*, user, display_name: str, by) -> Practitioner:
+    practitioner = Practitioner.objects.create(user=user, display_name=display_name.strip())
+    audit_event_record(actor=by, action=AuditAction.CREATE, obj=practitioner)
+    return practitioner
+
+
+@transaction.atomic
+def practitioner_update(
+    *, practitioner: Practitioner, display_name: str, active: bool, by
+) -> Practitioner:
+    practitioner.display_name = display_name.strip()
+    practitioner.active = active
+    practitioner.save(update_fields=["display_name", "active"])
+    audit_event_record(
+        actor=by,
+        action=AuditAction.UPDATE,
+        obj=practitioner,
+        detail="active" if active else "not taking bookings",
+    )
+    return practitioner
+
+
+@transaction.atomic
+def practitioner_feed_regenerate(*, practitioner: Practitioner, by) -> str:
+    """A new secret feed address; the old one stops working at once."""
+    practitioner.feed_token = secrets.token_urlsafe(32)
+    practitioner.save(update_fields=["feed_token"])
+    audit_event_record(
+        actor=by,
+        action=AuditAction.UPDATE,
+        obj=practitioner,
+        detail="calendar feed address renewed",
+    )
+    return practitioner.feed_token
+
+
+@transaction.atomic
+def practitioner_feed_revoke(*, practitioner: Practitioner, by) -> None:
+    practitioner.feed_token = None
+    practitioner.save(update_fields=["feed_token"])
+    audit_event_record(
+        actor=by, action=AuditAction.UPDATE, obj=practitioner, detail="calendar feed turned off"
+    )
+
+
+@transaction.atomic
+def working_hours_add(
+    *, practitioner: Practitioner, weekday: int, start: dt.time, end: dt.time, by
+) -> WorkingHours:
+    if end <= start:
+        raise SchedulingError("Working hours must end after they start.")
+    if not 0 <= weekday <= 6:
+        raise SchedulingError("Choose a day of the week.")
+    clash = WorkingHours.objects.filter(
+        practitioner=practitioner, weekday=weekday, start__lt=end, end__gt=start
+    ).exists()
+    if clash:
+        raise SchedulingError("These hours overlap hours already set for that day.")
+    hours = WorkingHours.objects.create(
+        practitioner=practitioner, weekday=weekday, start=start, end=end
+    )
+    audit_event_record(
+        actor=by,
+        action=AuditAction.CREATE,
+        obj=hours,
+        detail=f"{practitioner.display_name}: weekday {weekday} {start:%H:%M}-{end:%H:%M}",
+    )
+    return hours
+
+
+@transaction.atomic
+def working_hours_delete(*, hours: WorkingHours, by) -> None:
+    audit_event_record(
+        actor=by,
+        action=AuditAction.UPDATE,
+        obj=hours,
+        detail=f"{hours.practitioner.display_name}: removed weekday {hours.weekday} "
+        f"{hours.start:%H:%M}-{hours.end:%H:%M}",
+    )
+    hours.delete()
+
+
+@transaction.atomic
+def time_off_add(
+    *, practitioner: Practitioner, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, by
+) -> TimeOff:
+    if ends_at <= starts_at:
+        raise SchedulingError("Time off must end after it starts.")
+    off = TimeOff.objects.create(
+        practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, reason=reason.strip()
+    )
+    audit_event_record(
+        actor=by, action=AuditAction.CREATE, obj=off, detail=f"{practitioner.display_name} away"
+    )
+    return off
+
+
+@transaction.atomic
+def time_off_delete(*, time_off: TimeOff, by) -> None:
+    audit_event_record(actor=by, action=AuditAction.UPDATE, obj=time_off, detail="time off removed")
+    time_off.delete()
+
+
+@transaction.atomic
+def room_create(*, name: str, by) -> Room:
+    room = Room.objects.create(name=name.strip())
+    audit_event_record(actor=by, action=AuditAction.CREATE, obj=room, detail=room.name)
+    return room
+
+
+@transaction.atomic
+def room_update(*, room: Room, name: str, active: bool, by) -> Room:
+    room.name = name.strip()
+    room.active = active
+    room.save(update_fields=["name", "active"])
+    audit_event_record(actor=by, action=AuditAction.UPDATE, obj=room, detail=room.name)
+    return room
+
+
+@transaction.atomic
+def scheduling_settings_update(*, by, **values) -> SchedulingSettings:
+    current, _ = SchedulingSettings.objects.select_for_update().get_or_create(pk=1)
+    for name, value in values.items():
+        setattr(current, name, value)
+    current.save()
+    audit_event_record(
+        actor=by, action=AuditAction.UPDATE, obj=current, detail="scheduling settings changed"
+    )
+    return current

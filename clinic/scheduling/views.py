@@ -1,0 +1,624 @@
+"""Scheduling pages: the calendar, booking, the status flow, recurring visits, exports
+and the manager's set-up. Thin: permission, form, one service call, redirect."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.ics import appointment_ics, practitioner_feed_ics
+from clinic.models import Practitioner, Room, TimeOff, WorkingHours
+from clinic.services import client_ip
+
+from . import forms, selectors, services
+from .availability import clinic_tz
+
+
+def _parse_day(value: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value) if value else timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
+
+
+def _next_url(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _day_url(when: dt.datetime) -> str:
+    return f"{reverse('scheduling:day')}?date={when.astimezone(clinic_tz()).date():%Y-%m-%d}"
+
+
+# The calendar ---------------------------------------------------------------------
+
+
+@login_required
+@permission_required("clinic.view_appointment", raise_exception=True)
+@require_GET
+def day(request):
+    day = _parse_day(request.GET.get("date"))
+    return render(
+        request,
+        "clinic/scheduling/day.html",
+        {
+            "day": day,
+            "grid": selectors.calendar_day(day),
+            "previous": day - dt.timedelta(days=1),
+            "next": day + dt.timedelta(days=1),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@permission_required("clinic.view_appointment", raise_exception=True)
+@require_GET
+def week(request, practitioner_id: int):
+    practitioner = selectors.get_practitioner_for_user(request.user, practitioner_id)
+    day = _parse_day(request.GET.get("date"))
+    monday = selectors.week_start(day)
+    return render(
+        request,
+        "clinic/scheduling/week.html",
+        {
+            "practitioner": practitioner,
+            "practitioners": selectors.active_practitioners(),
+            "day": day,
+            "monday": monday,
+            "sunday": monday + dt.timedelta(days=6),
+            "grid": selectors.calendar_week(practitioner, day),
+            "previous": monday - dt.timedelta(days=7),
+            "next": monday + dt.timedelta(days=7),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+# Booking --------------------------------------------------------------------------
+
+
+def _booking_initial(request) -> dict:
+    initial = {"kind": request.GET.get("kind") or "follow_up"}
+    for key in ("patient", "practitioner", "room", "duration", "date", "time"):
+        if request.GET.get(key):
+            initial[key] = request.GET[key]
+    return initial
+
+
+@login_required
+@permission_required("clinic.add_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def book(request):
+    rules = selectors.scheduling_settings()
+    form = forms.BookingForm(request.POST or None, initial=_booking_initial(request), rules=rules)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = services.appointment_book(
+                **form.booking_kwargs(), created_by=request.user, ip=client_ip(request)
+            )
+        except services.OutsideWorkingHours as error:
+            form.add_error(None, error.message)
+            form.offer_override()
+        except services.SchedulingError as error:
+            form.add_error(None, error.message)
+        else:
+            local = appointment.starts_at.astimezone(clinic_tz())
+            messages.success(
+                request,
+                f"Booked {appointment.patient.full_name} with "
+                f"{appointment.practitioner.display_name} on {local:%a %d %b at %H:%M}.",
+            )
+            return redirect(_day_url(appointment.starts_at))
+    return render(
+        request,
+        "clinic/scheduling/book.html",
+        {"form": form, "durations": selectors.kind_durations(rules)},
+    )
+
+
+@login_required
+@permission_required("clinic.view_appointment", raise_exception=True)
+@require_GET
+def free_slots(request):
+    rules = selectors.scheduling_settings()
+    form = forms.FreeSlotForm(
+        request.GET if "kind" in request.GET else None,
+        initial={"kind": "follow_up", "count": 5},
+        rules=rules,
+    )
+    slots = None
+    patient_id = request.GET.get("patient", "")
+    patient = (
+        selectors.bookable_patients().filter(pk=patient_id).first()
+        if patient_id.isdigit()
+        else None
+    )
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        slots = selectors.free_slots(
+            patient=patient,
+            practitioner=data["practitioner"],
+            duration=dt.timedelta(minutes=data["minutes"]),
+            after=data["after"],
+            count=data["count"],
+            step_minutes=rules.slot_step_minutes,
+        )
+    return render(
+        request,
+        "clinic/scheduling/free_slots.html",
+        {"form": form, "slots": slots, "patient": patient},
+    )
+
+
+# One appointment ------------------------------------------------------------------
+
+
+@login_required
+@permission_required("clinic.view_appointment", raise_exception=True)
+@require_GET
+def appointment_detail(request, appointment_id: int):
+    appointment = selectors.get_appointment_for_user(request.user, appointment_id)
+    return render(
+        request,
+        "clinic/scheduling/appointment_detail.html",
+        {
+            "appointment": appointment,
+            "cancel_form": forms.CancelForm(),
+            "rescheduled_to": getattr(appointment, "rescheduled_to", None),
+        },
+    )
+
+
+def _transition_view(service, success: str):
+    @login_required
+    @permission_required("clinic.change_appointment", raise_exception=True)
+    @require_POST
+    def view(request, appointment_id: int):
+        appointment = selectors.get_appointment_for_user(request.user, appointment_id)
+        try:
+            service(appointment=appointment, by=request.user, ip=client_ip(request))
+        except services.SchedulingError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, success.format(name=appointment.patient.full_name))
+        return redirect(
+            _next_url(request, reverse("scheduling:appointment", args=[appointment.pk]))
+        )
+
+    return view
+
+
+check_in = _transition_view(services.appointment_check_in, "{name} is checked in.")
+complete = _transition_view(services.appointment_complete, "Visit with {name} completed.")
+no_show = _transition_view(services.appointment_mark_no_show, "{name} marked as a no-show.")
+
+
+@login_required
+@permission_required("clinic.change_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def cancel(request, appointment_id: int):
+    appointment = selectors.get_appointment_for_user(request.user, appointment_id)
+    form = forms.CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if form.cleaned_data.get("scope") == "following" and appointment.series_id:
+                cancelled = services.series_cancel_following(
+                    appointment=appointment, reason=reason, by=request.user, ip=client_ip(request)
+                )
+                messages.success(request, f"{len(cancelled)} visits cancelled.")
+            else:
+                done = services.appointment_cancel(
+                    appointment=appointment, reason=reason, by=request.user, ip=client_ip(request)
+                )
+                note = " It is a late cancellation." if done.late_cancellation else ""
+                messages.success(request, f"Visit cancelled.{note}")
+        except services.SchedulingError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect(_day_url(appointment.starts_at))
+    return render(
+        request,
+        "clinic/scheduling/cancel.html",
+        {"appointment": appointment, "form": form},
+    )
+
+
+@login_required
+@permission_required("clinic.change_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def reschedule(request, appointment_id: int):
+    appointment = selectors.get_appointment_for_user(request.user, appointment_id)
+    local = appointment.starts_at.astimezone(clinic_tz())
+    minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    form = forms.RescheduleForm(
+        request.POST or None,
+        initial={
+            "practitioner": appointment.practitioner_id,
+            "room": appointment.room_id,
+            "date": local.date(),
+            "time": local.time(),
+            "duration": minutes,
+        },
+        rules=selectors.scheduling_settings(),
+        kind=appointment.kind,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new = services.appointment_reschedule(
+                appointment=appointment,
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                practitioner=data["practitioner"],
+                room=data["room"],
+                allow_outside_hours=data["override_hours"],
+                by=request.user,
+                ip=client_ip(request),
+            )
+        except services.OutsideWorkingHours as error:
+            form.add_error(None, error.message)
+            form.offer_override()
+        except services.SchedulingError as error:
+            form.add_error(None, error.message)
+        else:
+            when = new.starts_at.astimezone(clinic_tz())
+            messages.success(request, f"Visit moved to {when:%a %d %b at %H:%M}.")
+            return redirect(_day_url(new.starts_at))
+    return render(
+        request,
+        "clinic/scheduling/reschedule.html",
+        {"appointment": appointment, "form": form},
+    )
+
+
+@login_required
+@permission_required("clinic.view_appointment", raise_exception=True)
+@require_GET
+def appointment_ics_download(request, appointment_id: int):
+    appointment = selectors.get_appointment_for_user(request.user, appointment_id)
+    response = HttpResponse(
+        appointment_ics(appointment), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
+    return response
+
+
+# Recurring visits -----------------------------------------------------------------
+
+
+def _recurring_initial(request) -> dict:
+    initial = {"kind": "follow_up", "weeks": 6, "first_date": timezone.localdate()}
+    if request.GET.get("patient"):
+        initial["patient"] = request.GET["patient"]
+    plan_id = request.GET.get("plan")
+    if plan_id and plan_id.isdigit() and request.GET.get("patient", "").isdigit():
+        from treatments.models import TreatmentPlan
+
+        plan = TreatmentPlan.objects.filter(pk=plan_id, patient_id=request.GET["patient"]).first()
+        if plan is not None:
+            initial.update(
+                plan=plan.pk,
+                weeks=plan.weeks,
+                weekdays=selectors.plan_weekdays(plan.visits_per_week),
+                first_date=max(plan.start_date, timezone.localdate()),
+            )
+            practitioner = Practitioner.objects.filter(user_id=plan.therapist_id).first()
+            if practitioner is not None:
+                initial["practitioner"] = practitioner.pk
+    return initial
+
+
+@login_required
+@permission_required("clinic.add_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def recurring(request):
+    rules = selectors.scheduling_settings()
+    form = forms.RecurringForm(
+        request.POST or None, initial=_recurring_initial(request), rules=rules
+    )
+    preview = None
+    confirm_errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        duration = dt.timedelta(minutes=data["minutes"])
+        preview = selectors.series_preview(
+            patient=data["patient"],
+            practitioner=data["practitioner"],
+            room=data["room"],
+            duration=duration,
+            starts=data["starts"],
+            allow_outside_hours=data["override_hours"],
+            step_minutes=rules.slot_step_minutes,
+        )
+        if request.POST.get("action") == "book":
+            choices = [o.starts_at for o in preview] + [
+                o.suggestion for o in preview if o.suggestion
+            ]
+            confirm = forms.ConfirmSeriesForm(request.POST, choices=choices)
+            if confirm.is_valid():
+                try:
+                    series = services.series_book(
+                        patient=data["patient"],
+                        practitioner=data["practitioner"],
+                        kind=data["kind"],
+                        starts=confirm.cleaned_data["occurrence"],
+                        duration=duration,
+                        room=data["room"],
+                        treatment_plan=form.treatment_plan,
+                        allow_outside_hours=data["override_hours"],
+                        created_by=request.user,
+                        ip=client_ip(request),
+                    )
+                except services.SchedulingError as error:
+                    confirm_errors.append(error.message)
+                else:
+                    count = series.appointments.count()
+                    messages.success(
+                        request, f"{count} visits booked for {data['patient'].full_name}."
+                    )
+                    first = min(confirm.cleaned_data["occurrence"])
+                    return redirect(
+                        reverse("scheduling:week", args=[data["practitioner"].pk])
+                        + f"?date={first.astimezone(clinic_tz()).date():%Y-%m-%d}"
+                    )
+            else:
+                confirm_errors.extend(e for errs in confirm.errors.values() for e in errs)
+    return render(
+        request,
+        "clinic/scheduling/recurring.html",
+        {"form": form, "preview": preview, "confirm_errors": confirm_errors},
+    )
+
+
+# The private iCalendar feed -------------------------------------------------------
+
+
+@require_GET
+def practitioner_feed(request, token: str):
+    """No login (calendar apps cannot sign in): the secret token is the key."""
+    if len(token) < 20:
+        raise Http404
+    practitioner = Practitioner.objects.filter(feed_token=token, active=True).first()
+    if practitioner is None:
+        raise Http404
+    body = practitioner_feed_ics(
+        practitioner, selectors.practitioner_feed_appointments(practitioner)
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _feed_url(request, practitioner: Practitioner) -> str | None:
+    if not practitioner.feed_token:
+        return None
+    return request.build_absolute_uri(reverse("scheduling:feed", args=[practitioner.feed_token]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_feed(request):
+    """A therapist's own feed address: see, renew or turn off."""
+    practitioner = Practitioner.objects.filter(user=request.user).first()
+    if practitioner is None:
+        raise PermissionDenied
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            services.practitioner_feed_revoke(practitioner=practitioner, by=request.user)
+            messages.success(request, "Calendar feed turned off; the old address no longer works.")
+        else:
+            services.practitioner_feed_regenerate(practitioner=practitioner, by=request.user)
+            messages.success(request, "New feed address created; the old one no longer works.")
+        return redirect("scheduling:my_feed")
+    return render(
+        request,
+        "clinic/scheduling/my_feed.html",
+        {"practitioner": practitioner, "feed_url": _feed_url(request, practitioner)},
+    )
+
+
+# Manager set-up -------------------------------------------------------------------
+
+
+@login_required
+@permission_required("clinic.change_practitioner", raise_exception=True)
+@require_GET
+def practitioner_list(request):
+    practitioners = Practitioner.objects.select_related("user").order_by("-active", "display_name")
+    return render(
+        request, "clinic/scheduling/practitioner_list.html", {"practitioners": practitioners}
+    )
+
+
+@login_required
+@permission_required("clinic.add_practitioner", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def practitioner_create(request):
+    form = forms.PractitionerCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        practitioner = services.practitioner_create(by=request.user, **form.cleaned_data)
+        messages.success(request, f"{practitioner.display_name} can now be booked.")
+        return redirect("scheduling:practitioner", practitioner.pk)
+    return render(
+        request,
+        "clinic/scheduling/simple_form.html",
+        {"form": form, "title": "Add a practitioner", "back": reverse("scheduling:practitioners")},
+    )
+
+
+@login_required
+@permission_required("clinic.change_practitioner", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def practitioner_edit(request, practitioner_id: int):
+    practitioner = selectors.get_practitioner_for_user(request.user, practitioner_id)
+    form = forms.PractitionerForm(
+        request.POST if request.POST.get("action") == "details" else None,
+        initial={"display_name": practitioner.display_name, "active": practitioner.active},
+    )
+    hours_form = forms.WorkingHoursForm(
+        request.POST if request.POST.get("action") == "hours" else None
+    )
+    off_form = forms.TimeOffForm(request.POST if request.POST.get("action") == "time_off" else None)
+    action = request.POST.get("action")
+    if request.method == "POST":
+        done = None
+        try:
+            if action == "details" and form.is_valid():
+                services.practitioner_update(
+                    practitioner=practitioner, by=request.user, **form.cleaned_data
+                )
+                done = "Details saved."
+            elif action == "hours" and form_perm(request, "clinic.add_workinghours"):
+                if hours_form.is_valid():
+                    services.working_hours_add(
+                        practitioner=practitioner, by=request.user, **hours_form.cleaned_data
+                    )
+                    done = "Working hours added."
+            elif action == "delete_hours" and form_perm(request, "clinic.delete_workinghours"):
+                hours = get_object_or_404(
+                    WorkingHours, pk=_int(request.POST.get("id")), practitioner=practitioner
+                )
+                services.working_hours_delete(hours=hours, by=request.user)
+                done = "Working hours removed."
+            elif action == "time_off" and form_perm(request, "clinic.add_timeoff"):
+                if off_form.is_valid():
+                    data = off_form.cleaned_data
+                    services.time_off_add(
+                        practitioner=practitioner,
+                        starts_at=data["starts_at"],
+                        ends_at=data["ends_at"],
+                        reason=data["reason"],
+                        by=request.user,
+                    )
+                    done = "Time off added."
+                    clashes = selectors.booked_visits_between(
+                        practitioner, data["starts_at"], data["ends_at"]
+                    )
+                    if clashes:
+                        messages.warning(
+                            request,
+                            f"{clashes} booked visit(s) fall in this time off: ask the front "
+                            "desk to move or cancel them.",
+                        )
+            elif action == "delete_time_off" and form_perm(request, "clinic.delete_timeoff"):
+                off = get_object_or_404(
+                    TimeOff, pk=_int(request.POST.get("id")), practitioner=practitioner
+                )
+                services.time_off_delete(time_off=off, by=request.user)
+                done = "Time off removed."
+            elif action == "feed_renew":
+                services.practitioner_feed_regenerate(practitioner=practitioner, by=request.user)
+                done = "New feed address created; the old one no longer works."
+            elif action == "feed_revoke":
+                services.practitioner_feed_revoke(practitioner=practitioner, by=request.user)
+                done = "Calendar feed turned off."
+        except services.SchedulingError as error:
+            target = hours_form if action == "hours" else off_form
+            target.add_error(None, error.message)
+        if done:
+            messages.success(request, done)
+            return redirect("scheduling:practitioner", practitioner.pk)
+    return render(
+        request,
+        "clinic/scheduling/practitioner_edit.html",
+        {
+            "practitioner": practitioner,
+            "form": form,
+            "hours_form": hours_form,
+            "off_form": off_form,
+            "feed_url": _feed_url(request, practitioner),
+            **selectors.practitioner_setup(practitioner),
+        },
+    )
+
+
+def form_perm(request, perm: str) -> bool:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    return True
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@login_required
+@permission_required("clinic.change_room", raise_exception=True)
+@require_GET
+def room_list(request):
+    return render(
+        request,
+        "clinic/scheduling/room_list.html",
+        {"rooms": Room.objects.order_by("-active", "name")},
+    )
+
+
+@login_required
+@permission_required("clinic.add_room", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def room_create(request):
+    form = forms.RoomForm(request.POST or None, initial={"active": True})
+    if request.method == "POST" and form.is_valid():
+        room = services.room_create(name=form.cleaned_data["name"], by=request.user)
+        messages.success(request, f"{room.name} added.")
+        return redirect("scheduling:rooms")
+    return render(
+        request,
+        "clinic/scheduling/simple_form.html",
+        {"form": form, "title": "Add a room", "back": reverse("scheduling:rooms")},
+    )
+
+
+@login_required
+@permission_required("clinic.change_room", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def room_edit(request, room_id: int):
+    room = get_object_or_404(Room, pk=room_id)
+    form = forms.RoomForm(
+        request.POST or None, room=room, initial={"name": room.name, "active": room.active}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.room_update(room=room, by=request.user, **form.cleaned_data)
+        messages.success(request, f"{room.name} saved.")
+        return redirect("scheduling:rooms")
+    return render(
+        request,
+        "clinic/scheduling/simple_form.html",
+        {"form": form, "title": f"Edit {room.name}", "back": reverse("scheduling:rooms")},
+    )
+
+
+@login_required
+@permission_required("clinic.change_schedulingsettings", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def settings_edit(request):
+    current = selectors.scheduling_settings()
+    form = forms.SchedulingSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        services.scheduling_settings_update(by=request.user, **form.cleaned_data)
+        messages.success(request, "Scheduling settings saved.")
+        return redirect("scheduling:settings")
+    return render(
+        request,
+        "clinic/scheduling/simple_form.html",
+        {"form": form, "title": "Scheduling settings", "back": reverse("scheduling:practitioners")},
+    )

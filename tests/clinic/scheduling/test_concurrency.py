@@ -1,0 +1,174 @@
+"""No double booking under concurrency, against PostgreSQL.
+
+Twenty threads, each with its own database connection, wait on a barrier and then try
+to book the same slot at once. Exactly one may win; every other one must get the clear
+"slot taken" error, and no other exception may escape.
+"""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from clinic.models import Appointment, AppointmentKind, Practitioner
+from clinic.scheduling import services
+from tests.clinic.scheduling.conftest import at, give_hours
+from tests.factories import AppointmentFactory, PatientFactory, PractitionerFactory, RoomFactory
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+ATTEMPTS = 20
+
+
+def _race(make_kwargs) -> list:
+    barrier = threading.Barrier(ATTEMPTS)
+    results: list = [None] * ATTEMPTS
+
+    def attempt(i: int) -> None:
+        try:
+            kwargs = make_kwargs(i)
+            barrier.wait(timeout=30)
+            services.appointment_book(**kwargs)
+            results[i] = "booked"
+        except services.SlotTaken as error:
+            results[i] = error
+        except BaseException as error:  # noqa: BLE001 - any other escape fails the test
+            results[i] = ("unexpected", repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(ATTEMPTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def _assert_exactly_one_won(results) -> None:
+    unexpected = [r for r in results if isinstance(r, tuple)]
+    assert unexpected == []
+    assert results.count("booked") == 1
+    refusals = [r for r in results if isinstance(r, services.SlotTaken)]
+    assert len(refusals) == ATTEMPTS - 1
+    assert all("This slot is taken" in r.message for r in refusals)
+
+
+@pytest.fixture
+def slot(monday):
+    return at(monday, "10:00")
+
+
+def _kwargs(*, patient, practitioner, start, room=None):
+    return dict(
+        patient=patient,
+        practitioner=practitioner,
+        kind=AppointmentKind.FOLLOW_UP,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+        room=room,
+        created_by=practitioner.user,
+    )
+
+
+def test_twenty_concurrent_bookings_of_one_practitioner_slot_give_exactly_one(
+    require_service, practitioner, slot
+):
+    require_service("postgresql")
+    patients = [PatientFactory() for _ in range(ATTEMPTS)]
+    results = _race(lambda i: _kwargs(patient=patients[i], practitioner=practitioner, start=slot))
+    _assert_exactly_one_won(results)
+    assert Appointment.objects.filter(practitioner=practitioner).count() == 1
+
+
+def test_twenty_practitioners_racing_for_one_room_give_exactly_one(require_service, slot):
+    """Different practitioners hold different locks: the exclusion constraint decides."""
+    require_service("postgresql")
+    room = RoomFactory(name="Gym")
+    practitioners = [PractitionerFactory() for _ in range(ATTEMPTS)]
+    for p in practitioners:
+        give_hours(p)
+    patients = [PatientFactory() for _ in range(ATTEMPTS)]
+    results = _race(
+        lambda i: _kwargs(patient=patients[i], practitioner=practitioners[i], start=slot, room=room)
+    )
+    _assert_exactly_one_won(results)
+    assert Appointment.objects.filter(room=room).count() == 1
+
+
+def test_without_the_lock_and_the_check_the_constraint_alone_gives_exactly_one(
+    require_service, practitioner, slot, monkeypatch
+):
+    require_service("postgresql")
+    monkeypatch.setattr(services, "_lock_practitioner", lambda pk: Practitioner.objects.get(pk=pk))
+    monkeypatch.setattr(services, "_conflict_subject", lambda **kwargs: None)
+    patients = [PatientFactory() for _ in range(ATTEMPTS)]
+    results = _race(lambda i: _kwargs(patient=patients[i], practitioner=practitioner, start=slot))
+    _assert_exactly_one_won(results)
+    assert "the practitioner" in next(r for r in results if r != "booked").message
+
+
+@pytest.mark.parametrize("field", ["practitioner", "room", "patient"])
+def test_exclusion_constraints_refuse_a_raw_overlapping_insert(
+    require_service, practitioner, other_practitioner, patient, slot, field
+):
+    require_service("postgresql")
+    room = RoomFactory(name="Room B")
+    AppointmentFactory(practitioner=practitioner, patient=patient, room=room, starts_at=slot)
+    clash = {
+        "practitioner": dict(practitioner=practitioner),
+        "room": dict(practitioner=other_practitioner, room=room),
+        "patient": dict(practitioner=other_practitioner, patient=patient),
+    }[field]
+    with pytest.raises(IntegrityError, match=f"appt_no_overlap_{field}"), transaction.atomic():
+        AppointmentFactory(starts_at=slot + dt.timedelta(minutes=10), **clash)
+    # Cancelled visits are outside the constraint: they free the slot.
+    AppointmentFactory(starts_at=slot, status="cancelled", **clash)
+
+
+def test_twenty_concurrent_booking_forms_give_one_booking_and_form_errors_not_500s(
+    require_service, practitioner, slot, front_desk
+):
+    """The whole request path: twenty front-desk browsers submit the same slot at once."""
+    require_service("postgresql")
+    from django.test import Client
+    from django.urls import reverse
+
+    patients = [PatientFactory() for _ in range(ATTEMPTS)]
+    clients = []
+    for _ in range(ATTEMPTS):
+        client = Client(raise_request_exception=False)
+        client.force_login(front_desk)
+        clients.append(client)
+    local = slot.astimezone(slot.tzinfo)
+    barrier = threading.Barrier(ATTEMPTS)
+    responses: list = [None] * ATTEMPTS
+
+    def submit(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            responses[i] = clients[i].post(
+                reverse("scheduling:book"),
+                {
+                    "patient": patients[i].pk,
+                    "practitioner": practitioner.pk,
+                    "kind": "follow_up",
+                    "date": f"{local:%Y-%m-%d}",
+                    "time": f"{local:%H:%M}",
+                },
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(ATTEMPTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * (ATTEMPTS - 1) + [302]
+    refused = [r for r in responses if r.status_code == 200]
+    assert all("This slot is taken" in r.content.decode() for r in refused)
+    assert Appointment.objects.filter(practitioner=practitioner).count() == 1

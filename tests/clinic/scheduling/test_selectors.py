@@ -1,0 +1,164 @@
+import datetime as dt
+
+import pytest
+
+from clinic.models import AppointmentStatus, TimeOff, WorkingHours
+from clinic.scheduling import selectors
+from clinic.scheduling.availability import Availability, local_datetime
+from tests.clinic.scheduling.conftest import CLINIC_TZ, at, give_hours, next_fall_back
+from tests.factories import AppointmentFactory, PractitionerFactory
+
+pytestmark = pytest.mark.django_db
+
+MIN30 = dt.timedelta(minutes=30)
+
+
+def _only_mornings(practitioner):
+    WorkingHours.objects.filter(practitioner=practitioner).delete()
+    give_hours(practitioner, "08:00", "10:00", weekdays=range(5))
+
+
+def test_free_slots_skip_busy_times_and_time_off(practitioner, monday):
+    _only_mornings(practitioner)
+    AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "08:00"))
+    TimeOff.objects.create(
+        practitioner=practitioner, starts_at=at(monday, "08:45"), ends_at=at(monday, "09:30")
+    )
+    slots = selectors.free_slots(
+        practitioner=practitioner, duration=MIN30, after=at(monday, "00:00"), count=4
+    )
+    assert [s.starts_at for s in slots] == [
+        at(monday, "09:30"),  # 08:30 would run into the time off at 08:45
+        at(monday + dt.timedelta(days=1), "08:00"),
+        at(monday + dt.timedelta(days=1), "08:15"),
+        at(monday + dt.timedelta(days=1), "08:30"),
+    ]
+
+
+def test_free_slots_ignore_cancelled_and_no_show_visits(practitioner, monday):
+    _only_mornings(practitioner)
+    for status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
+        AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "08:00"), status=status)
+    slots = selectors.free_slots(
+        practitioner=practitioner, duration=MIN30, after=at(monday, "00:00"), count=1
+    )
+    assert slots[0].starts_at == at(monday, "08:00")
+
+
+def test_free_slots_for_any_practitioner_merge_by_time(practitioner, monday):
+    _only_mornings(practitioner)
+    early = PractitionerFactory()
+    give_hours(early, "07:00", "07:30", weekdays=[0])
+    slots = selectors.free_slots(duration=MIN30, after=at(monday, "00:00"), count=3)
+    assert [(s.starts_at, s.practitioner) for s in slots] == [
+        (at(monday, "07:00"), early),
+        (at(monday, "08:00"), practitioner),
+        (at(monday, "08:15"), practitioner),
+    ]
+
+
+def test_free_slots_query_count_is_constant(practitioner, monday, django_assert_num_queries):
+    for i in range(6):
+        AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "08:00") + i * MIN30)
+    PractitionerFactory()
+    # practitioners, working hours, time off, appointments.
+    with django_assert_num_queries(4):
+        selectors.free_slots(duration=MIN30, after=at(monday, "00:00"), count=10)
+
+
+def test_series_dates_take_the_chosen_weekdays_from_the_first_date(monday):
+    wednesday = monday + dt.timedelta(days=2)
+    dates = selectors.series_dates(first_date=wednesday, weekdays=[0, 3], count=4)
+    assert dates == [
+        wednesday + dt.timedelta(days=1),
+        wednesday + dt.timedelta(days=5),
+        wednesday + dt.timedelta(days=8),
+        wednesday + dt.timedelta(days=12),
+    ]
+
+
+def test_plan_weekdays_spread_visits_over_the_week():
+    assert selectors.plan_weekdays(2) == [0, 3]
+    assert selectors.plan_weekdays(3) == [0, 2, 4]
+    assert len(selectors.plan_weekdays(7)) == 7
+
+
+def test_series_preview_suggests_the_nearest_free_time_on_the_same_day(
+    practitioner, patient, monday
+):
+    AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "09:00"))
+    AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "08:30"))
+    preview = selectors.series_preview(
+        patient=patient,
+        practitioner=practitioner,
+        room=None,
+        duration=MIN30,
+        starts=[at(monday, "09:00"), at(monday + dt.timedelta(days=3), "09:00")],
+    )
+    assert preview[0].problem.startswith("Slot taken")
+    assert preview[0].suggestion == at(monday, "09:30")
+    assert preview[1].problem == "" and preview[1].booked_start == preview[1].starts_at
+
+
+def test_series_preview_flags_time_off_and_hours_and_the_patients_other_visits(
+    practitioner, other_practitioner, patient, monday
+):
+    TimeOff.objects.create(
+        practitioner=practitioner,
+        starts_at=at(monday, "00:00"),
+        ends_at=at(monday + dt.timedelta(days=1), "00:00"),
+        reason="Course",
+    )
+    AppointmentFactory(
+        practitioner=other_practitioner,
+        patient=patient,
+        starts_at=at(monday, "12:00") + 7 * dt.timedelta(days=1),
+    )
+    preview = selectors.series_preview(
+        patient=patient,
+        practitioner=practitioner,
+        room=None,
+        duration=MIN30,
+        starts=[
+            at(monday, "09:00"),
+            at(monday + dt.timedelta(days=1), "20:00"),
+            at(monday + dt.timedelta(days=7), "12:00"),
+        ],
+    )
+    assert "away" in preview[0].problem and "Course" in preview[0].problem
+    # Nothing free on the Monday: the suggestion is the next day.
+    assert preview[0].suggestion == at(monday + dt.timedelta(days=1), "07:00")
+    assert preview[1].problem.startswith("Outside")
+    assert preview[2].problem.startswith("Slot taken")
+    # Suggestions never collide with other occurrences of the same series.
+    assert preview[1].suggestion != preview[0].suggestion
+
+
+def test_working_blocks_on_the_autumn_change_keep_their_wall_clock_times(practitioner):
+    day = next_fall_back()
+    availability = Availability(hours={1: {day.weekday(): [(dt.time(0), dt.time(4))]}})
+    ((start, end),) = availability.blocks_on(1, day)
+    # 00:00 to 04:00 local is five real hours that night.
+    assert end - start == dt.timedelta(hours=5)
+    assert start.astimezone(CLINIC_TZ).hour == 0 and end.astimezone(CLINIC_TZ).hour == 4
+
+
+def test_local_datetime_refuses_a_skipped_time_and_takes_the_first_repeated_one():
+    day = next_fall_back()
+    first = local_datetime(day, dt.time(1, 30))
+    assert first.astimezone(CLINIC_TZ).utcoffset() == dt.timedelta(hours=-4)
+    march = dt.date(day.year + 1, 3, 8)
+    march += dt.timedelta(days=(6 - march.weekday()) % 7)
+    with pytest.raises(ValueError, match="does not exist"):
+        local_datetime(march, dt.time(2, 30))
+
+
+def test_gaps_are_the_free_stretches_inside_working_hours(monday):
+    availability = Availability(hours={1: {monday.weekday(): [(dt.time(8), dt.time(12))]}})
+    availability.add_busy(1, at(monday, "09:00"), at(monday, "10:00"))
+    availability.add_busy(1, at(monday, "10:15"), at(monday, "11:00"))
+    gaps = availability.gaps(1, monday, after=at(monday, "00:00"), minimum=MIN30)
+    assert gaps == [
+        (at(monday, "08:00"), at(monday, "09:00")),
+        (at(monday, "11:00"), at(monday, "12:00")),
+    ]

@@ -1,0 +1,80 @@
+"""Front desk books a visit, moves it and cancels it, in a real browser."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from clinic.models import Appointment, AppointmentStatus, WorkingHours
+from tests.factories import PatientFactory, PractitionerFactory, RoomFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_front_desk_books_reschedules_and_cancels_a_visit(
+    require_service, page, login, front_desk, therapist
+):
+    require_service("chromium")
+    practitioner = therapist.practitioner
+    practitioner.display_name = "Alex Rivera"
+    practitioner.save()
+    for weekday in range(7):
+        WorkingHours.objects.create(
+            practitioner=practitioner, weekday=weekday, start=dt.time(8), end=dt.time(17)
+        )
+    RoomFactory(name="Treatment room 1")
+    patient = PatientFactory(first_name="Ada", last_name="Lovelace")
+    day = timezone.localdate() + dt.timedelta(days=2)
+
+    login(front_desk)
+    page.get_by_role("navigation").get_by_role("link", name="Book", exact=True).click()
+    expect(page.get_by_role("heading", name="Book a visit")).to_be_visible()
+    page.get_by_label("Patient").select_option(str(patient.pk))
+    page.get_by_label("Practitioner").select_option(str(practitioner.pk))
+    page.get_by_label("Room").select_option(label="Treatment room 1")
+    page.get_by_label("Kind of visit").select_option("follow_up")
+    page.get_by_label("Date").fill(day.isoformat())
+    page.get_by_label("Start time").fill("10:00")
+    page.get_by_role("button", name="Book visit").click()
+
+    expect(page.get_by_text("Booked Ada Lovelace with Alex Rivera")).to_be_visible()
+    visit_link = page.locator("a.cal-visit", has_text="Ada Lovelace")
+    expect(visit_link).to_contain_text("10:00–10:30")
+    expect(visit_link).to_contain_text("Follow-up · Booked")
+
+    visit_link.click()
+    page.get_by_role("link", name="Reschedule").click()
+    page.get_by_label("New start time").fill("14:30")
+    page.get_by_role("button", name="Move visit").click()
+    expect(page.get_by_text("Visit moved to")).to_be_visible()
+    moved = page.locator("a.cal-visit", has_text="Ada Lovelace")
+    expect(moved).to_have_count(1)
+    expect(moved).to_contain_text("14:30–15:00")
+
+    moved.click()
+    expect(page.get_by_text("Moved from")).to_be_visible()
+    page.get_by_role("link", name="Cancel visit").click()
+    page.get_by_label("Reason for cancelling").fill("Patient unwell")
+    page.get_by_role("button", name="Cancel visit").click()
+    expect(page.get_by_text("Visit cancelled.")).to_be_visible()
+    expect(page.locator("a.cal-visit", has_text="Ada Lovelace")).to_have_count(0)
+
+    visits = list(Appointment.objects.order_by("created_at", "id"))
+    assert [v.status for v in visits] == [AppointmentStatus.CANCELLED, AppointmentStatus.CANCELLED]
+    assert visits[0].cancel_reason == "Rescheduled"
+    assert visits[1].rescheduled_from == visits[0]
+    assert visits[1].cancel_reason == "Patient unwell"
+
+
+def test_calendar_fits_a_laptop_screen_and_a_tablet(require_service, page, login, front_desk):
+    require_service("chromium")
+    for _ in range(4):
+        PractitionerFactory()
+    login(front_desk)
+    for width, height in [(1366, 768), (1024, 768), (768, 1024)]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/schedule/")
+        # The page itself never scrolls sideways; a wide calendar scrolls in its own box.
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        expect(page.locator(".cal-head.is-today").first).to_be_visible()
