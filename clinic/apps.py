@@ -14,6 +14,7 @@ class ClinicConfig(AppConfig):
 
         from . import receivers
         from .celery import ensure_broker_folders
+        from .reminders import sections as reminder_sections  # noqa: F401 - registers
 
         ensure_broker_folders()
 

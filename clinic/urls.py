@@ -27,5 +27,7 @@ urlpatterns = [
     path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
     path("patients/", include("patients.urls")),
     path("treatments/", include("treatments.urls")),
+    path("reminders/", include("clinic.reminders.urls")),
+    path("r/", include("clinic.reminders.link_urls")),
     path("admin/", admin.site.urls),
 ]
