@@ -232,6 +232,8 @@ def reminders_enqueue(*, ids: list[int], countdown: int | None = None) -> int:
 
 def _requeue_left_behind(*, now: dt.datetime, result: DispatchResult) -> None:
     """Pending rows whose task never reached the broker, or was lost: enqueue again."""
+    if result.enqueue_failed:
+        return  # the broker is down this minute; the rows wait for the next run
     requeue_before = now - dt.timedelta(seconds=settings.REMINDER_REQUEUE_AFTER_SECONDS)
     last_id = 0
     while True:
