@@ -60,3 +60,6 @@ class Command(BaseCommand):
 
     def seed_features(self, staff) -> None:
         """Each feature adds its own demo data here, in dependency order."""
+        from clinic.reminders.demo import seed_reminders
+
+        seed_reminders(staff)  # last: it uses the patients and programs seeded above

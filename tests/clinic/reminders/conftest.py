@@ -128,7 +128,19 @@ def reminder_worker(celery_worker_process, reminder_queue, tmp_path, settings):
         args = ["-B", "-s", str(tmp_path / "beat-schedule")] if beat else []
         return celery_worker_process(reminder_queue, extra_env=worker_env, extra_args=args)
 
-    return start
+    yield start
+    _delete_queue(reminder_queue)
+
+
+def _delete_queue(queue: str) -> None:
+    """Leave no private queue (or retry messages still in it) behind in the broker."""
+    from clinic.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+    except Exception:  # noqa: BLE001 - cleanup only; the broker may be gone
+        pass
 
 
 def wait_until(predicate, timeout: float = 60, interval: float = 0.25):
