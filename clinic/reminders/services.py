@@ -19,8 +19,10 @@ out. For that case we choose **at most once**: the row stays "sending", the rede
 task cannot claim it, and after REMINDER_STALE_SENDING_SECONDS dispatch marks it failed
 with an explanation. Staff see it on the Reminders page and may retry it by hand. A
 patient therefore never gets the same reminder twice from a crash; the price is that a
-crash mid-send needs a person to decide. SMTP errors the server *reports* (connection
-refused, 4xx) are safe to retry and are retried automatically.
+crash mid-send needs a person to decide. A send that overruns the task's soft time
+limit is the same case (the exception leaves the row "sending"). SMTP errors the server
+*reports* (connection refused, 4xx) are safe to retry and are retried automatically;
+a 5xx refusal will not change on a retry and fails at once.
 """
 
 from __future__ import annotations
