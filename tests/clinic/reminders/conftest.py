@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 import uuid
@@ -26,11 +27,15 @@ class LoopbackSMTP:
         self.envelopes = []
         self.controller = None
         self.reply = None  # e.g. "550 No such mailbox": refuse every message
+        self.hold = 0  # seconds to wait before accepting a message
 
     async def handle_DATA(self, server, session, envelope):
         if self.reply:
             return self.reply
         self.envelopes.append(envelope)
+        if self.hold:
+            # The message is in, but the "250" is slow: a client killed now cannot know.
+            await asyncio.sleep(self.hold)
         return "250 Message accepted for delivery"
 
     def start(self) -> None:

@@ -167,3 +167,29 @@ def test_broker_down_during_dispatch_loses_nothing(
     smtp_server.wait_for(1, timeout=120)
     wait_until(lambda: Reminder.objects.filter(status=ReminderStatus.SENT).exists(), timeout=30)
     assert len(smtp_server.envelopes) == 1
+
+
+def test_a_worker_killed_mid_send_causes_no_duplicate(reminder_worker, smtp_server):
+    """SIGKILL while the SMTP server holds its answer: the email may have gone out, so
+    the row is never re-sent automatically; dispatch marks it failed for a person."""
+    program = _program_due_now()
+    smtp_server.hold = 120
+    first = reminder_worker(smtp_server, EMAIL_TIMEOUT=180)
+    smtp_server.wait_for(1, timeout=120)
+    wait_until(
+        lambda: Reminder.objects.filter(program=program, status=ReminderStatus.SENDING).exists()
+    )
+    first.kill()  # the worker dies mid-send
+    first.wait(timeout=30)
+    smtp_server.hold = 0
+
+    reminder_worker(smtp_server, REMINDER_STALE_SENDING_SECONDS=3)
+    wait_until(
+        lambda: Reminder.objects.filter(program=program, status=ReminderStatus.FAILED).exists(),
+        timeout=90,
+    )
+    time.sleep(5)  # more dispatch ticks: nothing re-sends it
+    reminder = Reminder.objects.get(program=program)
+    assert reminder.status == ReminderStatus.FAILED
+    assert reminder.last_error == services.STALE_CLAIM_ERROR
+    assert len(smtp_server.envelopes) == 1
