@@ -36,5 +36,8 @@ check-deploy: $(STAMP)
 	DJANGO_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=clinic.example.org \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+bench: $(STAMP)
+	$(BIN)/python bench/reminders.py $(BENCH_ARGS)
+
 clean:
 	rm -rf var/broker var/celery-results var/mail

@@ -14,7 +14,10 @@ class ClinicConfig(AppConfig):
 
         from . import receivers
         from .celery import ensure_broker_folders
-        from .scheduling import sections as scheduling_sections  # noqa: F401 (registers)
+
+        # Imported for their patient-page section registrations.
+        from .reminders import sections as reminder_sections  # noqa: F401
+        from .scheduling import sections as scheduling_sections  # noqa: F401
 
         ensure_broker_folders()
 

@@ -256,7 +256,41 @@ CELERY_BEAT_SCHEDULE = {
         "task": "clinic.tasks.clear_expired_sessions",
         "schedule": timedelta(hours=1),
     },
+    # The reminder outbox (clinic/reminders): find what is due, create rows, enqueue sends.
+    "dispatch-reminders": {
+        "task": "clinic.tasks.dispatch_reminders",
+        "schedule": timedelta(seconds=int(os.environ.get("REMINDER_DISPATCH_SECONDS", "60"))),
+        "options": {"queue": os.environ.get("REMINDER_QUEUE", "celery"), "expires": 55},
+    },
 }
+
+# Reminders -----------------------------------------------------------------------
+
+# Appointment reminders go out this many hours before the visit.
+APPOINTMENT_REMINDER_HOURS = int(os.environ.get("APPOINTMENT_REMINDER_HOURS", "24"))
+# An exercise reminder that could not go out within this many hours of its local time
+# (the system was down) is dropped rather than sent late in the evening.
+EXERCISE_REMINDER_GRACE_HOURS = int(os.environ.get("EXERCISE_REMINDER_GRACE_HOURS", "4"))
+# Queue for the dispatch and send tasks (tests use a private one).
+REMINDER_QUEUE = os.environ.get("REMINDER_QUEUE", "celery")
+# Sends: attempts before a reminder is marked failed, and the backoff base (seconds):
+# 1st retry after base, then 2x, 4x ... capped at REMINDER_RETRY_MAX_SECONDS.
+REMINDER_MAX_ATTEMPTS = int(os.environ.get("REMINDER_MAX_ATTEMPTS", "5"))
+REMINDER_RETRY_BASE_SECONDS = int(os.environ.get("REMINDER_RETRY_BASE_SECONDS", "60"))
+REMINDER_RETRY_MAX_SECONDS = int(os.environ.get("REMINDER_RETRY_MAX_SECONDS", "3600"))
+# A pending row whose send task has not run this long after it was enqueued (the
+# broker lost it, or was down) is enqueued again by the next dispatch.
+REMINDER_REQUEUE_AFTER_SECONDS = int(os.environ.get("REMINDER_REQUEUE_AFTER_SECONDS", "300"))
+# A row still "sending" this long after its claim outlived the task's hard time limit:
+# its worker died mid-send. It is marked failed, never re-sent automatically (see
+# clinic/reminders/services.py: at most once when delivery is in doubt).
+REMINDER_STALE_SENDING_SECONDS = int(
+    os.environ.get("REMINDER_STALE_SENDING_SECONDS", str(max(2 * CELERY_TASK_TIME_LIMIT, 300)))
+)
+# Rows per dispatch batch: a handful of queries per batch, never per patient.
+REMINDER_BATCH_SIZE = int(os.environ.get("REMINDER_BATCH_SIZE", "1000"))
+# How long the links in reminder emails work.
+REMINDER_LINK_MAX_AGE_DAYS = int(os.environ.get("REMINDER_LINK_MAX_AGE_DAYS", "14"))
 
 # Security ------------------------------------------------------------------------
 

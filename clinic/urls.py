@@ -29,5 +29,7 @@ urlpatterns = [
     path("treatments/", include("treatments.urls")),
     path("audit/", include("clinic.audit.urls")),
     path("schedule/", include("clinic.scheduling.urls")),
+    path("reminders/", include("clinic.reminders.urls")),
+    path("r/", include("clinic.reminders.link_urls")),
     path("admin/", admin.site.urls),
 ]

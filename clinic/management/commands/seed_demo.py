@@ -60,6 +60,7 @@ class Command(BaseCommand):
 
     def seed_features(self, staff) -> None:
         """Each feature adds its own demo data here, in dependency order."""
+        from clinic.reminders.demo import seed_reminders
         from clinic.scheduling.demo import seed_schedule
         from patients.demo import seed_patients
         from treatments.demo import seed_treatments
@@ -69,3 +70,4 @@ class Command(BaseCommand):
         seed_treatments(staff)
         # Scheduling goes after patients and treatments: it books visits for their patients.
         seed_schedule(staff)
+        seed_reminders(staff)  # last: it uses the patients and programs seeded above

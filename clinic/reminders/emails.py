@@ -1,0 +1,86 @@
+"""The reminder emails: subject, text and HTML from templates, in the patient's language.
+
+What an email may say is deliberately little: the patient's first name, the clinic's
+name and phone, the appointment time, and signed links. Never a diagnosis, body part,
+score or exercise name: email crosses servers the clinic does not control.
+"""
+
+from __future__ import annotations
+
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import formats, translation
+
+from clinic.ics import appointment_ics
+from clinic.models import Reminder, ReminderKind
+
+from . import schedule
+from .signing import Purpose, absolute_link
+
+LANGUAGES = {"en", "es"}
+
+
+def sender() -> str:
+    """DEFAULT_FROM_EMAIL, shown under the clinic's name when it carries no name itself."""
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((name or settings.CLINIC_NAME, address or settings.DEFAULT_FROM_EMAIL))
+
+
+def _context(reminder: Reminder, language: str) -> dict:
+    patient = reminder.patient
+    links = {
+        "unsubscribe": absolute_link(Purpose.UNSUBSCRIBE, patient_id=patient.id),
+    }
+    context = {
+        "first_name": patient.first_name,
+        "clinic_name": settings.CLINIC_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+        "links": links,
+    }
+    if reminder.kind == ReminderKind.EXERCISE:
+        for purpose in (Purpose.EXERCISES, Purpose.DONE, Purpose.PAIN):
+            links[purpose.value] = absolute_link(
+                purpose, patient_id=patient.id, program_id=reminder.program_id
+            )
+    else:
+        starts = reminder.appointment.starts_at.astimezone(schedule.zone(patient.timezone))
+        with translation.override(language):
+            context["appointment_date"] = formats.date_format(starts, "DATE_FORMAT")
+            context["appointment_weekday"] = formats.date_format(starts, "l")
+            context["appointment_time"] = formats.time_format(starts, "H:i")
+        context["appointment_zone"] = patient.timezone
+    return context
+
+
+def reminder_message(reminder: Reminder) -> EmailMultiAlternatives:
+    """The email for one reminder row (patient, program/appointment already loaded)."""
+    patient = reminder.patient
+    language = patient.preferred_language if patient.preferred_language in LANGUAGES else "en"
+    context = _context(reminder, language)
+    base = f"emails/reminders/{reminder.kind}.{language}"
+    subject = " ".join(render_to_string(f"{base}.subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"{base}.txt", context),
+        from_email=sender(),
+        to=[patient.email],
+        headers={
+            # RFC 2369 and RFC 8058: mail clients show an "unsubscribe" button that POSTs
+            # to the link without opening it in a browser.
+            "List-Unsubscribe": f"<{context['links']['unsubscribe']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": language,
+        },
+    )
+    message.attach_alternative(render_to_string(f"{base}.html", context), "text/html")
+    if reminder.kind == ReminderKind.APPOINTMENT:
+        message.attach(
+            "appointment.ics",
+            appointment_ics(reminder.appointment).decode("utf-8"),
+            "text/calendar",
+        )
+    return message

@@ -1,0 +1,109 @@
+"""Signed links in reminder emails: one salt per purpose, an expiry, nothing else.
+
+A token carries only ids (the patient, and the program for the exercise links) and is
+signed with SECRET_KEY and a salt naming its purpose, so an unsubscribe token can never
+be replayed as a pain check-in. Tokens expire after REMINDER_LINK_MAX_AGE_DAYS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+
+class Purpose(StrEnum):
+    EXERCISES = "exercises"  # today's exercises page
+    DONE = "done"  # "I did my exercises today"
+    PAIN = "pain"  # 0-10 pain check-in
+    UNSUBSCRIBE = "unsubscribe"
+
+
+SALT_PREFIX = "clinic.reminders.link."
+
+
+class LinkError(Exception):
+    """Base class: the token cannot be used. ``status`` is the HTTP status to answer with."""
+
+    status = 400
+    title = "This link is not valid"
+
+
+class LinkInvalid(LinkError):
+    status = 400
+    title = "This link is not valid"
+
+
+class LinkWrongPurpose(LinkError):
+    status = 403
+    title = "This link cannot be used here"
+
+
+class LinkExpired(LinkError):
+    status = 410
+    title = "This link has expired"
+
+
+@dataclass(frozen=True)
+class LinkGrant:
+    purpose: Purpose
+    patient_id: int
+    program_id: int | None
+
+
+def max_age() -> dt.timedelta:
+    return dt.timedelta(days=settings.REMINDER_LINK_MAX_AGE_DAYS)
+
+
+def make_token(purpose: Purpose, *, patient_id: int, program_id: int | None = None) -> str:
+    payload = {"p": patient_id}
+    if program_id is not None:
+        payload["g"] = program_id
+    return signing.dumps(payload, salt=SALT_PREFIX + purpose, compress=False)
+
+
+def read_token(token: str, purpose: Purpose) -> LinkGrant:
+    """The grant in ``token`` for ``purpose``, or a LinkError saying why not."""
+    if not token or len(token) > 500:
+        raise LinkInvalid
+    try:
+        payload = signing.loads(token, salt=SALT_PREFIX + purpose, max_age=max_age())
+    except signing.SignatureExpired as exc:
+        raise LinkExpired from exc
+    except signing.BadSignature as exc:
+        # Signed for another purpose? Then it is genuine but used on the wrong page.
+        for other in Purpose:
+            if other is purpose:
+                continue
+            try:
+                signing.loads(token, salt=SALT_PREFIX + other)
+            except signing.BadSignature:
+                continue
+            raise LinkWrongPurpose from exc
+        raise LinkInvalid from exc
+    patient_id = payload.get("p") if isinstance(payload, dict) else None
+    program_id = payload.get("g") if isinstance(payload, dict) else None
+    if not isinstance(patient_id, int) or not (program_id is None or isinstance(program_id, int)):
+        raise LinkInvalid
+    return LinkGrant(purpose=purpose, patient_id=patient_id, program_id=program_id)
+
+
+ROUTES = {
+    Purpose.EXERCISES: "reminder_links:exercises",
+    Purpose.DONE: "reminder_links:done",
+    Purpose.PAIN: "reminder_links:pain",
+    Purpose.UNSUBSCRIBE: "reminder_links:unsubscribe",
+}
+
+
+def link_path(purpose: Purpose, *, patient_id: int, program_id: int | None = None) -> str:
+    token = make_token(purpose, patient_id=patient_id, program_id=program_id)
+    return reverse(ROUTES[purpose], args=[token])
+
+
+def absolute_link(purpose: Purpose, *, patient_id: int, program_id: int | None = None) -> str:
+    return settings.SITE_URL + link_path(purpose, patient_id=patient_id, program_id=program_id)

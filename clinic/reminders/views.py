@@ -1,0 +1,205 @@
+"""The staff Reminders page, and the pages a patient opens from a reminder email.
+
+Patient pages need no login: the signed token in the URL is the whole authorisation.
+Each shows only what its purpose grants (clinic/reminders/signing.py). A bad token gets
+a clear page and touches no data: 400 tampered, 403 wrong purpose, 410 expired.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import redirect, render
+from django.utils import formats, timezone, translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.services import client_ip
+
+from . import selectors, services
+from .forms import PainCheckinForm
+from .signing import LinkError, Purpose, read_token
+from .texts import texts_for
+
+# Staff ---------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("clinic.view_reminder", raise_exception=True)
+def reminder_list(request):
+    """Upcoming, failed (with the reason), sent and opted-out, for front desk and managers.
+
+    Therapists do not get this page: delivery and consent are front-desk work, and a
+    therapist follows adherence on the patient's program instead."""
+    overview = selectors.reminder_overview(now=timezone.now())
+    return render(request, "clinic/reminders/reminder_list.html", {"overview": overview})
+
+
+@login_required
+@permission_required("clinic.change_reminder", raise_exception=True)
+@require_POST
+def reminder_retry(request, reminder_id: int):
+    reminder = selectors.get_reminder_for_user(request.user, reminder_id)
+    if services.reminder_retry(reminder=reminder, actor=request.user, ip=client_ip(request)):
+        messages.success(request, f"Reminder for {reminder.patient.full_name} queued again.")
+    else:
+        messages.warning(request, "Only a failed reminder can be retried; nothing changed.")
+    return redirect("reminders:list")
+
+
+# Patient links -------------------------------------------------------------------
+
+
+def link_view(purpose: Purpose):
+    """Read and check the token for ``purpose``; pass the grant's patient to the view."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, token: str, *args, **kwargs):
+            try:
+                grant = read_token(token, purpose)
+            except LinkError as error:
+                return render(
+                    request,
+                    "clinic/reminders/link_error.html",
+                    {"error": error},
+                    status=error.status,
+                )
+            patient = selectors.patient_for_link(grant.patient_id)
+            language = patient.preferred_language
+            with translation.override(language):
+                response = view(
+                    request, *args, patient=patient, grant=grant, t=texts_for(language), **kwargs
+                )
+            response["Cache-Control"] = "no-store"
+            response["X-Robots-Tag"] = "noindex, nofollow"
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+def _page(request, template: str, context: dict, status: int = 200):
+    patient = context["patient"]
+    context.setdefault("lang", patient.preferred_language)
+    context["call_us"] = context["t"]["call_us"].format(
+        clinic=settings.CLINIC_NAME, phone=settings.CLINIC_PHONE
+    )
+    return render(request, f"clinic/reminders/{template}", context, status=status)
+
+
+def _local_today_label(patient) -> tuple:
+    today = services.patient_local_today(patient)
+    return today, formats.date_format(today, "DATE_FORMAT")
+
+
+@link_view(Purpose.EXERCISES)
+@require_http_methods(["GET"])
+def link_exercises(request, *, patient, grant, t):
+    program = selectors.program_for_link(patient_id=patient.id)
+    spanish = patient.preferred_language == "es"
+    items = []
+    if program is not None:
+        for prescription in program.prescriptions.all():
+            exercise = prescription.exercise
+            items.append(
+                {
+                    "name": (exercise.name_es if spanish else "") or exercise.name,
+                    "instructions": (exercise.instructions_es if spanish else "")
+                    or exercise.instructions_en,
+                    "dose": t["sets_reps"].format(sets=prescription.sets, reps=prescription.reps),
+                    "hold": t["hold"].format(seconds=prescription.hold_seconds)
+                    if prescription.hold_seconds
+                    else "",
+                    "times": t["times_per_day"].format(times=prescription.times_per_day),
+                    "notes": prescription.notes,
+                }
+            )
+    return _page(
+        request,
+        "link_exercises.html",
+        {
+            "patient": patient,
+            "t": t,
+            "program": program,
+            "items": items,
+            "intro": t["exercises_intro"].format(name=patient.first_name),
+        },
+    )
+
+
+@link_view(Purpose.DONE)
+@require_http_methods(["GET", "POST"])
+def link_done(request, *, patient, grant, t):
+    """GET asks (mail scanners open links; only a person's POST records anything)."""
+    program = selectors.program_for_link(patient_id=patient.id)
+    today, today_label = _local_today_label(patient)
+    in_program = program is not None and (
+        program.start_date <= today and (program.end_date is None or today <= program.end_date)
+    )
+    if request.method == "POST" and in_program:
+        services.exercises_done_record(program=program, ip=client_ip(request))
+        return redirect(request.path)
+    done = in_program and selectors.completion_exists(program=program, on_date=today)
+    return _page(
+        request,
+        "link_done.html",
+        {
+            "patient": patient,
+            "t": t,
+            "program": program,
+            "in_program": in_program,
+            "done": done,
+            "question": t["done_question"].format(date=today_label),
+            "recorded": t["done_recorded"].format(name=patient.first_name, date=today_label),
+        },
+    )
+
+
+@link_view(Purpose.PAIN)
+@require_http_methods(["GET", "POST"])
+def link_pain(request, *, patient, grant, t):
+    form = PainCheckinForm(request.POST or None, texts=t)
+    if request.method == "POST" and form.is_valid():
+        services.pain_checkin_record(
+            patient=patient, score=form.cleaned_data["score"], ip=client_ip(request)
+        )
+        return redirect(f"{request.path}?thanks=1")
+    thanks = request.method == "GET" and request.GET.get("thanks") == "1"
+    return _page(
+        request,
+        "link_pain.html",
+        {
+            "patient": patient,
+            "t": t,
+            "form": form,
+            "thanks": thanks,
+            "thanks_text": t["pain_thanks"].format(name=patient.first_name),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs with no cookie; the token is the key
+@link_view(Purpose.UNSUBSCRIBE)
+@require_http_methods(["GET", "POST"])
+def link_unsubscribe(request, *, patient, grant, t):
+    if request.method == "POST":
+        services.reminders_unsubscribe(patient=patient, ip=client_ip(request))
+    return _page(
+        request,
+        "link_unsubscribe.html",
+        {
+            "patient": patient,
+            "t": t,
+            "subscribed": patient.reminders_opt_in,
+            "message": t["unsubscribed"].format(
+                clinic=settings.CLINIC_NAME, phone=settings.CLINIC_PHONE
+            ),
+            "question": t["unsubscribe_question"].format(clinic=settings.CLINIC_NAME),
+        },
+    )

@@ -1,0 +1,230 @@
+"""The send task's service: claim, re-check, send, and what happens when things break."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from clinic.models import AppointmentStatus, Reminder, ReminderStatus
+from clinic.reminders import services
+from tests.factories import AppointmentFactory, FrontDeskFactory
+
+from .helpers import program_due
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_broker(monkeypatch):
+    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids, countdown=None: len(ids))
+
+
+def _exercise_reminder(**program_kw) -> Reminder:
+    now = timezone.now()
+    program = program_due(at=dt.time(0, 0), start=now.date() - dt.timedelta(days=7), **program_kw)
+    return Reminder.objects.create(
+        kind="exercise",
+        patient=program.patient,
+        program=program,
+        due_at=now - dt.timedelta(minutes=1),
+        key=f"exercise:{program.id}:{now.date()}",
+    )
+
+
+def _appointment_reminder(**kw) -> Reminder:
+    appointment = AppointmentFactory(starts_at=timezone.now() + dt.timedelta(hours=20), **kw)
+    return Reminder.objects.create(
+        kind="appointment",
+        patient=appointment.patient,
+        appointment=appointment,
+        due_at=timezone.now() - dt.timedelta(minutes=1),
+        key=services.appointment_key(
+            appointment_id=appointment.id, starts_at=appointment.starts_at
+        ),
+    )
+
+
+def test_sends_once_and_records_it(smtp_server, smtp_settings):
+    smtp_settings(smtp_server)
+    reminder = _exercise_reminder()
+    assert services.reminder_send(reminder_id=reminder.id).outcome == "sent"
+    # The same task delivered again (acks_late redelivery): nothing happens.
+    assert services.reminder_send(reminder_id=reminder.id).outcome == "not_claimed"
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.SENT
+    assert reminder.sent_at is not None
+    assert reminder.attempts == 1
+    assert len(smtp_server.envelopes) == 1
+    assert smtp_server.envelopes[0].rcpt_tos == [reminder.patient.email]
+
+
+def test_the_claim_is_a_conditional_update_only_one_caller_wins():
+    reminder = _exercise_reminder()
+    now = timezone.now()
+    assert services.reminder_claim(reminder_id=reminder.id, now=now) is True
+    assert services.reminder_claim(reminder_id=reminder.id, now=now) is False
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == (ReminderStatus.SENDING, 1)
+
+
+@pytest.mark.parametrize(
+    ("make", "change", "reason"),
+    [
+        (
+            _exercise_reminder,
+            lambda r: _set(r.patient, reminders_opt_in=False),
+            "turned reminders off",
+        ),
+        (_exercise_reminder, lambda r: _set(r.program, status="ended"), "no longer active"),
+        (_exercise_reminder, lambda r: _set(r.program, reminders_enabled=False), "turned off"),
+        (_exercise_reminder, lambda r: _set(r.patient, email=""), "no email"),
+        (
+            _appointment_reminder,
+            lambda r: _set(r.appointment, status=AppointmentStatus.CANCELLED),
+            "cancelled",
+        ),
+    ],
+    ids=["consent-withdrawn", "program-ended", "program-reminders-off", "no-email", "cancelled"],
+)
+def test_a_reminder_whose_reason_is_gone_is_skipped_not_sent(
+    smtp_server, smtp_settings, make, change, reason
+):
+    smtp_settings(smtp_server)
+    reminder = make()
+    change(reminder)
+    result = services.reminder_send(reminder_id=reminder.id)
+    reminder.refresh_from_db()
+    assert result.outcome == "skipped"
+    assert reminder.status == ReminderStatus.SKIPPED
+    assert reason in reminder.last_error
+    assert smtp_server.envelopes == []
+
+
+def _set(obj, **fields):
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.save()
+
+
+def test_smtp_down_retries_with_backoff_then_fails_with_the_error(
+    smtp_down, smtp_settings, settings
+):
+    smtp_settings(smtp_down)  # nothing listens on the port
+    settings.REMINDER_MAX_ATTEMPTS = 3
+    settings.REMINDER_RETRY_BASE_SECONDS = 60
+    reminder = _exercise_reminder()
+    now = timezone.now()
+
+    first = services.reminder_send(reminder_id=reminder.id, now=now)
+    reminder.refresh_from_db()
+    assert (first.outcome, first.retry_in) == ("retry", 60)
+    assert reminder.status == ReminderStatus.PENDING
+    assert "ConnectionRefusedError" in reminder.last_error
+    assert reminder.next_attempt_at >= now + dt.timedelta(seconds=59)
+    # Not before the backoff has passed, whoever asks.
+    assert services.reminder_send(reminder_id=reminder.id, now=now).outcome == "not_claimed"
+
+    second = services.reminder_send(reminder_id=reminder.id, now=reminder.next_attempt_at)
+    assert (second.outcome, second.retry_in) == ("retry", 120)  # exponential
+    reminder.refresh_from_db()
+    third = services.reminder_send(reminder_id=reminder.id, now=reminder.next_attempt_at)
+    reminder.refresh_from_db()
+    assert third.outcome == "failed"
+    assert reminder.status == ReminderStatus.FAILED
+    assert reminder.attempts == 3
+    assert "ConnectionRefusedError" in reminder.last_error
+
+
+def test_smtp_down_then_up_delivers_exactly_once(smtp_down, smtp_settings):
+    smtp_settings(smtp_down)
+    reminder = _exercise_reminder()
+    assert services.reminder_send(reminder_id=reminder.id).outcome == "retry"
+    smtp_down.start()
+    reminder.refresh_from_db()
+    assert (
+        services.reminder_send(reminder_id=reminder.id, now=reminder.next_attempt_at).outcome
+        == "sent"
+    )
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts, reminder.last_error) == ("sent", 2, "")
+    assert len(smtp_down.envelopes) == 1
+
+
+def test_a_permanent_refusal_fails_at_once(smtp_server, smtp_settings):
+    smtp_settings(smtp_server)
+    smtp_server.reply = "554 Transaction failed: mailbox disabled"
+    reminder = _exercise_reminder()
+    assert services.reminder_send(reminder_id=reminder.id).outcome == "failed"
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.FAILED
+    assert "554" in reminder.last_error and "mailbox disabled" in reminder.last_error
+
+
+class WorkerKilled(BaseException):
+    """Stands in for SIGKILL: nothing after it runs, no except clause catches it."""
+
+
+def test_a_worker_killed_mid_send_causes_no_duplicate(
+    smtp_server, smtp_settings, monkeypatch, settings
+):
+    smtp_settings(smtp_server)
+    reminder = _exercise_reminder()
+    real_finish = services._finish
+
+    def die_after_sending(reminder, **fields):
+        raise WorkerKilled
+
+    monkeypatch.setattr(services, "_finish", die_after_sending)
+    with pytest.raises(WorkerKilled):
+        services.reminder_send(reminder_id=reminder.id)
+    monkeypatch.setattr(services, "_finish", real_finish)
+    assert len(smtp_server.envelopes) == 1  # it did go out
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.SENDING
+
+    # acks_late hands the task to another worker: it cannot claim the row.
+    assert services.reminder_send(reminder_id=reminder.id).outcome == "not_claimed"
+    # Dispatch, while the claim is fresh, leaves it alone ...
+    services.reminders_dispatch()
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.SENDING
+    # ... and once it is older than the hard time limit, marks it failed for a person.
+    later = timezone.now() + dt.timedelta(seconds=settings.REMINDER_STALE_SENDING_SECONDS + 1)
+    assert services.reminders_dispatch(now=later).stale_failed == 1
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.FAILED
+    assert reminder.last_error == services.STALE_CLAIM_ERROR
+    assert len(smtp_server.envelopes) == 1  # never re-sent automatically
+
+
+def test_staff_retry_of_a_failed_reminder_sends_it_once(smtp_server, smtp_settings):
+    smtp_settings(smtp_server)
+    reminder = _exercise_reminder()
+    Reminder.objects.filter(id=reminder.id).update(
+        status=ReminderStatus.FAILED, attempts=5, last_error="SMTP down"
+    )
+    staff = FrontDeskFactory()
+    assert services.reminder_retry(reminder=reminder, actor=staff) is True
+    assert services.reminder_retry(reminder=reminder, actor=staff) is False  # not failed now
+    assert services.reminder_send(reminder_id=reminder.id).outcome == "sent"
+    assert len(smtp_server.envelopes) == 1
+
+
+def test_a_stale_exercise_reminder_is_skipped(smtp_server, smtp_settings, settings):
+    smtp_settings(smtp_server)
+    reminder = _exercise_reminder()
+    later = reminder.due_at + dt.timedelta(hours=settings.EXERCISE_REMINDER_GRACE_HOURS, minutes=1)
+    assert services.reminder_send(reminder_id=reminder.id, now=later).outcome == "skipped"
+    assert smtp_server.envelopes == []
+
+
+def test_a_moved_appointment_reminder_is_skipped(smtp_server, smtp_settings):
+    smtp_settings(smtp_server)
+    reminder = _appointment_reminder()
+    _set(
+        reminder.appointment,
+        starts_at=reminder.appointment.starts_at + dt.timedelta(hours=1),
+        ends_at=reminder.appointment.ends_at + dt.timedelta(hours=1),
+    )
+    assert services.reminder_send(reminder_id=reminder.id).outcome == "skipped"
+    assert smtp_server.envelopes == []
