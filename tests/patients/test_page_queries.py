@@ -39,16 +39,22 @@ def test_patient_page_for_a_therapist_runs_a_fixed_number_of_queries(
     url = reverse("patients:detail", args=[patient.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
     # 6 assessments (with therapist, signer and amendment count), 7 pain reports,
-    # 8 the "view" audit event insert, 9 the user's groups (nav role flags),
-    # plus whatever sections other apps register (none in this build).
+    # 8 upcoming and 9 past appointments (scheduling's section), 10 plans of care,
+    # 11 visit notes, 12 the active program with its adherence (treatments' sections),
+    # 13 the "view" audit event insert, 14 the user's groups (nav role flags).
     _history(patient, therapist, values, 1)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(14):
         first = client.get(url)
     _history(patient, therapist, values, 6)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(14):
         more = client.get(url)
-    assert len(first.context["sections"][1][1]["assessments"]) == 1
-    assert len(more.context["sections"][1][1]["assessments"]) == 7
+
+    def assessments(response):
+        data = {section.key: data for section, data in response.context["sections"]}
+        return data["assessments"]["assessments"]
+
+    assert len(assessments(first)) == 1
+    assert len(assessments(more)) == 7
     assert more.content.decode().count("<circle") == 7 + 7 + 7  # pain (2 sources) and LEFS
 
 
@@ -60,8 +66,11 @@ def test_patient_page_for_other_roles_has_no_clinical_queries_and_no_view_audit(
     _history(patient, therapist, values, 3)
     client = client_for(role_users[role])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
-    # 6 the user's groups (nav role flags). No clinical query, no audit insert.
-    with django_assert_num_queries(6):
+    # 6 upcoming and 7 past appointments, for front desk 8 the active plans' visit
+    # frequency (to book them; no goals or techniques), then the reminder history and
+    # the user's groups (nav role flags). No assessment, note or program query, no audit.
+    expected = {"front_desk": 10, "manager": 9}[role]
+    with django_assert_num_queries(expected):
         response = client.get(reverse("patients:detail", args=[patient.pk]))
     assert response.context["sections"] == [] or all(
         not section.clinical for section, _ in response.context["sections"]

@@ -421,9 +421,11 @@ def test_today_query_count_is_constant(client_for, therapist, django_assert_num_
     for _ in range(2):
         _draft(therapist=therapist)
         _draft(therapist=therapist)
-        # 1 session, 2 user, 3 role groups, 4 draft notes with patients, 5 user
-        # permissions and 6 group permissions (navigation entries).
-        with django_assert_num_queries(6):
+        # 1 session, 2 user, 3 role groups, then the therapist's sections: 4 their
+        # practitioner record, 5 today's visits with patients, 6 draft assessments,
+        # 7 draft notes with patients; 8 user permissions and 9 group permissions
+        # (navigation entries).
+        with django_assert_num_queries(9):
             client.get("/")
 
 

@@ -103,10 +103,12 @@ def test_patient_page_query_count_does_not_grow_with_history(
     client = client_for(therapist)
     for patient in (small, big):
         # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient;
-        # plans section: 6 plans with therapist, 7 planned techniques with technique;
-        # notes section: 8 latest notes with therapist; program section: 9 active
-        # program with prescriber, 10 prescriptions with exercises, 11 completions in
-        # the window; 12 role groups (nav).
-        with django_assert_num_queries(12):
+        # the registry's sections: 6 assessments, 7 pain reports, 8 upcoming and
+        # 9 past appointments; plans section: 10 plans with therapist, 11 planned
+        # techniques with technique; notes section: 12 latest notes with therapist;
+        # program section: 13 active program with prescriber, 14 prescriptions with
+        # exercises, 15 completions in the window; 16 the "view" audit insert;
+        # 17 role groups (nav).
+        with django_assert_num_queries(17):
             response = client.get(reverse("patients:detail", args=[patient.pk]))
         assert KEYS <= _keys(response)
