@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -162,6 +162,16 @@ def _insert(appointment: Appointment) -> Appointment:
         if getattr(cause, "sqlstate", None) == "23P01":  # exclusion_violation
             name = getattr(getattr(cause, "diag", None), "constraint_name", "") or ""
             raise _slot_taken(_CONSTRAINT_SUBJECT.get(name, "someone")) from error
+        raise
+    except OperationalError as error:
+        # Inserts racing for one slot wait on each other's exclusion check; PostgreSQL
+        # may break such a cycle by aborting one of them (deadlock_detected). That
+        # booking lost the race for the slot: say so, like any other taken slot.
+        if getattr(error.__cause__, "sqlstate", None) in {"40P01", "40001"}:
+            raise SlotTaken(
+                "This slot is taken: someone else was booking it at the same moment. "
+                "Nothing was saved; please check the calendar and pick a time."
+            ) from error
         raise
     return appointment
 
