@@ -14,7 +14,7 @@ def clinical_section(monkeypatch):
         sections.PatientSection(
             key="test-clinical",
             title="Clinical notes",
-            template="clinic/today/therapist.html",
+            template="clinic/today/manager.html",
             permission="patients.view_assessment",
             load=lambda request, patient: {"marker": "loaded"},
         )
