@@ -233,6 +233,9 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # An empty queue is polled; kombu's default of 1 s caps a worker at about one
+        # task per second per process.
+        "polling_interval": 0.1,
     }
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
 CELERY_ACCEPT_CONTENT = ["json"]
