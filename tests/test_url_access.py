@@ -1,0 +1,72 @@
+"""Every URL the app serves refuses anonymous visitors and staff without a role.
+
+Per-view tests cover each role; this walks the URL configuration itself, so a view added
+later without its login or permission check fails here.
+"""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# Open by design: the login page, and the links in reminder emails and the iCalendar feed,
+# which carry a signed token or a secret instead of a login (tested in their own suites).
+PUBLIC = {"login", "scheduling:feed"}
+PUBLIC_NAMESPACES = {"reminder_links"}
+
+
+def _routes(patterns=None, namespace=None):
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            if str(entry.pattern).startswith("admin"):
+                continue
+            yield from _routes(entry.url_patterns, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            if name in PUBLIC or namespace in PUBLIC_NAMESPACES:
+                continue
+            arguments = re.findall(r"<(?:int:)?(\w+)>", str(entry.pattern))
+            yield name, {argument: 1 for argument in arguments}
+
+
+ROUTES = sorted(_routes())
+
+
+def test_the_walk_finds_every_area():
+    names = {name for name, _ in ROUTES}
+    for expected in (
+        "today",
+        "patients:detail",
+        "treatments:note_sign",
+        "scheduling:book",
+        "reminders:retry",
+        "audit:export",
+        "staff_edit",
+    ):
+        assert expected in names
+
+
+@pytest.mark.parametrize(("name", "kwargs"), ROUTES, ids=[name for name, _ in ROUTES])
+def test_anonymous_visitors_are_sent_to_login(client, name, kwargs):
+    url = reverse(name, kwargs=kwargs)
+    for method in (client.get, client.post):
+        response = method(url)
+        if response.status_code == 405:
+            continue  # the method is not served at all, for anyone
+        assert response.status_code == 302, (name, method.__name__)
+        assert response["Location"].startswith(reverse("login")), name
+
+
+@pytest.mark.parametrize(("name", "kwargs"), ROUTES, ids=[name for name, _ in ROUTES])
+def test_staff_without_a_role_are_refused(client, name, kwargs):
+    if name in {"today", "logout", "password_change", "password_change_done"}:
+        pytest.skip("every signed-in account may use its own Today page and password pages")
+    client.force_login(UserFactory())
+    url = reverse(name, kwargs=kwargs)
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code in (403, 405), (name, method.__name__, response.status_code)
