@@ -10,6 +10,16 @@ from django.utils import timezone
 from clinic.models import AuditEvent
 from patients.clinical import normalise_name
 
+# Clinical values and free text in the log (AuditEvent.clinical_detail) are clinical
+# content: only someone who may read assessments sees them. No role holds both this and
+# the audit log today, so the manager never does (minimum necessary, 45 CFR 164.502(b)).
+CLINICAL_DETAIL_PERMISSION = "patients.view_assessment"
+
+
+def may_read_clinical_detail(user) -> bool:
+    """Free of queries once the view's permission check has filled the user's cache."""
+    return user.has_perm(CLINICAL_DETAIL_PERMISSION)
+
 
 def audit_events(
     *,
@@ -19,11 +29,16 @@ def audit_events(
     action: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    with_clinical_detail: bool = False,
 ) -> QuerySet:
     """Events newest first, with actor and patient joined (one query per page).
 
-    Dates are days in the clinic's time zone; ``date_to`` is inclusive."""
+    Dates are days in the clinic's time zone; ``date_to`` is inclusive. Without
+    ``with_clinical_detail`` the clinical text is not even read from the database; a page
+    that showed it anyway would cost one query per row, which its pinned count catches."""
     events = AuditEvent.objects.select_related("actor", "patient").order_by("-at", "-id")
+    if not with_clinical_detail:
+        events = events.defer("clinical_detail")
     if patient_id:
         events = events.filter(patient_id=patient_id)
     for word in normalise_name(patient_name).split():
