@@ -188,3 +188,15 @@ def test_registry_and_catalogue_are_the_only_non_clinical_pages_of_the_clinical_
     assert not is_clinical("patients:list")
     assert not is_clinical("scheduling:book")
     assert not is_clinical("")
+
+
+def test_manager_finds_refusals_in_the_audit_log(client_for, front_desk, manager):
+    note = VisitNoteFactory(subjective="Knee gave way on the stairs.")
+    url = reverse("treatments:note_detail", args=[note.pk])
+    client_for(front_desk).get(url)
+    page = client_for(manager).get(reverse("audit:log"), {"action": "access_denied"})
+    html = page.content.decode()
+    [event] = page.context["page"].object_list
+    assert event.actor == front_desk
+    assert "Access denied" in html and f"GET {url}" in html and note.patient.full_name in html
+    assert "Knee gave way" not in html
