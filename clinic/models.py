@@ -317,6 +317,8 @@ class AuditAction(models.TextChoices):
     AMEND = "amend", "Amend"
     EXPORT = "export", "Export"
     OVERRIDE = "override", "Override"
+    # A refused (403) request for a clinical page: who tried, which record the URL named.
+    ACCESS_DENIED = "access_denied", "Access denied"
     LOGIN = "login", "Login"
     LOGIN_FAILED = "login_failed", "Failed login"
     LOGOUT = "logout", "Logout"
@@ -336,7 +338,11 @@ class AuditEvent(models.Model):
     )
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
+    # What anyone allowed to read the log may see: never clinical values or free text.
     detail = models.CharField(max_length=500, blank=True)
+    # Clinical values and free text (override reasons, amended fields): shown on the log
+    # and in its export only to users holding CLINICAL_DETAIL_PERMISSION (clinic/audit).
+    clinical_detail = models.TextField(blank=True)
     at = models.DateTimeField(default=timezone.now)
     ip = models.GenericIPAddressField(null=True, blank=True)
 

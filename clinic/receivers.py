@@ -29,7 +29,7 @@ def audit_logout(sender, request, user, **kwargs) -> None:
 
 
 def audit_clinical_record(
-    sender, *, actor, action, patient, obj, request, detail, **kwargs
+    sender, *, actor, action, patient, obj, request, detail, clinical_detail="", **kwargs
 ) -> None:
     services.audit_event_record(
         actor=actor,
@@ -38,6 +38,7 @@ def audit_clinical_record(
         obj=obj,
         ip=services.client_ip(request),
         detail=detail,
+        clinical_detail=clinical_detail,
     )
 
 

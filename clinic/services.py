@@ -20,6 +20,13 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+# Actions whose detail is clinical by nature: an override names the patient's flags and
+# the therapist's reason, an amendment the clinical fields changed. Whatever a caller
+# passes as ``detail`` for them is stored as clinical detail, so a writer that forgets
+# ``clinical_detail`` still cannot show clinical text to the manager.
+CLINICAL_DETAIL_ACTIONS = frozenset({AuditAction.OVERRIDE, AuditAction.AMEND})
+
+
 def audit_event_record(
     *,
     actor,
@@ -30,10 +37,20 @@ def audit_event_record(
     object_id: str = "",
     ip: str | None = None,
     detail: str = "",
+    clinical_detail: str = "",
     actor_username: str = "",
 ) -> AuditEvent:
+    """Write one audit event.
+
+    ``detail`` is read by everyone who reads the log (the clinic manager): a non-clinical
+    summary only. Clinical values and free text go in ``clinical_detail``, which the log
+    shows only to users with clinical permission (docs/decisions.md, audit log).
+    """
     if action not in AuditAction.values:
         raise ValueError(f"Unknown audit action {action!r}")
+    if action in CLINICAL_DETAIL_ACTIONS and detail:
+        clinical_detail = "\n".join(text for text in (detail, clinical_detail) if text)
+        detail = ""
     if actor is not None and not actor.is_authenticated:
         actor = None
     if obj is not None:
@@ -45,9 +62,10 @@ def audit_event_record(
         action=action,
         patient=patient,
         object_type=object_type,
-        object_id=object_id,
+        object_id=object_id[:64],
         ip=ip,
         detail=detail[:500],
+        clinical_detail=clinical_detail,
     )
 
 

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Writes an access_denied audit event for every refused request to a clinical page.
+    "clinic.audit.middleware.AccessDeniedAuditMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by the backend into a response.
     "axes.middleware.AxesMiddleware",
 ]

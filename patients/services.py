@@ -453,6 +453,6 @@ def assessment_amend(
         patient=locked.patient,
         obj=locked,
         request=request,
-        detail="amended: " + ", ".join(sorted(changes)),
+        clinical_detail="amended: " + ", ".join(sorted(changes)),
     )
     return amendment

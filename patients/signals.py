@@ -22,9 +22,15 @@ def record_event(
     obj: models.Model | None = None,
     request=None,
     detail: str = "",
+    clinical_detail: str = "",
 ) -> None:
     """Announce that ``actor`` did ``action`` ("view", "create", "update", "sign", "amend",
-    "export", "override") on ``obj`` belonging to ``patient``."""
+    "export", "override") on ``obj`` belonging to ``patient``.
+
+    ``detail`` is shown to everyone who reads the audit log, the clinic manager included:
+    a non-clinical summary ("edit form", "plan completed"). Clinical values and free text
+    (override reasons, which clinical fields changed) go in ``clinical_detail``, shown
+    only to users with clinical permission."""
     if not clinical_record_event.receivers:
         raise ImproperlyConfigured("No audit writer is connected to clinical_record_event.")
     clinical_record_event.send(
@@ -35,4 +41,5 @@ def record_event(
         obj=obj,
         request=request,
         detail=detail,
+        clinical_detail=clinical_detail,
     )

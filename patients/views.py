@@ -212,6 +212,16 @@ def assessment_create(request, patient_id: int):
             "suspected_cause_other": previous.suspected_cause_other,
             "precautions": previous.precautions,
         }
+    elif request.method == "GET":
+        # A first assessment's form shows the patient (name, age for the knee rule).
+        record_event(
+            actor=request.user,
+            action="view",
+            patient=patient,
+            obj=patient,
+            request=request,
+            detail="new assessment form",
+        )
     form = AssessmentForm(request.POST or None, patient=patient, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

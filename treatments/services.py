@@ -137,8 +137,8 @@ def treatment_plan_create(
                 patient=patient,
                 obj=planned,
                 request=request,
-                detail=f"{technique.name} planned despite: {'; '.join(restriction.reasons)}. "
-                f"Reason: {reason}",
+                clinical_detail=f"{technique.name} planned despite: "
+                f"{'; '.join(restriction.reasons)}. Reason: {reason}",
             )
     return plan
 
@@ -374,7 +374,7 @@ def visit_note_amend(
         patient=locked.patient,
         obj=locked,
         request=request,
-        detail=f"changed {', '.join(sorted(diff))}",
+        clinical_detail=f"changed {', '.join(sorted(diff))}",
     )
     return amendment
 

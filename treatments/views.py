@@ -265,6 +265,8 @@ def note_create(request, patient_id: int):
             messages.success(request, "Draft note saved. Sign it when it is complete.")
             return redirect("treatments:note_detail", note_id=note.pk)
     assessment = selectors.signed_assessments_for(patient).first()
+    # The form shows the latest signed screening: opening it is a view of that record.
+    _audit_view(request, assessment or patient, patient, detail="new visit note form")
     return render(
         request,
         "treatments/note_form.html",
@@ -481,8 +483,8 @@ def program_create(request, patient_id: int):
             note = " It replaces the previous program." if current else ""
             messages.success(request, f"Home exercise program saved.{note}")
             return redirect("treatments:program_detail", program_id=program.pk)
-    if current is not None:
-        _audit_view(request, current, patient, detail="program builder")
+    # The builder shows the current program, or the patient's name for a first one.
+    _audit_view(request, current or patient, patient, detail="program builder")
     names = {row["exercise"].pk: row["exercise"] for row in rows}
     return render(
         request,

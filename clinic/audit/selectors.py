@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.apps import apps
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.models import AuditEvent
 from patients.clinical import normalise_name
+from patients.models import Patient
+
+# Clinical values and free text in the log (AuditEvent.clinical_detail) are clinical
+# content: only someone who may read assessments sees them. No role holds both this and
+# the audit log today, so the manager never does (minimum necessary, 45 CFR 164.502(b)).
+CLINICAL_DETAIL_PERMISSION = "patients.view_assessment"
+
+
+def may_read_clinical_detail(user) -> bool:
+    """Free of queries once the view's permission check has filled the user's cache."""
+    return user.has_perm(CLINICAL_DETAIL_PERMISSION)
 
 
 def audit_events(
@@ -19,11 +31,16 @@ def audit_events(
     action: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    with_clinical_detail: bool = False,
 ) -> QuerySet:
     """Events newest first, with actor and patient joined (one query per page).
 
-    Dates are days in the clinic's time zone; ``date_to`` is inclusive."""
+    Dates are days in the clinic's time zone; ``date_to`` is inclusive. Without
+    ``with_clinical_detail`` the clinical text is not even read from the database; a page
+    that showed it anyway would cost one query per row, which its pinned count catches."""
     events = AuditEvent.objects.select_related("actor", "patient").order_by("-at", "-id")
+    if not with_clinical_detail:
+        events = events.defer("clinical_detail")
     if patient_id:
         events = events.filter(patient_id=patient_id)
     for word in normalise_name(patient_name).split():
@@ -58,3 +75,47 @@ def describe_filters(filters: dict) -> str:
         if value:
             parts.append(f"{key}={getattr(value, 'username', value)}")
     return "; ".join(parts) or "no filter"
+
+
+# URL keyword -> the clinical record it names (patients and treatments URLs).
+URL_RECORDS = {
+    "assessment_id": "patients.assessment",
+    "plan_id": "treatments.treatmentplan",
+    "note_id": "treatments.visitnote",
+    "program_id": "treatments.homeexerciseprogram",
+}
+_MAX_ID = 2**63 - 1  # larger ids name no row, and SQLite cannot even compare them
+
+
+def _row_id(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= _MAX_ID else None
+
+
+def record_named_by_url(kwargs: dict) -> tuple[Patient | None, str, str]:
+    """(patient, object type, object id) that a clinical URL's keywords name.
+
+    The object is the most specific record (an assessment, plan, note or program, else
+    the patient); its id is kept as the URL gave it even when no such row exists. The
+    patient is the URL's own, or the record's when the URL names only the record. One
+    query; only refused requests ask."""
+    object_type, object_id, record_id, model = "", "", None, None
+    for keyword, label in URL_RECORDS.items():
+        if keyword in kwargs:
+            object_type, object_id = label, str(kwargs[keyword])[:64]
+            record_id, model = _row_id(kwargs[keyword]), apps.get_model(label)
+            break
+    patient = None
+    if "patient_id" in kwargs:
+        if not object_type:
+            object_type, object_id = "patients.patient", str(kwargs["patient_id"])[:64]
+        patient_id = _row_id(kwargs["patient_id"])
+        if patient_id is not None:
+            patient = Patient.objects.filter(pk=patient_id).first()
+    elif model is not None and record_id is not None:
+        owner = model.objects.filter(pk=record_id).values("patient_id")
+        patient = Patient.objects.filter(pk__in=owner).first()
+    return patient, object_type, object_id

@@ -25,17 +25,23 @@ def _filters(request):
 @permission_required("clinic.view_auditevent", raise_exception=True)
 def audit_log(request):
     form, filters = _filters(request)
+    clinical = selectors.may_read_clinical_detail(request.user)
     if form.is_bound and not form.is_valid():
         events = selectors.audit_events().none()
     else:
-        events = selectors.audit_events(**filters)
+        events = selectors.audit_events(**filters, with_clinical_detail=clinical)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
         request,
         "clinic/audit/audit_log.html",
-        {"form": form, "page": page, "query_string": params.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query_string": params.urlencode(),
+            "show_clinical_detail": clinical,
+        },
     )
 
 
@@ -55,7 +61,9 @@ def _cell(value) -> str:
 @login_required
 @permission_required("clinic.export_auditevent", raise_exception=True)
 def audit_export(request):
-    """The filtered log as CSV. The export is itself audited, before any row is sent."""
+    """The filtered log as CSV. The export is itself audited, before any row is sent.
+
+    The clinical_detail column exists only for users with clinical permission."""
     form, filters = _filters(request)
     if form.is_bound and not form.is_valid():
         return render(
@@ -69,15 +77,17 @@ def audit_export(request):
         from patients.models import Patient
 
         patient = Patient.objects.filter(pk=filters["patient_id"]).first()
+    clinical = selectors.may_read_clinical_detail(request.user)
+    what = "audit log CSV with clinical detail: " if clinical else "audit log CSV: "
     services.audit_event_record(
         actor=request.user,
         action=AuditAction.EXPORT,
         patient=patient,
         object_type="clinic.auditevent",
         ip=services.client_ip(request),
-        detail="audit log CSV: " + selectors.describe_filters(filters),
+        detail=what + selectors.describe_filters(filters),
     )
-    events = selectors.audit_events(**filters)
+    events = selectors.audit_events(**filters, with_clinical_detail=clinical)
     writer = csv.writer(_Echo())
 
     def rows():
@@ -92,6 +102,7 @@ def audit_export(request):
                 "object_id",
                 "ip",
                 "detail",
+                *(["clinical_detail"] if clinical else []),
             ]
         )
         for event in events.iterator(chunk_size=2000):
@@ -106,6 +117,7 @@ def audit_export(request):
                     _cell(event.object_id),
                     _cell(event.ip),
                     _cell(event.detail),
+                    *([_cell(event.clinical_detail)] if clinical else []),
                 ]
             )
 

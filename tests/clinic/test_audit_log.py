@@ -170,3 +170,181 @@ def test_navigation_shows_audit_log_only_to_managers(client_for, role_users):
         html = client_for(role_users[role]).get(reverse("today")).content.decode()
         assert ('data-nav="audit"' in html) is shown, role
         assert 'data-nav="patients"' in html, role
+
+
+# Clinical free text stays out of the log for users without clinical permission.
+
+OVERRIDE_REASON = "Fracture ruled out on CT 3 Nov; orthopaedics cleared thrust."
+
+
+def _override_event(therapist):
+    """An override written by the real service, as the plan form writes it."""
+    from tests.treatments.helpers import signed_assessment, technique
+    from treatments import services as treatment_services
+
+    assessment = signed_assessment(precautions=["fracture"], therapist=therapist)
+    treatment_services.treatment_plan_create(
+        patient=assessment.patient,
+        assessment=assessment,
+        therapist=therapist,
+        goals="Walk a mile.",
+        visits_per_week=2,
+        weeks=6,
+        start_date=timezone.localdate(),
+        techniques=[
+            {
+                "technique": technique("hvla_thrust"),
+                "grade": "V",
+                "target": "Right ankle",
+                "override_reason": OVERRIDE_REASON,
+            }
+        ],
+    )
+    return AuditEvent.objects.get(action="override")
+
+
+def _amendment_events(therapist):
+    """An assessment amendment and a visit-note amendment, through their services."""
+    from patients import services as patient_services
+    from tests.factories import AssessmentFactory
+    from treatments import services as treatment_services
+
+    assessment = AssessmentFactory(
+        therapist=therapist, status="signed", signed_by=therapist, signed_at=timezone.now()
+    )
+    patient_services.assessment_amend(
+        assessment=assessment,
+        values={"clinical_impression": "Lateral meniscus tear suspected."},
+        reason="Findings of the MRI.",
+        author=therapist,
+    )
+    note = treatment_services.visit_note_create(
+        patient=assessment.patient,
+        therapist=therapist,
+        visited_at=timezone.now(),
+        subjective="Better.",
+    )
+    treatment_services.visit_note_sign(note=note, signed_by=therapist)
+    treatment_services.visit_note_amend(
+        note=note, author=therapist, reason="Typo.", changes={"subjective": "Much better."}
+    )
+    return list(AuditEvent.objects.filter(action="amend"))
+
+
+def _csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_manager_sees_no_override_reason_on_the_log_or_in_the_csv(client_for, manager, therapist):
+    event = _override_event(therapist)
+    client = client_for(manager)
+    page = client.get(reverse("audit:log")).content.decode()
+    assert f'data-event="{event.pk}"' in page
+    assert OVERRIDE_REASON not in page
+    assert "planned despite" not in page and "Suspected or recent fracture" not in page
+    rows = _csv(client.get(reverse("audit:export")))
+    assert "clinical_detail" not in rows[0]
+    body = "\n".join(",".join(row) for row in rows)
+    assert OVERRIDE_REASON not in body and "planned despite" not in body
+    # Who, what kind, which record, when and where are still there.
+    row = next(r for r in rows[1:] if r[2] == "override")
+    assert row[1] == therapist.username
+    assert row[3] == str(event.patient_id)
+    assert row[5:7] == ["treatments.plannedtechnique", event.object_id]
+
+
+def test_manager_sees_no_amended_fields_on_the_log_or_in_the_csv(client_for, manager, therapist):
+    events = _amendment_events(therapist)
+    assert len(events) == 2
+    client = client_for(manager)
+    page = client.get(reverse("audit:log")).content.decode()
+    body = b"".join(client.get(reverse("audit:export")).streaming_content).decode()
+    for text in (page, body):
+        assert "clinical_impression" not in text
+        assert "subjective" not in text
+
+
+def test_override_and_amendment_text_is_stored_as_clinical_detail(therapist):
+    override = _override_event(therapist)
+    assert override.detail == ""
+    assert OVERRIDE_REASON in override.clinical_detail
+    assert "Suspected or recent fracture" in override.clinical_detail
+    amendments = {e.object_type: e for e in _amendment_events(therapist)}
+    assert amendments["patients.assessment"].detail == ""
+    assert "clinical_impression" in amendments["patients.assessment"].clinical_detail
+    assert amendments["treatments.visitnote"].detail == ""
+    assert "subjective" in amendments["treatments.visitnote"].clinical_detail
+
+
+@pytest.mark.parametrize("action", ["override", "amend"])
+def test_service_never_stores_override_or_amend_text_as_plain_detail(therapist, action):
+    # A writer that forgets clinical_detail cannot put clinical text in front of the manager.
+    event = services.audit_event_record(actor=therapist, action=action, detail="HVLA despite DVT")
+    assert event.detail == ""
+    assert event.clinical_detail == "HVLA despite DVT"
+
+
+@pytest.fixture
+def clinical_auditor(manager):
+    """A manager who was also granted the clinical permission, one person's exception."""
+    from django.contrib.auth.models import Permission
+
+    manager.user_permissions.add(
+        Permission.objects.get(codename="view_assessment", content_type__app_label="patients")
+    )
+    return manager
+
+
+def test_user_with_clinical_permission_sees_clinical_detail_on_the_log_and_csv(
+    client_for, clinical_auditor, therapist
+):
+    _override_event(therapist)
+    client = client_for(clinical_auditor)
+    page = client.get(reverse("audit:log")).content.decode()
+    assert OVERRIDE_REASON in page
+    response = client.get(reverse("audit:export"))
+    rows = _csv(response)
+    assert rows[0][-1] == "clinical_detail"
+    row = next(r for r in rows[1:] if r[2] == "override")
+    assert OVERRIDE_REASON in row[-1]
+    export = AuditEvent.objects.get(action="export")
+    assert "with clinical detail" in export.detail
+
+
+def test_no_role_both_reads_the_audit_log_and_holds_clinical_permission():
+    # So the clinical column is, by default, never shown; granting it is a deliberate act.
+    from clinic.roles import ROLE_PERMISSIONS
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        assert not ("clinic.view_auditevent" in perms and "patients.view_assessment" in perms), role
+
+
+def test_clinical_auditor_log_costs_no_extra_query(
+    client_for, clinical_auditor, therapist, django_assert_num_queries
+):
+    _override_event(therapist)
+    response = _log_queries(client_for(clinical_auditor), django_assert_num_queries)
+    assert OVERRIDE_REASON in response.content.decode()
+
+
+def test_migration_moves_old_override_and_amend_detail_to_clinical_detail(therapist):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("clinic.migrations.0008_move_clinical_audit_detail")
+    old = {
+        action: AuditEvent.objects.create(action=action, detail=f"old {action} text")
+        for action in ("override", "amend", "view", "update")
+    }
+    AuditEvent.objects.filter(pk=old["view"].pk).update(detail="edit form")
+    migration.move_clinical_detail(apps, None)
+    for action in ("override", "amend"):
+        old[action].refresh_from_db()
+        assert old[action].detail == ""
+        assert old[action].clinical_detail == f"old {action} text"
+    old["view"].refresh_from_db()
+    assert (old["view"].detail, old["view"].clinical_detail) == ("edit form", "")
+    migration.restore_detail(apps, None)
+    old["override"].refresh_from_db()
+    assert (old["override"].detail, old["override"].clinical_detail) == ("old override text", "")

@@ -157,7 +157,7 @@ def test_an_amendment_records_who_when_why_and_what_and_keeps_the_original(
     # The chart point follows the amended score.
     assert PainReport.objects.get(assessment=assessment).score == 4
     event = AuditEvent.objects.get(action="amend")
-    assert "pain_now" in event.detail
+    assert "pain_now" in event.clinical_detail and event.detail == ""
 
 
 def test_an_amendment_needs_a_reason_and_a_signed_assessment(patient, therapist, values):

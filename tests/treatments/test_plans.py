@@ -184,7 +184,8 @@ def test_override_reason_is_stored_shown_and_audited(client_for, therapist):
     assert event.actor == therapist
     assert event.patient == assessment.patient
     assert event.object_type == "treatments.plannedtechnique"
-    assert "DVT or haematoma" in event.detail and reason in event.detail
+    assert "DVT or haematoma" in event.clinical_detail and reason in event.clinical_detail
+    assert event.detail == ""
     page = client.get(reverse("treatments:plan_detail", args=[planned.plan_id])).content.decode()
     assert reason in page
     assert "Contraindicated" in page
