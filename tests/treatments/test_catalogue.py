@@ -34,7 +34,7 @@ def test_four_techniques_are_seeded_with_their_grades_and_descriptions():
     assert all(len(t.description) > 40 for t in Technique.objects.all())
 
 
-# CLINICAL.md §5; ranges are seeded at their lower bound.
+# docs/clinical.md §5; ranges are seeded at their lower bound.
 EXPECTED_DOSES = {
     # code: (sets, reps, hold s, times/day, days/week)
     "standing-calf-stretch": (1, 3, 30, 2, 7),
