@@ -518,6 +518,9 @@ def precaution_table_restore_defaults(*, restored_by, request=None) -> int:
     A technique the published table has no column for keeps its cells. Returns how many
     cells changed.
     """
+    # Lock the columns first, as every table write does, so the table read next cannot
+    # change under us.
+    list(Technique.objects.select_for_update().filter(active=True))
     table = selectors.precaution_table()
     cells = {
         (code, cell.technique.code): cell.level if cell.default is None else cell.default
