@@ -1,4 +1,13 @@
+"""Django admin for the catalogue, plans, notes and programs: read-only.
+
+Plans, visit notes (and their amendments), programs and the catalogue change only on the
+app's pages, through services that keep signed notes locked, check contraindications and
+write the audit log (see ``patients.admin_readonly``).
+"""
+
 from django.contrib import admin
+
+from patients.admin_readonly import ReadOnlyModelAdmin, ReadOnlyTabularInline
 
 from .models import (
     AppliedTechnique,
@@ -16,37 +25,35 @@ from .models import (
 
 
 @admin.register(Technique)
-class TechniqueAdmin(admin.ModelAdmin):
+class TechniqueAdmin(ReadOnlyModelAdmin):
     list_display = ["name", "code", "allowed_grades", "active"]
 
 
 @admin.register(PrecautionRule)
-class PrecautionRuleAdmin(admin.ModelAdmin):
+class PrecautionRuleAdmin(ReadOnlyModelAdmin):
     list_display = ["precaution", "technique", "level"]
     list_filter = ["precaution", "level"]
     list_select_related = ["technique"]
 
 
-class PlannedTechniqueInline(admin.TabularInline):
+class PlannedTechniqueInline(ReadOnlyTabularInline):
     model = PlannedTechnique
-    extra = 0
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(admin.ModelAdmin):
+class TreatmentPlanAdmin(ReadOnlyModelAdmin):
     list_display = ["patient", "therapist", "start_date", "status"]
     list_select_related = ["patient", "therapist"]
     raw_id_fields = ["patient", "assessment"]
     inlines = [PlannedTechniqueInline]
 
 
-class AppliedTechniqueInline(admin.TabularInline):
+class AppliedTechniqueInline(ReadOnlyTabularInline):
     model = AppliedTechnique
-    extra = 0
 
 
 @admin.register(VisitNote)
-class VisitNoteAdmin(admin.ModelAdmin):
+class VisitNoteAdmin(ReadOnlyModelAdmin):
     list_display = ["visited_at", "patient", "therapist", "status"]
     list_select_related = ["patient", "therapist"]
     raw_id_fields = ["patient", "appointment", "treatment_plan"]
@@ -54,23 +61,22 @@ class VisitNoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(VisitNoteAmendment)
-class VisitNoteAmendmentAdmin(admin.ModelAdmin):
+class VisitNoteAmendmentAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "note", "author"]
     raw_id_fields = ["note"]
 
 
 @admin.register(Exercise)
-class ExerciseAdmin(admin.ModelAdmin):
+class ExerciseAdmin(ReadOnlyModelAdmin):
     list_display = ["name", "code", "active"]
 
 
-class ExercisePrescriptionInline(admin.TabularInline):
+class ExercisePrescriptionInline(ReadOnlyTabularInline):
     model = ExercisePrescription
-    extra = 0
 
 
 @admin.register(HomeExerciseProgram)
-class HomeExerciseProgramAdmin(admin.ModelAdmin):
+class HomeExerciseProgramAdmin(ReadOnlyModelAdmin):
     list_display = ["patient", "start_date", "end_date", "status", "reminders_enabled"]
     list_select_related = ["patient"]
     raw_id_fields = ["patient"]
@@ -78,6 +84,6 @@ class HomeExerciseProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExerciseCompletion)
-class ExerciseCompletionAdmin(admin.ModelAdmin):
+class ExerciseCompletionAdmin(ReadOnlyModelAdmin):
     list_display = ["date", "program", "source"]
     raw_id_fields = ["program"]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from patients.models import NPRS_VALIDATORS
 
 from . import selectors
+from .catalogue import NO_RESTRICTION
 from .models import Exercise, Grade, PlanStatus, RestrictionLevel, Technique
 
 WEEKDAYS = [
@@ -385,26 +386,57 @@ class TechniqueForm(forms.Form):
 
 
 class PrecautionTableForm(forms.Form):
-    """One select per (precaution, technique) cell."""
+    """One required select per (precaution, active technique) cell.
 
-    LEVELS = [("", "—"), *RestrictionLevel.choices]
+    Every cell must come back with a level: a cell missing from the POST is an error, never
+    "no restriction" (one bodiless POST once emptied the whole table).
+    """
 
-    def __init__(self, *args, rows, **kwargs):
+    LEVELS = [
+        (NO_RESTRICTION, "No restriction"),
+        *RestrictionLevel.choices,
+    ]
+
+    def __init__(self, *args, table, **kwargs):
         super().__init__(*args, **kwargs)
-        self.cell_names = {}
-        for code, label, cells in rows:
-            for technique, level in cells:
-                name = f"cell__{code}__{technique.pk}"
+        self.cell_names: dict[str, tuple[str, str]] = {}
+        for code, label, cells in table.rows:
+            for cell in cells:
+                name = f"cell__{code}__{cell.technique.code}"
+                cell_label = f"{label} / {cell.technique.name}"
                 self.fields[name] = forms.ChoiceField(
                     choices=self.LEVELS,
-                    required=False,
-                    initial=level,
-                    label=f"{label} / {technique.name}",
+                    initial=cell.level,
+                    label=cell_label,
+                    error_messages={
+                        "required": f"Choose a level for {cell_label}.",
+                        "invalid_choice": f"Choose a level from the list for {cell_label}.",
+                    },
                 )
-                self.cell_names[name] = (code, technique.pk)
+                self.cell_names[name] = (code, cell.technique.code)
 
-    def cells(self) -> dict[tuple[str, int], str]:
-        return {key: self.cleaned_data.get(name, "") for name, key in self.cell_names.items()}
+    def clean(self):
+        cleaned = super().clean()
+        bad = [name for name in self.cell_names if name in self.errors]
+        if bad:
+            raise forms.ValidationError(
+                f"{len(bad)} of {len(self.cell_names)} cells have no valid level. Every cell "
+                "needs one (choose “No restriction” where none applies); nothing was saved."
+            )
+        return cleaned
+
+    def cells(self) -> dict[tuple[str, str], str]:
+        """(precaution code, technique code) -> level, for every cell."""
+        return {key: self.cleaned_data[name] for name, key in self.cell_names.items()}
+
+
+class PrecautionRestoreForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Replace the clinic's edits with the published defaults",
+        error_messages={
+            "required": "Tick the box to confirm; the table was not changed.",
+        },
+    )
 
 
 class ExerciseForm(forms.Form):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from patients.models import Assessment, Patient, Precaution, RecordStatus
 
+from .catalogue import DEFAULT_PRECAUTION_TABLE, NO_RESTRICTION, PUBLISHED_TECHNIQUES
 from .contraindications import Restriction, technique_restrictions
 from .models import (
     AppliedTechnique,
@@ -303,17 +304,45 @@ def appointments_for_note(patient: Patient, note: VisitNote | None = None) -> Qu
 # Catalogue.
 
 
-def precaution_table() -> tuple[list[Technique], list[tuple[str, str, list[tuple]]]]:
-    """Techniques (columns) and one row per precaution: (code, label, [(technique, level)])."""
-    techniques = list(Technique.objects.order_by("id"))
-    cells = {
+@dataclass(frozen=True)
+class PrecautionCell:
+    technique: Technique
+    level: str  # "none" | "caution" | "contraindicated"
+    default: str | None  # the published default; None for a technique it has no column for
+
+    @property
+    def differs(self) -> bool:
+        return self.default is not None and self.level != self.default
+
+
+@dataclass(frozen=True)
+class PrecautionTable:
+    techniques: list[Technique]  # the columns: active techniques
+    rows: list[tuple[str, str, list[PrecautionCell]]]  # (precaution code, label, cells)
+
+    @property
+    def differences(self) -> list[tuple[str, PrecautionCell]]:
+        """(precaution label, cell) for every cell that is not the published default."""
+        return [(label, cell) for _, label, cells in self.rows for cell in cells if cell.differs]
+
+
+def precaution_table() -> PrecautionTable:
+    """The clinic's table next to the published defaults (docs/clinical.md §4): 2 queries."""
+    techniques = list(Technique.objects.filter(active=True).order_by("id"))
+    levels = {
         (rule.precaution, rule.technique_id): rule.level for rule in PrecautionRule.objects.all()
     }
-    rows = [
-        (code, label, [(t, cells.get((code, t.id), "")) for t in techniques])
-        for code, label in Precaution.choices
-    ]
-    return techniques, rows
+    rows = []
+    for code, label in Precaution.choices:
+        cells = []
+        for technique in techniques:
+            default = None
+            if technique.code in PUBLISHED_TECHNIQUES:
+                default = DEFAULT_PRECAUTION_TABLE.get((code, technique.code), NO_RESTRICTION)
+            level = levels.get((code, technique.id), NO_RESTRICTION)
+            cells.append(PrecautionCell(technique=technique, level=level, default=default))
+        rows.append((code, label, cells))
+    return PrecautionTable(techniques=techniques, rows=rows)
 
 
 def exercise_catalogue() -> list[Exercise]:

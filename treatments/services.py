@@ -18,6 +18,7 @@ from patients.services import pain_report_create
 from patients.signals import record_event
 
 from . import selectors
+from .catalogue import NO_RESTRICTION
 from .models import (
     AppliedTechnique,
     CompletionSource,
@@ -496,43 +497,99 @@ def technique_update(*, technique: Technique, description: str, updated_by) -> T
 
 
 @transaction.atomic
-def precaution_table_update(*, cells: dict[tuple[str, int], str], updated_by) -> int:
-    """Set the precaution table; ``cells`` maps (precaution, technique id) to a level or "".
+def precaution_table_update(*, cells: dict[tuple[str, str], str], updated_by, request=None) -> int:
+    """Set the whole precaution table (docs/clinical.md §4).
 
-    Returns how many cells changed.
+    ``cells`` maps (precaution code, technique code) to "none", "caution" or
+    "contraindicated" and must hold every cell of the table (each precaution × each active
+    technique): an incomplete table is refused, so no caller can empty it by leaving cells
+    out. Each changed cell is audited with its level before and after. Returns how many
+    cells changed.
     """
-    valid_precautions = set(Precaution.values)
-    technique_ids = set(Technique.objects.values_list("id", flat=True))
-    existing = {
-        (rule.precaution, rule.technique_id): rule
-        for rule in PrecautionRule.objects.select_for_update()
+    return _precaution_table_apply(
+        cells=cells, actor=updated_by, request=request, what="precaution table"
+    )
+
+
+@transaction.atomic
+def precaution_table_restore_defaults(*, restored_by, request=None) -> int:
+    """Reset the table to the published defaults (docs/clinical.md §4); audited per cell.
+
+    A technique the published table has no column for keeps its cells. Returns how many
+    cells changed.
+    """
+    # Lock the columns first, as every table write does, so the table read next cannot
+    # change under us.
+    list(Technique.objects.select_for_update().filter(active=True))
+    table = selectors.precaution_table()
+    cells = {
+        (code, cell.technique.code): cell.level if cell.default is None else cell.default
+        for code, _, row in table.rows
+        for cell in row
     }
-    changed = []
-    for (precaution, technique_id), level in cells.items():
-        if precaution not in valid_precautions or technique_id not in technique_ids:
-            raise ValidationError(f"Unknown cell {precaution!r} / {technique_id!r}.")
-        if level not in ("", *RestrictionLevel.values):
-            raise ValidationError(f"Unknown level {level!r}.")
-        rule = existing.get((precaution, technique_id))
-        if rule is None and level:
+    return _precaution_table_apply(
+        cells=cells, actor=restored_by, request=request, what="published default restored"
+    )
+
+
+def _precaution_table_apply(*, cells, actor, request, what: str) -> int:
+    techniques = {t.code: t for t in Technique.objects.select_for_update().filter(active=True)}
+    expected = {(precaution, code) for precaution in Precaution.values for code in techniques}
+    missing = sorted(expected - cells.keys())
+    unknown = sorted(cells.keys() - expected, key=repr)
+    if missing or unknown:
+        problems = []
+        if missing:
+            shown = ", ".join(f"{p} × {t}" for p, t in missing[:5])
+            more = ", …" if len(missing) > 5 else ""
+            problems.append(f"{len(missing)} cells missing ({shown}{more})")
+        if unknown:
+            shown = ", ".join(repr(cell) for cell in unknown[:5])
+            problems.append(f"{len(unknown)} unknown cells ({shown})")
+        raise ValidationError(
+            f"The precaution table is incomplete: {'; '.join(problems)}. Nothing was changed."
+        )
+    levels = {NO_RESTRICTION, *RestrictionLevel.values}
+    invalid = sorted(cell for cell, level in cells.items() if level not in levels)
+    if invalid:
+        precaution, code = invalid[0]
+        raise ValidationError(
+            f"Unknown level {cells[invalid[0]]!r} for {precaution} × {code} "
+            f"({len(invalid)} invalid cells). Nothing was changed."
+        )
+    existing = {
+        (rule.precaution, rule.technique.code): rule
+        for rule in PrecautionRule.objects.select_for_update()
+        .select_related("technique")
+        .filter(technique__active=True)
+    }
+    changed = 0
+    for precaution, code in sorted(cells):
+        level = cells[(precaution, code)]
+        rule = existing.get((precaution, code))
+        before = rule.level if rule is not None else NO_RESTRICTION
+        if before == level:
+            continue
+        if rule is None:
             PrecautionRule.objects.create(
-                precaution=precaution, technique_id=technique_id, level=level
+                precaution=precaution, technique=techniques[code], level=level
             )
-        elif rule is not None and not level:
+        elif level == NO_RESTRICTION:
             rule.delete()
-        elif rule is not None and rule.level != level:
+        else:
             rule.level = level
             rule.save(update_fields=["level"])
-        else:
-            continue
-        changed.append(f"{precaution}/{technique_id}={level or 'none'}")
-    if changed:
+        # One event per cell: a restore can change every cell, more than one event's
+        # detail holds, and each row then reads on its own in the audit log.
         record_event(
-            actor=updated_by,
+            actor=actor,
             action="update",
-            detail=f"precaution table: {', '.join(changed)}",
+            obj=techniques[code],
+            request=request,
+            detail=f"{what}: {code} × {precaution}: {before} → {level}",
         )
-    return len(changed)
+        changed += 1
+    return changed
 
 
 _EXERCISE_FIELDS = [

@@ -20,6 +20,11 @@ urlpatterns = [
     path("catalogue/", views.catalogue, name="catalogue"),
     path("catalogue/techniques/<int:technique_id>/", views.technique_edit, name="technique_edit"),
     path("catalogue/precautions/", views.precaution_table_edit, name="precaution_table"),
+    path(
+        "catalogue/precautions/restore/",
+        views.precaution_table_restore,
+        name="precaution_table_restore",
+    ),
     path("catalogue/exercises/new/", views.exercise_create, name="exercise_create"),
     path("catalogue/exercises/<int:exercise_id>/", views.exercise_edit, name="exercise_edit"),
     path(

@@ -20,6 +20,7 @@ from .forms import (
     ExerciseForm,
     HomeExerciseProgramForm,
     PlannedTechniqueFormSet,
+    PrecautionRestoreForm,
     PrecautionTableForm,
     PrescriptionFormSet,
     TechniqueForm,
@@ -558,11 +559,11 @@ def program_handout(request, program_id: int):
 @login_required
 @permission_required("treatments.view_technique", raise_exception=True)
 def catalogue(request):
-    techniques, rows = selectors.precaution_table()
+    table = selectors.precaution_table()
     return render(
         request,
         "treatments/catalogue.html",
-        {"techniques": techniques, "rows": rows, "exercises": selectors.exercise_catalogue()},
+        {"table": table, "exercises": selectors.exercise_catalogue()},
     )
 
 
@@ -587,24 +588,48 @@ def technique_edit(request, technique_id: int):
 @permission_required("treatments.change_precautionrule", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def precaution_table_edit(request):
-    techniques, rows = selectors.precaution_table()
-    form = PrecautionTableForm(request.POST or None, rows=rows)
+    table = selectors.precaution_table()
+    # An empty POST is bound too: it must fail validation, not re-show the form silently.
+    form = PrecautionTableForm(request.POST if request.method == "POST" else None, table=table)
     if request.method == "POST" and form.is_valid():
-        changed = services.precaution_table_update(cells=form.cells(), updated_by=request.user)
-        messages.success(request, f"Precaution table saved ({changed} cells changed).")
-        return redirect("treatments:catalogue")
+        try:
+            changed = services.precaution_table_update(
+                cells=form.cells(), updated_by=request.user, request=request
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"Precaution table saved ({changed} cells changed).")
+            return redirect("treatments:catalogue")
     grid = [
         (
-            code,
             label,
-            [(technique, form[f"cell__{code}__{technique.pk}"]) for technique, _ in cells],
+            [(cell, form[f"cell__{code}__{cell.technique.code}"]) for cell in cells],
         )
-        for code, label, cells in rows
+        for code, label, cells in table.rows
     ]
     return render(
         request,
         "treatments/precaution_table_form.html",
-        {"techniques": techniques, "grid": grid, "form": form},
+        {"table": table, "grid": grid, "form": form},
+    )
+
+
+@login_required
+@permission_required("treatments.change_precautionrule", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def precaution_table_restore(request):
+    """Confirm, then reset the table to the published defaults (docs/clinical.md §4)."""
+    table = selectors.precaution_table()
+    form = PrecautionRestoreForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        changed = services.precaution_table_restore_defaults(
+            restored_by=request.user, request=request
+        )
+        messages.success(request, f"Published defaults restored ({changed} cells changed).")
+        return redirect("treatments:catalogue")
+    return render(
+        request, "treatments/precaution_table_restore.html", {"table": table, "form": form}
     )
 
 

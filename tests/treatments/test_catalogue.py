@@ -1,11 +1,20 @@
 """The seeded catalogue and the manager's catalogue pages."""
 
+import importlib
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from clinic.models import AuditEvent
+from patients.models import Precaution
 from tests.treatments.helpers import exercise, technique
-from treatments.catalogue import catalogue_ensure
+from treatments import services
+from treatments.catalogue import (
+    DEFAULT_PRECAUTION_RULES,
+    DEFAULT_PRECAUTION_TABLE,
+    catalogue_ensure,
+)
 from treatments.models import Exercise, PrecautionRule, Technique
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +34,7 @@ def test_four_techniques_are_seeded_with_their_grades_and_descriptions():
     assert all(len(t.description) > 40 for t in Technique.objects.all())
 
 
-# CLINICAL.md §5; ranges are seeded at their lower bound.
+# docs/clinical.md §5; ranges are seeded at their lower bound.
 EXPECTED_DOSES = {
     # code: (sets, reps, hold s, times/day, days/week)
     "standing-calf-stretch": (1, 3, 30, 2, 7),
@@ -83,6 +92,7 @@ PAGES = [
     ("treatments:catalogue", None),
     ("treatments:technique_edit", "technique"),
     ("treatments:precaution_table", None),
+    ("treatments:precaution_table_restore", None),
     ("treatments:exercise_create", None),
     ("treatments:exercise_edit", "exercise"),
 ]
@@ -161,17 +171,25 @@ def test_empty_or_huge_description_is_a_form_error(client_for, manager):
         )
 
 
-def _table_post(changes):
-    techniques = Technique.objects.order_by("id")
-    current = {(r.precaution, r.technique_id): r.level for r in PrecautionRule.objects.all()}
-    from patients.models import Precaution
+def _rules():
+    """The table's rows as they are stored: (precaution, technique code) -> level."""
+    return {
+        (r.precaution, r.technique.code): r.level
+        for r in PrecautionRule.objects.select_related("technique")
+    }
 
-    data = {}
-    for code in Precaution.values:
-        for t in techniques:
-            data[f"cell__{code}__{t.pk}"] = current.get((code, t.pk), "")
+
+def _all_cells():
+    codes = list(Technique.objects.filter(active=True).values_list("code", flat=True))
+    return [(p, t) for p in Precaution.values for t in codes]
+
+
+def _table_post(changes):
+    """A complete POST of the table as it stands, with ``changes`` applied."""
+    current = _rules()
+    data = {f"cell__{p}__{t}": current.get((p, t), "none") for p, t in _all_cells()}
     for (code, tech_code), level in changes.items():
-        data[f"cell__{code}__{technique(tech_code).pk}"] = level
+        data[f"cell__{code}__{tech_code}"] = level
     return data
 
 
@@ -182,39 +200,245 @@ def test_manager_changes_precaution_cells(client_for, manager):
             {
                 ("myositis", "joint_mobilization"): "caution",  # new cell
                 ("fracture", "joint_mobilization"): "contraindicated",  # changed
-                ("dvt", "soft_tissue_mobilization"): "",  # cleared
+                ("dvt", "soft_tissue_mobilization"): "none",  # cleared
             }
         ),
     )
     assert response.status_code == 302
-    level = {
-        (r.precaution, r.technique.code): r.level
-        for r in PrecautionRule.objects.select_related("technique")
-    }
+    level = _rules()
     assert level[("myositis", "joint_mobilization")] == "caution"
     assert level[("fracture", "joint_mobilization")] == "contraindicated"
     assert ("dvt", "soft_tissue_mobilization") not in level
     assert len(level) == 35
-    event = AuditEvent.objects.get(action="update", detail__startswith="precaution table")
-    assert event.actor == manager
 
 
-def test_unknown_level_changes_nothing(client_for, manager):
-    data = _table_post({("dvt", "hvla_thrust"): "forbidden"})
+def test_each_changed_cell_is_audited_with_its_level_before_and_after(client_for, manager):
+    client_for(manager).post(
+        reverse("treatments:precaution_table"),
+        _table_post(
+            {
+                ("myositis", "joint_mobilization"): "caution",
+                ("osteoporosis", "hvla_thrust"): "caution",
+                ("dvt", "soft_tissue_mobilization"): "none",
+            }
+        ),
+    )
+    events = AuditEvent.objects.filter(action="update", detail__startswith="precaution table")
+    assert sorted(e.detail for e in events) == [
+        "precaution table: hvla_thrust × osteoporosis: contraindicated → caution",
+        "precaution table: joint_mobilization × myositis: none → caution",
+        "precaution table: soft_tissue_mobilization × dvt: contraindicated → none",
+    ]
+    assert {(e.actor, e.object_type) for e in events} == {(manager, "treatments.technique")}
+    hvla_event = events.get(detail__contains="osteoporosis")
+    assert hvla_event.object_id == str(technique("hvla_thrust").pk)
+
+
+def test_saving_an_unchanged_table_writes_no_event(client_for, manager):
+    response = client_for(manager).post(reverse("treatments:precaution_table"), _table_post({}))
+    assert response.status_code == 302
+    assert not AuditEvent.objects.filter(detail__startswith="precaution table").exists()
+
+
+def test_post_without_cells_is_a_form_error_and_keeps_every_rule(client_for, manager):
+    before = _rules()
+    response = client_for(manager).post(reverse("treatments:precaution_table"), {"x": "1"})
+    assert response.status_code == 200
+    assert "40 of 40 cells have no valid level" in response.context["form"].non_field_errors()[0]
+    assert "Choose a level for Suspected or recent fracture / " in response.content.decode()
+    assert _rules() == before
+    assert len(before) == 35
+    assert not AuditEvent.objects.filter(detail__startswith="precaution table").exists()
+
+
+def test_hvla_stays_contraindicated_for_a_fracture_after_a_bodiless_post(client_for, manager):
+    from tests.factories import AssessmentFactory
+    from treatments.selectors import restrictions_for_assessment
+
+    client_for(manager).post(reverse("treatments:precaution_table"), {"x": "1"})
+    assessment = AssessmentFactory(precautions=["fracture"])
+    assert restrictions_for_assessment(assessment)["hvla_thrust"].level == "contraindicated"
+
+
+@pytest.mark.parametrize("missing", [("fracture", "hvla_thrust"), ("myositis", "muscle_energy")])
+@pytest.mark.parametrize("value", [None, "", "forbidden"])
+def test_a_missing_blank_or_unknown_cell_is_an_error_never_none(
+    client_for, manager, missing, value
+):
+    before = _rules()
+    data = _table_post({("dvt", "hvla_thrust"): "caution"})  # a real change alongside
+    name = f"cell__{missing[0]}__{missing[1]}"
+    if value is None:
+        del data[name]
+    else:
+        data[name] = value
     response = client_for(manager).post(reverse("treatments:precaution_table"), data)
     assert response.status_code == 200
-    assert PrecautionRule.objects.get(precaution="dvt", technique__code="hvla_thrust").level == (
-        "contraindicated"
-    )
+    form = response.context["form"]
+    assert list(form.errors) == [name, "__all__"]
+    assert "1 of 40 cells have no valid level" in form.non_field_errors()[0]
+    assert _rules() == before
+
+
+def test_service_refuses_an_incomplete_table(manager):
+    before = _rules()
+    with pytest.raises(ValidationError, match="40 cells missing"):
+        services.precaution_table_update(cells={}, updated_by=manager)
+    cells = {(p, t): before.get((p, t), "none") for p, t in _all_cells()}
+    del cells[("fracture", "hvla_thrust")]
+    with pytest.raises(ValidationError, match=r"1 cells missing \(fracture × hvla_thrust\)"):
+        services.precaution_table_update(cells=cells, updated_by=manager)
+    assert _rules() == before
+
+
+@pytest.mark.parametrize("level", ["", "forbidden", None])
+def test_service_refuses_a_cell_without_a_valid_level(manager, level):
+    before = _rules()
+    cells = {(p, t): before.get((p, t), "none") for p, t in _all_cells()}
+    cells[("myositis", "joint_mobilization")] = "caution"
+    cells[("fracture", "hvla_thrust")] = level
+    with pytest.raises(ValidationError, match="Unknown level"):
+        services.precaution_table_update(cells=cells, updated_by=manager)
+    assert _rules() == before
+
+
+def test_service_refuses_unknown_cells(manager):
+    before = _rules()
+    cells = {(p, t): before.get((p, t), "none") for p, t in _all_cells()}
+    cells[("pregnancy", "hvla_thrust")] = "caution"
+    with pytest.raises(ValidationError, match="1 unknown cells"):
+        services.precaution_table_update(cells=cells, updated_by=manager)
+    assert _rules() == before
 
 
 @pytest.mark.parametrize("role", ["therapist", "front_desk"])
 def test_only_managers_change_the_table(client_for, role_users, role):
     response = client_for(role_users[role]).post(
-        reverse("treatments:precaution_table"), _table_post({("dvt", "hvla_thrust"): ""})
+        reverse("treatments:precaution_table"), _table_post({("dvt", "hvla_thrust"): "none"})
     )
     assert response.status_code == 403
-    assert PrecautionRule.objects.count() == 35
+    assert _rules() == DEFAULT_PRECAUTION_RULES
+
+
+# The published defaults (docs/clinical.md §4).
+
+
+def test_migration_seeds_exactly_the_published_default_table():
+    seed = importlib.import_module(
+        "treatments.migrations.0002_seed_technique_and_exercise_catalogue"
+    )
+    assert seed.DEFAULT_PRECAUTION_RULES == DEFAULT_PRECAUTION_RULES
+    assert _rules() == DEFAULT_PRECAUTION_RULES
+
+
+def test_published_table_has_every_precaution_and_technique():
+    assert {p for p, _ in DEFAULT_PRECAUTION_TABLE} == set(Precaution.values)
+    assert {t for _, t in DEFAULT_PRECAUTION_TABLE} == set(
+        Technique.objects.values_list("code", flat=True)
+    )
+    assert len(DEFAULT_PRECAUTION_TABLE) == 40
+
+
+def _edit_table():
+    PrecautionRule.objects.filter(precaution="fracture", technique__code="hvla_thrust").update(
+        level="caution"
+    )
+    PrecautionRule.objects.filter(precaution="myositis").delete()
+    PrecautionRule.objects.create(
+        precaution="myositis", technique=technique("hvla_thrust"), level="caution"
+    )
+
+
+def test_manager_restores_the_published_defaults(client_for, manager):
+    _edit_table()
+    response = client_for(manager).post(
+        reverse("treatments:precaution_table_restore"), {"confirm": "on"}
+    )
+    assert response.status_code == 302
+    assert _rules() == DEFAULT_PRECAUTION_RULES
+    events = AuditEvent.objects.filter(detail__startswith="published default restored")
+    assert sorted(e.detail for e in events) == [
+        "published default restored: hvla_thrust × fracture: caution → contraindicated",
+        "published default restored: hvla_thrust × myositis: caution → none",
+        "published default restored: muscle_energy × myositis: none → contraindicated",
+        "published default restored: soft_tissue_mobilization × myositis: none → caution",
+    ]
+    assert {e.actor for e in events} == {manager}
+
+
+def test_restore_refills_an_emptied_table(manager):
+    PrecautionRule.objects.all().delete()
+    assert services.precaution_table_restore_defaults(restored_by=manager) == 35
+    assert _rules() == DEFAULT_PRECAUTION_RULES
+    assert services.precaution_table_restore_defaults(restored_by=manager) == 0
+
+
+def test_restore_without_confirmation_changes_nothing(client_for, manager):
+    _edit_table()
+    before = _rules()
+    response = client_for(manager).post(reverse("treatments:precaution_table_restore"), {})
+    assert response.status_code == 200
+    assert "Tick the box to confirm" in response.content.decode()
+    assert _rules() == before
+    assert not AuditEvent.objects.filter(detail__startswith="published default").exists()
+
+
+def test_restore_page_lists_what_would_change(client_for, manager):
+    _edit_table()
+    response = client_for(manager).get(reverse("treatments:precaution_table_restore"))
+    page = response.content.decode()
+    assert "these 4 cells back to the published default table" in page
+    assert page.count("<tr><td>Myositis</td>") == 3
+
+
+@pytest.mark.parametrize("role", ["therapist", "front_desk"])
+def test_only_managers_restore_the_defaults(client_for, role_users, role):
+    _edit_table()
+    before = _rules()
+    response = client_for(role_users[role]).post(
+        reverse("treatments:precaution_table_restore"), {"confirm": "on"}
+    )
+    assert response.status_code == 403
+    assert _rules() == before
+
+
+def test_restore_sends_anonymous_visitors_to_login(client):
+    _edit_table()
+    before = _rules()
+    response = client.post(reverse("treatments:precaution_table_restore"), {"confirm": "on"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert _rules() == before
+
+
+@pytest.mark.parametrize("name", ["treatments:catalogue", "treatments:precaution_table"])
+def test_pages_show_where_the_table_differs_from_the_published_defaults(client_for, manager, name):
+    client = client_for(manager)
+    assert "matches the published defaults" in client.get(reverse(name)).content.decode()
+    _edit_table()
+    page = client.get(reverse(name)).content.decode()
+    assert "4 cells differ from the published defaults" in page
+    assert page.count('class="table-info"') == 4
+    assert "Published default: contraindicated" in page
+    assert "Published default: no restriction" in page
+    assert reverse("treatments:precaution_table_restore") in page
+
+
+def test_therapist_sees_differences_but_no_restore_link(client_for, therapist):
+    _edit_table()
+    page = client_for(therapist).get(reverse("treatments:catalogue")).content.decode()
+    assert "4 cells differ from the published defaults" in page
+    assert reverse("treatments:precaution_table_restore") not in page
+
+
+def test_precaution_pages_query_counts(client_for, manager, django_assert_num_queries):
+    client = client_for(manager)
+    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 active techniques,
+    # 6 precaution rules, 7 role groups (nav).
+    with django_assert_num_queries(7):
+        client.get(reverse("treatments:precaution_table"))
+    with django_assert_num_queries(7):
+        client.get(reverse("treatments:precaution_table_restore"))
 
 
 def _exercise_post(**overrides):
@@ -317,3 +541,10 @@ def test_retiring_sends_anonymous_visitors_to_login(client):
     assert response["Location"].startswith(reverse("login"))
     ex.refresh_from_db()
     assert ex.active
+
+
+def test_empty_post_to_the_table_is_a_form_error(client_for, manager):
+    response = client_for(manager).post(reverse("treatments:precaution_table"), {})
+    assert response.status_code == 200
+    assert "40 of 40 cells have no valid level" in response.content.decode()
+    assert _rules() == DEFAULT_PRECAUTION_RULES

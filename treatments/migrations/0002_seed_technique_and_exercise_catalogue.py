@@ -1,7 +1,9 @@
 """Seed the technique catalogue, the default precaution table and the six home exercises.
 
-This module is the single source of the catalogue's seed data (CLINICAL.md §1, §4, §5).
-It imports no app code. ``load_catalogue`` takes the model classes as arguments, so the
+This module is the single source of the technique and exercise seed data
+(docs/clinical.md §1, §5). It imports no app code, so its precaution table is a frozen copy
+of ``treatments.catalogue.DEFAULT_PRECAUTION_TABLE`` (docs/clinical.md §4), which owns the
+published defaults; a test pins the two equal. ``load_catalogue`` takes the model classes as arguments, so the
 migration calls it with historical models (``apps.get_model``) and
 ``treatments.catalogue`` calls it with the real ones (through ``importlib``, because a
 module name starting with a digit cannot be imported with ``import``) to restore rows a
@@ -53,7 +55,7 @@ TECHNIQUES = [
 ]
 
 C, X = "caution", "contraindicated"
-# CLINICAL.md §4, column order: joint mobilization, HVLA thrust, soft tissue, muscle energy.
+# Frozen copy of docs/clinical.md §4 as shipped; column order: joint mobilization, HVLA thrust, soft tissue, muscle energy.
 _COLUMNS = ["joint_mobilization", "hvla_thrust", "soft_tissue_mobilization", "muscle_energy"]
 _TABLE = {
     "fracture": [C, X, C, C],
@@ -75,7 +77,7 @@ DEFAULT_PRECAUTION_RULES = {
     if level
 }
 
-# Instructions are stored one step per line; ranges in CLINICAL.md §5 are seeded at their
+# Instructions are stored one step per line; ranges in docs/clinical.md §5 are seeded at their
 # lower bound (the therapist progresses from there).
 EXERCISES = [
     {
