@@ -29,6 +29,7 @@ NOT_CLINICAL = frozenset(
         "treatments:catalogue",
         "treatments:technique_edit",
         "treatments:precaution_table",
+        "treatments:precaution_table_restore",
         "treatments:exercise_create",
         "treatments:exercise_edit",
         "treatments:exercise_toggle",
