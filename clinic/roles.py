@@ -28,6 +28,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "patients.add_assessment",
         "patients.change_assessment",
         "patients.sign_assessment",
+        "patients.add_assessmentaddendum",
         "patients.view_painreport",
         "patients.add_painreport",
         "treatments.view_technique",
