@@ -40,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treatments.add_visitnote",
         "treatments.change_visitnote",
         "treatments.sign_visitnote",
+        "treatments.add_visitnoteaddendum",
         "treatments.view_exercise",
         "treatments.view_homeexerciseprogram",
         "treatments.add_homeexerciseprogram",
