@@ -312,7 +312,7 @@ def note_create(request, patient_id: int):
             else:
                 messages.success(request, "Draft note saved. Sign it when it is complete.")
                 return redirect("treatments:note_detail", note_id=note.pk)
-    assessment = selectors.latest_signed_assessment(patient)
+    assessment = selectors.signed_assessments_for(patient).first()
     return render(
         request,
         "treatments/note_form.html",
@@ -369,7 +369,7 @@ def note_edit(request, note_id: int):
                 messages.success(request, "Draft note saved.")
                 return redirect("treatments:note_detail", note_id=note.pk)
     _audit_view(request, note, note.patient, detail="edit form")
-    assessment = selectors.latest_signed_assessment(note.patient)
+    assessment = selectors.signed_assessments_for(note.patient).first()
     return render(
         request,
         "treatments/note_form.html",

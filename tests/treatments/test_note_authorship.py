@@ -65,6 +65,18 @@ def test_service_refuses_an_amendment_by_another_therapist(signed, colleague):
     assert not signed.amendments.exists()
 
 
+def test_service_refuses_note_edit_and_sign_by_another_therapist(author, colleague):
+    draft = services.visit_note_create(
+        patient=PatientFactory(), therapist=author, visited_at=timezone.now(), subjective="Mine."
+    )
+    with pytest.raises(PermissionDenied, match="Only the author can change"):
+        services.visit_note_update(note=draft, actor=colleague, subjective="Theirs.")
+    with pytest.raises(PermissionDenied, match="Only the author can sign"):
+        services.visit_note_sign(note=draft, signed_by=colleague)
+    draft.refresh_from_db()
+    assert (draft.subjective, draft.status, draft.signed_by) == ("Mine.", "draft", None)
+
+
 def test_author_still_amends_their_signed_note(client_for, signed, author):
     response = client_for(author).post(
         _url("note_amend", signed), {**AMEND, "reason": "Wrong knee recorded."}
