@@ -401,3 +401,16 @@ def display_value(name: str, value) -> str:
         except ValueError:
             return value
     return str(value)
+
+
+# --- Addenda (signed records of any clinician; visit notes use the same form) ----------
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Addendum",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Added under your name and the time; the signed record is not changed. "
+        "An addendum cannot be edited or deleted once added.",
+    )

@@ -347,6 +347,29 @@ class AssessmentAmendment(models.Model):
         return f"Amendment to {self.assessment_id} by {self.author_id}"
 
 
+class AssessmentAddendum(models.Model):
+    """A note another clinician (or the author) adds under their own name to a signed
+    assessment. Append-only: the services create addenda and nothing edits or deletes
+    them, so the signed record and everything said about it stay readable
+    (docs/decisions.md, "Who may change whose clinical record")."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(text=""), name="assessmentaddendum_text_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Addendum to {self.assessment_id} by {self.author_id}"
+
+
 class PainSource(models.TextChoices):
     ASSESSMENT = "assessment", "Assessment"
     VISIT = "visit", "Visit"

@@ -11,13 +11,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from . import clinical
 from .models import (
     Assessment,
+    AssessmentAddendum,
     AssessmentAmendment,
     PainQuality,
     PainReport,
@@ -36,6 +37,20 @@ class AssessmentLocked(ValidationError):
 
 class AssessmentNotSigned(ValidationError):
     """Amendments are for signed assessments; a draft is edited directly."""
+
+
+class NotTheAuthor(PermissionDenied):
+    """Only a clinical record's author edits, signs or amends it; colleagues add an
+    addendum instead (docs/decisions.md, "Who may change whose clinical record").
+    A PermissionDenied, so a view that lets it through answers 403."""
+
+
+def author_require(*, record, user, doing: str) -> None:
+    """Refuse (NotTheAuthor) unless ``user`` wrote ``record`` (its ``therapist``).
+
+    ``doing`` completes "Only the author can ...", e.g. "sign this assessment"."""
+    if user is None or record.therapist_id != user.pk:
+        raise NotTheAuthor(f"Only the author can {doing}.")
 
 
 @transaction.atomic
@@ -347,9 +362,11 @@ def assessment_create(
 def assessment_update(
     *, assessment: Assessment, values: dict[str, Any], updated_by, request=None
 ) -> Assessment:
-    """Edit a draft. A signed assessment is refused (AssessmentLocked), nothing changes."""
+    """Edit a draft (its author only: NotTheAuthor). A signed assessment is refused
+    (AssessmentLocked), nothing changes."""
     # Re-read under a row lock so a sign in another request cannot slip in between.
     locked = _locked(assessment)
+    author_require(record=locked, user=updated_by, doing="edit this draft assessment")
     _require_draft(locked)
     _assessment_apply(locked, values)
     locked.save()
@@ -362,8 +379,10 @@ def assessment_update(
 @transaction.atomic
 def assessment_sign(*, assessment: Assessment, signed_by, request=None) -> Assessment:
     """Sign a draft: it becomes the legal record and its pain score joins the outcome
-    chart. Signing twice is refused (AssessmentLocked), so nothing is signed twice."""
+    chart. Signing twice is refused (AssessmentLocked), so nothing is signed twice; only
+    the author signs (NotTheAuthor)."""
     locked = _locked(assessment)
+    author_require(record=locked, user=signed_by, doing="sign this assessment")
     _require_draft(locked)
     locked.status = RecordStatus.SIGNED
     locked.signed_at = timezone.now()
@@ -410,10 +429,16 @@ def assessment_amend(
     author,
     request=None,
 ) -> AssessmentAmendment | None:
-    """Change a signed assessment. The amendment keeps who, when, why and every changed
+    """Change a signed assessment (its author only: NotTheAuthor; a colleague adds an
+    addendum). The amendment keeps who, when, why and every changed
     field's old and new value, so the original as signed can always be read back.
     Returns None when nothing changed (no empty amendment is written)."""
     locked = _locked(assessment)
+    author_require(
+        record=locked,
+        user=author,
+        doing="amend this assessment; add an addendum under your own name instead",
+    )
     if not locked.is_signed:
         raise AssessmentNotSigned("This assessment is a draft: edit it instead of amending it.")
     reason = (reason or "").strip()
@@ -456,3 +481,47 @@ def assessment_amend(
         clinical_detail="amended: " + ", ".join(sorted(changes)),
     )
     return amendment
+
+
+ADDENDUM_MAX_LENGTH = AssessmentAddendum._meta.get_field("text").max_length
+
+
+def addendum_text_clean(text: str) -> str:
+    """The addendum's text, stripped; empty or too long is a ValidationError on "text"."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write the addendum."})
+    if len(text) > ADDENDUM_MAX_LENGTH:
+        raise ValidationError({"text": f"Keep this under {ADDENDUM_MAX_LENGTH} characters."})
+    return text
+
+
+@transaction.atomic
+def assessment_addendum_create(
+    *, assessment: Assessment, author, text: str, request=None
+) -> AssessmentAddendum:
+    """Add an addendum under ``author``'s name to a signed assessment.
+
+    Any clinician may (the author too); the assessment itself is not changed. A draft is
+    refused: it still belongs to its author, who edits it (docs/decisions.md)."""
+    text = addendum_text_clean(text)
+    # Lock the row so an addendum and a concurrent amendment are ordered, and read the
+    # status as committed.
+    locked = _locked(assessment)
+    if not locked.is_signed:
+        raise AssessmentNotSigned(
+            "This assessment is a draft: only a signed assessment takes addenda."
+        )
+    addendum = AssessmentAddendum.objects.create(assessment=locked, author=author, text=text)
+    detail = "addendum"
+    if locked.therapist_id != author.pk:
+        detail = f"addendum by a colleague of the author ({locked.therapist.get_username()})"
+    record_event(
+        actor=author,
+        action="create",
+        patient=locked.patient,
+        obj=addendum,
+        request=request,
+        detail=detail,
+    )
+    return addendum

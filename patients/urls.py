@@ -32,4 +32,9 @@ urlpatterns = [
         views.assessment_amend,
         name="assessment_amend",
     ),
+    path(
+        "<int:patient_id>/assessments/<int:assessment_id>/addendum/",
+        views.assessment_addendum,
+        name="assessment_addendum",
+    ),
 ]

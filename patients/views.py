@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import charts, clinical, sections, selectors, services
 from .forms import (
+    AddendumForm,
     AmendmentForm,
     AssessmentForm,
     PatientForm,
@@ -263,6 +264,7 @@ def _form_context(form, patient, *, title, assessment=None, amending=False) -> d
 def assessment_detail(request, patient_id: int, assessment_id: int):
     assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
     amendments = selectors.assessment_amendments(assessment)
+    addenda = selectors.assessment_addenda(assessment)
     record_event(
         actor=request.user,
         action="view",
@@ -305,6 +307,10 @@ def assessment_detail(request, patient_id: int, assessment_id: int):
             "assessment": assessment,
             "patient": assessment.patient,
             "amendments": amendments,
+            "addenda": addenda,
+            # Edit, sign and amend are the author's (docs/decisions.md); others get no
+            # buttons for them, and the views answer 403.
+            "is_author": assessment.therapist_id == request.user.pk,
             "history": history,
             "original": original,
             "age_at_assessment": age,
@@ -325,6 +331,9 @@ def assessment_detail(request, patient_id: int, assessment_id: int):
 @require_http_methods(["GET", "POST"])
 def assessment_edit(request, patient_id: int, assessment_id: int):
     assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
+    services.author_require(
+        record=assessment, user=request.user, doing="edit this draft assessment"
+    )
     detail = redirect(
         "patients:assessment_detail", patient_id=patient_id, assessment_id=assessment.pk
     )
@@ -369,6 +378,7 @@ def assessment_edit(request, patient_id: int, assessment_id: int):
 @require_POST
 def assessment_sign(request, patient_id: int, assessment_id: int):
     assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
+    services.author_require(record=assessment, user=request.user, doing="sign this assessment")
     try:
         services.assessment_sign(assessment=assessment, signed_by=request.user, request=request)
     except services.AssessmentLocked:
@@ -385,6 +395,11 @@ def assessment_sign(request, patient_id: int, assessment_id: int):
 @require_http_methods(["GET", "POST"])
 def assessment_amend(request, patient_id: int, assessment_id: int):
     assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
+    services.author_require(
+        record=assessment,
+        user=request.user,
+        doing="amend this assessment; add an addendum under your own name instead",
+    )
     if not assessment.is_signed:
         messages.info(request, "This assessment is still a draft: edit it directly.")
         return redirect(
@@ -425,6 +440,43 @@ def assessment_amend(request, patient_id: int, assessment_id: int):
             assessment=assessment,
             amending=True,
         ),
+    )
+
+
+@login_required
+@permission_required("patients.add_assessmentaddendum", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def assessment_addendum(request, patient_id: int, assessment_id: int):
+    """Any clinician adds an addendum under their own name to a signed assessment (the
+    author amends instead when the record itself is wrong; docs/decisions.md)."""
+    assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
+    detail = redirect(
+        "patients:assessment_detail", patient_id=patient_id, assessment_id=assessment.pk
+    )
+    if not assessment.is_signed:
+        messages.error(
+            request, "This assessment is a draft: only a signed assessment takes addenda."
+        )
+        return detail
+    _audit_form_view(request, assessment, "addendum form")
+    form = AddendumForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_addendum_create(
+                assessment=assessment,
+                author=request.user,
+                text=form.cleaned_data["text"],
+                request=request,
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, "Addendum added under your name.")
+            return detail
+    return render(
+        request,
+        "patients/assessment_addendum.html",
+        {"form": form, "assessment": assessment, "patient": assessment.patient},
     )
 
 

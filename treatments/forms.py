@@ -222,6 +222,13 @@ class AppliedTechniqueForm(forms.Form):
         required=False, validators=[MinValueValidator(1), MaxValueValidator(120)]
     )
     target = forms.CharField(max_length=100, required=False, label="Target joint or region")
+    override_reason = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Override reason",
+        help_text="Only for a contraindicated technique: why it was safe for this patient.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -231,7 +238,12 @@ class AppliedTechniqueForm(forms.Form):
         data = super().clean()
         technique = data.get("technique")
         if technique is None:
-            if data.get("grade") or data.get("target") or data.get("minutes"):
+            if (
+                data.get("grade")
+                or data.get("target")
+                or data.get("minutes")
+                or data.get("override_reason")
+            ):
                 self.add_error("technique", "Choose the technique for this row.")
             return data
         problem = technique.grade_problem(data.get("grade", ""))

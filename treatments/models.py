@@ -226,6 +226,28 @@ class VisitNoteAmendment(models.Model):
         return f"Amendment to note {self.note_id}"
 
 
+class VisitNoteAddendum(models.Model):
+    """A note a clinician (the author or a colleague) adds under their own name to a
+    signed visit note. Append-only: created by the services, never edited or deleted
+    (docs/decisions.md, "Who may change whose clinical record")."""
+
+    note = models.ForeignKey(VisitNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(text=""), name="visitnoteaddendum_text_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Addendum to note {self.note_id} by {self.author_id}"
+
+
 class AppliedTechnique(models.Model):
     note = models.ForeignKey(VisitNote, on_delete=models.CASCADE, related_name="techniques")
     technique = models.ForeignKey(Technique, on_delete=models.PROTECT, related_name="+")
@@ -234,6 +256,11 @@ class AppliedTechnique(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(120)]
     )
     target = models.CharField(max_length=100)
+    # As on PlannedTechnique: the strongest restriction the patient's latest signed
+    # screening put on the technique when the note was saved (refreshed at signing), and
+    # the therapist's reason for applying a contraindicated one.
+    restriction = models.CharField(max_length=16, choices=RestrictionLevel.choices, blank=True)
+    override_reason = models.TextField(blank=True, max_length=2000)
 
     class Meta:
         ordering = ["id"]

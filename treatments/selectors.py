@@ -124,6 +124,16 @@ def signed_assessments_for(patient: Patient) -> QuerySet:
     )
 
 
+def latest_signed_assessment(patient: Patient) -> Assessment | None:
+    """The patient's latest signed screening: what visit notes are checked against."""
+    return signed_assessments_for(patient).first()
+
+
+def note_addenda(note: VisitNote) -> list:
+    """The note's addenda in the order they were written, with authors: one query."""
+    return list(note.addenda.select_related("author").order_by("created_at", "id"))
+
+
 def active_techniques() -> QuerySet:
     return Technique.objects.filter(active=True).order_by("name")
 

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from patients.models import Assessment, PainSource, Patient, Precaution, RecordStatus
-from patients.services import pain_report_create
+from patients.services import addendum_text_clean, author_require, pain_report_create
 from patients.signals import record_event
 
 from . import selectors
 from .catalogue import NO_RESTRICTION
+from .contraindications import Restriction
 from .models import (
     AppliedTechnique,
     CompletionSource,
@@ -34,6 +36,7 @@ from .models import (
     Technique,
     TreatmentPlan,
     VisitNote,
+    VisitNoteAddendum,
     VisitNoteAmendment,
 )
 
@@ -67,6 +70,85 @@ def _refuse_archived(patient: Patient) -> None:
         )
 
 
+# The contraindication gate, shared by plans of care and visit notes (CLINICAL.md §4).
+
+
+@dataclass(frozen=True)
+class ScreenedTechnique:
+    """One technique a therapist plans or applies, checked against the screening."""
+
+    item: dict
+    technique: Technique
+    grade: str
+    restriction: Restriction | None
+    # Kept only for a contraindicated technique (a reason for anything else is dropped).
+    override_reason: str
+
+    @property
+    def level(self) -> str:
+        return self.restriction.level if self.restriction else ""
+
+    @property
+    def overridden(self) -> bool:
+        return self.level == RestrictionLevel.CONTRAINDICATED
+
+
+def techniques_screen(
+    *, items: Iterable[dict], restrictions: dict[str, Restriction], verb: str
+) -> list[ScreenedTechnique]:
+    """Check each technique's grade and restriction before anything is written.
+
+    A technique the screening contraindicates is refused (ValidationError on
+    "override_reason") unless the item carries an override reason; caution needs no
+    reason (the form asks the therapist to confirm it). ``verb`` ("plan", "apply") words
+    the refusal."""
+    screened = []
+    for item in items:
+        technique: Technique = item["technique"]
+        grade = item.get("grade", "") or ""
+        problem = technique.grade_problem(grade)
+        if problem:
+            raise ValidationError({"grade": problem})
+        restriction = restrictions.get(technique.code)
+        reason = (item.get("override_reason") or "").strip()
+        if restriction is not None and restriction.contraindicated:
+            if not reason:
+                raise ValidationError(
+                    {
+                        "override_reason": f"{technique.name} is contraindicated "
+                        f"({'; '.join(restriction.reasons)}). Type an override reason to "
+                        f"{verb} it."
+                    }
+                )
+        else:
+            reason = ""
+        screened.append(
+            ScreenedTechnique(
+                item=item,
+                technique=technique,
+                grade=grade,
+                restriction=restriction,
+                override_reason=reason,
+            )
+        )
+    return screened
+
+
+def _override_audit(
+    *, actor, patient: Patient, obj, screened: ScreenedTechnique, done: str, request=None
+) -> None:
+    """The ``override`` event for a contraindicated technique the therapist went ahead with."""
+    record_event(
+        actor=actor,
+        action="override",
+        patient=patient,
+        obj=obj,
+        request=request,
+        clinical_detail=f"{screened.technique.name} {done} despite: "
+        f"{'; '.join(screened.restriction.reasons)}. Reason: {screened.override_reason}",
+    )
+
+
 # Plans of care.
 
 
@@ -95,7 +177,11 @@ def treatment_plan_create(
         raise ValidationError({"assessment": "That assessment belongs to another patient."})
     if assessment.status != RecordStatus.SIGNED:
         raise ValidationError({"assessment": "Sign the assessment before planning from it."})
-    restrictions = selectors.restrictions_for_assessment(assessment)
+    screened = techniques_screen(
+        items=techniques,
+        restrictions=selectors.restrictions_for_assessment(assessment),
+        verb="plan",
+    )
     plan = TreatmentPlan.objects.create(
         patient=patient,
         therapist=therapist,
@@ -106,40 +192,24 @@ def treatment_plan_create(
         start_date=start_date,
     )
     record_event(actor=therapist, action="create", patient=patient, obj=plan, request=request)
-    for item in techniques:
-        technique: Technique = item["technique"]
-        grade = item.get("grade", "") or ""
-        problem = technique.grade_problem(grade)
-        if problem:
-            raise ValidationError({"grade": problem})
-        restriction = restrictions.get(technique.code)
-        level = restriction.level if restriction else ""
-        reason = (item.get("override_reason") or "").strip()
-        if level == RestrictionLevel.CONTRAINDICATED and not reason:
-            raise ValidationError(
-                {
-                    "override_reason": f"{technique.name} is contraindicated "
-                    f"({'; '.join(restriction.reasons)}). Type an override reason to plan it."
-                }
-            )
+    for row in screened:
         planned = PlannedTechnique.objects.create(
             plan=plan,
-            technique=technique,
-            grade=grade,
-            target=item["target"],
-            notes=item.get("notes", "") or "",
-            restriction=level,
-            override_reason=reason if level == RestrictionLevel.CONTRAINDICATED else "",
+            technique=row.technique,
+            grade=row.grade,
+            target=row.item["target"],
+            notes=row.item.get("notes", "") or "",
+            restriction=row.level,
+            override_reason=row.override_reason,
         )
-        if level == RestrictionLevel.CONTRAINDICATED:
-            record_event(
+        if row.overridden:
+            _override_audit(
                 actor=therapist,
-                action="override",
                 patient=patient,
                 obj=planned,
+                screened=row,
+                done="planned",
                 request=request,
-                clinical_detail=f"{technique.name} planned despite: "
-                f"{'; '.join(restriction.reasons)}. Reason: {reason}",
             )
     return plan
 
@@ -148,7 +218,8 @@ def treatment_plan_create(
 def treatment_plan_close(
     *, plan: TreatmentPlan, status: str, reason: str, actor, request=None
 ) -> TreatmentPlan:
-    """Complete or discontinue an active plan."""
+    """Complete or discontinue an active plan. Any therapist may, not only the plan's
+    author; the audit detail says when it was a colleague's plan (docs/decisions.md)."""
     if status not in (PlanStatus.COMPLETED, PlanStatus.DISCONTINUED):
         raise ValidationError({"status": "Choose completed or discontinued."})
     locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
@@ -160,13 +231,18 @@ def treatment_plan_close(
     locked.ended_at = timezone.now()
     locked.end_reason = reason.strip()
     locked.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
+    detail = f"plan {status}"
+    if locked.therapist_id != actor.pk:
+        # Allowed (a colleague takes over or discharges the patient), and said so in the
+        # audit log (docs/decisions.md).
+        detail += f"; a colleague's plan (therapist {locked.therapist.get_username()})"
     record_event(
         actor=actor,
         action="update",
         patient=locked.patient,
         obj=locked,
         request=request,
-        detail=f"plan {status}",
+        detail=detail,
     )
     return locked
 
@@ -181,24 +257,47 @@ def _check_note_links(*, patient: Patient, appointment, treatment_plan) -> None:
         raise ValidationError({"treatment_plan": "That plan belongs to another patient."})
 
 
-def _write_applied(note: VisitNote, techniques: Iterable[dict]) -> None:
-    rows = []
-    for item in techniques:
-        technique: Technique = item["technique"]
-        grade = item.get("grade", "") or ""
-        problem = technique.grade_problem(grade)
-        if problem:
-            raise ValidationError({"grade": problem})
-        rows.append(
-            AppliedTechnique(
-                note=note,
-                technique=technique,
-                grade=grade,
-                minutes=item.get("minutes"),
-                target=item["target"],
-            )
+def _note_restrictions(patient: Patient) -> dict[str, Restriction]:
+    """What the patient's latest signed screening restricts (nothing without one)."""
+    assessment = selectors.latest_signed_assessment(patient)
+    return {} if assessment is None else selectors.restrictions_for_assessment(assessment)
+
+
+def _write_applied(
+    note: VisitNote,
+    techniques: Iterable[dict],
+    *,
+    actor,
+    request=None,
+    audited: frozenset[tuple[int, str]] = frozenset(),
+) -> None:
+    """Screen and store the techniques applied, as a plan of care does: a contraindicated
+    one needs an override reason, stored on the row and audited as ``override``.
+
+    ``audited`` holds (technique id, reason) overrides the draft already had, so saving
+    a draft again does not repeat their audit events."""
+    screened = techniques_screen(
+        items=techniques, restrictions=_note_restrictions(note.patient), verb="apply"
+    )
+    for row in screened:
+        applied = AppliedTechnique.objects.create(
+            note=note,
+            technique=row.technique,
+            grade=row.grade,
+            minutes=row.item.get("minutes"),
+            target=row.item["target"],
+            restriction=row.level,
+            override_reason=row.override_reason,
         )
-    AppliedTechnique.objects.bulk_create(rows)
+        if row.overridden and (row.technique.pk, row.override_reason) not in audited:
+            _override_audit(
+                actor=actor,
+                patient=note.patient,
+                obj=applied,
+                screened=row,
+                done="applied",
+                request=request,
+            )
 
 
 _NOTE_FIELDS = [
@@ -232,7 +331,8 @@ def visit_note_create(
     exercises_reviewed: Iterable[Exercise] = (),
     request=None,
 ) -> VisitNote:
-    """Start a draft SOAP note for a visit."""
+    """Start a draft SOAP note for a visit. Techniques are checked against the patient's
+    latest signed screening (a contraindicated one needs an override reason)."""
     _refuse_archived(patient)
     _check_note_links(patient=patient, appointment=appointment, treatment_plan=treatment_plan)
     if appointment is not None and VisitNote.objects.filter(appointment=appointment).exists():
@@ -250,9 +350,9 @@ def visit_note_create(
         pain_before=pain_before,
         pain_after=pain_after,
     )
-    _write_applied(note, techniques)
-    note.exercises_reviewed.set(list(exercises_reviewed))
     record_event(actor=therapist, action="create", patient=patient, obj=note, request=request)
+    _write_applied(note, techniques, actor=therapist, request=request)
+    note.exercises_reviewed.set(list(exercises_reviewed))
     return note
 
 
@@ -268,10 +368,9 @@ def visit_note_update(
 ) -> VisitNote:
     """Change a draft note (its author only); signed notes change only by amendment."""
     locked = VisitNote.objects.select_for_update().get(pk=note.pk)
+    author_require(record=locked, user=actor, doing="change this draft note")
     if locked.status != RecordStatus.DRAFT:
         raise ValidationError("This note is signed: add an amendment instead.")
-    if locked.therapist_id != actor.pk:
-        raise ValidationError("Only the note's author can change a draft.")
     unknown = set(fields) - set(_NOTE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown note fields: {sorted(unknown)}")
@@ -289,8 +388,13 @@ def visit_note_update(
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save()
+    audited = frozenset(
+        locked.techniques.filter(restriction=RestrictionLevel.CONTRAINDICATED)
+        .exclude(override_reason="")
+        .values_list("technique_id", "override_reason")
+    )
     locked.techniques.all().delete()
-    _write_applied(locked, techniques)
+    _write_applied(locked, techniques, actor=actor, request=request, audited=audited)
     locked.exercises_reviewed.set(list(exercises_reviewed))
     record_event(actor=actor, action="update", patient=locked.patient, obj=locked, request=request)
     return locked
@@ -300,17 +404,20 @@ def visit_note_update(
 def visit_note_sign(*, note: VisitNote, signed_by, request=None) -> VisitNote:
     """Sign and lock a draft note.
 
-    Its pain scores become pain reports (source "visit") for the outcome chart, and when
+    The techniques applied are checked again against the latest signed screening (it may
+    have changed since the draft was saved): a contraindicated one without an override
+    reason is refused. Its pain scores become pain reports (source "visit") for the
+    outcome chart, and when
     exercises were reviewed on a day inside the patient's active program, that day counts
     as done (source "visit").
     """
     locked = VisitNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    author_require(record=locked, user=signed_by, doing="sign this note")
     if locked.status != RecordStatus.DRAFT:
         raise ValidationError("This note is already signed.")
-    if locked.therapist_id != signed_by.pk:
-        raise ValidationError("Only the note's author can sign it.")
     if not any(getattr(locked, name).strip() for name in selectors.SOAP_FIELDS):
         raise ValidationError("Write at least one part of the note before signing it.")
+    _applied_rescreen(locked)
     now = timezone.now()
     locked.status = RecordStatus.SIGNED
     locked.signed_at = now
@@ -343,16 +450,42 @@ def visit_note_sign(*, note: VisitNote, signed_by, request=None) -> VisitNote:
     return locked
 
 
+def _applied_rescreen(note: VisitNote) -> None:
+    """At signing: refuse a contraindicated technique without an override reason, and
+    store each technique's restriction as the screening stands when the note is signed."""
+    restrictions = _note_restrictions(note.patient)
+    refused = []
+    for applied in note.techniques.select_related("technique"):
+        restriction = restrictions.get(applied.technique.code)
+        level = restriction.level if restriction else ""
+        if level == RestrictionLevel.CONTRAINDICATED and not applied.override_reason:
+            refused.append(f"{applied.technique.name} ({'; '.join(restriction.reasons)})")
+        elif applied.restriction != level:
+            applied.restriction = level
+            applied.save(update_fields=["restriction"])
+    if refused:
+        raise ValidationError(
+            f"Not signed: {', '.join(refused)} is contraindicated by the latest screening. "
+            "Edit the draft and type an override reason, or remove the technique."
+        )
+
+
 @transaction.atomic
 def visit_note_amend(
     *, note: VisitNote, author, reason: str, changes: dict[str, str], request=None
 ) -> VisitNoteAmendment:
-    """Amend a signed note's SOAP text; the signed original is kept unchanged."""
+    """Amend a signed note's SOAP text (its author only: NotTheAuthor; a colleague adds
+    an addendum); the signed original is kept unchanged."""
     locked = (
         VisitNote.objects.select_for_update()
         .prefetch_related("amendments")
         .select_related("patient")
         .get(pk=note.pk)
+    )
+    author_require(
+        record=locked,
+        user=author,
+        doing="amend this note; add an addendum under your own name instead",
     )
     if locked.status != RecordStatus.SIGNED:
         raise ValidationError("Only a signed note is amended; edit the draft instead.")
@@ -378,6 +511,31 @@ def visit_note_amend(
         clinical_detail=f"changed {', '.join(sorted(diff))}",
     )
     return amendment
+
+
+@transaction.atomic
+def visit_note_addendum_create(
+    *, note: VisitNote, author, text: str, request=None
+) -> VisitNoteAddendum:
+    """Add an addendum under ``author``'s name to a signed note (any clinician, the
+    author too); the note is not changed. A draft is refused: it belongs to its author."""
+    text = addendum_text_clean(text)
+    locked = VisitNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    if locked.status != RecordStatus.SIGNED:
+        raise ValidationError("This note is a draft: only a signed note takes addenda.")
+    addendum = VisitNoteAddendum.objects.create(note=locked, author=author, text=text)
+    detail = "addendum"
+    if locked.therapist_id != author.pk:
+        detail = f"addendum by a colleague of the author ({locked.therapist.get_username()})"
+    record_event(
+        actor=author,
+        action="create",
+        patient=locked.patient,
+        obj=addendum,
+        request=request,
+        detail=detail,
+    )
+    return addendum
 
 
 # Home-exercise programs.
@@ -460,7 +618,8 @@ def home_exercise_program_create(
 
 @transaction.atomic
 def home_exercise_program_end(*, program: HomeExerciseProgram, actor, request=None):
-    """End an active program today (the patient stops getting reminders)."""
+    """End an active program today (the patient stops getting reminders). Any therapist
+    may; the audit detail says when it was a colleague's program (docs/decisions.md)."""
     locked = (
         HomeExerciseProgram.objects.select_for_update().select_related("patient").get(pk=program.pk)
     )
@@ -474,13 +633,17 @@ def home_exercise_program_end(*, program: HomeExerciseProgram, actor, request=No
         else min(locked.end_date, max(today, locked.start_date))
     )
     locked.save(update_fields=["status", "end_date", "updated_at"])
+    detail = "program ended"
+    if locked.prescribed_by_id != actor.pk:
+        # Allowed, and said so in the audit log (docs/decisions.md).
+        detail += f"; a colleague's program (prescribed by {locked.prescribed_by.get_username()})"
     record_event(
         actor=actor,
         action="update",
         patient=locked.patient,
         obj=locked,
         request=request,
-        detail="program ended",
+        detail=detail,
     )
     return locked
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("notes/<int:note_id>/edit/", views.note_edit, name="note_edit"),
     path("notes/<int:note_id>/sign/", views.note_sign, name="note_sign"),
     path("notes/<int:note_id>/amend/", views.note_amend, name="note_amend"),
+    path("notes/<int:note_id>/addendum/", views.note_addendum, name="note_addendum"),
     path("patients/<int:patient_id>/programs/new/", views.program_create, name="program_create"),
     path("programs/<int:program_id>/", views.program_detail, name="program_detail"),
     path("programs/<int:program_id>/end/", views.program_end, name="program_end"),

@@ -6,12 +6,14 @@ import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from patients.forms import AddendumForm
 from patients.models import RecordStatus
+from patients.services import author_require
 from patients.signals import record_event
 
 from . import handout, selectors, services
@@ -67,8 +69,51 @@ def _screening(assessment) -> list:
 
 
 def _warnings_fingerprint(assessment, rows) -> str:
-    text = f"{assessment.pk}|" + "|".join(f"{code}:{level}" for code, level in rows)
+    text = f"{assessment.pk if assessment else ''}|" + "|".join(
+        f"{code}:{level}" for code, level in rows
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _technique_warnings(rows, restrictions, *, verb: str) -> tuple[list, bool]:
+    """The contraindication gate's form side, for plans of care and visit notes alike.
+
+    Returns (technique, restriction) for every restricted row, and whether a
+    contraindicated one lacks an override reason (that row gets the error). The services
+    refuse the same thing again (treatments.services.techniques_screen)."""
+    warnings = []
+    blocked = False
+    for row in rows:
+        technique = row.cleaned_data["technique"]
+        restriction = restrictions.get(technique.code)
+        if restriction is None:
+            continue
+        warnings.append((technique, restriction))
+        if restriction.contraindicated and not row.cleaned_data["override_reason"].strip():
+            row.add_error(
+                "override_reason",
+                f"{technique.name} is contraindicated for this patient "
+                f"({'; '.join(restriction.reasons)}). Type an override reason to {verb} "
+                "it anyway, or remove it.",
+            )
+            blocked = True
+    return warnings, blocked
+
+
+def _warnings_confirmed(request, assessment, warnings, blocked, *, button: str):
+    """(go ahead, fingerprint): caution and overridden techniques need a second press of
+    ``button`` with the same warnings, as shown; a change of warnings asks again."""
+    fingerprint = _warnings_fingerprint(assessment, [(t.code, r.level) for t, r in warnings])
+    reviewed = request.POST.get("warnings_reviewed", "") == fingerprint
+    if blocked:
+        return False, fingerprint
+    if warnings and not reviewed:
+        messages.warning(
+            request,
+            f"Check the warnings for this patient, then press “{button}” again to confirm.",
+        )
+        return False, fingerprint
+    return True, fingerprint
 
 
 @login_required
@@ -105,24 +150,11 @@ def plan_create(request, patient_id: int):
         assessment = form.cleaned_data["assessment"]
         restrictions = selectors.restrictions_for_assessment(assessment)
         rows = [f for f in formset.forms if f.cleaned_data.get("technique")]
-        blocked = False
-        for row in rows:
-            technique = row.cleaned_data["technique"]
-            restriction = restrictions.get(technique.code)
-            if restriction is None:
-                continue
-            warnings.append((technique, restriction))
-            if restriction.contraindicated and not row.cleaned_data["override_reason"].strip():
-                row.add_error(
-                    "override_reason",
-                    f"{technique.name} is contraindicated for this patient "
-                    f"({'; '.join(restriction.reasons)}). Type an override reason to plan "
-                    "it anyway, or remove it.",
-                )
-                blocked = True
-        fingerprint = _warnings_fingerprint(assessment, [(t.code, r.level) for t, r in warnings])
-        reviewed = request.POST.get("warnings_reviewed", "") == fingerprint
-        if not blocked and (not warnings or reviewed):
+        warnings, blocked = _technique_warnings(rows, restrictions, verb="plan")
+        go_ahead, fingerprint = _warnings_confirmed(
+            request, assessment, warnings, blocked, button="Save plan"
+        )
+        if go_ahead:
             try:
                 plan = services.treatment_plan_create(
                     patient=patient,
@@ -136,11 +168,6 @@ def plan_create(request, patient_id: int):
             else:
                 messages.success(request, "Plan of care saved.")
                 return redirect("treatments:plan_detail", plan_id=plan.pk)
-        elif not blocked:
-            messages.warning(
-                request,
-                "Check the warnings for this patient, then press “Save plan” again to confirm.",
-            )
     elif form.is_bound and form.is_valid():
         assessment = form.cleaned_data["assessment"]
     screening = _screening(assessment)
@@ -217,14 +244,32 @@ def _note_initial(note) -> tuple[dict, list[dict]]:
         "exercises_reviewed": list(note.exercises_reviewed.all()),
     }
     techniques = [
-        {"technique": t.technique, "grade": t.grade, "minutes": t.minutes, "target": t.target}
+        {
+            "technique": t.technique,
+            "grade": t.grade,
+            "minutes": t.minutes,
+            "target": t.target,
+            "override_reason": t.override_reason,
+        }
         for t in note.techniques.all()
     ]
     return initial, techniques
 
 
-def _applied_rows(formset) -> list[dict]:
-    return [f.cleaned_data for f in formset.forms if f.cleaned_data.get("technique")]
+def _applied_rows(formset) -> list:
+    return [f for f in formset.forms if f.cleaned_data.get("technique")]
+
+
+def _note_gate(request, patient, formset) -> tuple[bool, dict]:
+    """The plan's contraindication gate applied to a note's techniques, against the
+    patient's latest signed screening: (go ahead, context for the warnings)."""
+    assessment = selectors.latest_signed_assessment(patient)
+    restrictions = {} if assessment is None else selectors.restrictions_for_assessment(assessment)
+    warnings, blocked = _technique_warnings(_applied_rows(formset), restrictions, verb="apply")
+    go_ahead, fingerprint = _warnings_confirmed(
+        request, assessment, warnings, blocked, button="Save draft"
+    )
+    return go_ahead, {"warnings": warnings, "fingerprint": fingerprint}
 
 
 @login_required
@@ -251,20 +296,23 @@ def note_create(request, patient_id: int):
             form.initial["appointment"] = appointment
             form.initial["visited_at"] = timezone.localtime(appointment.starts_at)
     formset = AppliedTechniqueFormSet(request.POST or None, prefix="applied")
+    gate = {}
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        try:
-            note = services.visit_note_create(
-                patient=patient,
-                therapist=request.user,
-                techniques=_applied_rows(formset),
-                request=request,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _errors_to_form(form, error)
-        else:
-            messages.success(request, "Draft note saved. Sign it when it is complete.")
-            return redirect("treatments:note_detail", note_id=note.pk)
+        go_ahead, gate = _note_gate(request, patient, formset)
+        if go_ahead:
+            try:
+                note = services.visit_note_create(
+                    patient=patient,
+                    therapist=request.user,
+                    techniques=[row.cleaned_data for row in _applied_rows(formset)],
+                    request=request,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                _errors_to_form(form, error)
+            else:
+                messages.success(request, "Draft note saved. Sign it when it is complete.")
+                return redirect("treatments:note_detail", note_id=note.pk)
     assessment = selectors.signed_assessments_for(patient).first()
     # The form shows the latest signed screening: opening it is a view of that record.
     _audit_view(request, assessment or patient, patient, detail="new visit note form")
@@ -278,14 +326,15 @@ def note_create(request, patient_id: int):
             "title": "New visit note",
             "assessment": assessment,
             "screening": _screening(assessment),
+            **gate,
         },
     )
 
 
-def _editable_note(request, note_id: int):
+def _editable_note(request, note_id: int, doing: str):
+    """The note, if the user wrote it (403 otherwise: docs/decisions.md)."""
     note = selectors.get_note_for_user(request.user, note_id)
-    if note.therapist_id != request.user.pk:
-        raise PermissionDenied
+    author_require(record=note, user=request.user, doing=doing)
     return note
 
 
@@ -293,7 +342,7 @@ def _editable_note(request, note_id: int):
 @permission_required("treatments.change_visitnote", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def note_edit(request, note_id: int):
-    note = _editable_note(request, note_id)
+    note = _editable_note(request, note_id, "change this draft note")
     if note.status != RecordStatus.DRAFT:
         messages.error(request, "This note is signed and locked; add an amendment instead.")
         return redirect("treatments:note_detail", note_id=note.pk)
@@ -302,23 +351,26 @@ def note_edit(request, note_id: int):
     formset = AppliedTechniqueFormSet(
         request.POST or None, prefix="applied", initial=techniques or None
     )
+    gate = {}
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        data = dict(form.cleaned_data)
-        exercises = data.pop("exercises_reviewed")
-        try:
-            services.visit_note_update(
-                note=note,
-                actor=request.user,
-                techniques=_applied_rows(formset),
-                exercises_reviewed=exercises,
-                request=request,
-                **data,
-            )
-        except ValidationError as error:
-            _errors_to_form(form, error)
-        else:
-            messages.success(request, "Draft note saved.")
-            return redirect("treatments:note_detail", note_id=note.pk)
+        go_ahead, gate = _note_gate(request, note.patient, formset)
+        if go_ahead:
+            data = dict(form.cleaned_data)
+            exercises = data.pop("exercises_reviewed")
+            try:
+                services.visit_note_update(
+                    note=note,
+                    actor=request.user,
+                    techniques=[row.cleaned_data for row in _applied_rows(formset)],
+                    exercises_reviewed=exercises,
+                    request=request,
+                    **data,
+                )
+            except ValidationError as error:
+                _errors_to_form(form, error)
+            else:
+                messages.success(request, "Draft note saved.")
+                return redirect("treatments:note_detail", note_id=note.pk)
     _audit_view(request, note, note.patient, detail="edit form")
     assessment = selectors.signed_assessments_for(note.patient).first()
     return render(
@@ -332,6 +384,7 @@ def note_edit(request, note_id: int):
             "title": "Edit visit note",
             "assessment": assessment,
             "screening": _screening(assessment),
+            **gate,
         },
     )
 
@@ -341,6 +394,9 @@ def note_edit(request, note_id: int):
 def note_detail(request, note_id: int):
     note = selectors.get_note_for_user(request.user, note_id)
     _audit_view(request, note, note.patient)
+    # Edit, sign and amend are the author's; anyone clinical adds an addendum to a signed
+    # note (docs/decisions.md).
+    is_author = note.therapist_id == request.user.pk
     return render(
         request,
         "treatments/note_detail.html",
@@ -348,7 +404,9 @@ def note_detail(request, note_id: int):
             "note": note,
             "patient": note.patient,
             "text": selectors.note_effective_text(note),
-            "can_edit": note.status == RecordStatus.DRAFT and note.therapist_id == request.user.pk,
+            "addenda": selectors.note_addenda(note),
+            "can_edit": note.status == RecordStatus.DRAFT and is_author,
+            "can_amend": note.status == RecordStatus.SIGNED and is_author,
         },
     )
 
@@ -357,7 +415,7 @@ def note_detail(request, note_id: int):
 @permission_required("treatments.sign_visitnote", raise_exception=True)
 @require_POST
 def note_sign(request, note_id: int):
-    note = _editable_note(request, note_id)
+    note = _editable_note(request, note_id, "sign this note")
     try:
         services.visit_note_sign(note=note, signed_by=request.user, request=request)
     except ValidationError as error:
@@ -371,7 +429,9 @@ def note_sign(request, note_id: int):
 @permission_required("treatments.sign_visitnote", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def note_amend(request, note_id: int):
-    note = selectors.get_note_for_user(request.user, note_id)
+    note = _editable_note(
+        request, note_id, "amend this note; add an addendum under your own name instead"
+    )
     if note.status != RecordStatus.SIGNED:
         messages.error(request, "Only a signed note is amended; edit the draft instead.")
         return redirect("treatments:note_detail", note_id=note.pk)
@@ -392,6 +452,34 @@ def note_amend(request, note_id: int):
     _audit_view(request, note, note.patient, detail="amendment form")
     return render(
         request, "treatments/note_amend.html", {"note": note, "patient": note.patient, "form": form}
+    )
+
+
+@login_required
+@permission_required("treatments.add_visitnoteaddendum", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def note_addendum(request, note_id: int):
+    """Any clinician adds an addendum under their own name to a signed note."""
+    note = selectors.get_note_for_user(request.user, note_id)
+    if note.status != RecordStatus.SIGNED:
+        messages.error(request, "This note is a draft: only a signed note takes addenda.")
+        return redirect("treatments:note_detail", note_id=note.pk)
+    form = AddendumForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_note_addendum_create(
+                note=note, author=request.user, text=form.cleaned_data["text"], request=request
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, "Addendum added under your name.")
+            return redirect("treatments:note_detail", note_id=note.pk)
+    _audit_view(request, note, note.patient, detail="addendum form")
+    return render(
+        request,
+        "treatments/note_addendum.html",
+        {"note": note, "patient": note.patient, "form": form},
     )
 
 

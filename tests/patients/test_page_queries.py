@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from clinic.models import AuditEvent
 from patients import services
-from tests.factories import PainReportFactory, PatientFactory
+from tests.factories import PainReportFactory, PatientFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,10 +97,12 @@ def test_assessment_page_runs_a_fixed_number_of_queries(
     client = client_for(therapist)
     url = reverse("patients:assessment_detail", args=[patient.pk, assessment.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 the assessment with
-    # patient, therapist and signer, 6 its amendments with their authors, 7 the "view"
-    # audit event insert, 8 the user's groups (nav role flags).
-    with django_assert_num_queries(8):
+    # patient, therapist and signer, 6 its amendments with their authors, 7 its addenda
+    # with their authors, 8 the "view" audit event insert, 9 the user's groups (nav role
+    # flags).
+    with django_assert_num_queries(9):
         client.get(url)
+    colleague = TherapistFactory()
     for n in range(5):
         services.assessment_amend(
             assessment=assessment,
@@ -108,9 +110,13 @@ def test_assessment_page_runs_a_fixed_number_of_queries(
             reason=f"Amendment {n}",
             author=therapist,
         )
-    with django_assert_num_queries(8):
+        services.assessment_addendum_create(
+            assessment=assessment, author=colleague, text=f"Addendum {n}"
+        )
+    with django_assert_num_queries(9):
         response = client.get(url)
     assert len(response.context["amendments"]) == 5
+    assert len(response.context["addenda"]) == 5
 
 
 def test_outcomes_page_runs_a_fixed_number_of_queries(

@@ -402,17 +402,19 @@ def test_note_page_query_count_is_constant(client_for, therapist, django_assert_
         exercises_reviewed=[exercise("calf-raises"), exercise("lateral-step-downs")],
     )
     services.visit_note_sign(note=big, signed_by=therapist)
+    colleague = TherapistFactory()
     for n in range(3):
         services.visit_note_amend(
             note=big, author=therapist, reason=f"r{n}", changes={"plan": f"p{n}"}
         )
+        services.visit_note_addendum_create(note=big, author=colleague, text=f"a{n}")
     client = client_for(therapist)
     for note in (small, big):
         # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 note with patient,
         # therapist, signer, appointment and plan, 6 applied techniques with technique,
         # 7 exercises reviewed, 8 amendments with author, 9 audit insert (view),
-        # 10 the user's role groups (nav).
-        with django_assert_num_queries(10):
+        # 10 addenda with author, 11 the user's role groups (nav).
+        with django_assert_num_queries(11):
             assert client.get(reverse("treatments:note_detail", args=[note.pk])).status_code == 200
 
 
