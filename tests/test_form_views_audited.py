@@ -78,6 +78,17 @@ def _assessment_amend(t):
     return url, signed.patient, signed, "view"
 
 
+def _assessment_addendum(t):
+    signed = _signed_assessment(t)
+    url = reverse("patients:assessment_addendum", args=[signed.patient_id, signed.pk])
+    return url, signed.patient, signed, "view"
+
+
+def _note_addendum(t):
+    signed = _signed_note(t)
+    return reverse("treatments:note_addendum", args=[signed.pk]), signed.patient, signed, "view"
+
+
 def _assessment_detail(t):
     signed = _signed_assessment(t)
     url = reverse("patients:assessment_detail", args=[signed.patient_id, signed.pk])
@@ -154,6 +165,7 @@ PAGES = {
     "patients:assessment_create (follow-up)": _assessment_create_follow_up,
     "patients:assessment_edit": _assessment_edit,
     "patients:assessment_amend": _assessment_amend,
+    "patients:assessment_addendum": _assessment_addendum,
     "patients:assessment_detail": _assessment_detail,
     "patients:outcomes": _outcomes,
     "treatments:plan_create": _plan_create,
@@ -162,6 +174,7 @@ PAGES = {
     "treatments:note_create (first)": _note_create_first,
     "treatments:note_edit": _note_edit,
     "treatments:note_amend": _note_amend,
+    "treatments:note_addendum": _note_addendum,
     "treatments:note_detail": _note_detail,
     "treatments:program_create (first)": _program_create_first,
     "treatments:program_create (replacing)": _program_create_replacing,

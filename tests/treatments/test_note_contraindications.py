@@ -118,7 +118,8 @@ def test_hvla_with_a_reason_saves_stores_the_reason_and_writes_one_override_even
         "treatments.appliedtechnique",
         str(applied.pk),
     )
-    assert "applied despite: Severe osteoporosis: contraindicated" in event.detail
+    assert "applied despite: Severe osteoporosis: contraindicated" in event.clinical_detail
+    assert event.detail == ""
     page = client.get(reverse("treatments:note_detail", args=[note.pk])).content.decode()
     assert REASON in page and "Contraindicated" in page
     # Saving the draft again with the same override does not audit it twice; signing
