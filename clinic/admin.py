@@ -94,6 +94,8 @@ class ReminderAdmin(ReadOnlyModelAdmin):
 class AuditEventAdmin(ReadOnlyModelAdmin):
     """Read-only: the audit log is never edited, not even by a superuser."""
 
+    audit_views = False  # reading the log is not a view of a patient's record
+
     list_display = ["at", "actor_username", "action", "patient", "object_type", "object_id", "ip"]
     list_filter = ["action"]
     list_select_related = ["patient"]

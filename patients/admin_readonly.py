@@ -11,6 +11,8 @@ bulk actions (Django's "delete selected", or a third-party app's own).
 
 from django.contrib import admin
 
+from .signals import record_event
+
 
 class ReadOnlyAdminMixin:
     """No add, change or delete for anyone, superusers included; viewing stays allowed."""
@@ -30,11 +32,78 @@ class ReadOnlyAdminMixin:
         return {}
 
 
-class ReadOnlyModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    pass
-
-
 class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+
+
+def _patient_path(model, depth: int = 2) -> str | None:
+    """The lookup from ``model`` to the patient its rows belong to, or None if none.
+
+    ``"self"`` for the patient itself; ``"patient"`` for a row with a patient; one hop
+    further for rows of a record (an amendment's assessment, a technique's note).
+    """
+    if model._meta.label_lower == "patients.patient":
+        return "self"
+    foreign_keys = [f for f in model._meta.concrete_fields if f.many_to_one]
+    for field in foreign_keys:
+        if field.related_model._meta.label_lower == "patients.patient":
+            return field.name
+    if depth > 1:
+        for field in foreign_keys:
+            below = _patient_path(field.related_model, depth - 1)
+            if below not in (None, "self"):
+                return f"{field.name}__{below}"
+    return None
+
+
+def _patient_of(obj, path: str):
+    if path == "self":
+        return obj
+    for name in path.split("__"):
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj
+
+
+class ReadOnlyModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only, and opening a patient's rows is audited like any other clinical view.
+
+    The app audits every view of a patient's record (docs/decisions.md, "What is
+    audited"); a superuser reading the same rows here is no exception. Rows that belong
+    to no patient (rooms, working hours) are not audited, nor is the audit log itself
+    (``audit_views = False``).
+    """
+
+    audit_views = True
+
+    def _audited(self) -> bool:
+        return self.audit_views and _patient_path(self.model) is not None
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if self._audited() and response.status_code == 200:
+            record_event(
+                actor=request.user,
+                action="view",
+                request=request,
+                detail=f"admin list of {self.model._meta.verbose_name_plural}",
+            )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if self._audited() and response.status_code == 200:
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                record_event(
+                    actor=request.user,
+                    action="view",
+                    patient=_patient_of(obj, _patient_path(self.model)),
+                    obj=obj,
+                    request=request,
+                    detail="admin",
+                )
+        return response

@@ -15,12 +15,17 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.models import AppointmentSeries, Reminder, TimeOff, WorkingHours
+from clinic.models import AppointmentSeries, AuditEvent, Reminder, Room, TimeOff, WorkingHours
 from clinic.services import audit_event_record
-from patients.models import AssessmentAmendment
+from patients.models import Assessment, AssessmentAmendment
 from tests import factories
 from tests.treatments.helpers import technique
-from treatments.models import AppliedTechnique, PlannedTechnique, VisitNoteAmendment
+from treatments.models import (
+    AppliedTechnique,
+    PlannedTechnique,
+    VisitNote,
+    VisitNoteAmendment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +265,51 @@ def test_admin_cannot_set_a_staff_password_or_role(admin_client, one_row_of_each
     response = admin_client.post(_url(Group, "change", group.pk), {"name": "T", "permissions": []})
     assert response.status_code == 403
     assert set(group.permissions.values_list("pk", flat=True)) == perms
+
+
+def _views_since(before: set[int]) -> list[AuditEvent]:
+    return list(AuditEvent.objects.exclude(pk__in=before).filter(action="view"))
+
+
+def test_superuser_opening_a_signed_note_in_admin_is_audited(admin_client, superuser):
+    note = factories.VisitNoteFactory(status="signed")
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+    assert admin_client.get(_url(VisitNote, "change", note.pk)).status_code == 200
+    [event] = _views_since(before)
+    assert (event.actor, event.patient, event.object_type, event.object_id) == (
+        superuser,
+        note.patient,
+        "treatments.visitnote",
+        str(note.pk),
+    )
+
+
+def test_rows_of_a_record_name_the_patient_of_the_record(admin_client):
+    note = factories.VisitNoteFactory(status="signed")
+    amendment = VisitNoteAmendment.objects.create(
+        note=note, author=note.therapist, reason="Typo.", changes={}
+    )
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+    admin_client.get(_url(VisitNoteAmendment, "change", amendment.pk))
+    [event] = _views_since(before)
+    assert event.patient == note.patient
+
+
+def test_admin_list_of_assessments_is_audited(admin_client, superuser):
+    factories.AssessmentFactory()
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+    assert admin_client.get(_url(Assessment, "changelist")).status_code == 200
+    [event] = _views_since(before)
+    assert event.actor == superuser
+    assert event.detail == "admin list of assessments"
+
+
+def test_rows_that_belong_to_no_patient_and_the_audit_log_are_not_audited_as_views(
+    admin_client,
+):
+    room = factories.RoomFactory()
+    audit_event_record(actor=None, action="login")
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+    admin_client.get(_url(Room, "change", room.pk))
+    admin_client.get(_url(AuditEvent, "changelist"))
+    assert _views_since(before) == []
