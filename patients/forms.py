@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import clinical
+from .complete_forms import CompleteFormMixin
 from .models import (
     Assessment,
     AssessmentKind,
@@ -132,7 +133,7 @@ def _tri_state(label: str, help_text: str = "") -> forms.NullBooleanField:
 LEFS_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(5)]
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(CompleteFormMixin, forms.Form):
     """The assessment, grouped as the template lays it out (see ``SECTIONS``)."""
 
     assessed_at = forms.DateTimeField(

@@ -40,7 +40,7 @@ def _form_as_post(form) -> dict:
         if value is None:
             data[name] = ""
         elif isinstance(value, list):
-            data[name] = value
+            data[name] = value or ""  # nothing ticked: only the empty marker is sent
         elif isinstance(value, dt.datetime):  # already in the current time zone, naive
             data[name] = value.strftime("%Y-%m-%dT%H:%M")
         elif isinstance(value, dt.date):
