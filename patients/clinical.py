@@ -89,13 +89,41 @@ def lefs_answered(answers: Sequence[int | None]) -> int:
     return sum(1 for answer in answers if answer is not None)
 
 
-# --- Ottawa rules (CLINICAL.md §4) -----------------------------------------------------
+# --- Ottawa rules (CLINICAL.md §4; docs/clinical.md) -----------------------------------
+#
+# Each rule applies only to the patients it was derived for (its inclusion criterion):
+# the ankle and foot rules to an acute ankle or foot injury, the knee rule to an adult
+# with a blunt knee injury within 7 days. Every field is tri-state: True, False or None
+# ("not examined"). A rule's verdict is one of four:
+#
+# - "does_not_apply": the inclusion criterion is answered No, or the patient is younger
+#   than the rule's population (knee: under 18; ankle and foot: under 5);
+# - "not_examined": the inclusion criterion is not answered, or it is answered Yes but the
+#   findings needed to decide are not (a None never counts as positive, and never as
+#   negative either);
+# - "indicated": the inclusion criterion is Yes and the rule's findings call for an x-ray
+#   (for the knee, age 55 or over on the assessment date is enough by itself);
+# - "not_indicated": the inclusion criterion is Yes and every finding needed to rule the
+#   x-ray out was examined and negative (ankle or foot: no pain in the zone is enough).
+#
+# Only "indicated" is an Ottawa-positive result (the x-ray flag the plan-of-care and
+# visit-note screening count as a suspected fracture).
+
+XRAY_INDICATED = "indicated"
+XRAY_NOT_INDICATED = "not_indicated"
+RULE_DOES_NOT_APPLY = "does_not_apply"
+NOT_EXAMINED = "not_examined"
+OTTAWA_VERDICTS = (XRAY_INDICATED, XRAY_NOT_INDICATED, RULE_DOES_NOT_APPLY, NOT_EXAMINED)
 
 
 @dataclass(frozen=True)
 class OttawaFindings:
     """Examination findings; None means "not examined" and never counts as positive."""
 
+    # Inclusion criteria: an acute ankle or foot injury (ankle and foot rules), a blunt
+    # knee injury within the last 7 days (knee rule).
+    acute_ankle_injury: bool | None = None
+    acute_knee_injury: bool | None = None
     malleolar_zone_pain: bool | None = None
     tenderness_posterior_tibia_medial_malleolus: bool | None = None
     tenderness_posterior_fibula_lateral_malleolus: bool | None = None
@@ -110,11 +138,22 @@ class OttawaFindings:
 
 @dataclass(frozen=True)
 class OttawaResult:
-    ankle: bool
-    foot: bool
-    knee: bool
-    knee_rule_applied: bool
+    ankle_verdict: str
+    foot_verdict: str
+    knee_verdict: str
     reasons: tuple[str, ...]
+
+    @property
+    def ankle(self) -> bool:
+        return self.ankle_verdict == XRAY_INDICATED
+
+    @property
+    def foot(self) -> bool:
+        return self.foot_verdict == XRAY_INDICATED
+
+    @property
+    def knee(self) -> bool:
+        return self.knee_verdict == XRAY_INDICATED
 
     @property
     def any(self) -> bool:
@@ -122,67 +161,99 @@ class OttawaResult:
 
 
 KNEE_RULE_AGE = 55
+# The knee rule was derived for adults; the ankle and foot rules in adults and are
+# reported reliable in children over 5 (CLINICAL.md §4).
+KNEE_RULE_MIN_AGE = 18
+ANKLE_RULE_MIN_AGE = 5
 
 
-def ottawa_ankle_series(f: OttawaFindings) -> bool:
-    """Pain in the malleolar zone AND any of: posterior tibia / medial malleolus
-    tenderness, posterior fibula / lateral malleolus tenderness, unable to bear weight."""
-    return f.malleolar_zone_pain is True and (
-        f.tenderness_posterior_tibia_medial_malleolus is True
-        or f.tenderness_posterior_fibula_lateral_malleolus is True
-        or f.unable_to_bear_weight is True
-    )
-
-
-def ottawa_foot_series(f: OttawaFindings) -> bool:
-    """Pain in the midfoot zone AND any of: base of 5th metatarsal tenderness, navicular
-    tenderness, unable to bear weight."""
-    return f.midfoot_zone_pain is True and (
-        f.tenderness_base_fifth_metatarsal is True
-        or f.tenderness_navicular is True
-        or f.unable_to_bear_weight is True
-    )
-
-
-def ottawa_knee_rule_applies(f: OttawaFindings) -> bool:
-    """The knee rule is for an acute knee injury: it is applied when the therapist
-    examined at least one knee-specific finding. Otherwise age alone would call for an
-    x-ray for every patient of 55 or over with knee pain, which the rule never meant."""
-    return any(
-        value is not None
-        for value in (
-            f.knee_isolated_patella_tenderness,
-            f.knee_fibular_head_tenderness,
-            f.knee_cannot_flex_90,
-        )
-    )
-
-
-def ottawa_knee(f: OttawaFindings, age_years: int) -> bool:
-    """X-ray if any of: age >= 55, isolated patella tenderness, fibular head tenderness,
-    cannot flex to 90 degrees, unable to bear weight (only when the rule applies)."""
-    if not ottawa_knee_rule_applies(f):
+def _any_of(values) -> bool | None:
+    """True when any finding is positive, False when all were examined and negative,
+    None when that cannot be told (none positive, some not examined)."""
+    values = tuple(values)
+    if any(value is True for value in values):
+        return True
+    if all(value is False for value in values):
         return False
-    return (
-        age_years >= KNEE_RULE_AGE
-        or f.knee_isolated_patella_tenderness is True
-        or f.knee_fibular_head_tenderness is True
-        or f.knee_cannot_flex_90 is True
-        or f.unable_to_bear_weight is True
+    return None
+
+
+_FROM_ANY = {True: XRAY_INDICATED, False: XRAY_NOT_INDICATED, None: NOT_EXAMINED}
+
+
+def _zone_rule(inclusion: bool | None, age_years: int, zone_pain: bool | None, findings) -> str:
+    if age_years < ANKLE_RULE_MIN_AGE or inclusion is False:
+        return RULE_DOES_NOT_APPLY
+    if inclusion is None or zone_pain is None:
+        return NOT_EXAMINED
+    if zone_pain is False:
+        return XRAY_NOT_INDICATED
+    return _FROM_ANY[_any_of(findings)]
+
+
+def ottawa_ankle_series(f: OttawaFindings, age_years: int) -> str:
+    """Acute ankle or foot injury: pain in the malleolar zone AND any of: posterior tibia /
+    medial malleolus tenderness, posterior fibula / lateral malleolus tenderness, unable
+    to bear weight for 4 steps."""
+    return _zone_rule(
+        f.acute_ankle_injury,
+        age_years,
+        f.malleolar_zone_pain,
+        (
+            f.tenderness_posterior_tibia_medial_malleolus,
+            f.tenderness_posterior_fibula_lateral_malleolus,
+            f.unable_to_bear_weight,
+        ),
     )
+
+
+def ottawa_foot_series(f: OttawaFindings, age_years: int) -> str:
+    """Acute ankle or foot injury: pain in the midfoot zone AND any of: base of 5th
+    metatarsal tenderness, navicular tenderness, unable to bear weight for 4 steps."""
+    return _zone_rule(
+        f.acute_ankle_injury,
+        age_years,
+        f.midfoot_zone_pain,
+        (
+            f.tenderness_base_fifth_metatarsal,
+            f.tenderness_navicular,
+            f.unable_to_bear_weight,
+        ),
+    )
+
+
+def ottawa_knee(f: OttawaFindings, age_years: int) -> str:
+    """Adult with a blunt knee injury within 7 days: x-ray if any of age >= 55, isolated
+    patella tenderness, fibular head tenderness, cannot flex to 90 degrees, unable to bear
+    weight for 4 steps."""
+    if age_years < KNEE_RULE_MIN_AGE or f.acute_knee_injury is False:
+        return RULE_DOES_NOT_APPLY
+    if f.acute_knee_injury is None:
+        return NOT_EXAMINED
+    if age_years >= KNEE_RULE_AGE:
+        return XRAY_INDICATED
+    return _FROM_ANY[
+        _any_of(
+            (
+                f.knee_isolated_patella_tenderness,
+                f.knee_fibular_head_tenderness,
+                f.knee_cannot_flex_90,
+                f.unable_to_bear_weight,
+            )
+        )
+    ]
 
 
 def ottawa_evaluate(f: OttawaFindings, age_years: int) -> OttawaResult:
-    ankle = ottawa_ankle_series(f)
-    foot = ottawa_foot_series(f)
-    knee_applied = ottawa_knee_rule_applies(f)
+    ankle = ottawa_ankle_series(f, age_years)
+    foot = ottawa_foot_series(f, age_years)
     knee = ottawa_knee(f, age_years)
     reasons = []
-    if ankle:
+    if ankle == XRAY_INDICATED:
         reasons.append("Ottawa ankle rule positive: ankle x-ray series indicated")
-    if foot:
+    if foot == XRAY_INDICATED:
         reasons.append("Ottawa foot rule positive: foot x-ray series indicated")
-    if knee:
+    if knee == XRAY_INDICATED:
         why = []
         if age_years >= KNEE_RULE_AGE:
             why.append(f"age {age_years}")
@@ -196,8 +267,28 @@ def ottawa_evaluate(f: OttawaFindings, age_years: int) -> OttawaResult:
             why.append("unable to bear weight")
         reasons.append("Ottawa knee rule positive (" + ", ".join(why) + "): knee x-ray indicated")
     return OttawaResult(
-        ankle=ankle, foot=foot, knee=knee, knee_rule_applied=knee_applied, reasons=tuple(reasons)
+        ankle_verdict=ankle, foot_verdict=foot, knee_verdict=knee, reasons=tuple(reasons)
     )
+
+
+def ottawa_verdict_text(rule: str, verdict: str, *, inclusion: bool | None) -> str:
+    """How a stored verdict reads on the page (``rule`` is "ankle", "foot" or "knee")."""
+    if verdict == XRAY_INDICATED:
+        return "X-ray indicated"
+    if verdict == XRAY_NOT_INDICATED:
+        return "X-ray not indicated"
+    injury = "knee" if rule == "knee" else "ankle or foot"
+    if verdict == RULE_DOES_NOT_APPLY:
+        if inclusion is False:
+            return f"Rule does not apply: no acute {injury} injury"
+        if rule == "knee":
+            return f"Rule does not apply: under {KNEE_RULE_MIN_AGE} (derived for adults)"
+        return f"Rule does not apply: under {ANKLE_RULE_MIN_AGE}"
+    if verdict == NOT_EXAMINED:
+        if inclusion is None:
+            return f"Not examined: acute {injury} injury not recorded"
+        return "Not examined: findings incomplete"
+    raise ValueError(f"Unknown Ottawa verdict {verdict!r}")
 
 
 def age_on(date_of_birth, day) -> int:

@@ -499,8 +499,14 @@ def _lefs_answers(rng: random.Random, total: int) -> list[int]:
 
 
 def _ottawa(case: DemoCase) -> dict:
+    """Findings for the Ottawa rules, with their inclusion criteria answered: only the
+    sprain seen the day after is an acute injury (the one Ottawa-positive patient); the
+    other examined cases are gradual or more than 7 days old, so the rules do not apply,
+    except the recurrent ankle sprain, examined and negative."""
     if case.ottawa == "ankle_positive":
         return {
+            "ottawa_acute_ankle_injury": True,
+            "ottawa_acute_knee_injury": False,
             "ottawa_malleolar_zone_pain": True,
             "ottawa_tenderness_posterior_tibia_medial_malleolus": False,
             "ottawa_tenderness_posterior_fibula_lateral_malleolus": True,
@@ -509,6 +515,8 @@ def _ottawa(case: DemoCase) -> dict:
         }
     if case.ottawa == "negative":
         findings = {
+            "ottawa_acute_ankle_injury": case.mechanism == "injury" and case.region == "ankle",
+            "ottawa_acute_knee_injury": False,
             "ottawa_malleolar_zone_pain": False,
             "ottawa_midfoot_zone_pain": False,
             "ottawa_unable_to_bear_weight": False,

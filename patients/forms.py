@@ -11,11 +11,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import clinical
+from .complete_forms import CompleteFormMixin
 from .models import (
     Assessment,
     AssessmentKind,
     Language,
     OnsetMechanism,
+    OttawaVerdict,
     PainQuality,
     Precaution,
     Region,
@@ -131,7 +133,7 @@ def _tri_state(label: str, help_text: str = "") -> forms.NullBooleanField:
 LEFS_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(5)]
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(CompleteFormMixin, forms.Form):
     """The assessment, grouped as the template lays it out (see ``SECTIONS``)."""
 
     assessed_at = forms.DateTimeField(
@@ -192,6 +194,16 @@ class AssessmentForm(forms.Form):
         help_text="These restrict manual techniques in the plan of care.",
     )
 
+    ottawa_acute_ankle_injury = _tri_state(
+        "Acute injury of the ankle or foot",
+        "The ankle and foot rules are for an acute (blunt) injury: answer No for gradual "
+        "onset, overuse or long-standing pain. Not examined means no verdict.",
+    )
+    ottawa_acute_knee_injury = _tri_state(
+        "Blunt knee injury within the last 7 days",
+        "The knee rule is for adults with an acute blunt knee injury: then age 55 or over "
+        "alone indicates an x-ray. Not examined means no verdict.",
+    )
     ottawa_malleolar_zone_pain = _tri_state("Pain in the malleolar zone")
     ottawa_tenderness_posterior_tibia_medial_malleolus = _tri_state(
         "Bone tenderness: posterior edge of distal 6 cm of tibia or tip of medial malleolus"
@@ -363,6 +375,9 @@ EXTRA_LABELS = {
     "xray_foot_indicated": "X-ray indicated: foot series",
     "xray_knee_indicated": "X-ray indicated: knee",
     "xray_indicated": "X-ray indicated",
+    "ottawa_ankle_verdict": "Ottawa ankle rule",
+    "ottawa_foot_verdict": "Ottawa foot rule",
+    "ottawa_knee_verdict": "Ottawa knee rule",
 }
 CHOICE_LABELS = {
     "kind": dict(AssessmentKind.choices),
@@ -372,6 +387,7 @@ CHOICE_LABELS = {
     "pain_qualities": dict(PainQuality.choices),
     "suspected_causes": dict(SuspectedCause.choices),
     "precautions": dict(Precaution.choices),
+    **{f"ottawa_{rule}_verdict": dict(OttawaVerdict.choices) for rule in ("ankle", "foot", "knee")},
 }
 
 
@@ -384,6 +400,8 @@ def field_label(name: str) -> str:
 
 def display_value(name: str, value) -> str:
     """A stored (JSON) value as a person reads it: labels for codes, Yes/No, dashes."""
+    if name.endswith("_verdict") and value == "":
+        return str(OttawaVerdict.EARLIER_RULE.label)
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):

@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.timezone import now
 
+from . import clinical
+
 
 def clinic_time_zone() -> str:
     return settings.TIME_ZONE
@@ -137,6 +139,18 @@ class OnsetMechanism(models.TextChoices):
     POST_SURGERY = "post_surgery", "After surgery"
 
 
+class OttawaVerdict(models.TextChoices):
+    """A stored Ottawa rule verdict (patients/clinical.py, docs/clinical.md)."""
+
+    INDICATED = "indicated", "X-ray indicated"
+    NOT_INDICATED = "not_indicated", "X-ray not indicated"
+    DOES_NOT_APPLY = "does_not_apply", "Rule does not apply"
+    NOT_EXAMINED = "not_examined", "Not examined"
+    # Assessments saved before the inclusion criteria were recorded keep the x-ray
+    # decision they were signed with (the xray_* fields) and have no verdict.
+    EARLIER_RULE = "", "Recorded before inclusion criteria"
+
+
 class RecordStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SIGNED = "signed", "Signed"
@@ -153,6 +167,27 @@ NPRS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 def _pain_range(field: str) -> models.Q:
     return models.Q(**{f"{field}__isnull": True}) | models.Q(
         **{f"{field}__gte": 0, f"{field}__lte": 10}
+    )
+
+
+def _verdict_constraints(rule: str) -> models.CheckConstraint:
+    """A verdict is one of the known values, and "x-ray indicated" exactly when the
+    stored x-ray flag says so (rows from before the verdicts keep their flag alone)."""
+    verdict, flag = f"ottawa_{rule}_verdict", f"xray_{rule}_indicated"
+    return models.CheckConstraint(
+        condition=models.Q(**{verdict: ""})
+        | models.Q(**{verdict: OttawaVerdict.INDICATED, flag: True})
+        | models.Q(
+            **{
+                f"{verdict}__in": [
+                    OttawaVerdict.NOT_INDICATED,
+                    OttawaVerdict.DOES_NOT_APPLY,
+                    OttawaVerdict.NOT_EXAMINED,
+                ],
+                flag: False,
+            }
+        ),
+        name=f"assessment_ottawa_{rule}_verdict_valid",
     )
 
 
@@ -182,6 +217,10 @@ class Assessment(models.Model):
     suspected_cause_other = models.CharField(max_length=200, blank=True)
     precautions = models.JSONField(default=list, blank=True)  # Precaution values
 
+    # Ottawa rules' inclusion criteria (None = not examined): an acute ankle or foot injury
+    # (ankle and foot rules), a blunt knee injury within 7 days (knee rule).
+    ottawa_acute_ankle_injury = models.BooleanField(null=True, blank=True)
+    ottawa_acute_knee_injury = models.BooleanField(null=True, blank=True)
     # Ottawa ankle and foot rules (findings; None = not examined).
     ottawa_malleolar_zone_pain = models.BooleanField(null=True, blank=True)
     ottawa_tenderness_posterior_tibia_medial_malleolus = models.BooleanField(null=True, blank=True)
@@ -203,6 +242,16 @@ class Assessment(models.Model):
     xray_foot_indicated = models.BooleanField(default=False)
     xray_knee_indicated = models.BooleanField(default=False)
     xray_indicated = models.BooleanField(default=False)
+    # Each rule's verdict (OttawaVerdict); "" on rows saved before the inclusion criteria.
+    ottawa_ankle_verdict = models.CharField(
+        max_length=16, choices=OttawaVerdict.choices, blank=True, default=""
+    )
+    ottawa_foot_verdict = models.CharField(
+        max_length=16, choices=OttawaVerdict.choices, blank=True, default=""
+    )
+    ottawa_knee_verdict = models.CharField(
+        max_length=16, choices=OttawaVerdict.choices, blank=True, default=""
+    )
 
     # Range of motion.
     knee_to_wall_left_cm = models.DecimalField(
@@ -280,6 +329,7 @@ class Assessment(models.Model):
                 | models.Q(signed_at__isnull=False, signed_by__isnull=False),
                 name="assessment_signed_has_signer",
             ),
+            *(_verdict_constraints(rule) for rule in ("ankle", "foot", "knee")),
         ]
 
     def __str__(self) -> str:
@@ -288,6 +338,40 @@ class Assessment(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.status == RecordStatus.SIGNED
+
+    @property
+    def ottawa_verdicts(self) -> list[tuple[str, str, str]]:
+        """(rule, verdict code, how it reads) for the ankle series, foot series and knee."""
+        rows = []
+        for rule, inclusion in (
+            ("ankle", self.ottawa_acute_ankle_injury),
+            ("foot", self.ottawa_acute_ankle_injury),
+            ("knee", self.ottawa_acute_knee_injury),
+        ):
+            verdict = getattr(self, f"ottawa_{rule}_verdict")
+            if verdict:
+                text = clinical.ottawa_verdict_text(rule, verdict, inclusion=inclusion)
+            else:
+                text = self._earlier_rule_text(rule)
+            rows.append((rule, verdict, text))
+        return rows
+
+    def _earlier_rule_text(self, rule: str) -> str:
+        """What the page said when an assessment from before the inclusion criteria was
+        signed: its stored x-ray flag, worded as it was then."""
+        if getattr(self, f"xray_{rule}_indicated"):
+            return "X-ray indicated (recorded before inclusion criteria)"
+        knee_examined = any(
+            value is not None
+            for value in (
+                self.ottawa_knee_isolated_patella_tenderness,
+                self.ottawa_knee_fibular_head_tenderness,
+                self.ottawa_knee_cannot_flex_90,
+            )
+        )
+        if rule == "knee" and not knee_examined:
+            return "Not applied: no knee finding examined (recorded before inclusion criteria)"
+        return "Not indicated (recorded before inclusion criteria)"
 
     @property
     def lefs_percent(self) -> float | None:

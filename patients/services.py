@@ -233,6 +233,8 @@ ASSESSMENT_FIELDS = (
     "suspected_causes",
     "suspected_cause_other",
     "precautions",
+    "ottawa_acute_ankle_injury",
+    "ottawa_acute_knee_injury",
     "ottawa_malleolar_zone_pain",
     "ottawa_tenderness_posterior_tibia_medial_malleolus",
     "ottawa_tenderness_posterior_fibula_lateral_malleolus",
@@ -257,7 +259,25 @@ DERIVED_FIELDS = (
     "xray_foot_indicated",
     "xray_knee_indicated",
     "xray_indicated",
+    "ottawa_ankle_verdict",
+    "ottawa_foot_verdict",
+    "ottawa_knee_verdict",
     "lefs_total",
+)
+
+# Findings that belong to one inclusion criterion (weight bearing is shared by all rules).
+OTTAWA_ANKLE_FOOT_FINDINGS = (
+    "ottawa_malleolar_zone_pain",
+    "ottawa_tenderness_posterior_tibia_medial_malleolus",
+    "ottawa_tenderness_posterior_fibula_lateral_malleolus",
+    "ottawa_midfoot_zone_pain",
+    "ottawa_tenderness_base_fifth_metatarsal",
+    "ottawa_tenderness_navicular",
+)
+OTTAWA_KNEE_FINDINGS = (
+    "ottawa_knee_isolated_patella_tenderness",
+    "ottawa_knee_fibular_head_tenderness",
+    "ottawa_knee_cannot_flex_90",
 )
 
 
@@ -289,6 +309,9 @@ def _assessment_apply(assessment: Assessment, values: dict[str, Any]) -> None:
     assessment.xray_foot_indicated = result.foot
     assessment.xray_knee_indicated = result.knee
     assessment.xray_indicated = result.any
+    assessment.ottawa_ankle_verdict = result.ankle_verdict
+    assessment.ottawa_foot_verdict = result.foot_verdict
+    assessment.ottawa_knee_verdict = result.knee_verdict
     assessment.full_clean(exclude=["patient", "therapist", "signed_by"])
 
 
@@ -319,6 +342,7 @@ def _assessment_check_consistency(assessment: Assessment) -> None:
             errors["pain_best"] = "Best pain cannot be higher than worst pain."
         elif not best <= now <= worst:
             errors["pain_now"] = "Pain now should lie between best and worst in the last 24 hours."
+    errors.update(_ottawa_inclusion_errors(assessment))
     if "other" in (assessment.suspected_causes or []) and not assessment.suspected_cause_other:
         errors["suspected_cause_other"] = "Name the other suspected cause."
     for name, choices in (
@@ -337,6 +361,39 @@ def _assessment_check_consistency(assessment: Assessment) -> None:
             errors[name] = f"Keep this under {limit} characters."
     if errors:
         raise ValidationError(errors)
+
+
+def _ottawa_inclusion_errors(assessment: Assessment) -> dict[str, str]:
+    """A finding recorded for an Ottawa rule needs that rule's inclusion criterion
+    answered: otherwise a positive finding would silently count for nothing (the rule's
+    verdict would be "not examined"). docs/clinical.md."""
+    errors = {}
+
+    def answered(names):
+        return any(getattr(assessment, name) is not None for name in names)
+
+    ankle, knee = assessment.ottawa_acute_ankle_injury, assessment.ottawa_acute_knee_injury
+    if ankle is None and answered(OTTAWA_ANKLE_FOOT_FINDINGS):
+        errors["ottawa_acute_ankle_injury"] = (
+            "Ankle or foot findings are recorded: say whether there was an acute ankle or "
+            "foot injury (the ankle and foot rules apply only then)."
+        )
+    if knee is None and answered(OTTAWA_KNEE_FINDINGS):
+        errors["ottawa_acute_knee_injury"] = (
+            "Knee findings are recorded: say whether there was a blunt knee injury in the "
+            "last 7 days (the knee rule applies only then)."
+        )
+    if (
+        ankle is None
+        and knee is None
+        and assessment.ottawa_unable_to_bear_weight is not None
+        and not errors
+    ):
+        errors["ottawa_unable_to_bear_weight"] = (
+            "Weight bearing is recorded: say whether there was an acute ankle, foot or knee "
+            "injury (the Ottawa rules apply only then)."
+        )
+    return errors
 
 
 def _require_draft(assessment: Assessment) -> None:

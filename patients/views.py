@@ -315,11 +315,6 @@ def assessment_detail(request, patient_id: int, assessment_id: int):
             "original": original,
             "age_at_assessment": age,
             "knee_rule_age": clinical.KNEE_RULE_AGE,
-            "knee_rule_applied": clinical.ottawa_knee_rule_applies(
-                clinical.parse_ottawa_findings(
-                    {name: getattr(assessment, name) for name in services.ASSESSMENT_FIELDS}
-                )
-            ),
             "lefs_rows": lefs_rows,
             "lefs_labels": clinical.LEFS_ANSWER_LABELS,
         },

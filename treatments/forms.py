@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
+from patients.complete_forms import CompleteFormMixin
 from patients.models import NPRS_VALIDATORS
 
 from . import selectors
@@ -47,7 +48,7 @@ class AssessmentChoiceField(forms.ModelChoiceField):
         return f"{obj.get_kind_display()}, {timezone.localtime(obj.assessed_at):%d %b %Y}"
 
 
-class TreatmentPlanForm(forms.Form):
+class TreatmentPlanForm(CompleteFormMixin, forms.Form):
     assessment = AssessmentChoiceField(
         queryset=None,
         label="From assessment",
@@ -71,7 +72,7 @@ class TreatmentPlanForm(forms.Form):
         self.fields["assessment"].queryset = selectors.signed_assessments_for(patient)
 
 
-class PlannedTechniqueForm(forms.Form):
+class PlannedTechniqueForm(CompleteFormMixin, forms.Form):
     technique = TechniqueChoiceField(queryset=None, required=False, empty_label="—")
     grade = forms.ChoiceField(choices=GRADE_CHOICES, required=False)
     target = forms.CharField(
@@ -145,7 +146,7 @@ class PlanChoiceField(forms.ModelChoiceField):
         return f"Plan from {obj.start_date:%d %b %Y} ({obj.get_status_display().lower()})"
 
 
-class VisitNoteForm(forms.Form):
+class VisitNoteForm(CompleteFormMixin, forms.Form):
     visited_at = forms.DateTimeField(
         label="Visit date and time",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -215,7 +216,7 @@ class VisitNoteForm(forms.Form):
         return visited_at
 
 
-class AppliedTechniqueForm(forms.Form):
+class AppliedTechniqueForm(CompleteFormMixin, forms.Form):
     technique = TechniqueChoiceField(queryset=None, required=False, empty_label="—")
     grade = forms.ChoiceField(choices=GRADE_CHOICES, required=False)
     minutes = forms.IntegerField(
@@ -261,7 +262,7 @@ AppliedTechniqueFormSet = forms.formset_factory(
 )
 
 
-class VisitNoteAmendForm(forms.Form):
+class VisitNoteAmendForm(CompleteFormMixin, forms.Form):
     subjective = forms.CharField(
         required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -285,7 +286,7 @@ class VisitNoteAmendForm(forms.Form):
 # Home-exercise programs.
 
 
-class HomeExerciseProgramForm(forms.Form):
+class HomeExerciseProgramForm(CompleteFormMixin, forms.Form):
     start_date = forms.DateField(label="Start date", widget=DateInput())
     end_date = forms.DateField(
         label="End date", required=False, widget=DateInput(), help_text="Leave empty for no end."
@@ -313,7 +314,7 @@ class HomeExerciseProgramForm(forms.Form):
         return sorted(int(day) for day in self.cleaned_data["reminder_days"])
 
 
-class PrescriptionRowForm(forms.Form):
+class PrescriptionRowForm(CompleteFormMixin, forms.Form):
     include = forms.BooleanField(
         required=False,
         label="Include",
@@ -397,7 +398,7 @@ class TechniqueForm(forms.Form):
     )
 
 
-class PrecautionTableForm(forms.Form):
+class PrecautionTableForm(CompleteFormMixin, forms.Form):
     """One required select per (precaution, active technique) cell.
 
     Every cell must come back with a level: a cell missing from the POST is an error, never

@@ -32,6 +32,8 @@ def assessment_post(**overrides) -> dict:
     for number in range(1, 21):
         data[f"lefs_{number}"] = "3"
     for name in (
+        "ottawa_acute_ankle_injury",
+        "ottawa_acute_knee_injury",
         "ottawa_malleolar_zone_pain",
         "ottawa_tenderness_posterior_tibia_medial_malleolus",
         "ottawa_tenderness_posterior_fibula_lateral_malleolus",
@@ -45,6 +47,9 @@ def assessment_post(**overrides) -> dict:
     ):
         data[name] = ""
     data.update(overrides)
+    for name in ("pain_qualities", "suspected_causes", "precautions"):
+        if data.get(name) == []:
+            data[name] = ""  # nothing ticked: a browser sends only the empty marker
     return data
 
 

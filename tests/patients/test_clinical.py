@@ -49,94 +49,245 @@ def test_lefs_must_have_exactly_twenty_items(count):
         clinical.lefs_total([2] * count)
 
 
-# --- Ottawa ankle and foot -------------------------------------------------------------
+# --- Ottawa rules: verdicts (docs/clinical.md) ------------------------------------------
 
+INDICATED = clinical.XRAY_INDICATED
+NOT_INDICATED = clinical.XRAY_NOT_INDICATED
+DOES_NOT_APPLY = clinical.RULE_DOES_NOT_APPLY
+NOT_EXAMINED = clinical.NOT_EXAMINED
 
-def test_ankle_rule_needs_malleolar_pain_and_one_finding():
-    assert not clinical.ottawa_ankle_series(F(malleolar_zone_pain=True))
-    assert not clinical.ottawa_ankle_series(
-        F(malleolar_zone_pain=False, tenderness_posterior_tibia_medial_malleolus=True)
-    )
-    assert not clinical.ottawa_ankle_series(F(malleolar_zone_pain=None, unable_to_bear_weight=True))
-
-
-@pytest.mark.parametrize(
-    "finding",
-    [
-        "tenderness_posterior_tibia_medial_malleolus",
-        "tenderness_posterior_fibula_lateral_malleolus",
-        "unable_to_bear_weight",
-    ],
+ANKLE_FINDINGS = (
+    "tenderness_posterior_tibia_medial_malleolus",
+    "tenderness_posterior_fibula_lateral_malleolus",
+    "unable_to_bear_weight",
 )
-def test_each_ankle_finding_with_malleolar_pain_indicates_an_ankle_series(finding):
-    assert clinical.ottawa_ankle_series(F(malleolar_zone_pain=True, **{finding: True}))
-    assert not clinical.ottawa_ankle_series(F(malleolar_zone_pain=True, **{finding: False}))
+FOOT_FINDINGS = (
+    "tenderness_base_fifth_metatarsal",
+    "tenderness_navicular",
+    "unable_to_bear_weight",
+)
+KNEE_FINDINGS = (
+    "knee_isolated_patella_tenderness",
+    "knee_fibular_head_tenderness",
+    "knee_cannot_flex_90",
+    "unable_to_bear_weight",
+)
+
+
+def _all(names, value) -> dict:
+    return {name: value for name in names}
+
+
+# Ankle series.
+
+
+def test_ankle_rule_is_not_examined_while_the_acute_injury_is_not_recorded():
+    # Every finding positive, but nobody said the rule's patient is in front of us.
+    findings = F(malleolar_zone_pain=True, **_all(ANKLE_FINDINGS, True))
+    assert clinical.ottawa_ankle_series(findings, 30) == NOT_EXAMINED
+
+
+def test_ankle_rule_does_not_apply_without_acute_injury():
+    findings = F(acute_ankle_injury=False, malleolar_zone_pain=True, **_all(ANKLE_FINDINGS, True))
+    assert clinical.ottawa_ankle_series(findings, 30) == DOES_NOT_APPLY
+
+
+def test_ankle_rule_does_not_apply_under_5():
+    findings = F(acute_ankle_injury=True, malleolar_zone_pain=True, unable_to_bear_weight=True)
+    assert clinical.ottawa_ankle_series(findings, 4) == DOES_NOT_APPLY
+    assert clinical.ottawa_ankle_series(findings, 5) == INDICATED
+
+
+@pytest.mark.parametrize("finding", ANKLE_FINDINGS)
+def test_ankle_rule_each_finding_with_malleolar_pain_indicates_ankle_series(finding):
+    findings = F(acute_ankle_injury=True, malleolar_zone_pain=True, **{finding: True})
+    # One positive finding decides, whatever the others (not examined here).
+    assert clinical.ottawa_ankle_series(findings, 30) == INDICATED
+
+
+def test_ankle_rule_not_indicated_when_every_finding_is_negative():
+    findings = F(acute_ankle_injury=True, malleolar_zone_pain=True, **_all(ANKLE_FINDINGS, False))
+    assert clinical.ottawa_ankle_series(findings, 30) == NOT_INDICATED
+
+
+def test_ankle_rule_not_indicated_without_malleolar_zone_pain():
+    findings = F(acute_ankle_injury=True, malleolar_zone_pain=False, **_all(ANKLE_FINDINGS, True))
+    assert clinical.ottawa_ankle_series(findings, 30) == NOT_INDICATED
+
+
+def test_ankle_rule_not_examined_when_malleolar_zone_pain_is_not_examined():
+    findings = F(acute_ankle_injury=True, **_all(ANKLE_FINDINGS, True))
+    assert clinical.ottawa_ankle_series(findings, 30) == NOT_EXAMINED
+
+
+@pytest.mark.parametrize("unexamined", ANKLE_FINDINGS)
+def test_ankle_rule_not_examined_when_a_finding_is_missing_and_none_is_positive(unexamined):
+    values = _all(ANKLE_FINDINGS, False) | {unexamined: None}
+    findings = F(acute_ankle_injury=True, malleolar_zone_pain=True, **values)
+    assert clinical.ottawa_ankle_series(findings, 30) == NOT_EXAMINED
 
 
 def test_midfoot_findings_do_not_trigger_the_ankle_series():
-    findings = F(malleolar_zone_pain=True, tenderness_navicular=True)
-    assert not clinical.ottawa_ankle_series(findings)
-    assert not clinical.ottawa_foot_series(findings)
+    findings = F(acute_ankle_injury=True, malleolar_zone_pain=True, tenderness_navicular=True)
+    assert clinical.ottawa_ankle_series(findings, 30) == NOT_EXAMINED
+    assert clinical.ottawa_foot_series(findings, 30) == NOT_EXAMINED
 
 
-@pytest.mark.parametrize(
-    "finding", ["tenderness_base_fifth_metatarsal", "tenderness_navicular", "unable_to_bear_weight"]
-)
-def test_each_foot_finding_with_midfoot_pain_indicates_a_foot_series(finding):
-    assert clinical.ottawa_foot_series(F(midfoot_zone_pain=True, **{finding: True}))
-    assert not clinical.ottawa_foot_series(F(midfoot_zone_pain=False, **{finding: True}))
-    assert not clinical.ottawa_foot_series(F(midfoot_zone_pain=True, **{finding: None}))
+# Foot series.
+
+
+def test_foot_rule_is_not_examined_while_the_acute_injury_is_not_recorded():
+    findings = F(midfoot_zone_pain=True, **_all(FOOT_FINDINGS, True))
+    assert clinical.ottawa_foot_series(findings, 30) == NOT_EXAMINED
+
+
+def test_foot_rule_does_not_apply_without_acute_injury():
+    findings = F(acute_ankle_injury=False, midfoot_zone_pain=True, **_all(FOOT_FINDINGS, True))
+    assert clinical.ottawa_foot_series(findings, 30) == DOES_NOT_APPLY
+
+
+def test_foot_rule_does_not_apply_under_5():
+    findings = F(acute_ankle_injury=True, midfoot_zone_pain=True, tenderness_navicular=True)
+    assert clinical.ottawa_foot_series(findings, 4) == DOES_NOT_APPLY
+    assert clinical.ottawa_foot_series(findings, 5) == INDICATED
+
+
+@pytest.mark.parametrize("finding", FOOT_FINDINGS)
+def test_foot_rule_each_finding_with_midfoot_pain_indicates_foot_series(finding):
+    findings = F(acute_ankle_injury=True, midfoot_zone_pain=True, **{finding: True})
+    assert clinical.ottawa_foot_series(findings, 30) == INDICATED
+
+
+def test_foot_rule_not_indicated_when_every_finding_is_negative_or_no_midfoot_pain():
+    negative = F(acute_ankle_injury=True, midfoot_zone_pain=True, **_all(FOOT_FINDINGS, False))
+    assert clinical.ottawa_foot_series(negative, 30) == NOT_INDICATED
+    no_pain = F(acute_ankle_injury=True, midfoot_zone_pain=False, **_all(FOOT_FINDINGS, True))
+    assert clinical.ottawa_foot_series(no_pain, 30) == NOT_INDICATED
+
+
+@pytest.mark.parametrize("unexamined", [*FOOT_FINDINGS, "midfoot_zone_pain"])
+def test_foot_rule_not_examined_when_a_needed_finding_is_missing(unexamined):
+    values = {"midfoot_zone_pain": True} | _all(FOOT_FINDINGS, False) | {unexamined: None}
+    assert clinical.ottawa_foot_series(F(acute_ankle_injury=True, **values), 30) == NOT_EXAMINED
 
 
 def test_ankle_findings_do_not_trigger_the_foot_series():
-    assert not clinical.ottawa_foot_series(
-        F(midfoot_zone_pain=True, tenderness_posterior_fibula_lateral_malleolus=True)
+    findings = F(
+        acute_ankle_injury=True,
+        midfoot_zone_pain=True,
+        tenderness_base_fifth_metatarsal=False,
+        tenderness_navicular=False,
+        unable_to_bear_weight=False,
+        tenderness_posterior_fibula_lateral_malleolus=True,
     )
+    assert clinical.ottawa_foot_series(findings, 30) == NOT_INDICATED
 
 
-# --- Ottawa knee -----------------------------------------------------------------------
+# Knee rule.
+
+
+def test_knee_rule_age_55_alone_indicates_xray_after_acute_injury():
+    # Nothing else examined: age is one of the rule's "any of" criteria by itself.
+    assert clinical.ottawa_knee(F(acute_knee_injury=True), age_years=60) == INDICATED
+
+
+def test_knee_rule_does_not_apply_without_acute_injury():
+    findings = F(acute_knee_injury=False, **_all(KNEE_FINDINGS, True))
+    assert clinical.ottawa_knee(findings, age_years=60) == DOES_NOT_APPLY
+
+
+def test_knee_rule_is_not_examined_while_the_acute_injury_is_not_recorded():
+    findings = F(**_all(KNEE_FINDINGS, True))
+    assert clinical.ottawa_knee(findings, age_years=60) == NOT_EXAMINED
+
+
+def test_knee_rule_does_not_apply_under_18():
+    findings = F(acute_knee_injury=True, **_all(KNEE_FINDINGS, True))
+    assert clinical.ottawa_knee(findings, age_years=17) == DOES_NOT_APPLY
+    assert clinical.ottawa_knee(findings, age_years=18) == INDICATED
+
+
+@pytest.mark.parametrize("finding", KNEE_FINDINGS)
+def test_knee_rule_each_finding_indicates_a_knee_xray_under_55(finding):
+    findings = F(acute_knee_injury=True, **{finding: True})
+    assert clinical.ottawa_knee(findings, age_years=30) == INDICATED
 
 
 @pytest.mark.parametrize(
-    "finding",
-    ["knee_isolated_patella_tenderness", "knee_fibular_head_tenderness", "knee_cannot_flex_90"],
+    ("age", "verdict"), [(54, NOT_INDICATED), (55, INDICATED), (80, INDICATED)]
 )
-def test_each_knee_finding_indicates_a_knee_xray(finding):
-    assert clinical.ottawa_knee(F(**{finding: True}), age_years=30)
+def test_knee_rule_age_threshold_is_55(age, verdict):
+    examined_negative = F(acute_knee_injury=True, **_all(KNEE_FINDINGS, False))
+    assert clinical.ottawa_knee(examined_negative, age_years=age) == verdict
 
 
-def test_inability_to_bear_weight_counts_in_the_knee_rule_once_it_applies():
-    findings = F(knee_isolated_patella_tenderness=False, unable_to_bear_weight=True)
-    assert clinical.ottawa_knee(findings, age_years=30)
+@pytest.mark.parametrize("unexamined", KNEE_FINDINGS)
+def test_knee_rule_under_55_is_not_examined_when_a_finding_is_missing(unexamined):
+    values = _all(KNEE_FINDINGS, False) | {unexamined: None}
+    assert clinical.ottawa_knee(F(acute_knee_injury=True, **values), age_years=54) == NOT_EXAMINED
 
 
-@pytest.mark.parametrize(("age", "indicated"), [(54, False), (55, True), (80, True)])
-def test_knee_rule_age_threshold_is_55(age, indicated):
-    examined_negative = F(
-        knee_isolated_patella_tenderness=False,
-        knee_fibular_head_tenderness=False,
-        knee_cannot_flex_90=False,
-        unable_to_bear_weight=False,
-    )
-    assert clinical.ottawa_knee(examined_negative, age_years=age) is indicated
+def test_ankle_findings_do_not_count_in_the_knee_rule():
+    findings = F(acute_ankle_injury=True, malleolar_zone_pain=True, tenderness_navicular=True)
+    assert clinical.ottawa_knee(findings, age_years=70) == NOT_EXAMINED
 
 
-def test_knee_rule_is_not_applied_when_no_knee_finding_was_examined():
-    # Age alone, or weight bearing from an ankle examination, is no knee-rule verdict.
-    findings = F(malleolar_zone_pain=False, unable_to_bear_weight=True)
-    assert not clinical.ottawa_knee_rule_applies(findings)
-    assert not clinical.ottawa_knee(findings, age_years=70)
+# Combined result and wording.
 
 
 def test_ottawa_evaluate_combines_the_rules_and_explains_them():
     result = clinical.ottawa_evaluate(
-        F(malleolar_zone_pain=True, unable_to_bear_weight=True, knee_cannot_flex_90=False), 60
+        F(
+            acute_ankle_injury=True,
+            acute_knee_injury=True,
+            malleolar_zone_pain=True,
+            unable_to_bear_weight=True,
+            knee_cannot_flex_90=False,
+        ),
+        60,
+    )
+    assert (result.ankle_verdict, result.foot_verdict, result.knee_verdict) == (
+        INDICATED,
+        NOT_EXAMINED,
+        INDICATED,
     )
     assert (result.ankle, result.foot, result.knee, result.any) == (True, False, True, True)
     assert "age 60" in result.reasons[-1]
     assert "unable to bear weight" in result.reasons[-1]
     negative = clinical.ottawa_evaluate(F(), 60)
     assert not negative.any and negative.reasons == ()
+    assert {negative.ankle_verdict, negative.foot_verdict, negative.knee_verdict} == {NOT_EXAMINED}
+
+
+def test_only_an_indicated_verdict_is_ottawa_positive():
+    for verdict in clinical.OTTAWA_VERDICTS:
+        result = clinical.OttawaResult(
+            ankle_verdict=verdict, foot_verdict=verdict, knee_verdict=verdict, reasons=()
+        )
+        assert result.any is (verdict == INDICATED)
+
+
+@pytest.mark.parametrize(
+    ("rule", "verdict", "inclusion", "text"),
+    [
+        ("knee", INDICATED, True, "X-ray indicated"),
+        ("ankle", NOT_INDICATED, True, "X-ray not indicated"),
+        ("knee", DOES_NOT_APPLY, False, "Rule does not apply: no acute knee injury"),
+        ("knee", DOES_NOT_APPLY, True, "Rule does not apply: under 18 (derived for adults)"),
+        ("foot", DOES_NOT_APPLY, False, "Rule does not apply: no acute ankle or foot injury"),
+        ("ankle", DOES_NOT_APPLY, True, "Rule does not apply: under 5"),
+        ("knee", NOT_EXAMINED, None, "Not examined: acute knee injury not recorded"),
+        ("foot", NOT_EXAMINED, True, "Not examined: findings incomplete"),
+    ],
+)
+def test_ottawa_verdicts_read_as_the_page_shows_them(rule, verdict, inclusion, text):
+    assert clinical.ottawa_verdict_text(rule, verdict, inclusion=inclusion) == text
+
+
+def test_stored_verdict_choices_match_the_rule_functions():
+    from patients.models import OttawaVerdict
+
+    assert set(OttawaVerdict.values) == {*clinical.OTTAWA_VERDICTS, ""}
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ def test_create_computes_and_stores_lefs_total_and_ottawa(patient, therapist, va
         therapist=therapist,
         values=values(
             lefs_answers=[4] * 10 + [2] * 10,
+            ottawa_acute_ankle_injury=True,
             ottawa_malleolar_zone_pain=True,
             ottawa_tenderness_posterior_fibula_lateral_malleolus=True,
         ),
@@ -51,7 +52,7 @@ def test_knee_rule_uses_the_age_on_the_assessment_date(therapist, values):
     # 55th birthday on 10 June: an assessment on 9 June is at 54, on 10 June at 55.
     patient = PatientFactory(date_of_birth=dt.date(1971, 6, 10))
     zone = timezone.get_current_timezone()
-    knee_examined = {"ottawa_knee_isolated_patella_tenderness": False}
+    knee_examined = {"ottawa_acute_knee_injury": True}
     before = services.assessment_create(
         patient=patient,
         therapist=therapist,

@@ -40,7 +40,7 @@ def _form_as_post(form) -> dict:
         if value is None:
             data[name] = ""
         elif isinstance(value, list):
-            data[name] = value
+            data[name] = value or ""  # nothing ticked: only the empty marker is sent
         elif isinstance(value, dt.datetime):  # already in the current time zone, naive
             data[name] = value.strftime("%Y-%m-%dT%H:%M")
         elif isinstance(value, dt.date):
@@ -59,6 +59,7 @@ def test_therapist_records_an_assessment_and_the_server_computes_the_scores(
 ):
     data = post_data(
         region="ankle",
+        ottawa_acute_ankle_injury="True",
         ottawa_midfoot_zone_pain="True",
         ottawa_tenderness_navicular="True",
         knee_to_wall_left_cm="11.0",
@@ -338,6 +339,7 @@ def test_the_edit_form_shows_stored_ottawa_findings_and_lefs_answers(
         patient=patient,
         therapist=therapist,
         values=values(
+            ottawa_acute_ankle_injury=True,
             ottawa_malleolar_zone_pain=True,
             ottawa_tenderness_navicular=False,
             lefs_answers=[None] + [2] * 19,
@@ -360,6 +362,7 @@ def test_amendment_history_uses_labels_a_person_reads(client_for, therapist, sig
         values=values(
             assessed_at=signed.assessed_at,
             suspected_causes=["arthritis", "tendinitis"],
+            ottawa_acute_ankle_injury=True,
             ottawa_midfoot_zone_pain=False,
         ),
         reason="Added tendinitis.",

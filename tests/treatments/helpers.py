@@ -43,6 +43,10 @@ def plan_post(assessment, rows=(), **overrides) -> dict:
         "techniques-MIN_NUM_FORMS": "0",
         "techniques-MAX_NUM_FORMS": "12",
     }
+    # Every row's every field, as a browser sends them (empty rows too).
+    for index in range(4):
+        for name in ("technique", "grade", "target", "notes", "override_reason"):
+            data[f"techniques-{index}-{name}"] = ""
     for index, row in enumerate(rows):
         data[f"techniques-{index}-technique"] = str(technique(row["technique"]).pk)
         data[f"techniques-{index}-grade"] = row.get("grade", "")
@@ -72,8 +76,8 @@ def program_post(rows, **overrides) -> dict:
     for index, ex in enumerate(exercises):
         row = chosen.get(ex.code, {})
         prefix = f"rx-{index}-"
-        if row:
-            data[prefix + "include"] = "on"
+        # Unticked, a browser sends the checkbox's empty marker (patients/complete_forms.py).
+        data[prefix + "include"] = "on" if row else ""
         data[prefix + "exercise"] = str(ex.pk)
         data[prefix + "order"] = str(row.get("order", index + 1))
         data[prefix + "sets"] = str(row.get("sets", ex.default_sets))
@@ -83,6 +87,8 @@ def program_post(rows, **overrides) -> dict:
         data[prefix + "days_per_week"] = str(row.get("days_per_week", ex.default_days_per_week))
         data[prefix + "notes"] = row.get("notes", "")
     data.update(overrides)
+    if data["reminder_days"] == []:
+        data["reminder_days"] = ""  # no day ticked: only the empty marker is sent
     return data
 
 

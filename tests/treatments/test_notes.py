@@ -37,7 +37,12 @@ def _note_post(**overrides):
         "applied-INITIAL_FORMS": "0",
         "applied-MIN_NUM_FORMS": "0",
         "applied-MAX_NUM_FORMS": "12",
+        # What a browser sends for nothing ticked (patients/complete_forms.py).
+        "exercises_reviewed": "",
     }
+    for index in range(3):
+        for name in ("technique", "grade", "minutes", "target"):
+            data[f"applied-{index}-{name}"] = ""
     data.update(overrides)
     return data
 
