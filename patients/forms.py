@@ -424,7 +424,7 @@ def display_value(name: str, value) -> str:
 # --- Addenda (signed records of any clinician; visit notes use the same form) ----------
 
 
-class AddendumForm(forms.Form):
+class AddendumForm(CompleteFormMixin, forms.Form):
     text = forms.CharField(
         label="Addendum",
         max_length=5000,

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from clinic.models import AuditEvent
 from patients import services as patient_services
-from patients.models import Assessment, AssessmentAmendment, PainReport
+from patients.models import Assessment, AssessmentAddendum, AssessmentAmendment, PainReport
 from tests.factories import (
     ExercisePrescriptionFactory,
     HomeExerciseProgramFactory,
@@ -40,6 +40,7 @@ from treatments.models import (
     PrecautionRule,
     TreatmentPlan,
     VisitNote,
+    VisitNoteAddendum,
     VisitNoteAmendment,
 )
 
@@ -48,12 +49,14 @@ pytestmark = pytest.mark.django_db
 CLINICAL_MODELS = (
     Assessment,
     AssessmentAmendment,
+    AssessmentAddendum,
     PainReport,
     TreatmentPlan,
     PlannedTechnique,
     VisitNote,
     VisitNote.exercises_reviewed.through,
     VisitNoteAmendment,
+    VisitNoteAddendum,
     AppliedTechnique,
     HomeExerciseProgram,
     ExercisePrescription,
@@ -189,8 +192,8 @@ def walk(client, url: str, data: dict, fields: list[str]) -> list[str]:
     return problems
 
 
-def _check(client, url, data, fields, *, saved) -> None:
-    assert len(fields) > 3
+def _check(client, url, data, fields, *, saved, at_least: int = 4) -> None:
+    assert len(fields) >= at_least
     problems = walk(client, url, data, fields)
     assert problems == [], "\n".join(problems)
     # The complete submission goes through, so the walk above could have failed.
@@ -411,3 +414,32 @@ def test_the_page_sends_unticked_boxes_as_empty_markers(therapist_client, patien
         therapist_client, reverse("patients:assessment_create", args=[patient.pk]), "pain_now"
     )
     assert data["precautions"] == [""]
+
+
+def test_assessment_addendum_refuses_a_missing_text(therapist_client, therapist, patient):
+    signed = patient_services.assessment_sign(
+        assessment=patient_services.assessment_create(
+            patient=patient, therapist=therapist, values=_assessment_values()
+        ),
+        signed_by=therapist,
+    )
+    url = reverse("patients:assessment_addendum", args=[patient.pk, signed.pk])
+    data, fields = browser_post(therapist_client, url, "text")
+    _fill(data, text="Seen again on the phone: swelling settled.")
+    _check(
+        therapist_client, url, data, fields, saved=_grew("AssessmentAddendum"), at_least=1
+    )
+
+
+def test_visit_note_addendum_refuses_a_missing_text(therapist_client, therapist, patient):
+    note = treatment_services.visit_note_create(
+        patient=patient,
+        therapist=therapist,
+        visited_at=timezone.now() - dt.timedelta(hours=1),
+        subjective="Better.",
+    )
+    treatment_services.visit_note_sign(note=note, signed_by=therapist)
+    url = reverse("treatments:note_addendum", args=[note.pk])
+    data, fields = browser_post(therapist_client, url, "text")
+    _fill(data, text="Late entry: ice advised after the session.")
+    _check(therapist_client, url, data, fields, saved=_grew("VisitNoteAddendum"), at_least=1)

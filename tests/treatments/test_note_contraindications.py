@@ -40,7 +40,13 @@ def _post(rows=(), **overrides) -> dict:
         "applied-INITIAL_FORMS": "0",
         "applied-MIN_NUM_FORMS": "0",
         "applied-MAX_NUM_FORMS": "12",
+        # What a browser sends for nothing ticked (patients/complete_forms.py).
+        "exercises_reviewed": "",
     }
+    # Every row's every field, as a browser sends them (empty rows too).
+    for index in range(3):
+        for name in ("technique", "grade", "minutes", "target", "override_reason"):
+            data[f"applied-{index}-{name}"] = ""
     for index, row in enumerate(rows):
         data[f"applied-{index}-technique"] = str(technique(row["technique"]).pk)
         data[f"applied-{index}-grade"] = row.get("grade", "")

@@ -41,7 +41,7 @@ def _note_post(**overrides):
         "exercises_reviewed": "",
     }
     for index in range(3):
-        for name in ("technique", "grade", "minutes", "target"):
+        for name in ("technique", "grade", "minutes", "target", "override_reason"):
             data[f"applied-{index}-{name}"] = ""
     data.update(overrides)
     return data
