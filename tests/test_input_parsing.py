@@ -1,0 +1,195 @@
+"""Out-of-range dates and ids, and oversized formsets: a clear message, never a 500.
+
+The shared parsing lives in patients/inputs.py; tests/test_bad_input.py walks every URL
+with hostile input, these pin the cases the issue reported and the messages people see.
+"""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import AuditEvent
+from clinic.services import audit_event_record
+from patients import inputs
+from tests.factories import (
+    ExerciseFactory,
+    PatientFactory,
+    PractitionerFactory,
+    TherapistFactory,
+)
+from tests.treatments.helpers import program_post
+from treatments.models import HomeExerciseProgram, VisitNote
+
+pytestmark = pytest.mark.django_db
+
+HUGE = "99999999999999999999"  # beyond 64 bits
+RANGE_MESSAGE = "Enter a date between 1 Jan 1900 and 31 Dec 2200."
+
+
+# The shared helpers.
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "9999-12-31", "1899-12-31", "2201-01-01"])
+def test_clinic_date_field_refuses_dates_outside_the_clinic_range(text):
+    field = inputs.ClinicDateField()
+    with pytest.raises(Exception) as caught:
+        field.clean(text)
+    assert RANGE_MESSAGE in caught.value.messages
+
+
+@pytest.mark.parametrize("text", ["1900-01-01", "2026-11-22", "2200-12-31"])
+def test_clinic_date_field_accepts_dates_inside_the_range(text):
+    assert inputs.ClinicDateField().clean(text).isoformat() == text
+
+
+@pytest.mark.parametrize(
+    "text", ["0", "-1", HUGE, "9223372036854775808", "1.5", "x", "1\x00", "9" * 10_000]
+)
+def test_parse_id_refuses_what_cannot_be_a_record_number(text):
+    assert inputs.parse_id(text) is None
+
+
+@pytest.mark.parametrize("text", ["1", "42", "9223372036854775807"])
+def test_parse_id_reads_record_numbers(text):
+    assert inputs.parse_id(text) == int(text)
+
+
+# The calendar.
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01", "12345-01-01", "2026-02-30", "x"])
+def test_calendar_day_with_a_bad_date_shows_today_with_a_message(client_for, front_desk, date):
+    response = client_for(front_desk).get(reverse("scheduling:day"), {"date": date})
+    assert response.status_code == 200
+    assert response.context["day"] == timezone.localdate()
+    assert "Enter a " in response.content.decode()
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01"])
+def test_calendar_week_with_a_bad_date_shows_this_week_with_a_message(client_for, front_desk, date):
+    practitioner = PractitionerFactory()
+    url = reverse("scheduling:week", args=[practitioner.pk])
+    response = client_for(front_desk).get(url, {"date": date})
+    assert response.status_code == 200
+    assert response.context["day"] == timezone.localdate()
+    assert RANGE_MESSAGE in response.content.decode()
+
+
+def test_free_slot_search_from_an_out_of_range_date_is_a_form_error(client_for, front_desk):
+    response = client_for(front_desk).get(
+        reverse("scheduling:free_slots"), {"kind": "follow_up", "date": "9999-12-31", "count": "5"}
+    )
+    assert response.status_code == 200
+    assert RANGE_MESSAGE in response.content.decode()
+    assert response.context["slots"] is None
+
+
+# The audit log.
+
+
+def test_audit_log_with_dates_beyond_the_calendar_is_a_form_error(client_for, manager):
+    audit_event_record(actor=manager, action="login")
+    response = client_for(manager).get(
+        reverse("audit:log"), {"date_from": "0001-01-01", "date_to": "9999-12-31"}
+    )
+    assert response.status_code == 200
+    assert RANGE_MESSAGE in response.content.decode()
+    assert list(response.context["page"]) == []
+
+
+def test_audit_log_with_a_patient_number_beyond_64_bits_is_a_form_error(client_for, manager):
+    response = client_for(manager).get(reverse("audit:log"), {"patient": HUGE})
+    assert response.status_code == 200
+    assert "No patient has this record number." in response.content.decode()
+
+
+def test_audit_export_with_a_bad_patient_number_is_refused_and_not_logged(client_for, manager):
+    response = client_for(manager).get(reverse("audit:export"), {"patient": HUGE})
+    assert response.status_code == 400
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_audit_log_with_an_unknown_staff_id_beyond_64_bits_is_a_form_error(client_for, manager):
+    response = client_for(manager).get(reverse("audit:log"), {"user": HUGE})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+# Ids in forms and URLs.
+
+
+def _note_post(**overrides):
+    data = {
+        "visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "pain_before": "6",
+        "subjective": "Stairs hurt less.",
+        "applied-TOTAL_FORMS": "0",
+        "applied-INITIAL_FORMS": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_visit_note_with_an_exercise_id_beyond_64_bits_is_a_form_error(client_for, therapist):
+    patient = PatientFactory()
+    response = client_for(therapist).post(
+        reverse("treatments:note_create", args=[patient.pk]),
+        _note_post(exercises_reviewed=[HUGE]),
+    )
+    assert response.status_code == 200
+    assert "is not a valid record number" in response.content.decode()
+    assert not VisitNote.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("patients:detail", [HUGE]),
+        ("patients:assessment_detail", [1, HUGE]),
+        ("patients:assessment_detail", [HUGE, 1]),
+        ("treatments:note_detail", [HUGE]),
+        ("scheduling:week", [HUGE]),
+        ("scheduling:appointment", [HUGE]),
+    ],
+)
+def test_url_ids_beyond_64_bits_are_not_found(client_for, therapist, name, args):
+    response = client_for(therapist).get(reverse(name, args=args))
+    assert response.status_code == 404
+
+
+# Formsets.
+
+
+def test_a_huge_formset_count_is_refused_quickly_with_a_message(client_for, therapist):
+    patient = PatientFactory()
+    ExerciseFactory()
+    data = program_post([], **{"rx-TOTAL_FORMS": HUGE})
+    response = client_for(therapist).post(
+        reverse("treatments:program_create", args=[patient.pk]), data
+    )
+    assert response.status_code == 200
+    assert not response.context["formset"].is_valid()
+    assert "Too many rows were sent (at most 60); nothing was saved." in response.content.decode()
+    # No rows are built: the page is smaller than the empty builder, not 60 rows of errors.
+    builder = client_for(therapist).get(reverse("treatments:program_create", args=[patient.pk]))
+    assert len(response.content) < len(builder.content)
+    assert not HomeExerciseProgram.objects.filter(patient=patient).exists()
+
+
+def test_every_formset_has_a_hard_absolute_max():
+    from treatments import forms
+
+    for formset in (
+        forms.PlannedTechniqueFormSet,
+        forms.AppliedTechniqueFormSet,
+        forms.PrescriptionFormSet,
+    ):
+        assert formset.validate_max
+        assert formset.absolute_max == formset.max_num
+        assert issubclass(formset, inputs.BoundedFormSet)
+
+
+def test_other_therapists_id_in_a_form_is_unchanged_by_parsing():
+    """A guard against the helpers being too strict: ordinary ids still resolve."""
+    therapist = TherapistFactory()
+    assert inputs.parse_id(str(therapist.pk)) == therapist.pk
