@@ -193,3 +193,47 @@ def test_other_therapists_id_in_a_form_is_unchanged_by_parsing():
     """A guard against the helpers being too strict: ordinary ids still resolve."""
     therapist = TherapistFactory()
     assert inputs.parse_id(str(therapist.pk)) == therapist.pk
+
+
+# Query-string values views read directly.
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "9" * 10_000, "²", "-1"])
+def test_visit_note_form_ignores_an_appointment_number_that_cannot_be_one(
+    client_for, therapist, value
+):
+    patient = PatientFactory()
+    url = reverse("treatments:note_create", args=[patient.pk])
+    response = client_for(therapist).get(url, {"appointment": value})
+    assert response.status_code == 200
+    assert response.context["form"].initial.get("appointment") is None
+
+
+@pytest.mark.parametrize("value", ["9" * 10_000, "²"])
+def test_plan_form_ignores_an_assessment_number_that_cannot_be_one(client_for, therapist, value):
+    from tests.treatments.helpers import signed_assessment
+
+    assessment = signed_assessment(therapist=therapist)
+    url = reverse("treatments:plan_create", args=[assessment.patient.pk])
+    response = client_for(therapist).get(url, {"assessment": value})
+    assert response.status_code == 200
+    assert response.context["form"].initial["assessment"] == assessment
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "evil.example", "javascript:x"])
+def test_a_next_address_that_is_not_a_path_is_ignored(client_for, front_desk, value):
+    from tests.factories import AppointmentFactory
+
+    appointment = AppointmentFactory()
+    url = reverse("scheduling:check_in", args=[appointment.pk])
+    response = client_for(front_desk).post(url, {"next": value})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("scheduling:appointment", args=[appointment.pk])
+
+
+def test_recurring_form_ignores_a_patient_number_beyond_64_bits(client_for, front_desk):
+    response = client_for(front_desk).get(
+        reverse("scheduling:recurring"), {"patient": HUGE, "plan": "1"}
+    )
+    assert response.status_code == 200
+    assert "patient" not in response.context["form"].initial

@@ -37,7 +37,8 @@ def _calendar_day(request) -> dt.date:
 
 def _next_url(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
+    # Only a path: redirect() would read anything else as a URL pattern's name.
+    if target and target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
