@@ -237,3 +237,49 @@ def test_recurring_form_ignores_a_patient_number_beyond_64_bits(client_for, fron
     )
     assert response.status_code == 200
     assert "patient" not in response.context["form"].initial
+
+
+# Every form parses dates and ids through the shared helpers.
+
+
+def _form_classes():
+    import inspect
+    from importlib import import_module
+
+    from django import forms
+
+    for module_name in (
+        "patients.forms",
+        "treatments.forms",
+        "clinic.forms",
+        "clinic.scheduling.forms",
+        "clinic.audit.forms",
+        "clinic.reminders.forms",
+    ):
+        module = import_module(module_name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, forms.BaseForm) and cls.__module__ == module_name:
+                yield cls
+
+
+def test_every_date_and_record_field_of_every_form_uses_the_shared_parsers():
+    from django import forms
+
+    offenders = []
+    for cls in _form_classes():
+        for name, field in cls.base_fields.items():
+            where = f"{cls.__module__}.{cls.__name__}.{name}"
+            if isinstance(field, forms.DateField) and not isinstance(field, inputs.ClinicDateField):
+                offenders.append(where)
+            if isinstance(field, forms.DateTimeField) and not isinstance(
+                field, inputs.ClinicDateTimeField
+            ):
+                offenders.append(where)
+            if isinstance(field, forms.ModelMultipleChoiceField):
+                if not isinstance(field, inputs.IdModelMultipleChoiceField):
+                    offenders.append(where)
+            elif isinstance(field, forms.ModelChoiceField) and not isinstance(
+                field, inputs.IdModelChoiceField
+            ):
+                offenders.append(where)
+    assert offenders == []
