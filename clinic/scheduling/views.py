@@ -38,8 +38,12 @@ def _calendar_day(request) -> dt.date:
 def _next_url(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
     # Only a path: redirect() would read anything else as a URL pattern's name.
-    if target and target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return default
