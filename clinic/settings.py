@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ids in URL paths beyond what the database holds are 404, never a 500.
+    "clinic.middleware.RecordIdRangeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Writes an access_denied audit event for every refused request to a clinical page.
     "clinic.audit.middleware.AccessDeniedAuditMiddleware",

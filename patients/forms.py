@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from . import clinical
 from .complete_forms import CompleteFormMixin
+from .inputs import ClinicDateField, ClinicDateTimeField
 from .models import (
     Assessment,
     AssessmentKind,
@@ -40,7 +41,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 class PatientForm(forms.Form):
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
-    date_of_birth = forms.DateField(
+    date_of_birth = ClinicDateField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="The patient's age must be under 120.",
     )
@@ -110,7 +111,7 @@ class PatientSearchForm(forms.Form):
         max_length=200,
         help_text="Name (any part), date of birth, phone or email.",
     )
-    date_of_birth = forms.DateField(
+    date_of_birth = ClinicDateField(
         label="Date of birth",
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
@@ -136,7 +137,7 @@ LEFS_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(5)]
 class AssessmentForm(CompleteFormMixin, forms.Form):
     """The assessment, grouped as the template lays it out (see ``SECTIONS``)."""
 
-    assessed_at = forms.DateTimeField(
+    assessed_at = ClinicDateTimeField(
         label="Date and time",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -159,7 +160,7 @@ class AssessmentForm(CompleteFormMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    onset_date = forms.DateField(
+    onset_date = ClinicDateField(
         label="Onset date",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -9,6 +9,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from patients.complete_forms import CompleteFormMixin
+from patients.inputs import (
+    BoundedFormSet,
+    ClinicDateField,
+    ClinicDateTimeField,
+    IdModelChoiceField,
+    IdModelMultipleChoiceField,
+)
 from patients.models import NPRS_VALIDATORS
 
 from . import selectors
@@ -34,7 +41,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class TechniqueChoiceField(forms.ModelChoiceField):
+class TechniqueChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj: Technique) -> str:
         grades = f" (grades {', '.join(obj.allowed_grades)})" if obj.allowed_grades else ""
         return f"{obj.name}{grades}"
@@ -43,7 +50,7 @@ class TechniqueChoiceField(forms.ModelChoiceField):
 # Plans of care.
 
 
-class AssessmentChoiceField(forms.ModelChoiceField):
+class AssessmentChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.get_kind_display()}, {timezone.localtime(obj.assessed_at):%d %b %Y}"
 
@@ -65,7 +72,7 @@ class TreatmentPlanForm(CompleteFormMixin, forms.Form):
         label="Visits per week", min_value=1, max_value=7, initial=2
     )
     weeks = forms.IntegerField(label="Length (weeks)", min_value=1, max_value=52, initial=6)
-    start_date = forms.DateField(label="Start date", widget=DateInput())
+    start_date = ClinicDateField(label="Start date", widget=DateInput())
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,8 +116,15 @@ class PlannedTechniqueForm(CompleteFormMixin, forms.Form):
         return data
 
 
+# Every formset has a hard absolute_max equal to max_num (patients/inputs.py): Django's
+# default (max_num + 1000) lets one POST with a huge TOTAL_FORMS build a thousand forms.
 PlannedTechniqueFormSet = forms.formset_factory(
-    PlannedTechniqueForm, extra=4, max_num=12, validate_max=True
+    PlannedTechniqueForm,
+    formset=BoundedFormSet,
+    extra=4,
+    max_num=12,
+    absolute_max=12,
+    validate_max=True,
 )
 
 
@@ -136,18 +150,18 @@ class TreatmentPlanCloseForm(forms.Form):
 # Visit notes.
 
 
-class AppointmentChoiceField(forms.ModelChoiceField):
+class AppointmentChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{timezone.localtime(obj.starts_at):%a %d %b %Y %H:%M} with {obj.practitioner}"
 
 
-class PlanChoiceField(forms.ModelChoiceField):
+class PlanChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"Plan from {obj.start_date:%d %b %Y} ({obj.get_status_display().lower()})"
 
 
 class VisitNoteForm(CompleteFormMixin, forms.Form):
-    visited_at = forms.DateTimeField(
+    visited_at = ClinicDateTimeField(
         label="Visit date and time",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -194,7 +208,7 @@ class VisitNoteForm(CompleteFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Next steps and changes to treatment or home exercises.",
     )
-    exercises_reviewed = forms.ModelMultipleChoiceField(
+    exercises_reviewed = IdModelMultipleChoiceField(
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -258,7 +272,12 @@ class AppliedTechniqueForm(CompleteFormMixin, forms.Form):
 
 
 AppliedTechniqueFormSet = forms.formset_factory(
-    AppliedTechniqueForm, extra=3, max_num=12, validate_max=True
+    AppliedTechniqueForm,
+    formset=BoundedFormSet,
+    extra=3,
+    max_num=12,
+    absolute_max=12,
+    validate_max=True,
 )
 
 
@@ -287,8 +306,8 @@ class VisitNoteAmendForm(CompleteFormMixin, forms.Form):
 
 
 class HomeExerciseProgramForm(CompleteFormMixin, forms.Form):
-    start_date = forms.DateField(label="Start date", widget=DateInput())
-    end_date = forms.DateField(
+    start_date = ClinicDateField(label="Start date", widget=DateInput())
+    end_date = ClinicDateField(
         label="End date", required=False, widget=DateInput(), help_text="Leave empty for no end."
     )
     reminder_time = forms.TimeField(
@@ -320,7 +339,7 @@ class PrescriptionRowForm(CompleteFormMixin, forms.Form):
         label="Include",
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
-    exercise = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+    exercise = IdModelChoiceField(queryset=None, widget=forms.HiddenInput)
     order = forms.IntegerField(min_value=1, max_value=99, label="Order")
     sets = forms.IntegerField(required=False, min_value=1, max_value=10, label="Sets")
     reps = forms.IntegerField(required=False, min_value=1, max_value=100, label="Reps")
@@ -348,7 +367,7 @@ class PrescriptionRowForm(CompleteFormMixin, forms.Form):
         return data
 
 
-class BasePrescriptionFormSet(forms.BaseFormSet):
+class BasePrescriptionFormSet(BoundedFormSet):
     def clean(self):
         if any(self.errors):
             return
@@ -385,7 +404,12 @@ class BasePrescriptionFormSet(forms.BaseFormSet):
 
 
 PrescriptionFormSet = forms.formset_factory(
-    PrescriptionRowForm, formset=BasePrescriptionFormSet, extra=0, max_num=60, validate_max=True
+    PrescriptionRowForm,
+    formset=BasePrescriptionFormSet,
+    extra=0,
+    max_num=60,
+    absolute_max=60,
+    validate_max=True,
 )
 
 

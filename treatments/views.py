@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from patients.forms import AddendumForm
+from patients.inputs import parse_id
 from patients.models import RecordStatus
 from patients.services import author_require
 from patients.signals import record_event
@@ -137,8 +138,9 @@ def plan_create(request, patient_id: int):
         )
         return render(request, "treatments/plan_form.html", context, status=409)
     initial = {"start_date": timezone.localdate(), "assessment": latest}
-    if request.GET.get("assessment", "").isdigit():
-        chosen = assessments.filter(pk=int(request.GET["assessment"])).first()
+    assessment_id = parse_id(request.GET.get("assessment"))
+    if assessment_id is not None:
+        chosen = assessments.filter(pk=assessment_id).first()
         if chosen is not None:
             initial["assessment"] = chosen
     form = TreatmentPlanForm(request.POST or None, patient=patient, initial=initial)
@@ -288,10 +290,10 @@ def note_create(request, patient_id: int):
     plan = selectors.plans_queryset_for(patient).filter(status=PlanStatus.ACTIVE).first()
     if plan is not None:
         initial["treatment_plan"] = plan
-    appointment_id = request.GET.get("appointment", "")
+    appointment_id = parse_id(request.GET.get("appointment"))
     form = VisitNoteForm(request.POST or None, patient=patient, initial=initial)
-    if appointment_id.isdigit():
-        appointment = form.fields["appointment"].queryset.filter(pk=int(appointment_id)).first()
+    if appointment_id is not None:
+        appointment = form.fields["appointment"].queryset.filter(pk=appointment_id).first()
         if appointment is not None:
             form.initial["appointment"] = appointment
             form.initial["visited_at"] = timezone.localtime(appointment.starts_at)

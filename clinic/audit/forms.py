@@ -2,13 +2,20 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from clinic.models import AuditAction
+from patients.inputs import ClinicDateField, IdField, IdModelChoiceField
 
 User = get_user_model()
 
 
 class AuditFilterForm(forms.Form):
-    patient = forms.IntegerField(
-        label="Patient record number", required=False, min_value=1, widget=forms.HiddenInput
+    patient = IdField(
+        label="Patient record number",
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid": "No patient has this record number.",
+            "out_of_range": "No patient has this record number.",
+        },
     )
     patient_name = forms.CharField(
         label="Patient",
@@ -16,7 +23,7 @@ class AuditFilterForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"placeholder": "Any part of the name"}),
     )
-    user = forms.ModelChoiceField(
+    user = IdModelChoiceField(
         label="Staff member",
         queryset=User.objects.order_by("username"),
         required=False,
@@ -25,10 +32,10 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(
         label="Action", required=False, choices=[("", "Any action")] + list(AuditAction.choices)
     )
-    date_from = forms.DateField(
+    date_from = ClinicDateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = ClinicDateField(
         label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

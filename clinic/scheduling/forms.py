@@ -8,6 +8,12 @@ from django import forms
 from django.utils import timezone
 
 from clinic.models import AppointmentKind, Practitioner, Room, SchedulingSettings
+from patients.inputs import (
+    ClinicDateField,
+    IdField,
+    IdModelChoiceField,
+    date_in_range,
+)
 
 from . import selectors
 from .availability import UTC, clinic_tz, local_datetime
@@ -41,7 +47,13 @@ class TimeInput(forms.TimeInput):
         super().__init__(format="%H:%M", attrs={"step": 300}, **kwargs)
 
 
-class PatientField(forms.ModelChoiceField):
+class CalendarDateForm(forms.Form):
+    """The calendar's ``?date=`` (day and week views)."""
+
+    date = ClinicDateField(required=False)
+
+
+class PatientField(IdModelChoiceField):
     """Lists current patients; an archived one posted anyway gets a clear message."""
 
     def __init__(self, **kwargs):
@@ -112,14 +124,14 @@ class VisitTimeMixin:
 
 class BookingForm(VisitTimeMixin, forms.Form):
     patient = PatientField(help_text="Only current (not archived) patients are listed.")
-    practitioner = forms.ModelChoiceField(
+    practitioner = IdModelChoiceField(
         queryset=Practitioner.objects.filter(active=True), empty_label="Choose a practitioner…"
     )
     kind = forms.ChoiceField(label="Kind of visit", choices=AppointmentKind.choices)
-    date = forms.DateField(widget=DateInput())
+    date = ClinicDateField(widget=DateInput())
     time = forms.TimeField(label="Start time", widget=TimeInput(), help_text="Clinic time.")
     duration = forms.IntegerField(label="Length (minutes)", required=False, help_text=DURATION_HELP)
-    room = forms.ModelChoiceField(
+    room = IdModelChoiceField(
         queryset=Room.objects.filter(active=True), required=False, empty_label="No room"
     )
     override_hours = forms.BooleanField(
@@ -154,11 +166,11 @@ class BookingForm(VisitTimeMixin, forms.Form):
 
 
 class RescheduleForm(VisitTimeMixin, forms.Form):
-    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.filter(active=True))
-    date = forms.DateField(label="New date", widget=DateInput())
+    practitioner = IdModelChoiceField(queryset=Practitioner.objects.filter(active=True))
+    date = ClinicDateField(label="New date", widget=DateInput())
     time = forms.TimeField(label="New start time", widget=TimeInput(), help_text="Clinic time.")
     duration = forms.IntegerField(label="Length (minutes)", required=False)
-    room = forms.ModelChoiceField(
+    room = IdModelChoiceField(
         queryset=Room.objects.filter(active=True), required=False, empty_label="No room"
     )
     override_hours = forms.BooleanField(label="Book outside working hours anyway", required=False)
@@ -201,14 +213,14 @@ class CancelForm(forms.Form):
 
 
 class FreeSlotForm(forms.Form):
-    practitioner = forms.ModelChoiceField(
+    practitioner = IdModelChoiceField(
         queryset=Practitioner.objects.filter(active=True),
         required=False,
         empty_label="Any practitioner",
     )
     kind = forms.ChoiceField(label="Kind of visit", choices=AppointmentKind.choices)
     duration = forms.IntegerField(label="Length (minutes)", required=False, help_text=DURATION_HELP)
-    date = forms.DateField(label="From", widget=DateInput(), required=False)
+    date = ClinicDateField(label="From", widget=DateInput(), required=False)
     count = forms.IntegerField(label="How many", min_value=1, max_value=30, initial=5)
 
     def __init__(self, *args, rules: SchedulingSettings, **kwargs):
@@ -233,13 +245,13 @@ class FreeSlotForm(forms.Form):
 
 class RecurringForm(forms.Form):
     patient = PatientField()
-    practitioner = forms.ModelChoiceField(
+    practitioner = IdModelChoiceField(
         queryset=Practitioner.objects.filter(active=True), empty_label="Choose a practitioner…"
     )
     kind = forms.ChoiceField(
         label="Kind of visit", choices=AppointmentKind.choices, initial=AppointmentKind.FOLLOW_UP
     )
-    first_date = forms.DateField(label="First date", widget=DateInput())
+    first_date = ClinicDateField(label="First date", widget=DateInput())
     time = forms.TimeField(label="Start time", widget=TimeInput(), help_text="Clinic time.")
     weekdays = forms.TypedMultipleChoiceField(
         label="Days of the week",
@@ -249,10 +261,10 @@ class RecurringForm(forms.Form):
     )
     weeks = forms.IntegerField(label="For how many weeks", min_value=1, max_value=52, initial=6)
     duration = forms.IntegerField(label="Length (minutes)", required=False, help_text=DURATION_HELP)
-    room = forms.ModelChoiceField(
+    room = IdModelChoiceField(
         queryset=Room.objects.filter(active=True), required=False, empty_label="No room"
     )
-    plan = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    plan = IdField(required=False, widget=forms.HiddenInput)
     override_hours = forms.BooleanField(
         label="Book times outside working hours anyway", required=False
     )
@@ -305,11 +317,15 @@ class OccurrenceField(forms.MultipleChoiceField):
     def to_python(self, value):
         values = super().to_python(value)
         try:
-            return [dt.datetime.fromisoformat(v) for v in values]
+            instants = [dt.datetime.fromisoformat(v) for v in values if len(v) <= 40]
         except ValueError:
-            raise forms.ValidationError(
-                self.error_messages["invalid_choice"] % {"value": ""}
-            ) from None
+            instants = None
+        # Out-of-range years cannot be compared as instants (OverflowError): refuse them.
+        if instants is None or len(instants) != len(values):
+            instants = None
+        if instants is None or not all(map(date_in_range, instants)):
+            raise forms.ValidationError(self.error_messages["invalid_choice"] % {"value": ""})
+        return instants
 
     def validate(self, value):
         if self.required and not value:
@@ -353,11 +369,11 @@ class WorkingHoursForm(forms.Form):
 
 
 class TimeOffForm(forms.Form):
-    start_date = forms.DateField(label="First day away", widget=DateInput())
+    start_date = ClinicDateField(label="First day away", widget=DateInput())
     start_time = forms.TimeField(
         label="From", widget=TimeInput(), required=False, help_text="Empty: the whole day."
     )
-    end_date = forms.DateField(label="Last day away", widget=DateInput())
+    end_date = ClinicDateField(label="Last day away", widget=DateInput())
     end_time = forms.TimeField(
         label="Until", widget=TimeInput(), required=False, help_text="Empty: the whole day."
     )
@@ -392,7 +408,7 @@ class PractitionerForm(forms.Form):
 
 
 class PractitionerCreateForm(forms.Form):
-    user = forms.ModelChoiceField(
+    user = IdModelChoiceField(
         label="Therapist account",
         queryset=None,
         help_text="Therapists get a practitioner record when their account is created; "

@@ -18,22 +18,32 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.ics import appointment_ics, practitioner_feed_ics
 from clinic.models import Practitioner, Room, TimeOff, WorkingHours
 from clinic.services import client_ip
+from patients.inputs import parse_date, parse_id
 
 from . import forms, selectors, services
 from .availability import clinic_tz
 
 
-def _parse_day(value: str | None) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value) if value else timezone.localdate()
-    except ValueError:
-        return timezone.localdate()
+def _calendar_day(request) -> dt.date:
+    """The ``?date=`` the calendar shows; today, with a message, when it is not a date
+    in the clinic's range (so the previous/next links cannot overflow either)."""
+    form = forms.CalendarDateForm(request.GET)
+    if form.is_valid():
+        return form.cleaned_data["date"] or timezone.localdate()
+    for error in form.errors.get("date", []):
+        messages.error(request, f"{error} Showing today instead.")
+    return timezone.localdate()
 
 
 def _next_url(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # Only a path: redirect() would read anything else as a URL pattern's name.
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return default
@@ -50,7 +60,7 @@ def _day_url(when: dt.datetime) -> str:
 @permission_required("clinic.view_appointment", raise_exception=True)
 @require_GET
 def day(request):
-    day = _parse_day(request.GET.get("date"))
+    day = _calendar_day(request)
     return render(
         request,
         "clinic/scheduling/day.html",
@@ -69,7 +79,7 @@ def day(request):
 @require_GET
 def week(request, practitioner_id: int):
     practitioner = selectors.get_practitioner_for_user(request.user, practitioner_id)
-    day = _parse_day(request.GET.get("date"))
+    day = _calendar_day(request)
     monday = selectors.week_start(day)
     return render(
         request,
@@ -92,10 +102,18 @@ def week(request, practitioner_id: int):
 
 
 def _booking_initial(request) -> dict:
+    """Prefill from the calendar's links; values that do not parse are left out."""
     initial = {"kind": request.GET.get("kind") or "follow_up"}
-    for key in ("patient", "practitioner", "room", "duration", "date", "time"):
-        if request.GET.get(key):
-            initial[key] = request.GET[key]
+    for key in ("patient", "practitioner", "room", "duration"):
+        number = parse_id(request.GET.get(key))
+        if number is not None:
+            initial[key] = number
+    day = parse_date(request.GET.get("date"))
+    if day is not None:
+        initial["date"] = day
+    time = request.GET.get("time", "")
+    if len(time) <= 8 and time.replace(":", "").isdigit():
+        initial["time"] = time
     return initial
 
 
@@ -141,10 +159,10 @@ def free_slots(request):
         rules=rules,
     )
     slots = None
-    patient_id = request.GET.get("patient", "")
+    patient_id = parse_id(request.GET.get("patient"))
     patient = (
         selectors.bookable_patients().filter(pk=patient_id).first()
-        if patient_id.isdigit()
+        if patient_id is not None
         else None
     )
     if form.is_bound and form.is_valid():
@@ -303,13 +321,14 @@ def appointment_ics_download(request, appointment_id: int):
 
 def _recurring_initial(request) -> dict:
     initial = {"kind": "follow_up", "weeks": 6, "first_date": timezone.localdate()}
-    if request.GET.get("patient"):
-        initial["patient"] = request.GET["patient"]
-    plan_id = request.GET.get("plan")
-    if plan_id and plan_id.isdigit() and request.GET.get("patient", "").isdigit():
+    patient_id = parse_id(request.GET.get("patient"))
+    if patient_id is not None:
+        initial["patient"] = patient_id
+    plan_id = parse_id(request.GET.get("plan"))
+    if plan_id is not None and patient_id is not None:
         from treatments.models import TreatmentPlan
 
-        plan = TreatmentPlan.objects.filter(pk=plan_id, patient_id=request.GET["patient"]).first()
+        plan = TreatmentPlan.objects.filter(pk=plan_id, patient_id=patient_id).first()
         if plan is not None:
             initial.update(
                 plan=plan.pk,
@@ -555,10 +574,10 @@ def form_perm(request, perm: str) -> bool:
 
 
 def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    number = parse_id(value)
+    if number is None:
+        raise Http404
+    return number
 
 
 @login_required
