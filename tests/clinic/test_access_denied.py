@@ -139,11 +139,11 @@ def test_refusals_of_non_clinical_pages_write_no_access_denied(
 def test_a_refusal_naming_records_that_do_not_exist_is_still_audited(client_for):
     # Someone without a role guessing ids: recorded with the ids the URL named.
     client = client_for(UserFactory())
-    huge = 10**20
+    missing = 2**63 - 1  # the largest id the database holds, and no row has it
     for url, object_id in (
         (reverse("patients:assessment_detail", args=[999999, 888888]), "888888"),
-        (reverse("treatments:note_detail", args=[huge]), str(huge)),
-        (reverse("patients:outcomes", args=[huge]), str(huge)),
+        (reverse("treatments:note_detail", args=[missing]), str(missing)),
+        (reverse("patients:outcomes", args=[missing]), str(missing)),
     ):
         AuditEvent.objects.all().delete()
         assert client.get(url).status_code == 403
@@ -151,6 +151,10 @@ def test_a_refusal_naming_records_that_do_not_exist_is_still_audited(client_for)
         assert event.patient is None
         assert event.object_id == object_id
         assert event.actor_username
+    # An id no database can hold names no record at all: "not found" (clinic/middleware.py).
+    AuditEvent.objects.all().delete()
+    assert client.get(reverse("treatments:note_detail", args=[10**20])).status_code == 404
+    assert _denied() == []
 
 
 def test_allowed_requests_cost_no_extra_query(client_for, therapist, settings):
