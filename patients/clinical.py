@@ -1,6 +1,6 @@
 """Clinical rules, as pure functions (no database, no Django models).
 
-Every rule follows CLINICAL.md; the section is named next to it. The services call these
+Every rule follows docs/clinical.md; the section is named next to it. The services call these
 when an assessment is saved and store the results, so what a page shows is what was
 computed on the server at the time, never something the browser worked out.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-# --- LEFS (CLINICAL.md §3) -------------------------------------------------------------
+# --- LEFS (docs/clinical.md §3) -------------------------------------------------------------
 
 LEFS_ITEMS: tuple[str, ...] = (
     "Any of your usual work, housework or school activities",
@@ -89,7 +89,7 @@ def lefs_answered(answers: Sequence[int | None]) -> int:
     return sum(1 for answer in answers if answer is not None)
 
 
-# --- Ottawa rules (CLINICAL.md §4; docs/clinical.md) -----------------------------------
+# --- Ottawa rules (docs/clinical.md §4) -----------------------------------
 #
 # Each rule applies only to the patients it was derived for (its inclusion criterion):
 # the ankle and foot rules to an acute ankle or foot injury, the knee rule to an adult
@@ -162,7 +162,7 @@ class OttawaResult:
 
 KNEE_RULE_AGE = 55
 # The knee rule was derived for adults; the ankle and foot rules in adults and are
-# reported reliable in children over 5 (CLINICAL.md §4).
+# reported reliable in children over 5 (docs/clinical.md §4).
 KNEE_RULE_MIN_AGE = 18
 ANKLE_RULE_MIN_AGE = 5
 
@@ -299,7 +299,7 @@ def age_on(date_of_birth, day) -> int:
     return years
 
 
-# --- Knee-to-wall test (CLINICAL.md §7) -------------------------------------------------
+# --- Knee-to-wall test (docs/clinical.md §7) -------------------------------------------------
 
 KNEE_TO_WALL_MDD_CM = Decimal("1.5")
 
@@ -317,7 +317,7 @@ def knee_to_wall_flag(left, right) -> bool:
     return difference is not None and difference > KNEE_TO_WALL_MDD_CM
 
 
-# --- Change over time (CLINICAL.md §2 and §3) ------------------------------------------
+# --- Change over time (docs/clinical.md §2 and §3) ------------------------------------------
 
 NPRS_MCID_POINTS = 2
 NPRS_MCID_PERCENT = 30
@@ -367,7 +367,7 @@ def lefs_change(first: int, latest: int) -> Change:
 
 
 def nprs_band(score: int) -> str:
-    """CLINICAL.md §2 bands."""
+    """docs/clinical.md §2 bands."""
     if score == 0:
         return "none"
     if score <= 3:

@@ -1,7 +1,7 @@
 """The patient registry and the clinical assessment record.
 
 Field names follow the data dictionary in DESIGN.md; the clinical vocabularies
-(pain qualities, suspected causes, precautions) follow CLINICAL.md.
+(pain qualities, suspected causes, precautions) follow docs/clinical.md.
 """
 
 from decimal import Decimal
@@ -119,7 +119,7 @@ class SuspectedCause(models.TextChoices):
 
 
 class Precaution(models.TextChoices):
-    """Screening flags that restrict manual techniques (CLINICAL.md §4)."""
+    """Screening flags that restrict manual techniques (docs/clinical.md §4)."""
 
     FRACTURE = "fracture", "Suspected or recent fracture"
     MALIGNANCY = "malignancy", "Bone tumour / malignancy"
@@ -409,7 +409,7 @@ class Assessment(models.Model):
 
     @property
     def knee_to_wall_flagged(self) -> bool:
-        # Minimal detectable difference between legs is 1.5 cm (CLINICAL.md §7).
+        # Minimal detectable difference between legs is 1.5 cm (docs/clinical.md §7).
         difference = self.knee_to_wall_difference
         return difference is not None and difference > Decimal("1.5")
 

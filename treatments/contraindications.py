@@ -1,4 +1,4 @@
-"""Which manual techniques a patient's screening flags restrict (CLINICAL.md §4).
+"""Which manual techniques a patient's screening flags restrict (docs/clinical.md §4).
 
 A pure function: no database, no request. Callers hand over the assessment's precaution
 codes, its Ottawa result and the clinic's precaution table as plain values.

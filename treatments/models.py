@@ -16,7 +16,7 @@ class TechniqueCode(models.TextChoices):
 
 
 class Grade(models.TextChoices):
-    """Maitland grades (CLINICAL.md §4)."""
+    """Maitland grades (docs/clinical.md §4)."""
 
     I = "I", "Grade I"  # noqa: E741 - the clinical name of the grade
     II = "II", "Grade II"
@@ -65,7 +65,7 @@ class RestrictionLevel(models.TextChoices):
 
 
 class PrecautionRule(models.Model):
-    """One cell of the clinic's precaution -> technique table (default: CLINICAL.md §4)."""
+    """One cell of the clinic's precaution -> technique table (default: docs/clinical.md §4)."""
 
     precaution = models.CharField(max_length=32, choices=Precaution.choices)
     technique = models.ForeignKey(Technique, on_delete=models.CASCADE, related_name="rules")

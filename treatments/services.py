@@ -70,7 +70,7 @@ def _refuse_archived(patient: Patient) -> None:
         )
 
 
-# The contraindication gate, shared by plans of care and visit notes (CLINICAL.md §4).
+# The contraindication gate, shared by plans of care and visit notes (docs/clinical.md §4).
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The clinical rules (CLINICAL.md §2, §3, §4, §7) as pure functions."""
+"""The clinical rules (docs/clinical.md §2, §3, §4, §7) as pure functions."""
 
 import datetime as dt
 from decimal import Decimal

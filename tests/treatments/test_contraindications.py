@@ -1,4 +1,4 @@
-"""The contraindication check, cell by cell against CLINICAL.md §4."""
+"""The contraindication check, cell by cell against docs/clinical.md §4."""
 
 import pytest
 
@@ -10,7 +10,7 @@ from treatments.selectors import precaution_rules
 JM, HV, ST, ME = "joint_mobilization", "hvla_thrust", "soft_tissue_mobilization", "muscle_energy"
 C, X, N = "caution", "contraindicated", ""
 
-# Written out again from CLINICAL.md §4 (not imported from the seed), so a wrong seed
+# Written out again from docs/clinical.md §4 (not imported from the seed), so a wrong seed
 # fails these tests.
 EXPECTED = {
     "fracture": {JM: C, HV: X, ST: C, ME: C},
