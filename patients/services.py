@@ -570,15 +570,21 @@ def assessment_addendum_create(
             "This assessment is a draft: only a signed assessment takes addenda."
         )
     addendum = AssessmentAddendum.objects.create(assessment=locked, author=author, text=text)
+    addendum_audit(record=locked, addendum=addendum, author=author, request=request)
+    return addendum
+
+
+def addendum_audit(*, record, addendum, author, request=None) -> None:
+    """The ``create`` event for an addendum to ``record`` (an assessment or a visit note);
+    the detail names the record's author when a colleague wrote it (docs/decisions.md)."""
     detail = "addendum"
-    if locked.therapist_id != author.pk:
-        detail = f"addendum by a colleague of the author ({locked.therapist.get_username()})"
+    if record.therapist_id != author.pk:
+        detail = f"addendum by a colleague of the author ({record.therapist.get_username()})"
     record_event(
         actor=author,
         action="create",
-        patient=locked.patient,
+        patient=record.patient,
         obj=addendum,
         request=request,
         detail=detail,
     )
-    return addendum

@@ -15,7 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from patients.models import Assessment, PainSource, Patient, Precaution, RecordStatus
-from patients.services import addendum_text_clean, author_require, pain_report_create
+from patients.services import (
+    addendum_audit,
+    addendum_text_clean,
+    author_require,
+    pain_report_create,
+)
 from patients.signals import record_event
 
 from . import selectors
@@ -524,17 +529,7 @@ def visit_note_addendum_create(
     if locked.status != RecordStatus.SIGNED:
         raise ValidationError("This note is a draft: only a signed note takes addenda.")
     addendum = VisitNoteAddendum.objects.create(note=locked, author=author, text=text)
-    detail = "addendum"
-    if locked.therapist_id != author.pk:
-        detail = f"addendum by a colleague of the author ({locked.therapist.get_username()})"
-    record_event(
-        actor=author,
-        action="create",
-        patient=locked.patient,
-        obj=addendum,
-        request=request,
-        detail=detail,
-    )
+    addendum_audit(record=locked, addendum=addendum, author=author, request=request)
     return addendum
 
 
