@@ -7,6 +7,7 @@ Services: tests that need PostgreSQL, Redis or Chromium ask for them through
 
 import os
 import shutil
+import signal
 import socket
 from urllib.parse import urlparse
 
@@ -104,8 +105,10 @@ def celery_worker_process(tmp_path):
     """Start a real Celery worker (solo pool) in a subprocess, consuming a private queue.
 
     Returns ``start(queue, extra_env=None) -> subprocess.Popen``; every worker started is
-    stopped when the test ends. It uses the same broker and result backend as the test
-    process: kombu's filesystem transport by default, Redis when REDIS_URL is set.
+    stopped when the test ends, with its whole process group (a worker started with -B
+    runs beat in a child process, which outlives a worker killed on its own). It uses the
+    same broker and result backend as the test process: kombu's filesystem transport by
+    default, Redis when REDIS_URL is set.
     """
     import subprocess
     import sys
@@ -139,6 +142,7 @@ def celery_worker_process(tmp_path):
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so teardown can end it whole
         )
         started.append((proc, log))
         return proc
@@ -146,13 +150,21 @@ def celery_worker_process(tmp_path):
     yield start
 
     for proc, log in started:
-        proc.terminate()
+        _signal_group(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            pass
+        _signal_group(proc.pid, signal.SIGKILL)  # beat's child too, and anything stuck
+        proc.wait()
         log.close()
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass  # the whole group has already gone
 
 
 @pytest.fixture(autouse=True)

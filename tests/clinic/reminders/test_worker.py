@@ -6,7 +6,9 @@ committed rows), consumes a private queue and runs the dispatch on its beat sche
 """
 
 import datetime as dt
+import os
 import re
+import signal
 import time
 from zoneinfo import ZoneInfo
 
@@ -179,7 +181,7 @@ def test_a_worker_killed_mid_send_causes_no_duplicate(reminder_worker, smtp_serv
     wait_until(
         lambda: Reminder.objects.filter(program=program, status=ReminderStatus.SENDING).exists()
     )
-    first.kill()  # the worker dies mid-send
+    os.killpg(first.pid, signal.SIGKILL)  # the worker (and its beat) dies mid-send
     first.wait(timeout=30)
     smtp_server.hold = 0
 
