@@ -501,8 +501,8 @@ def _lefs_answers(rng: random.Random, total: int) -> list[int]:
 def _ottawa(case: DemoCase) -> dict:
     """Findings for the Ottawa rules, with their inclusion criteria answered: only the
     sprain seen the day after is an acute injury (the one Ottawa-positive patient); the
-    other examined cases are gradual or more than 7 days old, so the rules do not apply,
-    except the recurrent ankle sprain, examined and negative."""
+    other cases are gradual or more than 7 days old, so the rules do not apply, except the
+    recurrent ankle sprain, examined and negative."""
     if case.ottawa == "ankle_positive":
         return {
             "ottawa_acute_ankle_injury": True,
@@ -528,7 +528,9 @@ def _ottawa(case: DemoCase) -> dict:
                 ottawa_knee_cannot_flex_90=False,
             )
         return findings
-    return {}
+    # Not examined for a fracture, but the therapist still answers the inclusion questions:
+    # gradual onset or an injury more than 7 days ago, so the rules do not apply.
+    return {"ottawa_acute_ankle_injury": False, "ottawa_acute_knee_injury": False}
 
 
 def _onset_days(case: DemoCase) -> int:
