@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= clinic-demo-2026
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check-deploy bench clean
+.PHONY: run test lint messages check-deploy bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Patient-facing words: refresh locale/*/LC_MESSAGES/django.po from the templates and code,
+# then compile the .mo files (both committed). Needs GNU gettext; README "Languages".
+MESSAGES_IGNORE := -i ".venv/*" -i "var/*" -i "tests/*" -i "bench/*" -i "staticfiles/*" -i "build/*"
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages --all --add-location file $(MESSAGES_IGNORE)
+	$(BIN)/python manage.py compilemessages $(MESSAGES_IGNORE)
 
 check-deploy: $(STAMP)
 	DJANGO_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=clinic.example.org \

@@ -1,6 +1,6 @@
 """The patient registry and the clinical assessment record.
 
-Field names follow the data dictionary in DESIGN.md; the clinical vocabularies
+Field names follow the data model in docs/design.md ("Data model"); the clinical vocabularies
 (pain qualities, suspected causes, precautions) follow docs/clinical.md.
 """
 

@@ -1,5 +1,8 @@
 """The reminder emails: subject, text and HTML from templates, in the patient's language.
 
+One set of templates per kind, written in English and marked for translation; the
+patient's language comes from the catalogues in locale/ (README, "Languages").
+
 What an email may say is deliberately little: the patient's first name, the clinic's
 name and phone, the appointment time, and signed links. Never a diagnosis, body part,
 score or exercise name: email crosses servers the clinic does not control.
@@ -13,6 +16,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import formats, translation
+from django.utils.html import format_html
 
 from clinic.ics import appointment_ics
 from clinic.models import Reminder, ReminderKind
@@ -20,7 +24,7 @@ from clinic.models import Reminder, ReminderKind
 from . import schedule
 from .signing import Purpose, absolute_link
 
-LANGUAGES = {"en", "es"}
+LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 
 def sender() -> str:
@@ -29,7 +33,7 @@ def sender() -> str:
     return formataddr((name or settings.CLINIC_NAME, address or settings.DEFAULT_FROM_EMAIL))
 
 
-def _context(reminder: Reminder, language: str) -> dict:
+def _context(reminder: Reminder) -> dict:
     patient = reminder.patient
     links = {
         "unsubscribe": absolute_link(Purpose.UNSUBSCRIBE, patient_id=patient.id),
@@ -38,6 +42,11 @@ def _context(reminder: Reminder, language: str) -> dict:
         "first_name": patient.first_name,
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
+        "clinic_phone_link": format_html(
+            '<a href="tel:{}" style="color:#0b5e6b;">{}</a>',
+            settings.CLINIC_PHONE.replace(" ", ""),
+            settings.CLINIC_PHONE,
+        ),
         "links": links,
     }
     if reminder.kind == ReminderKind.EXERCISE:
@@ -47,10 +56,9 @@ def _context(reminder: Reminder, language: str) -> dict:
             )
     else:
         starts = reminder.appointment.starts_at.astimezone(schedule.zone(patient.timezone))
-        with translation.override(language):
-            context["appointment_date"] = formats.date_format(starts, "DATE_FORMAT")
-            context["appointment_weekday"] = formats.date_format(starts, "l")
-            context["appointment_time"] = formats.time_format(starts, "H:i")
+        context["appointment_date"] = formats.date_format(starts, "DATE_FORMAT")
+        context["appointment_weekday"] = formats.date_format(starts, "l")
+        context["appointment_time"] = formats.time_format(starts, "H:i")
         context["appointment_zone"] = patient.timezone
     return context
 
@@ -59,12 +67,16 @@ def reminder_message(reminder: Reminder) -> EmailMultiAlternatives:
     """The email for one reminder row (patient, program/appointment already loaded)."""
     patient = reminder.patient
     language = patient.preferred_language if patient.preferred_language in LANGUAGES else "en"
-    context = _context(reminder, language)
-    base = f"emails/reminders/{reminder.kind}.{language}"
-    subject = " ".join(render_to_string(f"{base}.subject.txt", context).split())
+    base = f"emails/reminders/{reminder.kind}"
+    # Words (locale/), dates and month and weekday names in the patient's language.
+    with translation.override(language):
+        context = _context(reminder)
+        subject = " ".join(render_to_string(f"{base}.subject.txt", context).split())
+        body = render_to_string(f"{base}.txt", context)
+        html = render_to_string(f"{base}.html", context)
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string(f"{base}.txt", context),
+        body=body,
         from_email=sender(),
         to=[patient.email],
         headers={
@@ -76,7 +88,7 @@ def reminder_message(reminder: Reminder) -> EmailMultiAlternatives:
             "Content-Language": language,
         },
     )
-    message.attach_alternative(render_to_string(f"{base}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     if reminder.kind == ReminderKind.APPOINTMENT:
         message.attach(
             "appointment.ics",

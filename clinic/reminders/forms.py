@@ -1,20 +1,20 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 PAIN_CHOICES = [(score, str(score)) for score in range(11)]
 
 
 class PainCheckinForm(forms.Form):
+    """The 0–10 check-in on the patient's pain link, in the active (the patient's) language."""
+
     score = forms.TypedChoiceField(
         choices=PAIN_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
-        label="Pain now (0–10)",
+        label=_("Pain now (0–10)"),
+        help_text=_("0 means no pain at all; 10 means the worst pain you can imagine."),
+        error_messages={
+            "required": _("Choose a number from 0 to 10."),
+            "invalid_choice": _("Choose a number from 0 to 10."),
+        },
     )
-
-    def __init__(self, *args, texts: dict, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields["score"]
-        field.label = texts["pain_question"]
-        field.help_text = texts["pain_help"]
-        field.error_messages["required"] = texts["pain_required"]
-        field.error_messages["invalid_choice"] = texts["pain_required"]

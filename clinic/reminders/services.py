@@ -1,6 +1,6 @@
 """Writes for the reminder outbox: dispatch, send, retry, and what the patient's links do.
 
-How a reminder travels (DESIGN.md, "Reminders"):
+How a reminder travels (docs/design.md, "Reminders: the outbox and its guarantees"):
 
 1. ``reminders_dispatch`` runs every minute (Celery beat). In batches of
    REMINDER_BATCH_SIZE it finds what is due, inserts one ``Reminder`` row per occurrence

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
@@ -22,7 +21,6 @@ from clinic.services import client_ip
 from . import selectors, services
 from .forms import PainCheckinForm
 from .signing import LinkError, Purpose, read_token
-from .texts import texts_for
 
 # Staff ---------------------------------------------------------------------------
 
@@ -69,11 +67,9 @@ def link_view(purpose: Purpose):
                     status=error.status,
                 )
             patient = selectors.patient_for_link(grant.patient_id)
-            language = patient.preferred_language
-            with translation.override(language):
-                response = view(
-                    request, *args, patient=patient, grant=grant, t=texts_for(language), **kwargs
-                )
+            # The page, its words (locale/) and its dates are in the patient's language.
+            with translation.override(patient.preferred_language):
+                response = view(request, *args, patient=patient, grant=grant, **kwargs)
             response["Cache-Control"] = "no-store"
             response["X-Robots-Tag"] = "noindex, nofollow"
             return response
@@ -84,11 +80,6 @@ def link_view(purpose: Purpose):
 
 
 def _page(request, template: str, context: dict, status: int = 200):
-    patient = context["patient"]
-    context.setdefault("lang", patient.preferred_language)
-    context["call_us"] = context["t"]["call_us"].format(
-        clinic=settings.CLINIC_NAME, phone=settings.CLINIC_PHONE
-    )
     return render(request, f"clinic/reminders/{template}", context, status=status)
 
 
@@ -99,7 +90,7 @@ def _local_today_label(patient) -> tuple:
 
 @link_view(Purpose.EXERCISES)
 @require_http_methods(["GET"])
-def link_exercises(request, *, patient, grant, t):
+def link_exercises(request, *, patient, grant):
     program = selectors.program_for_link(patient_id=patient.id)
     spanish = patient.preferred_language == "es"
     items = []
@@ -111,30 +102,23 @@ def link_exercises(request, *, patient, grant, t):
                     "name": (exercise.name_es if spanish else "") or exercise.name,
                     "instructions": (exercise.instructions_es if spanish else "")
                     or exercise.instructions_en,
-                    "dose": t["sets_reps"].format(sets=prescription.sets, reps=prescription.reps),
-                    "hold": t["hold"].format(seconds=prescription.hold_seconds)
-                    if prescription.hold_seconds
-                    else "",
-                    "times": t["times_per_day"].format(times=prescription.times_per_day),
+                    "sets": prescription.sets,
+                    "reps": prescription.reps,
+                    "hold_seconds": prescription.hold_seconds,
+                    "times_per_day": prescription.times_per_day,
                     "notes": prescription.notes,
                 }
             )
     return _page(
         request,
         "link_exercises.html",
-        {
-            "patient": patient,
-            "t": t,
-            "program": program,
-            "items": items,
-            "intro": t["exercises_intro"].format(name=patient.first_name),
-        },
+        {"patient": patient, "program": program, "items": items},
     )
 
 
 @link_view(Purpose.DONE)
 @require_http_methods(["GET", "POST"])
-def link_done(request, *, patient, grant, t):
+def link_done(request, *, patient, grant):
     """GET asks (mail scanners open links; only a person's POST records anything)."""
     program = selectors.program_for_link(patient_id=patient.id)
     today, today_label = _local_today_label(patient)
@@ -150,20 +134,18 @@ def link_done(request, *, patient, grant, t):
         "link_done.html",
         {
             "patient": patient,
-            "t": t,
             "program": program,
             "in_program": in_program,
             "done": done,
-            "question": t["done_question"].format(date=today_label),
-            "recorded": t["done_recorded"].format(name=patient.first_name, date=today_label),
+            "today_label": today_label,
         },
     )
 
 
 @link_view(Purpose.PAIN)
 @require_http_methods(["GET", "POST"])
-def link_pain(request, *, patient, grant, t):
-    form = PainCheckinForm(request.POST or None, texts=t)
+def link_pain(request, *, patient, grant):
+    form = PainCheckinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.pain_checkin_record(
             patient=patient, score=form.cleaned_data["score"], ip=client_ip(request)
@@ -173,13 +155,7 @@ def link_pain(request, *, patient, grant, t):
     return _page(
         request,
         "link_pain.html",
-        {
-            "patient": patient,
-            "t": t,
-            "form": form,
-            "thanks": thanks,
-            "thanks_text": t["pain_thanks"].format(name=patient.first_name),
-        },
+        {"patient": patient, "form": form, "thanks": thanks},
         status=400 if form.is_bound and form.errors else 200,
     )
 
@@ -187,19 +163,11 @@ def link_pain(request, *, patient, grant, t):
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs with no cookie; the token is the key
 @link_view(Purpose.UNSUBSCRIBE)
 @require_http_methods(["GET", "POST"])
-def link_unsubscribe(request, *, patient, grant, t):
+def link_unsubscribe(request, *, patient, grant):
     if request.method == "POST":
         services.reminders_unsubscribe(patient=patient, ip=client_ip(request))
     return _page(
         request,
         "link_unsubscribe.html",
-        {
-            "patient": patient,
-            "t": t,
-            "subscribed": patient.reminders_opt_in,
-            "message": t["unsubscribed"].format(
-                clinic=settings.CLINIC_NAME, phone=settings.CLINIC_PHONE
-            ),
-            "question": t["unsubscribe_question"].format(clinic=settings.CLINIC_NAME),
-        },
+        {"patient": patient, "subscribed": patient.reminders_opt_in},
     )
