@@ -33,13 +33,6 @@ def test_staff_who_may_see_patients_get_the_page(client_for, role_users, role):
     assert "Ada Lovelace" in response.content.decode()
 
 
-def test_anonymous_visitors_go_to_login(client):
-    patient = PatientFactory()
-    response = client.get(reverse("patients:detail", args=[patient.pk]))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
 def test_a_user_without_a_role_is_forbidden(client_for):
     from tests.factories import UserFactory
 

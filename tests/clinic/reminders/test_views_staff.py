@@ -70,12 +70,6 @@ def test_therapists_are_forbidden(client_for, therapist):
     assert client_for(therapist).get(LIST).status_code == 403
 
 
-def test_anonymous_visitors_go_to_login(client):
-    response = client.get(LIST)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
 def test_navigation_shows_reminders_to_roles_that_may_open_it(client_for, role_users):
     for role, visible in (("front_desk", True), ("manager", True), ("therapist", False)):
         html = client_for(role_users[role]).get(reverse("today")).content.decode()
