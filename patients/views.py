@@ -157,7 +157,7 @@ def patient_detail(request, patient_id: int):
     see (patients/sections.py): clinical ones only for clinicians, and showing them is
     audited as a view of the clinical record."""
     patient = selectors.get_patient_for_user(request.user, patient_id)
-    visible = sections.sections_for(request, patient)
+    visible = sections.patient_page.visible(request, patient)
     if any(section.clinical for section, _ in visible):
         record_event(
             actor=request.user,

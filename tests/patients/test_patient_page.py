@@ -9,9 +9,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def clinical_section(monkeypatch):
-    monkeypatch.setattr(sections, "_registry", dict(sections._registry))
-    sections.register(
-        sections.PatientSection(
+    monkeypatch.setattr(sections.patient_page, "_sections", dict(sections.patient_page._sections))
+    sections.patient_page.register(
+        sections.Section(
             key="test-clinical",
             title="Clinical notes",
             template="clinic/today/manager.html",

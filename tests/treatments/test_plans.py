@@ -385,8 +385,8 @@ def test_plan_page_query_count_does_not_grow_with_techniques_or_notes(
     for plan in (small, big):
         # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 plan with patient,
         # therapist and assessment, 6 planned techniques with technique, 7 visit notes
-        # with therapist, 8 audit insert (view), 9 the user's role groups (nav).
-        with django_assert_num_queries(9):
+        # with therapist, 8 audit insert (view). (No query for the user's groups.)
+        with django_assert_num_queries(8):
             assert client.get(reverse("treatments:plan_detail", args=[plan.pk])).status_code == 200
 
 
