@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import charts, clinical, sections, selectors, services
+from . import charts, clinical, localtime, sections, selectors, services
 from .forms import (
     AddendumForm,
     AmendmentForm,
@@ -253,7 +253,7 @@ def _form_context(form, patient, *, title, assessment=None, amending=False) -> d
         "assessment": assessment,
         "title": title,
         "amending": amending,
-        "patient_age_today": clinical.age_on(patient.date_of_birth, timezone.localdate()),
+        "patient_age_today": clinical.age_on(patient.date_of_birth, localtime.clinic_today()),
         "knee_rule_age": clinical.KNEE_RULE_AGE,
         "lefs_labels": clinical.LEFS_ANSWER_LABELS,
     }

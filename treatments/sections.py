@@ -6,6 +6,7 @@ Each loader runs a fixed number of queries, whatever the patient's history.
 
 from __future__ import annotations
 
+from patients.localtime import patient_today
 from patients.sections import Section
 
 from . import selectors
@@ -37,9 +38,7 @@ def load_program(request, patient) -> dict:
     return {
         "program": program,
         "adherence": (
-            selectors.program_adherence(program, today=selectors.patient_local_date(patient))
-            if program
-            else None
+            selectors.program_adherence(program, today=patient_today(patient)) if program else None
         ),
         "can_add": request.user.has_perm("treatments.add_homeexerciseprogram"),
     }

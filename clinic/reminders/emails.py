@@ -16,8 +16,8 @@ from django.utils import formats, translation
 
 from clinic.ics import appointment_ics
 from clinic.models import Reminder, ReminderKind
+from patients.localtime import patient_zone
 
-from . import schedule
 from .signing import Purpose, absolute_link
 
 LANGUAGES = {"en", "es"}
@@ -46,7 +46,7 @@ def _context(reminder: Reminder, language: str) -> dict:
                 purpose, patient_id=patient.id, program_id=reminder.program_id
             )
     else:
-        starts = reminder.appointment.starts_at.astimezone(schedule.zone(patient.timezone))
+        starts = reminder.appointment.starts_at.astimezone(patient_zone(patient))
         with translation.override(language):
             context["appointment_date"] = formats.date_format(starts, "DATE_FORMAT")
             context["appointment_weekday"] = formats.date_format(starts, "l")
