@@ -1051,3 +1051,11 @@ def test_recurring_refuses_more_visits_than_a_series_holds(
     )
     assert "at most 104 visits" in response.content.decode()
     assert response.context["preview"] is None
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"), [("therapist", True), ("front_desk", False), ("manager", False)]
+)
+def test_the_calendar_feed_link_is_shown_to_clinicians_only(client_for, role_users, role, shown):
+    html = client_for(role_users[role]).get(reverse("scheduling:day")).content.decode()
+    assert (reverse("scheduling:my_feed") in html) is shown
