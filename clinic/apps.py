@@ -10,16 +10,20 @@ class ClinicConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals as auth_signals
 
+        from patients.sections import patient_page, today_page
         from patients.signals import clinical_record_event
 
-        from . import receivers
+        from . import receivers, sections
         from .celery import ensure_broker_folders
-
-        # Imported for their patient-page section registrations.
-        from .reminders import sections as reminder_sections  # noqa: F401
-        from .scheduling import sections as scheduling_sections  # noqa: F401
+        from .reminders import sections as reminder_sections
+        from .scheduling import sections as scheduling_sections
 
         ensure_broker_folders()
+
+        patient_page.register(
+            *scheduling_sections.PATIENT_SECTIONS, *reminder_sections.PATIENT_SECTIONS
+        )
+        today_page.register(*scheduling_sections.TODAY_SECTIONS, *sections.TODAY_SECTIONS)
 
         # The audit log owns these hooks: logins, failed logins, logouts and every
         # clinical-record event announced by patients and treatments.

@@ -1,16 +1,15 @@
 """Roles are Django groups carrying permissions.
 
-The groups themselves are created by a migration (``0002_create_role_groups``); the
-permissions each role holds are listed here and re-applied after every ``migrate`` so
-that a permission added by a later migration reaches its role without another data
-migration. Views check permissions (``permission_required``), never group names, so a
-clinic can grant a single permission to one person if it must.
+The groups themselves are created by a migration (``clinic/migrations/
+0003_create_role_groups.py``); the permissions each role holds are listed here and
+re-applied after every ``migrate`` (``clinic.receivers.sync_role_permissions``) so that
+a permission added by a later migration reaches its role without another data
+migration. Group names are for assigning a role (staff accounts, seeding); every
+decision about what a user may see or do checks a permission: views with
+``permission_required``, templates with ``perms``, the patient page's and Today's
+sections with ``user.has_perm`` (patients/sections.py). So a clinic can grant a single
+permission to one person if it must.
 """
-
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 
 THERAPIST = "Therapist"
 FRONT_DESK = "Front desk"
@@ -100,32 +99,3 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treatments.change_exercise",
     ],
 }
-
-
-def user_roles(user) -> set[str]:
-    """The user's role names, cached on the user object for the request."""
-    if not user.is_authenticated:
-        return set()
-    cached = getattr(user, "_clinic_roles", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._clinic_roles = cached
-    return cached
-
-
-def role_required(*roles: str):
-    """Let in active staff holding one of ``roles``; others get the 403 page.
-
-    Anonymous visitors are sent to the login page first.
-    """
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not (user_roles(request.user) & set(roles)) and not request.user.is_superuser:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapped)
-
-    return decorator

@@ -4,17 +4,18 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from patients.sections import today_page
+
 from . import selectors, services
 from .forms import StaffCreateForm, StaffUpdateForm
-from .today import sections_for as today_sections
 
 User = get_user_model()
 
 
 @login_required
 def today(request):
-    """The landing page: the sections of every role the user holds (clinic/today.py)."""
-    return render(request, "clinic/today.html", {"sections": today_sections(request)})
+    """The landing page: the sections the user's permissions allow (patients/sections.py)."""
+    return render(request, "clinic/today.html", {"sections": today_page.visible(request)})
 
 
 def _get_staff_for_user(request_user, user_id: int):

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from . import clinical, services
+from . import clinical, localtime, services
 from .models import PainSource, Patient
 
 SEED = 20260401
@@ -588,7 +588,7 @@ def seed_patients(staff: dict) -> list[Patient]:
     rng = random.Random(SEED)
     therapists = [staff[name] for name in ("demo-therapist", "demo-therapist2") if name in staff]
     front_desk = staff.get("demo-frontdesk")
-    today = timezone.localdate()
+    today = localtime.clinic_today()
     created = []
     for number, case in enumerate(CASES):
         # Draw every random value for this case even when it exists, so the others

@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from . import clinical
+from . import clinical, localtime
 from .complete_forms import CompleteFormMixin
 from .inputs import ClinicDateField, ClinicDateTimeField
 from .models import (
@@ -84,7 +84,7 @@ class PatientForm(forms.Form):
 
     def clean_date_of_birth(self):
         dob = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
+        today = localtime.clinic_today()
         if dob > today:
             raise forms.ValidationError("The date of birth cannot be in the future.")
         if clinical.age_on(dob, today) >= 120:

@@ -1,11 +1,16 @@
-"""Sections of the patient page contributed by other apps.
+"""Sections of the patient page and of the Today page: one way to add either.
 
-The patient page lives in ``patients``, which imports neither ``treatments`` nor
-``clinic``. Those apps add their parts of the page (visit notes, programs, adherence,
-appointments, reminder history) by registering a section from their AppConfig.ready().
-A section is shown only to users holding its permission, so front desk never gets a
-clinical section; each section's loader runs a fixed number of queries, whatever the
-patient's history, so the page's query count stays constant.
+Both pages are a list of sections, each shown only to users holding its permission
+(``user.has_perm``, cached on the user for the request, so deciding costs no query).
+An app declares its sections as plain ``Section`` values in its own ``sections.py``
+(``PATIENT_SECTIONS``, ``TODAY_SECTIONS``) and registers them explicitly from its
+AppConfig.ready(). The registries live here because ``patients`` is the lowest app:
+``treatments`` and ``clinic`` may import it, it imports neither, so the patient page
+shows their parts (visit notes, programs, appointments, reminders) without knowing them.
+
+Each loader runs a fixed number of queries, whatever the patient's history, so a page's
+query count stays constant. Patient-page loaders are called ``load(request, patient)``,
+Today loaders ``load(request)``.
 """
 
 from __future__ import annotations
@@ -13,29 +18,91 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .charts import outcome_chart
+from .selectors import clinical_record_for_request, therapist_drafts
+
 
 @dataclass(frozen=True)
-class PatientSection:
+class Section:
     key: str
     title: str
     template: str  # rendered with ``section`` and ``data`` (the loader's result)
     permission: str  # "app_label.codename" the viewer must hold
-    load: Callable  # load(request, patient) -> dict
+    load: Callable[..., dict]
     order: int = 100
-    clinical: bool = True  # clinical sections are audited with the page view
+    # Patient page only: showing a clinical section is audited as a view of the record.
+    clinical: bool = True
 
 
-_registry: dict[str, PatientSection] = {}
+class SectionRegistry:
+    def __init__(self) -> None:
+        self._sections: dict[str, Section] = {}
+
+    def register(self, *sections: Section) -> None:
+        for section in sections:
+            self._sections[section.key] = section
+
+    def visible(self, request, *args) -> list[tuple[Section, dict]]:
+        """The sections this user may see, in order, each with its loaded data."""
+        user = request.user
+        shown = sorted(
+            (s for s in self._sections.values() if user.has_perm(s.permission)),
+            key=lambda s: (s.order, s.key),
+        )
+        return [(section, section.load(request, *args)) for section in shown]
 
 
-def register(section: PatientSection) -> None:
-    _registry[section.key] = section
+patient_page = SectionRegistry()
+today_page = SectionRegistry()
 
 
-def sections_for(request, patient) -> list[tuple[PatientSection, dict]]:
-    """The sections this user may see, in order, each with its loaded data."""
-    visible = sorted(
-        (s for s in _registry.values() if request.user.has_perm(s.permission)),
-        key=lambda s: (s.order, s.key),
-    )
-    return [(section, section.load(request, patient)) for section in visible]
+# This app's own sections (registered from PatientsConfig.ready()) ------------------
+
+
+def load_outcomes(request, patient) -> dict:
+    record = clinical_record_for_request(request, patient)
+    return {"outcomes": record.outcomes, "chart": outcome_chart(record.outcomes)}
+
+
+def load_timeline(request, patient) -> dict:
+    record = clinical_record_for_request(request, patient)
+    return {
+        "assessments": record.assessments,
+        "other_reports": [r for r in record.pain_reports if r.assessment_id is None],
+    }
+
+
+def load_drafts(request) -> dict:
+    return {"drafts": therapist_drafts(request.user)}
+
+
+# Clinical sections: shown only to holders of view_assessment (therapists).
+PATIENT_SECTIONS = [
+    Section(
+        key="outcomes",
+        title="Outcomes",
+        template="patients/sections/outcomes.html",
+        permission="patients.view_assessment",
+        load=load_outcomes,
+        order=10,
+    ),
+    Section(
+        key="assessments",
+        title="Assessments and pain reports",
+        template="patients/sections/assessments.html",
+        permission="patients.view_assessment",
+        load=load_timeline,
+        order=20,
+    ),
+]
+
+TODAY_SECTIONS = [
+    Section(
+        key="assessment-drafts",
+        title="Assessments to sign",
+        template="patients/today_drafts.html",
+        permission="patients.sign_assessment",
+        load=load_drafts,
+        order=20,
+    ),
+]

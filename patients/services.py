@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import clinical
+from . import clinical, localtime
 from .models import (
     Assessment,
     AssessmentAddendum,
@@ -96,7 +96,7 @@ def _patient_apply(patient: Patient, values: dict[str, Any]) -> None:
     except ValueError as error:
         raise ValidationError({"phone": str(error)}) from error
     patient.search_name = clinical.normalise_name(f"{patient.first_name} {patient.last_name}")
-    today = timezone.localdate()
+    today = localtime.clinic_today()
     if patient.date_of_birth and patient.date_of_birth > today:
         raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
     if patient.date_of_birth and clinical.age_on(patient.date_of_birth, today) >= 120:

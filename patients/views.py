@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import charts, clinical, sections, selectors, services
+from . import charts, clinical, localtime, sections, selectors, services
 from .forms import (
     AddendumForm,
     AmendmentForm,
@@ -157,7 +157,7 @@ def patient_detail(request, patient_id: int):
     see (patients/sections.py): clinical ones only for clinicians, and showing them is
     audited as a view of the clinical record."""
     patient = selectors.get_patient_for_user(request.user, patient_id)
-    visible = sections.sections_for(request, patient)
+    visible = sections.patient_page.visible(request, patient)
     if any(section.clinical for section, _ in visible):
         record_event(
             actor=request.user,
@@ -253,7 +253,7 @@ def _form_context(form, patient, *, title, assessment=None, amending=False) -> d
         "assessment": assessment,
         "title": title,
         "amending": amending,
-        "patient_age_today": clinical.age_on(patient.date_of_birth, timezone.localdate()),
+        "patient_age_today": clinical.age_on(patient.date_of_birth, localtime.clinic_today()),
         "knee_rule_age": clinical.KNEE_RULE_AGE,
         "lefs_labels": clinical.LEFS_ANSWER_LABELS,
     }

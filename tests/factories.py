@@ -10,6 +10,7 @@ from django.utils import timezone
 from clinic import models as clinic_models
 from clinic.roles import CLINIC_MANAGER, FRONT_DESK, THERAPIST
 from patients import models as patient_models
+from patients.clinical import normalise_name
 from treatments import models as treatment_models
 
 User = get_user_model()
@@ -75,7 +76,8 @@ class PatientFactory(factory.django.DjangoModelFactory):
     preferred_language = "en"
     timezone = "America/New_York"
     reminders_opt_in = True
-    search_name = factory.LazyAttribute(lambda p: f"{p.first_name} {p.last_name}".lower())
+    # The same normaliser as patients.services, so search finds factory patients too.
+    search_name = factory.LazyAttribute(lambda p: normalise_name(f"{p.first_name} {p.last_name}"))
 
 
 class AssessmentFactory(factory.django.DjangoModelFactory):

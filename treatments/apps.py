@@ -7,6 +7,9 @@ class TreatmentsConfig(AppConfig):
     verbose_name = "Treatments and home exercise"
 
     def ready(self) -> None:
-        from .sections import register_sections
+        from patients.sections import patient_page, today_page
 
-        register_sections()
+        from . import sections
+
+        patient_page.register(*sections.PATIENT_SECTIONS)
+        today_page.register(*sections.TODAY_SECTIONS)

@@ -11,6 +11,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from patients.localtime import clinic_today
 from patients.models import Assessment, Patient, RecordStatus
 
 from . import selectors, services
@@ -67,7 +68,7 @@ def seed_treatments(staff: dict) -> int:
     techniques = {t.code: t for t in Technique.objects.all()}
     exercises = list(Exercise.objects.filter(active=True).order_by("code"))
     rules = selectors.precaution_rules()
-    today = timezone.localdate()
+    today = clinic_today()
     seeded = 0
     patients = (
         Patient.objects.filter(

@@ -1,11 +1,13 @@
-"""This app's sections of the patient page (registered from TreatmentsConfig.ready()).
+"""This app's sections of the patient page and of Today (patients/sections.py),
+registered from TreatmentsConfig.ready().
 
 Each loader runs a fixed number of queries, whatever the patient's history.
 """
 
 from __future__ import annotations
 
-from patients.sections import PatientSection, register
+from patients.localtime import patient_today
+from patients.sections import Section
 
 from . import selectors
 
@@ -36,42 +38,51 @@ def load_program(request, patient) -> dict:
     return {
         "program": program,
         "adherence": (
-            selectors.program_adherence(program, today=selectors.patient_local_date(patient))
-            if program
-            else None
+            selectors.program_adherence(program, today=patient_today(patient)) if program else None
         ),
         "can_add": request.user.has_perm("treatments.add_homeexerciseprogram"),
     }
 
 
-def register_sections() -> None:
-    register(
-        PatientSection(
-            key="treatment-plans",
-            title="Plans of care",
-            template="treatments/sections/plans.html",
-            permission="treatments.view_treatmentplan",
-            load=load_plans,
-            order=40,
-        )
-    )
-    register(
-        PatientSection(
-            key="visit-notes",
-            title="Visit notes",
-            template="treatments/sections/notes.html",
-            permission="treatments.view_visitnote",
-            load=load_notes,
-            order=50,
-        )
-    )
-    register(
-        PatientSection(
-            key="home-program",
-            title="Home exercise program",
-            template="treatments/sections/program.html",
-            permission="treatments.view_homeexerciseprogram",
-            load=load_program,
-            order=60,
-        )
-    )
+def load_unsigned_notes(request) -> dict:
+    # 1 query: the therapist's draft notes with their patients.
+    return {"notes": selectors.unsigned_notes_for(request.user)}
+
+
+PATIENT_SECTIONS = [
+    Section(
+        key="treatment-plans",
+        title="Plans of care",
+        template="treatments/sections/plans.html",
+        permission="treatments.view_treatmentplan",
+        load=load_plans,
+        order=40,
+    ),
+    Section(
+        key="visit-notes",
+        title="Visit notes",
+        template="treatments/sections/notes.html",
+        permission="treatments.view_visitnote",
+        load=load_notes,
+        order=50,
+    ),
+    Section(
+        key="home-program",
+        title="Home exercise program",
+        template="treatments/sections/program.html",
+        permission="treatments.view_homeexerciseprogram",
+        load=load_program,
+        order=60,
+    ),
+]
+
+TODAY_SECTIONS = [
+    Section(
+        key="unsigned-visit-notes",
+        title="Visit notes to sign",
+        template="treatments/today_unsigned_notes.html",
+        permission="treatments.sign_visitnote",
+        load=load_unsigned_notes,
+        order=30,
+    ),
+]

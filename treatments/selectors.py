@@ -7,14 +7,13 @@ fixed number of queries however long the patient's history grows.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
+from patients.localtime import patient_today
 from patients.models import Assessment, Patient, Precaution, RecordStatus
 
 from .catalogue import DEFAULT_PRECAUTION_TABLE, NO_RESTRICTION, PUBLISHED_TECHNIQUES
@@ -175,14 +174,6 @@ def unsigned_notes_for(user, limit: int = 20) -> list[VisitNote]:
     )
 
 
-def patient_local_date(patient: Patient) -> dt.date:
-    try:
-        zone = zoneinfo.ZoneInfo(patient.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = timezone.get_current_timezone()
-    return timezone.now().astimezone(zone).date()
-
-
 @dataclass(frozen=True)
 class AdherenceDay:
     date: dt.date
@@ -250,7 +241,7 @@ def adherence_compute(
 
 def program_adherence(program: HomeExerciseProgram, today: dt.date | None = None) -> Adherence:
     """One query: the program's completions in the window."""
-    today = today or patient_local_date(program.patient)
+    today = today or patient_today(program.patient)
     first = today - dt.timedelta(days=ADHERENCE_DAYS - 1)
     completed = set(
         ExerciseCompletion.objects.filter(

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from patients.localtime import patient_today
 from patients.models import Assessment, PainSource, Patient, Precaution, RecordStatus
 from patients.services import (
     addendum_audit,
@@ -620,7 +621,7 @@ def home_exercise_program_end(*, program: HomeExerciseProgram, actor, request=No
     )
     if locked.status != ProgramStatus.ACTIVE:
         raise ValidationError("This program is not active.")
-    today = selectors.patient_local_date(locked.patient)
+    today = patient_today(locked.patient)
     locked.status = ProgramStatus.ENDED
     locked.end_date = (
         max(today, locked.start_date)

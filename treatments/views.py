@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from patients.forms import AddendumForm
 from patients.inputs import parse_id
+from patients.localtime import clinic_today, patient_today
 from patients.models import RecordStatus
 from patients.services import author_require
 from patients.signals import record_event
@@ -137,7 +138,7 @@ def plan_create(request, patient_id: int):
             "This patient has no signed assessment yet. Sign an assessment, then plan from it."
         )
         return render(request, "treatments/plan_form.html", context, status=409)
-    initial = {"start_date": timezone.localdate(), "assessment": latest}
+    initial = {"start_date": clinic_today(), "assessment": latest}
     assessment_id = parse_id(request.GET.get("assessment"))
     if assessment_id is not None:
         chosen = assessments.filter(pk=assessment_id).first()
@@ -545,7 +546,7 @@ def program_create(request, patient_id: int):
         )
     current = selectors.active_program_for(patient)
     rows, allowed = _program_rows(current)
-    today = selectors.patient_local_date(patient)
+    today = patient_today(patient)
     initial = {
         "start_date": today,
         "reminder_time": current.reminder_time if current else "18:00",

@@ -16,10 +16,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentKind, AppointmentStatus, Practitioner, Reminder
+from patients.localtime import patient_today, patient_zone
 from patients.models import Patient
 from treatments.models import Exercise, ExercisePrescription, HomeExerciseProgram, ProgramStatus
 
-from . import schedule
 from .services import exercise_key
 
 DEMO_PATIENTS = [
@@ -74,9 +74,8 @@ def _demo_program(therapist, email, first, last, language, tz) -> HomeExercisePr
         patient=patient, status=ProgramStatus.ACTIVE
     ).first()
     if program is None:
-        local_today = timezone.now().astimezone(schedule.zone(tz)).date()
         program = HomeExerciseProgram.objects.create(
-            patient=patient, prescribed_by=therapist, start_date=local_today
+            patient=patient, prescribed_by=therapist, start_date=patient_today(patient)
         )
         for position, exercise in enumerate(Exercise.objects.filter(active=True)[:3]):
             ExercisePrescription.objects.create(
@@ -91,7 +90,7 @@ def _demo_program(therapist, email, first, last, language, tz) -> HomeExercisePr
 
 
 def _due_in_two_minutes(program: HomeExerciseProgram, *, now: dt.datetime) -> None:
-    tz = schedule.zone(program.patient.timezone)
+    tz = patient_zone(program.patient)
     local = (now + dt.timedelta(minutes=2)).astimezone(tz)
     key = exercise_key(program_id=program.id, local_day=local.date())
     if Reminder.objects.filter(key=key).exists():

@@ -20,8 +20,8 @@ from django.utils.html import format_html
 
 from clinic.ics import appointment_ics
 from clinic.models import Reminder, ReminderKind
+from patients.localtime import patient_zone
 
-from . import schedule
 from .signing import Purpose, absolute_link
 
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
@@ -55,7 +55,7 @@ def _context(reminder: Reminder) -> dict:
                 purpose, patient_id=patient.id, program_id=reminder.program_id
             )
     else:
-        starts = reminder.appointment.starts_at.astimezone(schedule.zone(patient.timezone))
+        starts = reminder.appointment.starts_at.astimezone(patient_zone(patient))
         context["appointment_date"] = formats.date_format(starts, "DATE_FORMAT")
         context["appointment_weekday"] = formats.date_format(starts, "l")
         context["appointment_time"] = formats.time_format(starts, "H:i")

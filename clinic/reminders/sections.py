@@ -4,7 +4,7 @@ Registered from ClinicConfig.ready(). It shows when and whether each reminder we
 never what it was about beyond "exercise" or "appointment", so front desk may see it.
 """
 
-from patients.sections import PatientSection, register
+from patients.sections import Section
 
 from . import selectors
 
@@ -14,8 +14,8 @@ def _load(request, patient) -> dict:
     return {"reminders": selectors.patient_reminder_history(patient)}
 
 
-register(
-    PatientSection(
+PATIENT_SECTIONS = [
+    Section(
         key="reminders",
         title="Reminders",
         template="clinic/reminders/patient_section.html",
@@ -23,5 +23,5 @@ register(
         load=_load,
         order=800,
         clinical=False,
-    )
-)
+    ),
+]

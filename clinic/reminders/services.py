@@ -47,6 +47,7 @@ from clinic.models import (
     ReminderStatus,
 )
 from clinic.services import audit_event_record
+from patients.localtime import patient_today
 from patients.models import PainSource, Patient
 from patients.services import pain_report_create
 from treatments.models import CompletionSource, HomeExerciseProgram, ProgramStatus
@@ -412,10 +413,6 @@ def reminder_retry(*, reminder: Reminder, actor, ip: str | None = None) -> bool:
 # What the patient's signed links do ------------------------------------------------
 
 
-def patient_local_today(patient: Patient) -> dt.date:
-    return timezone.now().astimezone(schedule.zone(patient.timezone)).date()
-
-
 @transaction.atomic
 def reminders_unsubscribe(*, patient: Patient, ip: str | None = None) -> bool:
     """Turn the patient's reminders off (their own link). True if it was on."""
@@ -441,7 +438,7 @@ def exercises_done_record(*, program: HomeExerciseProgram, ip: str | None = None
     """ "I did my exercises today": one completion per program and local day."""
     completion, created = exercise_completion_record(
         program=program,
-        on_date=patient_local_today(program.patient),
+        on_date=patient_today(program.patient),
         source=CompletionSource.EMAIL_LINK,
     )
     if created:

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.services import client_ip
+from patients.localtime import patient_today
 
 from . import selectors, services
 from .forms import PainCheckinForm
@@ -84,7 +85,7 @@ def _page(request, template: str, context: dict, status: int = 200):
 
 
 def _local_today_label(patient) -> tuple:
-    today = services.patient_local_today(patient)
+    today = patient_today(patient)
     return today, formats.date_format(today, "DATE_FORMAT")
 
 

@@ -1,9 +1,9 @@
 """Pure, in-memory availability rules shared by the free-slot search, the recurring
-preview and the Today page's gaps. The selectors load everything these need in a fixed
-number of queries; nothing here touches the database.
+preview, booking and the Today page's gaps. The selectors load everything these need in
+a fixed number of queries; nothing here touches the database.
 
 All arithmetic on instants is done in UTC: adding a duration to a local wall-clock time
-would be wrong on the days the clocks change.
+would be wrong on the days the clocks change (patients/localtime.py).
 """
 
 from __future__ import annotations
@@ -13,30 +13,36 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
+from patients.localtime import clinic_zone, local_occurrence
 
-UTC = dt.UTC
-
-
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+Block = tuple[dt.time, dt.time]
 
 
-def local_datetime(day: dt.date, time: dt.time, tz: ZoneInfo | None = None) -> dt.datetime:
-    """The instant of ``time`` on ``day`` in the clinic's time zone, as UTC.
+def working_blocks(
+    day: dt.date, hours: Iterable[Block], tz: ZoneInfo
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """A day's working-hours blocks as UTC instants, in order.
 
-    Raises ValueError for a wall-clock time that does not exist (the hour skipped when
-    clocks go forward). An ambiguous time (the hour repeated when clocks go back) is the
-    first of the two, as a person reading a paper diary would take it.
+    A bound the clocks skip on a spring-forward day starts or ends at the jump; a bound
+    that happens twice on a fall-back day is its first occurrence (patients/localtime.py).
     """
-    tz = tz or clinic_tz()
-    naive = dt.datetime.combine(day, time)
-    aware = naive.replace(tzinfo=tz, fold=0)
-    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
-        raise ValueError(
-            f"{time:%H:%M} does not exist on {day:%d %b %Y}: the clocks go forward that night."
-        )
-    return aware.astimezone(UTC)
+    return sorted(
+        (local_occurrence(day, start, tz), local_occurrence(day, end, tz)) for start, end in hours
+    )
+
+
+def within_working_hours(
+    hours_by_weekday: dict[int, list[Block]], start: dt.datetime, end: dt.datetime, tz: ZoneInfo
+) -> bool:
+    """Whether [start, end) lies inside one working block of the start's local day.
+
+    The one working-hours check: booking (clinic/scheduling/services.py) and every
+    preview and search (``Availability``) call it, so they agree on every day,
+    daylight-saving days included.
+    """
+    day = start.astimezone(tz).date()
+    blocks = working_blocks(day, hours_by_weekday.get(day.weekday(), []), tz)
+    return start < end and any(b0 <= start and end <= b1 for b0, b1 in blocks)
 
 
 def overlaps(a_start, a_end, b_start, b_end) -> bool:
@@ -57,25 +63,18 @@ class Availability:
     time_off: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = field(default_factory=dict)
     busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = field(default_factory=dict)
     shared_busy: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
-    tz: ZoneInfo = field(default_factory=clinic_tz)
+    tz: ZoneInfo = field(default_factory=clinic_zone)
 
     def blocks_on(
         self, practitioner_id: int, day: dt.date
     ) -> list[tuple[dt.datetime, dt.datetime]]:
         """The practitioner's working blocks on a local day, as UTC instants."""
-        blocks = []
-        for start, end in self.hours.get(practitioner_id, {}).get(day.weekday(), []):
-            try:
-                blocks.append(
-                    (local_datetime(day, start, self.tz), local_datetime(day, end, self.tz))
-                )
-            except ValueError:
-                continue
-        return sorted(blocks)
+        return working_blocks(
+            day, self.hours.get(practitioner_id, {}).get(day.weekday(), []), self.tz
+        )
 
     def within_hours(self, practitioner_id: int, start: dt.datetime, end: dt.datetime) -> bool:
-        day = start.astimezone(self.tz).date()
-        return any(b0 <= start and end <= b1 for b0, b1 in self.blocks_on(practitioner_id, day))
+        return within_working_hours(self.hours.get(practitioner_id, {}), start, end, self.tz)
 
     def time_off_reason(self, practitioner_id: int, start, end) -> str | None:
         for off_start, off_end, reason in self.time_off.get(practitioner_id, []):

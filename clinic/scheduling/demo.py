@@ -21,8 +21,7 @@ from clinic.models import (
     Room,
     WorkingHours,
 )
-
-from .availability import clinic_tz, local_datetime
+from patients.localtime import clinic_today, clinic_zone, local_datetime
 
 ROOMS = ["Treatment room 1", "Treatment room 2", "Gym"]
 HOURS = (dt.time(8, 0), dt.time(17, 0))
@@ -62,9 +61,9 @@ def seed_schedule(staff: dict) -> dict:
 
 def _visits(practitioners, patients, rooms, booker) -> list[Appointment]:
     rng = random.Random(2026)
-    tz = clinic_tz()
+    tz = clinic_zone()
     now = timezone.now()
-    today = now.astimezone(tz).date()
+    today = clinic_today(now)
     seen: set[int] = set()
     visits = []
     for offset in range(-PAST_DAYS, FUTURE_DAYS + 1):

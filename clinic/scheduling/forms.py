@@ -14,9 +14,9 @@ from patients.inputs import (
     IdModelChoiceField,
     date_in_range,
 )
+from patients.localtime import UTC, clinic_zone, local_datetime
 
 from . import selectors
-from .availability import UTC, clinic_tz, local_datetime
 
 WEEKDAY_CHOICES = [
     (0, "Monday"),
@@ -384,7 +384,7 @@ class TimeOffForm(forms.Form):
         start_date, end_date = cleaned.get("start_date"), cleaned.get("end_date")
         if start_date is None or end_date is None:
             return cleaned
-        tz = clinic_tz()
+        tz = clinic_zone()
         start_time = cleaned.get("start_time") or dt.time.min
         try:
             starts_at = local_datetime(start_date, start_time, tz)

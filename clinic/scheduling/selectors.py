@@ -24,8 +24,9 @@ from clinic.models import (
     TimeOff,
     WorkingHours,
 )
+from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime
 
-from .availability import UTC, Availability, clinic_tz, local_datetime, merge_first
+from .availability import Availability, merge_first
 
 DAY_START_HOUR = 7
 DAY_END_HOUR = 19
@@ -262,8 +263,8 @@ def _calendar_appointments(practitioner_ids, start, end) -> list[Appointment]:
 def calendar_day(day: dt.date) -> Grid:
     """One column per active practitioner. Queries: practitioners, appointments,
     working hours of that weekday, time off touching the day."""
-    tz = clinic_tz()
-    today = timezone.localdate(timezone=tz)
+    tz = clinic_zone()
+    today = clinic_today()
     practitioners = list(active_practitioners())
     ids = [p.pk for p in practitioners]
     start, end = _day_bounds(day, tz)
@@ -286,8 +287,8 @@ def week_start(day: dt.date) -> dt.date:
 def calendar_week(practitioner: Practitioner, day: dt.date) -> Grid:
     """Monday to Sunday for one practitioner (weekend days only when used). Queries:
     appointments, working hours, time off."""
-    tz = clinic_tz()
-    today = timezone.localdate(timezone=tz)
+    tz = clinic_zone()
+    today = clinic_today()
     monday = week_start(day)
     days = [monday + dt.timedelta(days=i) for i in range(7)]
     start, _ = _day_bounds(days[0], tz)
@@ -442,7 +443,7 @@ def series_preview(
     if not starts:
         return []
     now = timezone.now()
-    tz = clinic_tz()
+    tz = clinic_zone()
     window_start = min(starts) - dt.timedelta(days=1)
     window_end = max(starts) + dt.timedelta(days=8)
     availability = _availability(
@@ -523,8 +524,8 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict:
     """Today's arrivals, who is in, no-shows and free gaps. Queries: appointments,
     practitioners, working hours, time off."""
     now = now or timezone.now()
-    tz = clinic_tz()
-    today = now.astimezone(tz).date()
+    tz = clinic_zone()
+    today = clinic_today(now)
     start, end = _day_bounds(today, tz)
     visits = list(
         Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
@@ -566,11 +567,11 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict:
 def therapist_day(user, *, now: dt.datetime | None = None) -> dict:
     """The therapist's own visits today. Queries: practitioner, appointments."""
     now = now or timezone.now()
-    tz = clinic_tz()
+    tz = clinic_zone()
     practitioner = Practitioner.objects.filter(user=user).first()
     if practitioner is None:
         return {"practitioner": None, "visits": []}
-    start, end = _day_bounds(now.astimezone(tz).date(), tz)
+    start, end = _day_bounds(clinic_today(now), tz)
     visits = list(
         Appointment.objects.filter(
             practitioner=practitioner, starts_at__gte=start, starts_at__lt=end

@@ -32,8 +32,9 @@ from clinic.models import (
     WorkingHours,
 )
 from clinic.services import audit_event_record
+from patients.localtime import UTC, clinic_today, clinic_zone
 
-from .availability import UTC, clinic_tz
+from .availability import within_working_hours
 from .selectors import scheduling_settings
 
 MIN_DURATION = dt.timedelta(minutes=10)
@@ -120,14 +121,14 @@ def _conflict_subject(
 
 
 def _within_working_hours(practitioner_id: int, starts_at, ends_at) -> bool:
-    tz = clinic_tz()
-    local_start, local_end = starts_at.astimezone(tz), ends_at.astimezone(tz)
-    if local_start.date() != local_end.date():
-        return False
-    blocks = WorkingHours.objects.filter(
-        practitioner_id=practitioner_id, weekday=local_start.weekday()
-    ).values_list("start", "end")
-    return any(start <= local_start.time() and local_end.time() <= end for start, end in blocks)
+    tz = clinic_zone()
+    weekday = starts_at.astimezone(tz).weekday()
+    blocks = list(
+        WorkingHours.objects.filter(practitioner_id=practitioner_id, weekday=weekday).values_list(
+            "start", "end"
+        )
+    )
+    return within_working_hours({weekday: blocks}, starts_at, ends_at, tz)
 
 
 def _check_availability(
@@ -244,7 +245,7 @@ def appointment_book(
 
 
 def _describe(appointment: Appointment, verb: str) -> str:
-    local = appointment.starts_at.astimezone(clinic_tz())
+    local = appointment.starts_at.astimezone(clinic_zone())
     return (
         f"appointment {verb}: {appointment.get_kind_display()} with "
         f"{appointment.practitioner.display_name} on {local:%Y-%m-%d %H:%M}"
@@ -300,7 +301,7 @@ def _save_transition(current: Appointment, *, by, ip, fields: list[str], verb: s
 def appointment_check_in(*, appointment: Appointment, by, ip: str | None = None) -> Appointment:
     current = _lock_for_transition(appointment, AppointmentStatus.CHECKED_IN)
     now = timezone.now()
-    if current.starts_at.astimezone(clinic_tz()).date() != now.astimezone(clinic_tz()).date():
+    if clinic_today(current.starts_at) != clinic_today(now):
         raise InvalidTransition("Patients can be checked in only on the day of their visit.")
     current.status = AppointmentStatus.CHECKED_IN
     current.checked_in_at = now
@@ -392,7 +393,7 @@ def series_cancel_following(
         obj=current,
         ip=ip,
         detail=f"{len(later)} visits of series {current.series_id} cancelled from "
-        f"{current.starts_at.astimezone(clinic_tz()):%Y-%m-%d %H:%M}",
+        f"{current.starts_at.astimezone(clinic_zone()):%Y-%m-%d %H:%M}",
     )
     return later
 
@@ -447,7 +448,7 @@ def appointment_reschedule(
         ip=ip,
         audit=False,
     )
-    old_local = current.starts_at.astimezone(clinic_tz())
+    old_local = current.starts_at.astimezone(clinic_zone())
     audit_event_record(
         actor=by,
         action=AuditAction.UPDATE,
@@ -490,7 +491,7 @@ def series_book(
         description=description[:200],
         created_by=created_by,
     )
-    tz = clinic_tz()
+    tz = clinic_zone()
     for start in sorted(starts):
         try:
             appointment_book(

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,9 +18,9 @@ from clinic.ics import appointment_ics, practitioner_feed_ics
 from clinic.models import Practitioner, Room, TimeOff, WorkingHours
 from clinic.services import client_ip
 from patients.inputs import parse_date, parse_id
+from patients.localtime import clinic_today, clinic_zone
 
 from . import forms, selectors, services
-from .availability import clinic_tz
 
 
 def _calendar_day(request) -> dt.date:
@@ -29,10 +28,10 @@ def _calendar_day(request) -> dt.date:
     in the clinic's range (so the previous/next links cannot overflow either)."""
     form = forms.CalendarDateForm(request.GET)
     if form.is_valid():
-        return form.cleaned_data["date"] or timezone.localdate()
+        return form.cleaned_data["date"] or clinic_today()
     for error in form.errors.get("date", []):
         messages.error(request, f"{error} Showing today instead.")
-    return timezone.localdate()
+    return clinic_today()
 
 
 def _next_url(request, default: str) -> str:
@@ -50,7 +49,7 @@ def _next_url(request, default: str) -> str:
 
 
 def _day_url(when: dt.datetime) -> str:
-    return f"{reverse('scheduling:day')}?date={when.astimezone(clinic_tz()).date():%Y-%m-%d}"
+    return f"{reverse('scheduling:day')}?date={when.astimezone(clinic_zone()).date():%Y-%m-%d}"
 
 
 # The calendar ---------------------------------------------------------------------
@@ -69,7 +68,7 @@ def day(request):
             "grid": selectors.calendar_day(day),
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
-            "today": timezone.localdate(),
+            "today": clinic_today(),
         },
     )
 
@@ -93,7 +92,7 @@ def week(request, practitioner_id: int):
             "grid": selectors.calendar_week(practitioner, day),
             "previous": monday - dt.timedelta(days=7),
             "next": monday + dt.timedelta(days=7),
-            "today": timezone.localdate(),
+            "today": clinic_today(),
         },
     )
 
@@ -134,7 +133,7 @@ def book(request):
         except services.SchedulingError as error:
             form.add_error(None, error.message)
         else:
-            local = appointment.starts_at.astimezone(clinic_tz())
+            local = appointment.starts_at.astimezone(clinic_zone())
             messages.success(
                 request,
                 f"Booked {appointment.patient.full_name} with "
@@ -261,7 +260,7 @@ def cancel(request, appointment_id: int):
 @require_http_methods(["GET", "POST"])
 def reschedule(request, appointment_id: int):
     appointment = selectors.get_appointment_for_user(request.user, appointment_id)
-    local = appointment.starts_at.astimezone(clinic_tz())
+    local = appointment.starts_at.astimezone(clinic_zone())
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
     form = forms.RescheduleForm(
         request.POST or None,
@@ -294,7 +293,7 @@ def reschedule(request, appointment_id: int):
         except services.SchedulingError as error:
             form.add_error(None, error.message)
         else:
-            when = new.starts_at.astimezone(clinic_tz())
+            when = new.starts_at.astimezone(clinic_zone())
             messages.success(request, f"Visit moved to {when:%a %d %b at %H:%M}.")
             return redirect(_day_url(new.starts_at))
     return render(
@@ -320,7 +319,7 @@ def appointment_ics_download(request, appointment_id: int):
 
 
 def _recurring_initial(request) -> dict:
-    initial = {"kind": "follow_up", "weeks": 6, "first_date": timezone.localdate()}
+    initial = {"kind": "follow_up", "weeks": 6, "first_date": clinic_today()}
     patient_id = parse_id(request.GET.get("patient"))
     if patient_id is not None:
         initial["patient"] = patient_id
@@ -334,7 +333,7 @@ def _recurring_initial(request) -> dict:
                 plan=plan.pk,
                 weeks=plan.weeks,
                 weekdays=selectors.plan_weekdays(plan.visits_per_week),
-                first_date=max(plan.start_date, timezone.localdate()),
+                first_date=max(plan.start_date, clinic_today()),
             )
             practitioner = Practitioner.objects.filter(user_id=plan.therapist_id).first()
             if practitioner is not None:
@@ -393,7 +392,7 @@ def recurring(request):
                     first = min(confirm.cleaned_data["occurrence"])
                     return redirect(
                         reverse("scheduling:week", args=[data["practitioner"].pk])
-                        + f"?date={first.astimezone(clinic_tz()).date():%Y-%m-%d}"
+                        + f"?date={first.astimezone(clinic_zone()).date():%Y-%m-%d}"
                     )
             else:
                 confirm_errors.extend(e for errs in confirm.errors.values() for e in errs)

@@ -41,12 +41,13 @@ def test_patient_page_for_a_therapist_runs_a_fixed_number_of_queries(
     # 6 assessments (with therapist, signer and amendment count), 7 pain reports,
     # 8 upcoming and 9 past appointments (scheduling's section), 10 plans of care,
     # 11 visit notes, 12 the active program with its adherence (treatments' sections),
-    # 13 the "view" audit event insert, 14 the user's groups (nav role flags).
+    # 13 the "view" audit event insert. (The navigation and the sections check
+    # permissions: no query for the user's groups.)
     _history(patient, therapist, values, 1)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         first = client.get(url)
     _history(patient, therapist, values, 6)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         more = client.get(url)
 
     def assessments(response):
@@ -67,9 +68,10 @@ def test_patient_page_for_other_roles_has_no_clinical_queries_and_no_view_audit(
     client = client_for(role_users[role])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
     # 6 upcoming and 7 past appointments, for front desk 8 the active plans' visit
-    # frequency (to book them; no goals or techniques), then the reminder history and
-    # the user's groups (nav role flags). No assessment, note or program query, no audit.
-    expected = {"front_desk": 10, "manager": 9}[role]
+    # frequency (to book them; no goals or techniques), then the reminder history. No
+    # query for the user's groups (permissions decide). No assessment, note or program
+    # query, no audit.
+    expected = {"front_desk": 9, "manager": 8}[role]
     with django_assert_num_queries(expected):
         response = client.get(reverse("patients:detail", args=[patient.pk]))
     assert response.context["sections"] == [] or all(
@@ -98,9 +100,9 @@ def test_assessment_page_runs_a_fixed_number_of_queries(
     url = reverse("patients:assessment_detail", args=[patient.pk, assessment.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 the assessment with
     # patient, therapist and signer, 6 its amendments with their authors, 7 its addenda
-    # with their authors, 8 the "view" audit event insert, 9 the user's groups (nav role
-    # flags).
-    with django_assert_num_queries(9):
+    # with their authors, 8 the "view" audit event insert. (No query for the user's
+    # groups: the navigation checks permissions.)
+    with django_assert_num_queries(8):
         client.get(url)
     colleague = TherapistFactory()
     for n in range(5):
@@ -113,7 +115,7 @@ def test_assessment_page_runs_a_fixed_number_of_queries(
         services.assessment_addendum_create(
             assessment=assessment, author=colleague, text=f"Addendum {n}"
         )
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(url)
     assert len(response.context["amendments"]) == 5
     assert len(response.context["addenda"]) == 5
@@ -126,12 +128,12 @@ def test_outcomes_page_runs_a_fixed_number_of_queries(
     client = client_for(therapist)
     url = reverse("patients:outcomes", args=[patient.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
-    # 6 assessments, 7 pain reports, 8 audit insert, 9 the user's groups.
+    # 6 assessments, 7 pain reports, 8 audit insert. (No query for the user's groups.)
     _history(patient, therapist, values, 1)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         client.get(url)
     _history(patient, therapist, values, 5)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(url)
     assert len(response.context["outcomes"].nprs) == 12
 

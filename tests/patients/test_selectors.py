@@ -121,3 +121,10 @@ def test_outcomes_use_every_pain_source_and_signed_complete_lefs(therapist):
     assert [p.value for p in outcomes.lefs] == [30, 41]
     assert outcomes.nprs_change.points == -3 and outcomes.nprs_change.important_improvement
     assert outcomes.lefs_change.points == 11 and outcomes.lefs_change.important_improvement
+
+
+def test_a_factory_patient_with_an_accented_name_is_found_like_a_registered_one():
+    # The factory stores search_name through the service's normaliser, so tests that
+    # build patients with the factory search the registry as the real one does.
+    patient = PatientFactory(first_name="José", last_name="Núñez")
+    assert list(selectors.patient_search(query="jose nunez")) == [patient]

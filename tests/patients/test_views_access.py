@@ -67,16 +67,6 @@ def test_each_role_is_allowed_or_forbidden(
         assert assessment.status == ("signed" if role in allowed else "draft")
 
 
-@pytest.mark.parametrize(("name", "with_assessment", "method", "allowed"), VIEWS)
-def test_anonymous_visitors_are_sent_to_login(
-    client, records, name, with_assessment, method, allowed
-):
-    patient, assessment = records
-    response = getattr(client, method)(_url(name, with_assessment, patient, assessment))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
 def test_another_patients_assessment_id_in_the_url_is_a_404(client_for, therapist, records):
     _, assessment = records
     other = PatientFactory()

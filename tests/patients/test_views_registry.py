@@ -166,8 +166,9 @@ def test_search_results_show_no_clinical_content(client_for, therapist, front_de
 
 def _list_queries(client, django_assert_num_queries):
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 count of matching
-    # patients, 6 the user's groups (nav role flags), 7 the page of patients.
-    with django_assert_num_queries(7):
+    # patients, 6 the page of patients. (The navigation checks permissions: no query
+    # for the user's groups.)
+    with django_assert_num_queries(6):
         response = client.get(reverse("patients:list"), {"q": "a"})
     assert response.status_code == 200
     return response

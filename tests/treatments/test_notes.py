@@ -87,20 +87,6 @@ def test_non_therapists_cannot_sign_or_amend(client_for, role_users, role):
     assert note.status == RecordStatus.DRAFT
 
 
-def test_anonymous_visitors_are_sent_to_login(client):
-    note = _draft()
-    for method, url in (
-        ("get", reverse("treatments:note_create", args=[note.patient_id])),
-        ("get", reverse("treatments:note_detail", args=[note.pk])),
-        ("get", reverse("treatments:note_edit", args=[note.pk])),
-        ("post", reverse("treatments:note_sign", args=[note.pk])),
-        ("get", reverse("treatments:note_amend", args=[note.pk])),
-    ):
-        response = getattr(client, method)(url)
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
-
-
 # Creating and editing drafts.
 
 
@@ -418,8 +404,9 @@ def test_note_page_query_count_is_constant(client_for, therapist, django_assert_
         # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 note with patient,
         # therapist, signer, appointment and plan, 6 applied techniques with technique,
         # 7 exercises reviewed, 8 amendments with author, 9 audit insert (view),
-        # 10 addenda with author, 11 the user's role groups (nav).
-        with django_assert_num_queries(11):
+        # 10 addenda with author. (No query for the user's groups: the navigation
+        # checks permissions.)
+        with django_assert_num_queries(10):
             assert client.get(reverse("treatments:note_detail", args=[note.pk])).status_code == 200
 
 
@@ -428,11 +415,11 @@ def test_today_query_count_is_constant(client_for, therapist, django_assert_num_
     for _ in range(2):
         _draft(therapist=therapist)
         _draft(therapist=therapist)
-        # 1 session, 2 user, 3 role groups, then the therapist's sections: 4 their
-        # practitioner record, 5 today's visits with patients, 6 draft assessments,
-        # 7 draft notes with patients; 8 user permissions and 9 group permissions
-        # (navigation entries).
-        with django_assert_num_queries(9):
+        # 1 session, 2 user, 3 user permissions and 4 group permissions (which sections
+        # and navigation entries to show; no query for the user's groups), then the
+        # therapist's sections: 5 their practitioner record, 6 today's visits with
+        # patients, 7 draft assessments, 8 draft notes with patients.
+        with django_assert_num_queries(8):
             client.get("/")
 
 

@@ -107,8 +107,8 @@ def test_patient_page_query_count_does_not_grow_with_history(
         # 9 past appointments; plans section: 10 plans with therapist, 11 planned
         # techniques with technique; notes section: 12 latest notes with therapist;
         # program section: 13 active program with prescriber, 14 prescriptions with
-        # exercises, 15 completions in the window; 16 the "view" audit insert;
-        # 17 role groups (nav).
-        with django_assert_num_queries(17):
+        # exercises, 15 completions in the window; 16 the "view" audit insert. (No
+        # query for the user's groups: the navigation checks permissions.)
+        with django_assert_num_queries(16):
             response = client.get(reverse("patients:detail", args=[patient.pk]))
         assert KEYS <= _keys(response)

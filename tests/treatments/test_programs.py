@@ -83,19 +83,6 @@ def test_non_therapists_cannot_prescribe_or_end(client_for, role_users, role):
     assert HomeExerciseProgram.objects.get().status == ProgramStatus.ACTIVE
 
 
-def test_anonymous_visitors_are_sent_to_login(client):
-    program = _program()
-    for method, url in (
-        ("get", _url(program.patient)),
-        ("get", reverse("treatments:program_detail", args=[program.pk])),
-        ("get", reverse("treatments:program_handout", args=[program.pk])),
-        ("post", reverse("treatments:program_end", args=[program.pk])),
-    ):
-        response = getattr(client, method)(url)
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
-
-
 # Builder.
 
 
@@ -430,8 +417,9 @@ def test_program_page_query_count_is_constant(client_for, therapist, django_asse
     for program in (small, big):
         # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 program with
         # patient and prescriber, 6 prescriptions with exercises, 7 audit insert (view),
-        # 8 completions in the 4-week window, 9 program history, 10 role groups (nav).
-        with django_assert_num_queries(10):
+        # 8 completions in the 4-week window, 9 program history. (No query for the
+        # user's groups: the navigation checks permissions.)
+        with django_assert_num_queries(9):
             assert (
                 client.get(reverse("treatments:program_detail", args=[program.pk])).status_code
                 == 200
@@ -446,9 +434,9 @@ def test_handout_query_count_is_constant(client_for, therapist, django_assert_nu
     client = client_for(therapist)
     for program in (small, big):
         # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 program,
-        # 6 prescriptions with exercises, 7 audit insert (export), 8 role groups (the
-        # clinic context processor).
-        with django_assert_num_queries(8):
+        # 6 prescriptions with exercises, 7 audit insert (export). (The clinic context
+        # processor no longer reads the user's groups.)
+        with django_assert_num_queries(7):
             client.get(reverse("treatments:program_handout", args=[program.pk]))
 
 

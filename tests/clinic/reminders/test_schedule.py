@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from clinic.reminders.schedule import exercise_due_at, local_occurrence, zone
+from clinic.reminders.schedule import exercise_due_at
+from patients.localtime import local_occurrence, zone
 
 UTC = dt.UTC
 NEW_YORK = zone("America/New_York")

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from clinic.models import AuditEvent
-from clinic.reminders.services import patient_local_today
 from clinic.reminders.signing import Purpose, link_path, make_token
+from patients.localtime import patient_today
 from patients.models import PainReport, PainSource
 from tests.factories import ExerciseFactory
 from treatments.models import ExerciseCompletion
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def program():
     program = program_due(patient_first_name="Ana", patient_preferred_language="en")
-    program.start_date = patient_local_today(program.patient).replace(day=1)
+    program.start_date = patient_today(program.patient).replace(day=1)
     program.save()
     exercise = ExerciseFactory(
         name="Heel raises", name_es="Elevación de talones", instructions_en="Rise slowly."
@@ -61,7 +61,7 @@ def test_done_records_one_completion_for_the_patients_local_today(client, progra
         assert response.status_code == 302
     completion = ExerciseCompletion.objects.get()
     assert completion.program == program
-    assert completion.date == patient_local_today(program.patient)
+    assert completion.date == patient_today(program.patient)
     assert completion.source == "email_link"
     assert 'data-state="recorded"' in client.get(path).content.decode()
 

