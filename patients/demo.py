@@ -607,7 +607,7 @@ def seed_patients(staff: dict) -> list[Patient]:
             preferred_language=case.language,
             timezone="America/New_York" if number % 5 else "America/Chicago",
             reminders_opt_in=case.reminders,
-            created_by=front_desk,
+            acting_user=front_desk,
         )
         created.append(patient)
         therapist = therapists[number % len(therapists)] if therapists else None
@@ -639,9 +639,11 @@ def _seed_history(case, rng, patient, therapist, today, number) -> None:
         values = _assessment_values(
             case, rng, when, kind, index, pains[index], lefs[index], complete=not draft
         )
-        assessment = services.assessment_create(patient=patient, therapist=therapist, values=values)
+        assessment = services.assessment_create(
+            patient=patient, acting_user=therapist, values=values
+        )
         if not draft:
-            services.assessment_sign(assessment=assessment, signed_by=therapist)
+            services.assessment_sign(assessment=assessment, acting_user=therapist)
         if case.reminders and index < visits - 1:
             # An email check-in a week after each visit, between this and the next one.
             services.pain_report_create(

@@ -117,7 +117,7 @@ def _seed_patient(*, patient, assessment, therapist, techniques, exercises, rule
     plan = services.treatment_plan_create(
         patient=patient,
         assessment=assessment,
-        therapist=therapist,
+        acting_user=therapist,
         goals="Walk 30 minutes and climb stairs without pain; return to weekly sport.",
         visits_per_week=2,
         weeks=6,
@@ -126,7 +126,7 @@ def _seed_patient(*, patient, assessment, therapist, techniques, exercises, rule
     )
     program = services.home_exercise_program_create(
         patient=patient,
-        prescribed_by=therapist,
+        acting_user=therapist,
         start_date=start,
         end_date=None,
         reminder_time=dt.time(18, 0),
@@ -157,7 +157,7 @@ def _seed_patient(*, patient, assessment, therapist, techniques, exercises, rule
         applied = planned[:2]
         note = services.visit_note_create(
             patient=patient,
-            therapist=therapist,
+            acting_user=therapist,
             visited_at=visited_at,
             subjective=subjective,
             objective=objective,
@@ -177,12 +177,12 @@ def _seed_patient(*, patient, assessment, therapist, techniques, exercises, rule
             ],
             exercises_reviewed=exercises[:2],
         )
-        services.visit_note_sign(note=note, signed_by=therapist)
+        services.visit_note_sign(note=note, acting_user=therapist)
     if index == 0:
         # One unsigned note from this morning, so the Today page has something to show.
         services.visit_note_create(
             patient=patient,
-            therapist=therapist,
+            acting_user=therapist,
             visited_at=timezone.make_aware(dt.datetime.combine(today, dt.time(8, 30))),
             subjective="Reports less pain on stairs this week.",
             pain_before=3,

@@ -11,11 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from patients.audit import AuditAction, audit_record, client_ip
 from patients.forms import AddendumForm
 from patients.inputs import parse_id
 from patients.models import RecordStatus
 from patients.services import author_require
-from patients.signals import record_event
 
 from . import handout, selectors, services
 from .forms import (
@@ -48,8 +48,13 @@ def _errors_to_form(form, error: ValidationError) -> None:
 
 
 def _audit_view(request, obj, patient, detail: str = "") -> None:
-    record_event(
-        actor=request.user, action="view", patient=patient, obj=obj, request=request, detail=detail
+    audit_record(
+        acting_user=request.user,
+        action=AuditAction.VIEW,
+        patient=patient,
+        obj=obj,
+        ip=client_ip(request),
+        detail=detail,
     )
 
 
@@ -160,9 +165,9 @@ def plan_create(request, patient_id: int):
             try:
                 plan = services.treatment_plan_create(
                     patient=patient,
-                    therapist=request.user,
+                    acting_user=request.user,
                     techniques=[row.cleaned_data for row in rows],
-                    request=request,
+                    ip=client_ip(request),
                     **form.cleaned_data,
                 )
             except ValidationError as error:
@@ -212,8 +217,8 @@ def plan_close(request, plan_id: int):
                 plan=plan,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
-                actor=request.user,
-                request=request,
+                acting_user=request.user,
+                ip=client_ip(request),
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -305,9 +310,9 @@ def note_create(request, patient_id: int):
             try:
                 note = services.visit_note_create(
                     patient=patient,
-                    therapist=request.user,
+                    acting_user=request.user,
                     techniques=[row.cleaned_data for row in _applied_rows(formset)],
-                    request=request,
+                    ip=client_ip(request),
                     **form.cleaned_data,
                 )
             except ValidationError as error:
@@ -362,10 +367,10 @@ def note_edit(request, note_id: int):
             try:
                 services.visit_note_update(
                     note=note,
-                    actor=request.user,
+                    acting_user=request.user,
                     techniques=[row.cleaned_data for row in _applied_rows(formset)],
                     exercises_reviewed=exercises,
-                    request=request,
+                    ip=client_ip(request),
                     **data,
                 )
             except ValidationError as error:
@@ -419,7 +424,7 @@ def note_detail(request, note_id: int):
 def note_sign(request, note_id: int):
     note = _editable_note(request, note_id, "sign this note")
     try:
-        services.visit_note_sign(note=note, signed_by=request.user, request=request)
+        services.visit_note_sign(note=note, acting_user=request.user, ip=client_ip(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -444,7 +449,11 @@ def note_amend(request, note_id: int):
         reason = data.pop("reason")
         try:
             services.visit_note_amend(
-                note=note, author=request.user, reason=reason, changes=data, request=request
+                note=note,
+                acting_user=request.user,
+                reason=reason,
+                changes=data,
+                ip=client_ip(request),
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -470,7 +479,10 @@ def note_addendum(request, note_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_note_addendum_create(
-                note=note, author=request.user, text=form.cleaned_data["text"], request=request
+                note=note,
+                acting_user=request.user,
+                text=form.cleaned_data["text"],
+                ip=client_ip(request),
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -563,9 +575,9 @@ def program_create(request, patient_id: int):
         try:
             program = services.home_exercise_program_create(
                 patient=patient,
-                prescribed_by=request.user,
+                acting_user=request.user,
                 items=formset.items(),
-                request=request,
+                ip=client_ip(request),
                 **form.cleaned_data,
             )
         except ValidationError as error:
@@ -616,7 +628,9 @@ def program_end(request, program_id: int):
     if program.status != ProgramStatus.ACTIVE:
         messages.error(request, "This program is not active.")
     else:
-        services.home_exercise_program_end(program=program, actor=request.user, request=request)
+        services.home_exercise_program_end(
+            program=program, acting_user=request.user, ip=client_ip(request)
+        )
         messages.success(request, "Program ended; reminders stop.")
     return redirect("treatments:program_detail", program_id=program.pk)
 
@@ -628,12 +642,12 @@ def program_handout(request, program_id: int):
     language = request.GET.get("lang") or program.patient.preferred_language
     if language not in handout.LANGUAGES:
         language = "en"
-    record_event(
-        actor=request.user,
-        action="export",
+    audit_record(
+        acting_user=request.user,
+        action=AuditAction.EXPORT,
         patient=program.patient,
         obj=program,
-        request=request,
+        ip=client_ip(request),
         detail=f"printed handout ({language})",
     )
     return render(
@@ -667,7 +681,7 @@ def technique_edit(request, technique_id: int):
         services.technique_update(
             technique=technique,
             description=form.cleaned_data["description"],
-            updated_by=request.user,
+            acting_user=request.user,
         )
         messages.success(request, f"{technique.name} saved.")
         return redirect("treatments:catalogue")
@@ -684,7 +698,7 @@ def precaution_table_edit(request):
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.precaution_table_update(
-                cells=form.cells(), updated_by=request.user, request=request
+                cells=form.cells(), acting_user=request.user, ip=client_ip(request)
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -714,7 +728,7 @@ def precaution_table_restore(request):
     form = PrecautionRestoreForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         changed = services.precaution_table_restore_defaults(
-            restored_by=request.user, request=request
+            acting_user=request.user, ip=client_ip(request)
         )
         messages.success(request, f"Published defaults restored ({changed} cells changed).")
         return redirect("treatments:catalogue")
@@ -739,7 +753,7 @@ def exercise_create(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            exercise = services.exercise_create(created_by=request.user, **form.cleaned_data)
+            exercise = services.exercise_create(acting_user=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
@@ -756,7 +770,7 @@ def exercise_edit(request, exercise_id: int):
     initial = {name: getattr(exercise, name) for name in ExerciseForm.base_fields if name != "code"}
     form = ExerciseForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
-        services.exercise_update(exercise=exercise, updated_by=request.user, **form.cleaned_data)
+        services.exercise_update(exercise=exercise, acting_user=request.user, **form.cleaned_data)
         messages.success(request, f"{exercise.name} saved.")
         return redirect("treatments:catalogue")
     return render(request, "treatments/exercise_form.html", {"form": form, "exercise": exercise})
@@ -768,7 +782,7 @@ def exercise_edit(request, exercise_id: int):
 def exercise_toggle(request, exercise_id: int):
     exercise = get_object_or_404(Exercise, pk=exercise_id)
     services.exercise_set_active(
-        exercise=exercise, active=not exercise.active, updated_by=request.user
+        exercise=exercise, active=not exercise.active, acting_user=request.user
     )
     if exercise.active:
         messages.success(request, f"{exercise.name} is back in the catalogue.")

@@ -41,12 +41,11 @@ from kombu.exceptions import KombuError
 from clinic.celery import app as celery_app
 from clinic.models import (
     AppointmentStatus,
-    AuditAction,
     Reminder,
     ReminderKind,
     ReminderStatus,
 )
-from clinic.services import audit_event_record
+from patients.audit import AuditAction, audit_record
 from patients.models import PainSource, Patient
 from patients.services import pain_report_create
 from treatments.models import CompletionSource, HomeExerciseProgram, ProgramStatus
@@ -385,7 +384,7 @@ def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> str:
 
 
 @transaction.atomic
-def reminder_retry(*, reminder: Reminder, actor, ip: str | None = None) -> bool:
+def reminder_retry(*, reminder: Reminder, acting_user, ip: str | None = None) -> bool:
     """Put a failed reminder back in the queue (staff action). False if it was not failed."""
     changed = Reminder.objects.filter(id=reminder.id, status=ReminderStatus.FAILED).update(
         status=ReminderStatus.PENDING,
@@ -397,8 +396,8 @@ def reminder_retry(*, reminder: Reminder, actor, ip: str | None = None) -> bool:
     )
     if not changed:
         return False
-    audit_event_record(
-        actor=actor,
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.UPDATE,
         patient=reminder.patient,
         obj=reminder,
@@ -424,8 +423,8 @@ def reminders_unsubscribe(*, patient: Patient, ip: str | None = None) -> bool:
     )
     if changed:
         patient.reminders_opt_in = False
-        audit_event_record(
-            actor=None,
+        audit_record(
+            acting_user=None,
             action=AuditAction.UPDATE,
             patient=patient,
             obj=patient,
@@ -445,8 +444,8 @@ def exercises_done_record(*, program: HomeExerciseProgram, ip: str | None = None
         source=CompletionSource.EMAIL_LINK,
     )
     if created:
-        audit_event_record(
-            actor=None,
+        audit_record(
+            acting_user=None,
             action=AuditAction.CREATE,
             patient=program.patient,
             obj=completion,
@@ -459,8 +458,8 @@ def exercises_done_record(*, program: HomeExerciseProgram, ip: str | None = None
 @transaction.atomic
 def pain_checkin_record(*, patient: Patient, score: int, ip: str | None = None):
     report = pain_report_create(patient=patient, score=score, source=PainSource.EMAIL_LINK)
-    audit_event_record(
-        actor=None,
+    audit_record(
+        acting_user=None,
         action=AuditAction.CREATE,
         patient=patient,
         obj=report,
