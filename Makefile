@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= clinic-demo-2026
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check-deploy bench clean
+.PHONY: run test lint typecheck check-deploy bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 check-deploy: $(STAMP)
 	DJANGO_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=clinic.example.org \

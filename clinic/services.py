@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.apps import apps as global_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
@@ -13,7 +15,8 @@ from patients.audit import AuditAction, audit_record
 from .models import Practitioner
 from .roles import ROLE_PERMISSIONS, THERAPIST
 
-User = get_user_model()
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def role_permissions_sync(*, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -42,9 +45,11 @@ def staff_create(
     email: str,
     role: str,
     password: str,
-    acting_user=None,
+    acting_user: User | None = None,
 ) -> User:
-    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    user = get_user_model()(
+        username=username, first_name=first_name, last_name=last_name, email=email
+    )
     user.set_password(password)
     user.save()
     _staff_set_role(user=user, role=role)
@@ -60,14 +65,14 @@ def staff_create(
 @transaction.atomic
 def staff_update(
     *,
-    user,
+    user: User,
     first_name: str,
     last_name: str,
     email: str,
     role: str,
     is_active: bool,
-    acting_user=None,
-):
+    acting_user: User | None = None,
+) -> User:
     user.first_name = first_name
     user.last_name = last_name
     user.email = email
@@ -84,7 +89,7 @@ def staff_update(
     return user
 
 
-def _staff_set_role(*, user, role: str) -> None:
+def _staff_set_role(*, user: User, role: str) -> None:
     if role not in ROLE_PERMISSIONS:
         raise ValueError(f"Unknown role {role!r}")
     user.groups.set([Group.objects.get(name=role)])

@@ -13,11 +13,17 @@ writer connected is an error, never a silent gap.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    from .models import Patient
 
 
 class AuditAction(models.TextChoices):
@@ -49,7 +55,7 @@ class AuditWriter(Protocol):
         acting_user: Any,
         username: str,
         action: str,
-        patient: models.Model | None,
+        patient: Patient | None,
         object_type: str,
         object_id: str,
         ip: str | None,
@@ -69,9 +75,9 @@ def audit_writer_connect(writer: AuditWriter) -> None:
 
 def audit_record(
     *,
-    acting_user: Any,
+    acting_user: AbstractBaseUser | AnonymousUser | None,
     action: str,
-    patient: models.Model | None = None,
+    patient: Patient | None = None,
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str = "",

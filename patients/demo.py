@@ -544,7 +544,7 @@ def _progress_note(case: DemoCase, kind: str) -> str:
 
 
 def _assessment_values(case, rng, when, kind, index, pain, lefs_total, complete=True) -> dict:
-    answers = _lefs_answers(rng, lefs_total)
+    answers: list[int | None] = list(_lefs_answers(rng, lefs_total))
     if not complete:
         answers[-3:] = [None, None, None]
     left = round(rng.uniform(7.0, 12.0), 1)
@@ -618,6 +618,8 @@ def seed_patients(staff: dict) -> list[Patient]:
 
 
 def _seed_history(case, rng, patient, therapist, today, number) -> None:
+    pains: tuple[int, ...]
+    lefs: tuple[int, ...]
     pains, lefs = COURSES[case.course]
     # 1 to 4 visits two weeks apart, the first up to seven weeks ago.
     visits = 1 + number % 4 if case.ottawa != "ankle_positive" else 1

@@ -8,11 +8,12 @@ row are committed together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from . import clinical
@@ -30,6 +31,9 @@ from .models import (
     SuspectedCause,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 class AssessmentLocked(ValidationError):
     """The assessment is signed: it can only be amended, never edited."""
@@ -45,7 +49,7 @@ class NotTheAuthor(PermissionDenied):
     A PermissionDenied, so a view that lets it through answers 403."""
 
 
-def author_require(*, record, user, doing: str) -> None:
+def author_require(*, record: Any, user: User, doing: str) -> None:
     """Refuse (NotTheAuthor) unless ``user`` wrote ``record`` (its ``therapist``).
 
     ``doing`` completes "Only the author can ...", e.g. "sign this assessment"."""
@@ -115,7 +119,7 @@ def patient_create(
     preferred_language: str = "en",
     timezone: str | None = None,
     reminders_opt_in: bool = False,
-    acting_user=None,
+    acting_user: User | None = None,
     ip: str | None = None,
 ) -> Patient:
     from django.conf import settings
@@ -153,7 +157,7 @@ def patient_update(
     preferred_language: str,
     timezone: str,
     reminders_opt_in: bool,
-    acting_user=None,
+    acting_user: User | None = None,
     ip: str | None = None,
 ) -> Patient:
     before = {name: getattr(patient, name) for name in PATIENT_FIELDS}
@@ -184,7 +188,9 @@ def patient_update(
 
 
 @transaction.atomic
-def patient_archive(*, patient: Patient, acting_user=None, ip: str | None = None) -> Patient:
+def patient_archive(
+    *, patient: Patient, acting_user: User | None = None, ip: str | None = None
+) -> Patient:
     """Archive instead of delete: the record stays (it is a legal record) but leaves the
     registry list and search unless asked for."""
     if patient.archived_at is None:
@@ -202,7 +208,9 @@ def patient_archive(*, patient: Patient, acting_user=None, ip: str | None = None
 
 
 @transaction.atomic
-def patient_restore(*, patient: Patient, acting_user=None, ip: str | None = None) -> Patient:
+def patient_restore(
+    *, patient: Patient, acting_user: User | None = None, ip: str | None = None
+) -> Patient:
     if patient.archived_at is not None:
         patient.archived_at = None
         patient.save(update_fields=["archived_at", "updated_at"])
@@ -358,7 +366,7 @@ def _assessment_check_consistency(assessment: Assessment) -> None:
         else:
             setattr(assessment, name, list(dict.fromkeys(value)))  # no repeats, order kept
     for name in ("aggravating_activities", "clinical_impression"):
-        limit = Assessment._meta.get_field(name).max_length
+        limit = _max_length(Assessment, name)
         if len(getattr(assessment, name) or "") > limit:
             errors[name] = f"Keep this under {limit} characters."
     if errors:
@@ -371,7 +379,7 @@ def _ottawa_inclusion_errors(assessment: Assessment) -> dict[str, str]:
     verdict would be "not examined"). docs/clinical.md."""
     errors = {}
 
-    def answered(names):
+    def answered(names: Iterable[str]) -> bool:
         return any(getattr(assessment, name) is not None for name in names)
 
     ankle, knee = assessment.ottawa_acute_ankle_injury, assessment.ottawa_acute_knee_injury
@@ -407,7 +415,7 @@ def _require_draft(assessment: Assessment) -> None:
 
 @transaction.atomic
 def assessment_create(
-    *, patient: Patient, acting_user, values: dict[str, Any], ip: str | None = None
+    *, patient: Patient, acting_user: User, values: dict[str, Any], ip: str | None = None
 ) -> Assessment:
     """Save a new draft assessment."""
     assessment = Assessment(patient=patient, therapist=acting_user, status=RecordStatus.DRAFT)
@@ -421,7 +429,7 @@ def assessment_create(
 
 @transaction.atomic
 def assessment_update(
-    *, assessment: Assessment, values: dict[str, Any], acting_user, ip: str | None = None
+    *, assessment: Assessment, values: dict[str, Any], acting_user: User, ip: str | None = None
 ) -> Assessment:
     """Edit a draft (its author only: NotTheAuthor). A signed assessment is refused
     (AssessmentLocked), nothing changes."""
@@ -442,7 +450,9 @@ def assessment_update(
 
 
 @transaction.atomic
-def assessment_sign(*, assessment: Assessment, acting_user, ip: str | None = None) -> Assessment:
+def assessment_sign(
+    *, assessment: Assessment, acting_user: User, ip: str | None = None
+) -> Assessment:
     """Sign a draft: it becomes the legal record and its pain score joins the outcome
     chart. Signing twice is refused (AssessmentLocked), so nothing is signed twice; only
     the author signs (NotTheAuthor)."""
@@ -474,7 +484,7 @@ def _locked(assessment: Assessment) -> Assessment:
     return locked
 
 
-def json_value(value):
+def json_value(value: Any) -> Any:
     """Amendment values as JSON (dates, datetimes and decimals as text)."""
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).isoformat() if timezone.is_aware(value) else value
@@ -491,7 +501,7 @@ def assessment_amend(
     assessment: Assessment,
     values: dict[str, Any],
     reason: str,
-    acting_user,
+    acting_user: User,
     ip: str | None = None,
 ) -> AssessmentAmendment | None:
     """Change a signed assessment (its author only: NotTheAuthor; a colleague adds an
@@ -548,7 +558,13 @@ def assessment_amend(
     return amendment
 
 
-ADDENDUM_MAX_LENGTH = AssessmentAddendum._meta.get_field("text").max_length
+def _max_length(model: type[models.Model], name: str) -> int:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.max_length is not None
+    return field.max_length
+
+
+ADDENDUM_MAX_LENGTH = _max_length(AssessmentAddendum, "text")
 
 
 def addendum_text_clean(text: str) -> str:
@@ -563,7 +579,7 @@ def addendum_text_clean(text: str) -> str:
 
 @transaction.atomic
 def assessment_addendum_create(
-    *, assessment: Assessment, acting_user, text: str, ip: str | None = None
+    *, assessment: Assessment, acting_user: User, text: str, ip: str | None = None
 ) -> AssessmentAddendum:
     """Add an addendum under ``acting_user``'s name to a signed assessment.
 
@@ -582,7 +598,9 @@ def assessment_addendum_create(
     return addendum
 
 
-def addendum_audit(*, record, addendum, acting_user, ip: str | None = None) -> None:
+def addendum_audit(
+    *, record: Any, addendum: models.Model, acting_user: User, ip: str | None = None
+) -> None:
     """The ``create`` event for an addendum to ``record`` (an assessment or a visit note);
     the detail names the record's author when a colleague wrote it (docs/decisions.md)."""
     detail = "addendum"

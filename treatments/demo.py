@@ -87,6 +87,7 @@ def seed_treatments(staff: dict) -> int:
             .order_by("-assessed_at", "-id")
             .first()
         )
+        assert assessment is not None  # every demo patient has a signed assessment
         # The assessing therapist carries on treating; demo staff stand in for anyone else.
         therapist = assessment.therapist
         if not therapist.has_perm("treatments.add_treatmentplan"):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from patients.audit import AuditAction, audit_record
@@ -44,6 +45,9 @@ from .models import (
     VisitNoteAddendum,
     VisitNoteAmendment,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def exercise_completion_record(
@@ -82,7 +86,7 @@ def _refuse_archived(patient: Patient) -> None:
 class ScreenedTechnique:
     """One technique a therapist plans or applies, checked against the screening."""
 
-    item: dict
+    item: dict[str, Any]
     technique: Technique
     grade: str
     restriction: Restriction | None
@@ -99,7 +103,7 @@ class ScreenedTechnique:
 
 
 def techniques_screen(
-    *, items: Iterable[dict], restrictions: dict[str, Restriction], verb: str
+    *, items: Iterable[dict[str, Any]], restrictions: dict[str, Restriction], verb: str
 ) -> list[ScreenedTechnique]:
     """Check each technique's grade and restriction before anything is written.
 
@@ -141,14 +145,15 @@ def techniques_screen(
 
 def _override_audit(
     *,
-    acting_user,
+    acting_user: User,
     patient: Patient,
-    obj,
+    obj: models.Model,
     screened: ScreenedTechnique,
     done: str,
     ip: str | None = None,
 ) -> None:
     """The ``override`` event for a contraindicated technique the therapist went ahead with."""
+    assert screened.restriction is not None  # only a restricted technique is overridden
     audit_record(
         acting_user=acting_user,
         action=AuditAction.OVERRIDE,
@@ -168,12 +173,12 @@ def treatment_plan_create(
     *,
     patient: Patient,
     assessment: Assessment,
-    acting_user,
+    acting_user: User,
     goals: str,
     visits_per_week: int,
     weeks: int,
     start_date: dt.date,
-    techniques: Iterable[dict],
+    techniques: Iterable[dict[str, Any]],
     ip: str | None = None,
 ) -> TreatmentPlan:
     """Create a plan of care from a signed assessment of the same patient.
@@ -229,7 +234,7 @@ def treatment_plan_create(
 
 @transaction.atomic
 def treatment_plan_close(
-    *, plan: TreatmentPlan, status: str, reason: str, acting_user, ip: str | None = None
+    *, plan: TreatmentPlan, status: str, reason: str, acting_user: User, ip: str | None = None
 ) -> TreatmentPlan:
     """Complete or discontinue an active plan. Any therapist may, not only the plan's
     author; the audit detail says when it was a colleague's plan (docs/decisions.md)."""
@@ -263,7 +268,9 @@ def treatment_plan_close(
 # Visit notes.
 
 
-def _check_note_links(*, patient: Patient, appointment, treatment_plan) -> None:
+def _check_note_links(
+    *, patient: Patient, appointment: Any, treatment_plan: TreatmentPlan | None
+) -> None:
     if appointment is not None and appointment.patient_id != patient.pk:
         raise ValidationError({"appointment": "That appointment belongs to another patient."})
     if treatment_plan is not None and treatment_plan.patient_id != patient.pk:
@@ -278,9 +285,9 @@ def _note_restrictions(patient: Patient) -> dict[str, Restriction]:
 
 def _write_applied(
     note: VisitNote,
-    techniques: Iterable[dict],
+    techniques: Iterable[dict[str, Any]],
     *,
-    acting_user,
+    acting_user: User,
     ip: str | None = None,
     audited: frozenset[tuple[int, str]] = frozenset(),
 ) -> None:
@@ -330,7 +337,7 @@ _NOTE_FIELDS = [
 def visit_note_create(
     *,
     patient: Patient,
-    acting_user,
+    acting_user: User,
     visited_at: dt.datetime,
     subjective: str = "",
     objective: str = "",
@@ -338,9 +345,9 @@ def visit_note_create(
     plan: str = "",
     pain_before: int | None = None,
     pain_after: int | None = None,
-    appointment=None,
+    appointment: Any = None,
     treatment_plan: TreatmentPlan | None = None,
-    techniques: Iterable[dict] = (),
+    techniques: Iterable[dict[str, Any]] = (),
     exercises_reviewed: Iterable[Exercise] = (),
     ip: str | None = None,
 ) -> VisitNote:
@@ -375,11 +382,11 @@ def visit_note_create(
 def visit_note_update(
     *,
     note: VisitNote,
-    acting_user,
-    techniques: Iterable[dict] = (),
+    acting_user: User,
+    techniques: Iterable[dict[str, Any]] = (),
     exercises_reviewed: Iterable[Exercise] = (),
     ip: str | None = None,
-    **fields,
+    **fields: Any,
 ) -> VisitNote:
     """Change a draft note (its author only); signed notes change only by amendment."""
     locked = VisitNote.objects.select_for_update().get(pk=note.pk)
@@ -422,7 +429,7 @@ def visit_note_update(
 
 
 @transaction.atomic
-def visit_note_sign(*, note: VisitNote, acting_user, ip: str | None = None) -> VisitNote:
+def visit_note_sign(*, note: VisitNote, acting_user: User, ip: str | None = None) -> VisitNote:
     """Sign and lock a draft note.
 
     The techniques applied are checked again against the latest signed screening (it may
@@ -480,7 +487,8 @@ def _applied_rescreen(note: VisitNote) -> None:
         restriction = restrictions.get(applied.technique.code)
         level = restriction.level if restriction else ""
         if level == RestrictionLevel.CONTRAINDICATED and not applied.override_reason:
-            refused.append(f"{applied.technique.name} ({'; '.join(restriction.reasons)})")
+            reasons = restriction.reasons if restriction else ()
+            refused.append(f"{applied.technique.name} ({'; '.join(reasons)})")
         elif applied.restriction != level:
             applied.restriction = level
             applied.save(update_fields=["restriction"])
@@ -493,7 +501,12 @@ def _applied_rescreen(note: VisitNote) -> None:
 
 @transaction.atomic
 def visit_note_amend(
-    *, note: VisitNote, acting_user, reason: str, changes: dict[str, str], ip: str | None = None
+    *,
+    note: VisitNote,
+    acting_user: User,
+    reason: str,
+    changes: dict[str, str],
+    ip: str | None = None,
 ) -> VisitNoteAmendment:
     """Amend a signed note's SOAP text (its author only: NotTheAuthor; a colleague adds
     an addendum); the signed original is kept unchanged."""
@@ -536,7 +549,7 @@ def visit_note_amend(
 
 @transaction.atomic
 def visit_note_addendum_create(
-    *, note: VisitNote, acting_user, text: str, ip: str | None = None
+    *, note: VisitNote, acting_user: User, text: str, ip: str | None = None
 ) -> VisitNoteAddendum:
     """Add an addendum under ``author``'s name to a signed note (any clinician, the
     author too); the note is not changed. A draft is refused: it belongs to its author."""
@@ -556,13 +569,13 @@ def visit_note_addendum_create(
 def home_exercise_program_create(
     *,
     patient: Patient,
-    acting_user,
+    acting_user: User,
     start_date: dt.date,
     end_date: dt.date | None,
     reminder_time: dt.time,
     reminder_days: list[int],
     reminders_enabled: bool,
-    items: Iterable[dict],
+    items: Iterable[dict[str, Any]],
     ip: str | None = None,
 ) -> HomeExerciseProgram:
     """Prescribe a new program; the patient's active one, if any, is superseded.
@@ -628,7 +641,9 @@ def home_exercise_program_create(
 
 
 @transaction.atomic
-def home_exercise_program_end(*, program: HomeExerciseProgram, acting_user, ip: str | None = None):
+def home_exercise_program_end(
+    *, program: HomeExerciseProgram, acting_user: User, ip: str | None = None
+) -> HomeExerciseProgram:
     """End an active program today (the patient stops getting reminders). Any therapist
     may; the audit detail says when it was a colleague's program (docs/decisions.md)."""
     locked = (
@@ -663,7 +678,7 @@ def home_exercise_program_end(*, program: HomeExerciseProgram, acting_user, ip: 
 
 
 @transaction.atomic
-def technique_update(*, technique: Technique, description: str, acting_user) -> Technique:
+def technique_update(*, technique: Technique, description: str, acting_user: User) -> Technique:
     technique.description = description
     technique.save(update_fields=["description"])
     audit_record(
@@ -674,7 +689,7 @@ def technique_update(*, technique: Technique, description: str, acting_user) -> 
 
 @transaction.atomic
 def precaution_table_update(
-    *, cells: dict[tuple[str, str], str], acting_user, ip: str | None = None
+    *, cells: dict[tuple[str, str], str], acting_user: User, ip: str | None = None
 ) -> int:
     """Set the whole precaution table (docs/clinical.md §4).
 
@@ -690,7 +705,7 @@ def precaution_table_update(
 
 
 @transaction.atomic
-def precaution_table_restore_defaults(*, acting_user, ip: str | None = None) -> int:
+def precaution_table_restore_defaults(*, acting_user: User, ip: str | None = None) -> int:
     """Reset the table to the published defaults (docs/clinical.md §4); audited per cell.
 
     A technique the published table has no column for keeps its cells. Returns how many
@@ -710,7 +725,9 @@ def precaution_table_restore_defaults(*, acting_user, ip: str | None = None) -> 
     )
 
 
-def _precaution_table_apply(*, cells, acting_user, ip: str | None, what: str) -> int:
+def _precaution_table_apply(
+    *, cells: dict[tuple[str, str], str], acting_user: User, ip: str | None, what: str
+) -> int:
     techniques = {t.code: t for t in Technique.objects.select_for_update().filter(active=True)}
     expected = {(precaution, code) for precaution in Precaution.values for code in techniques}
     missing = sorted(expected - cells.keys())
@@ -784,7 +801,7 @@ _EXERCISE_FIELDS = [
 
 
 @transaction.atomic
-def exercise_create(*, code: str, acting_user, **fields) -> Exercise:
+def exercise_create(*, code: str, acting_user: User, **fields: Any) -> Exercise:
     if Exercise.objects.filter(code=code).exists():
         raise ValidationError({"code": "An exercise with this code exists already."})
     exercise = Exercise.objects.create(
@@ -795,7 +812,7 @@ def exercise_create(*, code: str, acting_user, **fields) -> Exercise:
 
 
 @transaction.atomic
-def exercise_update(*, exercise: Exercise, acting_user, **fields) -> Exercise:
+def exercise_update(*, exercise: Exercise, acting_user: User, **fields: Any) -> Exercise:
     for name, value in fields.items():
         if name not in _EXERCISE_FIELDS:
             raise TypeError(f"Unknown exercise field {name!r}")
@@ -806,7 +823,7 @@ def exercise_update(*, exercise: Exercise, acting_user, **fields) -> Exercise:
 
 
 @transaction.atomic
-def exercise_set_active(*, exercise: Exercise, active: bool, acting_user) -> Exercise:
+def exercise_set_active(*, exercise: Exercise, active: bool, acting_user: User) -> Exercise:
     """Retire an exercise (it stays on existing programs) or bring it back."""
     exercise.active = active
     exercise.save(update_fields=["active"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -20,6 +21,7 @@ from patients.services import author_require
 from . import handout, selectors, services
 from .forms import (
     AppliedTechniqueFormSet,
+    BasePrescriptionFormSet,
     ExerciseForm,
     HomeExerciseProgramForm,
     PlannedTechniqueFormSet,
@@ -87,7 +89,7 @@ def _technique_warnings(rows, restrictions, *, verb: str) -> tuple[list, bool]:
     Returns (technique, restriction) for every restricted row, and whether a
     contraindicated one lacks an override reason (that row gets the error). The services
     refuse the same thing again (treatments.services.techniques_screen)."""
-    warnings = []
+    warnings: list[tuple[Any, Any]] = []
     blocked = False
     for row in rows:
         technique = row.cleaned_data["technique"]
@@ -129,7 +131,7 @@ def plan_create(request, patient_id: int):
     patient = selectors.get_patient_for_user(
         request.user, patient_id, "treatments.add_treatmentplan"
     )
-    context = {"patient": patient}
+    context: dict[str, Any] = {"patient": patient}
     if patient.is_archived:
         context["refusal"] = (
             f"{patient.full_name} is archived. Restore the patient before starting a plan of care."
@@ -152,7 +154,7 @@ def plan_create(request, patient_id: int):
     formset = PlannedTechniqueFormSet(request.POST or None, prefix="techniques")
     assessment = initial["assessment"]
     fingerprint = ""
-    warnings = []
+    warnings: list[tuple[Any, Any]] = []
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         assessment = form.cleaned_data["assessment"]
         restrictions = selectors.restrictions_for_assessment(assessment)
@@ -291,19 +293,20 @@ def note_create(request, patient_id: int):
             {"patient": patient, "refusal": f"{patient.full_name} is archived."},
             status=409,
         )
-    initial = {"visited_at": timezone.localtime().replace(second=0, microsecond=0)}
+    initial: dict[str, Any] = {"visited_at": timezone.localtime().replace(second=0, microsecond=0)}
     plan = selectors.plans_queryset_for(patient).filter(status=PlanStatus.ACTIVE).first()
     if plan is not None:
         initial["treatment_plan"] = plan
     appointment_id = parse_id(request.GET.get("appointment"))
     form = VisitNoteForm(request.POST or None, patient=patient, initial=initial)
     if appointment_id is not None:
-        appointment = form.fields["appointment"].queryset.filter(pk=appointment_id).first()
+        field = form.fields["appointment"]
+        appointment = field.queryset.filter(pk=appointment_id).first()  # type: ignore[attr-defined]
         if appointment is not None:
             form.initial["appointment"] = appointment
             form.initial["visited_at"] = timezone.localtime(appointment.starts_at)
     formset = AppliedTechniqueFormSet(request.POST or None, prefix="applied")
-    gate = {}
+    gate: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         go_ahead, gate = _note_gate(request, patient, formset)
         if go_ahead:
@@ -358,7 +361,7 @@ def note_edit(request, note_id: int):
     formset = AppliedTechniqueFormSet(
         request.POST or None, prefix="applied", initial=techniques or None
     )
-    gate = {}
+    gate: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         go_ahead, gate = _note_gate(request, note.patient, formset)
         if go_ahead:
@@ -576,7 +579,7 @@ def program_create(request, patient_id: int):
             program = services.home_exercise_program_create(
                 patient=patient,
                 acting_user=request.user,
-                items=formset.items(),
+                items=cast(BasePrescriptionFormSet, formset).items(),
                 ip=client_ip(request),
                 **form.cleaned_data,
             )

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
-
 from clinic.models import AuditEvent
+from patients.models import Patient
 
 
 def audit_event_write(
@@ -19,7 +18,7 @@ def audit_event_write(
     acting_user: Any,
     username: str,
     action: str,
-    patient: models.Model | None,
+    patient: Patient | None,
     object_type: str,
     object_id: str,
     ip: str | None,

@@ -46,6 +46,7 @@ def _context(reminder: Reminder, language: str) -> dict:
                 purpose, patient_id=patient.id, program_id=reminder.program_id
             )
     else:
+        assert reminder.appointment is not None  # every other kind is for an appointment
         starts = reminder.appointment.starts_at.astimezone(schedule.zone(patient.timezone))
         with translation.override(language):
             context["appointment_date"] = formats.date_format(starts, "DATE_FORMAT")
@@ -78,6 +79,7 @@ def reminder_message(reminder: Reminder) -> EmailMultiAlternatives:
     )
     message.attach_alternative(render_to_string(f"{base}.html", context), "text/html")
     if reminder.kind == ReminderKind.APPOINTMENT:
+        assert reminder.appointment is not None
         message.attach(
             "appointment.ics",
             appointment_ics(reminder.appointment).decode("utf-8"),

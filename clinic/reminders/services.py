@@ -31,6 +31,7 @@ import datetime as dt
 import logging
 import smtplib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -46,12 +47,20 @@ from clinic.models import (
     ReminderStatus,
 )
 from patients.audit import AuditAction, audit_record
-from patients.models import PainSource, Patient
+from patients.models import PainReport, PainSource, Patient
 from patients.services import pain_report_create
-from treatments.models import CompletionSource, HomeExerciseProgram, ProgramStatus
+from treatments.models import (
+    CompletionSource,
+    ExerciseCompletion,
+    HomeExerciseProgram,
+    ProgramStatus,
+)
 from treatments.services import exercise_completion_record
 
 from . import emails, schedule, selectors
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +84,7 @@ class DispatchResult:
     stale_failed: int = 0
     created_ids: list[int] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "created": self.created,
             "enqueued": self.enqueued,
@@ -100,7 +109,7 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchResult:
     return result
 
 
-def _exercise_rows(candidates: list[dict], *, now: dt.datetime) -> list[Reminder]:
+def _exercise_rows(candidates: list[dict[str, Any]], *, now: dt.datetime) -> list[Reminder]:
     grace = dt.timedelta(hours=settings.EXERCISE_REMINDER_GRACE_HOURS)
     rows = []
     for program in candidates:
@@ -128,7 +137,7 @@ def _exercise_rows(candidates: list[dict], *, now: dt.datetime) -> list[Reminder
     return rows
 
 
-def _appointment_rows(candidates: list[dict]) -> list[Reminder]:
+def _appointment_rows(candidates: list[dict[str, Any]]) -> list[Reminder]:
     ahead = dt.timedelta(hours=settings.APPOINTMENT_REMINDER_HOURS)
     return [
         Reminder(
@@ -155,7 +164,7 @@ def appointment_key(*, appointment_id: int, starts_at: dt.datetime) -> str:
     return f"appointment:{appointment_id}:{start}"
 
 
-def _insert_and_enqueue(rows: list[Reminder], *, now: dt.datetime, result: DispatchResult):
+def _insert_and_enqueue(rows: list[Reminder], *, now: dt.datetime, result: DispatchResult) -> None:
     """One batch: 1 query for existing keys, 1 insert, 1 read of what we inserted."""
     if not rows:
         return
@@ -306,7 +315,7 @@ def reminder_send(*, reminder_id: int, now: dt.datetime | None = None) -> SendRe
     return SendResult("sent")
 
 
-def _finish(reminder: Reminder, **fields) -> None:
+def _finish(reminder: Reminder, **fields: Any) -> None:
     Reminder.objects.filter(id=reminder.id, status=ReminderStatus.SENDING).update(
         updated_at=timezone.now(), **fields
     )
@@ -361,6 +370,7 @@ def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> str:
         return "The patient has no email address."
     if reminder.kind == ReminderKind.APPOINTMENT:
         appointment = reminder.appointment
+        assert appointment is not None  # an appointment reminder keeps its appointment
         if appointment.status != AppointmentStatus.BOOKED:
             return f"The appointment is {appointment.get_status_display().lower()}."
         if reminder.key != appointment_key(
@@ -371,6 +381,7 @@ def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> str:
             return "The appointment has already started."
         return ""
     program = reminder.program
+    assert program is not None  # every other kind is an exercise reminder
     if program.status != ProgramStatus.ACTIVE:
         return "The exercise program is no longer active."
     if not program.reminders_enabled:
@@ -384,7 +395,7 @@ def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> str:
 
 
 @transaction.atomic
-def reminder_retry(*, reminder: Reminder, acting_user, ip: str | None = None) -> bool:
+def reminder_retry(*, reminder: Reminder, acting_user: User, ip: str | None = None) -> bool:
     """Put a failed reminder back in the queue (staff action). False if it was not failed."""
     changed = Reminder.objects.filter(id=reminder.id, status=ReminderStatus.FAILED).update(
         status=ReminderStatus.PENDING,
@@ -436,7 +447,9 @@ def reminders_unsubscribe(*, patient: Patient, ip: str | None = None) -> bool:
 
 
 @transaction.atomic
-def exercises_done_record(*, program: HomeExerciseProgram, ip: str | None = None):
+def exercises_done_record(
+    *, program: HomeExerciseProgram, ip: str | None = None
+) -> tuple[ExerciseCompletion, bool]:
     """ "I did my exercises today": one completion per program and local day."""
     completion, created = exercise_completion_record(
         program=program,
@@ -456,7 +469,7 @@ def exercises_done_record(*, program: HomeExerciseProgram, ip: str | None = None
 
 
 @transaction.atomic
-def pain_checkin_record(*, patient: Patient, score: int, ip: str | None = None):
+def pain_checkin_record(*, patient: Patient, score: int, ip: str | None = None) -> PainReport:
     report = pain_report_create(patient=patient, score=score, source=PainSource.EMAIL_LINK)
     audit_record(
         acting_user=None,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
@@ -35,6 +37,13 @@ from patients.audit import AuditAction, audit_record
 from .availability import UTC, clinic_tz
 from .selectors import scheduling_settings
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from patients.models import Patient
+    from treatments.models import TreatmentPlan
+
+
 MIN_DURATION = dt.timedelta(minutes=10)
 MAX_DURATION = dt.timedelta(hours=4)
 MAX_SERIES = 104  # two years of weekly visits
@@ -43,7 +52,7 @@ MAX_SERIES = 104  # two years of weekly visits
 class SchedulingError(Exception):
     """A booking rule refused the change; ``message`` is meant for the person at the desk."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
@@ -93,7 +102,13 @@ def _lock_practitioner(practitioner_id: int) -> Practitioner:
 
 
 def _conflict_subject(
-    *, practitioner_id: int, room_id, patient_id: int, starts_at, ends_at, exclude_ids=()
+    *,
+    practitioner_id: int,
+    room_id: int | None,
+    patient_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_ids: Collection[int] = (),
 ) -> str | None:
     who = Q(practitioner_id=practitioner_id) | Q(patient_id=patient_id)
     if room_id is not None:
@@ -118,7 +133,9 @@ def _conflict_subject(
     return "the patient"
 
 
-def _within_working_hours(practitioner_id: int, starts_at, ends_at) -> bool:
+def _within_working_hours(
+    practitioner_id: int, starts_at: dt.datetime, ends_at: dt.datetime
+) -> bool:
     tz = clinic_tz()
     local_start, local_end = starts_at.astimezone(tz), ends_at.astimezone(tz)
     if local_start.date() != local_end.date():
@@ -130,7 +147,11 @@ def _within_working_hours(practitioner_id: int, starts_at, ends_at) -> bool:
 
 
 def _check_availability(
-    practitioner: Practitioner, starts_at, ends_at, *, allow_outside_hours: bool
+    practitioner: Practitioner,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    *,
+    allow_outside_hours: bool,
 ) -> None:
     off = (
         TimeOff.objects.filter(
@@ -178,12 +199,12 @@ def _insert(appointment: Appointment) -> Appointment:
 @transaction.atomic
 def appointment_book(
     *,
-    patient,
+    patient: Patient,
     practitioner: Practitioner,
     kind: str,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
-    acting_user,
+    acting_user: User,
     room: Room | None = None,
     allow_outside_hours: bool = False,
     series: AppointmentSeries | None = None,
@@ -252,7 +273,7 @@ def _describe(appointment: Appointment, verb: str) -> str:
 
 # The status flow ------------------------------------------------------------------
 
-ALLOWED_TRANSITIONS = {
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     AppointmentStatus.BOOKED: {
         AppointmentStatus.CHECKED_IN,
         AppointmentStatus.CANCELLED,
@@ -261,7 +282,7 @@ ALLOWED_TRANSITIONS = {
     AppointmentStatus.CHECKED_IN: {AppointmentStatus.COMPLETED},
 }
 
-_VERBS = {
+_VERBS: dict[str, str] = {
     AppointmentStatus.CHECKED_IN: "checked in",
     AppointmentStatus.COMPLETED: "completed",
     AppointmentStatus.CANCELLED: "cancelled",
@@ -283,7 +304,7 @@ def _lock_for_transition(appointment: Appointment, to: str) -> Appointment:
 
 
 def _save_transition(
-    current: Appointment, *, acting_user, ip, fields: list[str], verb: str
+    current: Appointment, *, acting_user: User, ip: str | None, fields: list[str], verb: str
 ) -> Appointment:
     current.save(update_fields=[*fields, "status", "updated_at"])
     audit_record(
@@ -299,7 +320,7 @@ def _save_transition(
 
 @transaction.atomic
 def appointment_check_in(
-    *, appointment: Appointment, acting_user, ip: str | None = None
+    *, appointment: Appointment, acting_user: User, ip: str | None = None
 ) -> Appointment:
     current = _lock_for_transition(appointment, AppointmentStatus.CHECKED_IN)
     now = timezone.now()
@@ -314,7 +335,7 @@ def appointment_check_in(
 
 @transaction.atomic
 def appointment_complete(
-    *, appointment: Appointment, acting_user, ip: str | None = None
+    *, appointment: Appointment, acting_user: User, ip: str | None = None
 ) -> Appointment:
     current = _lock_for_transition(appointment, AppointmentStatus.COMPLETED)
     current.status = AppointmentStatus.COMPLETED
@@ -323,7 +344,7 @@ def appointment_complete(
 
 @transaction.atomic
 def appointment_mark_no_show(
-    *, appointment: Appointment, acting_user, ip: str | None = None
+    *, appointment: Appointment, acting_user: User, ip: str | None = None
 ) -> Appointment:
     current = _lock_for_transition(appointment, AppointmentStatus.NO_SHOW)
     if current.starts_at > timezone.now():
@@ -334,7 +355,9 @@ def appointment_mark_no_show(
     )
 
 
-def _cancel_locked(current: Appointment, *, reason: str, now, late_window) -> None:
+def _cancel_locked(
+    current: Appointment, *, reason: str, now: dt.datetime, late_window: dt.timedelta
+) -> None:
     current.status = AppointmentStatus.CANCELLED
     current.cancel_reason = reason
     current.cancelled_at = now
@@ -352,7 +375,7 @@ def _clean_reason(reason: str) -> str:
 
 @transaction.atomic
 def appointment_cancel(
-    *, appointment: Appointment, reason: str, acting_user, ip: str | None = None
+    *, appointment: Appointment, reason: str, acting_user: User, ip: str | None = None
 ) -> Appointment:
     """Cancel one visit; under the late-cancellation window it is flagged late."""
     reason = _clean_reason(reason)
@@ -371,7 +394,7 @@ def appointment_cancel(
 
 @transaction.atomic
 def series_cancel_following(
-    *, appointment: Appointment, reason: str, acting_user, ip: str | None = None
+    *, appointment: Appointment, reason: str, acting_user: User, ip: str | None = None
 ) -> list[Appointment]:
     """Cancel this visit and every later booked visit of its series."""
     reason = _clean_reason(reason)
@@ -420,7 +443,7 @@ def appointment_reschedule(
     ends_at: dt.datetime,
     practitioner: Practitioner,
     room: Room | None,
-    acting_user,
+    acting_user: User,
     allow_outside_hours: bool = False,
     ip: str | None = None,
 ) -> Appointment:
@@ -478,14 +501,14 @@ def appointment_reschedule(
 @transaction.atomic
 def series_book(
     *,
-    patient,
+    patient: Patient,
     practitioner: Practitioner,
     kind: str,
     starts: list[dt.datetime],
     duration: dt.timedelta,
-    acting_user,
+    acting_user: User,
     room: Room | None = None,
-    treatment_plan=None,
+    treatment_plan: TreatmentPlan | None = None,
     allow_outside_hours: bool = False,
     description: str = "",
     ip: str | None = None,
@@ -540,7 +563,7 @@ def series_book(
 
 
 @transaction.atomic
-def practitioner_create(*, user, display_name: str, acting_user) -> Practitioner:
+def practitioner_create(*, user: User, display_name: str, acting_user: User) -> Practitioner:
     practitioner = Practitioner.objects.create(user=user, display_name=display_name.strip())
     audit_record(acting_user=acting_user, action=AuditAction.CREATE, obj=practitioner)
     return practitioner
@@ -548,7 +571,7 @@ def practitioner_create(*, user, display_name: str, acting_user) -> Practitioner
 
 @transaction.atomic
 def practitioner_update(
-    *, practitioner: Practitioner, display_name: str, active: bool, acting_user
+    *, practitioner: Practitioner, display_name: str, active: bool, acting_user: User
 ) -> Practitioner:
     practitioner.display_name = display_name.strip()
     practitioner.active = active
@@ -563,7 +586,7 @@ def practitioner_update(
 
 
 @transaction.atomic
-def practitioner_feed_regenerate(*, practitioner: Practitioner, acting_user) -> str:
+def practitioner_feed_regenerate(*, practitioner: Practitioner, acting_user: User) -> str:
     """A new secret feed address; the old one stops working at once."""
     practitioner.feed_token = secrets.token_urlsafe(32)
     practitioner.save(update_fields=["feed_token"])
@@ -577,7 +600,7 @@ def practitioner_feed_regenerate(*, practitioner: Practitioner, acting_user) -> 
 
 
 @transaction.atomic
-def practitioner_feed_revoke(*, practitioner: Practitioner, acting_user) -> None:
+def practitioner_feed_revoke(*, practitioner: Practitioner, acting_user: User) -> None:
     practitioner.feed_token = None
     practitioner.save(update_fields=["feed_token"])
     audit_record(
@@ -590,7 +613,7 @@ def practitioner_feed_revoke(*, practitioner: Practitioner, acting_user) -> None
 
 @transaction.atomic
 def working_hours_add(
-    *, practitioner: Practitioner, weekday: int, start: dt.time, end: dt.time, acting_user
+    *, practitioner: Practitioner, weekday: int, start: dt.time, end: dt.time, acting_user: User
 ) -> WorkingHours:
     if end <= start:
         raise SchedulingError("Working hours must end after they start.")
@@ -614,7 +637,7 @@ def working_hours_add(
 
 
 @transaction.atomic
-def working_hours_delete(*, hours: WorkingHours, acting_user) -> None:
+def working_hours_delete(*, hours: WorkingHours, acting_user: User) -> None:
     audit_record(
         acting_user=acting_user,
         action=AuditAction.UPDATE,
@@ -632,7 +655,7 @@ def time_off_add(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     reason: str,
-    acting_user,
+    acting_user: User,
 ) -> TimeOff:
     if ends_at <= starts_at:
         raise SchedulingError("Time off must end after it starts.")
@@ -649,7 +672,7 @@ def time_off_add(
 
 
 @transaction.atomic
-def time_off_delete(*, time_off: TimeOff, acting_user) -> None:
+def time_off_delete(*, time_off: TimeOff, acting_user: User) -> None:
     audit_record(
         acting_user=acting_user, action=AuditAction.UPDATE, obj=time_off, detail="time off removed"
     )
@@ -657,14 +680,14 @@ def time_off_delete(*, time_off: TimeOff, acting_user) -> None:
 
 
 @transaction.atomic
-def room_create(*, name: str, acting_user) -> Room:
+def room_create(*, name: str, acting_user: User) -> Room:
     room = Room.objects.create(name=name.strip())
     audit_record(acting_user=acting_user, action=AuditAction.CREATE, obj=room, detail=room.name)
     return room
 
 
 @transaction.atomic
-def room_update(*, room: Room, name: str, active: bool, acting_user) -> Room:
+def room_update(*, room: Room, name: str, active: bool, acting_user: User) -> Room:
     room.name = name.strip()
     room.active = active
     room.save(update_fields=["name", "active"])
@@ -673,7 +696,7 @@ def room_update(*, room: Room, name: str, active: bool, acting_user) -> Room:
 
 
 @transaction.atomic
-def scheduling_settings_update(*, acting_user, **values) -> SchedulingSettings:
+def scheduling_settings_update(*, acting_user: User, **values: Any) -> SchedulingSettings:
     current, _ = SchedulingSettings.objects.select_for_update().get_or_create(pk=1)
     for name, value in values.items():
         setattr(current, name, value)
