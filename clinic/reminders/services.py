@@ -46,6 +46,7 @@ from clinic.models import (
     ReminderKind,
     ReminderStatus,
 )
+from clinic.tasks import send_reminder
 from patients.audit import AuditAction, audit_record
 from patients.models import PainReport, PainSource, Patient
 from patients.services import pain_report_create
@@ -63,8 +64,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
-
-SEND_TASK = "clinic.tasks.send_reminder"
 
 STALE_CLAIM_ERROR = (
     "The worker stopped while sending this reminder, so it may or may not have reached "
@@ -218,15 +217,15 @@ def reminders_enqueue(*, ids: list[int], countdown: int | None = None) -> int:
         return 0
     try:
         with celery_app.connection_for_write() as connection:
+            # countdown=None is "now" to Celery; the stubs only know a number.
+            options: dict[str, Any] = {
+                "queue": settings.REMINDER_QUEUE,
+                "connection": connection,
+                "ignore_result": True,
+                "countdown": countdown,
+            }
             for reminder_id in ids:
-                celery_app.send_task(
-                    SEND_TASK,
-                    args=[reminder_id],
-                    queue=settings.REMINDER_QUEUE,
-                    connection=connection,
-                    ignore_result=True,
-                    countdown=countdown,
-                )
+                send_reminder.apply_async((reminder_id,), **options)
                 published += 1
     except (KombuError, OSError) as exc:
         log.warning(
