@@ -1,6 +1,6 @@
 """Writes for plans of care, visit notes, home-exercise programs and the catalogue.
 
-Every write that touches a patient's clinical record announces an audit event through
+Every write that touches a patient's clinical record writes an audit event through
 ``patients.audit.audit_record`` in the same transaction.
 """
 
