@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= clinic-demo-2026
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint messages check-deploy bench clean
+.PHONY: run test lint typecheck messages check-deploy bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ MESSAGES_IGNORE := -i ".venv/*" -i "var/*" -i "tests/*" -i "bench/*" -i "staticf
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages --all --add-location file $(MESSAGES_IGNORE)
 	$(BIN)/python manage.py compilemessages $(MESSAGES_IGNORE)
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 check-deploy: $(STAMP)
 	DJANGO_ENV=production SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=clinic.example.org \

@@ -10,10 +10,11 @@ class ClinicConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals as auth_signals
 
+        from patients.audit import audit_writer_connect
         from patients.sections import patient_page, today_page
-        from patients.signals import clinical_record_event
 
         from . import receivers, sections
+        from .audit.services import audit_event_write
         from .celery import ensure_broker_folders
         from .reminders import sections as reminder_sections
         from .scheduling import sections as scheduling_sections
@@ -25,14 +26,12 @@ class ClinicConfig(AppConfig):
         )
         today_page.register(*scheduling_sections.TODAY_SECTIONS, *sections.TODAY_SECTIONS)
 
-        # The audit log owns these hooks: logins, failed logins, logouts and every
-        # clinical-record event announced by patients and treatments.
+        # The audit log owns these hooks: logins, failed logins, logouts, and the writer
+        # behind patients.audit.audit_record, which every app calls.
+        audit_writer_connect(audit_event_write)
         auth_signals.user_logged_in.connect(receivers.audit_login, dispatch_uid="audit_login")
         auth_signals.user_login_failed.connect(
             receivers.audit_login_failed, dispatch_uid="audit_login_failed"
         )
         auth_signals.user_logged_out.connect(receivers.audit_logout, dispatch_uid="audit_logout")
-        clinical_record_event.connect(
-            receivers.audit_clinical_record, dispatch_uid="audit_clinical_record"
-        )
         post_migrate.connect(receivers.sync_role_permissions, dispatch_uid="sync_role_permissions")

@@ -17,5 +17,5 @@ def ensure_broker_folders() -> None:
 
     if str(settings.CELERY_BROKER_URL).startswith("filesystem"):
         for key in ("data_folder_in", "data_folder_out", "control_folder"):
-            os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
+            os.makedirs(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]), exist_ok=True)
         os.makedirs(settings.CELERY_RESULT_BACKEND.removeprefix("file://"), exist_ok=True)

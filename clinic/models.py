@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from patients.audit import AuditAction
+
 
 class Practitioner(models.Model):
     user = models.OneToOneField(
@@ -307,21 +309,6 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} reminder {self.key} ({self.status})"
-
-
-class AuditAction(models.TextChoices):
-    VIEW = "view", "View"
-    CREATE = "create", "Create"
-    UPDATE = "update", "Update"
-    SIGN = "sign", "Sign"
-    AMEND = "amend", "Amend"
-    EXPORT = "export", "Export"
-    OVERRIDE = "override", "Override"
-    # A refused (403) request for a clinical page: who tried, which record the URL named.
-    ACCESS_DENIED = "access_denied", "Access denied"
-    LOGIN = "login", "Login"
-    LOGIN_FAILED = "login_failed", "Failed login"
-    LOGOUT = "logout", "Logout"
 
 
 class AuditEvent(models.Model):

@@ -1,72 +1,22 @@
-"""Writes for clinic operations: the audit log, roles and staff accounts."""
+"""Writes for clinic operations: roles and staff accounts."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.apps import apps as global_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
-from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 
-from .models import AuditAction, AuditEvent, Practitioner
+from patients.audit import AuditAction, audit_record
+
+from .models import Practitioner
 from .roles import ROLE_PERMISSIONS, THERAPIST
 
-User = get_user_model()
-
-
-def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
-
-
-# Actions whose detail is clinical by nature: an override names the patient's flags and
-# the therapist's reason, an amendment the clinical fields changed. Whatever a caller
-# passes as ``detail`` for them is stored as clinical detail, so a writer that forgets
-# ``clinical_detail`` still cannot show clinical text to the manager.
-CLINICAL_DETAIL_ACTIONS = frozenset({AuditAction.OVERRIDE, AuditAction.AMEND})
-
-
-def audit_event_record(
-    *,
-    actor,
-    action: str,
-    patient=None,
-    obj: models.Model | None = None,
-    object_type: str = "",
-    object_id: str = "",
-    ip: str | None = None,
-    detail: str = "",
-    clinical_detail: str = "",
-    actor_username: str = "",
-) -> AuditEvent:
-    """Write one audit event.
-
-    ``detail`` is read by everyone who reads the log (the clinic manager): a non-clinical
-    summary only. Clinical values and free text go in ``clinical_detail``, which the log
-    shows only to users with clinical permission (docs/decisions.md, audit log).
-    """
-    if action not in AuditAction.values:
-        raise ValueError(f"Unknown audit action {action!r}")
-    if action in CLINICAL_DETAIL_ACTIONS and detail:
-        clinical_detail = "\n".join(text for text in (detail, clinical_detail) if text)
-        detail = ""
-    if actor is not None and not actor.is_authenticated:
-        actor = None
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-    return AuditEvent.objects.create(
-        actor=actor,
-        actor_username=actor_username or (actor.get_username() if actor else ""),
-        action=action,
-        patient=patient,
-        object_type=object_type,
-        object_id=object_id[:64],
-        ip=ip,
-        detail=detail[:500],
-        clinical_detail=clinical_detail,
-    )
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def role_permissions_sync(*, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -95,14 +45,19 @@ def staff_create(
     email: str,
     role: str,
     password: str,
-    created_by=None,
+    acting_user: User | None = None,
 ) -> User:
-    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    user = get_user_model()(
+        username=username, first_name=first_name, last_name=last_name, email=email
+    )
     user.set_password(password)
     user.save()
     _staff_set_role(user=user, role=role)
-    audit_event_record(
-        actor=created_by, action=AuditAction.CREATE, obj=user, detail=f"staff account, role {role}"
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.CREATE,
+        obj=user,
+        detail=f"staff account, role {role}",
     )
     return user
 
@@ -110,14 +65,14 @@ def staff_create(
 @transaction.atomic
 def staff_update(
     *,
-    user,
+    user: User,
     first_name: str,
     last_name: str,
     email: str,
     role: str,
     is_active: bool,
-    updated_by=None,
-):
+    acting_user: User | None = None,
+) -> User:
     user.first_name = first_name
     user.last_name = last_name
     user.email = email
@@ -125,8 +80,8 @@ def staff_update(
     user.save(update_fields=["first_name", "last_name", "email", "is_active"])
     _staff_set_role(user=user, role=role)
     Practitioner.objects.filter(user=user).update(active=is_active and role == THERAPIST)
-    audit_event_record(
-        actor=updated_by,
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.UPDATE,
         obj=user,
         detail=f"role {role}, {'active' if is_active else 'deactivated'}",
@@ -134,7 +89,7 @@ def staff_update(
     return user
 
 
-def _staff_set_role(*, user, role: str) -> None:
+def _staff_set_role(*, user: User, role: str) -> None:
     if role not in ROLE_PERMISSIONS:
         raise ValueError(f"Unknown role {role!r}")
     user.groups.set([Group.objects.get(name=role)])

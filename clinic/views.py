@@ -37,7 +37,7 @@ def staff_list(request):
 def staff_create(request):
     form = StaffCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.staff_create(created_by=request.user, **form.cleaned_data)
+        user = services.staff_create(acting_user=request.user, **form.cleaned_data)
         messages.success(
             request, f"Account {user.username} created as {form.cleaned_data['role']}."
         )
@@ -63,7 +63,7 @@ def staff_edit(request, user_id: int):
         if user == request.user and (not data["is_active"] or data["role"] != initial["role"]):
             form.add_error(None, "You cannot deactivate your own account or change your own role.")
         else:
-            services.staff_update(user=user, updated_by=request.user, **data)
+            services.staff_update(user=user, acting_user=request.user, **data)
             messages.success(request, f"Account {user.username} saved.")
             return redirect("staff_list")
     return render(

@@ -11,7 +11,7 @@ bulk actions (Django's "delete selected", or a third-party app's own).
 
 from django.contrib import admin
 
-from .signals import record_event
+from .audit import AuditAction, audit_record, client_ip
 
 
 class ReadOnlyAdminMixin:
@@ -85,10 +85,10 @@ class ReadOnlyModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         if self._audited() and response.status_code == 200:
-            record_event(
-                actor=request.user,
-                action="view",
-                request=request,
+            audit_record(
+                acting_user=request.user,
+                action=AuditAction.VIEW,
+                ip=client_ip(request),
                 detail=f"admin list of {self.model._meta.verbose_name_plural}",
             )
         return response
@@ -98,12 +98,12 @@ class ReadOnlyModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if self._audited() and response.status_code == 200:
             obj = self.get_object(request, object_id)
             if obj is not None:
-                record_event(
-                    actor=request.user,
-                    action="view",
+                audit_record(
+                    acting_user=request.user,
+                    action=AuditAction.VIEW,
                     patient=_patient_of(obj, _patient_path(self.model)),
                     obj=obj,
-                    request=request,
+                    ip=client_ip(request),
                     detail="admin",
                 )
         return response

@@ -75,7 +75,7 @@ def lefs_total(answers: Sequence[int | None]) -> int | None:
     answers = lefs_validate(answers)
     if not answers or any(answer is None for answer in answers):
         return None
-    return sum(answers)
+    return sum(answer for answer in answers if answer is not None)
 
 
 def lefs_percent(total: int | None) -> float | None:

@@ -72,7 +72,7 @@ class MarkedSelectMultiple(PresenceMarked, forms.SelectMultiple):
 
 
 # The widgets browsers leave out when nothing is ticked, and their marked versions.
-MARKED = {
+MARKED: dict[type[forms.Widget], type[forms.Widget]] = {
     forms.CheckboxInput: MarkedCheckboxInput,
     forms.CheckboxSelectMultiple: MarkedCheckboxSelectMultiple,
     forms.SelectMultiple: MarkedSelectMultiple,

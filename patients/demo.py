@@ -546,7 +546,7 @@ def _progress_note(case: DemoCase, kind: str) -> str:
 
 
 def _assessment_values(case, rng, when, kind, index, pain, lefs_total, complete=True) -> dict:
-    answers = _lefs_answers(rng, lefs_total)
+    answers: list[int | None] = list(_lefs_answers(rng, lefs_total))
     if not complete:
         answers[-3:] = [None, None, None]
     left = round(rng.uniform(7.0, 12.0), 1)
@@ -609,7 +609,7 @@ def seed_patients(staff: dict) -> list[Patient]:
             preferred_language=case.language,
             timezone="America/New_York" if number % 5 else "America/Chicago",
             reminders_opt_in=case.reminders,
-            created_by=front_desk,
+            acting_user=front_desk,
         )
         created.append(patient)
         therapist = therapists[number % len(therapists)] if therapists else None
@@ -620,6 +620,8 @@ def seed_patients(staff: dict) -> list[Patient]:
 
 
 def _seed_history(case, rng, patient, therapist, today, number) -> None:
+    pains: tuple[int, ...]
+    lefs: tuple[int, ...]
     pains, lefs = COURSES[case.course]
     # 1 to 4 visits two weeks apart, the first up to seven weeks ago.
     visits = 1 + number % 4 if case.ottawa != "ankle_positive" else 1
@@ -641,9 +643,11 @@ def _seed_history(case, rng, patient, therapist, today, number) -> None:
         values = _assessment_values(
             case, rng, when, kind, index, pains[index], lefs[index], complete=not draft
         )
-        assessment = services.assessment_create(patient=patient, therapist=therapist, values=values)
+        assessment = services.assessment_create(
+            patient=patient, acting_user=therapist, values=values
+        )
         if not draft:
-            services.assessment_sign(assessment=assessment, signed_by=therapist)
+            services.assessment_sign(assessment=assessment, acting_user=therapist)
         if case.reminders and index < visits - 1:
             # An email check-in a week after each visit, between this and the next one.
             services.pain_report_create(

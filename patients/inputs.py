@@ -168,7 +168,8 @@ class BoundedFormSet(forms.BaseFormSet):
         if not self.is_bound:
             return False
         management = self.management_form
-        return management.is_valid() and management.cleaned_data["TOTAL_FORMS"] > self.absolute_max
+        total = management.cleaned_data["TOTAL_FORMS"] if management.is_valid() else 0
+        return total > self.absolute_max  # type: ignore[operator]  # formset_factory sets it
 
     def total_form_count(self):
         if self._count_refused():

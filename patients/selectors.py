@@ -5,26 +5,36 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
 from . import clinical
 from .models import Assessment, PainReport, Patient, RecordStatus
 from .services import ASSESSMENT_FIELDS, DERIVED_FIELDS, json_value
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 
 
-def get_patient_for_user(user, patient_id: int) -> Patient:
+def get_patient_for_user(user: User, patient_id: int) -> Patient:
     """The access-checked getter for patients: staff who may view patients, or 403/404."""
     if not user.has_perm("patients.view_patient"):
         raise PermissionDenied
     return get_object_or_404(Patient, pk=patient_id)
 
 
-def get_assessment_for_user(user, patient_id: int, assessment_id: int) -> Assessment:
+def get_assessment_for_user(user: User, patient_id: int, assessment_id: int) -> Assessment:
     """The access-checked getter for assessments: clinicians only (403), and the
     assessment must belong to the patient in the URL (404 otherwise, so another
     patient's id in the URL reveals nothing)."""
@@ -52,7 +62,7 @@ def parse_date(text: str) -> dt.date | None:
 
 def patient_search(
     *, query: str = "", date_of_birth: dt.date | None = None, include_archived: bool = False
-) -> QuerySet:
+) -> QuerySet[Patient]:
     """Patients matching a free-text query, alphabetical.
 
     The query is read as a date of birth when it parses as one, an email when it has an
@@ -122,7 +132,7 @@ def clinical_record(patient: Patient) -> ClinicalRecord:
     """Everything the clinical sections of the patient page show, in two queries
     whatever the history: the assessments (with therapist and amendment count) and the
     pain reports."""
-    assessments = list(
+    assessments: list[Assessment] = list(
         Assessment.objects.filter(patient=patient)
         .select_related("therapist", "signed_by")
         .annotate(amendment_count=Count("amendments"))
@@ -136,9 +146,9 @@ def clinical_record(patient: Patient) -> ClinicalRecord:
     )
 
 
-def clinical_record_for_request(request, patient: Patient) -> ClinicalRecord:
+def clinical_record_for_request(request: HttpRequest, patient: Patient) -> ClinicalRecord:
     """The clinical record, loaded once per request however many sections show it."""
-    cache = request.__dict__.setdefault("_patients_clinical_record", {})
+    cache: dict[int, ClinicalRecord] = request.__dict__.setdefault("_patients_clinical_record", {})
     if patient.pk not in cache:
         cache[patient.pk] = clinical_record(patient)
     return cache[patient.pk]
@@ -157,7 +167,10 @@ def outcomes_from(assessments: list[Assessment], reports: list[PainReport]) -> O
     )
     lefs = [
         ChartPoint(
-            at=a.assessed_at, value=a.lefs_total, source="assessment", label=a.get_kind_display()
+            at=a.assessed_at,
+            value=cast(int, a.lefs_total),
+            source="assessment",
+            label=a.get_kind_display(),
         )
         for a in signed
     ]
@@ -169,16 +182,16 @@ def outcomes_from(assessments: list[Assessment], reports: list[PainReport]) -> O
     return outcomes
 
 
-def assessment_amendments(assessment: Assessment) -> list:
+def assessment_amendments(assessment: Assessment) -> list[Any]:
     return list(assessment.amendments.select_related("author").order_by("created_at", "id"))
 
 
-def assessment_addenda(assessment: Assessment) -> list:
+def assessment_addenda(assessment: Assessment) -> list[Any]:
     """The assessment's addenda in the order they were written, with authors: one query."""
     return list(assessment.addenda.select_related("author").order_by("created_at", "id"))
 
 
-def assessment_as_signed(assessment: Assessment, amendments: list) -> dict:
+def assessment_as_signed(assessment: Assessment, amendments: list[Any]) -> dict[str, Any]:
     """The values as originally signed: the current values with every amendment undone,
     newest first. Keys are field names; values are as stored in the amendments (JSON)."""
     original = {
@@ -194,7 +207,7 @@ def latest_assessment(patient: Patient) -> Assessment | None:
     return Assessment.objects.filter(patient=patient).order_by("-assessed_at", "-id").first()
 
 
-def therapist_drafts(user, limit: int = 20) -> list[Assessment]:
+def therapist_drafts(user: User, limit: int = 20) -> list[Assessment]:
     """The therapist's unsigned assessments, oldest first (one query)."""
     return list(
         Assessment.objects.filter(therapist=user, status=RecordStatus.DRAFT)

@@ -1,21 +1,23 @@
 """Writes for the patient registry and the clinical record.
 
-Every write of a clinical record announces an audit event through
-``patients.signals.record_event`` inside the same transaction, so a change and its audit
+Every write of a clinical record writes an audit event through
+``patients.audit.audit_record`` inside the same transaction, so a change and its audit
 row are committed together or not at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from . import clinical, localtime
+from .audit import AuditAction, audit_record
 from .models import (
     Assessment,
     AssessmentAddendum,
@@ -28,7 +30,9 @@ from .models import (
     RecordStatus,
     SuspectedCause,
 )
-from .signals import record_event
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class AssessmentLocked(ValidationError):
@@ -45,7 +49,7 @@ class NotTheAuthor(PermissionDenied):
     A PermissionDenied, so a view that lets it through answers 403."""
 
 
-def author_require(*, record, user, doing: str) -> None:
+def author_require(*, record: Any, user: User, doing: str) -> None:
     """Refuse (NotTheAuthor) unless ``user`` wrote ``record`` (its ``therapist``).
 
     ``doing`` completes "Only the author can ...", e.g. "sign this assessment"."""
@@ -115,12 +119,12 @@ def patient_create(
     preferred_language: str = "en",
     timezone: str | None = None,
     reminders_opt_in: bool = False,
-    created_by=None,
-    request=None,
+    acting_user: User | None = None,
+    ip: str | None = None,
 ) -> Patient:
     from django.conf import settings
 
-    patient = Patient(created_by=created_by)
+    patient = Patient(created_by=acting_user)
     _patient_apply(
         patient,
         {
@@ -135,7 +139,9 @@ def patient_create(
         },
     )
     patient.save()
-    record_event(actor=created_by, action="create", patient=patient, obj=patient, request=request)
+    audit_record(
+        acting_user=acting_user, action=AuditAction.CREATE, patient=patient, obj=patient, ip=ip
+    )
     return patient
 
 
@@ -151,8 +157,8 @@ def patient_update(
     preferred_language: str,
     timezone: str,
     reminders_opt_in: bool,
-    updated_by=None,
-    request=None,
+    acting_user: User | None = None,
+    ip: str | None = None,
 ) -> Patient:
     before = {name: getattr(patient, name) for name in PATIENT_FIELDS}
     _patient_apply(
@@ -170,46 +176,50 @@ def patient_update(
     )
     changed = [name for name in PATIENT_FIELDS if getattr(patient, name) != before[name]]
     patient.save()
-    record_event(
-        actor=updated_by,
-        action="update",
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
         patient=patient,
         obj=patient,
-        request=request,
+        ip=ip,
         detail="changed: " + ", ".join(changed) if changed else "no change",
     )
     return patient
 
 
 @transaction.atomic
-def patient_archive(*, patient: Patient, archived_by=None, request=None) -> Patient:
+def patient_archive(
+    *, patient: Patient, acting_user: User | None = None, ip: str | None = None
+) -> Patient:
     """Archive instead of delete: the record stays (it is a legal record) but leaves the
     registry list and search unless asked for."""
     if patient.archived_at is None:
         patient.archived_at = timezone.now()
         patient.save(update_fields=["archived_at", "updated_at"])
-        record_event(
-            actor=archived_by,
-            action="update",
+        audit_record(
+            acting_user=acting_user,
+            action=AuditAction.UPDATE,
             patient=patient,
             obj=patient,
-            request=request,
+            ip=ip,
             detail="archived",
         )
     return patient
 
 
 @transaction.atomic
-def patient_restore(*, patient: Patient, restored_by=None, request=None) -> Patient:
+def patient_restore(
+    *, patient: Patient, acting_user: User | None = None, ip: str | None = None
+) -> Patient:
     if patient.archived_at is not None:
         patient.archived_at = None
         patient.save(update_fields=["archived_at", "updated_at"])
-        record_event(
-            actor=restored_by,
-            action="update",
+        audit_record(
+            acting_user=acting_user,
+            action=AuditAction.UPDATE,
             patient=patient,
             obj=patient,
-            request=request,
+            ip=ip,
             detail="restored from archive",
         )
     return patient
@@ -356,7 +366,7 @@ def _assessment_check_consistency(assessment: Assessment) -> None:
         else:
             setattr(assessment, name, list(dict.fromkeys(value)))  # no repeats, order kept
     for name in ("aggravating_activities", "clinical_impression"):
-        limit = Assessment._meta.get_field(name).max_length
+        limit = _max_length(Assessment, name)
         if len(getattr(assessment, name) or "") > limit:
             errors[name] = f"Keep this under {limit} characters."
     if errors:
@@ -369,7 +379,7 @@ def _ottawa_inclusion_errors(assessment: Assessment) -> dict[str, str]:
     verdict would be "not examined"). docs/clinical.md."""
     errors = {}
 
-    def answered(names):
+    def answered(names: Iterable[str]) -> bool:
         return any(getattr(assessment, name) is not None for name in names)
 
     ankle, knee = assessment.ottawa_acute_ankle_injury, assessment.ottawa_acute_knee_injury
@@ -405,45 +415,53 @@ def _require_draft(assessment: Assessment) -> None:
 
 @transaction.atomic
 def assessment_create(
-    *, patient: Patient, therapist, values: dict[str, Any], request=None
+    *, patient: Patient, acting_user: User, values: dict[str, Any], ip: str | None = None
 ) -> Assessment:
     """Save a new draft assessment."""
-    assessment = Assessment(patient=patient, therapist=therapist, status=RecordStatus.DRAFT)
+    assessment = Assessment(patient=patient, therapist=acting_user, status=RecordStatus.DRAFT)
     _assessment_apply(assessment, values)
     assessment.save()
-    record_event(actor=therapist, action="create", patient=patient, obj=assessment, request=request)
+    audit_record(
+        acting_user=acting_user, action=AuditAction.CREATE, patient=patient, obj=assessment, ip=ip
+    )
     return assessment
 
 
 @transaction.atomic
 def assessment_update(
-    *, assessment: Assessment, values: dict[str, Any], updated_by, request=None
+    *, assessment: Assessment, values: dict[str, Any], acting_user: User, ip: str | None = None
 ) -> Assessment:
     """Edit a draft (its author only: NotTheAuthor). A signed assessment is refused
     (AssessmentLocked), nothing changes."""
     # Re-read under a row lock so a sign in another request cannot slip in between.
     locked = _locked(assessment)
-    author_require(record=locked, user=updated_by, doing="edit this draft assessment")
+    author_require(record=locked, user=acting_user, doing="edit this draft assessment")
     _require_draft(locked)
     _assessment_apply(locked, values)
     locked.save()
-    record_event(
-        actor=updated_by, action="update", patient=locked.patient, obj=locked, request=request
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        patient=locked.patient,
+        obj=locked,
+        ip=ip,
     )
     return locked
 
 
 @transaction.atomic
-def assessment_sign(*, assessment: Assessment, signed_by, request=None) -> Assessment:
+def assessment_sign(
+    *, assessment: Assessment, acting_user: User, ip: str | None = None
+) -> Assessment:
     """Sign a draft: it becomes the legal record and its pain score joins the outcome
     chart. Signing twice is refused (AssessmentLocked), so nothing is signed twice; only
     the author signs (NotTheAuthor)."""
     locked = _locked(assessment)
-    author_require(record=locked, user=signed_by, doing="sign this assessment")
+    author_require(record=locked, user=acting_user, doing="sign this assessment")
     _require_draft(locked)
     locked.status = RecordStatus.SIGNED
     locked.signed_at = timezone.now()
-    locked.signed_by = signed_by
+    locked.signed_by = acting_user
     locked.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
     PainReport.objects.create(
         patient=locked.patient,
@@ -452,8 +470,8 @@ def assessment_sign(*, assessment: Assessment, signed_by, request=None) -> Asses
         source=PainSource.ASSESSMENT,
         assessment=locked,
     )
-    record_event(
-        actor=signed_by, action="sign", patient=locked.patient, obj=locked, request=request
+    audit_record(
+        acting_user=acting_user, action=AuditAction.SIGN, patient=locked.patient, obj=locked, ip=ip
     )
     return locked
 
@@ -466,7 +484,7 @@ def _locked(assessment: Assessment) -> Assessment:
     return locked
 
 
-def json_value(value):
+def json_value(value: Any) -> Any:
     """Amendment values as JSON (dates, datetimes and decimals as text)."""
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).isoformat() if timezone.is_aware(value) else value
@@ -483,8 +501,8 @@ def assessment_amend(
     assessment: Assessment,
     values: dict[str, Any],
     reason: str,
-    author,
-    request=None,
+    acting_user: User,
+    ip: str | None = None,
 ) -> AssessmentAmendment | None:
     """Change a signed assessment (its author only: NotTheAuthor; a colleague adds an
     addendum). The amendment keeps who, when, why and every changed
@@ -493,7 +511,7 @@ def assessment_amend(
     locked = _locked(assessment)
     author_require(
         record=locked,
-        user=author,
+        user=acting_user,
         doing="amend this assessment; add an addendum under your own name instead",
     )
     if not locked.is_signed:
@@ -527,20 +545,26 @@ def assessment_amend(
         score=locked.pain_now, reported_at=locked.assessed_at
     )
     amendment = AssessmentAmendment.objects.create(
-        assessment=locked, author=author, reason=reason, changes=changes
+        assessment=locked, author=acting_user, reason=reason, changes=changes
     )
-    record_event(
-        actor=author,
-        action="amend",
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.AMEND,
         patient=locked.patient,
         obj=locked,
-        request=request,
+        ip=ip,
         clinical_detail="amended: " + ", ".join(sorted(changes)),
     )
     return amendment
 
 
-ADDENDUM_MAX_LENGTH = AssessmentAddendum._meta.get_field("text").max_length
+def _max_length(model: type[models.Model], name: str) -> int:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.max_length is not None
+    return field.max_length
+
+
+ADDENDUM_MAX_LENGTH = _max_length(AssessmentAddendum, "text")
 
 
 def addendum_text_clean(text: str) -> str:
@@ -555,9 +579,9 @@ def addendum_text_clean(text: str) -> str:
 
 @transaction.atomic
 def assessment_addendum_create(
-    *, assessment: Assessment, author, text: str, request=None
+    *, assessment: Assessment, acting_user: User, text: str, ip: str | None = None
 ) -> AssessmentAddendum:
-    """Add an addendum under ``author``'s name to a signed assessment.
+    """Add an addendum under ``acting_user``'s name to a signed assessment.
 
     Any clinician may (the author too); the assessment itself is not changed. A draft is
     refused: it still belongs to its author, who edits it (docs/decisions.md)."""
@@ -569,22 +593,24 @@ def assessment_addendum_create(
         raise AssessmentNotSigned(
             "This assessment is a draft: only a signed assessment takes addenda."
         )
-    addendum = AssessmentAddendum.objects.create(assessment=locked, author=author, text=text)
-    addendum_audit(record=locked, addendum=addendum, author=author, request=request)
+    addendum = AssessmentAddendum.objects.create(assessment=locked, author=acting_user, text=text)
+    addendum_audit(record=locked, addendum=addendum, acting_user=acting_user, ip=ip)
     return addendum
 
 
-def addendum_audit(*, record, addendum, author, request=None) -> None:
+def addendum_audit(
+    *, record: Any, addendum: models.Model, acting_user: User, ip: str | None = None
+) -> None:
     """The ``create`` event for an addendum to ``record`` (an assessment or a visit note);
     the detail names the record's author when a colleague wrote it (docs/decisions.md)."""
     detail = "addendum"
-    if record.therapist_id != author.pk:
+    if record.therapist_id != acting_user.pk:
         detail = f"addendum by a colleague of the author ({record.therapist.get_username()})"
-    record_event(
-        actor=author,
-        action="create",
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.CREATE,
         patient=record.patient,
         obj=addendum,
-        request=request,
+        ip=ip,
         detail=detail,
     )

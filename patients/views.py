@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import charts, clinical, localtime, sections, selectors, services
+from .audit import AuditAction, audit_record, client_ip
 from .forms import (
     AddendumForm,
     AmendmentForm,
@@ -16,7 +17,6 @@ from .forms import (
     display_value,
     field_label,
 )
-from .signals import record_event
 
 PAGE_SIZE = 25
 
@@ -75,7 +75,9 @@ def patient_create(request):
         )
         if not duplicates or request.POST.get("confirm_duplicate") == "yes":
             try:
-                patient = services.patient_create(created_by=request.user, request=request, **data)
+                patient = services.patient_create(
+                    acting_user=request.user, ip=client_ip(request), **data
+                )
             except ValidationError as error:
                 _add_service_errors(form, error)
             else:
@@ -112,7 +114,7 @@ def patient_edit(request, patient_id: int):
         if not duplicates or request.POST.get("confirm_duplicate") == "yes":
             try:
                 services.patient_update(
-                    patient=patient, updated_by=request.user, request=request, **data
+                    patient=patient, acting_user=request.user, ip=client_ip(request), **data
                 )
             except ValidationError as error:
                 _add_service_errors(form, error)
@@ -139,10 +141,14 @@ def patient_archive(request, patient_id: int):
     patient = selectors.get_patient_for_user(request.user, patient_id)
     if request.method == "POST":
         if request.POST.get("action") == "restore":
-            services.patient_restore(patient=patient, restored_by=request.user, request=request)
+            services.patient_restore(
+                patient=patient, acting_user=request.user, ip=client_ip(request)
+            )
             messages.success(request, f"{patient.full_name} is back in the registry.")
         else:
-            services.patient_archive(patient=patient, archived_by=request.user, request=request)
+            services.patient_archive(
+                patient=patient, acting_user=request.user, ip=client_ip(request)
+            )
             messages.success(
                 request, f"{patient.full_name} archived. The record is kept and can be restored."
             )
@@ -159,12 +165,12 @@ def patient_detail(request, patient_id: int):
     patient = selectors.get_patient_for_user(request.user, patient_id)
     visible = sections.patient_page.visible(request, patient)
     if any(section.clinical for section, _ in visible):
-        record_event(
-            actor=request.user,
-            action="view",
+        audit_record(
+            acting_user=request.user,
+            action=AuditAction.VIEW,
             patient=patient,
             obj=patient,
-            request=request,
+            ip=client_ip(request),
             detail="patient page with clinical record",
         )
     return render(
@@ -180,12 +186,12 @@ def patient_detail(request, patient_id: int):
 def _audit_form_view(request, assessment, what: str) -> None:
     """A form pre-filled from an assessment shows the record: audit it as a view."""
     if request.method == "GET":
-        record_event(
-            actor=request.user,
-            action="view",
+        audit_record(
+            acting_user=request.user,
+            action=AuditAction.VIEW,
             patient=assessment.patient,
             obj=assessment,
-            request=request,
+            ip=client_ip(request),
             detail=what,
         )
 
@@ -215,12 +221,12 @@ def assessment_create(request, patient_id: int):
         }
     elif request.method == "GET":
         # A first assessment's form shows the patient (name, age for the knee rule).
-        record_event(
-            actor=request.user,
-            action="view",
+        audit_record(
+            acting_user=request.user,
+            action=AuditAction.VIEW,
             patient=patient,
             obj=patient,
-            request=request,
+            ip=client_ip(request),
             detail="new assessment form",
         )
     form = AssessmentForm(request.POST or None, patient=patient, initial=initial)
@@ -228,9 +234,9 @@ def assessment_create(request, patient_id: int):
         try:
             assessment = services.assessment_create(
                 patient=patient,
-                therapist=request.user,
+                acting_user=request.user,
                 values=form.service_values(),
-                request=request,
+                ip=client_ip(request),
             )
         except ValidationError as error:
             _add_service_errors(form, error)
@@ -265,12 +271,12 @@ def assessment_detail(request, patient_id: int, assessment_id: int):
     assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
     amendments = selectors.assessment_amendments(assessment)
     addenda = selectors.assessment_addenda(assessment)
-    record_event(
-        actor=request.user,
-        action="view",
+    audit_record(
+        acting_user=request.user,
+        action=AuditAction.VIEW,
         patient=assessment.patient,
         obj=assessment,
-        request=request,
+        ip=client_ip(request),
     )
     original = None
     history = []
@@ -348,8 +354,8 @@ def assessment_edit(request, patient_id: int, assessment_id: int):
             services.assessment_update(
                 assessment=assessment,
                 values=form.service_values(),
-                updated_by=request.user,
-                request=request,
+                acting_user=request.user,
+                ip=client_ip(request),
             )
         except services.AssessmentLocked as error:
             messages.error(request, error.messages[0])
@@ -375,7 +381,9 @@ def assessment_sign(request, patient_id: int, assessment_id: int):
     assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
     services.author_require(record=assessment, user=request.user, doing="sign this assessment")
     try:
-        services.assessment_sign(assessment=assessment, signed_by=request.user, request=request)
+        services.assessment_sign(
+            assessment=assessment, acting_user=request.user, ip=client_ip(request)
+        )
     except services.AssessmentLocked:
         messages.error(request, "This assessment is already signed; nothing was changed.")
     else:
@@ -412,8 +420,8 @@ def assessment_amend(request, patient_id: int, assessment_id: int):
                 assessment=assessment,
                 values=form.service_values(),
                 reason=form.cleaned_data["reason"],
-                author=request.user,
-                request=request,
+                acting_user=request.user,
+                ip=client_ip(request),
             )
         except ValidationError as error:
             _add_service_errors(form, error)
@@ -459,9 +467,9 @@ def assessment_addendum(request, patient_id: int, assessment_id: int):
         try:
             services.assessment_addendum_create(
                 assessment=assessment,
-                author=request.user,
+                acting_user=request.user,
                 text=form.cleaned_data["text"],
-                request=request,
+                ip=client_ip(request),
             )
         except ValidationError as error:
             _add_service_errors(form, error)
@@ -480,12 +488,12 @@ def assessment_addendum(request, patient_id: int, assessment_id: int):
 def outcomes(request, patient_id: int):
     patient = selectors.get_patient_for_user(request.user, patient_id)
     record = selectors.clinical_record(patient)
-    record_event(
-        actor=request.user,
-        action="view",
+    audit_record(
+        acting_user=request.user,
+        action=AuditAction.VIEW,
         patient=patient,
         obj=patient,
-        request=request,
+        ip=client_ip(request),
         detail="outcomes",
     )
     return render(

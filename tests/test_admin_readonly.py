@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AppointmentSeries, AuditEvent, Reminder, Room, TimeOff, WorkingHours
-from clinic.services import audit_event_record
+from patients.audit import AuditAction, audit_record
 from patients.models import Assessment, AssessmentAmendment
 from tests import factories
 from tests.treatments.helpers import technique
@@ -92,7 +92,7 @@ def one_row_of_each(superuser):
         due_at=now,
         key=f"appointment:{appointment.pk}",
     )
-    audit_event_record(actor=therapist, action="view", patient=patient, obj=note)
+    audit_record(acting_user=therapist, action=AuditAction.VIEW, patient=patient, obj=note)
     attempt = {
         "user_agent": "test",
         "ip_address": "127.0.0.1",
@@ -308,7 +308,7 @@ def test_rows_that_belong_to_no_patient_and_the_audit_log_are_not_audited_as_vie
     admin_client,
 ):
     room = factories.RoomFactory()
-    audit_event_record(actor=None, action="login")
+    audit_record(acting_user=None, action=AuditAction.LOGIN)
     before = set(AuditEvent.objects.values_list("pk", flat=True))
     admin_client.get(_url(Room, "change", room.pk))
     admin_client.get(_url(AuditEvent, "changelist"))

@@ -260,7 +260,7 @@ def test_new_assessment_refuses_each_missing_field(therapist_client, patient):
 def test_draft_assessment_edit_refuses_each_missing_field(therapist_client, therapist, patient):
     draft = patient_services.assessment_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         values=_assessment_values(precautions=["osteoporosis"], ottawa_acute_knee_injury=True),
     )
     url = reverse("patients:assessment_edit", args=[patient.pk, draft.pk])
@@ -279,9 +279,9 @@ def test_signed_assessment_amendment_refuses_each_missing_field(
 ):
     signed = patient_services.assessment_sign(
         assessment=patient_services.assessment_create(
-            patient=patient, therapist=therapist, values=_assessment_values()
+            patient=patient, acting_user=therapist, values=_assessment_values()
         ),
-        signed_by=therapist,
+        acting_user=therapist,
     )
     url = reverse("patients:assessment_amend", args=[patient.pk, signed.pk])
     data, fields = browser_post(therapist_client, url, "reason")
@@ -333,7 +333,7 @@ def test_new_visit_note_refuses_each_missing_field(therapist_client, patient):
 def test_draft_visit_note_edit_refuses_each_missing_field(therapist_client, therapist, patient):
     note = treatment_services.visit_note_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         visited_at=timezone.now() - dt.timedelta(hours=1),
         subjective="Better.",
         techniques=[
@@ -357,11 +357,11 @@ def test_signed_visit_note_amendment_refuses_each_missing_field(
 ):
     note = treatment_services.visit_note_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         visited_at=timezone.now() - dt.timedelta(hours=1),
         subjective="Better.",
     )
-    treatment_services.visit_note_sign(note=note, signed_by=therapist)
+    treatment_services.visit_note_sign(note=note, acting_user=therapist)
     url = reverse("treatments:note_amend", args=[note.pk])
     data, fields = browser_post(therapist_client, url, "reason")
     _fill(data, reason="Objective findings added.", objective="Flexion 125°.")
@@ -419,26 +419,24 @@ def test_the_page_sends_unticked_boxes_as_empty_markers(therapist_client, patien
 def test_assessment_addendum_refuses_a_missing_text(therapist_client, therapist, patient):
     signed = patient_services.assessment_sign(
         assessment=patient_services.assessment_create(
-            patient=patient, therapist=therapist, values=_assessment_values()
+            patient=patient, acting_user=therapist, values=_assessment_values()
         ),
-        signed_by=therapist,
+        acting_user=therapist,
     )
     url = reverse("patients:assessment_addendum", args=[patient.pk, signed.pk])
     data, fields = browser_post(therapist_client, url, "text")
     _fill(data, text="Seen again on the phone: swelling settled.")
-    _check(
-        therapist_client, url, data, fields, saved=_grew("AssessmentAddendum"), at_least=1
-    )
+    _check(therapist_client, url, data, fields, saved=_grew("AssessmentAddendum"), at_least=1)
 
 
 def test_visit_note_addendum_refuses_a_missing_text(therapist_client, therapist, patient):
     note = treatment_services.visit_note_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         visited_at=timezone.now() - dt.timedelta(hours=1),
         subjective="Better.",
     )
-    treatment_services.visit_note_sign(note=note, signed_by=therapist)
+    treatment_services.visit_note_sign(note=note, acting_user=therapist)
     url = reverse("treatments:note_addendum", args=[note.pk])
     data, fields = browser_post(therapist_client, url, "text")
     _fill(data, text="Late entry: ice advised after the session.")

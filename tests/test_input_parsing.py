@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AuditEvent
-from clinic.services import audit_event_record
 from patients import inputs
+from patients.audit import AuditAction, audit_record
 from tests.factories import (
     ExerciseFactory,
     PatientFactory,
@@ -88,7 +88,7 @@ def test_free_slot_search_from_an_out_of_range_date_is_a_form_error(client_for, 
 
 
 def test_audit_log_with_dates_beyond_the_calendar_is_a_form_error(client_for, manager):
-    audit_event_record(actor=manager, action="login")
+    audit_record(acting_user=manager, action=AuditAction.LOGIN)
     response = client_for(manager).get(
         reverse("audit:log"), {"date_from": "0001-01-01", "date_to": "9999-12-31"}
     )

@@ -88,6 +88,7 @@ def seed_treatments(staff: dict) -> int:
             .order_by("-assessed_at", "-id")
             .first()
         )
+        assert assessment is not None  # every demo patient has a signed assessment
         # The assessing therapist carries on treating; demo staff stand in for anyone else.
         therapist = assessment.therapist
         if not therapist.has_perm("treatments.add_treatmentplan"):
@@ -118,7 +119,7 @@ def _seed_patient(*, patient, assessment, therapist, techniques, exercises, rule
     plan = services.treatment_plan_create(
         patient=patient,
         assessment=assessment,
-        therapist=therapist,
+        acting_user=therapist,
         goals="Walk 30 minutes and climb stairs without pain; return to weekly sport.",
         visits_per_week=2,
         weeks=6,
@@ -127,7 +128,7 @@ def _seed_patient(*, patient, assessment, therapist, techniques, exercises, rule
     )
     program = services.home_exercise_program_create(
         patient=patient,
-        prescribed_by=therapist,
+        acting_user=therapist,
         start_date=start,
         end_date=None,
         reminder_time=dt.time(18, 0),
@@ -158,7 +159,7 @@ def _seed_patient(*, patient, assessment, therapist, techniques, exercises, rule
         applied = planned[:2]
         note = services.visit_note_create(
             patient=patient,
-            therapist=therapist,
+            acting_user=therapist,
             visited_at=visited_at,
             subjective=subjective,
             objective=objective,
@@ -178,12 +179,12 @@ def _seed_patient(*, patient, assessment, therapist, techniques, exercises, rule
             ],
             exercises_reviewed=exercises[:2],
         )
-        services.visit_note_sign(note=note, signed_by=therapist)
+        services.visit_note_sign(note=note, acting_user=therapist)
     if index == 0:
         # One unsigned note from this morning, so the Today page has something to show.
         services.visit_note_create(
             patient=patient,
-            therapist=therapist,
+            acting_user=therapist,
             visited_at=timezone.make_aware(dt.datetime.combine(today, dt.time(8, 30))),
             subjective="Reports less pain on stairs this week.",
             pain_before=3,

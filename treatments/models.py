@@ -1,5 +1,7 @@
 """Manual therapies, plans of care, visit notes and home-exercise programs."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -175,7 +177,9 @@ class VisitNote(models.Model):
         null=True, blank=True, validators=NPRS_VALIDATORS
     )
     pain_after = models.PositiveSmallIntegerField(null=True, blank=True, validators=NPRS_VALIDATORS)
-    exercises_reviewed = models.ManyToManyField("Exercise", blank=True, related_name="+")
+    exercises_reviewed: "models.ManyToManyField[Exercise, Any]" = models.ManyToManyField(
+        "Exercise", blank=True, related_name="+"
+    )
     status = models.CharField(
         max_length=10, choices=RecordStatus.choices, default=RecordStatus.DRAFT
     )

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -32,6 +34,14 @@ from .models import (
     VisitNote,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 ADHERENCE_DAYS = 28  # the last 4 weeks, today included
 SOAP_FIELDS = ["subjective", "objective", "assessment", "plan"]
 
@@ -39,13 +49,13 @@ SOAP_FIELDS = ["subjective", "objective", "assessment", "plan"]
 # Access-checked getters: one per object type; PermissionDenied (403) or Http404.
 
 
-def get_patient_for_user(user, patient_id: int, permission: str) -> Patient:
+def get_patient_for_user(user: User, patient_id: int, permission: str) -> Patient:
     if not user.has_perm(permission):
         raise PermissionDenied
     return get_object_or_404(Patient, pk=patient_id)
 
 
-def get_plan_for_user(user, plan_id: int) -> TreatmentPlan:
+def get_plan_for_user(user: User, plan_id: int) -> TreatmentPlan:
     if not user.has_perm("treatments.view_treatmentplan"):
         raise PermissionDenied
     return get_object_or_404(
@@ -60,7 +70,7 @@ def get_plan_for_user(user, plan_id: int) -> TreatmentPlan:
     )
 
 
-def get_note_for_user(user, note_id: int) -> VisitNote:
+def get_note_for_user(user: User, note_id: int) -> VisitNote:
     if not user.has_perm("treatments.view_visitnote"):
         raise PermissionDenied
     return get_object_or_404(
@@ -75,7 +85,7 @@ def get_note_for_user(user, note_id: int) -> VisitNote:
     )
 
 
-def get_program_for_user(user, program_id: int) -> HomeExerciseProgram:
+def get_program_for_user(user: User, program_id: int) -> HomeExerciseProgram:
     if not user.has_perm("treatments.view_homeexerciseprogram"):
         raise PermissionDenied
     return get_object_or_404(
@@ -86,11 +96,11 @@ def get_program_for_user(user, program_id: int) -> HomeExerciseProgram:
     )
 
 
-def _prescriptions() -> QuerySet:
+def _prescriptions() -> QuerySet[ExercisePrescription]:
     return ExercisePrescription.objects.select_related("exercise").order_by("position", "id")
 
 
-def _amendments() -> QuerySet:
+def _amendments() -> QuerySet[Any]:
     from .models import VisitNoteAmendment
 
     return VisitNoteAmendment.objects.select_related("author").order_by("created_at", "id")
@@ -117,7 +127,7 @@ def restrictions_for_assessment(
     )
 
 
-def signed_assessments_for(patient: Patient) -> QuerySet:
+def signed_assessments_for(patient: Patient) -> QuerySet[Assessment]:
     return Assessment.objects.filter(patient=patient, status=RecordStatus.SIGNED).order_by(
         "-assessed_at", "-id"
     )
@@ -128,16 +138,16 @@ def latest_signed_assessment(patient: Patient) -> Assessment | None:
     return signed_assessments_for(patient).first()
 
 
-def note_addenda(note: VisitNote) -> list:
+def note_addenda(note: VisitNote) -> list[Any]:
     """The note's addenda in the order they were written, with authors: one query."""
     return list(note.addenda.select_related("author").order_by("created_at", "id"))
 
 
-def active_techniques() -> QuerySet:
+def active_techniques() -> QuerySet[Technique]:
     return Technique.objects.filter(active=True).order_by("name")
 
 
-def active_exercises() -> QuerySet:
+def active_exercises() -> QuerySet[Exercise]:
     return Exercise.objects.filter(active=True).order_by("name")
 
 
@@ -165,7 +175,7 @@ def notes_for_patient(patient: Patient, limit: int = 10) -> list[VisitNote]:
     )
 
 
-def unsigned_notes_for(user, limit: int = 20) -> list[VisitNote]:
+def unsigned_notes_for(user: User, limit: int = 20) -> list[VisitNote]:
     """A therapist's draft notes for the Today page, oldest first: one query."""
     return list(
         VisitNote.objects.filter(therapist=user, status=RecordStatus.DRAFT)
@@ -292,10 +302,14 @@ def note_effective_text(note: VisitNote) -> dict[str, str]:
     return text
 
 
-def appointments_for_note(patient: Patient, note: VisitNote | None = None) -> QuerySet:
+def appointments_for_note(patient: Patient, note: VisitNote | None = None) -> QuerySet[Any]:
     """The patient's appointments a note may be linked to (none that has another note)."""
-    appointment_model = VisitNote._meta.get_field("appointment").related_model
-    queryset = appointment_model.objects.filter(patient=patient).select_related("practitioner")
+    appointment_model = cast(
+        "type[models.Model]", VisitNote._meta.get_field("appointment").related_model
+    )
+    queryset = appointment_model._default_manager.filter(patient=patient).select_related(
+        "practitioner"
+    )
     taken = VisitNote.objects.filter(appointment__isnull=False)
     if note is not None and note.pk:
         taken = taken.exclude(pk=note.pk)
@@ -350,5 +364,5 @@ def exercise_catalogue() -> list[Exercise]:
     return list(Exercise.objects.order_by("-active", "name"))
 
 
-def plans_queryset_for(patient: Patient) -> QuerySet:
+def plans_queryset_for(patient: Patient) -> QuerySet[TreatmentPlan]:
     return TreatmentPlan.objects.filter(patient=patient).order_by("-start_date", "-id")

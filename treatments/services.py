@@ -1,7 +1,7 @@
 """Writes for plans of care, visit notes, home-exercise programs and the catalogue.
 
-Every write that touches a patient's clinical record announces an audit event through
-``patients.signals.record_event`` in the same transaction.
+Every write that touches a patient's clinical record writes an audit event through
+``patients.audit.audit_record`` in the same transaction.
 """
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from patients.audit import AuditAction, audit_record
 from patients.localtime import patient_today
 from patients.models import Assessment, PainSource, Patient, Precaution, RecordStatus
 from patients.services import (
@@ -22,7 +24,6 @@ from patients.services import (
     author_require,
     pain_report_create,
 )
-from patients.signals import record_event
 
 from . import selectors
 from .catalogue import NO_RESTRICTION
@@ -45,6 +46,9 @@ from .models import (
     VisitNoteAddendum,
     VisitNoteAmendment,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def exercise_completion_record(
@@ -83,7 +87,7 @@ def _refuse_archived(patient: Patient) -> None:
 class ScreenedTechnique:
     """One technique a therapist plans or applies, checked against the screening."""
 
-    item: dict
+    item: dict[str, Any]
     technique: Technique
     grade: str
     restriction: Restriction | None
@@ -100,7 +104,7 @@ class ScreenedTechnique:
 
 
 def techniques_screen(
-    *, items: Iterable[dict], restrictions: dict[str, Restriction], verb: str
+    *, items: Iterable[dict[str, Any]], restrictions: dict[str, Restriction], verb: str
 ) -> list[ScreenedTechnique]:
     """Check each technique's grade and restriction before anything is written.
 
@@ -141,15 +145,22 @@ def techniques_screen(
 
 
 def _override_audit(
-    *, actor, patient: Patient, obj, screened: ScreenedTechnique, done: str, request=None
+    *,
+    acting_user: User,
+    patient: Patient,
+    obj: models.Model,
+    screened: ScreenedTechnique,
+    done: str,
+    ip: str | None = None,
 ) -> None:
     """The ``override`` event for a contraindicated technique the therapist went ahead with."""
-    record_event(
-        actor=actor,
-        action="override",
+    assert screened.restriction is not None  # only a restricted technique is overridden
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.OVERRIDE,
         patient=patient,
         obj=obj,
-        request=request,
+        ip=ip,
         clinical_detail=f"{screened.technique.name} {done} despite: "
         f"{'; '.join(screened.restriction.reasons)}. Reason: {screened.override_reason}",
     )
@@ -163,13 +174,13 @@ def treatment_plan_create(
     *,
     patient: Patient,
     assessment: Assessment,
-    therapist,
+    acting_user: User,
     goals: str,
     visits_per_week: int,
     weeks: int,
     start_date: dt.date,
-    techniques: Iterable[dict],
-    request=None,
+    techniques: Iterable[dict[str, Any]],
+    ip: str | None = None,
 ) -> TreatmentPlan:
     """Create a plan of care from a signed assessment of the same patient.
 
@@ -190,14 +201,16 @@ def treatment_plan_create(
     )
     plan = TreatmentPlan.objects.create(
         patient=patient,
-        therapist=therapist,
+        therapist=acting_user,
         assessment=assessment,
         goals=goals,
         visits_per_week=visits_per_week,
         weeks=weeks,
         start_date=start_date,
     )
-    record_event(actor=therapist, action="create", patient=patient, obj=plan, request=request)
+    audit_record(
+        acting_user=acting_user, action=AuditAction.CREATE, patient=patient, obj=plan, ip=ip
+    )
     for row in screened:
         planned = PlannedTechnique.objects.create(
             plan=plan,
@@ -210,19 +223,19 @@ def treatment_plan_create(
         )
         if row.overridden:
             _override_audit(
-                actor=therapist,
+                acting_user=acting_user,
                 patient=patient,
                 obj=planned,
                 screened=row,
                 done="planned",
-                request=request,
+                ip=ip,
             )
     return plan
 
 
 @transaction.atomic
 def treatment_plan_close(
-    *, plan: TreatmentPlan, status: str, reason: str, actor, request=None
+    *, plan: TreatmentPlan, status: str, reason: str, acting_user: User, ip: str | None = None
 ) -> TreatmentPlan:
     """Complete or discontinue an active plan. Any therapist may, not only the plan's
     author; the audit detail says when it was a colleague's plan (docs/decisions.md)."""
@@ -238,16 +251,16 @@ def treatment_plan_close(
     locked.end_reason = reason.strip()
     locked.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
     detail = f"plan {status}"
-    if locked.therapist_id != actor.pk:
+    if locked.therapist_id != acting_user.pk:
         # Allowed (a colleague takes over or discharges the patient), and said so in the
         # audit log (docs/decisions.md).
         detail += f"; a colleague's plan (therapist {locked.therapist.get_username()})"
-    record_event(
-        actor=actor,
-        action="update",
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
         patient=locked.patient,
         obj=locked,
-        request=request,
+        ip=ip,
         detail=detail,
     )
     return locked
@@ -256,7 +269,9 @@ def treatment_plan_close(
 # Visit notes.
 
 
-def _check_note_links(*, patient: Patient, appointment, treatment_plan) -> None:
+def _check_note_links(
+    *, patient: Patient, appointment: Any, treatment_plan: TreatmentPlan | None
+) -> None:
     if appointment is not None and appointment.patient_id != patient.pk:
         raise ValidationError({"appointment": "That appointment belongs to another patient."})
     if treatment_plan is not None and treatment_plan.patient_id != patient.pk:
@@ -271,10 +286,10 @@ def _note_restrictions(patient: Patient) -> dict[str, Restriction]:
 
 def _write_applied(
     note: VisitNote,
-    techniques: Iterable[dict],
+    techniques: Iterable[dict[str, Any]],
     *,
-    actor,
-    request=None,
+    acting_user: User,
+    ip: str | None = None,
     audited: frozenset[tuple[int, str]] = frozenset(),
 ) -> None:
     """Screen and store the techniques applied, as a plan of care does: a contraindicated
@@ -297,12 +312,12 @@ def _write_applied(
         )
         if row.overridden and (row.technique.pk, row.override_reason) not in audited:
             _override_audit(
-                actor=actor,
+                acting_user=acting_user,
                 patient=note.patient,
                 obj=applied,
                 screened=row,
                 done="applied",
-                request=request,
+                ip=ip,
             )
 
 
@@ -323,7 +338,7 @@ _NOTE_FIELDS = [
 def visit_note_create(
     *,
     patient: Patient,
-    therapist,
+    acting_user: User,
     visited_at: dt.datetime,
     subjective: str = "",
     objective: str = "",
@@ -331,11 +346,11 @@ def visit_note_create(
     plan: str = "",
     pain_before: int | None = None,
     pain_after: int | None = None,
-    appointment=None,
+    appointment: Any = None,
     treatment_plan: TreatmentPlan | None = None,
-    techniques: Iterable[dict] = (),
+    techniques: Iterable[dict[str, Any]] = (),
     exercises_reviewed: Iterable[Exercise] = (),
-    request=None,
+    ip: str | None = None,
 ) -> VisitNote:
     """Start a draft SOAP note for a visit. Techniques are checked against the patient's
     latest signed screening (a contraindicated one needs an override reason)."""
@@ -345,7 +360,7 @@ def visit_note_create(
         raise ValidationError({"appointment": "That appointment already has a visit note."})
     note = VisitNote.objects.create(
         patient=patient,
-        therapist=therapist,
+        therapist=acting_user,
         appointment=appointment,
         treatment_plan=treatment_plan,
         visited_at=visited_at,
@@ -356,8 +371,10 @@ def visit_note_create(
         pain_before=pain_before,
         pain_after=pain_after,
     )
-    record_event(actor=therapist, action="create", patient=patient, obj=note, request=request)
-    _write_applied(note, techniques, actor=therapist, request=request)
+    audit_record(
+        acting_user=acting_user, action=AuditAction.CREATE, patient=patient, obj=note, ip=ip
+    )
+    _write_applied(note, techniques, acting_user=acting_user, ip=ip)
     note.exercises_reviewed.set(list(exercises_reviewed))
     return note
 
@@ -366,15 +383,15 @@ def visit_note_create(
 def visit_note_update(
     *,
     note: VisitNote,
-    actor,
-    techniques: Iterable[dict] = (),
+    acting_user: User,
+    techniques: Iterable[dict[str, Any]] = (),
     exercises_reviewed: Iterable[Exercise] = (),
-    request=None,
-    **fields,
+    ip: str | None = None,
+    **fields: Any,
 ) -> VisitNote:
     """Change a draft note (its author only); signed notes change only by amendment."""
     locked = VisitNote.objects.select_for_update().get(pk=note.pk)
-    author_require(record=locked, user=actor, doing="change this draft note")
+    author_require(record=locked, user=acting_user, doing="change this draft note")
     if locked.status != RecordStatus.DRAFT:
         raise ValidationError("This note is signed: add an amendment instead.")
     unknown = set(fields) - set(_NOTE_FIELDS)
@@ -400,14 +417,20 @@ def visit_note_update(
         .values_list("technique_id", "override_reason")
     )
     locked.techniques.all().delete()
-    _write_applied(locked, techniques, actor=actor, request=request, audited=audited)
+    _write_applied(locked, techniques, acting_user=acting_user, ip=ip, audited=audited)
     locked.exercises_reviewed.set(list(exercises_reviewed))
-    record_event(actor=actor, action="update", patient=locked.patient, obj=locked, request=request)
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        patient=locked.patient,
+        obj=locked,
+        ip=ip,
+    )
     return locked
 
 
 @transaction.atomic
-def visit_note_sign(*, note: VisitNote, signed_by, request=None) -> VisitNote:
+def visit_note_sign(*, note: VisitNote, acting_user: User, ip: str | None = None) -> VisitNote:
     """Sign and lock a draft note.
 
     The techniques applied are checked again against the latest signed screening (it may
@@ -418,7 +441,7 @@ def visit_note_sign(*, note: VisitNote, signed_by, request=None) -> VisitNote:
     as done (source "visit").
     """
     locked = VisitNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
-    author_require(record=locked, user=signed_by, doing="sign this note")
+    author_require(record=locked, user=acting_user, doing="sign this note")
     if locked.status != RecordStatus.DRAFT:
         raise ValidationError("This note is already signed.")
     if not any(getattr(locked, name).strip() for name in selectors.SOAP_FIELDS):
@@ -427,7 +450,7 @@ def visit_note_sign(*, note: VisitNote, signed_by, request=None) -> VisitNote:
     now = timezone.now()
     locked.status = RecordStatus.SIGNED
     locked.signed_at = now
-    locked.signed_by = signed_by
+    locked.signed_by = acting_user
     locked.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
     for score in (locked.pain_before, locked.pain_after):
         if score is not None:
@@ -450,8 +473,8 @@ def visit_note_sign(*, note: VisitNote, signed_by, request=None) -> VisitNote:
             exercise_completion_record(
                 program=program, on_date=visit_day, source=CompletionSource.VISIT
             )
-    record_event(
-        actor=signed_by, action="sign", patient=locked.patient, obj=locked, request=request
+    audit_record(
+        acting_user=acting_user, action=AuditAction.SIGN, patient=locked.patient, obj=locked, ip=ip
     )
     return locked
 
@@ -465,7 +488,8 @@ def _applied_rescreen(note: VisitNote) -> None:
         restriction = restrictions.get(applied.technique.code)
         level = restriction.level if restriction else ""
         if level == RestrictionLevel.CONTRAINDICATED and not applied.override_reason:
-            refused.append(f"{applied.technique.name} ({'; '.join(restriction.reasons)})")
+            reasons = restriction.reasons if restriction else ()
+            refused.append(f"{applied.technique.name} ({'; '.join(reasons)})")
         elif applied.restriction != level:
             applied.restriction = level
             applied.save(update_fields=["restriction"])
@@ -478,7 +502,12 @@ def _applied_rescreen(note: VisitNote) -> None:
 
 @transaction.atomic
 def visit_note_amend(
-    *, note: VisitNote, author, reason: str, changes: dict[str, str], request=None
+    *,
+    note: VisitNote,
+    acting_user: User,
+    reason: str,
+    changes: dict[str, str],
+    ip: str | None = None,
 ) -> VisitNoteAmendment:
     """Amend a signed note's SOAP text (its author only: NotTheAuthor; a colleague adds
     an addendum); the signed original is kept unchanged."""
@@ -490,7 +519,7 @@ def visit_note_amend(
     )
     author_require(
         record=locked,
-        user=author,
+        user=acting_user,
         doing="amend this note; add an addendum under your own name instead",
     )
     if locked.status != RecordStatus.SIGNED:
@@ -506,14 +535,14 @@ def visit_note_amend(
     if not diff:
         raise ValidationError("Nothing changed: edit at least one part of the note.")
     amendment = VisitNoteAmendment.objects.create(
-        note=locked, author=author, reason=reason.strip(), changes=diff
+        note=locked, author=acting_user, reason=reason.strip(), changes=diff
     )
-    record_event(
-        actor=author,
-        action="amend",
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.AMEND,
         patient=locked.patient,
         obj=locked,
-        request=request,
+        ip=ip,
         clinical_detail=f"changed {', '.join(sorted(diff))}",
     )
     return amendment
@@ -521,7 +550,7 @@ def visit_note_amend(
 
 @transaction.atomic
 def visit_note_addendum_create(
-    *, note: VisitNote, author, text: str, request=None
+    *, note: VisitNote, acting_user: User, text: str, ip: str | None = None
 ) -> VisitNoteAddendum:
     """Add an addendum under ``author``'s name to a signed note (any clinician, the
     author too); the note is not changed. A draft is refused: it belongs to its author."""
@@ -529,8 +558,8 @@ def visit_note_addendum_create(
     locked = VisitNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
     if locked.status != RecordStatus.SIGNED:
         raise ValidationError("This note is a draft: only a signed note takes addenda.")
-    addendum = VisitNoteAddendum.objects.create(note=locked, author=author, text=text)
-    addendum_audit(record=locked, addendum=addendum, author=author, request=request)
+    addendum = VisitNoteAddendum.objects.create(note=locked, author=acting_user, text=text)
+    addendum_audit(record=locked, addendum=addendum, acting_user=acting_user, ip=ip)
     return addendum
 
 
@@ -541,14 +570,14 @@ def visit_note_addendum_create(
 def home_exercise_program_create(
     *,
     patient: Patient,
-    prescribed_by,
+    acting_user: User,
     start_date: dt.date,
     end_date: dt.date | None,
     reminder_time: dt.time,
     reminder_days: list[int],
     reminders_enabled: bool,
-    items: Iterable[dict],
-    request=None,
+    items: Iterable[dict[str, Any]],
+    ip: str | None = None,
 ) -> HomeExerciseProgram:
     """Prescribe a new program; the patient's active one, if any, is superseded.
 
@@ -577,7 +606,7 @@ def home_exercise_program_create(
         old.save(update_fields=["status", "updated_at"])
     program = HomeExerciseProgram.objects.create(
         patient=locked_patient,
-        prescribed_by=prescribed_by,
+        prescribed_by=acting_user,
         start_date=start_date,
         end_date=end_date,
         reminder_time=reminder_time,
@@ -601,19 +630,21 @@ def home_exercise_program_create(
         prescriptions.append(prescription)
     ExercisePrescription.objects.bulk_create(prescriptions)
     detail = f"supersedes program {previous[0].pk}" if previous else ""
-    record_event(
-        actor=prescribed_by,
-        action="create",
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.CREATE,
         patient=locked_patient,
         obj=program,
-        request=request,
+        ip=ip,
         detail=detail,
     )
     return program
 
 
 @transaction.atomic
-def home_exercise_program_end(*, program: HomeExerciseProgram, actor, request=None):
+def home_exercise_program_end(
+    *, program: HomeExerciseProgram, acting_user: User, ip: str | None = None
+) -> HomeExerciseProgram:
     """End an active program today (the patient stops getting reminders). Any therapist
     may; the audit detail says when it was a colleague's program (docs/decisions.md)."""
     locked = (
@@ -630,15 +661,15 @@ def home_exercise_program_end(*, program: HomeExerciseProgram, actor, request=No
     )
     locked.save(update_fields=["status", "end_date", "updated_at"])
     detail = "program ended"
-    if locked.prescribed_by_id != actor.pk:
+    if locked.prescribed_by_id != acting_user.pk:
         # Allowed, and said so in the audit log (docs/decisions.md).
         detail += f"; a colleague's program (prescribed by {locked.prescribed_by.get_username()})"
-    record_event(
-        actor=actor,
-        action="update",
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
         patient=locked.patient,
         obj=locked,
-        request=request,
+        ip=ip,
         detail=detail,
     )
     return locked
@@ -648,15 +679,19 @@ def home_exercise_program_end(*, program: HomeExerciseProgram, actor, request=No
 
 
 @transaction.atomic
-def technique_update(*, technique: Technique, description: str, updated_by) -> Technique:
+def technique_update(*, technique: Technique, description: str, acting_user: User) -> Technique:
     technique.description = description
     technique.save(update_fields=["description"])
-    record_event(actor=updated_by, action="update", obj=technique, detail="description")
+    audit_record(
+        acting_user=acting_user, action=AuditAction.UPDATE, obj=technique, detail="description"
+    )
     return technique
 
 
 @transaction.atomic
-def precaution_table_update(*, cells: dict[tuple[str, str], str], updated_by, request=None) -> int:
+def precaution_table_update(
+    *, cells: dict[tuple[str, str], str], acting_user: User, ip: str | None = None
+) -> int:
     """Set the whole precaution table (docs/clinical.md §4).
 
     ``cells`` maps (precaution code, technique code) to "none", "caution" or
@@ -666,12 +701,12 @@ def precaution_table_update(*, cells: dict[tuple[str, str], str], updated_by, re
     cells changed.
     """
     return _precaution_table_apply(
-        cells=cells, actor=updated_by, request=request, what="precaution table"
+        cells=cells, acting_user=acting_user, ip=ip, what="precaution table"
     )
 
 
 @transaction.atomic
-def precaution_table_restore_defaults(*, restored_by, request=None) -> int:
+def precaution_table_restore_defaults(*, acting_user: User, ip: str | None = None) -> int:
     """Reset the table to the published defaults (docs/clinical.md §4); audited per cell.
 
     A technique the published table has no column for keeps its cells. Returns how many
@@ -687,11 +722,13 @@ def precaution_table_restore_defaults(*, restored_by, request=None) -> int:
         for cell in row
     }
     return _precaution_table_apply(
-        cells=cells, actor=restored_by, request=request, what="published default restored"
+        cells=cells, acting_user=acting_user, ip=ip, what="published default restored"
     )
 
 
-def _precaution_table_apply(*, cells, actor, request, what: str) -> int:
+def _precaution_table_apply(
+    *, cells: dict[tuple[str, str], str], acting_user: User, ip: str | None, what: str
+) -> int:
     techniques = {t.code: t for t in Technique.objects.select_for_update().filter(active=True)}
     expected = {(precaution, code) for precaution in Precaution.values for code in techniques}
     missing = sorted(expected - cells.keys())
@@ -740,11 +777,11 @@ def _precaution_table_apply(*, cells, actor, request, what: str) -> int:
             rule.save(update_fields=["level"])
         # One event per cell: a restore can change every cell, more than one event's
         # detail holds, and each row then reads on its own in the audit log.
-        record_event(
-            actor=actor,
-            action="update",
+        audit_record(
+            acting_user=acting_user,
+            action=AuditAction.UPDATE,
             obj=techniques[code],
-            request=request,
+            ip=ip,
             detail=f"{what}: {code} × {precaution}: {before} → {level}",
         )
         changed += 1
@@ -765,35 +802,35 @@ _EXERCISE_FIELDS = [
 
 
 @transaction.atomic
-def exercise_create(*, code: str, created_by, **fields) -> Exercise:
+def exercise_create(*, code: str, acting_user: User, **fields: Any) -> Exercise:
     if Exercise.objects.filter(code=code).exists():
         raise ValidationError({"code": "An exercise with this code exists already."})
     exercise = Exercise.objects.create(
         code=code, **{k: v for k, v in fields.items() if k in _EXERCISE_FIELDS}
     )
-    record_event(actor=created_by, action="create", obj=exercise)
+    audit_record(acting_user=acting_user, action=AuditAction.CREATE, obj=exercise)
     return exercise
 
 
 @transaction.atomic
-def exercise_update(*, exercise: Exercise, updated_by, **fields) -> Exercise:
+def exercise_update(*, exercise: Exercise, acting_user: User, **fields: Any) -> Exercise:
     for name, value in fields.items():
         if name not in _EXERCISE_FIELDS:
             raise TypeError(f"Unknown exercise field {name!r}")
         setattr(exercise, name, value)
     exercise.save()
-    record_event(actor=updated_by, action="update", obj=exercise)
+    audit_record(acting_user=acting_user, action=AuditAction.UPDATE, obj=exercise)
     return exercise
 
 
 @transaction.atomic
-def exercise_set_active(*, exercise: Exercise, active: bool, updated_by) -> Exercise:
+def exercise_set_active(*, exercise: Exercise, active: bool, acting_user: User) -> Exercise:
     """Retire an exercise (it stays on existing programs) or bring it back."""
     exercise.active = active
     exercise.save(update_fields=["active"])
-    record_event(
-        actor=updated_by,
-        action="update",
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
         obj=exercise,
         detail="returned to the catalogue" if active else "retired",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -11,16 +12,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from patients.audit import AuditAction, audit_record, client_ip
 from patients.forms import AddendumForm
 from patients.inputs import parse_id
 from patients.localtime import clinic_today, patient_today
 from patients.models import RecordStatus
 from patients.services import author_require
-from patients.signals import record_event
 
 from . import handout, selectors, services
 from .forms import (
     AppliedTechniqueFormSet,
+    BasePrescriptionFormSet,
     ExerciseForm,
     HomeExerciseProgramForm,
     PlannedTechniqueFormSet,
@@ -49,8 +51,13 @@ def _errors_to_form(form, error: ValidationError) -> None:
 
 
 def _audit_view(request, obj, patient, detail: str = "") -> None:
-    record_event(
-        actor=request.user, action="view", patient=patient, obj=obj, request=request, detail=detail
+    audit_record(
+        acting_user=request.user,
+        action=AuditAction.VIEW,
+        patient=patient,
+        obj=obj,
+        ip=client_ip(request),
+        detail=detail,
     )
 
 
@@ -83,7 +90,7 @@ def _technique_warnings(rows, restrictions, *, verb: str) -> tuple[list, bool]:
     Returns (technique, restriction) for every restricted row, and whether a
     contraindicated one lacks an override reason (that row gets the error). The services
     refuse the same thing again (treatments.services.techniques_screen)."""
-    warnings = []
+    warnings: list[tuple[Any, Any]] = []
     blocked = False
     for row in rows:
         technique = row.cleaned_data["technique"]
@@ -125,7 +132,7 @@ def plan_create(request, patient_id: int):
     patient = selectors.get_patient_for_user(
         request.user, patient_id, "treatments.add_treatmentplan"
     )
-    context = {"patient": patient}
+    context: dict[str, Any] = {"patient": patient}
     if patient.is_archived:
         context["refusal"] = (
             f"{patient.full_name} is archived. Restore the patient before starting a plan of care."
@@ -148,7 +155,7 @@ def plan_create(request, patient_id: int):
     formset = PlannedTechniqueFormSet(request.POST or None, prefix="techniques")
     assessment = initial["assessment"]
     fingerprint = ""
-    warnings = []
+    warnings: list[tuple[Any, Any]] = []
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         assessment = form.cleaned_data["assessment"]
         restrictions = selectors.restrictions_for_assessment(assessment)
@@ -161,9 +168,9 @@ def plan_create(request, patient_id: int):
             try:
                 plan = services.treatment_plan_create(
                     patient=patient,
-                    therapist=request.user,
+                    acting_user=request.user,
                     techniques=[row.cleaned_data for row in rows],
-                    request=request,
+                    ip=client_ip(request),
                     **form.cleaned_data,
                 )
             except ValidationError as error:
@@ -213,8 +220,8 @@ def plan_close(request, plan_id: int):
                 plan=plan,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
-                actor=request.user,
-                request=request,
+                acting_user=request.user,
+                ip=client_ip(request),
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -287,28 +294,29 @@ def note_create(request, patient_id: int):
             {"patient": patient, "refusal": f"{patient.full_name} is archived."},
             status=409,
         )
-    initial = {"visited_at": timezone.localtime().replace(second=0, microsecond=0)}
+    initial: dict[str, Any] = {"visited_at": timezone.localtime().replace(second=0, microsecond=0)}
     plan = selectors.plans_queryset_for(patient).filter(status=PlanStatus.ACTIVE).first()
     if plan is not None:
         initial["treatment_plan"] = plan
     appointment_id = parse_id(request.GET.get("appointment"))
     form = VisitNoteForm(request.POST or None, patient=patient, initial=initial)
     if appointment_id is not None:
-        appointment = form.fields["appointment"].queryset.filter(pk=appointment_id).first()
+        field = form.fields["appointment"]
+        appointment = field.queryset.filter(pk=appointment_id).first()  # type: ignore[attr-defined]
         if appointment is not None:
             form.initial["appointment"] = appointment
             form.initial["visited_at"] = timezone.localtime(appointment.starts_at)
     formset = AppliedTechniqueFormSet(request.POST or None, prefix="applied")
-    gate = {}
+    gate: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         go_ahead, gate = _note_gate(request, patient, formset)
         if go_ahead:
             try:
                 note = services.visit_note_create(
                     patient=patient,
-                    therapist=request.user,
+                    acting_user=request.user,
                     techniques=[row.cleaned_data for row in _applied_rows(formset)],
-                    request=request,
+                    ip=client_ip(request),
                     **form.cleaned_data,
                 )
             except ValidationError as error:
@@ -354,7 +362,7 @@ def note_edit(request, note_id: int):
     formset = AppliedTechniqueFormSet(
         request.POST or None, prefix="applied", initial=techniques or None
     )
-    gate = {}
+    gate: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         go_ahead, gate = _note_gate(request, note.patient, formset)
         if go_ahead:
@@ -363,10 +371,10 @@ def note_edit(request, note_id: int):
             try:
                 services.visit_note_update(
                     note=note,
-                    actor=request.user,
+                    acting_user=request.user,
                     techniques=[row.cleaned_data for row in _applied_rows(formset)],
                     exercises_reviewed=exercises,
-                    request=request,
+                    ip=client_ip(request),
                     **data,
                 )
             except ValidationError as error:
@@ -420,7 +428,7 @@ def note_detail(request, note_id: int):
 def note_sign(request, note_id: int):
     note = _editable_note(request, note_id, "sign this note")
     try:
-        services.visit_note_sign(note=note, signed_by=request.user, request=request)
+        services.visit_note_sign(note=note, acting_user=request.user, ip=client_ip(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -445,7 +453,11 @@ def note_amend(request, note_id: int):
         reason = data.pop("reason")
         try:
             services.visit_note_amend(
-                note=note, author=request.user, reason=reason, changes=data, request=request
+                note=note,
+                acting_user=request.user,
+                reason=reason,
+                changes=data,
+                ip=client_ip(request),
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -471,7 +483,10 @@ def note_addendum(request, note_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_note_addendum_create(
-                note=note, author=request.user, text=form.cleaned_data["text"], request=request
+                note=note,
+                acting_user=request.user,
+                text=form.cleaned_data["text"],
+                ip=client_ip(request),
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -564,9 +579,9 @@ def program_create(request, patient_id: int):
         try:
             program = services.home_exercise_program_create(
                 patient=patient,
-                prescribed_by=request.user,
-                items=formset.items(),
-                request=request,
+                acting_user=request.user,
+                items=cast(BasePrescriptionFormSet, formset).items(),
+                ip=client_ip(request),
                 **form.cleaned_data,
             )
         except ValidationError as error:
@@ -617,7 +632,9 @@ def program_end(request, program_id: int):
     if program.status != ProgramStatus.ACTIVE:
         messages.error(request, "This program is not active.")
     else:
-        services.home_exercise_program_end(program=program, actor=request.user, request=request)
+        services.home_exercise_program_end(
+            program=program, acting_user=request.user, ip=client_ip(request)
+        )
         messages.success(request, "Program ended; reminders stop.")
     return redirect("treatments:program_detail", program_id=program.pk)
 
@@ -629,12 +646,12 @@ def program_handout(request, program_id: int):
     language = request.GET.get("lang") or program.patient.preferred_language
     if language not in handout.LANGUAGES:
         language = "en"
-    record_event(
-        actor=request.user,
-        action="export",
+    audit_record(
+        acting_user=request.user,
+        action=AuditAction.EXPORT,
         patient=program.patient,
         obj=program,
-        request=request,
+        ip=client_ip(request),
         detail=f"printed handout ({language})",
     )
     return render(
@@ -668,7 +685,7 @@ def technique_edit(request, technique_id: int):
         services.technique_update(
             technique=technique,
             description=form.cleaned_data["description"],
-            updated_by=request.user,
+            acting_user=request.user,
         )
         messages.success(request, f"{technique.name} saved.")
         return redirect("treatments:catalogue")
@@ -685,7 +702,7 @@ def precaution_table_edit(request):
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.precaution_table_update(
-                cells=form.cells(), updated_by=request.user, request=request
+                cells=form.cells(), acting_user=request.user, ip=client_ip(request)
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -715,7 +732,7 @@ def precaution_table_restore(request):
     form = PrecautionRestoreForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         changed = services.precaution_table_restore_defaults(
-            restored_by=request.user, request=request
+            acting_user=request.user, ip=client_ip(request)
         )
         messages.success(request, f"Published defaults restored ({changed} cells changed).")
         return redirect("treatments:catalogue")
@@ -740,7 +757,7 @@ def exercise_create(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            exercise = services.exercise_create(created_by=request.user, **form.cleaned_data)
+            exercise = services.exercise_create(acting_user=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
@@ -757,7 +774,7 @@ def exercise_edit(request, exercise_id: int):
     initial = {name: getattr(exercise, name) for name in ExerciseForm.base_fields if name != "code"}
     form = ExerciseForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
-        services.exercise_update(exercise=exercise, updated_by=request.user, **form.cleaned_data)
+        services.exercise_update(exercise=exercise, acting_user=request.user, **form.cleaned_data)
         messages.success(request, f"{exercise.name} saved.")
         return redirect("treatments:catalogue")
     return render(request, "treatments/exercise_form.html", {"form": form, "exercise": exercise})
@@ -769,7 +786,7 @@ def exercise_edit(request, exercise_id: int):
 def exercise_toggle(request, exercise_id: int):
     exercise = get_object_or_404(Exercise, pk=exercise_id)
     services.exercise_set_active(
-        exercise=exercise, active=not exercise.active, updated_by=request.user
+        exercise=exercise, active=not exercise.active, acting_user=request.user
     )
     if exercise.active:
         messages.success(request, f"{exercise.name} is back in the catalogue.")

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from clinic.models import AuditAction
+from patients.audit import AuditAction
 from patients.inputs import ClinicDateField, IdField, IdModelChoiceField
 
 User = get_user_model()

@@ -9,8 +9,7 @@ Anonymous visitors are redirected to the login page, not refused, and write noth
 
 from django.core.exceptions import PermissionDenied
 
-from clinic import services
-from clinic.models import AuditAction
+from patients.audit import AuditAction, audit_record, client_ip
 
 from . import selectors
 
@@ -57,13 +56,13 @@ class AccessDeniedAuditMiddleware:
         if not is_clinical(match.view_name):
             return None
         patient, object_type, object_id = selectors.record_named_by_url(match.kwargs)
-        services.audit_event_record(
-            actor=getattr(request, "user", None),
+        audit_record(
+            acting_user=getattr(request, "user", None),
             action=AuditAction.ACCESS_DENIED,
             patient=patient,
             object_type=object_type,
             object_id=object_id,
-            ip=services.client_ip(request),
+            ip=client_ip(request),
             detail=f"{request.method} {request.path}",
         )
         return None  # Django goes on to render the usual 403 page.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db.models import QuerySet
@@ -12,13 +13,21 @@ from clinic.models import AuditEvent
 from patients.clinical import normalise_name
 from patients.models import Patient
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 # Clinical values and free text in the log (AuditEvent.clinical_detail) are clinical
 # content: only someone who may read assessments sees them. No role holds both this and
 # the audit log today, so the manager never does (minimum necessary, 45 CFR 164.502(b)).
 CLINICAL_DETAIL_PERMISSION = "patients.view_assessment"
 
 
-def may_read_clinical_detail(user) -> bool:
+def may_read_clinical_detail(user: User) -> bool:
     """Free of queries once the view's permission check has filled the user's cache."""
     return user.has_perm(CLINICAL_DETAIL_PERMISSION)
 
@@ -27,12 +36,12 @@ def audit_events(
     *,
     patient_id: int | None = None,
     patient_name: str = "",
-    user=None,
+    user: User | None = None,
     action: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     with_clinical_detail: bool = False,
-) -> QuerySet:
+) -> QuerySet[AuditEvent]:
     """Events newest first, with actor and patient joined (one query per page).
 
     Dates are days in the clinic's time zone; ``date_to`` is inclusive. Without
@@ -58,7 +67,7 @@ def audit_events(
     return events
 
 
-def filters_from(cleaned: dict) -> dict:
+def filters_from(cleaned: dict[str, Any]) -> dict[str, Any]:
     return {
         "patient_id": cleaned.get("patient"),
         "patient_name": cleaned.get("patient_name") or "",
@@ -69,7 +78,7 @@ def filters_from(cleaned: dict) -> dict:
     }
 
 
-def describe_filters(filters: dict) -> str:
+def describe_filters(filters: dict[str, Any]) -> str:
     parts = []
     for key, value in filters.items():
         if value:
@@ -87,7 +96,7 @@ URL_RECORDS = {
 _MAX_ID = 2**63 - 1  # larger ids name no row, and SQLite cannot even compare them
 
 
-def _row_id(value) -> int | None:
+def _row_id(value: Any) -> int | None:
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -95,7 +104,7 @@ def _row_id(value) -> int | None:
     return number if 0 < number <= _MAX_ID else None
 
 
-def record_named_by_url(kwargs: dict) -> tuple[Patient | None, str, str]:
+def record_named_by_url(kwargs: dict[str, Any]) -> tuple[Patient | None, str, str]:
     """(patient, object type, object id) that a clinical URL's keywords name.
 
     The object is the most specific record (an assessment, plan, note or program, else

@@ -6,8 +6,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from clinic import services
-from clinic.models import AuditAction
+from patients.audit import AuditAction, audit_record, client_ip
 
 from . import selectors
 from .forms import AuditFilterForm
@@ -79,12 +78,12 @@ def audit_export(request):
         patient = Patient.objects.filter(pk=filters["patient_id"]).first()
     clinical = selectors.may_read_clinical_detail(request.user)
     what = "audit log CSV with clinical detail: " if clinical else "audit log CSV: "
-    services.audit_event_record(
-        actor=request.user,
+    audit_record(
+        acting_user=request.user,
         action=AuditAction.EXPORT,
         patient=patient,
         object_type="clinic.auditevent",
-        ip=services.client_ip(request),
+        ip=client_ip(request),
         detail=what + selectors.describe_filters(filters),
     )
     events = selectors.audit_events(**filters, with_clinical_detail=clinical)

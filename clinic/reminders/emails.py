@@ -55,6 +55,7 @@ def _context(reminder: Reminder) -> dict:
                 purpose, patient_id=patient.id, program_id=reminder.program_id
             )
     else:
+        assert reminder.appointment is not None  # every other kind is for an appointment
         starts = reminder.appointment.starts_at.astimezone(patient_zone(patient))
         context["appointment_date"] = formats.date_format(starts, "DATE_FORMAT")
         context["appointment_weekday"] = formats.date_format(starts, "l")
@@ -90,6 +91,7 @@ def reminder_message(reminder: Reminder) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     if reminder.kind == ReminderKind.APPOINTMENT:
+        assert reminder.appointment is not None
         message.attach(
             "appointment.ics",
             appointment_ics(reminder.appointment).decode("utf-8"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -20,6 +21,14 @@ from treatments.models import (
     ProgramStatus,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 # Dispatch --------------------------------------------------------------------------
 
 
@@ -30,7 +39,7 @@ def _reachable_patient(prefix: str) -> Q:
     )
 
 
-def exercise_reminder_candidates(*, now: dt.datetime) -> Iterator[list[dict]]:
+def exercise_reminder_candidates(*, now: dt.datetime) -> Iterator[list[dict[str, Any]]]:
     """Active programs with reminders on whose dates may include a patient's local today,
     in id order, one batch (one query) at a time. The local time and weekday checks
     need each patient's time zone and happen in Python (clinic/reminders/schedule.py)."""
@@ -61,7 +70,7 @@ def exercise_reminder_candidates(*, now: dt.datetime) -> Iterator[list[dict]]:
     )
 
 
-def appointment_reminder_candidates(*, now: dt.datetime) -> Iterator[list[dict]]:
+def appointment_reminder_candidates(*, now: dt.datetime) -> Iterator[list[dict[str, Any]]]:
     """Booked visits starting within APPOINTMENT_REMINDER_HOURS (index appt_status_start_idx).
     Cancelled and moved-away visits are not "booked", so they never get one."""
     ahead = dt.timedelta(hours=settings.APPOINTMENT_REMINDER_HOURS)
@@ -74,7 +83,7 @@ def appointment_reminder_candidates(*, now: dt.datetime) -> Iterator[list[dict]]
     yield from _batches(base, fields=("id", "patient_id", "starts_at"))
 
 
-def _batches(queryset: QuerySet, *, fields: tuple[str, ...]) -> Iterator[list[dict]]:
+def _batches(queryset: QuerySet[Any], *, fields: tuple[str, ...]) -> Iterator[list[dict[str, Any]]]:
     size = settings.REMINDER_BATCH_SIZE
     last_id = 0
     while True:
@@ -170,7 +179,7 @@ def reminder_overview(*, now: dt.datetime) -> ReminderOverview:
         .order_by("starts_at", "id")[:STAFF_LIST_LIMIT]
     )
     for appointment in scheduled:
-        appointment.reminder_due_at = appointment.starts_at - ahead
+        appointment.reminder_due_at = appointment.starts_at - ahead  # type: ignore[attr-defined]
     opted_out = list(
         Patient.objects.filter(reminders_opt_in=False, archived_at__isnull=True)
         .only("id", "first_name", "last_name", "email", "updated_at")
@@ -186,7 +195,7 @@ def reminder_overview(*, now: dt.datetime) -> ReminderOverview:
     )
 
 
-def get_reminder_for_user(user, reminder_id: int) -> Reminder:
+def get_reminder_for_user(user: User, reminder_id: int) -> Reminder:
     """The access-checked getter for reminders: staff who may change them, or 403/404."""
     if not user.has_perm("clinic.change_reminder"):
         raise PermissionDenied

@@ -31,6 +31,7 @@ import datetime as dt
 import logging
 import smtplib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -41,23 +42,29 @@ from kombu.exceptions import KombuError
 from clinic.celery import app as celery_app
 from clinic.models import (
     AppointmentStatus,
-    AuditAction,
     Reminder,
     ReminderKind,
     ReminderStatus,
 )
-from clinic.services import audit_event_record
+from clinic.tasks import send_reminder
+from patients.audit import AuditAction, audit_record
 from patients.localtime import patient_today
-from patients.models import PainSource, Patient
+from patients.models import PainReport, PainSource, Patient
 from patients.services import pain_report_create
-from treatments.models import CompletionSource, HomeExerciseProgram, ProgramStatus
+from treatments.models import (
+    CompletionSource,
+    ExerciseCompletion,
+    HomeExerciseProgram,
+    ProgramStatus,
+)
 from treatments.services import exercise_completion_record
 
 from . import emails, schedule, selectors
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-SEND_TASK = "clinic.tasks.send_reminder"
+log = logging.getLogger(__name__)
 
 STALE_CLAIM_ERROR = (
     "The worker stopped while sending this reminder, so it may or may not have reached "
@@ -77,7 +84,7 @@ class DispatchResult:
     stale_failed: int = 0
     created_ids: list[int] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "created": self.created,
             "enqueued": self.enqueued,
@@ -102,7 +109,7 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchResult:
     return result
 
 
-def _exercise_rows(candidates: list[dict], *, now: dt.datetime) -> list[Reminder]:
+def _exercise_rows(candidates: list[dict[str, Any]], *, now: dt.datetime) -> list[Reminder]:
     grace = dt.timedelta(hours=settings.EXERCISE_REMINDER_GRACE_HOURS)
     rows = []
     for program in candidates:
@@ -130,7 +137,7 @@ def _exercise_rows(candidates: list[dict], *, now: dt.datetime) -> list[Reminder
     return rows
 
 
-def _appointment_rows(candidates: list[dict]) -> list[Reminder]:
+def _appointment_rows(candidates: list[dict[str, Any]]) -> list[Reminder]:
     ahead = dt.timedelta(hours=settings.APPOINTMENT_REMINDER_HOURS)
     return [
         Reminder(
@@ -157,7 +164,7 @@ def appointment_key(*, appointment_id: int, starts_at: dt.datetime) -> str:
     return f"appointment:{appointment_id}:{start}"
 
 
-def _insert_and_enqueue(rows: list[Reminder], *, now: dt.datetime, result: DispatchResult):
+def _insert_and_enqueue(rows: list[Reminder], *, now: dt.datetime, result: DispatchResult) -> None:
     """One batch: 1 query for existing keys, 1 insert, 1 read of what we inserted."""
     if not rows:
         return
@@ -211,15 +218,15 @@ def reminders_enqueue(*, ids: list[int], countdown: int | None = None) -> int:
         return 0
     try:
         with celery_app.connection_for_write() as connection:
+            # countdown=None is "now" to Celery; the stubs only know a number.
+            options: dict[str, Any] = {
+                "queue": settings.REMINDER_QUEUE,
+                "connection": connection,
+                "ignore_result": True,
+                "countdown": countdown,
+            }
             for reminder_id in ids:
-                celery_app.send_task(
-                    SEND_TASK,
-                    args=[reminder_id],
-                    queue=settings.REMINDER_QUEUE,
-                    connection=connection,
-                    ignore_result=True,
-                    countdown=countdown,
-                )
+                send_reminder.apply_async((reminder_id,), **options)
                 published += 1
     except (KombuError, OSError) as exc:
         log.warning(
@@ -308,7 +315,7 @@ def reminder_send(*, reminder_id: int, now: dt.datetime | None = None) -> SendRe
     return SendResult("sent")
 
 
-def _finish(reminder: Reminder, **fields) -> None:
+def _finish(reminder: Reminder, **fields: Any) -> None:
     Reminder.objects.filter(id=reminder.id, status=ReminderStatus.SENDING).update(
         updated_at=timezone.now(), **fields
     )
@@ -363,6 +370,7 @@ def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> str:
         return "The patient has no email address."
     if reminder.kind == ReminderKind.APPOINTMENT:
         appointment = reminder.appointment
+        assert appointment is not None  # an appointment reminder keeps its appointment
         if appointment.status != AppointmentStatus.BOOKED:
             return f"The appointment is {appointment.get_status_display().lower()}."
         if reminder.key != appointment_key(
@@ -373,6 +381,7 @@ def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> str:
             return "The appointment has already started."
         return ""
     program = reminder.program
+    assert program is not None  # every other kind is an exercise reminder
     if program.status != ProgramStatus.ACTIVE:
         return "The exercise program is no longer active."
     if not program.reminders_enabled:
@@ -386,7 +395,7 @@ def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> str:
 
 
 @transaction.atomic
-def reminder_retry(*, reminder: Reminder, actor, ip: str | None = None) -> bool:
+def reminder_retry(*, reminder: Reminder, acting_user: User, ip: str | None = None) -> bool:
     """Put a failed reminder back in the queue (staff action). False if it was not failed."""
     changed = Reminder.objects.filter(id=reminder.id, status=ReminderStatus.FAILED).update(
         status=ReminderStatus.PENDING,
@@ -398,8 +407,8 @@ def reminder_retry(*, reminder: Reminder, actor, ip: str | None = None) -> bool:
     )
     if not changed:
         return False
-    audit_event_record(
-        actor=actor,
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.UPDATE,
         patient=reminder.patient,
         obj=reminder,
@@ -421,8 +430,8 @@ def reminders_unsubscribe(*, patient: Patient, ip: str | None = None) -> bool:
     )
     if changed:
         patient.reminders_opt_in = False
-        audit_event_record(
-            actor=None,
+        audit_record(
+            acting_user=None,
             action=AuditAction.UPDATE,
             patient=patient,
             obj=patient,
@@ -434,7 +443,9 @@ def reminders_unsubscribe(*, patient: Patient, ip: str | None = None) -> bool:
 
 
 @transaction.atomic
-def exercises_done_record(*, program: HomeExerciseProgram, ip: str | None = None):
+def exercises_done_record(
+    *, program: HomeExerciseProgram, ip: str | None = None
+) -> tuple[ExerciseCompletion, bool]:
     """ "I did my exercises today": one completion per program and local day."""
     completion, created = exercise_completion_record(
         program=program,
@@ -442,8 +453,8 @@ def exercises_done_record(*, program: HomeExerciseProgram, ip: str | None = None
         source=CompletionSource.EMAIL_LINK,
     )
     if created:
-        audit_event_record(
-            actor=None,
+        audit_record(
+            acting_user=None,
             action=AuditAction.CREATE,
             patient=program.patient,
             obj=completion,
@@ -454,10 +465,10 @@ def exercises_done_record(*, program: HomeExerciseProgram, ip: str | None = None
 
 
 @transaction.atomic
-def pain_checkin_record(*, patient: Patient, score: int, ip: str | None = None):
+def pain_checkin_record(*, patient: Patient, score: int, ip: str | None = None) -> PainReport:
     report = pain_report_create(patient=patient, score=score, source=PainSource.EMAIL_LINK)
-    audit_event_record(
-        actor=None,
+    audit_record(
+        acting_user=None,
         action=AuditAction.CREATE,
         patient=patient,
         obj=report,

@@ -16,7 +16,7 @@ from django.utils import formats, timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.services import client_ip
+from patients.audit import client_ip
 from patients.localtime import patient_today
 
 from . import selectors, services
@@ -42,7 +42,7 @@ def reminder_list(request):
 @require_POST
 def reminder_retry(request, reminder_id: int):
     reminder = selectors.get_reminder_for_user(request.user, reminder_id)
-    if services.reminder_retry(reminder=reminder, actor=request.user, ip=client_ip(request)):
+    if services.reminder_retry(reminder=reminder, acting_user=request.user, ip=client_ip(request)):
         messages.success(request, f"Reminder for {reminder.patient.full_name} queued again.")
     else:
         messages.warning(request, "Only a failed reminder can be retried; nothing changed.")

@@ -154,13 +154,13 @@ def merge_first(iterators: Iterable[tuple[int, Iterator[dt.datetime]]], count: i
     """The first ``count`` (start, practitioner id) pairs across practitioners, by time."""
     import heapq
 
-    heap = []
+    heap: list[tuple[dt.datetime, int, Iterator[dt.datetime]]] = []
     for pid, it in iterators:
         first = next(it, None)
         if first is not None:
             heap.append((first, pid, it))
     heapq.heapify(heap)
-    found = []
+    found: list[tuple[dt.datetime, int]] = []
     while heap and len(found) < count:
         start, pid, it = heapq.heappop(heap)
         found.append((start, pid))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -72,7 +73,8 @@ class PatientField(IdModelChoiceField):
             )
 
 
-def _limit_patient_choices(field: PatientField) -> None:
+def _limit_patient_choices(form_field: forms.Field) -> None:
+    field = cast(PatientField, form_field)
     field.widget.choices = [("", "Choose a patient…")] + [
         (p.pk, field.label_from_instance(p)) for p in selectors.bookable_patients()
     ]
@@ -352,7 +354,9 @@ class ConfirmSeriesForm(forms.Form):
 
     def __init__(self, *args, choices: list[dt.datetime], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["occurrence"].choices = [(c, c.isoformat()) for c in choices]
+        cast(forms.ChoiceField, self.fields["occurrence"]).choices = [
+            (c, c.isoformat()) for c in choices
+        ]
 
 
 class WorkingHoursForm(forms.Form):

@@ -7,6 +7,7 @@ import calendar
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -27,6 +28,18 @@ from clinic.models import (
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime
 
 from .availability import Availability, merge_first
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from patients.models import Patient
+
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from patients.models import Patient
+
 
 DAY_START_HOUR = 7
 DAY_END_HOUR = 19
@@ -50,7 +63,7 @@ def kind_durations(rules: SchedulingSettings) -> dict[str, list[int]]:
 # Access-checked getters ------------------------------------------------------------
 
 
-def get_appointment_for_user(user, appointment_id: int) -> Appointment:
+def get_appointment_for_user(user: User, appointment_id: int) -> Appointment:
     if not user.has_perm("clinic.view_appointment"):
         raise PermissionDenied
     return get_object_or_404(
@@ -67,17 +80,17 @@ def get_appointment_for_user(user, appointment_id: int) -> Appointment:
     )
 
 
-def get_practitioner_for_user(user, practitioner_id: int) -> Practitioner:
+def get_practitioner_for_user(user: User, practitioner_id: int) -> Practitioner:
     if not user.has_perm("clinic.view_practitioner"):
         raise PermissionDenied
     return get_object_or_404(Practitioner.objects.select_related("user"), pk=practitioner_id)
 
 
-def active_practitioners() -> QuerySet:
+def active_practitioners() -> QuerySet[Practitioner]:
     return Practitioner.objects.filter(active=True).order_by("display_name", "id")
 
 
-def bookable_patients() -> QuerySet:
+def bookable_patients() -> QuerySet[Patient]:
     from patients.models import Patient
 
     return Patient.objects.filter(archived_at__isnull=True).order_by("last_name", "first_name")
@@ -148,7 +161,7 @@ def _minute_of(local: dt.datetime, day: dt.date) -> int:
     return local.hour * 60 + local.minute
 
 
-def _day_bounds(day: dt.date, tz) -> tuple[dt.datetime, dt.datetime]:
+def _day_bounds(day: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     return start.astimezone(UTC), end.astimezone(UTC)
@@ -158,6 +171,7 @@ def _assign_lanes(blocks: list[Block]) -> None:
     """Side by side where visits overlap (a no-show next to its replacement)."""
     lane_ends: list[dt.datetime] = []
     for block in sorted(blocks, key=lambda b: (b.start, b.end)):
+        assert block.start is not None and block.end is not None  # visits have both
         for lane, end in enumerate(lane_ends):
             if end <= block.start:
                 block.lane, lane_ends[lane] = lane, block.end
@@ -174,11 +188,12 @@ def _build_grid(
     appointments: list[Appointment],
     hours: list[WorkingHours],
     time_off: list[TimeOff],
-    tz,
+    tz: dt.tzinfo,
 ) -> Grid:
     lo, hi = DAY_START_HOUR * 60, DAY_END_HOUR * 60
     by_key = {(c.practitioner.pk, c.day): c for c in columns}
-    placed = []  # (column, start minute, end minute, kind, payload)
+    placed: list[tuple[Column, int, int, str, Any]] = []  # (column, start, end, kind, payload)
+    column: Column | None
     for hour in hours:
         for column in columns:
             if (
@@ -235,7 +250,9 @@ def _build_grid(
     return Grid(start_minute=lo, end_minute=hi, columns=columns, tz_name=str(tz))
 
 
-def _calendar_appointments(practitioner_ids, start, end) -> list[Appointment]:
+def _calendar_appointments(
+    practitioner_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> list[Appointment]:
     # Cancelled visits free their slot and leave the grid; no-shows stay, greyed out.
     return list(
         Appointment.objects.filter(
@@ -315,12 +332,12 @@ def _availability(
     start: dt.datetime,
     end: dt.datetime,
     *,
-    patient=None,
+    patient: Patient | None = None,
     room: Room | None = None,
 ) -> Availability:
     """Queries: working hours, time off, live appointments (the practitioners', and the
     patient's and room's with anyone)."""
-    hours: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for h in WorkingHours.objects.filter(practitioner_id__in=practitioner_ids).order_by("start"):
         hours[h.practitioner_id][h.weekday].append((h.start, h.end))
     time_off = defaultdict(list)
@@ -360,7 +377,7 @@ def free_slots(
     after: dt.datetime,
     count: int = 5,
     practitioner: Practitioner | None = None,
-    patient=None,
+    patient: Patient | None = None,
     room: Room | None = None,
     horizon_days: int = 60,
     step_minutes: int = 15,
@@ -406,7 +423,8 @@ def series_dates(*, first_date: dt.date, weekdays: list[int], count: int) -> lis
     wanted = set(weekdays)
     if not wanted or count < 1:
         return []
-    dates, day = [], first_date
+    dates: list[dt.date] = []
+    day = first_date
     while len(dates) < count:
         if day.weekday() in wanted:
             dates.append(day)
@@ -430,7 +448,7 @@ def plan_weekdays(visits_per_week: int) -> list[int]:
 
 def series_preview(
     *,
-    patient,
+    patient: Patient,
     practitioner: Practitioner,
     room: Room | None,
     duration: dt.timedelta,
@@ -490,7 +508,7 @@ def series_preview(
 # Patient page and Today ------------------------------------------------------------
 
 
-def patient_appointments(patient, *, limit: int = 20) -> dict:
+def patient_appointments(patient: Patient, *, limit: int = 20) -> dict[str, Any]:
     """Upcoming and recent visits (status only). Queries: upcoming, past."""
     now = timezone.now()
     base = Appointment.objects.filter(patient=patient).select_related("practitioner", "room")
@@ -499,7 +517,7 @@ def patient_appointments(patient, *, limit: int = 20) -> dict:
     return {"upcoming": upcoming, "past": past}
 
 
-def active_plans_for(patient) -> list:
+def active_plans_for(patient: Patient) -> list[Any]:
     """The patient's active plans of care: only their visit frequency is shown."""
     from treatments.models import PlanStatus, TreatmentPlan
 
@@ -520,7 +538,7 @@ def active_plans_for(patient) -> list:
     )
 
 
-def front_desk_day(*, now: dt.datetime | None = None) -> dict:
+def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     """Today's arrivals, who is in, no-shows and free gaps. Queries: appointments,
     practitioners, working hours, time off."""
     now = now or timezone.now()
@@ -535,7 +553,7 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict:
     )
     practitioners = list(active_practitioners())
     ids = [p.pk for p in practitioners]
-    hours: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for h in WorkingHours.objects.filter(practitioner_id__in=ids, weekday=today.weekday()):
         hours[h.practitioner_id][h.weekday].append((h.start, h.end))
     availability = Availability(hours=hours, tz=tz)
@@ -564,7 +582,7 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict:
     }
 
 
-def therapist_day(user, *, now: dt.datetime | None = None) -> dict:
+def therapist_day(user: User, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """The therapist's own visits today. Queries: practitioner, appointments."""
     now = now or timezone.now()
     tz = clinic_zone()
@@ -583,7 +601,9 @@ def therapist_day(user, *, now: dt.datetime | None = None) -> dict:
     return {"practitioner": practitioner, "visits": visits, "now": now}
 
 
-def practitioner_feed_appointments(practitioner: Practitioner, *, now=None) -> list[Appointment]:
+def practitioner_feed_appointments(
+    practitioner: Practitioner, *, now: dt.datetime | None = None
+) -> list[Appointment]:
     """The feed's window: the last 30 days and the next 180, cancelled ones included so
     subscribed calendars drop them."""
     now = now or timezone.now()
@@ -598,7 +618,7 @@ def practitioner_feed_appointments(practitioner: Practitioner, *, now=None) -> l
     )
 
 
-def practitioner_setup(practitioner: Practitioner) -> dict:
+def practitioner_setup(practitioner: Practitioner) -> dict[str, Any]:
     """The manager's page for one practitioner. Queries: hours, upcoming time off."""
     return {
         "hours": [

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
@@ -24,18 +26,24 @@ from clinic.models import (
     AppointmentKind,
     AppointmentSeries,
     AppointmentStatus,
-    AuditAction,
     Practitioner,
     Room,
     SchedulingSettings,
     TimeOff,
     WorkingHours,
 )
-from clinic.services import audit_event_record
+from patients.audit import AuditAction, audit_record
 from patients.localtime import UTC, clinic_today, clinic_zone
 
 from .availability import within_working_hours
 from .selectors import scheduling_settings
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from patients.models import Patient
+    from treatments.models import TreatmentPlan
+
 
 MIN_DURATION = dt.timedelta(minutes=10)
 MAX_DURATION = dt.timedelta(hours=4)
@@ -45,7 +53,7 @@ MAX_SERIES = 104  # two years of weekly visits
 class SchedulingError(Exception):
     """A booking rule refused the change; ``message`` is meant for the person at the desk."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
@@ -95,7 +103,13 @@ def _lock_practitioner(practitioner_id: int) -> Practitioner:
 
 
 def _conflict_subject(
-    *, practitioner_id: int, room_id, patient_id: int, starts_at, ends_at, exclude_ids=()
+    *,
+    practitioner_id: int,
+    room_id: int | None,
+    patient_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_ids: Collection[int] = (),
 ) -> str | None:
     who = Q(practitioner_id=practitioner_id) | Q(patient_id=patient_id)
     if room_id is not None:
@@ -120,7 +134,9 @@ def _conflict_subject(
     return "the patient"
 
 
-def _within_working_hours(practitioner_id: int, starts_at, ends_at) -> bool:
+def _within_working_hours(
+    practitioner_id: int, starts_at: dt.datetime, ends_at: dt.datetime
+) -> bool:
     tz = clinic_zone()
     weekday = starts_at.astimezone(tz).weekday()
     blocks = list(
@@ -132,7 +148,11 @@ def _within_working_hours(practitioner_id: int, starts_at, ends_at) -> bool:
 
 
 def _check_availability(
-    practitioner: Practitioner, starts_at, ends_at, *, allow_outside_hours: bool
+    practitioner: Practitioner,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    *,
+    allow_outside_hours: bool,
 ) -> None:
     off = (
         TimeOff.objects.filter(
@@ -180,12 +200,12 @@ def _insert(appointment: Appointment) -> Appointment:
 @transaction.atomic
 def appointment_book(
     *,
-    patient,
+    patient: Patient,
     practitioner: Practitioner,
     kind: str,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
-    created_by,
+    acting_user: User,
     room: Room | None = None,
     allow_outside_hours: bool = False,
     series: AppointmentSeries | None = None,
@@ -228,13 +248,13 @@ def appointment_book(
             status=AppointmentStatus.BOOKED,
             series=series,
             rescheduled_from=rescheduled_from,
-            created_by=created_by,
+            created_by=acting_user,
             created_at=now,
         )
     )
     if audit:
-        audit_event_record(
-            actor=created_by,
+        audit_record(
+            acting_user=acting_user,
             action=AuditAction.CREATE,
             patient=patient,
             obj=appointment,
@@ -254,7 +274,7 @@ def _describe(appointment: Appointment, verb: str) -> str:
 
 # The status flow ------------------------------------------------------------------
 
-ALLOWED_TRANSITIONS = {
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     AppointmentStatus.BOOKED: {
         AppointmentStatus.CHECKED_IN,
         AppointmentStatus.CANCELLED,
@@ -263,7 +283,7 @@ ALLOWED_TRANSITIONS = {
     AppointmentStatus.CHECKED_IN: {AppointmentStatus.COMPLETED},
 }
 
-_VERBS = {
+_VERBS: dict[str, str] = {
     AppointmentStatus.CHECKED_IN: "checked in",
     AppointmentStatus.COMPLETED: "completed",
     AppointmentStatus.CANCELLED: "cancelled",
@@ -284,10 +304,12 @@ def _lock_for_transition(appointment: Appointment, to: str) -> Appointment:
     return current
 
 
-def _save_transition(current: Appointment, *, by, ip, fields: list[str], verb: str) -> Appointment:
+def _save_transition(
+    current: Appointment, *, acting_user: User, ip: str | None, fields: list[str], verb: str
+) -> Appointment:
     current.save(update_fields=[*fields, "status", "updated_at"])
-    audit_event_record(
-        actor=by,
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.UPDATE,
         patient=current.patient,
         obj=current,
@@ -298,33 +320,45 @@ def _save_transition(current: Appointment, *, by, ip, fields: list[str], verb: s
 
 
 @transaction.atomic
-def appointment_check_in(*, appointment: Appointment, by, ip: str | None = None) -> Appointment:
+def appointment_check_in(
+    *, appointment: Appointment, acting_user: User, ip: str | None = None
+) -> Appointment:
     current = _lock_for_transition(appointment, AppointmentStatus.CHECKED_IN)
     now = timezone.now()
     if clinic_today(current.starts_at) != clinic_today(now):
         raise InvalidTransition("Patients can be checked in only on the day of their visit.")
     current.status = AppointmentStatus.CHECKED_IN
     current.checked_in_at = now
-    return _save_transition(current, by=by, ip=ip, fields=["checked_in_at"], verb="checked in")
+    return _save_transition(
+        current, acting_user=acting_user, ip=ip, fields=["checked_in_at"], verb="checked in"
+    )
 
 
 @transaction.atomic
-def appointment_complete(*, appointment: Appointment, by, ip: str | None = None) -> Appointment:
+def appointment_complete(
+    *, appointment: Appointment, acting_user: User, ip: str | None = None
+) -> Appointment:
     current = _lock_for_transition(appointment, AppointmentStatus.COMPLETED)
     current.status = AppointmentStatus.COMPLETED
-    return _save_transition(current, by=by, ip=ip, fields=[], verb="completed")
+    return _save_transition(current, acting_user=acting_user, ip=ip, fields=[], verb="completed")
 
 
 @transaction.atomic
-def appointment_mark_no_show(*, appointment: Appointment, by, ip: str | None = None) -> Appointment:
+def appointment_mark_no_show(
+    *, appointment: Appointment, acting_user: User, ip: str | None = None
+) -> Appointment:
     current = _lock_for_transition(appointment, AppointmentStatus.NO_SHOW)
     if current.starts_at > timezone.now():
         raise InvalidTransition("A visit can be marked as a no-show only once it has started.")
     current.status = AppointmentStatus.NO_SHOW
-    return _save_transition(current, by=by, ip=ip, fields=[], verb="marked no-show")
+    return _save_transition(
+        current, acting_user=acting_user, ip=ip, fields=[], verb="marked no-show"
+    )
 
 
-def _cancel_locked(current: Appointment, *, reason: str, now, late_window) -> None:
+def _cancel_locked(
+    current: Appointment, *, reason: str, now: dt.datetime, late_window: dt.timedelta
+) -> None:
     current.status = AppointmentStatus.CANCELLED
     current.cancel_reason = reason
     current.cancelled_at = now
@@ -342,7 +376,7 @@ def _clean_reason(reason: str) -> str:
 
 @transaction.atomic
 def appointment_cancel(
-    *, appointment: Appointment, reason: str, by, ip: str | None = None
+    *, appointment: Appointment, reason: str, acting_user: User, ip: str | None = None
 ) -> Appointment:
     """Cancel one visit; under the late-cancellation window it is flagged late."""
     reason = _clean_reason(reason)
@@ -352,7 +386,7 @@ def appointment_cancel(
     verb = "cancelled late" if current.late_cancellation else "cancelled"
     return _save_transition(
         current,
-        by=by,
+        acting_user=acting_user,
         ip=ip,
         fields=["cancel_reason", "cancelled_at", "late_cancellation"],
         verb=verb,
@@ -361,12 +395,16 @@ def appointment_cancel(
 
 @transaction.atomic
 def series_cancel_following(
-    *, appointment: Appointment, reason: str, by, ip: str | None = None
+    *, appointment: Appointment, reason: str, acting_user: User, ip: str | None = None
 ) -> list[Appointment]:
     """Cancel this visit and every later booked visit of its series."""
     reason = _clean_reason(reason)
     if appointment.series_id is None:
-        return [appointment_cancel(appointment=appointment, reason=reason, by=by, ip=ip)]
+        return [
+            appointment_cancel(
+                appointment=appointment, reason=reason, acting_user=acting_user, ip=ip
+            )
+        ]
     current = _lock_for_transition(appointment, AppointmentStatus.CANCELLED)
     later = list(
         Appointment.objects.select_for_update(of=("self",))
@@ -386,8 +424,8 @@ def series_cancel_following(
     Appointment.objects.bulk_update(
         later, ["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"]
     )
-    audit_event_record(
-        actor=by,
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.UPDATE,
         patient=current.patient,
         obj=current,
@@ -406,7 +444,7 @@ def appointment_reschedule(
     ends_at: dt.datetime,
     practitioner: Practitioner,
     room: Room | None,
-    by,
+    acting_user: User,
     allow_outside_hours: bool = False,
     ip: str | None = None,
 ) -> Appointment:
@@ -441,7 +479,7 @@ def appointment_reschedule(
         starts_at=starts_at,
         ends_at=ends_at,
         room=room,
-        created_by=by,
+        acting_user=acting_user,
         allow_outside_hours=allow_outside_hours,
         series=current.series,
         rescheduled_from=current,
@@ -449,8 +487,8 @@ def appointment_reschedule(
         audit=False,
     )
     old_local = current.starts_at.astimezone(clinic_zone())
-    audit_event_record(
-        actor=by,
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.UPDATE,
         patient=current.patient,
         obj=new,
@@ -464,14 +502,14 @@ def appointment_reschedule(
 @transaction.atomic
 def series_book(
     *,
-    patient,
+    patient: Patient,
     practitioner: Practitioner,
     kind: str,
     starts: list[dt.datetime],
     duration: dt.timedelta,
-    created_by,
+    acting_user: User,
     room: Room | None = None,
-    treatment_plan=None,
+    treatment_plan: TreatmentPlan | None = None,
     allow_outside_hours: bool = False,
     description: str = "",
     ip: str | None = None,
@@ -489,7 +527,7 @@ def series_book(
         practitioner=practitioner,
         treatment_plan=treatment_plan,
         description=description[:200],
-        created_by=created_by,
+        created_by=acting_user,
     )
     tz = clinic_zone()
     for start in sorted(starts):
@@ -501,7 +539,7 @@ def series_book(
                 starts_at=start,
                 ends_at=start.astimezone(UTC) + duration,
                 room=room,
-                created_by=created_by,
+                acting_user=acting_user,
                 allow_outside_hours=allow_outside_hours,
                 series=series,
                 audit=False,
@@ -511,8 +549,8 @@ def series_book(
             raise type(error)(
                 f"{local:%a %d %b %Y %H:%M}: {error.message} No visit of the series was booked."
             ) from error
-    audit_event_record(
-        actor=created_by,
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.CREATE,
         patient=patient,
         obj=series,
@@ -526,21 +564,21 @@ def series_book(
 
 
 @transaction.atomic
-def practitioner_create(*, user, display_name: str, by) -> Practitioner:
+def practitioner_create(*, user: User, display_name: str, acting_user: User) -> Practitioner:
     practitioner = Practitioner.objects.create(user=user, display_name=display_name.strip())
-    audit_event_record(actor=by, action=AuditAction.CREATE, obj=practitioner)
+    audit_record(acting_user=acting_user, action=AuditAction.CREATE, obj=practitioner)
     return practitioner
 
 
 @transaction.atomic
 def practitioner_update(
-    *, practitioner: Practitioner, display_name: str, active: bool, by
+    *, practitioner: Practitioner, display_name: str, active: bool, acting_user: User
 ) -> Practitioner:
     practitioner.display_name = display_name.strip()
     practitioner.active = active
     practitioner.save(update_fields=["display_name", "active"])
-    audit_event_record(
-        actor=by,
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.UPDATE,
         obj=practitioner,
         detail="active" if active else "not taking bookings",
@@ -549,12 +587,12 @@ def practitioner_update(
 
 
 @transaction.atomic
-def practitioner_feed_regenerate(*, practitioner: Practitioner, by) -> str:
+def practitioner_feed_regenerate(*, practitioner: Practitioner, acting_user: User) -> str:
     """A new secret feed address; the old one stops working at once."""
     practitioner.feed_token = secrets.token_urlsafe(32)
     practitioner.save(update_fields=["feed_token"])
-    audit_event_record(
-        actor=by,
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.UPDATE,
         obj=practitioner,
         detail="calendar feed address renewed",
@@ -563,17 +601,20 @@ def practitioner_feed_regenerate(*, practitioner: Practitioner, by) -> str:
 
 
 @transaction.atomic
-def practitioner_feed_revoke(*, practitioner: Practitioner, by) -> None:
+def practitioner_feed_revoke(*, practitioner: Practitioner, acting_user: User) -> None:
     practitioner.feed_token = None
     practitioner.save(update_fields=["feed_token"])
-    audit_event_record(
-        actor=by, action=AuditAction.UPDATE, obj=practitioner, detail="calendar feed turned off"
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        obj=practitioner,
+        detail="calendar feed turned off",
     )
 
 
 @transaction.atomic
 def working_hours_add(
-    *, practitioner: Practitioner, weekday: int, start: dt.time, end: dt.time, by
+    *, practitioner: Practitioner, weekday: int, start: dt.time, end: dt.time, acting_user: User
 ) -> WorkingHours:
     if end <= start:
         raise SchedulingError("Working hours must end after they start.")
@@ -587,8 +628,8 @@ def working_hours_add(
     hours = WorkingHours.objects.create(
         practitioner=practitioner, weekday=weekday, start=start, end=end
     )
-    audit_event_record(
-        actor=by,
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.CREATE,
         obj=hours,
         detail=f"{practitioner.display_name}: weekday {weekday} {start:%H:%M}-{end:%H:%M}",
@@ -597,9 +638,9 @@ def working_hours_add(
 
 
 @transaction.atomic
-def working_hours_delete(*, hours: WorkingHours, by) -> None:
-    audit_event_record(
-        actor=by,
+def working_hours_delete(*, hours: WorkingHours, acting_user: User) -> None:
+    audit_record(
+        acting_user=acting_user,
         action=AuditAction.UPDATE,
         obj=hours,
         detail=f"{hours.practitioner.display_name}: removed weekday {hours.weekday} "
@@ -610,48 +651,61 @@ def working_hours_delete(*, hours: WorkingHours, by) -> None:
 
 @transaction.atomic
 def time_off_add(
-    *, practitioner: Practitioner, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, by
+    *,
+    practitioner: Practitioner,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    reason: str,
+    acting_user: User,
 ) -> TimeOff:
     if ends_at <= starts_at:
         raise SchedulingError("Time off must end after it starts.")
     off = TimeOff.objects.create(
         practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, reason=reason.strip()
     )
-    audit_event_record(
-        actor=by, action=AuditAction.CREATE, obj=off, detail=f"{practitioner.display_name} away"
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.CREATE,
+        obj=off,
+        detail=f"{practitioner.display_name} away",
     )
     return off
 
 
 @transaction.atomic
-def time_off_delete(*, time_off: TimeOff, by) -> None:
-    audit_event_record(actor=by, action=AuditAction.UPDATE, obj=time_off, detail="time off removed")
+def time_off_delete(*, time_off: TimeOff, acting_user: User) -> None:
+    audit_record(
+        acting_user=acting_user, action=AuditAction.UPDATE, obj=time_off, detail="time off removed"
+    )
     time_off.delete()
 
 
 @transaction.atomic
-def room_create(*, name: str, by) -> Room:
+def room_create(*, name: str, acting_user: User) -> Room:
     room = Room.objects.create(name=name.strip())
-    audit_event_record(actor=by, action=AuditAction.CREATE, obj=room, detail=room.name)
+    audit_record(acting_user=acting_user, action=AuditAction.CREATE, obj=room, detail=room.name)
     return room
 
 
 @transaction.atomic
-def room_update(*, room: Room, name: str, active: bool, by) -> Room:
+def room_update(*, room: Room, name: str, active: bool, acting_user: User) -> Room:
     room.name = name.strip()
     room.active = active
     room.save(update_fields=["name", "active"])
-    audit_event_record(actor=by, action=AuditAction.UPDATE, obj=room, detail=room.name)
+    audit_record(acting_user=acting_user, action=AuditAction.UPDATE, obj=room, detail=room.name)
     return room
 
 
 @transaction.atomic
-def scheduling_settings_update(*, by, **values) -> SchedulingSettings:
+def scheduling_settings_update(*, acting_user: User, **values: Any) -> SchedulingSettings:
     current, _ = SchedulingSettings.objects.select_for_update().get_or_create(pk=1)
     for name, value in values.items():
         setattr(current, name, value)
     current.save()
-    audit_event_record(
-        actor=by, action=AuditAction.UPDATE, obj=current, detail="scheduling settings changed"
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        obj=current,
+        detail="scheduling settings changed",
     )
     return current

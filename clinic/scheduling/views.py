@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.ics import appointment_ics, practitioner_feed_ics
 from clinic.models import Practitioner, Room, TimeOff, WorkingHours
-from clinic.services import client_ip
+from patients.audit import client_ip
 from patients.inputs import parse_date, parse_id
 from patients.localtime import clinic_today, clinic_zone
 
@@ -125,7 +125,7 @@ def book(request):
     if request.method == "POST" and form.is_valid():
         try:
             appointment = services.appointment_book(
-                **form.booking_kwargs(), created_by=request.user, ip=client_ip(request)
+                **form.booking_kwargs(), acting_user=request.user, ip=client_ip(request)
             )
         except services.OutsideWorkingHours as error:
             form.add_error(None, error.message)
@@ -207,7 +207,7 @@ def _transition_view(service, success: str):
     def view(request, appointment_id: int):
         appointment = selectors.get_appointment_for_user(request.user, appointment_id)
         try:
-            service(appointment=appointment, by=request.user, ip=client_ip(request))
+            service(appointment=appointment, acting_user=request.user, ip=client_ip(request))
         except services.SchedulingError as error:
             messages.error(request, error.message)
         else:
@@ -235,12 +235,18 @@ def cancel(request, appointment_id: int):
         try:
             if form.cleaned_data.get("scope") == "following" and appointment.series_id:
                 cancelled = services.series_cancel_following(
-                    appointment=appointment, reason=reason, by=request.user, ip=client_ip(request)
+                    appointment=appointment,
+                    reason=reason,
+                    acting_user=request.user,
+                    ip=client_ip(request),
                 )
                 messages.success(request, f"{len(cancelled)} visits cancelled.")
             else:
                 done = services.appointment_cancel(
-                    appointment=appointment, reason=reason, by=request.user, ip=client_ip(request)
+                    appointment=appointment,
+                    reason=reason,
+                    acting_user=request.user,
+                    ip=client_ip(request),
                 )
                 note = " It is a late cancellation." if done.late_cancellation else ""
                 messages.success(request, f"Visit cancelled.{note}")
@@ -284,7 +290,7 @@ def reschedule(request, appointment_id: int):
                 practitioner=data["practitioner"],
                 room=data["room"],
                 allow_outside_hours=data["override_hours"],
-                by=request.user,
+                acting_user=request.user,
                 ip=client_ip(request),
             )
         except services.OutsideWorkingHours as error:
@@ -379,7 +385,7 @@ def recurring(request):
                         room=data["room"],
                         treatment_plan=form.treatment_plan,
                         allow_outside_hours=data["override_hours"],
-                        created_by=request.user,
+                        acting_user=request.user,
                         ip=client_ip(request),
                     )
                 except services.SchedulingError as error:
@@ -438,10 +444,12 @@ def my_feed(request):
         raise PermissionDenied
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
-            services.practitioner_feed_revoke(practitioner=practitioner, by=request.user)
+            services.practitioner_feed_revoke(practitioner=practitioner, acting_user=request.user)
             messages.success(request, "Calendar feed turned off; the old address no longer works.")
         else:
-            services.practitioner_feed_regenerate(practitioner=practitioner, by=request.user)
+            services.practitioner_feed_regenerate(
+                practitioner=practitioner, acting_user=request.user
+            )
             messages.success(request, "New feed address created; the old one no longer works.")
         return redirect("scheduling:my_feed")
     return render(
@@ -470,7 +478,7 @@ def practitioner_list(request):
 def practitioner_create(request):
     form = forms.PractitionerCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        practitioner = services.practitioner_create(by=request.user, **form.cleaned_data)
+        practitioner = services.practitioner_create(acting_user=request.user, **form.cleaned_data)
         messages.success(request, f"{practitioner.display_name} can now be booked.")
         return redirect("scheduling:practitioner", practitioner.pk)
     return render(
@@ -499,20 +507,22 @@ def practitioner_edit(request, practitioner_id: int):
         try:
             if action == "details" and form.is_valid():
                 services.practitioner_update(
-                    practitioner=practitioner, by=request.user, **form.cleaned_data
+                    practitioner=practitioner, acting_user=request.user, **form.cleaned_data
                 )
                 done = "Details saved."
             elif action == "hours" and form_perm(request, "clinic.add_workinghours"):
                 if hours_form.is_valid():
                     services.working_hours_add(
-                        practitioner=practitioner, by=request.user, **hours_form.cleaned_data
+                        practitioner=practitioner,
+                        acting_user=request.user,
+                        **hours_form.cleaned_data,
                     )
                     done = "Working hours added."
             elif action == "delete_hours" and form_perm(request, "clinic.delete_workinghours"):
                 hours = get_object_or_404(
                     WorkingHours, pk=_int(request.POST.get("id")), practitioner=practitioner
                 )
-                services.working_hours_delete(hours=hours, by=request.user)
+                services.working_hours_delete(hours=hours, acting_user=request.user)
                 done = "Working hours removed."
             elif action == "time_off" and form_perm(request, "clinic.add_timeoff"):
                 if off_form.is_valid():
@@ -522,7 +532,7 @@ def practitioner_edit(request, practitioner_id: int):
                         starts_at=data["starts_at"],
                         ends_at=data["ends_at"],
                         reason=data["reason"],
-                        by=request.user,
+                        acting_user=request.user,
                     )
                     done = "Time off added."
                     clashes = selectors.booked_visits_between(
@@ -538,13 +548,17 @@ def practitioner_edit(request, practitioner_id: int):
                 off = get_object_or_404(
                     TimeOff, pk=_int(request.POST.get("id")), practitioner=practitioner
                 )
-                services.time_off_delete(time_off=off, by=request.user)
+                services.time_off_delete(time_off=off, acting_user=request.user)
                 done = "Time off removed."
             elif action == "feed_renew":
-                services.practitioner_feed_regenerate(practitioner=practitioner, by=request.user)
+                services.practitioner_feed_regenerate(
+                    practitioner=practitioner, acting_user=request.user
+                )
                 done = "New feed address created; the old one no longer works."
             elif action == "feed_revoke":
-                services.practitioner_feed_revoke(practitioner=practitioner, by=request.user)
+                services.practitioner_feed_revoke(
+                    practitioner=practitioner, acting_user=request.user
+                )
                 done = "Calendar feed turned off."
         except services.SchedulingError as error:
             target = hours_form if action == "hours" else off_form
@@ -596,7 +610,7 @@ def room_list(request):
 def room_create(request):
     form = forms.RoomForm(request.POST or None, initial={"active": True})
     if request.method == "POST" and form.is_valid():
-        room = services.room_create(name=form.cleaned_data["name"], by=request.user)
+        room = services.room_create(name=form.cleaned_data["name"], acting_user=request.user)
         messages.success(request, f"{room.name} added.")
         return redirect("scheduling:rooms")
     return render(
@@ -615,7 +629,7 @@ def room_edit(request, room_id: int):
         request.POST or None, room=room, initial={"name": room.name, "active": room.active}
     )
     if request.method == "POST" and form.is_valid():
-        services.room_update(room=room, by=request.user, **form.cleaned_data)
+        services.room_update(room=room, acting_user=request.user, **form.cleaned_data)
         messages.success(request, f"{room.name} saved.")
         return redirect("scheduling:rooms")
     return render(
@@ -632,7 +646,7 @@ def settings_edit(request):
     current = selectors.scheduling_settings()
     form = forms.SchedulingSettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
-        services.scheduling_settings_update(by=request.user, **form.cleaned_data)
+        services.scheduling_settings_update(acting_user=request.user, **form.cleaned_data)
         messages.success(request, "Scheduling settings saved.")
         return redirect("scheduling:settings")
     return render(

@@ -6,15 +6,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import services
 from clinic.models import AuditEvent
+from patients.audit import audit_record
 from tests.factories import PatientFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _event(actor, action="view", patient=None, days_ago=0, detail=""):
-    event = services.audit_event_record(actor=actor, action=action, patient=patient, detail=detail)
+    event = audit_record(acting_user=actor, action=action, patient=patient, detail=detail)
     if days_ago:
         AuditEvent.objects.filter(pk=event.pk).update(
             at=timezone.now() - dt.timedelta(days=days_ago)
@@ -179,7 +179,7 @@ def _override_event(therapist):
     treatment_services.treatment_plan_create(
         patient=assessment.patient,
         assessment=assessment,
-        therapist=therapist,
+        acting_user=therapist,
         goals="Walk a mile.",
         visits_per_week=2,
         weeks=6,
@@ -209,17 +209,17 @@ def _amendment_events(therapist):
         assessment=assessment,
         values={"clinical_impression": "Lateral meniscus tear suspected."},
         reason="Findings of the MRI.",
-        author=therapist,
+        acting_user=therapist,
     )
     note = treatment_services.visit_note_create(
         patient=assessment.patient,
-        therapist=therapist,
+        acting_user=therapist,
         visited_at=timezone.now(),
         subjective="Better.",
     )
-    treatment_services.visit_note_sign(note=note, signed_by=therapist)
+    treatment_services.visit_note_sign(note=note, acting_user=therapist)
     treatment_services.visit_note_amend(
-        note=note, author=therapist, reason="Typo.", changes={"subjective": "Much better."}
+        note=note, acting_user=therapist, reason="Typo.", changes={"subjective": "Much better."}
     )
     return list(AuditEvent.objects.filter(action="amend"))
 
@@ -272,7 +272,7 @@ def test_override_and_amendment_text_is_stored_as_clinical_detail(therapist):
 @pytest.mark.parametrize("action", ["override", "amend"])
 def test_service_never_stores_override_or_amend_text_as_plain_detail(therapist, action):
     # A writer that forgets clinical_detail cannot put clinical text in front of the manager.
-    event = services.audit_event_record(actor=therapist, action=action, detail="HVLA despite DVT")
+    event = audit_record(acting_user=therapist, action=action, detail="HVLA despite DVT")
     assert event.detail == ""
     assert event.clinical_detail == "HVLA despite DVT"
 

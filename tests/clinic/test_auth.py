@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from clinic.models import AuditAction, AuditEvent
+from clinic.models import AuditEvent
+from patients.audit import AuditAction
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

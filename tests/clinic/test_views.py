@@ -2,8 +2,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from clinic.models import AuditAction, AuditEvent, Practitioner
+from clinic.models import AuditEvent, Practitioner
 from clinic.roles import FRONT_DESK, THERAPIST
+from patients.audit import AuditAction
 from tests.factories import FrontDeskFactory, TherapistFactory
 
 pytestmark = pytest.mark.django_db

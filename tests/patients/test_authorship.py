@@ -30,7 +30,7 @@ def colleague():
 def draft(author, values):
     return services.assessment_create(
         patient=PatientFactory(),
-        therapist=author,
+        acting_user=author,
         values=values(
             assessed_at=timezone.now().replace(second=0, microsecond=0),
             clinical_impression="Author's impression.",
@@ -40,7 +40,7 @@ def draft(author, values):
 
 @pytest.fixture
 def signed(draft, author):
-    return services.assessment_sign(assessment=draft, signed_by=author)
+    return services.assessment_sign(assessment=draft, acting_user=author)
 
 
 def _url(name, assessment):
@@ -94,10 +94,10 @@ def test_service_refuses_edit_and_sign_by_another_therapist(draft, colleague, va
     before = _stored(draft)
     with pytest.raises(services.NotTheAuthor, match="Only the author can edit"):
         services.assessment_update(
-            assessment=draft, values=values(pain_now=6), updated_by=colleague
+            assessment=draft, values=values(pain_now=6), acting_user=colleague
         )
     with pytest.raises(PermissionDenied, match="Only the author can sign"):
-        services.assessment_sign(assessment=draft, signed_by=colleague)
+        services.assessment_sign(assessment=draft, acting_user=colleague)
     assert _stored(draft) == before
     assert not PainReport.objects.exists()
 
@@ -134,7 +134,7 @@ def test_other_therapist_cannot_amend_a_signed_assessment(client_for, signed, co
 def test_service_refuses_an_amendment_by_another_therapist(signed, colleague, values):
     with pytest.raises(services.NotTheAuthor, match="add an addendum"):
         services.assessment_amend(
-            assessment=signed, values=values(pain_now=6), reason="Mine now", author=colleague
+            assessment=signed, values=values(pain_now=6), reason="Mine now", acting_user=colleague
         )
     assert not AssessmentAmendment.objects.exists()
     assert Assessment.objects.get(pk=signed.pk).pain_now == 5
@@ -191,7 +191,7 @@ def test_addendum_needs_text_and_changes_nothing_without_it(client_for, signed, 
     assert response.context["form"].errors["text"]
     assert not AssessmentAddendum.objects.exists()
     with pytest.raises(ValidationError):
-        services.assessment_addendum_create(assessment=signed, author=colleague, text="")
+        services.assessment_addendum_create(assessment=signed, acting_user=colleague, text="")
 
 
 def test_a_draft_takes_no_addendum(client_for, draft, colleague):
@@ -201,7 +201,7 @@ def test_a_draft_takes_no_addendum(client_for, draft, colleague):
         "This assessment is a draft: only a signed assessment takes addenda."
     ]
     with pytest.raises(services.AssessmentNotSigned):
-        services.assessment_addendum_create(assessment=draft, author=colleague, text="Early")
+        services.assessment_addendum_create(assessment=draft, acting_user=colleague, text="Early")
     assert not AssessmentAddendum.objects.exists()
 
 

@@ -19,14 +19,14 @@ def _history(patient, therapist, values, count):
     for n in range(count):
         when = now - dt.timedelta(days=7 * (count - n))
         assessment = services.assessment_create(
-            patient=patient, therapist=therapist, values=values(assessed_at=when)
+            patient=patient, acting_user=therapist, values=values(assessed_at=when)
         )
-        services.assessment_sign(assessment=assessment, signed_by=therapist)
+        services.assessment_sign(assessment=assessment, acting_user=therapist)
         services.assessment_amend(
             assessment=assessment,
             values=values(assessed_at=when, pain_now=4),
             reason="Typo",
-            author=therapist,
+            acting_user=therapist,
         )
         PainReportFactory(patient=patient, reported_at=when + dt.timedelta(days=2))
 
@@ -93,9 +93,9 @@ def test_assessment_page_runs_a_fixed_number_of_queries(
     patient = PatientFactory()
     when = timezone.now() - dt.timedelta(days=1)
     assessment = services.assessment_create(
-        patient=patient, therapist=therapist, values=values(assessed_at=when)
+        patient=patient, acting_user=therapist, values=values(assessed_at=when)
     )
-    services.assessment_sign(assessment=assessment, signed_by=therapist)
+    services.assessment_sign(assessment=assessment, acting_user=therapist)
     client = client_for(therapist)
     url = reverse("patients:assessment_detail", args=[patient.pk, assessment.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 the assessment with
@@ -110,10 +110,10 @@ def test_assessment_page_runs_a_fixed_number_of_queries(
             assessment=assessment,
             values=values(assessed_at=when, pain_now=n % 3 + 3),
             reason=f"Amendment {n}",
-            author=therapist,
+            acting_user=therapist,
         )
         services.assessment_addendum_create(
-            assessment=assessment, author=colleague, text=f"Addendum {n}"
+            assessment=assessment, acting_user=colleague, text=f"Addendum {n}"
         )
     with django_assert_num_queries(8):
         response = client.get(url)
@@ -142,15 +142,15 @@ def test_today_lists_the_therapists_own_drafts(client_for, therapist, values):
     from tests.factories import TherapistFactory
 
     patient = PatientFactory(first_name="Drafty")
-    mine = services.assessment_create(patient=patient, therapist=therapist, values=values())
+    mine = services.assessment_create(patient=patient, acting_user=therapist, values=values())
     other = TherapistFactory()
     services.assessment_create(
-        patient=PatientFactory(first_name="Elsewhere"), therapist=other, values=values()
+        patient=PatientFactory(first_name="Elsewhere"), acting_user=other, values=values()
     )
     signed = services.assessment_create(
-        patient=PatientFactory(first_name="Signedy"), therapist=therapist, values=values()
+        patient=PatientFactory(first_name="Signedy"), acting_user=therapist, values=values()
     )
-    services.assessment_sign(assessment=signed, signed_by=therapist)
+    services.assessment_sign(assessment=signed, acting_user=therapist)
     html = client_for(therapist).get(reverse("today")).content.decode()
     assert "Assessments to sign" in html
     assert reverse("patients:assessment_detail", args=[patient.pk, mine.pk]) in html
@@ -160,7 +160,7 @@ def test_today_lists_the_therapists_own_drafts(client_for, therapist, values):
 @pytest.mark.parametrize("role", ["front_desk", "manager"])
 def test_today_drafts_are_not_shown_to_other_roles(client_for, role_users, therapist, values, role):
     services.assessment_create(
-        patient=PatientFactory(first_name="Drafty"), therapist=therapist, values=values()
+        patient=PatientFactory(first_name="Drafty"), acting_user=therapist, values=values()
     )
     html = client_for(role_users[role]).get(reverse("today")).content.decode()
     assert "Assessments to sign" not in html and "Drafty" not in html

@@ -61,7 +61,7 @@ def test_search_by_date_of_birth_phone_or_email(registry, query, expected):
 
 
 def test_archived_patients_are_left_out_unless_asked_for(registry, front_desk):
-    services.patient_archive(patient=registry["joe"], archived_by=front_desk)
+    services.patient_archive(patient=registry["joe"], acting_user=front_desk)
     assert _names(selectors.patient_search(query="jo")) == {"José", "Josefina"}
     assert "Joe" in _names(selectors.patient_search(query="jo", include_archived=True))
 

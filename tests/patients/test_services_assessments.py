@@ -21,7 +21,7 @@ def patient():
 def test_create_computes_and_stores_lefs_total_and_ottawa(patient, therapist, values):
     assessment = services.assessment_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         values=values(
             lefs_answers=[4] * 10 + [2] * 10,
             ottawa_acute_ankle_injury=True,
@@ -40,7 +40,7 @@ def test_create_computes_and_stores_lefs_total_and_ottawa(patient, therapist, va
 
 def test_an_incomplete_lefs_is_stored_without_a_total(patient, therapist, values):
     assessment = services.assessment_create(
-        patient=patient, therapist=therapist, values=values(lefs_answers=[4] * 19 + [None])
+        patient=patient, acting_user=therapist, values=values(lefs_answers=[4] * 19 + [None])
     )
     assessment.refresh_from_db()
     assert assessment.lefs_total is None
@@ -55,12 +55,12 @@ def test_knee_rule_uses_the_age_on_the_assessment_date(therapist, values):
     knee_examined = {"ottawa_acute_knee_injury": True}
     before = services.assessment_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         values=values(assessed_at=dt.datetime(2026, 6, 9, 10, tzinfo=zone), **knee_examined),
     )
     on_birthday = services.assessment_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         values=values(assessed_at=dt.datetime(2026, 6, 10, 10, tzinfo=zone), **knee_examined),
     )
     assert before.xray_knee_indicated is False
@@ -90,16 +90,18 @@ def test_create_refuses_bad_values_and_saves_nothing(patient, therapist, values,
     if overrides.get("onset_date") == "future":
         overrides["onset_date"] = timezone.localdate() + dt.timedelta(days=3)
     with pytest.raises(ValidationError) as error:
-        services.assessment_create(patient=patient, therapist=therapist, values=values(**overrides))
+        services.assessment_create(
+            patient=patient, acting_user=therapist, values=values(**overrides)
+        )
     assert field in error.value.message_dict
     assert Assessment.objects.count() == 0
     assert AuditEvent.objects.filter(action="create").count() == 0
 
 
 def test_a_draft_can_be_updated(patient, therapist, values):
-    assessment = services.assessment_create(patient=patient, therapist=therapist, values=values())
+    assessment = services.assessment_create(patient=patient, acting_user=therapist, values=values())
     updated = services.assessment_update(
-        assessment=assessment, values=values(pain_now=3, pain_best=1), updated_by=therapist
+        assessment=assessment, values=values(pain_now=3, pain_best=1), acting_user=therapist
     )
     assert Assessment.objects.get(pk=assessment.pk).pain_now == 3
     assert updated.pain_best == 1
@@ -107,8 +109,8 @@ def test_a_draft_can_be_updated(patient, therapist, values):
 
 
 def test_signing_locks_the_assessment_and_adds_its_pain_to_the_chart(patient, therapist, values):
-    assessment = services.assessment_create(patient=patient, therapist=therapist, values=values())
-    signed = services.assessment_sign(assessment=assessment, signed_by=therapist)
+    assessment = services.assessment_create(patient=patient, acting_user=therapist, values=values())
+    signed = services.assessment_sign(assessment=assessment, acting_user=therapist)
     assert signed.is_signed and signed.signed_by == therapist and signed.signed_at
     report = PainReport.objects.get(assessment=assessment)
     assert (report.score, report.source) == (5, PainSource.ASSESSMENT)
@@ -116,10 +118,10 @@ def test_signing_locks_the_assessment_and_adds_its_pain_to_the_chart(patient, th
 
     with pytest.raises(services.AssessmentLocked):
         services.assessment_update(
-            assessment=assessment, values=values(pain_now=2, pain_best=1), updated_by=therapist
+            assessment=assessment, values=values(pain_now=2, pain_best=1), acting_user=therapist
         )
     with pytest.raises(services.AssessmentLocked):
-        services.assessment_sign(assessment=assessment, signed_by=therapist)
+        services.assessment_sign(assessment=assessment, acting_user=therapist)
     fresh = Assessment.objects.get(pk=assessment.pk)
     assert fresh.pain_now == 5
     assert PainReport.objects.filter(assessment=assessment).count() == 1
@@ -130,10 +132,10 @@ def test_an_amendment_records_who_when_why_and_what_and_keeps_the_original(
 ):
     assessment = services.assessment_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         values=values(knee_to_wall_left_cm=Decimal("10.0"), knee_to_wall_right_cm=Decimal("9.0")),
     )
-    services.assessment_sign(assessment=assessment, signed_by=therapist)
+    services.assessment_sign(assessment=assessment, acting_user=therapist)
     amendment = services.assessment_amend(
         assessment=assessment,
         values=values(
@@ -144,7 +146,7 @@ def test_an_amendment_records_who_when_why_and_what_and_keeps_the_original(
             lefs_answers=[3] * 19 + [None],
         ),
         reason="Transcription error in pain score and right knee-to-wall.",
-        author=therapist,
+        acting_user=therapist,
     )
     assert amendment.author == therapist and amendment.created_at
     assert amendment.changes == {
@@ -162,15 +164,15 @@ def test_an_amendment_records_who_when_why_and_what_and_keeps_the_original(
 
 
 def test_an_amendment_needs_a_reason_and_a_signed_assessment(patient, therapist, values):
-    assessment = services.assessment_create(patient=patient, therapist=therapist, values=values())
+    assessment = services.assessment_create(patient=patient, acting_user=therapist, values=values())
     with pytest.raises(services.AssessmentNotSigned):
         services.assessment_amend(
-            assessment=assessment, values=values(pain_now=4), reason="x", author=therapist
+            assessment=assessment, values=values(pain_now=4), reason="x", acting_user=therapist
         )
-    services.assessment_sign(assessment=assessment, signed_by=therapist)
+    services.assessment_sign(assessment=assessment, acting_user=therapist)
     with pytest.raises(ValidationError):
         services.assessment_amend(
-            assessment=assessment, values=values(pain_now=4), reason="  ", author=therapist
+            assessment=assessment, values=values(pain_now=4), reason="  ", acting_user=therapist
         )
     assert AssessmentAmendment.objects.count() == 0
     assert Assessment.objects.get(pk=assessment.pk).pain_now == 5
@@ -178,21 +180,23 @@ def test_an_amendment_needs_a_reason_and_a_signed_assessment(patient, therapist,
 
 def test_an_amendment_that_changes_nothing_records_nothing(patient, therapist, values):
     same = values(assessed_at=timezone.now() - dt.timedelta(hours=1))
-    assessment = services.assessment_create(patient=patient, therapist=therapist, values=same)
-    services.assessment_sign(assessment=assessment, signed_by=therapist)
+    assessment = services.assessment_create(patient=patient, acting_user=therapist, values=same)
+    services.assessment_sign(assessment=assessment, acting_user=therapist)
     assert (
-        services.assessment_amend(assessment=assessment, values=same, reason="x", author=therapist)
+        services.assessment_amend(
+            assessment=assessment, values=same, reason="x", acting_user=therapist
+        )
         is None
     )
     assert AssessmentAmendment.objects.count() == 0
 
 
 def test_an_invalid_amendment_changes_nothing(patient, therapist, values):
-    assessment = services.assessment_create(patient=patient, therapist=therapist, values=values())
-    services.assessment_sign(assessment=assessment, signed_by=therapist)
+    assessment = services.assessment_create(patient=patient, acting_user=therapist, values=values())
+    services.assessment_sign(assessment=assessment, acting_user=therapist)
     with pytest.raises(ValidationError):
         services.assessment_amend(
-            assessment=assessment, values=values(pain_now=12), reason="typo", author=therapist
+            assessment=assessment, values=values(pain_now=12), reason="typo", acting_user=therapist
         )
     assert Assessment.objects.get(pk=assessment.pk).pain_now == 5
     assert AssessmentAmendment.objects.count() == 0

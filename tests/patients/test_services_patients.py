@@ -28,7 +28,7 @@ def _create(**overrides):
 
 
 def test_patient_create_keeps_a_normalised_search_name_phone_and_email(therapist):
-    patient = _create(created_by=therapist)
+    patient = _create(acting_user=therapist)
     patient.refresh_from_db()
     assert patient.search_name == "jose nunez garcia"
     assert patient.phone == "5550101234"
@@ -50,7 +50,7 @@ def test_patient_update_refreshes_the_search_name_and_audits_what_changed(front_
         preferred_language="es",
         timezone="Europe/Madrid",
         reminders_opt_in=False,
-        updated_by=front_desk,
+        acting_user=front_desk,
     )
     patient.refresh_from_db()
     assert patient.search_name == "maria jose nunez"
@@ -81,14 +81,14 @@ def test_patient_create_refuses_bad_values_and_saves_nothing(field, value):
 
 def test_archive_keeps_the_record_and_restore_brings_it_back(front_desk):
     patient = PatientFactory()
-    services.patient_archive(patient=patient, archived_by=front_desk)
+    services.patient_archive(patient=patient, acting_user=front_desk)
     patient.refresh_from_db()
     assert patient.is_archived
     first_archived_at = patient.archived_at
-    services.patient_archive(patient=patient, archived_by=front_desk)  # twice: no change
+    services.patient_archive(patient=patient, acting_user=front_desk)  # twice: no change
     patient.refresh_from_db()
     assert patient.archived_at == first_archived_at
-    services.patient_restore(patient=patient, restored_by=front_desk)
+    services.patient_restore(patient=patient, acting_user=front_desk)
     patient.refresh_from_db()
     assert not patient.is_archived
     details = list(

@@ -22,14 +22,14 @@ def patient():
 def draft(patient, therapist, values):
     return services.assessment_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         values=values(assessed_at=timezone.now().replace(second=0, microsecond=0)),
     )
 
 
 @pytest.fixture
 def signed(draft, therapist):
-    return services.assessment_sign(assessment=draft, signed_by=therapist)
+    return services.assessment_sign(assessment=draft, acting_user=therapist)
 
 
 def _form_as_post(form) -> dict:
@@ -298,20 +298,20 @@ def test_outcomes_page_draws_pain_from_every_source_and_flags_change(
     now = timezone.now()
     first = services.assessment_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         values=values(assessed_at=now - dt.timedelta(days=21), pain_now=7, pain_worst=8),
     )
-    services.assessment_sign(assessment=first, signed_by=therapist)
+    services.assessment_sign(assessment=first, acting_user=therapist)
     services.pain_report_create(
         patient=patient, score=6, source="visit", reported_at=now - dt.timedelta(days=10)
     )
     services.pain_report_create(patient=patient, score=4, source="email_link", reported_at=now)
     second = services.assessment_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         values=values(assessed_at=now - dt.timedelta(days=1), pain_now=4, lefs_answers=[4] * 20),
     )
-    services.assessment_sign(assessment=second, signed_by=therapist)
+    services.assessment_sign(assessment=second, acting_user=therapist)
     response = client_for(therapist).get(reverse("patients:outcomes", args=[patient.pk]))
     html = response.content.decode()
     assert html.count("<circle") == 6  # 4 pain points + 2 LEFS points
@@ -337,7 +337,7 @@ def test_the_edit_form_shows_stored_ottawa_findings_and_lefs_answers(
 ):
     draft = services.assessment_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         values=values(
             ottawa_acute_ankle_injury=True,
             ottawa_malleolar_zone_pain=True,
@@ -366,7 +366,7 @@ def test_amendment_history_uses_labels_a_person_reads(client_for, therapist, sig
             ottawa_midfoot_zone_pain=False,
         ),
         reason="Added tendinitis.",
-        author=therapist,
+        acting_user=therapist,
     )
     response = client_for(therapist).get(
         reverse("patients:assessment_detail", args=[signed.patient_id, signed.pk])

@@ -126,7 +126,7 @@ def test_findings_without_the_inclusion_criterion_are_refused_and_nothing_saved(
 def test_edit_form_shows_the_verdicts_as_last_saved(client_for, therapist, patient_60, values):
     draft = services.assessment_create(
         patient=patient_60,
-        therapist=therapist,
+        acting_user=therapist,
         values=values(ottawa_acute_knee_injury=True, ottawa_acute_ankle_injury=False),
     )
     page = (
@@ -159,10 +159,10 @@ def test_assessment_signed_before_inclusion_criteria_keeps_its_signed_verdict(
     signed = services.assessment_sign(
         assessment=services.assessment_create(
             patient=patient_60,
-            therapist=therapist,
+            acting_user=therapist,
             values=values(ottawa_acute_knee_injury=True, ottawa_knee_cannot_flex_90=False),
         ),
-        signed_by=therapist,
+        acting_user=therapist,
     )
     legacy = _as_before_inclusion_criteria(signed, xray_knee_indicated=True, xray_indicated=True)
     page = (
@@ -181,10 +181,10 @@ def test_amending_an_older_assessment_with_findings_asks_for_the_inclusion_crite
     signed = services.assessment_sign(
         assessment=services.assessment_create(
             patient=patient_60,
-            therapist=therapist,
+            acting_user=therapist,
             values=values(ottawa_acute_knee_injury=True, ottawa_knee_cannot_flex_90=False),
         ),
-        signed_by=therapist,
+        acting_user=therapist,
     )
     legacy = _as_before_inclusion_criteria(signed, xray_knee_indicated=True, xray_indicated=True)
     with pytest.raises(services.ValidationError) as refused:
@@ -192,7 +192,7 @@ def test_amending_an_older_assessment_with_findings_asks_for_the_inclusion_crite
             assessment=legacy,
             values=values(assessed_at=legacy.assessed_at, ottawa_knee_cannot_flex_90=False),
             reason="Typo in the impression.",
-            author=therapist,
+            acting_user=therapist,
         )
     assert "ottawa_acute_knee_injury" in refused.value.message_dict
     legacy.refresh_from_db()
@@ -207,7 +207,7 @@ def test_amending_an_older_assessment_with_findings_asks_for_the_inclusion_crite
             ottawa_knee_cannot_flex_90=False,
         ),
         reason="Inclusion criterion recorded.",
-        author=therapist,
+        acting_user=therapist,
     )
     assert amendment.changes["ottawa_knee_verdict"] == {"old": "", "new": "indicated"}
     assert amendment.changes["ottawa_acute_knee_injury"] == {"old": None, "new": True}
@@ -219,7 +219,7 @@ def test_the_database_refuses_a_verdict_that_contradicts_the_xray_flag(
     from django.db import IntegrityError, transaction
 
     assessment = services.assessment_create(
-        patient=patient_60, therapist=therapist, values=values(ottawa_acute_knee_injury=True)
+        patient=patient_60, acting_user=therapist, values=values(ottawa_acute_knee_injury=True)
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         Assessment.objects.filter(pk=assessment.pk).update(xray_knee_indicated=False)

@@ -277,11 +277,11 @@ def test_a_missing_blank_or_unknown_cell_is_an_error_never_none(
 def test_service_refuses_an_incomplete_table(manager):
     before = _rules()
     with pytest.raises(ValidationError, match="40 cells missing"):
-        services.precaution_table_update(cells={}, updated_by=manager)
+        services.precaution_table_update(cells={}, acting_user=manager)
     cells = {(p, t): before.get((p, t), "none") for p, t in _all_cells()}
     del cells[("fracture", "hvla_thrust")]
     with pytest.raises(ValidationError, match=r"1 cells missing \(fracture × hvla_thrust\)"):
-        services.precaution_table_update(cells=cells, updated_by=manager)
+        services.precaution_table_update(cells=cells, acting_user=manager)
     assert _rules() == before
 
 
@@ -292,7 +292,7 @@ def test_service_refuses_a_cell_without_a_valid_level(manager, level):
     cells[("myositis", "joint_mobilization")] = "caution"
     cells[("fracture", "hvla_thrust")] = level
     with pytest.raises(ValidationError, match="Unknown level"):
-        services.precaution_table_update(cells=cells, updated_by=manager)
+        services.precaution_table_update(cells=cells, acting_user=manager)
     assert _rules() == before
 
 
@@ -301,7 +301,7 @@ def test_service_refuses_unknown_cells(manager):
     cells = {(p, t): before.get((p, t), "none") for p, t in _all_cells()}
     cells[("pregnancy", "hvla_thrust")] = "caution"
     with pytest.raises(ValidationError, match="1 unknown cells"):
-        services.precaution_table_update(cells=cells, updated_by=manager)
+        services.precaution_table_update(cells=cells, acting_user=manager)
     assert _rules() == before
 
 
@@ -362,9 +362,9 @@ def test_manager_restores_the_published_defaults(client_for, manager):
 
 def test_restore_refills_an_emptied_table(manager):
     PrecautionRule.objects.all().delete()
-    assert services.precaution_table_restore_defaults(restored_by=manager) == 35
+    assert services.precaution_table_restore_defaults(acting_user=manager) == 35
     assert _rules() == DEFAULT_PRECAUTION_RULES
-    assert services.precaution_table_restore_defaults(restored_by=manager) == 0
+    assert services.precaution_table_restore_defaults(acting_user=manager) == 0
 
 
 def test_restore_without_confirmation_changes_nothing(client_for, manager):

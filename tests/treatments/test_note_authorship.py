@@ -31,11 +31,11 @@ def colleague():
 def signed(author):
     note = services.visit_note_create(
         patient=PatientFactory(),
-        therapist=author,
+        acting_user=author,
         visited_at=timezone.now(),
         subjective="Original words.",
     )
-    return services.visit_note_sign(note=note, signed_by=author)
+    return services.visit_note_sign(note=note, acting_user=author)
 
 
 def _url(name, note):
@@ -60,19 +60,19 @@ def test_other_therapist_cannot_amend_a_colleagues_signed_note(client_for, signe
 def test_service_refuses_an_amendment_by_another_therapist(signed, colleague):
     with pytest.raises(PermissionDenied, match="add an addendum"):
         services.visit_note_amend(
-            note=signed, author=colleague, reason="Mine", changes={"subjective": "New"}
+            note=signed, acting_user=colleague, reason="Mine", changes={"subjective": "New"}
         )
     assert not signed.amendments.exists()
 
 
 def test_service_refuses_note_edit_and_sign_by_another_therapist(author, colleague):
     draft = services.visit_note_create(
-        patient=PatientFactory(), therapist=author, visited_at=timezone.now(), subjective="Mine."
+        patient=PatientFactory(), acting_user=author, visited_at=timezone.now(), subjective="Mine."
     )
     with pytest.raises(PermissionDenied, match="Only the author can change"):
-        services.visit_note_update(note=draft, actor=colleague, subjective="Theirs.")
+        services.visit_note_update(note=draft, acting_user=colleague, subjective="Theirs.")
     with pytest.raises(PermissionDenied, match="Only the author can sign"):
-        services.visit_note_sign(note=draft, signed_by=colleague)
+        services.visit_note_sign(note=draft, acting_user=colleague)
     draft.refresh_from_db()
     assert (draft.subjective, draft.status, draft.signed_by) == ("Mine.", "draft", None)
 
@@ -134,13 +134,13 @@ def test_addendum_needs_text_and_changes_nothing_without_it(client_for, signed, 
     assert response.status_code == 200
     assert response.context["form"].errors["text"]
     with pytest.raises(ValidationError):
-        services.visit_note_addendum_create(note=signed, author=colleague, text="")
+        services.visit_note_addendum_create(note=signed, acting_user=colleague, text="")
     assert not VisitNoteAddendum.objects.exists()
 
 
 def test_a_draft_note_takes_no_addendum(client_for, author, colleague):
     draft = services.visit_note_create(
-        patient=PatientFactory(), therapist=author, visited_at=timezone.now(), subjective="x"
+        patient=PatientFactory(), acting_user=author, visited_at=timezone.now(), subjective="x"
     )
     response = client_for(colleague).post(_url("note_addendum", draft), {"text": "Early"})
     assert response.status_code == 302
@@ -148,7 +148,7 @@ def test_a_draft_note_takes_no_addendum(client_for, author, colleague):
         "This note is a draft: only a signed note takes addenda."
     ]
     with pytest.raises(ValidationError, match="draft"):
-        services.visit_note_addendum_create(note=draft, author=colleague, text="Early")
+        services.visit_note_addendum_create(note=draft, acting_user=colleague, text="Early")
     assert not VisitNoteAddendum.objects.exists()
 
 
@@ -174,7 +174,7 @@ def test_colleague_closes_a_plan_and_the_audit_says_whose_it_was(client_for, aut
     plan = services.treatment_plan_create(
         patient=(assessment := signed_assessment(therapist=author)).patient,
         assessment=assessment,
-        therapist=author,
+        acting_user=author,
         goals="Stairs.",
         visits_per_week=2,
         weeks=6,
@@ -198,14 +198,14 @@ def test_own_plan_closing_is_audited_without_a_colleague_note(author):
     plan = services.treatment_plan_create(
         patient=assessment.patient,
         assessment=assessment,
-        therapist=author,
+        acting_user=author,
         goals="Stairs.",
         visits_per_week=2,
         weeks=6,
         start_date=timezone.localdate(),
         techniques=[],
     )
-    services.treatment_plan_close(plan=plan, status="completed", reason="", actor=author)
+    services.treatment_plan_close(plan=plan, status="completed", reason="", acting_user=author)
     assert AuditEvent.objects.get(action="update", object_id=str(plan.pk)).detail == (
         "plan completed"
     )

@@ -170,7 +170,7 @@ def test_editing_a_draft_to_add_hvla_without_a_reason_is_refused(
     client_for, therapist, osteoporotic
 ):
     note = services.visit_note_create(
-        patient=osteoporotic, therapist=therapist, visited_at=timezone.now(), subjective="Ok."
+        patient=osteoporotic, acting_user=therapist, visited_at=timezone.now(), subjective="Ok."
     )
     response = client_for(therapist).post(
         reverse("treatments:note_edit", args=[note.pk]), _post([HVLA], subjective="Changed.")
@@ -188,7 +188,7 @@ def test_service_refuses_hvla_without_a_reason_and_saves_nothing(therapist, oste
     with pytest.raises(ValidationError, match="contraindicated") as error:
         services.visit_note_create(
             patient=osteoporotic,
-            therapist=therapist,
+            acting_user=therapist,
             visited_at=timezone.now(),
             subjective="x",
             techniques=[_hvla()],
@@ -201,14 +201,14 @@ def test_service_refuses_hvla_without_a_reason_and_saves_nothing(therapist, oste
 def test_service_update_refuses_hvla_without_a_reason_and_keeps_the_draft(therapist, osteoporotic):
     note = services.visit_note_create(
         patient=osteoporotic,
-        therapist=therapist,
+        acting_user=therapist,
         visited_at=timezone.now(),
         subjective="Before.",
         techniques=[_hvla(REASON)],
     )
     with pytest.raises(ValidationError, match="contraindicated"):
         services.visit_note_update(
-            note=note, actor=therapist, subjective="After.", techniques=[_hvla()]
+            note=note, acting_user=therapist, subjective="After.", techniques=[_hvla()]
         )
     note.refresh_from_db()
     assert note.subjective == "Before."
@@ -219,15 +219,17 @@ def test_service_update_refuses_hvla_without_a_reason_and_keeps_the_draft(therap
 def test_service_stores_the_reason_and_audits_the_override_once(therapist, osteoporotic):
     note = services.visit_note_create(
         patient=osteoporotic,
-        therapist=therapist,
+        acting_user=therapist,
         visited_at=timezone.now(),
         subjective="x",
         techniques=[_hvla(f"  {REASON}  ")],
     )
     assert note.techniques.get().override_reason == REASON
-    services.visit_note_update(note=note, actor=therapist, techniques=[_hvla(REASON)])
+    services.visit_note_update(note=note, acting_user=therapist, techniques=[_hvla(REASON)])
     assert _overrides().count() == 1
-    services.visit_note_update(note=note, actor=therapist, techniques=[_hvla("Another reason.")])
+    services.visit_note_update(
+        note=note, acting_user=therapist, techniques=[_hvla("Another reason.")]
+    )
     assert _overrides().count() == 2
 
 
@@ -235,7 +237,7 @@ def test_a_reason_for_an_unrestricted_technique_is_not_kept(therapist):
     patient = signed_assessment(therapist=therapist).patient
     note = services.visit_note_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         visited_at=timezone.now(),
         subjective="x",
         techniques=[_hvla("Not needed.")],
@@ -248,7 +250,7 @@ def test_patient_without_a_signed_screening_is_not_restricted(therapist):
     patient = PatientFactory()
     note = services.visit_note_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         visited_at=timezone.now(),
         subjective="x",
         techniques=[_hvla()],
@@ -265,7 +267,7 @@ def test_signing_is_refused_when_a_newer_screening_contraindicates_an_applied_te
     patient = signed_assessment(therapist=therapist).patient
     note = services.visit_note_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         visited_at=timezone.now(),
         subjective="x",
         techniques=[_hvla()],
@@ -273,7 +275,7 @@ def test_signing_is_refused_when_a_newer_screening_contraindicates_an_applied_te
     # The draft was fine; then a reassessment finds severe osteoporosis and is signed.
     signed_assessment(therapist=therapist, patient=patient, precautions=["osteoporosis"])
     with pytest.raises(ValidationError, match="Not signed"):
-        services.visit_note_sign(note=note, signed_by=therapist)
+        services.visit_note_sign(note=note, acting_user=therapist)
     response = client_for(therapist).post(reverse("treatments:note_sign", args=[note.pk]))
     assert response.status_code == 302
     message = [str(m) for m in get_messages(response.wsgi_request)][0]
@@ -290,7 +292,7 @@ def test_signing_stores_the_restriction_as_the_screening_stands(therapist):
     patient = signed_assessment(therapist=therapist).patient
     note = services.visit_note_create(
         patient=patient,
-        therapist=therapist,
+        acting_user=therapist,
         visited_at=timezone.now(),
         subjective="x",
         techniques=[
@@ -299,5 +301,5 @@ def test_signing_stores_the_restriction_as_the_screening_stands(therapist):
     )
     assert note.techniques.get().restriction == ""
     signed_assessment(therapist=therapist, patient=patient, precautions=["osteoporosis"])
-    services.visit_note_sign(note=note, signed_by=therapist)
+    services.visit_note_sign(note=note, acting_user=therapist)
     assert note.techniques.get().restriction == "caution"

@@ -50,7 +50,7 @@ def _note_post(**overrides):
 def _draft(patient=None, therapist=None, **fields):
     return services.visit_note_create(
         patient=patient or PatientFactory(),
-        therapist=therapist or TherapistFactory(),
+        acting_user=therapist or TherapistFactory(),
         visited_at=fields.pop("visited_at", timezone.now()),
         subjective=fields.pop("subjective", "Better."),
         **fields,
@@ -279,7 +279,7 @@ def test_reviewing_exercises_at_a_signed_visit_counts_the_day_done(therapist):
     note = _draft(
         patient=patient, therapist=therapist, exercises_reviewed=[exercise("calf-raises")]
     )
-    services.visit_note_sign(note=note, signed_by=therapist)
+    services.visit_note_sign(note=note, acting_user=therapist)
     completion = ExerciseCompletion.objects.get(program=program)
     assert (completion.date, completion.source) == (timezone.localdate(), CompletionSource.VISIT)
 
@@ -288,7 +288,7 @@ def test_signing_without_reviewed_exercises_records_no_completion(therapist):
     patient = PatientFactory()
     HomeExerciseProgramFactory(patient=patient, start_date=timezone.localdate())
     note = _draft(patient=patient, therapist=therapist)
-    services.visit_note_sign(note=note, signed_by=therapist)
+    services.visit_note_sign(note=note, acting_user=therapist)
     assert not ExerciseCompletion.objects.exists()
 
 
@@ -297,7 +297,7 @@ def test_signing_without_reviewed_exercises_records_no_completion(therapist):
 
 def test_amendment_keeps_the_signed_original(client_for, therapist):
     note = _draft(therapist=therapist, subjective="Original words.")
-    services.visit_note_sign(note=note, signed_by=therapist)
+    services.visit_note_sign(note=note, acting_user=therapist)
     client = client_for(therapist)
     url = reverse("treatments:note_amend", args=[note.pk])
     response = client.post(
@@ -327,7 +327,7 @@ def test_amendment_keeps_the_signed_original(client_for, therapist):
 
 def test_amendment_needs_a_reason_and_a_change(client_for, therapist):
     note = _draft(therapist=therapist, subjective="Same.")
-    services.visit_note_sign(note=note, signed_by=therapist)
+    services.visit_note_sign(note=note, acting_user=therapist)
     url = reverse("treatments:note_amend", args=[note.pk])
     client = client_for(therapist)
     no_reason = client.post(url, {"subjective": "New.", "reason": ""})
@@ -354,7 +354,7 @@ def test_today_lists_the_therapists_own_unsigned_notes(client_for, therapist):
     signed = _draft(
         therapist=therapist, patient=PatientFactory(first_name="Sid", last_name="Signed")
     )
-    services.visit_note_sign(note=signed, signed_by=therapist)
+    services.visit_note_sign(note=signed, acting_user=therapist)
     _draft(patient=PatientFactory(first_name="Otto", last_name="Others"))
     page = client_for(therapist).get("/").content.decode()
     assert "Visit notes to sign" in page
@@ -392,13 +392,13 @@ def test_note_page_query_count_is_constant(client_for, therapist, django_assert_
         ],
         exercises_reviewed=[exercise("calf-raises"), exercise("lateral-step-downs")],
     )
-    services.visit_note_sign(note=big, signed_by=therapist)
+    services.visit_note_sign(note=big, acting_user=therapist)
     colleague = TherapistFactory()
     for n in range(3):
         services.visit_note_amend(
-            note=big, author=therapist, reason=f"r{n}", changes={"plan": f"p{n}"}
+            note=big, acting_user=therapist, reason=f"r{n}", changes={"plan": f"p{n}"}
         )
-        services.visit_note_addendum_create(note=big, author=colleague, text=f"a{n}")
+        services.visit_note_addendum_create(note=big, acting_user=colleague, text=f"a{n}")
     client = client_for(therapist)
     for note in (small, big):
         # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 note with patient,
@@ -445,7 +445,7 @@ def test_unknown_patient_or_note_is_404(client_for, therapist):
 def test_opening_the_edit_and_amendment_forms_is_audited(client_for, therapist):
     draft = _draft(therapist=therapist)
     signed = _draft(therapist=therapist)
-    services.visit_note_sign(note=signed, signed_by=therapist)
+    services.visit_note_sign(note=signed, acting_user=therapist)
     client = client_for(therapist)
     client.get(reverse("treatments:note_edit", args=[draft.pk]))
     client.get(reverse("treatments:note_amend", args=[signed.pk]))

@@ -23,7 +23,7 @@ def _treated_patient(extra: int = 0):
         services.treatment_plan_create(
             patient=patient,
             assessment=assessment,
-            therapist=therapist,
+            acting_user=therapist,
             goals="Walk a mile.",
             visits_per_week=2,
             weeks=6,
@@ -37,7 +37,7 @@ def _treated_patient(extra: int = 0):
     codes = ["calf-raises", "standing-calf-stretch", "ankle-mobilization"][: 1 + extra]
     program = services.home_exercise_program_create(
         patient=patient,
-        prescribed_by=therapist,
+        acting_user=therapist,
         start_date=timezone.localdate() - dt.timedelta(days=20),
         end_date=None,
         reminder_time=dt.time(18),

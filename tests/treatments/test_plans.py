@@ -47,7 +47,7 @@ def _plan_with(assessment, rows):
     return services.treatment_plan_create(
         patient=assessment.patient,
         assessment=assessment,
-        therapist=assessment.therapist,
+        acting_user=assessment.therapist,
         goals="Walk a mile.",
         visits_per_week=2,
         weeks=6,
@@ -263,7 +263,7 @@ def test_another_patients_assessment_is_refused(client_for, therapist):
         services.treatment_plan_create(
             patient=mine.patient,
             assessment=theirs,
-            therapist=therapist,
+            acting_user=therapist,
             goals="g",
             visits_per_week=1,
             weeks=1,

@@ -20,7 +20,7 @@ def test_simultaneous_programs_leave_exactly_one_active(require_service):
     therapists = [TherapistFactory(), TherapistFactory()]
     services.home_exercise_program_create(
         patient=patient,
-        prescribed_by=therapists[0],
+        acting_user=therapists[0],
         start_date=timezone.localdate(),
         end_date=None,
         reminder_time=dt.time(18),
@@ -36,7 +36,7 @@ def test_simultaneous_programs_leave_exactly_one_active(require_service):
             barrier.wait(timeout=10)
             services.home_exercise_program_create(
                 patient=patient,
-                prescribed_by=therapist,
+                acting_user=therapist,
                 start_date=timezone.localdate(),
                 end_date=None,
                 reminder_time=dt.time(7),

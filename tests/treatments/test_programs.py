@@ -30,7 +30,7 @@ def _url(patient):
 def _program(patient=None, therapist=None, codes=("calf-raises", "standing-calf-stretch"), **kw):
     return services.home_exercise_program_create(
         patient=patient or PatientFactory(),
-        prescribed_by=therapist or TherapistFactory(),
+        acting_user=therapist or TherapistFactory(),
         start_date=kw.pop("start_date", timezone.localdate()),
         end_date=kw.pop("end_date", None),
         reminder_time=dt.time(18, 0),
@@ -164,7 +164,7 @@ def test_service_refuses_bad_doses_too():
     with pytest.raises(ValidationError, match="sets"):
         services.home_exercise_program_create(
             patient=PatientFactory(),
-            prescribed_by=TherapistFactory(),
+            acting_user=TherapistFactory(),
             start_date=timezone.localdate(),
             end_date=None,
             reminder_time=dt.time(18),

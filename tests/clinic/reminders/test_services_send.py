@@ -204,8 +204,8 @@ def test_staff_retry_of_a_failed_reminder_sends_it_once(smtp_server, smtp_settin
         status=ReminderStatus.FAILED, attempts=5, last_error="SMTP down"
     )
     staff = FrontDeskFactory()
-    assert services.reminder_retry(reminder=reminder, actor=staff) is True
-    assert services.reminder_retry(reminder=reminder, actor=staff) is False  # not failed now
+    assert services.reminder_retry(reminder=reminder, acting_user=staff) is True
+    assert services.reminder_retry(reminder=reminder, acting_user=staff) is False  # not failed now
     assert services.reminder_send(reminder_id=reminder.id).outcome == "sent"
     assert len(smtp_server.envelopes) == 1
 

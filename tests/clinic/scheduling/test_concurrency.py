@@ -69,7 +69,7 @@ def _kwargs(*, patient, practitioner, start, room=None):
         starts_at=start,
         ends_at=start + dt.timedelta(minutes=30),
         room=room,
-        created_by=practitioner.user,
+        acting_user=practitioner.user,
     )
 
 

@@ -31,7 +31,7 @@ def book(*, patient, practitioner, start, minutes=30, room=None, by=None, **extr
         # Real minutes added to the instant (wall-clock arithmetic breaks on DST days).
         ends_at=start.astimezone(dt.UTC) + dt.timedelta(minutes=minutes),
         room=room,
-        created_by=by or practitioner.user,
+        acting_user=by or practitioner.user,
         **extra,
     )
 
@@ -135,7 +135,7 @@ def test_bad_times_are_refused_with_a_clear_message(
             kind=AppointmentKind.FOLLOW_UP,
             starts_at=at(monday, start),
             ends_at=at(monday, end),
-            created_by=practitioner.user,
+            acting_user=practitioner.user,
             allow_outside_hours=True,
         )
     assert not Appointment.objects.exists()
@@ -207,11 +207,11 @@ def _today_visit(practitioner, patient, *, minutes_from_now: int):
 
 def test_booked_to_checked_in_to_completed(practitioner, patient, front_desk):
     visit = _today_visit(practitioner, patient, minutes_from_now=10)
-    services.appointment_check_in(appointment=visit, by=front_desk)
+    services.appointment_check_in(appointment=visit, acting_user=front_desk)
     visit.refresh_from_db()
     assert visit.status == AppointmentStatus.CHECKED_IN
     assert visit.checked_in_at is not None
-    services.appointment_complete(appointment=visit, by=front_desk)
+    services.appointment_complete(appointment=visit, acting_user=front_desk)
     visit.refresh_from_db()
     assert visit.status == AppointmentStatus.COMPLETED
     actions = list(
@@ -237,7 +237,7 @@ def test_invalid_transitions_are_refused_and_change_nothing(
     visit = _today_visit(practitioner, patient, minutes_from_now=5)
     Appointment.objects.filter(pk=visit.pk).update(status=status)
     with pytest.raises(services.InvalidTransition, match="cannot be"):
-        service(appointment=visit, by=front_desk)
+        service(appointment=visit, acting_user=front_desk)
     visit.refresh_from_db()
     assert visit.status == status
 
@@ -247,18 +247,18 @@ def test_check_in_only_on_the_day(practitioner, patient, monday, front_desk):
         practitioner=practitioner, patient=patient, starts_at=at(monday, "10:00")
     )
     with pytest.raises(services.InvalidTransition, match="day of their visit"):
-        services.appointment_check_in(appointment=visit, by=front_desk)
+        services.appointment_check_in(appointment=visit, acting_user=front_desk)
 
 
 def test_no_show_only_after_the_start(practitioner, patient, front_desk):
     visit = _today_visit(practitioner, patient, minutes_from_now=30)
     with pytest.raises(services.InvalidTransition, match="once it has started"):
-        services.appointment_mark_no_show(appointment=visit, by=front_desk)
+        services.appointment_mark_no_show(appointment=visit, acting_user=front_desk)
     Appointment.objects.filter(pk=visit.pk).update(
         starts_at=timezone.now() - dt.timedelta(minutes=20),
         ends_at=timezone.now() + dt.timedelta(minutes=10),
     )
-    services.appointment_mark_no_show(appointment=visit, by=front_desk)
+    services.appointment_mark_no_show(appointment=visit, acting_user=front_desk)
     visit.refresh_from_db()
     assert visit.status == AppointmentStatus.NO_SHOW
 
@@ -268,7 +268,7 @@ def test_cancel_needs_a_reason(practitioner, patient, monday, front_desk):
         practitioner=practitioner, patient=patient, starts_at=at(monday, "10:00")
     )
     with pytest.raises(services.SchedulingError, match="reason"):
-        services.appointment_cancel(appointment=visit, reason="   ", by=front_desk)
+        services.appointment_cancel(appointment=visit, reason="   ", acting_user=front_desk)
     visit.refresh_from_db()
     assert visit.status == AppointmentStatus.BOOKED
 
@@ -284,8 +284,8 @@ def test_cancel_under_the_window_is_flagged_late(practitioner, patient, front_de
         patient=patient,
         starts_at=timezone.now() + dt.timedelta(hours=30),
     )
-    services.appointment_cancel(appointment=soon, reason="Car broke down", by=front_desk)
-    services.appointment_cancel(appointment=later, reason="Work", by=front_desk)
+    services.appointment_cancel(appointment=soon, reason="Car broke down", acting_user=front_desk)
+    services.appointment_cancel(appointment=later, reason="Work", acting_user=front_desk)
     soon.refresh_from_db()
     later.refresh_from_db()
     assert soon.late_cancellation is True and soon.cancel_reason == "Car broke down"
@@ -300,7 +300,7 @@ def test_late_window_is_configurable(practitioner, patient, front_desk):
         patient=patient,
         starts_at=timezone.now() + dt.timedelta(hours=30),
     )
-    services.appointment_cancel(appointment=visit, reason="Work", by=front_desk)
+    services.appointment_cancel(appointment=visit, reason="Work", acting_user=front_desk)
     visit.refresh_from_db()
     assert visit.late_cancellation is True
 
@@ -315,7 +315,7 @@ def test_reschedule_keeps_the_history(
         ends_at=at(monday, "10:45"),
         practitioner=other_practitioner,
         room=None,
-        by=front_desk,
+        acting_user=front_desk,
     )
     old.refresh_from_db()
     assert old.status == AppointmentStatus.CANCELLED and old.cancel_reason == "Rescheduled"
@@ -335,7 +335,7 @@ def test_failed_reschedule_leaves_the_old_visit_booked(practitioner, patient, mo
             ends_at=at(monday, "11:30"),
             practitioner=practitioner,
             room=None,
-            by=front_desk,
+            acting_user=front_desk,
         )
     old.refresh_from_db()
     assert old.status == AppointmentStatus.BOOKED
@@ -356,7 +356,7 @@ def test_only_booked_visits_can_be_moved(practitioner, patient, monday, front_de
             ends_at=at(monday, "12:30"),
             practitioner=practitioner,
             room=None,
-            by=front_desk,
+            acting_user=front_desk,
         )
 
 
@@ -375,7 +375,7 @@ def test_series_books_all_visits(practitioner, patient, monday, front_desk):
         kind=AppointmentKind.FOLLOW_UP,
         starts=starts,
         duration=dt.timedelta(minutes=45),
-        created_by=front_desk,
+        acting_user=front_desk,
     )
     visits = list(series.appointments.order_by("starts_at"))
     assert [v.starts_at for v in visits] == starts
@@ -392,7 +392,7 @@ def test_series_books_all_or_none(practitioner, patient, monday, front_desk):
             kind=AppointmentKind.FOLLOW_UP,
             starts=starts,
             duration=MIN30,
-            created_by=front_desk,
+            acting_user=front_desk,
         )
     assert Appointment.objects.filter(patient=patient).count() == 0
     assert AppointmentSeries.objects.count() == 0
@@ -405,11 +405,11 @@ def test_cancel_this_and_following(practitioner, patient, monday, front_desk):
         kind=AppointmentKind.FOLLOW_UP,
         starts=_series_starts(monday, 6),
         duration=MIN30,
-        created_by=front_desk,
+        acting_user=front_desk,
     )
     visits = list(series.appointments.order_by("starts_at"))
     cancelled = services.series_cancel_following(
-        appointment=visits[2], reason="Discharged early", by=front_desk
+        appointment=visits[2], reason="Discharged early", acting_user=front_desk
     )
     assert len(cancelled) == 4
     statuses = list(series.appointments.order_by("starts_at").values_list("status", flat=True))
@@ -423,10 +423,10 @@ def test_cancel_this_one_leaves_the_rest_of_the_series(practitioner, patient, mo
         kind=AppointmentKind.FOLLOW_UP,
         starts=_series_starts(monday, 4),
         duration=MIN30,
-        created_by=front_desk,
+        acting_user=front_desk,
     )
     visits = list(series.appointments.order_by("starts_at"))
-    services.appointment_cancel(appointment=visits[1], reason="Holiday", by=front_desk)
+    services.appointment_cancel(appointment=visits[1], reason="Holiday", acting_user=front_desk)
     statuses = list(series.appointments.order_by("starts_at").values_list("status", flat=True))
     assert statuses == ["booked", "cancelled", "booked", "booked"]
 
@@ -434,20 +434,28 @@ def test_cancel_this_one_leaves_the_rest_of_the_series(practitioner, patient, mo
 def test_working_hours_must_end_after_start_and_not_overlap(practitioner, manager):
     with pytest.raises(services.SchedulingError, match="end after"):
         services.working_hours_add(
-            practitioner=practitioner, weekday=0, start=dt.time(12), end=dt.time(9), by=manager
+            practitioner=practitioner,
+            weekday=0,
+            start=dt.time(12),
+            end=dt.time(9),
+            acting_user=manager,
         )
     with pytest.raises(services.SchedulingError, match="overlap"):
         services.working_hours_add(
-            practitioner=practitioner, weekday=0, start=dt.time(8), end=dt.time(9), by=manager
+            practitioner=practitioner,
+            weekday=0,
+            start=dt.time(8),
+            end=dt.time(9),
+            acting_user=manager,
         )
 
 
 def test_feed_token_regenerate_revokes_the_old_one(practitioner, manager):
-    first = services.practitioner_feed_regenerate(practitioner=practitioner, by=manager)
-    second = services.practitioner_feed_regenerate(practitioner=practitioner, by=manager)
+    first = services.practitioner_feed_regenerate(practitioner=practitioner, acting_user=manager)
+    second = services.practitioner_feed_regenerate(practitioner=practitioner, acting_user=manager)
     assert first != second and len(second) >= 40
     practitioner.refresh_from_db()
     assert practitioner.feed_token == second
-    services.practitioner_feed_revoke(practitioner=practitioner, by=manager)
+    services.practitioner_feed_revoke(practitioner=practitioner, acting_user=manager)
     practitioner.refresh_from_db()
     assert practitioner.feed_token is None

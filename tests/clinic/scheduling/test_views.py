@@ -949,7 +949,7 @@ def test_cancel_this_and_following_from_the_page(
         kind="follow_up",
         starts=[at(monday + dt.timedelta(days=7 * i), "09:00") for i in range(4)],
         duration=dt.timedelta(minutes=30),
-        created_by=front_desk,
+        acting_user=front_desk,
     )
     second = series.appointments.order_by("starts_at")[1]
     page = client_for(front_desk).get(reverse("scheduling:cancel", args=[second.pk]))

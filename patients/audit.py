@@ -1,0 +1,127 @@
+"""The one way to write the audit log: ``audit_record``, with ``AuditAction``.
+
+Every view, create, update, sign, amendment and export of a clinical record, every
+sign-in and every change clinic staff make is audited. The log's table belongs to the
+clinic app, but ``patients`` imports neither ``clinic`` nor ``treatments`` (dependencies
+flow one way), so the function and its actions live here, where every app can import
+them, and the clinic app connects the writer that stores the row when it starts
+(``clinic.audit.services.audit_event_write``). The row is written synchronously, in the
+caller's transaction: a service that changes a record and audits it is
+``@transaction.atomic``, so both are committed together or not at all. Recording with no
+writer connected is an error, never a silent gap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    from .models import Patient
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "View"
+    CREATE = "create", "Create"
+    UPDATE = "update", "Update"
+    SIGN = "sign", "Sign"
+    AMEND = "amend", "Amend"
+    EXPORT = "export", "Export"
+    OVERRIDE = "override", "Override"
+    # A refused (403) request for a clinical page: who tried, which record the URL named.
+    ACCESS_DENIED = "access_denied", "Access denied"
+    LOGIN = "login", "Login"
+    LOGIN_FAILED = "login_failed", "Failed login"
+    LOGOUT = "logout", "Logout"
+
+
+# Actions whose detail is clinical by nature: an override names the patient's flags and
+# the therapist's reason, an amendment the clinical fields changed. Whatever a caller
+# passes as ``detail`` for them is stored as clinical detail, so a caller that forgets
+# ``clinical_detail`` still cannot show clinical text to the manager.
+CLINICAL_DETAIL_ACTIONS = frozenset({AuditAction.OVERRIDE, AuditAction.AMEND})
+
+
+class AuditWriter(Protocol):
+    def __call__(
+        self,
+        *,
+        acting_user: Any,
+        username: str,
+        action: str,
+        patient: Patient | None,
+        object_type: str,
+        object_id: str,
+        ip: str | None,
+        detail: str,
+        clinical_detail: str,
+    ) -> Any: ...
+
+
+_writer: AuditWriter | None = None
+
+
+def audit_writer_connect(writer: AuditWriter) -> None:
+    """Make ``writer`` store every event (the clinic app does this once, at start-up)."""
+    global _writer
+    _writer = writer
+
+
+def audit_record(
+    *,
+    acting_user: AbstractBaseUser | AnonymousUser | None,
+    action: str,
+    patient: Patient | None = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    ip: str | None = None,
+    detail: str = "",
+    clinical_detail: str = "",
+    username: str = "",
+) -> Any:
+    """Write one audit event: ``acting_user`` did ``action`` on ``obj`` (or on the record
+    named by ``object_type`` and ``object_id``) belonging to ``patient``, from ``ip``.
+
+    ``detail`` is shown to everyone who reads the audit log, the clinic manager included:
+    a non-clinical summary ("edit form", "plan completed"). Clinical values and free text
+    (override reasons, which clinical fields changed) go in ``clinical_detail``, shown
+    only to users with clinical permission (docs/decisions.md, audit log). ``username``
+    is the name as typed, for a failed sign-in that has no user. Returns the stored event.
+    """
+    if _writer is None:
+        raise ImproperlyConfigured("No audit writer is connected (clinic.apps.ClinicConfig).")
+    if action not in AuditAction.values:
+        raise ValueError(f"Unknown audit action {action!r}")
+    if action in CLINICAL_DETAIL_ACTIONS and detail:
+        clinical_detail = "\n".join(text for text in (detail, clinical_detail) if text)
+        detail = ""
+    if acting_user is not None and not acting_user.is_authenticated:
+        acting_user = None
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    return _writer(
+        acting_user=acting_user,
+        username=username or (acting_user.get_username() if acting_user else ""),
+        action=action,
+        patient=patient,
+        object_type=object_type,
+        object_id=object_id[:64],
+        ip=ip,
+        detail=detail[:500],
+        clinical_detail=clinical_detail,
+    )
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address for the audit log; views pass it to services as ``ip``."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
