@@ -90,7 +90,7 @@ def test_booking_and_the_recurring_preview_agree_on_working_hours_when_clocks_ch
             kind="follow_up",
             starts_at=starts_at,
             ends_at=starts_at + duration,
-            created_by=UserFactory(),
+            acting_user=UserFactory(),
         )
         booking_within = True
     except services.OutsideWorkingHours:
