@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentKind, AppointmentStatus, Practitioner, Reminder
+from patients.clinical import normalise_name
 from patients.localtime import patient_today, patient_zone
 from patients.models import Patient
 from treatments.models import Exercise, ExercisePrescription, HomeExerciseProgram, ProgramStatus
@@ -67,7 +68,7 @@ def _demo_program(therapist, email, first, last, language, tz) -> HomeExercisePr
             "preferred_language": language,
             "timezone": tz,
             "reminders_opt_in": True,
-            "search_name": f"{first} {last}".lower(),
+            "search_name": normalise_name(f"{first} {last}"),
         },
     )
     program = HomeExerciseProgram.objects.filter(

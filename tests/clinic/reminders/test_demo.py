@@ -34,3 +34,13 @@ def test_demo_data_sends_reminders_within_minutes_of_start(monkeypatch):
     call_command("seed_demo")
     services.reminders_dispatch(now=now + dt.timedelta(minutes=4))
     assert Reminder.objects.filter(program_id__in=moved).count() == 3
+
+
+def test_demo_reminder_patients_are_found_by_the_registry_search_without_accents():
+    from clinic.reminders.demo import seed_reminders
+    from patients import selectors
+    from tests.factories import TherapistFactory
+
+    seed_reminders({"demo-therapist": TherapistFactory()})
+    found = [p.first_name for p in selectors.patient_search(query="lucia moreno")]
+    assert found == ["Lucía"]
