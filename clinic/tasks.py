@@ -1,8 +1,16 @@
-"""Celery entry points. Tasks take ids, re-fetch, and call a service."""
+"""Celery entry points. Tasks take ids, re-fetch, and call a service.
+
+The housekeeping tasks live here; each sub-domain's tasks live beside it and are imported
+below, because Celery's autodiscovery imports only ``<app>.tasks`` (here: clinic.tasks).
+"""
 
 from celery import shared_task
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+
+from clinic.reminders.tasks import dispatch_reminders, send_reminder
+
+__all__ = ["clear_expired_sessions", "dispatch_reminders", "ping", "send_reminder"]
 
 
 @shared_task(name="clinic.tasks.ping")
@@ -15,48 +23,3 @@ def ping() -> str:
 def clear_expired_sessions() -> int:
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
-
-
-# Reminders (clinic/reminders/services.py explains the delivery guarantees) ---------
-
-
-@shared_task(
-    name="clinic.tasks.dispatch_reminders",
-    ignore_result=True,
-    acks_late=True,
-    soft_time_limit=50,
-    time_limit=58,
-)
-def dispatch_reminders() -> dict:
-    """Every minute (beat): create the due Reminder rows and enqueue their sends.
-
-    Two runs at once are harmless (unique keys), so a late or doubled beat tick is too.
-    """
-    from clinic.reminders.services import reminders_dispatch
-
-    return reminders_dispatch().as_dict()
-
-
-@shared_task(
-    bind=True,
-    name="clinic.tasks.send_reminder",
-    ignore_result=True,
-    acks_late=True,
-    max_retries=None,  # the row's attempts counter decides (REMINDER_MAX_ATTEMPTS)
-    soft_time_limit=60,
-    time_limit=90,
-)
-def send_reminder(self, reminder_id: int) -> str:
-    """Claim the reminder, send it, record the outcome; retries SMTP errors with backoff."""
-    from celery.exceptions import Reject
-
-    from clinic.reminders.services import reminder_mark_not_enqueued, reminder_send
-
-    result = reminder_send(reminder_id=reminder_id)
-    if result.outcome == "retry":
-        try:
-            raise self.retry(countdown=result.retry_in)  # same queue: delivery_info
-        except Reject:
-            # The broker is down: the row is pending, the next dispatch enqueues it again.
-            reminder_mark_not_enqueued(reminder_id=reminder_id)
-    return result.outcome

@@ -18,8 +18,8 @@ from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.html import format_html
 
-from clinic.ics import appointment_ics
 from clinic.models import Reminder, ReminderKind
+from clinic.scheduling.ics import appointment_ics
 from patients.localtime import patient_zone
 
 from .signing import Purpose, absolute_link

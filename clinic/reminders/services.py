@@ -46,7 +46,7 @@ from clinic.models import (
     ReminderKind,
     ReminderStatus,
 )
-from clinic.tasks import send_reminder
+from clinic.reminders.tasks import send_reminder
 from patients.audit import AuditAction, audit_record
 from patients.localtime import patient_today
 from patients.models import PainReport, PainSource, Patient

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.ics import appointment_ics, practitioner_feed_ics
 from clinic.models import Practitioner, Room, TimeOff, WorkingHours
+from clinic.scheduling.ics import appointment_ics, practitioner_feed_ics
 from patients.audit import client_ip
 from patients.inputs import parse_date, parse_id
 from patients.localtime import clinic_today, clinic_zone

@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 from icalendar import Calendar
 
-from clinic.ics import appointment_ics, practitioner_feed_ics
 from clinic.models import AppointmentStatus
 from clinic.scheduling import selectors
+from clinic.scheduling.ics import appointment_ics, practitioner_feed_ics
 from tests.clinic.scheduling.conftest import (
     CLINIC_TZ,
     at,
@@ -111,3 +111,31 @@ def test_single_appointment_ics_stays_free_of_names(practitioner, monday):
     )
     text = appointment_ics(visit).decode()
     assert "Zimmerman" not in text and practitioner.display_name not in text
+
+
+# The single visit attached to reminder emails --------------------------------------------
+
+
+def test_appointment_ics_parses_back_with_the_exact_instants():
+    # The first Monday after the 2026 autumn daylight-saving change in New York.
+    starts = dt.datetime(2026, 11, 2, 9, 0, tzinfo=CLINIC_TZ)
+    appointment = AppointmentFactory(starts_at=starts, ends_at=starts + dt.timedelta(minutes=45))
+    calendar = Calendar.from_ical(appointment_ics(appointment))
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("dtstart") == starts
+    assert event.decoded("dtend") - event.decoded("dtstart") == dt.timedelta(minutes=45)
+    assert event.decoded("dtstart").astimezone(dt.UTC).hour == 14  # EST, UTC-5
+    assert str(event["status"]) == "CONFIRMED"
+
+
+def test_appointment_ics_carries_no_clinical_or_personal_detail():
+    appointment = AppointmentFactory(patient__last_name="Zimmerman")
+    text = appointment_ics(appointment).decode()
+    assert "Zimmerman" not in text
+    assert appointment.get_kind_display() not in text
+
+
+def test_cancelled_appointment_is_marked_cancelled():
+    appointment = AppointmentFactory(status=AppointmentStatus.CANCELLED)
+    (event,) = Calendar.from_ical(appointment_ics(appointment)).walk("VEVENT")
+    assert str(event["status"]) == "CANCELLED"

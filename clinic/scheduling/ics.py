@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from .models import Appointment
+from clinic.models import Appointment
 
 
 def _calendar() -> Calendar:

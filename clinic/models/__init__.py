@@ -1,0 +1,42 @@
+"""Clinic operations, one module per sub-domain; every model and enum is re-exported here.
+
+- practitioners: Practitioner, WorkingHours, TimeOff
+- scheduling: Room, SchedulingSettings, AppointmentSeries, Appointment and their enums
+- reminders: the Reminder outbox and its enums
+- audit: AuditEvent (its AuditAction choices live in patients.audit, re-exported here)
+
+Import from ``clinic.models``; the split is for readers, Django sees one app "clinic".
+The import order below is the order the models were always registered in.
+"""
+
+from .practitioners import Practitioner, TimeOff, WorkingHours
+from .scheduling import (
+    LIVE_APPOINTMENT_STATUSES,
+    Appointment,
+    AppointmentKind,
+    AppointmentSeries,
+    AppointmentStatus,
+    Room,
+    SchedulingSettings,
+)
+
+from .reminders import Reminder, ReminderKind, ReminderStatus  # isort: skip
+from .audit import AuditAction, AuditEvent  # isort: skip
+
+__all__ = [
+    "LIVE_APPOINTMENT_STATUSES",
+    "Appointment",
+    "AppointmentKind",
+    "AppointmentSeries",
+    "AppointmentStatus",
+    "AuditAction",
+    "AuditEvent",
+    "Practitioner",
+    "Reminder",
+    "ReminderKind",
+    "ReminderStatus",
+    "Room",
+    "SchedulingSettings",
+    "TimeOff",
+    "WorkingHours",
+]

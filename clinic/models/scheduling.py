@@ -1,0 +1,168 @@
+"""Scheduling: rooms, the booking rules, recurring series and appointments."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from .practitioners import Practitioner
+
+
+class Room(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchedulingSettings(models.Model):
+    """The clinic's booking rules, one row (pk=1), edited by the clinic manager."""
+
+    initial_evaluation_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    follow_up_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    follow_up_long_minutes = models.PositiveSmallIntegerField(
+        default=45, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    reassessment_minutes = models.PositiveSmallIntegerField(
+        default=45, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    discharge_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    late_cancellation_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(0), MaxValueValidator(168)]
+    )
+    # Free-slot search and the calendar grid move in steps of this many minutes.
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(5), MaxValueValidator(60)]
+    )
+
+    class Meta:
+        verbose_name_plural = "scheduling settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="scheduling_settings_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return "Scheduling settings"
+
+
+class AppointmentKind(models.TextChoices):
+    INITIAL_EVALUATION = "initial_evaluation", "Initial evaluation"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    REASSESSMENT = "reassessment", "Re-assessment"
+    DISCHARGE = "discharge", "Discharge"
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CHECKED_IN = "checked_in", "Checked in"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Appointments in these states hold their slot; cancelled and no-show ones free it.
+LIVE_APPOINTMENT_STATUSES = [
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.COMPLETED,
+]
+
+
+class AppointmentSeries(models.Model):
+    """Recurring visits booked together (for example twice a week for six weeks)."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="appointment_series"
+    )
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
+    treatment_plan = models.ForeignKey(
+        "treatments.TreatmentPlan",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    description = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "appointment series"
+
+    def __str__(self) -> str:
+        return self.description or f"Series {self.pk}"
+
+
+class Appointment(models.Model):
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="appointments"
+    )
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="appointments"
+    )
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    kind = models.CharField(max_length=24, choices=AppointmentKind.choices)
+    status = models.CharField(
+        max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    series = models.ForeignKey(
+        AppointmentSeries,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appointments",
+    )
+    # Set on the new appointment when a visit is moved; the old one is cancelled.
+    rescheduled_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rescheduled_to"
+    )
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    late_cancellation = models.BooleanField(default=False)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            # Calendar day/week views and overlap checks per practitioner.
+            models.Index(fields=["practitioner", "starts_at"], name="appt_practitioner_start_idx"),
+            # Overlap checks per room.
+            models.Index(fields=["room", "starts_at"], name="appt_room_start_idx"),
+            # Overlap checks per patient and the patient's visit list.
+            models.Index(fields=["patient", "starts_at"], name="appt_patient_start_idx"),
+            # Appointment reminders: booked visits starting in the next 24 h.
+            models.Index(fields=["status", "starts_at"], name="appt_status_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="appt_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} with {self.practitioner} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_APPOINTMENT_STATUSES
