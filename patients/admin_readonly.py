@@ -11,7 +11,7 @@ bulk actions (Django's "delete selected", or a third-party app's own).
 
 from django.contrib import admin
 
-from .audit import AuditAction, audit_record, client_ip
+from .audit import audit_view
 
 
 class ReadOnlyAdminMixin:
@@ -85,12 +85,8 @@ class ReadOnlyModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         if self._audited() and response.status_code == 200:
-            audit_record(
-                acting_user=request.user,
-                action=AuditAction.VIEW,
-                ip=client_ip(request),
-                detail=f"admin list of {self.model._meta.verbose_name_plural}",
-            )
+            plural = self.model._meta.verbose_name_plural
+            audit_view(request, patient=None, obj=None, detail=f"admin list of {plural}")
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -98,12 +94,6 @@ class ReadOnlyModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if self._audited() and response.status_code == 200:
             obj = self.get_object(request, object_id)
             if obj is not None:
-                audit_record(
-                    acting_user=request.user,
-                    action=AuditAction.VIEW,
-                    patient=_patient_of(obj, _patient_path(self.model)),
-                    obj=obj,
-                    ip=client_ip(request),
-                    detail="admin",
-                )
+                patient = _patient_of(obj, _patient_path(self.model))
+                audit_view(request, patient=patient, obj=obj, detail="admin")
         return response

@@ -125,3 +125,21 @@ def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_view(
+    request: HttpRequest, *, patient: Patient | None, obj: models.Model | None, detail: str = ""
+) -> Any:
+    """A page showed ``obj`` of ``patient``'s record to the signed-in user: audit the view.
+
+    For views only (services never take a request): the one way a page records that it
+    displayed clinical content, forms pre-filled from a record included.
+    """
+    return audit_record(
+        acting_user=request.user,
+        action=AuditAction.VIEW,
+        patient=patient,
+        obj=obj,
+        ip=client_ip(request),
+        detail=detail,
+    )

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import charts, clinical, localtime, sections, selectors, services
-from .audit import AuditAction, audit_record, client_ip
+from .audit import audit_view, client_ip
 from .forms import (
     AddendumForm,
     AmendmentForm,
@@ -165,13 +165,8 @@ def patient_detail(request, patient_id: int):
     patient = selectors.get_patient_for_user(request.user, patient_id)
     visible = sections.patient_page.visible(request, patient)
     if any(section.clinical for section, _ in visible):
-        audit_record(
-            acting_user=request.user,
-            action=AuditAction.VIEW,
-            patient=patient,
-            obj=patient,
-            ip=client_ip(request),
-            detail="patient page with clinical record",
+        audit_view(
+            request, patient=patient, obj=patient, detail="patient page with clinical record"
         )
     return render(
         request,
@@ -186,14 +181,7 @@ def patient_detail(request, patient_id: int):
 def _audit_form_view(request, assessment, what: str) -> None:
     """A form pre-filled from an assessment shows the record: audit it as a view."""
     if request.method == "GET":
-        audit_record(
-            acting_user=request.user,
-            action=AuditAction.VIEW,
-            patient=assessment.patient,
-            obj=assessment,
-            ip=client_ip(request),
-            detail=what,
-        )
+        audit_view(request, patient=assessment.patient, obj=assessment, detail=what)
 
 
 @login_required
@@ -221,14 +209,7 @@ def assessment_create(request, patient_id: int):
         }
     elif request.method == "GET":
         # A first assessment's form shows the patient (name, age for the knee rule).
-        audit_record(
-            acting_user=request.user,
-            action=AuditAction.VIEW,
-            patient=patient,
-            obj=patient,
-            ip=client_ip(request),
-            detail="new assessment form",
-        )
+        audit_view(request, patient=patient, obj=patient, detail="new assessment form")
     form = AssessmentForm(request.POST or None, patient=patient, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -271,13 +252,7 @@ def assessment_detail(request, patient_id: int, assessment_id: int):
     assessment = selectors.get_assessment_for_user(request.user, patient_id, assessment_id)
     amendments = selectors.assessment_amendments(assessment)
     addenda = selectors.assessment_addenda(assessment)
-    audit_record(
-        acting_user=request.user,
-        action=AuditAction.VIEW,
-        patient=assessment.patient,
-        obj=assessment,
-        ip=client_ip(request),
-    )
+    audit_view(request, patient=assessment.patient, obj=assessment)
     original = None
     history = []
     if amendments:
@@ -488,14 +463,7 @@ def assessment_addendum(request, patient_id: int, assessment_id: int):
 def outcomes(request, patient_id: int):
     patient = selectors.get_patient_for_user(request.user, patient_id)
     record = selectors.clinical_record(patient)
-    audit_record(
-        acting_user=request.user,
-        action=AuditAction.VIEW,
-        patient=patient,
-        obj=patient,
-        ip=client_ip(request),
-        detail="outcomes",
-    )
+    audit_view(request, patient=patient, obj=patient, detail="outcomes")
     return render(
         request,
         "patients/outcomes.html",

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.audit import AuditAction, audit_record, client_ip
+from patients.audit import AuditAction, audit_record, audit_view, client_ip
 from patients.forms import AddendumForm
 from patients.inputs import parse_id
 from patients.localtime import clinic_today, patient_today
@@ -48,17 +48,6 @@ def _errors_to_form(form, error: ValidationError) -> None:
     else:
         for text in error.messages:
             form.add_error(None, text)
-
-
-def _audit_view(request, obj, patient, detail: str = "") -> None:
-    audit_record(
-        acting_user=request.user,
-        action=AuditAction.VIEW,
-        patient=patient,
-        obj=obj,
-        ip=client_ip(request),
-        detail=detail,
-    )
 
 
 def _screening(assessment) -> list:
@@ -145,7 +134,7 @@ def plan_create(request, patient_id: int):
             "This patient has no signed assessment yet. Sign an assessment, then plan from it."
         )
         return render(request, "treatments/plan_form.html", context, status=409)
-    initial = {"start_date": clinic_today(), "assessment": latest}
+    initial: dict[str, Any] = {"start_date": clinic_today(), "assessment": latest}
     assessment_id = parse_id(request.GET.get("assessment"))
     if assessment_id is not None:
         chosen = assessments.filter(pk=assessment_id).first()
@@ -181,7 +170,7 @@ def plan_create(request, patient_id: int):
     elif form.is_bound and form.is_valid():
         assessment = form.cleaned_data["assessment"]
     screening = _screening(assessment)
-    _audit_view(request, assessment, patient, detail="plan of care form (screening)")
+    audit_view(request, patient=patient, obj=assessment, detail="plan of care form (screening)")
     context.update(
         form=form,
         formset=formset,
@@ -197,7 +186,7 @@ def plan_create(request, patient_id: int):
 @permission_required("treatments.view_treatmentplan", raise_exception=True)
 def plan_detail(request, plan_id: int):
     plan = selectors.get_plan_for_user(request.user, plan_id)
-    _audit_view(request, plan, plan.patient)
+    audit_view(request, patient=plan.patient, obj=plan)
     return render(
         request,
         "treatments/plan_detail.html",
@@ -228,7 +217,7 @@ def plan_close(request, plan_id: int):
         else:
             messages.success(request, f"Plan marked {form.cleaned_data['status']}.")
             return redirect("treatments:plan_detail", plan_id=plan.pk)
-    _audit_view(request, plan, plan.patient)
+    audit_view(request, patient=plan.patient, obj=plan)
     return render(
         request,
         "treatments/plan_detail.html",
@@ -326,7 +315,7 @@ def note_create(request, patient_id: int):
                 return redirect("treatments:note_detail", note_id=note.pk)
     assessment = selectors.signed_assessments_for(patient).first()
     # The form shows the latest signed screening: opening it is a view of that record.
-    _audit_view(request, assessment or patient, patient, detail="new visit note form")
+    audit_view(request, patient=patient, obj=assessment or patient, detail="new visit note form")
     return render(
         request,
         "treatments/note_form.html",
@@ -382,7 +371,7 @@ def note_edit(request, note_id: int):
             else:
                 messages.success(request, "Draft note saved.")
                 return redirect("treatments:note_detail", note_id=note.pk)
-    _audit_view(request, note, note.patient, detail="edit form")
+    audit_view(request, patient=note.patient, obj=note, detail="edit form")
     assessment = selectors.signed_assessments_for(note.patient).first()
     return render(
         request,
@@ -404,7 +393,7 @@ def note_edit(request, note_id: int):
 @permission_required("treatments.view_visitnote", raise_exception=True)
 def note_detail(request, note_id: int):
     note = selectors.get_note_for_user(request.user, note_id)
-    _audit_view(request, note, note.patient)
+    audit_view(request, patient=note.patient, obj=note)
     # Edit, sign and amend are the author's; anyone clinical adds an addendum to a signed
     # note (docs/decisions.md).
     is_author = note.therapist_id == request.user.pk
@@ -464,7 +453,7 @@ def note_amend(request, note_id: int):
         else:
             messages.success(request, "Amendment added; the signed original is kept.")
             return redirect("treatments:note_detail", note_id=note.pk)
-    _audit_view(request, note, note.patient, detail="amendment form")
+    audit_view(request, patient=note.patient, obj=note, detail="amendment form")
     return render(
         request, "treatments/note_amend.html", {"note": note, "patient": note.patient, "form": form}
     )
@@ -493,7 +482,7 @@ def note_addendum(request, note_id: int):
         else:
             messages.success(request, "Addendum added under your name.")
             return redirect("treatments:note_detail", note_id=note.pk)
-    _audit_view(request, note, note.patient, detail="addendum form")
+    audit_view(request, patient=note.patient, obj=note, detail="addendum form")
     return render(
         request,
         "treatments/note_addendum.html",
@@ -591,7 +580,7 @@ def program_create(request, patient_id: int):
             messages.success(request, f"Home exercise program saved.{note}")
             return redirect("treatments:program_detail", program_id=program.pk)
     # The builder shows the current program, or the patient's name for a first one.
-    _audit_view(request, current or patient, patient, detail="program builder")
+    audit_view(request, patient=patient, obj=current or patient, detail="program builder")
     names = {row["exercise"].pk: row["exercise"] for row in rows}
     return render(
         request,
@@ -610,7 +599,7 @@ def program_create(request, patient_id: int):
 @permission_required("treatments.view_homeexerciseprogram", raise_exception=True)
 def program_detail(request, program_id: int):
     program = selectors.get_program_for_user(request.user, program_id)
-    _audit_view(request, program, program.patient)
+    audit_view(request, patient=program.patient, obj=program)
     return render(
         request,
         "treatments/program_detail.html",
