@@ -170,6 +170,16 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# Client addresses behind reverse proxies -----------------------------------------
+# PROXY_COUNT: how many trusted reverse proxies (nginx, a load balancer) stand in front
+# of the app. 0 (the default) ignores X-Forwarded-For, which a client can forge; set it
+# to 1 behind the README's nginx. The audit log and the lockout above both read the
+# address from patients.audit.client_ip.
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PROXY_COUNT must be 0 or a positive number of proxies.")
+AXES_CLIENT_IP_CALLABLE = "patients.audit.client_ip"
+
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(10 * 60 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
