@@ -184,9 +184,10 @@ AXES_VERBOSE = False
 # of the app. 0 (the default) ignores X-Forwarded-For, which a client can forge; set it
 # to 1 behind the README's nginx. The audit log and the lockout above both read the
 # address from patients.audit.client_ip.
-PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
-if PROXY_COUNT < 0:
-    raise ImproperlyConfigured("PROXY_COUNT must be 0 or a positive number of proxies.")
+_proxy_count = os.environ.get("PROXY_COUNT", "").strip() or "0"
+if not _proxy_count.isdigit():
+    raise ImproperlyConfigured("PROXY_COUNT must be a whole number of proxies: 0, 1, 2 ...")
+PROXY_COUNT = int(_proxy_count)
 AXES_CLIENT_IP_CALLABLE = "patients.audit.client_ip"
 
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(10 * 60 * 60)))

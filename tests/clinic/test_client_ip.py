@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from clinic.models import AuditEvent
 from patients.audit import AuditAction, client_ip
+from tests.clinic.test_settings import _manage
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +90,23 @@ def test_a_request_without_the_header_falls_back_to_the_socket_address(settings)
     assert client_ip(RequestFactory().get("/", REMOTE_ADDR="192.0.2.9")) == "192.0.2.9"
     garbage = RequestFactory().get("/", REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR="junk")
     assert client_ip(garbage) == "192.0.2.9"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", "0"), ("1", "1"), ("2", "2")])
+def test_proxy_count_is_read_from_the_environment(value, expected):
+    result = _manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings as s; print(s.PROXY_COUNT, s.AXES_CLIENT_IP_CALLABLE)",
+        PROXY_COUNT=value,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [expected, "patients.audit.client_ip"]
+
+
+@pytest.mark.parametrize("value", ["-1", "one", "1.5"])
+def test_a_proxy_count_that_is_not_a_whole_number_stops_the_start(value):
+    result = _manage("check", PROXY_COUNT=value)
+    assert result.returncode != 0
+    assert "PROXY_COUNT must be a whole number" in result.stderr

@@ -56,9 +56,7 @@ def test_staff_form_refuses_common_similar_and_numeric_passwords(
 
 
 def test_staff_form_accepts_a_long_uncommon_password(client_for, manager):
-    response = client_for(manager).post(
-        reverse("staff_create"), _staff_form("Ankle-mobility-42")
-    )
+    response = client_for(manager).post(reverse("staff_create"), _staff_form("Ankle-mobility-42"))
     assert response.status_code == 302
     assert User.objects.get(username="new.pt").check_password("Ankle-mobility-42")
 

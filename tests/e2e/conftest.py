@@ -47,12 +47,12 @@ def page(browser, live_server):
     # Every browser test also proves the Content-Security-Policy blocks nothing the app
     # needs: Chromium reports each refused script, style or image on the console.
     csp_violations = []
-    page.on(
-        "console",
-        lambda message: csp_violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
-    )
+
+    def note_csp_violation(message):
+        if "Content Security Policy" in message.text:
+            csp_violations.append(message.text)
+
+    page.on("console", note_csp_violation)
     yield page
     context.close()
     assert csp_violations == []
