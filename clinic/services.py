@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.apps import apps as global_apps
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -50,6 +50,9 @@ def staff_create(
     user = get_user_model()(
         username=username, first_name=first_name, last_name=last_name, email=email
     )
+    # The forms check this first and show the messages; here so no caller (a script,
+    # seed_demo) can create an account with a weak password. Raises ValidationError.
+    password_validation.validate_password(password, user)
     user.set_password(password)
     user.save()
     _staff_set_role(user=user, role=role)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.http import HttpRequest
+from ipware import get_client_ip
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -121,10 +123,36 @@ def audit_record(
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address for the audit log; views pass it to services as ``ip``."""
+    """The client's address, for the audit log and for django-axes's lockout.
+
+    Views pass it to services as ``ip``; ``AXES_CLIENT_IP_CALLABLE`` points here, so the
+    lockout and the log always agree on who a request came from.
+
+    ``PROXY_COUNT`` is the number of trusted reverse proxies in front of the app. With 0
+    (the default) only the socket's address counts and X-Forwarded-For is ignored: a
+    client could write anything there. Behind N proxies that each append the address
+    they received the request from (nginx's ``$proxy_add_x_forwarded_for``), the client
+    is the N-th entry from the right of X-Forwarded-For; the last proxy is REMOTE_ADDR,
+    so django-ipware, which counts the proxies listed *after* the client, is given N - 1.
+    ``strict=False`` counts from the right, so entries a client prepends are skipped
+    rather than making the header unusable.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote_addr: str | None = request.META.get("REMOTE_ADDR") or None
+    proxy_count: int = getattr(settings, "PROXY_COUNT", 0)
+    if proxy_count <= 0:
+        return remote_addr
+    ip, _routable = get_client_ip(
+        request,
+        proxy_order="left-most",
+        proxy_count=proxy_count - 1,
+        request_header_order=["HTTP_X_FORWARDED_FOR"],
+        strict=False,
+    )
+    # No usable header (a request that reached the app without passing the proxy):
+    # the socket's address is all there is.
+    return ip or remote_addr
 
 
 def audit_view(

@@ -49,7 +49,7 @@ def _clinical_terms() -> set[str]:
 
 
 def test_no_page_front_desk_can_reach_shows_clinical_content(client):
-    call_command("seed_demo", "--password", "Demo-pass-1")
+    call_command("seed_demo", "--password", "clinic-demo-2026")
     assert Assessment.objects.exists() and TreatmentPlan.objects.exists()
     terms = _clinical_terms()
     client.force_login(get_user_model().objects.get(username="demo-frontdesk"))

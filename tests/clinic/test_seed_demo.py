@@ -10,7 +10,7 @@ User = get_user_model()
 
 
 def test_seed_demo_creates_each_role_and_is_idempotent(capsys):
-    call_command("seed_demo", "--password", "Demo-pass-1")
+    call_command("seed_demo", "--password", "clinic-demo-2026")
     counts = {}
     for model in User, *[f.related_model for f in []]:
         counts[model] = model.objects.count()
@@ -25,7 +25,7 @@ def test_seed_demo_creates_each_role_and_is_idempotent(capsys):
         "demo-frontdesk": FRONT_DESK,
         "demo-manager": CLINIC_MANAGER,
     }
-    assert User.objects.get(username="demo-manager").check_password("Demo-pass-1")
+    assert User.objects.get(username="demo-manager").check_password("clinic-demo-2026")
 
 
 def test_seed_demo_prints_a_random_password_when_none_is_given(capsys):

@@ -52,6 +52,10 @@ def test_therapist_builds_a_program_and_opens_the_spanish_handout(
     expect(page.get_by_text("3 series de 10 repeticiones")).to_be_visible()
     expect(page.get_by_text("Con el pie derecho.")).to_be_visible()
     expect(page.get_by_role("heading", name="Cómo cuidarse")).to_be_visible()
+    # The print button works without inline script (static JS, under the CSP).
+    page.evaluate("window.print = () => { window.printRequested = true; }")
+    page.get_by_role("button", name="Imprimir o guardar como PDF").click()
+    assert page.evaluate("window.printRequested === true")
     # Printing hides the buttons and keeps the content on white.
     page.emulate_media(media="print")
     expect(page.get_by_role("button", name="Imprimir o guardar como PDF")).to_be_hidden()

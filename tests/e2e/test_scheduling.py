@@ -78,3 +78,21 @@ def test_calendar_fits_a_laptop_screen_and_a_tablet(require_service, page, login
         # The page itself never scrolls sideways; a wide calendar scrolls in its own box.
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         expect(page.locator(".cal-head.is-today").first).to_be_visible()
+
+
+def test_therapist_turns_on_the_feed_and_focusing_the_address_selects_it(
+    require_service, page, login, therapist
+):
+    # The select-on-focus behaviour lives in static JS (no on* handler under the CSP).
+    require_service("chromium")
+    login(therapist)
+    page.goto("/schedule/my-feed/")
+    page.get_by_role("button", name="Turn on the feed").click()
+    address = page.get_by_label("Feed address")
+    address.focus()
+    selected = page.evaluate(
+        "() => { const f = document.getElementById('feed-url');"
+        " return f.value.substring(f.selectionStart, f.selectionEnd); }"
+    )
+    assert selected.endswith(".ics")
+    assert selected == address.input_value()

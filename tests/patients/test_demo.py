@@ -95,6 +95,6 @@ def test_demo_is_idempotent(staff):
 
 
 def test_seed_demo_command_adds_the_patients_once():
-    call_command("seed_demo", "--password", "Demo-pass-1")
+    call_command("seed_demo", "--password", "clinic-demo-2026")
     call_command("seed_demo")
     assert Patient.objects.count() == 30

@@ -79,7 +79,7 @@ def test_seed_never_plans_a_contraindicated_technique():
 
 
 def test_seed_demo_command_runs_it(capsys):
-    call_command("seed_demo", "--password", "Demo-pass-1")
+    call_command("seed_demo", "--password", "clinic-demo-2026")
     # The registry's demo patients come first; most of them get a plan and a program.
     plans = TreatmentPlan.objects.count()
     assert plans >= 15

@@ -6,8 +6,9 @@ when --password is given.
 
 import secrets
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clinic import services
@@ -31,7 +32,11 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, password=None, **options):
-        chosen = password or secrets.token_urlsafe(9)
+        chosen = password or secrets.token_urlsafe(12)
+        try:
+            password_validation.validate_password(chosen)
+        except ValidationError as error:
+            raise CommandError("Password refused: " + " ".join(error.messages)) from error
         staff = {}
         for username, first, last, role in DEMO_STAFF:
             user = User.objects.filter(username=username).first()
