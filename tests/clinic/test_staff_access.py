@@ -337,3 +337,25 @@ def test_locked_out_page_offers_every_way_back(settings):
     assert f"wait {minutes} minutes" in html
     assert "ask the clinic manager to unlock" in html
     assert f'href="{reverse("password_reset")}"' in html
+
+
+def test_rate_limit_counts_requests_served_by_other_processes(settings):
+    # Two gunicorn workers are two processes: a count made in one must hold in the other.
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from clinic import settings as project_settings
+    from clinic.ratelimit import rate_limit_hit
+
+    settings.CACHES = project_settings.CACHES
+    key = uuid.uuid4().hex
+    other_worker = (
+        "import django; django.setup(); from clinic.ratelimit import rate_limit_hit; "
+        f"rate_limit_hit(scope='cross-process', key='{key}', limit=5, period_seconds=3600)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings"}
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", other_worker], check=True, env=env, timeout=60)
+    assert rate_limit_hit(scope="cross-process", key=key, limit=2, period_seconds=3600)
