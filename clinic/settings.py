@@ -193,6 +193,34 @@ AXES_CLIENT_IP_CALLABLE = "patients.audit.client_ip"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(10 * 60 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# Staff account recovery: "Forgot password?" and the manager's unlock ---------------
+
+# Reset links work this long (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(2 * 60 * 60)))
+# "Forgot password?" requests per hour, per client address and per email address; over
+# either limit the page looks the same but nothing is sent (clinic/services.py).
+PASSWORD_RESET_PER_IP_PER_HOUR = int(os.environ.get("PASSWORD_RESET_PER_IP_PER_HOUR", "10"))
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = int(
+    os.environ.get("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", "3")
+)
+# Rate limits count in the default cache, which every web process must share: Redis when
+# REDIS_URL is set, otherwise files under var/ (one machine, any number of processes).
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "clinic",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
 # Internationalisation ------------------------------------------------------------
 
 LANGUAGE_CODE = "en"

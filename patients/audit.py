@@ -41,6 +41,10 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", "Login"
     LOGIN_FAILED = "login_failed", "Failed login"
     LOGOUT = "logout", "Logout"
+    # Staff account recovery (clinic/services.py): their own actions, not "update", so the
+    # audit log can be filtered for them when an account is taken over or locked out.
+    UNLOCK = "unlock", "Unlock"
+    PASSWORD_RESET = "password_reset", "Password reset"
 
 
 # Actions whose detail is clinical by nature: an override names the patient's flags and

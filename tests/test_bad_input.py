@@ -26,8 +26,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from clinic.models import (
     AuditEvent,
@@ -200,6 +203,8 @@ def world():
         "done": make_token(Purpose.DONE, patient_id=patient.pk, program_id=program.pk),
         "pain": make_token(Purpose.PAIN, patient_id=patient.pk),
         "unsubscribe": make_token(Purpose.UNSUBSCRIBE, patient_id=patient.pk),
+        # A staff member's emailed password-reset link (clinic/services.py).
+        "password_reset_confirm": default_token_generator.make_token(users["front_desk"]),
     }
     ids = {
         "patient_id": patient.pk,
@@ -214,6 +219,7 @@ def world():
         "room_id": room.pk,
         "reminder_id": reminder.pk,
         "user_id": users["front_desk"].pk,
+        "uidb64": urlsafe_base64_encode(force_bytes(users["front_desk"].pk)),
     }
     return {"users": users, "ids": ids, "tokens": tokens, "feed": practitioner.feed_token}
 
@@ -224,6 +230,8 @@ def _kwargs(world, name: str, arguments, path_id: str | None = None) -> dict:
         if argument == "token":
             if name == "scheduling:feed":
                 kwargs[argument] = world["feed"]
+            elif name == "password_reset_confirm":
+                kwargs[argument] = world["tokens"][name]
             else:
                 kwargs[argument] = world["tokens"][name.split(":")[1]]
         else:

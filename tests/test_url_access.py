@@ -13,9 +13,17 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# Open by design: the login page, and the links in reminder emails and the iCalendar feed,
-# which carry a signed token or a secret instead of a login (tested in their own suites).
-PUBLIC = {"login", "scheduling:feed"}
+# Open by design: the login page and "Forgot password?" with its reset steps, the links
+# in reminder emails and the iCalendar feed, which carry a signed token or a secret
+# instead of a login (tested in their own suites).
+PUBLIC = {
+    "login",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "scheduling:feed",
+}
 PUBLIC_NAMESPACES = {"reminder_links"}
 
 

@@ -180,12 +180,13 @@ def test_staff_list_query_count_does_not_grow_with_staff(
     for _ in range(3):
         TherapistFactory()
     # session, user, user permissions, group permissions (view check and navigation),
-    # staff accounts, their groups (one prefetch). The navigation checks permissions:
-    # no query for the viewer's own groups.
-    with django_assert_num_queries(6):
+    # staff accounts, their groups (one prefetch), axes's failed attempts for all listed
+    # usernames (the "Locked out" badge). The navigation checks permissions: no query
+    # for the viewer's own groups.
+    with django_assert_num_queries(7):
         client.get(reverse("staff_list"))
     for _ in range(10):
         FrontDeskFactory()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(reverse("staff_list"))
     assert response.content.decode().count('href="/staff/') >= 14
