@@ -67,8 +67,20 @@ def pain_report_create(
 ) -> PainReport:
     """Record a 0-10 pain score from a visit, an assessment or an email check-in."""
     _check_pain(score=score, source=source)
+    reported_at = reported_at or timezone.now()
+    # An email check-in carries its local day, so the one-per-day constraint covers it
+    # (the pain link itself goes through pain_checkin_record_daily, which replaces).
+    local_date = (
+        reported_at.astimezone(localtime.patient_zone(patient)).date()
+        if source == PainSource.EMAIL_LINK
+        else None
+    )
     return PainReport.objects.create(
-        patient=patient, score=score, source=source, reported_at=reported_at or timezone.now()
+        patient=patient,
+        score=score,
+        source=source,
+        reported_at=reported_at,
+        local_date=local_date,
     )
 
 
