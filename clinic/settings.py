@@ -395,3 +395,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# Patient links: rate limits per token and per IP (clinic/reminders/ratelimit.py) --------
+REMINDER_LINK_RATE_WINDOW_SECONDS = int(os.environ.get("REMINDER_LINK_RATE_WINDOW_SECONDS", "600"))
+REMINDER_LINK_RATE_LIMIT_PER_TOKEN = int(os.environ.get("REMINDER_LINK_RATE_LIMIT_PER_TOKEN", "30"))
+REMINDER_LINK_RATE_LIMIT_PER_IP = int(os.environ.get("REMINDER_LINK_RATE_LIMIT_PER_IP", "300"))

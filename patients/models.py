@@ -474,6 +474,10 @@ class PainReport(models.Model):
         on_delete=models.PROTECT,
         related_name="pain_report",
     )
+    # The patient's local day of an email check-in: one per patient and day, a later
+    # answer that day replaces the score (docs/decisions.md, "One pain report per day
+    # from email links"). Empty for other sources and for rows older than the rule.
+    local_date = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["reported_at", "id"]
@@ -484,6 +488,11 @@ class PainReport(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(score__gte=0, score__lte=10), name="painreport_score_0_10"
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "local_date"],
+                condition=models.Q(source="email_link"),
+                name="painreport_one_email_link_per_local_day",
             ),
         ]
 

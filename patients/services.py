@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from . import clinical, localtime
@@ -66,13 +66,68 @@ def pain_report_create(
     reported_at: dt.datetime | None = None,
 ) -> PainReport:
     """Record a 0-10 pain score from a visit, an assessment or an email check-in."""
+    _check_pain(score=score, source=source)
+    reported_at = reported_at or timezone.now()
+    # An email check-in carries its local day, so the one-per-day constraint covers it
+    # (the pain link itself goes through pain_checkin_record_daily, which replaces).
+    local_date = (
+        reported_at.astimezone(localtime.patient_zone(patient)).date()
+        if source == PainSource.EMAIL_LINK
+        else None
+    )
+    return PainReport.objects.create(
+        patient=patient,
+        score=score,
+        source=source,
+        reported_at=reported_at,
+        local_date=local_date,
+    )
+
+
+def _check_pain(*, score: int, source: str) -> None:
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
         raise ValidationError({"score": "Pain must be a whole number from 0 to 10."})
     if source not in PainSource.values:
         raise ValidationError({"source": f"Unknown source {source!r}."})
-    return PainReport.objects.create(
-        patient=patient, score=score, source=source, reported_at=reported_at or timezone.now()
+
+
+@transaction.atomic
+def pain_checkin_record_daily(*, patient: Patient, score: int) -> tuple[PainReport, int | None]:
+    """The patient's email check-in: one report per patient and local day. A later answer
+    the same day replaces the score (and the time) of the earlier one.
+
+    Returns (report, previous score), the previous score None when the report is new.
+    The unique constraint painreport_one_email_link_per_local_day decides between two
+    requests at once: the loser updates the winner's row (docs/decisions.md, "One pain
+    report per day from email links")."""
+    source = PainSource.EMAIL_LINK
+    _check_pain(score=score, source=source)
+    today = localtime.patient_today(patient)
+    now = timezone.now()
+    rows = PainReport.objects.select_for_update().filter(
+        patient=patient, source=source, local_date=today
     )
+    report = rows.first()
+    if report is None:
+        try:
+            with transaction.atomic():
+                return (
+                    PainReport.objects.create(
+                        patient=patient,
+                        score=score,
+                        source=source,
+                        reported_at=now,
+                        local_date=today,
+                    ),
+                    None,
+                )
+        except IntegrityError:
+            report = rows.get()
+    previous = report.score
+    report.score = score
+    report.reported_at = now
+    report.save(update_fields=["score", "reported_at"])
+    return report, previous
 
 
 # --- Patients ---------------------------------------------------------------------------
@@ -176,13 +231,21 @@ def patient_update(
     )
     changed = [name for name in PATIENT_FIELDS if getattr(patient, name) != before[name]]
     patient.save()
+    # The email address says where the signed links go (and which old links stop
+    # working), so its change is audited with both values; it is not clinical.
+    labels = [
+        f"email ({before['email'] or '(none)'} → {patient.email or '(none)'})"
+        if name == "email"
+        else name
+        for name in changed
+    ]
     audit_record(
         acting_user=acting_user,
         action=AuditAction.UPDATE,
         patient=patient,
         obj=patient,
         ip=ip,
-        detail="changed: " + ", ".join(changed) if changed else "no change",
+        detail="changed: " + ", ".join(labels) if labels else "no change",
     )
     return patient
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import uuid
 from urllib.parse import urlparse
 
 import pytest
@@ -65,6 +66,21 @@ def require_service():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(settings):
+    """Each test starts with an empty cache of its own: rate-limit counters
+    (clinic/ratelimit.py, clinic/reminders/ratelimit.py) must not carry over from one
+    test to the next. Not ``cache.clear()``: with REDIS_URL the project's cache is the
+    broker's Redis database, and clearing it would flush Celery's queues too. The tests
+    that need the real, shared backend set ``settings.CACHES`` themselves."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
 
 
 @pytest.fixture

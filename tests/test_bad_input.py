@@ -199,10 +199,12 @@ def world():
     practitioner.feed_token = "f" * 32
     practitioner.save(update_fields=["feed_token"])
     tokens = {
-        "exercises": make_token(Purpose.EXERCISES, patient_id=patient.pk, program_id=program.pk),
-        "done": make_token(Purpose.DONE, patient_id=patient.pk, program_id=program.pk),
-        "pain": make_token(Purpose.PAIN, patient_id=patient.pk),
-        "unsubscribe": make_token(Purpose.UNSUBSCRIBE, patient_id=patient.pk),
+        **{
+            purpose.value: make_token(
+                purpose, patient_id=patient.pk, email=patient.email, program_id=program.pk
+            )
+            for purpose in Purpose
+        },
         # A staff member's emailed password-reset link (clinic/services.py).
         "password_reset_confirm": default_token_generator.make_token(users["front_desk"]),
     }

@@ -36,7 +36,9 @@ def sender() -> str:
 def _context(reminder: Reminder) -> dict:
     patient = reminder.patient
     links = {
-        "unsubscribe": absolute_link(Purpose.UNSUBSCRIBE, patient_id=patient.id),
+        "unsubscribe": absolute_link(
+            Purpose.UNSUBSCRIBE, patient_id=patient.id, email=patient.email
+        ),
     }
     context = {
         "first_name": patient.first_name,
@@ -52,7 +54,10 @@ def _context(reminder: Reminder) -> dict:
     if reminder.kind == ReminderKind.EXERCISE:
         for purpose in (Purpose.EXERCISES, Purpose.DONE, Purpose.PAIN):
             links[purpose.value] = absolute_link(
-                purpose, patient_id=patient.id, program_id=reminder.program_id
+                purpose,
+                patient_id=patient.id,
+                email=patient.email,
+                program_id=reminder.program_id,
             )
     else:
         assert reminder.appointment is not None  # every other kind is for an appointment

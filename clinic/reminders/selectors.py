@@ -214,14 +214,21 @@ def patient_reminder_history(patient: Patient, *, limit: int = 20) -> list[Remin
 # Patient link pages ---------------------------------------------------------------
 
 
-def program_for_link(*, patient_id: int) -> HomeExerciseProgram | None:
-    """The patient's active program (at most one: program_one_active_per_patient). A
-    link names the program it was sent for, but a therapist who changes the exercises
-    replaces the program, and the patient's link should show today's exercises.
+def program_for_link(*, patient_id: int, program_id: int | None) -> HomeExerciseProgram | None:
+    """The program a link was sent for, if it is still the patient's active program.
+
+    A therapist who changes the exercises replaces the program, and an ended program is
+    over: the old links then show the "outdated link" page rather than the new program
+    (docs/decisions.md, "Patient links are bound to their address and program").
     Two queries: the program with its patient, then its prescriptions with exercises."""
+    if program_id is None:
+        return None
     programs = (
         HomeExerciseProgram.objects.filter(
-            patient_id=patient_id, status=ProgramStatus.ACTIVE, patient__archived_at__isnull=True
+            id=program_id,
+            patient_id=patient_id,
+            status=ProgramStatus.ACTIVE,
+            patient__archived_at__isnull=True,
         )
         .select_related("patient")
         .prefetch_related(
@@ -240,8 +247,10 @@ def completion_exists(*, program: HomeExerciseProgram, on_date: dt.date) -> bool
     return ExerciseCompletion.objects.filter(program=program, date=on_date).exists()
 
 
-def patient_for_link(patient_id: int) -> Patient:
-    return get_object_or_404(Patient, pk=patient_id, archived_at__isnull=True)
+def patient_for_link(patient_id: int) -> Patient | None:
+    """The token's patient, archived or not: the view decides what an archived
+    patient's link shows (the "outdated link" page, never the record)."""
+    return Patient.objects.filter(pk=patient_id).first()
 
 
 KIND_LABELS = {ReminderKind.EXERCISE: "Exercise reminder", ReminderKind.APPOINTMENT: "Appointment"}

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -49,8 +50,8 @@ from clinic.models import (
 from clinic.reminders.tasks import send_reminder
 from patients.audit import AuditAction, audit_record
 from patients.localtime import patient_today
-from patients.models import PainReport, PainSource, Patient
-from patients.services import pain_report_create
+from patients.models import PainReport, Patient
+from patients.services import pain_checkin_record_daily
 from treatments.models import (
     CompletionSource,
     ExerciseCompletion,
@@ -446,7 +447,10 @@ def reminders_unsubscribe(*, patient: Patient, ip: str | None = None) -> bool:
 def exercises_done_record(
     *, program: HomeExerciseProgram, ip: str | None = None
 ) -> tuple[ExerciseCompletion, bool]:
-    """ "I did my exercises today": one completion per program and local day."""
+    """ "I did my exercises today": one completion per program and local day, only on
+    the patient's active program (an old link's program may have been replaced)."""
+    if program.status != ProgramStatus.ACTIVE or program.patient.archived_at is not None:
+        raise ValidationError("The exercise program is no longer active.")
     completion, created = exercise_completion_record(
         program=program,
         on_date=patient_today(program.patient),
@@ -466,13 +470,25 @@ def exercises_done_record(
 
 @transaction.atomic
 def pain_checkin_record(*, patient: Patient, score: int, ip: str | None = None) -> PainReport:
-    report = pain_report_create(patient=patient, score=score, source=PainSource.EMAIL_LINK)
-    audit_record(
-        acting_user=None,
-        action=AuditAction.CREATE,
-        patient=patient,
-        obj=report,
-        ip=ip,
-        detail="pain check-in by the patient (email link)",
-    )
+    """The patient's pain link: one report per local day; a later answer replaces it."""
+    report, previous = pain_checkin_record_daily(patient=patient, score=score)
+    if previous is None:
+        audit_record(
+            acting_user=None,
+            action=AuditAction.CREATE,
+            patient=patient,
+            obj=report,
+            ip=ip,
+            detail="pain check-in by the patient (email link)",
+        )
+    else:
+        audit_record(
+            acting_user=None,
+            action=AuditAction.UPDATE,
+            patient=patient,
+            obj=report,
+            ip=ip,
+            detail="pain check-in replaced by a later answer the same day (email link)",
+            clinical_detail=f"pain {previous} → {score}",
+        )
     return report

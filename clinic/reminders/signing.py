@@ -1,8 +1,11 @@
-"""Signed links in reminder emails: one salt per purpose, an expiry, nothing else.
+"""Signed links in reminder emails: one salt per purpose, an expiry, a binding.
 
-A token carries only ids (the patient, and the program for the exercise links) and is
-signed with SECRET_KEY and a salt naming its purpose, so an unsubscribe token can never
-be replayed as a pain check-in. Tokens expire after REMINDER_LINK_MAX_AGE_DAYS.
+A token carries ids (the patient, and the program for the exercise links) and a short
+keyed hash of the email address it was sent to. It is signed with SECRET_KEY and a salt
+naming its purpose, so an unsubscribe token can never be replayed as a pain check-in.
+Tokens expire after REMINDER_LINK_MAX_AGE_DAYS. The views refuse a token whose address
+is no longer the patient's, or whose program is no longer current (docs/decisions.md,
+"Patient links are bound to their address and program").
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 
 class Purpose(StrEnum):
@@ -53,14 +57,29 @@ class LinkGrant:
     purpose: Purpose
     patient_id: int
     program_id: int | None
+    email_hash: str
+
+    def sent_to(self, email: str) -> bool:
+        """Was this link sent to ``email``? False once the patient's address changed."""
+        return bool(email) and constant_time_compare(self.email_hash, email_hash(email))
+
+
+def email_hash(email: str) -> str:
+    """A short keyed hash of the normalised address: the token's payload is readable
+    (signed, not encrypted), so it must not carry the address, nor a plain hash of it
+    that anyone could test guesses against."""
+    normalised = email.strip().lower()
+    return salted_hmac(SALT_PREFIX + "email", normalised).hexdigest()[:16]
 
 
 def max_age() -> dt.timedelta:
     return dt.timedelta(days=settings.REMINDER_LINK_MAX_AGE_DAYS)
 
 
-def make_token(purpose: Purpose, *, patient_id: int, program_id: int | None = None) -> str:
-    payload = {"p": patient_id}
+def make_token(
+    purpose: Purpose, *, patient_id: int, email: str, program_id: int | None = None
+) -> str:
+    payload: dict[str, int | str] = {"p": patient_id, "e": email_hash(email)}
     if program_id is not None:
         payload["g"] = program_id
     return signing.dumps(payload, salt=SALT_PREFIX + purpose, compress=False)
@@ -87,9 +106,15 @@ def read_token(token: str, purpose: Purpose) -> LinkGrant:
         raise LinkInvalid from exc
     patient_id = payload.get("p") if isinstance(payload, dict) else None
     program_id = payload.get("g") if isinstance(payload, dict) else None
+    bound_to = payload.get("e") if isinstance(payload, dict) else None
     if not isinstance(patient_id, int) or not (program_id is None or isinstance(program_id, int)):
         raise LinkInvalid
-    return LinkGrant(purpose=purpose, patient_id=patient_id, program_id=program_id)
+    if not isinstance(bound_to, str):
+        # Issued before links were bound to an address: treat as outdated.
+        raise LinkInvalid
+    return LinkGrant(
+        purpose=purpose, patient_id=patient_id, program_id=program_id, email_hash=bound_to
+    )
 
 
 ROUTES = {
@@ -100,10 +125,16 @@ ROUTES = {
 }
 
 
-def link_path(purpose: Purpose, *, patient_id: int, program_id: int | None = None) -> str:
-    token = make_token(purpose, patient_id=patient_id, program_id=program_id)
+def link_path(
+    purpose: Purpose, *, patient_id: int, email: str, program_id: int | None = None
+) -> str:
+    token = make_token(purpose, patient_id=patient_id, email=email, program_id=program_id)
     return reverse(ROUTES[purpose], args=[token])
 
 
-def absolute_link(purpose: Purpose, *, patient_id: int, program_id: int | None = None) -> str:
-    return settings.SITE_URL + link_path(purpose, patient_id=patient_id, program_id=program_id)
+def absolute_link(
+    purpose: Purpose, *, patient_id: int, email: str, program_id: int | None = None
+) -> str:
+    return settings.SITE_URL + link_path(
+        purpose, patient_id=patient_id, email=email, program_id=program_id
+    )

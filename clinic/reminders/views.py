@@ -2,13 +2,16 @@
 
 Patient pages need no login: the signed token in the URL is the whole authorisation.
 Each shows only what its purpose grants (clinic/reminders/signing.py). A bad token gets
-a clear page and touches no data: 400 tampered, 403 wrong purpose, 410 expired.
+a clear page and touches no data: 400 tampered, 403 wrong purpose, 410 expired, 410
+outdated (the patient's address changed, the program was replaced or ended, or the
+patient is archived), 429 too many requests (clinic/reminders/ratelimit.py).
 """
 
 from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
@@ -19,9 +22,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from patients.audit import client_ip
 from patients.localtime import patient_today
 
-from . import selectors, services
+from . import ratelimit, selectors, services
 from .forms import PainCheckinForm
-from .signing import LinkError, Purpose, read_token
+from .signing import LinkError, LinkInvalid, Purpose, read_token
 
 # Staff ---------------------------------------------------------------------------
 
@@ -52,32 +55,70 @@ def reminder_retry(request, reminder_id: int):
 # Patient links -------------------------------------------------------------------
 
 
+def _private(response):
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 def link_view(purpose: Purpose):
-    """Read and check the token for ``purpose``; pass the grant's patient to the view."""
+    """Rate-limit, read and check the token for ``purpose``; pass the patient to the view.
+
+    A token is honoured only while it is still the patient's: sent to the address on file,
+    for a patient who is not archived (docs/decisions.md, "Patient links are bound to
+    their address and program"). Otherwise the outdated page, and nothing is recorded.
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, token: str, *args, **kwargs):
+            if ratelimit.over_limit(token=token, ip=client_ip(request)):
+                response = render(request, "clinic/reminders/link_rate_limited.html", status=429)
+                response["Retry-After"] = str(settings.REMINDER_LINK_RATE_WINDOW_SECONDS)
+                return _private(response)
             try:
                 grant = read_token(token, purpose)
+                patient = selectors.patient_for_link(grant.patient_id)
+                if patient is None:
+                    raise LinkInvalid
             except LinkError as error:
-                return render(
-                    request,
-                    "clinic/reminders/link_error.html",
-                    {"error": error},
-                    status=error.status,
+                return _private(
+                    render(
+                        request,
+                        "clinic/reminders/link_error.html",
+                        {"error": error},
+                        status=error.status,
+                    )
                 )
-            patient = selectors.patient_for_link(grant.patient_id)
             # The page, its words (locale/) and its dates are in the patient's language.
             with translation.override(patient.preferred_language):
-                response = view(request, *args, patient=patient, grant=grant, **kwargs)
-            response["Cache-Control"] = "no-store"
-            response["X-Robots-Tag"] = "noindex, nofollow"
-            return response
+                if patient.archived_at is not None or not grant.sent_to(patient.email):
+                    response = _outdated(request, purpose)
+                else:
+                    response = view(request, *args, patient=patient, grant=grant, **kwargs)
+            return _private(response)
 
         return wrapped
 
     return decorator
+
+
+def _outdated(request, purpose: Purpose):
+    """The page for a link that is no longer the patient's. It names no one and shows no
+    state. An unsubscribe from an old address is answered "this address gets no
+    reminders", which is true (reminders go to the current address only) and changes
+    nothing (docs/decisions.md, "Unsubscribe links from an old address")."""
+    if purpose is Purpose.UNSUBSCRIBE:
+        return _page(request, "link_unsubscribe_outdated.html", {})
+    return _page(request, "link_outdated.html", {}, status=410)
+
+
+def _current_program(*, patient, grant):
+    """The program the link was sent for, if it is still active and not past its end."""
+    program = selectors.program_for_link(patient_id=patient.id, program_id=grant.program_id)
+    if program is not None and program.end_date and program.end_date < patient_today(patient):
+        return None
+    return program
 
 
 def _page(request, template: str, context: dict, status: int = 200):
@@ -92,24 +133,25 @@ def _local_today_label(patient) -> tuple:
 @link_view(Purpose.EXERCISES)
 @require_http_methods(["GET"])
 def link_exercises(request, *, patient, grant):
-    program = selectors.program_for_link(patient_id=patient.id)
+    program = _current_program(patient=patient, grant=grant)
+    if program is None:
+        return _outdated(request, Purpose.EXERCISES)
     spanish = patient.preferred_language == "es"
     items = []
-    if program is not None:
-        for prescription in program.prescriptions.all():
-            exercise = prescription.exercise
-            items.append(
-                {
-                    "name": (exercise.name_es if spanish else "") or exercise.name,
-                    "instructions": (exercise.instructions_es if spanish else "")
-                    or exercise.instructions_en,
-                    "sets": prescription.sets,
-                    "reps": prescription.reps,
-                    "hold_seconds": prescription.hold_seconds,
-                    "times_per_day": prescription.times_per_day,
-                    "notes": prescription.notes,
-                }
-            )
+    for prescription in program.prescriptions.all():
+        exercise = prescription.exercise
+        items.append(
+            {
+                "name": (exercise.name_es if spanish else "") or exercise.name,
+                "instructions": (exercise.instructions_es if spanish else "")
+                or exercise.instructions_en,
+                "sets": prescription.sets,
+                "reps": prescription.reps,
+                "hold_seconds": prescription.hold_seconds,
+                "times_per_day": prescription.times_per_day,
+                "notes": prescription.notes,
+            }
+        )
     return _page(
         request,
         "link_exercises.html",
@@ -120,11 +162,14 @@ def link_exercises(request, *, patient, grant):
 @link_view(Purpose.DONE)
 @require_http_methods(["GET", "POST"])
 def link_done(request, *, patient, grant):
-    """GET asks (mail scanners open links; only a person's POST records anything)."""
-    program = selectors.program_for_link(patient_id=patient.id)
+    """GET asks (mail scanners open links; only a person's POST records anything).
+    It records on the program the link was sent for, never on a newer one."""
+    program = _current_program(patient=patient, grant=grant)
+    if program is None:
+        return _outdated(request, Purpose.DONE)
     today, today_label = _local_today_label(patient)
-    in_program = program is not None and (
-        program.start_date <= today and (program.end_date is None or today <= program.end_date)
+    in_program = program.start_date <= today and (
+        program.end_date is None or today <= program.end_date
     )
     if request.method == "POST" and in_program:
         services.exercises_done_record(program=program, ip=client_ip(request))
@@ -146,6 +191,9 @@ def link_done(request, *, patient, grant):
 @link_view(Purpose.PAIN)
 @require_http_methods(["GET", "POST"])
 def link_pain(request, *, patient, grant):
+    # A pain link sent with an exercise reminder lives as long as that program.
+    if grant.program_id is not None and _current_program(patient=patient, grant=grant) is None:
+        return _outdated(request, Purpose.PAIN)
     form = PainCheckinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.pain_checkin_record(

@@ -35,7 +35,11 @@ def program():
 
 
 def test_patient_sees_exercises_marks_them_done_and_reports_pain(page, program):
-    ids = {"patient_id": program.patient_id, "program_id": program.id}
+    ids = {
+        "patient_id": program.patient_id,
+        "email": program.patient.email,
+        "program_id": program.id,
+    }
     page.goto(link_path(Purpose.EXERCISES, **ids))
     expect(page.get_by_role("heading", name="Ejercicios de hoy")).to_be_visible()
     expect(page.get_by_text("Estiramiento de gemelos")).to_be_visible()

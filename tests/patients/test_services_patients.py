@@ -95,3 +95,23 @@ def test_archive_keeps_the_record_and_restore_brings_it_back(front_desk):
         AuditEvent.objects.filter(patient=patient).order_by("id").values_list("detail", flat=True)
     )
     assert details == ["archived", "restored from archive"]
+
+
+def test_an_email_change_is_audited_with_the_old_and_new_address(front_desk):
+    patient = _create()
+    old = patient.email
+    services.patient_update(
+        patient=patient,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        date_of_birth=patient.date_of_birth,
+        email="New.Address@example.com",
+        phone=patient.phone,
+        preferred_language=patient.preferred_language,
+        timezone=patient.timezone,
+        reminders_opt_in=patient.reminders_opt_in,
+        acting_user=front_desk,
+    )
+    event = AuditEvent.objects.get(action="update", patient=patient)
+    assert event.detail == f"changed: email ({old} → new.address@example.com)"
+    assert event.clinical_detail == ""

@@ -30,8 +30,21 @@ def program():
     return program
 
 
+def _ids(program):
+    return {
+        "patient_id": program.patient_id,
+        "email": program.patient.email,
+        "program_id": program.id,
+    }
+
+
 def _path(purpose, program):
-    return link_path(purpose, patient_id=program.patient_id, program_id=program.id)
+    return link_path(
+        purpose,
+        patient_id=program.patient_id,
+        email=program.patient.email,
+        program_id=program.id,
+    )
 
 
 def test_exercises_page_shows_todays_exercises_and_doses(client, program):
@@ -145,8 +158,8 @@ def test_a_tampered_token_gets_400_and_no_data(client, program, purpose, method)
 def test_a_token_for_another_purpose_gets_403(client, program, purpose):
     other = next(p for p in VIEWS if p != purpose)
     path = _path(purpose, program).replace(
-        make_token(purpose, patient_id=program.patient_id, program_id=program.id),
-        make_token(other, patient_id=program.patient_id, program_id=program.id),
+        make_token(purpose, **_ids(program)),
+        make_token(other, **_ids(program)),
     )
     response = client.post(path, {"score": "5"})
     assert response.status_code == 403
@@ -172,11 +185,19 @@ def test_garbage_tokens_get_400(client, garbage):
     assert response.status_code != 500
 
 
-def test_a_link_for_an_archived_patient_shows_nothing(client, program):
+@pytest.mark.parametrize("purpose", [Purpose.EXERCISES, Purpose.DONE, Purpose.PAIN])
+def test_a_link_for_an_archived_patient_shows_the_outdated_page_and_records_nothing(
+    client, program, purpose
+):
     from django.utils import timezone
 
     program.patient.archived_at = timezone.now()
     program.patient.save()
-    response = client.get(_path(Purpose.EXERCISES, program))
-    assert response.status_code == 404
-    assert "Heel raises" not in response.content.decode()
+    path = _path(purpose, program)
+    response = client.post(path, {"score": "5"})
+    html = response.content.decode()
+    assert response.status_code == 410
+    assert "This link is no longer valid" in html
+    assert "Heel raises" not in html and "Ana" not in html
+    assert client.get(path).status_code == 410
+    _nothing_changed(program)
