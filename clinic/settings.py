@@ -316,6 +316,24 @@ if PRODUCTION:
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Two-step sign-in (clinic/mfa) -------------------------------------------------
+
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+# OTPMiddleware gives request.user.is_verified(); SecondFactorMiddleware then sends a
+# signed-in but unverified session to the second-factor step from every page.
+_auth_index = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE[_auth_index + 1 : _auth_index + 1] = [
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.mfa.middleware.SecondFactorMiddleware",
+]
+# On: every staff user enrols at first sign-in and gives a code at each sign-in. Off
+# (development): only users who enrolled are asked for their code.
+STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", PRODUCTION)
+OTP_TOTP_ISSUER = CLINIC_NAME
+# django-otp's throttling: each wrong code doubles the wait (seconds) before the next try.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

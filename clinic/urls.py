@@ -25,6 +25,7 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
     path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
+    path("", include("clinic.mfa.urls")),
     path("patients/", include("patients.urls")),
     path("treatments/", include("treatments.urls")),
     path("audit/", include("clinic.audit.urls")),
