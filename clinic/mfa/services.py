@@ -120,9 +120,15 @@ def mfa_verify(*, user: User, token: str, ip: str | None = None) -> VerifyResult
     Success, recovery-code use and failure are all audited.
     """
     token = "".join(token.split()).lower()
+    # An app code is 6 digits, a recovery code 8 letters and digits: each is checked only
+    # against its own kind, so signing in with the app never counts as a failed recovery
+    # code (which would throttle the recovery codes a little more at every sign-in).
+    kind: type[Any] = TOTPDevice if len(token) == 6 and token.isdigit() else StaticDevice
     throttled = False
     with transaction.atomic():
         for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if not isinstance(device, kind):
+                continue
             allowed, _ = device.verify_is_allowed()
             if not allowed:
                 throttled = True

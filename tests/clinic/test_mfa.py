@@ -132,6 +132,8 @@ def test_valid_code_verifies_and_opens_pages(client, mfa_on, therapist):
 
 
 def test_wrong_code_fails_is_audited_and_throttled(client, mfa_on, therapist):
+    # Each failure doubles the wait; a long factor keeps the check independent of speed.
+    mfa_on.OTP_TOTP_THROTTLE_FACTOR = 60
     device, _ = enrol(therapist)
     password_login(client, therapist)
     good = totp_now(device)
@@ -285,3 +287,24 @@ def test_mfa_required_defaults_on_in_production_only():
         _manage("shell", "-c", code, STAFF_MFA_REQUIRED="0", **prod).stdout.split()[-1],
     ]
     assert results == ["False", "True", "False"]
+
+
+def test_wrong_codes_are_throttled_by_default(settings):
+    assert settings.OTP_TOTP_THROTTLE_FACTOR >= 1
+    assert settings.OTP_STATIC_THROTTLE_FACTOR >= 1
+
+
+def test_app_sign_ins_do_not_throttle_recovery_codes(client, mfa_on, therapist):
+    device, codes = enrol(therapist)
+    password_login(client, therapist)
+    client.post(reverse("mfa_verify"), {"code": totp_now(device)})
+    assert client.get(reverse("today")).status_code == 200
+    static = StaticDevice.objects.get(user=therapist)
+    assert static.throttling_failure_count == 0
+    # And a recovery code is no failed app code either.
+    client.logout()
+    password_login(client, therapist)
+    client.post(reverse("mfa_verify"), {"code": codes[0]})
+    assert client.get(reverse("today")).status_code == 200
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
