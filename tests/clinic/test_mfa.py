@@ -308,3 +308,14 @@ def test_app_sign_ins_do_not_throttle_recovery_codes(client, mfa_on, therapist):
     assert client.get(reverse("today")).status_code == 200
     device.refresh_from_db()
     assert device.throttling_failure_count == 0
+
+
+def test_admin_shows_no_second_factor_devices(client, therapist):
+    from django.contrib import admin
+
+    enrol(therapist)
+    assert not admin.site.is_registered(TOTPDevice)
+    assert not admin.site.is_registered(StaticDevice)
+    superuser = TherapistFactory(is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
