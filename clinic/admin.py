@@ -12,6 +12,10 @@ registered here is read-only (``patients.admin_readonly``), including:
   permissions are set by ``clinic.roles`` after every migrate, so an edit here would be
   silently undone; an admin edit of ``is_superuser`` or of single permissions would
   bypass the audit log.
+- django-otp's devices (authenticator apps and recovery codes) are not in the admin at
+  all: their secrets must not be shown, and a device added here would let whoever adds
+  it pass someone's second factor. Staff enrol on their own page; the manager resets a
+  second factor on the Staff page (audited).
 - django-axes' login-attempt records: they are the security log of failed sign-ins.
   A lockout ends by itself after AXES_COOLOFF_MINUTES; ``manage.py axes_reset_username``
   ends it early.
@@ -23,6 +27,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from patients.admin_readonly import ReadOnlyAdminMixin, ReadOnlyModelAdmin, ReadOnlyTabularInline
 
@@ -124,3 +130,8 @@ _register_read_only(Group, GroupAdmin)
 _register_read_only(AccessAttempt, AccessAttemptAdmin)
 _register_read_only(AccessLog, AccessLogAdmin)
 _register_read_only(AccessFailureLog, AccessFailureLogAdmin)
+
+
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)

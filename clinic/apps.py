@@ -34,4 +34,9 @@ class ClinicConfig(AppConfig):
             receivers.audit_login_failed, dispatch_uid="audit_login_failed"
         )
         auth_signals.user_logged_out.connect(receivers.audit_logout, dispatch_uid="audit_logout")
+        from .mfa import receivers as mfa_receivers
+
+        auth_signals.user_logged_in.connect(
+            mfa_receivers.remember_second_factor, dispatch_uid="mfa_remember_second_factor"
+        )
         post_migrate.connect(receivers.sync_role_permissions, dispatch_uid="sync_role_permissions")

@@ -387,6 +387,31 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Two-step sign-in (clinic/mfa) -------------------------------------------------
+
+# Before clinic, so clinic/admin.py can take django-otp's device admins off the admin.
+_clinic_index = INSTALLED_APPS.index("clinic")
+INSTALLED_APPS[_clinic_index:_clinic_index] = [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
+# OTPMiddleware gives request.user.is_verified(); SecondFactorMiddleware then sends a
+# signed-in but unverified session to the second-factor step from every page.
+_auth_index = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE[_auth_index + 1 : _auth_index + 1] = [
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.mfa.middleware.SecondFactorMiddleware",
+]
+# On: every staff user enrols at first sign-in and gives a code at each sign-in. Off
+# (development): only users who enrolled are asked for their code.
+STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", PRODUCTION)
+OTP_TOTP_ISSUER = CLINIC_NAME
+# django-otp's throttling: each wrong code doubles the wait (seconds) before the next try.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -51,6 +51,7 @@ urlpatterns = [
         views.staff_password_reset,
         name="staff_password_reset",
     ),
+    path("", include("clinic.mfa.urls")),
     path("patients/", include("patients.urls")),
     path("treatments/", include("treatments.urls")),
     path("audit/", include("clinic.audit.urls")),

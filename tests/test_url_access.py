@@ -69,8 +69,9 @@ def test_anonymous_visitors_are_sent_to_login(client, name, kwargs):
         assert response["Location"].startswith(reverse("login")), name
 
 
-# Every signed-in account may use its own Today page and password pages.
+# Every signed-in account may use its own Today page, password and two-step sign-in pages.
 ROLE_FREE = {"today", "logout", "password_change", "password_change_done"}
+ROLE_FREE |= {"mfa_status", "mfa_verify", "mfa_enrol"}
 ROLE_ROUTES = [(name, kwargs) for name, kwargs in ROUTES if name not in ROLE_FREE]
 
 
