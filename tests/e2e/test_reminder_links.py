@@ -67,7 +67,7 @@ def test_patient_sees_exercises_marks_them_done_and_reports_pain(page, program):
 
 
 def test_front_desk_retries_a_failed_reminder(page, login, front_desk, program, monkeypatch):
-    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids, countdown=None: len(ids))
+    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids: len(ids))
     reminder = Reminder.objects.create(
         kind="exercise",
         patient=program.patient,
