@@ -192,7 +192,9 @@ def test_an_appointment_moved_in_place_gets_a_new_key(enqueued):
     services.reminders_dispatch(now=now)
     assert Reminder.objects.count() == 2
     old = Reminder.objects.select_related("patient", "appointment").order_by("id").first()
-    assert services._reason_to_skip(old, now=now).error == "The appointment was moved to another time."
+    assert (
+        services._reason_to_skip(old, now=now).error == "The appointment was moved to another time."
+    )
 
 
 def test_dispatch_is_batched_not_per_patient(enqueued, settings, django_assert_max_num_queries):
