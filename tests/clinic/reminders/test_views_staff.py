@@ -261,3 +261,24 @@ def test_the_patient_section_runs_one_query(rows, django_assert_num_queries, rf,
     with django_assert_num_queries(1):
         data = _load(request, reminder.patient)
     assert len(data["reminders"]) == rows + 1
+
+
+def test_patient_page_says_not_confirmed_and_waiting_in_words_that_do_not_claim_a_loss(
+    client_for, front_desk
+):
+    unconfirmed = _reminder(ReminderStatus.UNCONFIRMED, reason="worker_stopped")
+    waiting = Reminder.objects.create(
+        kind="exercise",
+        patient=unconfirmed.patient,
+        program=unconfirmed.program,
+        due_at=timezone.now(),
+        status=ReminderStatus.PENDING,
+        reason="mail_server",
+        key="waiting",
+    )
+    url = reverse("patients:detail", args=[unconfirmed.patient_id])
+    html = client_for(front_desk).get(url).content.decode()
+    assert f'data-reminder="{unconfirmed.pk}"' in html and f'data-reminder="{waiting.pk}"' in html
+    assert "Sent, not confirmed" in html
+    assert "Waiting for the mail server" in html
+    assert "Failed" not in html
