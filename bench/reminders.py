@@ -1,21 +1,25 @@
-"""Benchmark: dispatch and deliver N due reminders through a real Celery worker.
+"""Benchmark: dispatch and deliver N due reminders through a real Celery worker, against
+the floor (a bare Celery task per email through Django's mail API) in the same run.
 
     python bench/reminders.py --count 10000                       # SQLite + filesystem broker
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench \\
     REDIS_URL=redis://127.0.0.1:6379/5 python bench/reminders.py --count 10000 --concurrency 2
 
-What it does:
+What it does, as production runs (DEBUG off, persistent database connections):
 1. starts an aiosmtpd server on a free loopback port (in this process);
 2. creates N opted-in patients, each with an active home-exercise program whose reminder
    time has just passed (bulk inserts), in the database named by DATABASE_URL (default:
    a fresh SQLite file, var/bench-reminders.sqlite3), after removing any earlier run's;
 3. starts a real worker subprocess (prefork pool, --concurrency processes) on a private
    queue, and waits until it answers a ping;
-4. runs one dispatch in this process, counting its SQL queries, and times it;
-5. waits until the SMTP server has received N messages and every row is "sent".
+4. the floor: publishes N tasks of bench/floor_tasks.py (one email each, a reused SMTP
+   connection per worker process) and times them until the SMTP server has all N;
+5. runs one dispatch in this process, counting its SQL queries, and waits until the
+   SMTP server has received N reminders and every row is "sent".
 
-It prints dispatch time, queries per 1,000 reminders, and reminders per second from the
-start of the dispatch to the last email accepted, and checks nobody got two emails.
+It prints both rates (from the first publish to the last email accepted), their ratio,
+dispatch time and queries per 1,000 reminders, checks nobody got two emails, and ends
+with "N reminders delivered exactly once in T s = R reminders/s".
 The database and broker are whatever DATABASE_URL / REDIS_URL say, so run it against
 copies, never a clinic's real data: it deletes the patients it created last time.
 """
@@ -72,7 +76,8 @@ def main() -> int:
     env = {
         "DATABASE_URL": os.environ.get("DATABASE_URL")
         or f"sqlite:///{ROOT / 'var' / 'bench-reminders.sqlite3'}",
-        "DB_CONN_MAX_AGE": "0",
+        "DEBUG": "0",
+        "DB_CONN_MAX_AGE": "600",
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port),
         "EMAIL_USE_TLS": "0",
@@ -117,6 +122,8 @@ def main() -> int:
             queue,
             "-n",
             f"{queue}@%h",
+            "--include",
+            "bench.floor_tasks",
         ],
         cwd=ROOT,
         env={**os.environ, **env},
@@ -132,9 +139,36 @@ def main() -> int:
             f"worker: prefork x{args.concurrency}; reminders: {args.count}"
         )
 
+        from clinic.celery import app
         from clinic.models import Reminder, ReminderStatus
         from clinic.reminders.services import reminders_dispatch
 
+        deadline = time.monotonic() + args.timeout
+
+        # The floor: one bare task per email.
+        started = time.perf_counter()
+        with app.connection_for_write() as broker:
+            for i in range(args.count):
+                app.send_task(
+                    "bench.floor_send",
+                    (f"floor{i}@{BENCH_DOMAIN}",),
+                    queue=queue,
+                    connection=broker,
+                    ignore_result=True,
+                )
+        while len(smtp.recipients) < args.count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        floor_seconds = time.perf_counter() - started
+        floor_count = len(smtp.recipients)
+        floor_rate = floor_count / floor_seconds
+        print(
+            f"floor (bare Celery task per email, reused SMTP connection): {floor_count} "
+            f"emails in {floor_seconds:.1f} s = {floor_rate:.0f} emails/s"
+        )
+        time.sleep(1)
+        smtp.recipients.clear()
+
+        # The project: dispatch, then batches of sends.
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
             result = reminders_dispatch()
@@ -144,9 +178,8 @@ def main() -> int:
             print(f"expected {args.count} new reminders, dispatch created {result.created}")
             return 1
 
-        deadline = time.monotonic() + args.timeout
         while len(smtp.recipients) < args.count and time.monotonic() < deadline:
-            time.sleep(0.05)
+            time.sleep(0.02)
         delivered = time.perf_counter()
         while time.monotonic() < deadline:
             if not Reminder.objects.exclude(status=ReminderStatus.SENT).exists():
@@ -155,6 +188,7 @@ def main() -> int:
         sent = Reminder.objects.filter(status=ReminderStatus.SENT).count()
 
         total = delivered - started
+        rate = len(smtp.recipients) / total
         per_thousand = len(queries) * 1000 / args.count
         print(
             f"dispatch: {dispatch_seconds:.2f} s for {args.count} reminders "
@@ -162,13 +196,20 @@ def main() -> int:
             f"{args.count / dispatch_seconds:.0f} reminders/s created and enqueued)"
         )
         print(
-            f"delivery: {len(smtp.recipients)} emails accepted by SMTP in {total:.1f} s "
-            f"from the start of dispatch = {len(smtp.recipients) / total:.0f} reminders/s"
+            f"project: {len(smtp.recipients)} reminders accepted by SMTP in {total:.1f} s "
+            f"from the start of dispatch = {rate:.0f} reminders/s"
         )
+        print(f"ratio: project / floor = {rate / floor_rate:.2f}")
         print(f"rows marked sent: {sent}; distinct recipients: {len(set(smtp.recipients))}")
         ok = sent == args.count == len(smtp.recipients) == len(set(smtp.recipients))
-        print("OK: each reminder delivered exactly once" if ok else "MISMATCH")
-        return 0 if ok else 1
+        if not ok:
+            print("MISMATCH: not every reminder was delivered exactly once")
+            return 1
+        print(
+            f"{args.count} reminders delivered exactly once in {total:.1f} s "
+            f"= {rate:.0f} reminders/s"
+        )
+        return 0
     finally:
         worker.terminate()
         try:
@@ -176,7 +217,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             worker.kill()
         controller.stop()
-        print(f"worker log: {worker_log.name}")
+        print(f"worker log: {worker_log.name}", file=sys.stderr)
 
 
 def prepare(count: int) -> None:

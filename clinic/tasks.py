@@ -8,9 +8,15 @@ from celery import shared_task
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from clinic.reminders.tasks import dispatch_reminders, send_reminder
+from clinic.reminders.tasks import dispatch_reminders, send_reminder, send_reminders
 
-__all__ = ["clear_expired_sessions", "dispatch_reminders", "ping", "send_reminder"]
+__all__ = [
+    "clear_expired_sessions",
+    "dispatch_reminders",
+    "ping",
+    "send_reminder",
+    "send_reminders",
+]
 
 
 @shared_task(name="clinic.tasks.ping")

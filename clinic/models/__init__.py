@@ -20,7 +20,7 @@ from .scheduling import (
     SchedulingSettings,
 )
 
-from .reminders import Reminder, ReminderKind, ReminderStatus  # isort: skip
+from .reminders import Reminder, ReminderKind, ReminderReason, ReminderStatus  # isort: skip
 from .audit import AuditAction, AuditEvent  # isort: skip
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Practitioner",
     "Reminder",
     "ReminderKind",
+    "ReminderReason",
     "ReminderStatus",
     "Room",
     "SchedulingSettings",

@@ -17,6 +17,36 @@ class ReminderStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
+    # No longer useful (an exercise reminder past its grace, a visit already started)
+    # before the mail server took it: not the patient's failure, and nothing to retry.
+    EXPIRED = "expired", "Expired"
+    # The worker stopped while handing the email to the mail server: it may well have
+    # arrived. Never re-sent automatically (at most once; clinic/reminders/services.py).
+    UNCONFIRMED = "unconfirmed", "Not confirmed"
+
+
+class ReminderReason(models.TextChoices):
+    """Why a row is in its state, for the staff page's counts and "retry all for this
+    reason". Blank: nothing to explain (pending for the first time, sending, sent)."""
+
+    NONE = "", "—"
+    # pending (waiting to be retried) or, for rows from before reasons, failed:
+    MAIL_SERVER = "mail_server", "Mail server unavailable"
+    # failed: the mail server refused for good (5xx)
+    ADDRESS_REFUSED = "address_refused", "Address refused"
+    MESSAGE_REFUSED = "message_refused", "Message refused"
+    MESSAGE_ERROR = "message_error", "Email could not be prepared"
+    # unconfirmed
+    WORKER_STOPPED = "worker_stopped", "Sending interrupted"
+    # expired
+    TOO_LATE = "too_late", "Past the day's reminder time"
+    APPOINTMENT_STARTED = "appointment_started", "Appointment already started"
+    # skipped
+    OPTED_OUT = "opted_out", "Patient turned reminders off"
+    ARCHIVED = "archived", "Patient archived"
+    NO_EMAIL = "no_email", "No email address"
+    PROGRAM_INACTIVE = "program_inactive", "Program ended or reminders off"
+    APPOINTMENT_CHANGED = "appointment_changed", "Appointment cancelled or moved"
 
 
 class Reminder(models.Model):
@@ -39,6 +69,9 @@ class Reminder(models.Model):
     due_at = models.DateTimeField()
     status = models.CharField(
         max_length=16, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
+    )
+    reason = models.CharField(
+        max_length=32, choices=ReminderReason.choices, blank=True, default=ReminderReason.NONE
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -64,6 +97,16 @@ class Reminder(models.Model):
             models.Index(fields=["status", "due_at"], name="reminder_status_due_idx"),
             # Delivery history on the patient page.
             models.Index(fields=["patient", "due_at"], name="reminder_patient_due_idx"),
+            # The staff page's list of one state, newest first, a page at a time:
+            # WHERE status = %s [AND (updated_at, id) < cursor] ORDER BY updated_at DESC,
+            # id DESC LIMIT 51 (selectors.reminder_page), and the bounded count of a state.
+            models.Index(fields=["status", "updated_at", "id"], name="reminder_status_upd_idx"),
+            # The same for one state and reason (WHERE status = %s AND reason = %s ...),
+            # the bounded counts by state and reason (selectors.reminder_counts) and
+            # "retry all failed for this reason" (services.reminders_retry_failed).
+            models.Index(
+                fields=["status", "reason", "updated_at", "id"], name="reminder_status_reason_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

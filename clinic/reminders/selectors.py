@@ -9,10 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from clinic.models import Appointment, AppointmentStatus, Reminder, ReminderKind, ReminderStatus
+from clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    Reminder,
+    ReminderKind,
+    ReminderReason,
+    ReminderStatus,
+)
 from patients.models import Patient
 from treatments.models import (
     ExerciseCompletion,
@@ -20,10 +28,6 @@ from treatments.models import (
     HomeExerciseProgram,
     ProgramStatus,
 )
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -102,8 +106,9 @@ def existing_keys(keys: list[str]) -> list[str]:
 
 
 def left_behind_ids(*, now: dt.datetime, requeue_before: dt.datetime, after_id: int) -> list[int]:
-    """Pending, due rows whose send task never reached the broker (enqueued_at NULL) or
-    has not run long after it should have (index reminder_status_due_idx)."""
+    """Pending, due rows whose retry time has come (enqueued_at NULL), whose send task
+    never reached the broker (NULL too) or has not run long after it should have
+    (index reminder_status_due_idx)."""
     return list(
         Reminder.objects.filter(status=ReminderStatus.PENDING, due_at__lte=now, id__gt=after_id)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -113,9 +118,13 @@ def left_behind_ids(*, now: dt.datetime, requeue_before: dt.datetime, after_id: 
     )
 
 
-def reminder_for_send(reminder_id: int) -> Reminder:
-    """The row with what the re-check and the email need, in one query."""
-    return Reminder.objects.select_related("patient", "program", "appointment").get(id=reminder_id)
+def reminders_for_send(ids: list[int]) -> list[Reminder]:
+    """The claimed rows with what the re-check and the emails need, in one query."""
+    return list(
+        Reminder.objects.filter(id__in=ids)
+        .select_related("patient", "program", "appointment")
+        .order_by("id")
+    )
 
 
 # Staff pages --------------------------------------------------------------------
@@ -123,48 +132,174 @@ def reminder_for_send(reminder_id: int) -> Reminder:
 
 STAFF_LIST_LIMIT = 50
 
+# Every (state, reason) a row can be in, in the order the staff page lists them.
+STATE_REASONS: list[tuple[str, list[str]]] = [
+    (
+        ReminderStatus.FAILED,
+        [
+            ReminderReason.ADDRESS_REFUSED,
+            ReminderReason.MESSAGE_REFUSED,
+            ReminderReason.MESSAGE_ERROR,
+            ReminderReason.MAIL_SERVER,
+            ReminderReason.NONE,
+        ],
+    ),
+    (ReminderStatus.UNCONFIRMED, [ReminderReason.WORKER_STOPPED]),
+    (ReminderStatus.PENDING, [ReminderReason.NONE, ReminderReason.MAIL_SERVER]),
+    (ReminderStatus.SENDING, [ReminderReason.NONE]),
+    (ReminderStatus.SENT, [ReminderReason.NONE]),
+    (ReminderStatus.EXPIRED, [ReminderReason.TOO_LATE, ReminderReason.APPOINTMENT_STARTED]),
+    (
+        ReminderStatus.SKIPPED,
+        [
+            ReminderReason.OPTED_OUT,
+            ReminderReason.ARCHIVED,
+            ReminderReason.NO_EMAIL,
+            ReminderReason.PROGRAM_INACTIVE,
+            ReminderReason.APPOINTMENT_CHANGED,
+            ReminderReason.NONE,
+        ],
+    ),
+]
+
 
 @dataclass(frozen=True)
-class ReminderOverview:
-    counts: dict[str, int]
-    upcoming: list[Reminder]
-    scheduled_appointments: list[Appointment]
-    sent: list[Reminder]
-    failed: list[Reminder]
-    opted_out: list[Patient]
+class ReasonCount:
+    reason: str
+    label: str
+    count: int
+    capped: bool  # there are more than ``count`` (REMINDER_COUNT_CAP)
 
 
-def reminder_overview(*, now: dt.datetime) -> ReminderOverview:
-    """Everything the staff Reminders page shows, in six queries however many rows."""
-    counts = {status: 0 for status in ReminderStatus.values}
-    for row in Reminder.objects.values("status").annotate(n=Count("id")).order_by():
-        counts[row["status"]] = row["n"]
-    rows = Reminder.objects.select_related("patient").only(
-        "id",
-        "kind",
-        "due_at",
-        "status",
-        "attempts",
-        "last_error",
-        "sent_at",
-        "updated_at",
-        "patient__id",
-        "patient__first_name",
-        "patient__last_name",
-        "patient__email",
+@dataclass(frozen=True)
+class StateCount:
+    status: str
+    label: str
+    count: int
+    capped: bool
+    reasons: list[ReasonCount]
+
+
+def reminder_counts() -> list[StateCount]:
+    """Rows by state and reason, each counted up to REMINDER_COUNT_CAP, in one query
+    however large the table: one bounded sub-select per (state, reason), each an
+    index-only range of reminder_status_reason_idx. Never a count of every sent row."""
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    cap = settings.REMINDER_COUNT_CAP
+    pairs = [(status, reason) for status, reasons in STATE_REASONS for reason in reasons]
+    parts = []
+    params: list[Any] = []
+    for status, reason in pairs:
+        parts.append(
+            f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} "
+            "WHERE status = %s AND reason = %s LIMIT %s) AS bounded)"
+        )
+        params += [str(status), str(reason), cap + 1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        values = dict(zip(pairs, cursor.fetchone(), strict=True))
+    states = []
+    for status, reasons in STATE_REASONS:
+        counts = [
+            ReasonCount(
+                reason=str(reason),
+                label=ReminderReason(reason).label if reason else "",
+                count=min(values[(status, reason)], cap),
+                capped=values[(status, reason)] > cap,
+            )
+            for reason in reasons
+        ]
+        states.append(
+            StateCount(
+                status=str(status),
+                label=ReminderStatus(status).label,
+                count=sum(c.count for c in counts),
+                capped=any(c.capped for c in counts),
+                reasons=[c for c in counts if c.count and c.reason],
+            )
+        )
+    return states
+
+
+@dataclass(frozen=True)
+class ReminderPage:
+    status: str
+    reason: str | None
+    rows: list[Reminder]
+    next_cursor: str  # "" on the last page
+
+
+def parse_list_query(query: Any) -> tuple[str, str | None, tuple[dt.datetime, int] | None]:
+    """The list the staff page shows, from its query string; anything unknown or
+    malformed means the default (failed, every reason, first page), never an error."""
+    status = query.get("status", "")
+    if status not in ReminderStatus.values:
+        status = ReminderStatus.FAILED
+    reason = query.get("reason")
+    if reason is not None and reason not in ReminderReason.values:
+        reason = None
+    return status, reason, _parse_cursor(query.get("after", ""))
+
+
+def _parse_cursor(value: str) -> tuple[dt.datetime, int] | None:
+    """ "<microseconds since the epoch>.<id>" of the last row on the previous page."""
+    micros, _, row_id = str(value).partition(".")
+    if not (micros.isdigit() and row_id.isdigit() and len(micros) <= 17 and len(row_id) <= 18):
+        return None
+    try:
+        at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(micros))
+    except OverflowError:
+        return None
+    return at, int(row_id)
+
+
+def _cursor(row: Reminder) -> str:
+    delta = row.updated_at - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return f"{delta // dt.timedelta(microseconds=1)}.{row.id}"
+
+
+def reminder_page(
+    *, status: str, reason: str | None, after: tuple[dt.datetime, int] | None
+) -> ReminderPage:
+    """One page of one state (and reason), most recently changed first, in one query:
+    keyset paging on (updated_at, id), so page 1,000 costs what page 1 does (index
+    reminder_status_upd_idx, or reminder_status_reason_idx with a reason)."""
+    rows = Reminder.objects.select_related("patient").filter(status=status)
+    if reason is not None:
+        rows = rows.filter(reason=reason)
+    if after is not None:
+        at, row_id = after
+        rows = rows.filter(Q(updated_at__lt=at) | Q(updated_at=at, id__lt=row_id))
+    found = list(
+        rows.only(
+            "id",
+            "kind",
+            "due_at",
+            "status",
+            "reason",
+            "attempts",
+            "last_error",
+            "sent_at",
+            "updated_at",
+            "next_attempt_at",
+            "patient__id",
+            "patient__first_name",
+            "patient__last_name",
+            "patient__email",
+        ).order_by("-updated_at", "-id")[: STAFF_LIST_LIMIT + 1]
     )
-    upcoming = list(
-        rows.filter(status__in=[ReminderStatus.PENDING, ReminderStatus.SENDING]).order_by(
-            "due_at", "id"
-        )[:STAFF_LIST_LIMIT]
+    more = len(found) > STAFF_LIST_LIMIT
+    found = found[:STAFF_LIST_LIMIT]
+    return ReminderPage(
+        status=status,
+        reason=reason,
+        rows=found,
+        next_cursor=_cursor(found[-1]) if more else "",
     )
-    sent = list(
-        rows.filter(status=ReminderStatus.SENT).order_by("-sent_at", "-id")[:STAFF_LIST_LIMIT]
-    )
-    failed = list(
-        rows.filter(status=ReminderStatus.FAILED).order_by("-updated_at", "-id")[:STAFF_LIST_LIMIT]
-    )
-    # Booked visits whose reminder is due within the next day and not yet created.
+
+
+def scheduled_appointments(*, now: dt.datetime) -> list[Appointment]:
+    """Booked visits whose reminder is due within the next day and not yet created."""
     ahead = dt.timedelta(hours=settings.APPOINTMENT_REMINDER_HOURS)
     scheduled = list(
         Appointment.objects.filter(
@@ -180,18 +315,14 @@ def reminder_overview(*, now: dt.datetime) -> ReminderOverview:
     )
     for appointment in scheduled:
         appointment.reminder_due_at = appointment.starts_at - ahead  # type: ignore[attr-defined]
-    opted_out = list(
+    return scheduled
+
+
+def opted_out_patients() -> list[Patient]:
+    return list(
         Patient.objects.filter(reminders_opt_in=False, archived_at__isnull=True)
         .only("id", "first_name", "last_name", "email", "updated_at")
         .order_by("last_name", "first_name", "id")[:STAFF_LIST_LIMIT]
-    )
-    return ReminderOverview(
-        counts=counts,
-        upcoming=upcoming,
-        scheduled_appointments=scheduled,
-        sent=sent,
-        failed=failed,
-        opted_out=opted_out,
     )
 
 
@@ -206,7 +337,7 @@ def patient_reminder_history(patient: Patient, *, limit: int = 20) -> list[Remin
     """A patient's latest reminders, status only (index reminder_patient_due_idx)."""
     return list(
         Reminder.objects.filter(patient=patient)
-        .only("id", "kind", "due_at", "status", "attempts", "last_error", "sent_at")
+        .only("id", "kind", "due_at", "status", "reason", "attempts", "last_error", "sent_at")
         .order_by("-due_at", "-id")[:limit]
     )
 

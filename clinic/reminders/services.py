@@ -5,24 +5,33 @@ How a reminder travels (docs/design.md, "Reminders: the outbox and its guarantee
 1. ``reminders_dispatch`` runs every minute (Celery beat). In batches of
    REMINDER_BATCH_SIZE it finds what is due, inserts one ``Reminder`` row per occurrence
    (``bulk_create(ignore_conflicts=True)`` on the unique key, so a second run or a
-   concurrent dispatcher inserts nothing) and, once the batch has committed, enqueues
-   one send task per row it inserted. It also re-enqueues pending rows whose task never
-   reached the broker (Redis was down) or was lost, and closes stale claims.
-2. ``reminder_send`` (the send task) claims its row with a conditional UPDATE
-   (pending -> sending); only the caller that changed the row goes on. It re-checks that
-   the reminder is still wanted, sends the email and marks the row sent.
+   concurrent dispatcher inserts nothing) and, once the batch has committed, publishes
+   the ids it inserted in send tasks of REMINDER_SEND_BATCH_SIZE ids each. It also
+   sweeps: rows no longer useful become "expired", rows whose retry time has come (or
+   whose task never reached the broker, or was lost) are published again, and claims
+   left by a dead worker become "not confirmed".
+2. ``reminders_send_batch`` (the send task) claims its rows with one conditional UPDATE
+   … RETURNING (pending -> sending); only the rows this caller changed come back, so two
+   tasks holding the same ids (a redelivery, a double dispatch, two beats) never both
+   send one. It re-checks each reminder is still wanted, renders the emails, hands them
+   to the mail server over one SMTP connection and records the outcomes in bulk.
 
 Delivery guarantee. Everything up to handing the message to the SMTP server is retried
 until it works (at least once). The one moment that cannot be made exactly-once is a
 worker that dies *while* talking to the SMTP server: the email may or may not have gone
-out. For that case we choose **at most once**: the row stays "sending", the redelivered
-task cannot claim it, and after REMINDER_STALE_SENDING_SECONDS dispatch marks it failed
-with an explanation. Staff see it on the Reminders page and may retry it by hand. A
-patient therefore never gets the same reminder twice from a crash; the price is that a
-crash mid-send needs a person to decide. A send that overruns the task's soft time
-limit is the same case (the exception leaves the row "sending"). SMTP errors the server
-*reports* (connection refused, 4xx) are safe to retry and are retried automatically;
-a 5xx refusal will not change on a retry and fails at once.
+out. For that case we choose **at most once**: the rows stay "sending", a redelivered
+task cannot claim them, and after REMINDER_STALE_SENDING_SECONDS dispatch marks them
+"not confirmed" (reason ``worker_stopped``): most such emails did arrive, so the staff
+page does not call them failed and offers no retry. Outcomes are recorded every
+REMINDER_RECORD_EVERY emails, so a crash leaves at most that many rows in doubt; a task
+that runs out of time (soft time limit) records what it sent and gives back the rows
+it had not started.
+
+Mail server trouble is not the patient's failure: connection refused, a timeout or a
+4xx answer put the row back to pending (reason ``mail_server``) with backoff, and the
+dispatch sweep sends it again, however long the outage, until the reminder is no longer
+useful (an exercise reminder past its grace, an appointment that has started): then it
+ends "expired". A 5xx refusal of one address fails that row only.
 """
 
 from __future__ import annotations
@@ -30,13 +39,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Q
+from django.core.mail import get_connection
+from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
@@ -45,9 +57,10 @@ from clinic.models import (
     AppointmentStatus,
     Reminder,
     ReminderKind,
+    ReminderReason,
     ReminderStatus,
 )
-from clinic.reminders.tasks import send_reminder
+from clinic.reminders.tasks import send_reminders
 from patients.audit import AuditAction, audit_record
 from patients.localtime import patient_today
 from patients.models import PainReport, Patient
@@ -64,12 +77,14 @@ from . import emails, schedule, selectors
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.core.mail import EmailMessage
 
 log = logging.getLogger(__name__)
 
 STALE_CLAIM_ERROR = (
-    "The worker stopped while sending this reminder, so it may or may not have reached "
-    "the patient. It is not re-sent automatically, to avoid a duplicate; retry it if needed."
+    "The worker stopped while handing this email to the mail server. It most likely "
+    "reached the patient, but that could not be confirmed. It is not sent again "
+    "automatically, so the patient never gets it twice."
 )
 
 
@@ -82,7 +97,8 @@ class DispatchResult:
     enqueued: int = 0
     requeued: int = 0
     enqueue_failed: int = 0
-    stale_failed: int = 0
+    stale: int = 0
+    expired: int = 0
     created_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,7 +107,8 @@ class DispatchResult:
             "enqueued": self.enqueued,
             "requeued": self.requeued,
             "enqueue_failed": self.enqueue_failed,
-            "stale_failed": self.stale_failed,
+            "stale": self.stale,
+            "expired": self.expired,
         }
 
 
@@ -99,13 +116,14 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchResult:
     """Create and enqueue everything that is due at ``now``. Safe to run concurrently."""
     now = now or timezone.now()
     result = DispatchResult()
-    result.stale_failed = _fail_stale_claims(now=now)
+    result.stale = _mark_stale_claims(now=now)
+    result.expired = _expire_useless(now=now)
     for rows in selectors.exercise_reminder_candidates(now=now):
         _insert_and_enqueue(_exercise_rows(rows, now=now), now=now, result=result)
     for rows in selectors.appointment_reminder_candidates(now=now):
         _insert_and_enqueue(_appointment_rows(rows), now=now, result=result)
     _requeue_left_behind(now=now, result=result)
-    if result.created or result.requeued or result.stale_failed or result.enqueue_failed:
+    if result.created or result.requeued or result.stale or result.enqueue_failed:
         log.info("Reminder dispatch: %s", result.as_dict())
     return result
 
@@ -208,8 +226,14 @@ def _publish_counting(ids: list[int], result: DispatchResult) -> None:
     result.enqueue_failed += len(ids) - published
 
 
-def reminders_enqueue(*, ids: list[int], countdown: int | None = None) -> int:
-    """Hand one send task per id to the broker over one connection; returns how many.
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def reminders_enqueue(*, ids: list[int]) -> int:
+    """Publish send tasks of REMINDER_SEND_BATCH_SIZE ids each over one broker
+    connection; returns how many ids reached the broker.
 
     A broker that is down is not an error here: the rows that did not make it get
     ``enqueued_at = NULL`` and stay pending, and the next dispatch enqueues them again.
@@ -218,17 +242,16 @@ def reminders_enqueue(*, ids: list[int], countdown: int | None = None) -> int:
     if not ids:
         return 0
     try:
-        with celery_app.connection_for_write() as connection:
-            # countdown=None is "now" to Celery; the stubs only know a number.
+        with celery_app.connection_for_write() as broker:
+            # The stubs do not know the connection option.
             options: dict[str, Any] = {
                 "queue": settings.REMINDER_QUEUE,
-                "connection": connection,
+                "connection": broker,
                 "ignore_result": True,
-                "countdown": countdown,
             }
-            for reminder_id in ids:
-                send_reminder.apply_async((reminder_id,), **options)
-                published += 1
+            for chunk in _chunks(ids, settings.REMINDER_SEND_BATCH_SIZE):
+                send_reminders.apply_async((chunk,), **options)
+                published += len(chunk)
     except (KombuError, OSError) as exc:
         log.warning(
             "Broker unavailable; %d reminder(s) stay pending for the next dispatch: %s",
@@ -242,7 +265,8 @@ def reminders_enqueue(*, ids: list[int], countdown: int | None = None) -> int:
 
 
 def _requeue_left_behind(*, now: dt.datetime, result: DispatchResult) -> None:
-    """Pending rows whose task never reached the broker, or was lost: enqueue again."""
+    """Pending rows whose retry time has come, whose task never reached the broker, or
+    whose task was lost: publish them again (the claim makes a duplicate harmless)."""
     if result.enqueue_failed:
         return  # the broker is down this minute; the rows wait for the next run
     requeue_before = now - dt.timedelta(seconds=settings.REMINDER_REQUEUE_AFTER_SECONDS)
@@ -260,66 +284,208 @@ def _requeue_left_behind(*, now: dt.datetime, result: DispatchResult) -> None:
             return  # the broker is down: the next run tries again
 
 
-def _fail_stale_claims(*, now: dt.datetime) -> int:
-    """Rows stuck in "sending" past the task's hard time limit: their worker died."""
+def _mark_stale_claims(*, now: dt.datetime) -> int:
+    """Rows stuck in "sending" past the task's hard time limit: their worker died, maybe
+    after the mail server took the email. At most once: never sent again by itself."""
     cutoff = now - dt.timedelta(seconds=settings.REMINDER_STALE_SENDING_SECONDS)
     return Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=cutoff).update(
-        status=ReminderStatus.FAILED, last_error=STALE_CLAIM_ERROR, updated_at=now
+        status=ReminderStatus.UNCONFIRMED,
+        reason=ReminderReason.WORKER_STOPPED,
+        last_error=STALE_CLAIM_ERROR,
+        updated_at=now,
     )
+
+
+def _expire_useless(*, now: dt.datetime) -> int:
+    """Pending rows (waiting out a mail server outage, say) that are no longer useful:
+    an exercise reminder past its grace, a visit that has started. Index
+    reminder_status_due_idx finds them; an appointment's start is checked by a join."""
+    grace = dt.timedelta(hours=settings.EXERCISE_REMINDER_GRACE_HOURS)
+    pending = Reminder.objects.filter(status=ReminderStatus.PENDING)
+    expired = pending.filter(kind=ReminderKind.EXERCISE, due_at__lt=now - grace).update(
+        status=ReminderStatus.EXPIRED,
+        reason=ReminderReason.TOO_LATE,
+        last_error=TOO_LATE,
+        updated_at=now,
+    )
+    expired += pending.filter(
+        kind=ReminderKind.APPOINTMENT, due_at__lte=now, appointment__starts_at__lte=now
+    ).update(
+        status=ReminderStatus.EXPIRED,
+        reason=ReminderReason.APPOINTMENT_STARTED,
+        last_error=APPOINTMENT_STARTED,
+        updated_at=now,
+    )
+    return expired
 
 
 # Send ----------------------------------------------------------------------------
 
+TOO_LATE = "Too late: the day's exercise reminder time has long passed."
+APPOINTMENT_STARTED = "The appointment has already started."
+
+
+@dataclass
+class Outcome:
+    """What became of one claimed row; rows with equal outcomes are written together."""
+
+    status: str
+    reason: str = ""
+    error: str = ""
+    retry_in: int | None = None
+
+    def key(self) -> tuple[str, str, str, int | None]:
+        return (self.status, self.reason, self.error, self.retry_in)
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def as_dict(self) -> dict[str, int]:
+        return {"claimed": self.claimed, **self.counts}
+
 
 @dataclass(frozen=True)
 class SendResult:
-    outcome: str  # "sent", "skipped", "failed", "retry", "not_claimed"
+    outcome: str  # "sent", "skipped", "expired", "failed", "retry", "not_claimed"
     retry_in: int | None = None
     detail: str = ""
 
 
 def retry_delay(attempts: int) -> int:
     """Exponential backoff: base, 2x base, 4x base ... capped."""
-    delay = settings.REMINDER_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
+    delay = settings.REMINDER_RETRY_BASE_SECONDS * (2 ** min(max(attempts - 1, 0), 30))
     return int(min(delay, settings.REMINDER_RETRY_MAX_SECONDS))
 
 
-def reminder_claim(*, reminder_id: int, now: dt.datetime) -> bool:
-    """pending -> sending, attempts + 1; True only for the one caller that changed the row."""
-    return bool(
-        Reminder.objects.filter(id=reminder_id, status=ReminderStatus.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(
-            status=ReminderStatus.SENDING,
-            attempts=F("attempts") + 1,
-            claimed_at=now,
-            updated_at=now,
-        )
+def reminders_claim(*, ids: Iterable[int], now: dt.datetime) -> list[int]:
+    """pending -> sending, attempts + 1, in one conditional UPDATE … RETURNING.
+
+    Returns the ids this caller changed: a row another task claimed first (or that is
+    not due for its retry yet) is not among them. Under PostgreSQL's READ COMMITTED a
+    concurrent UPDATE of the same row waits, then re-checks ``status = 'pending'`` and
+    skips it; SQLite runs one writer at a time."""
+    ids = list(ids)
+    if not ids:
+        return []
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"UPDATE {table} SET status = %s, attempts = attempts + 1, claimed_at = %s, "
+        f"updated_at = %s WHERE id IN ({marks}) AND status = %s "
+        "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) RETURNING id"
     )
+    params: list[Any] = [ReminderStatus.SENDING.value, now, now, *ids]
+    params += [ReminderStatus.PENDING.value, now]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def reminder_claim(*, reminder_id: int, now: dt.datetime) -> bool:
+    """The claim of one row; True only for the one caller that changed it."""
+    return bool(reminders_claim(ids=[reminder_id], now=now))
 
 
 def reminder_send(*, reminder_id: int, now: dt.datetime | None = None) -> SendResult:
-    """Claim, re-check, send, record. Delivered twice, the second call does nothing."""
-    now = now or timezone.now()
-    if not reminder_claim(reminder_id=reminder_id, now=now):
+    """One row through the batch path (old queued ``send_reminder`` messages, tests)."""
+    outcomes: dict[int, Outcome] = {}
+    result = reminders_send_batch(ids=[reminder_id], now=now, outcomes=outcomes)
+    if not result.claimed:
         return SendResult("not_claimed")
-    reminder = selectors.reminder_for_send(reminder_id)
-    reason = _reason_to_skip(reminder, now=now)
-    if reason:
-        _finish(reminder, status=ReminderStatus.SKIPPED, last_error=reason)
-        return SendResult("skipped", detail=reason)
+    outcome = outcomes[reminder_id]
+    name = "retry" if outcome.status == ReminderStatus.PENDING else outcome.status
+    return SendResult(name, retry_in=outcome.retry_in, detail=outcome.error)
+
+
+def reminders_send_batch(
+    *,
+    ids: Iterable[int],
+    now: dt.datetime | None = None,
+    outcomes: dict[int, Outcome] | None = None,
+) -> BatchResult:
+    """Claim, re-check, render, send over one SMTP connection, record in bulk.
+
+    Delivered twice (a redelivery, a double dispatch), the second call claims nothing.
+    ``outcomes``, if given, receives each claimed row's outcome."""
+    now = now or timezone.now()
+    outcomes = {} if outcomes is None else outcomes
+    result = BatchResult()
+    claimed = reminders_claim(ids=ids, now=now)
+    result.claimed = len(claimed)
+    if not claimed:
+        return result
+    recorder = _Recorder(outcomes, result)
+    in_flight: list[int] = []  # the id being handed to the mail server, if any
     try:
-        emails.reminder_message(reminder).send()
+        to_send: list[tuple[Reminder, EmailMessage]] = []
+        for reminder in selectors.reminders_for_send(claimed):
+            skip = _reason_to_skip(reminder, now=now)
+            if skip is not None:
+                recorder.add(reminder, skip)
+                continue
+            try:
+                to_send.append((reminder, emails.reminder_message(reminder)))
+            except Exception as exc:  # noqa: BLE001 - one bad row must not stop the batch
+                log.exception("Reminder %s could not be prepared", reminder.id)
+                recorder.add(
+                    reminder,
+                    Outcome(ReminderStatus.FAILED, ReminderReason.MESSAGE_ERROR, _text(exc)),
+                )
+        recorder.flush()
+        if to_send:
+            _deliver(to_send, recorder, in_flight)
+        recorder.flush()
+    except SoftTimeLimitExceeded:
+        # Out of time: record what is known; the rows not yet started go back to pending
+        # untouched; the one being handed over stays "sending" (at most once).
+        recorder.flush()
+        _release([i for i in claimed if i not in outcomes and i not in in_flight])
+        raise
+    return result
+
+
+def _deliver(
+    to_send: list[tuple[Reminder, EmailMessage]], recorder: _Recorder, in_flight: list[int]
+) -> None:
+    """Hand each email to the mail server over one connection, recording as we go."""
+    mail = get_connection()
+    try:
+        mail.open()
     except (smtplib.SMTPException, OSError) as exc:
-        return _after_send_error(reminder, exc)
-    _finish(reminder, status=ReminderStatus.SENT, sent_at=timezone.now(), last_error="")
-    return SendResult("sent")
+        for reminder, _message in to_send:
+            recorder.add(reminder, _retry(reminder, exc))
+        return
+    try:
+        for position, (reminder, message) in enumerate(to_send):
+            in_flight[:] = [reminder.id]
+            try:
+                mail.send_messages([message])
+            except (smtplib.SMTPException, OSError) as exc:
+                answered = smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
+                if not isinstance(exc, answered):
+                    # The connection is gone (refused, reset, timed out): this one and
+                    # the rest wait for a retry, like a server that was never reached.
+                    for later, _message in to_send[position:]:
+                        recorder.add(later, _retry(later, exc))
+                    return
+                recorder.add(reminder, _refused(reminder, exc))
+            else:
+                recorder.add(reminder, Outcome(ReminderStatus.SENT))
+            in_flight.clear()
+            if recorder.pending >= settings.REMINDER_RECORD_EVERY:
+                recorder.flush()
+    finally:
+        try:
+            mail.close()
+        except Exception:  # noqa: BLE001 - the outcomes are what matter
+            log.debug("SMTP close failed", exc_info=True)
 
 
-def _finish(reminder: Reminder, **fields: Any) -> None:
-    Reminder.objects.filter(id=reminder.id, status=ReminderStatus.SENDING).update(
-        updated_at=timezone.now(), **fields
-    )
+def _text(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def _is_permanent(exc: Exception) -> bool:
@@ -332,79 +498,142 @@ def _is_permanent(exc: Exception) -> bool:
     return False
 
 
-def _after_send_error(reminder: Reminder, exc: Exception) -> SendResult:
-    error = f"{type(exc).__name__}: {exc}"[:2000]
-    if _is_permanent(exc) or reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
-        log.warning(
-            "Reminder %s failed after %s attempt(s): %s", reminder.id, reminder.attempts, error
-        )
-        _finish(reminder, status=ReminderStatus.FAILED, last_error=error)
-        return SendResult("failed", detail=error)
-    delay = retry_delay(reminder.attempts)
-    at = timezone.now() + dt.timedelta(seconds=delay)
-    # Back to pending. enqueued_at = when the retry message is due, so the dispatch
-    # sweep leaves it alone unless that message goes missing.
-    _finish(
-        reminder,
-        status=ReminderStatus.PENDING,
-        last_error=error,
-        next_attempt_at=at,
-        enqueued_at=at,
+def _refused(reminder: Reminder, exc: Exception) -> Outcome:
+    """The server answered this one message: 5xx fails the row, 4xx waits for a retry."""
+    if not _is_permanent(exc):
+        return _retry(reminder, exc)
+    reason = (
+        ReminderReason.ADDRESS_REFUSED
+        if isinstance(exc, smtplib.SMTPRecipientsRefused)
+        else ReminderReason.MESSAGE_REFUSED
     )
-    log.info("Reminder %s: %s; retry in %ss", reminder.id, error, delay)
-    return SendResult("retry", retry_in=delay, detail=error)
+    log.warning("Reminder %s refused by the mail server: %s", reminder.id, _text(exc))
+    return Outcome(ReminderStatus.FAILED, reason, _text(exc))
 
 
-def reminder_mark_not_enqueued(*, reminder_id: int) -> None:
-    """The retry message could not be published: let the dispatch sweep pick the row up."""
-    Reminder.objects.filter(id=reminder_id, status=ReminderStatus.PENDING).update(enqueued_at=None)
+def _retry(reminder: Reminder, exc: Exception) -> Outcome:
+    return Outcome(
+        ReminderStatus.PENDING,
+        ReminderReason.MAIL_SERVER,
+        _text(exc),
+        retry_in=retry_delay(reminder.attempts),
+    )
 
 
-def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> str:
-    """Why this reminder should no longer go out, or "" if it should."""
+class _Recorder:
+    """Collects outcomes and writes them with one UPDATE per distinct outcome (one, when
+    every email went out), only on rows still "sending"."""
+
+    def __init__(self, outcomes: dict[int, Outcome], result: BatchResult) -> None:
+        self.outcomes = outcomes
+        self.result = result
+        self.waiting: dict[tuple[str, str, str, int | None], list[int]] = defaultdict(list)
+        self.pending = 0
+
+    def add(self, reminder: Reminder, outcome: Outcome) -> None:
+        self.outcomes[reminder.id] = outcome
+        self.waiting[outcome.key()].append(reminder.id)
+        self.pending += 1
+        name = "retry" if outcome.status == ReminderStatus.PENDING else outcome.status
+        self.result.counts[name] += 1
+
+    def flush(self) -> None:
+        now = timezone.now()
+        for (status, reason, error, retry_in), ids in self.waiting.items():
+            fields: dict[str, Any] = {
+                "status": status,
+                "reason": reason,
+                "last_error": error,
+                "updated_at": now,
+            }
+            if status == ReminderStatus.SENT:
+                fields["sent_at"] = now
+            if status == ReminderStatus.PENDING:
+                # Not before the backoff; enqueued_at NULL: the first dispatch after
+                # next_attempt_at publishes it again (_requeue_left_behind).
+                fields["next_attempt_at"] = now + dt.timedelta(seconds=retry_in or 0)
+                fields["enqueued_at"] = None
+                log.info("Reminders %s: %s; retry in %ss", ids, error, retry_in)
+            Reminder.objects.filter(id__in=ids, status=ReminderStatus.SENDING).update(**fields)
+        self.waiting.clear()
+        self.pending = 0
+
+
+def _release(ids: list[int]) -> None:
+    """Claimed but never started: back to pending for the next dispatch, no attempt used."""
+    if ids:
+        Reminder.objects.filter(id__in=ids, status=ReminderStatus.SENDING).update(
+            status=ReminderStatus.PENDING, enqueued_at=None, updated_at=timezone.now()
+        )
+
+
+def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> Outcome | None:
+    """Why this reminder should no longer go out (skipped, or expired), or None."""
     patient = reminder.patient
+
+    def skipped(reason: str, text: str) -> Outcome:
+        return Outcome(ReminderStatus.SKIPPED, reason, text)
+
     if patient.archived_at is not None:
-        return "The patient's record is archived."
+        return skipped(ReminderReason.ARCHIVED, "The patient's record is archived.")
     if not patient.reminders_opt_in:
-        return "The patient has turned reminders off."
+        return skipped(ReminderReason.OPTED_OUT, "The patient has turned reminders off.")
     if not patient.email:
-        return "The patient has no email address."
+        return skipped(ReminderReason.NO_EMAIL, "The patient has no email address.")
     if reminder.kind == ReminderKind.APPOINTMENT:
         appointment = reminder.appointment
         assert appointment is not None  # an appointment reminder keeps its appointment
         if appointment.status != AppointmentStatus.BOOKED:
-            return f"The appointment is {appointment.get_status_display().lower()}."
+            return skipped(
+                ReminderReason.APPOINTMENT_CHANGED,
+                f"The appointment is {appointment.get_status_display().lower()}.",
+            )
         if reminder.key != appointment_key(
             appointment_id=appointment.id, starts_at=appointment.starts_at
         ):
-            return "The appointment was moved to another time."
+            return skipped(
+                ReminderReason.APPOINTMENT_CHANGED, "The appointment was moved to another time."
+            )
         if appointment.starts_at <= now:
-            return "The appointment has already started."
-        return ""
+            return Outcome(
+                ReminderStatus.EXPIRED, ReminderReason.APPOINTMENT_STARTED, APPOINTMENT_STARTED
+            )
+        return None
     program = reminder.program
     assert program is not None  # every other kind is an exercise reminder
     if program.status != ProgramStatus.ACTIVE:
-        return "The exercise program is no longer active."
+        return skipped(ReminderReason.PROGRAM_INACTIVE, "The exercise program is no longer active.")
     if not program.reminders_enabled:
-        return "Reminders are turned off for the exercise program."
+        return skipped(
+            ReminderReason.PROGRAM_INACTIVE, "Reminders are turned off for the exercise program."
+        )
     if now - reminder.due_at > dt.timedelta(hours=settings.EXERCISE_REMINDER_GRACE_HOURS):
-        return "Too late: the day's exercise reminder time has long passed."
-    return ""
+        return Outcome(ReminderStatus.EXPIRED, ReminderReason.TOO_LATE, TOO_LATE)
+    return None
 
 
 # Staff ---------------------------------------------------------------------------
 
 
+def _back_to_pending(now: dt.datetime) -> dict[str, Any]:
+    return {
+        "status": ReminderStatus.PENDING,
+        "reason": ReminderReason.NONE,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "enqueued_at": now,
+        "claimed_at": None,
+        "updated_at": now,
+    }
+
+
 @transaction.atomic
 def reminder_retry(*, reminder: Reminder, acting_user: User, ip: str | None = None) -> bool:
-    """Put a failed reminder back in the queue (staff action). False if it was not failed."""
+    """Put a failed reminder back in the queue (staff action). False if it was not failed
+    (a "not confirmed" one is not failed: it most likely arrived)."""
+    now = timezone.now()
     changed = Reminder.objects.filter(id=reminder.id, status=ReminderStatus.FAILED).update(
-        status=ReminderStatus.PENDING,
-        attempts=0,
-        next_attempt_at=None,
-        enqueued_at=timezone.now(),
-        claimed_at=None,
-        updated_at=timezone.now(),
+        **_back_to_pending(now)
     )
     if not changed:
         return False
@@ -418,6 +647,34 @@ def reminder_retry(*, reminder: Reminder, acting_user: User, ip: str | None = No
     )
     transaction.on_commit(lambda: reminders_enqueue(ids=[reminder.id]))
     return True
+
+
+@transaction.atomic
+def reminders_retry_failed(*, reason: str, acting_user: User, ip: str | None = None) -> int:
+    """Put every failed reminder with this reason back in the queue (staff action), in
+    one UPDATE (index reminder_status_reason_idx); one audit event names the reason and
+    how many. Returns how many."""
+    if reason not in ReminderReason.values:
+        raise ValidationError("Unknown reason.")
+    now = timezone.now()
+    failed = Reminder.objects.filter(status=ReminderStatus.FAILED, reason=reason)
+    ids = list(failed.values_list("id", flat=True))
+    changed = Reminder.objects.filter(id__in=ids, status=ReminderStatus.FAILED).update(
+        **_back_to_pending(now)
+    )
+    if not changed:
+        return 0
+    label = ReminderReason(reason).label
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        object_type="reminder",
+        object_id=f"failed:{reason}",
+        ip=ip,
+        detail=f"retry of {changed} failed reminder(s): {label}",
+    )
+    transaction.on_commit(lambda: reminders_enqueue(ids=ids))
+    return changed
 
 
 # What the patient's signed links do ------------------------------------------------

@@ -27,25 +27,20 @@ def dispatch_reminders() -> dict:
 
 
 @shared_task(
-    bind=True,
-    name="clinic.tasks.send_reminder",
+    name="clinic.tasks.send_reminders",
     ignore_result=True,
     acks_late=True,
-    max_retries=None,  # the row's attempts counter decides (REMINDER_MAX_ATTEMPTS)
-    soft_time_limit=60,
-    time_limit=90,
 )
-def send_reminder(self, reminder_id: int) -> str:
-    """Claim the reminder, send it, record the outcome; retries SMTP errors with backoff."""
-    from celery.exceptions import Reject
+def send_reminders(reminder_ids: list[int]) -> dict:
+    """Claim a batch of reminders, send them over one SMTP connection, record the
+    outcomes. A mail server that does not answer is not retried here: the rows wait
+    (pending, with backoff) and the dispatch sweep publishes them again."""
+    from clinic.reminders.services import reminders_send_batch
 
-    from clinic.reminders.services import reminder_mark_not_enqueued, reminder_send
+    return reminders_send_batch(ids=reminder_ids).as_dict()
 
-    result = reminder_send(reminder_id=reminder_id)
-    if result.outcome == "retry":
-        try:
-            raise self.retry(countdown=result.retry_in)  # same queue: delivery_info
-        except Reject:
-            # The broker is down: the row is pending, the next dispatch enqueues it again.
-            reminder_mark_not_enqueued(reminder_id=reminder_id)
-    return result.outcome
+
+@shared_task(name="clinic.tasks.send_reminder", ignore_result=True, acks_late=True)
+def send_reminder(reminder_id: int) -> dict:
+    """One reminder: messages queued before batches existed still name this task."""
+    return send_reminders(reminder_ids=[reminder_id])

@@ -9,4 +9,5 @@ app_name = "reminders"
 urlpatterns = [
     path("", views.reminder_list, name="list"),
     path("<int:reminder_id>/retry/", views.reminder_retry, name="retry"),
+    path("retry-failed/", views.reminder_retry_failed, name="retry_failed"),
 ]

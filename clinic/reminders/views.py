@@ -15,10 +15,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic.models import ReminderReason, ReminderStatus
 from patients.audit import client_ip
 from patients.localtime import patient_today
 
@@ -32,12 +34,26 @@ from .signing import LinkError, LinkInvalid, Purpose, read_token
 @login_required
 @permission_required("clinic.view_reminder", raise_exception=True)
 def reminder_list(request):
-    """Upcoming, failed (with the reason), sent and opted-out, for front desk and managers.
+    """Counts by state and reason, and one state's reminders a page at a time (failed
+    first), for front desk and managers; the same number of queries however many rows.
 
     Therapists do not get this page: delivery and consent are front-desk work, and a
     therapist follows adherence on the patient's program instead."""
-    overview = selectors.reminder_overview(now=timezone.now())
-    return render(request, "clinic/reminders/reminder_list.html", {"overview": overview})
+    status, reason, after = selectors.parse_list_query(request.GET)
+    page = selectors.reminder_page(status=status, reason=reason, after=after)
+    context = {
+        "counts": selectors.reminder_counts(),
+        "page": page,
+        "status_label": ReminderStatus(status).label,
+        "reason_label": ReminderReason(reason).label if reason else "",
+        "scheduled": (
+            selectors.scheduled_appointments(now=timezone.now())
+            if status == ReminderStatus.PENDING and reason is None and after is None
+            else []
+        ),
+        "opted_out": selectors.opted_out_patients() if after is None else [],
+    }
+    return render(request, "clinic/reminders/reminder_list.html", context)
 
 
 @login_required
@@ -50,6 +66,26 @@ def reminder_retry(request, reminder_id: int):
     else:
         messages.warning(request, "Only a failed reminder can be retried; nothing changed.")
     return redirect("reminders:list")
+
+
+@login_required
+@permission_required("clinic.change_reminder", raise_exception=True)
+@require_POST
+def reminder_retry_failed(request):
+    """ "Retry all failed for this reason": one POST puts them all back in the queue."""
+    reason = request.POST.get("reason", "")
+    if reason not in ReminderReason.values:
+        messages.warning(request, "Choose a reason from the list; nothing changed.")
+        return redirect("reminders:list")
+    count = services.reminders_retry_failed(
+        reason=reason, acting_user=request.user, ip=client_ip(request)
+    )
+    label = ReminderReason(reason).label or "no reason given"
+    if count:
+        messages.success(request, f"{count} failed reminder(s) queued again ({label}).")
+    else:
+        messages.warning(request, f"No failed reminders with this reason ({label}).")
+    return redirect(f"{reverse('reminders:list')}?status=failed")
 
 
 # Patient links -------------------------------------------------------------------

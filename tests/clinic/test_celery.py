@@ -33,6 +33,7 @@ STABLE_TASK_NAMES = {
     "clinic.tasks.dispatch_reminders",
     "clinic.tasks.ping",
     "clinic.tasks.send_reminder",
+    "clinic.tasks.send_reminders",
 }
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -67,7 +67,7 @@ def test_patient_sees_exercises_marks_them_done_and_reports_pain(page, program):
 
 
 def test_front_desk_retries_a_failed_reminder(page, login, front_desk, program, monkeypatch):
-    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids, countdown=None: len(ids))
+    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids: len(ids))
     reminder = Reminder.objects.create(
         kind="exercise",
         patient=program.patient,
@@ -86,3 +86,31 @@ def test_front_desk_retries_a_failed_reminder(page, login, front_desk, program, 
     expect(page.get_by_role("alert")).to_contain_text("queued again")
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.PENDING
+
+
+def test_front_desk_retries_all_failed_for_one_reason(page, login, front_desk, monkeypatch):
+    from tests.clinic.reminders.helpers import program_due
+
+    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids: len(ids))
+    waiting = []
+    for index in range(3):
+        program = program_due()
+        waiting.append(
+            Reminder.objects.create(
+                kind="exercise",
+                patient=program.patient,
+                program=program,
+                due_at=timezone.now(),
+                status=ReminderStatus.FAILED,
+                reason="mail_server",
+                last_error="ConnectionRefusedError: [Errno 111] Connection refused",
+                key=f"exercise:e2e-all-{index}",
+            )
+        )
+    login(front_desk)
+    page.get_by_role("navigation").get_by_role("link", name="Reminders").click()
+    counts = page.locator('[data-list="counts"]')
+    expect(counts.locator('[data-count="failed:mail_server"]')).to_have_text("3")
+    counts.get_by_role("button", name="Retry all failed reminders: Mail server unavailable").click()
+    expect(page.get_by_role("alert")).to_contain_text("3 failed reminder(s) queued again")
+    assert Reminder.objects.filter(status=ReminderStatus.PENDING).count() == 3

@@ -28,6 +28,19 @@ class LoopbackSMTP:
         self.controller = None
         self.reply = None  # e.g. "550 No such mailbox": refuse every message
         self.hold = 0  # seconds to wait before accepting a message
+        self.refuse: dict[str, str] = {}  # address -> reply, e.g. "550 No such mailbox"
+        self.sessions = 0  # SMTP connections opened (EHLO/HELO seen)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.reply:
@@ -130,7 +143,8 @@ def reminder_worker(celery_worker_process, reminder_queue, tmp_path, settings):
             "SITE_URL": settings.SITE_URL,
         }
         worker_env.update({key: str(value) for key, value in env.items()})
-        args = ["-B", "-s", str(tmp_path / "beat-schedule")] if beat else []
+        schedule = tmp_path / f"beat-schedule-{uuid.uuid4().hex[:6]}"
+        args = ["-B", "-s", str(schedule)] if beat else []
         return celery_worker_process(reminder_queue, extra_env=worker_env, extra_args=args)
 
     yield start

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_data_sends_reminders_within_minutes_of_start(monkeypatch):
-    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids, countdown=None: len(ids))
+    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids: len(ids))
     call_command("seed_demo", "--password", "clinic-demo-2026")
     moved = list(
         HomeExerciseProgram.objects.filter(status="active", reminders_enabled=True)

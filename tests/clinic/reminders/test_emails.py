@@ -119,7 +119,7 @@ def test_appointment_email_in_spanish():
 
 def test_sent_through_djangos_mail_backend(settings, monkeypatch):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids, countdown=None: len(ids))
+    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids: len(ids))
     reminder = _exercise_reminder()
     assert services.reminder_send(reminder_id=reminder.id).outcome == "sent"
     assert len(mail.outbox) == 1

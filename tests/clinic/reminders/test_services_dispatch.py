@@ -22,7 +22,7 @@ def enqueued(monkeypatch):
     """Record what dispatch hands to the broker instead of publishing it."""
     calls = []
 
-    def fake_enqueue(*, ids, countdown=None):
+    def fake_enqueue(*, ids):
         calls.extend(ids)
         return len(ids)
 
@@ -192,7 +192,9 @@ def test_an_appointment_moved_in_place_gets_a_new_key(enqueued):
     services.reminders_dispatch(now=now)
     assert Reminder.objects.count() == 2
     old = Reminder.objects.select_related("patient", "appointment").order_by("id").first()
-    assert services._reason_to_skip(old, now=now) == "The appointment was moved to another time."
+    assert (
+        services._reason_to_skip(old, now=now).error == "The appointment was moved to another time."
+    )
 
 
 def test_dispatch_is_batched_not_per_patient(enqueued, settings, django_assert_max_num_queries):
@@ -201,8 +203,8 @@ def test_dispatch_is_batched_not_per_patient(enqueued, settings, django_assert_m
         program_due()
     # Per batch of 10 programs: select programs, select existing keys, insert, read ids
     # (+ savepoint/transaction bookkeeping). 3 batches; plus appointments (1), the
-    # stale-claim update (1) and the left-behind sweep (1).
-    with django_assert_max_num_queries(3 * 6 + 3):
+    # stale-claim update (1), the two expiry updates (2) and the left-behind sweep (1).
+    with django_assert_max_num_queries(3 * 6 + 5):
         result = services.reminders_dispatch(now=EVENING)
     assert result.created == 25
     assert Reminder.objects.count() == 25

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
-    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids, countdown=None: len(ids))
+    monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids: len(ids))
 
 
 def _exercise_reminder(**program_kw) -> Reminder:
@@ -106,33 +106,70 @@ def _set(obj, **fields):
     obj.save()
 
 
-def test_smtp_down_retries_with_backoff_then_fails_with_the_error(
+def test_smtp_down_waits_with_backoff_and_never_fails_while_useful(
     smtp_down, smtp_settings, settings
 ):
     smtp_settings(smtp_down)  # nothing listens on the port
-    settings.REMINDER_MAX_ATTEMPTS = 3
     settings.REMINDER_RETRY_BASE_SECONDS = 60
+    settings.REMINDER_RETRY_MAX_SECONDS = 600
     reminder = _exercise_reminder()
     now = timezone.now()
 
     first = services.reminder_send(reminder_id=reminder.id, now=now)
     reminder.refresh_from_db()
     assert (first.outcome, first.retry_in) == ("retry", 60)
-    assert reminder.status == ReminderStatus.PENDING
+    assert (reminder.status, reminder.reason) == (ReminderStatus.PENDING, "mail_server")
     assert "ConnectionRefusedError" in reminder.last_error
     assert reminder.next_attempt_at >= now + dt.timedelta(seconds=59)
+    assert reminder.enqueued_at is None  # the dispatch sweep publishes it when due
     # Not before the backoff has passed, whoever asks.
     assert services.reminder_send(reminder_id=reminder.id, now=now).outcome == "not_claimed"
 
-    second = services.reminder_send(reminder_id=reminder.id, now=reminder.next_attempt_at)
-    assert (second.outcome, second.retry_in) == ("retry", 120)  # exponential
+    delays = []
+    for _ in range(8):  # far more attempts than the old retry budget of 5
+        result = services.reminder_send(reminder_id=reminder.id, now=reminder.next_attempt_at)
+        delays.append(result.retry_in)
+        reminder.refresh_from_db()
+    assert delays == [120, 240, 480, 600, 600, 600, 600, 600]  # exponential, capped
+    assert (reminder.status, reminder.attempts) == (ReminderStatus.PENDING, 9)
+
+
+def test_the_dispatch_sweep_sends_a_waiting_reminder_again_once_its_time_has_come(
+    smtp_down, smtp_settings, monkeypatch
+):
+    smtp_settings(smtp_down)
+    published = []
+    monkeypatch.setattr(
+        services, "reminders_enqueue", lambda *, ids: published.extend(ids) or len(ids)
+    )
+    reminder = _exercise_reminder()
+    services.reminder_send(reminder_id=reminder.id)
     reminder.refresh_from_db()
-    third = services.reminder_send(reminder_id=reminder.id, now=reminder.next_attempt_at)
+    services.reminders_dispatch(now=reminder.next_attempt_at - dt.timedelta(seconds=1))
+    assert published == []  # not before its time
+    services.reminders_dispatch(now=reminder.next_attempt_at)
+    assert published == [reminder.id]
+
+
+def test_a_waiting_reminder_expires_once_no_longer_useful_and_is_not_failed(
+    smtp_down, smtp_settings, settings
+):
+    smtp_settings(smtp_down)
+    reminder = _exercise_reminder()
+    appointment = _appointment_reminder()
+    for row in (reminder, appointment):
+        assert services.reminder_send(reminder_id=row.id).outcome == "retry"
+    past_grace = reminder.due_at + dt.timedelta(
+        hours=settings.EXERCISE_REMINDER_GRACE_HOURS, minutes=1
+    )
+    assert services.reminders_dispatch(now=past_grace).expired == 1
     reminder.refresh_from_db()
-    assert third.outcome == "failed"
-    assert reminder.status == ReminderStatus.FAILED
-    assert reminder.attempts == 3
-    assert "ConnectionRefusedError" in reminder.last_error
+    assert (reminder.status, reminder.reason) == ("expired", "too_late")
+    started = appointment.appointment.starts_at
+    assert services.reminders_dispatch(now=started).expired == 1
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.reason) == ("expired", "appointment_started")
+    assert not Reminder.objects.filter(status=ReminderStatus.FAILED).exists()
 
 
 def test_smtp_down_then_up_delivers_exactly_once(smtp_down, smtp_settings):
@@ -156,7 +193,7 @@ def test_a_permanent_refusal_fails_at_once(smtp_server, smtp_settings):
     reminder = _exercise_reminder()
     assert services.reminder_send(reminder_id=reminder.id).outcome == "failed"
     reminder.refresh_from_db()
-    assert reminder.status == ReminderStatus.FAILED
+    assert (reminder.status, reminder.reason) == (ReminderStatus.FAILED, "message_refused")
     assert "554" in reminder.last_error and "mailbox disabled" in reminder.last_error
 
 
@@ -169,15 +206,17 @@ def test_a_worker_killed_mid_send_causes_no_duplicate(
 ):
     smtp_settings(smtp_server)
     reminder = _exercise_reminder()
-    real_finish = services._finish
+    real_flush = services._Recorder.flush
 
-    def die_after_sending(reminder, **fields):
-        raise WorkerKilled
+    def die_before_recording_a_send(recorder):
+        if any(key[0] == ReminderStatus.SENT for key in recorder.waiting):
+            raise WorkerKilled
+        real_flush(recorder)
 
-    monkeypatch.setattr(services, "_finish", die_after_sending)
+    monkeypatch.setattr(services._Recorder, "flush", die_before_recording_a_send)
     with pytest.raises(WorkerKilled):
         services.reminder_send(reminder_id=reminder.id)
-    monkeypatch.setattr(services, "_finish", real_finish)
+    monkeypatch.setattr(services._Recorder, "flush", real_flush)
     assert len(smtp_server.envelopes) == 1  # it did go out
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.SENDING
@@ -188,12 +227,15 @@ def test_a_worker_killed_mid_send_causes_no_duplicate(
     services.reminders_dispatch()
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.SENDING
-    # ... and once it is older than the hard time limit, marks it failed for a person.
+    # ... and once it is older than the hard time limit, marks it "not confirmed".
     later = timezone.now() + dt.timedelta(seconds=settings.REMINDER_STALE_SENDING_SECONDS + 1)
-    assert services.reminders_dispatch(now=later).stale_failed == 1
+    assert services.reminders_dispatch(now=later).stale == 1
     reminder.refresh_from_db()
-    assert reminder.status == ReminderStatus.FAILED
+    assert (reminder.status, reminder.reason) == ("unconfirmed", "worker_stopped")
     assert reminder.last_error == services.STALE_CLAIM_ERROR
+    # Not a failure: staff cannot "retry" it as if it had failed.
+    assert services.reminder_retry(reminder=reminder, acting_user=FrontDeskFactory()) is False
+    services.reminders_dispatch(now=later + dt.timedelta(hours=1))
     assert len(smtp_server.envelopes) == 1  # never re-sent automatically
 
 
@@ -210,11 +252,11 @@ def test_staff_retry_of_a_failed_reminder_sends_it_once(smtp_server, smtp_settin
     assert len(smtp_server.envelopes) == 1
 
 
-def test_a_stale_exercise_reminder_is_skipped(smtp_server, smtp_settings, settings):
+def test_a_stale_exercise_reminder_expires(smtp_server, smtp_settings, settings):
     smtp_settings(smtp_server)
     reminder = _exercise_reminder()
     later = reminder.due_at + dt.timedelta(hours=settings.EXERCISE_REMINDER_GRACE_HOURS, minutes=1)
-    assert services.reminder_send(reminder_id=reminder.id, now=later).outcome == "skipped"
+    assert services.reminder_send(reminder_id=reminder.id, now=later).outcome == "expired"
     assert smtp_server.envelopes == []
 
 

@@ -21,7 +21,7 @@ from clinic.models import AppointmentStatus, Reminder, ReminderStatus
 from clinic.reminders import services
 from patients.models import PainReport
 from tests.factories import AppointmentFactory, ExerciseFactory, PatientFactory
-from treatments.models import ExerciseCompletion
+from treatments.models import ExerciseCompletion, HomeExerciseProgram
 
 from .conftest import free_port, wait_until
 from .helpers import program_due
@@ -118,32 +118,86 @@ def test_beat_dispatches_and_a_worker_delivers_through_smtp(
     assert program.patient.reminders_opt_in is False
 
 
-def test_smtp_down_then_up_is_retried_with_backoff_and_delivered_once(
-    require_service, reminder_worker, smtp_down
-):
-    require_service("redis")
+def _waiting_exercise_reminder(*, due_at: dt.datetime) -> Reminder:
+    """A pending exercise reminder that dispatch did not create (its program has no
+    reminder days left), so only the sweep sends it: as after an outage began."""
     program = _program_due_now()
+    HomeExerciseProgram.objects.filter(id=program.id).update(reminder_days=[])
+    return Reminder.objects.create(
+        kind="exercise",
+        patient=program.patient,
+        program=program,
+        due_at=due_at,
+        key=f"exercise:{program.id}:outage",
+    )
+
+
+def test_smtp_down_longer_than_the_retry_schedule_then_up_delivers_each_useful_one_once(
+    require_service, reminder_worker, smtp_down, settings
+):
+    """No button pressed: the beat's sweeps retry until the server answers; what stopped
+    being useful during the outage ends "expired", nothing ends "failed"."""
+    require_service("redis")
+    useful = [_program_due_now() for _ in range(4)]
+    grace = dt.timedelta(hours=settings.EXERCISE_REMINDER_GRACE_HOURS)
+    # Its grace ends a few seconds into the outage.
+    too_late = _waiting_exercise_reminder(due_at=timezone.now() - grace + dt.timedelta(seconds=6))
+    # This visit starts during the outage.
+    visit = AppointmentFactory(starts_at=timezone.now() + dt.timedelta(seconds=8))
     reminder_worker(
         smtp_down,
         REMINDER_RETRY_BASE_SECONDS=1,
         REMINDER_RETRY_MAX_SECONDS=2,
-        REMINDER_MAX_ATTEMPTS=50,
+        REMINDER_REQUEUE_AFTER_SECONDS=30,
     )
-    # The SMTP server is down: the worker retries, the row goes back to pending.
+    # Down for longer than the old retry budget (5 attempts) and past both deadlines.
     wait_until(
-        lambda: Reminder.objects.filter(
-            program=program, status=ReminderStatus.PENDING, attempts__gte=2
-        ).exists(),
+        lambda: (
+            Reminder.objects.filter(
+                program__in=useful, status=ReminderStatus.PENDING, attempts__gte=6
+            ).count()
+            == 4
+        ),
         timeout=120,
     )
-    assert "Connection" in Reminder.objects.get().last_error
+    wait_until(lambda: Reminder.objects.filter(status=ReminderStatus.EXPIRED).count() == 2)
+    assert set(Reminder.objects.filter(program__in=useful).values_list("reason", flat=True)) == {
+        "mail_server"
+    }
+    assert smtp_down.envelopes == []
+
     smtp_down.start()
-    smtp_down.wait_for(1, timeout=60)
-    wait_until(lambda: Reminder.objects.filter(status=ReminderStatus.SENT).exists(), timeout=30)
-    time.sleep(5)
-    assert len(smtp_down.envelopes) == 1
-    reminder = Reminder.objects.get()
-    assert reminder.attempts >= 2 and reminder.last_error == ""
+    smtp_down.wait_for(4, timeout=60)
+    wait_until(lambda: Reminder.objects.filter(status=ReminderStatus.SENT).count() == 4, timeout=30)
+    time.sleep(6)  # more beat ticks: nothing goes out twice
+    recipients = [e.rcpt_tos[0] for e in smtp_down.envelopes]
+    assert sorted(recipients) == sorted(p.patient.email for p in useful)
+    assert not Reminder.objects.filter(status=ReminderStatus.FAILED).exists()
+    too_late.refresh_from_db()
+    assert (too_late.status, too_late.reason) == ("expired", "too_late")
+    assert Reminder.objects.get(appointment=visit).reason == "appointment_started"
+    assert Reminder.objects.get(program=useful[0]).last_error == ""
+
+
+def test_two_dispatchers_and_two_workers_send_each_reminder_once(
+    require_service, reminder_worker, smtp_server
+):
+    require_service("redis")
+    programs = [_program_due_now() for _ in range(40)]
+    # Two workers, each with its own beat: two dispatchers every 2 s on one queue, and
+    # this process dispatches too.
+    reminder_worker(smtp_server, REMINDER_SEND_BATCH_SIZE=7)
+    reminder_worker(smtp_server, REMINDER_SEND_BATCH_SIZE=7)
+    services.reminders_dispatch()
+    smtp_server.wait_for(40, timeout=120)
+    wait_until(
+        lambda: Reminder.objects.filter(status=ReminderStatus.SENT).count() == 40, timeout=30
+    )
+    time.sleep(6)
+    recipients = [e.rcpt_tos[0] for e in smtp_server.envelopes]
+    assert len(recipients) == len(set(recipients)) == 40
+    assert set(recipients) == {p.patient.email for p in programs}
+    assert Reminder.objects.count() == 40
 
 
 def test_broker_down_during_dispatch_loses_nothing(
@@ -173,7 +227,7 @@ def test_broker_down_during_dispatch_loses_nothing(
 
 def test_a_worker_killed_mid_send_causes_no_duplicate(reminder_worker, smtp_server):
     """SIGKILL while the SMTP server holds its answer: the email may have gone out, so
-    the row is never re-sent automatically; dispatch marks it failed for a person."""
+    the row is never re-sent automatically; dispatch marks it "not confirmed"."""
     program = _program_due_now()
     smtp_server.hold = 120
     first = reminder_worker(smtp_server, EMAIL_TIMEOUT=180)
@@ -187,11 +241,13 @@ def test_a_worker_killed_mid_send_causes_no_duplicate(reminder_worker, smtp_serv
 
     reminder_worker(smtp_server, REMINDER_STALE_SENDING_SECONDS=3)
     wait_until(
-        lambda: Reminder.objects.filter(program=program, status=ReminderStatus.FAILED).exists(),
+        lambda: Reminder.objects.filter(
+            program=program, status=ReminderStatus.UNCONFIRMED
+        ).exists(),
         timeout=90,
     )
     time.sleep(5)  # more dispatch ticks: nothing re-sends it
     reminder = Reminder.objects.get(program=program)
-    assert reminder.status == ReminderStatus.FAILED
+    assert (reminder.status, reminder.reason) == ("unconfirmed", "worker_stopped")
     assert reminder.last_error == services.STALE_CLAIM_ERROR
     assert len(smtp_server.envelopes) == 1
