@@ -104,7 +104,8 @@ class PickerResults:
 def patient_picker_search(query: str, *, limit: int = PICKER_LIMIT) -> PickerResults:
     """Current patients for the type-ahead picker: at most ``limit`` (one query, reading
     one row more to know whether there are more), demographics only."""
-    query = (query or "").strip()[:100]
+    # NUL cannot be stored or compared in PostgreSQL text: no name or phone contains one.
+    query = (query or "").replace("\x00", "").strip()[:100]
     if len(query) < PICKER_MIN_LENGTH:
         return PickerResults(patients=[], more=False)
     rows = list(
