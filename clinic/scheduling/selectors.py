@@ -360,7 +360,7 @@ def _availability(
         if (patient is not None and patient_id == patient.pk) or (
             room is not None and room_id == room.pk
         ):
-            availability.shared_busy.append((s, e))
+            availability.add_shared_busy(s, e)
         else:
             availability.add_busy(practitioner_id, s, e)
     return availability
