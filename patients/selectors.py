@@ -91,6 +91,31 @@ def patient_search(
     return patients.order_by("last_name", "first_name", "id")
 
 
+PICKER_LIMIT = 10
+PICKER_MIN_LENGTH = 2
+
+
+@dataclass(frozen=True)
+class PickerResults:
+    patients: list[Patient]
+    more: bool  # more patients match than are shown: type more to narrow
+
+
+def patient_picker_search(query: str, *, limit: int = PICKER_LIMIT) -> PickerResults:
+    """Current patients for the type-ahead picker: at most ``limit`` (one query, reading
+    one row more to know whether there are more), demographics only."""
+    # NUL cannot be stored or compared in PostgreSQL text: no name or phone contains one.
+    query = (query or "").replace("\x00", "").strip()[:100]
+    if len(query) < PICKER_MIN_LENGTH:
+        return PickerResults(patients=[], more=False)
+    rows = list(
+        patient_search(query=query).only(
+            "id", "first_name", "last_name", "date_of_birth", "phone", "archived_at"
+        )[: limit + 1]
+    )
+    return PickerResults(patients=rows[:limit], more=len(rows) > limit)
+
+
 def possible_duplicates(
     *, first_name: str, last_name: str, date_of_birth: dt.date, exclude_id: int | None = None
 ) -> list[Patient]:

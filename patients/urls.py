@@ -7,6 +7,7 @@ app_name = "patients"
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
+    path("search/", views.patient_search, name="search"),
     path("<int:patient_id>/", views.patient_detail, name="detail"),
     path("<int:patient_id>/edit/", views.patient_edit, name="edit"),
     path("<int:patient_id>/archive/", views.patient_archive, name="archive"),

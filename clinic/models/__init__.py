@@ -12,12 +12,14 @@ The import order below is the order the models were always registered in.
 from .practitioners import Practitioner, TimeOff, WorkingHours
 from .scheduling import (
     LIVE_APPOINTMENT_STATUSES,
+    MAX_APPOINTMENT_DURATION,
     Appointment,
     AppointmentKind,
     AppointmentSeries,
     AppointmentStatus,
     Room,
     SchedulingSettings,
+    overlapping,
 )
 
 from .reminders import Reminder, ReminderKind, ReminderReason, ReminderStatus  # isort: skip
@@ -25,6 +27,7 @@ from .audit import AuditAction, AuditEvent  # isort: skip
 
 __all__ = [
     "LIVE_APPOINTMENT_STATUSES",
+    "MAX_APPOINTMENT_DURATION",
     "Appointment",
     "AppointmentKind",
     "AppointmentSeries",
@@ -40,4 +43,5 @@ __all__ = [
     "SchedulingSettings",
     "TimeOff",
     "WorkingHours",
+    "overlapping",
 ]

@@ -24,6 +24,7 @@ from clinic.models import (
     SchedulingSettings,
     TimeOff,
     WorkingHours,
+    overlapping,
 )
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime
 
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 
     from patients.models import Patient
 
+
+# Every status but cancelled: what the calendar and Today show.
+SHOWN_STATUSES = [s for s in AppointmentStatus if s != AppointmentStatus.CANCELLED]
 
 DAY_START_HOUR = 7
 DAY_END_HOUR = 19
@@ -255,9 +259,7 @@ def _calendar_appointments(
 ) -> list[Appointment]:
     # Cancelled visits free their slot and leave the grid; no-shows stay, greyed out.
     return list(
-        Appointment.objects.filter(
-            practitioner_id__in=practitioner_ids, starts_at__lt=end, ends_at__gt=start
-        )
+        Appointment.objects.filter(overlapping(start, end), practitioner_id__in=practitioner_ids)
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("patient", "room")
         .only(
@@ -352,13 +354,13 @@ def _availability(
         who |= Q(room_id=room.pk)
     availability = Availability(hours=hours, time_off=time_off)
     rows = Appointment.objects.filter(
-        who, status__in=LIVE_APPOINTMENT_STATUSES, starts_at__lt=end, ends_at__gt=start
+        who, overlapping(start, end), status__in=LIVE_APPOINTMENT_STATUSES
     ).values_list("practitioner_id", "patient_id", "room_id", "starts_at", "ends_at")
     for practitioner_id, patient_id, room_id, s, e in rows:
         if (patient is not None and patient_id == patient.pk) or (
             room is not None and room_id == room.pk
         ):
-            availability.shared_busy.append((s, e))
+            availability.add_shared_busy(s, e)
         else:
             availability.add_busy(practitioner_id, s, e)
     return availability
@@ -546,8 +548,10 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     today = clinic_today(now)
     start, end = _day_bounds(today, tz)
     visits = list(
-        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=AppointmentStatus.CANCELLED)
+        # Status listed (not "not cancelled") so the (status, starts_at) index reads the day.
+        Appointment.objects.filter(
+            status__in=SHOWN_STATUSES, starts_at__gte=start, starts_at__lt=end
+        )
         .select_related("patient", "practitioner", "room")
         .order_by("starts_at", "id")
     )
@@ -634,8 +638,5 @@ def practitioner_setup(practitioner: Practitioner) -> dict[str, Any]:
 def booked_visits_between(practitioner: Practitioner, start: dt.datetime, end: dt.datetime) -> int:
     """Booked visits that a new time off would leave stranded."""
     return Appointment.objects.filter(
-        practitioner=practitioner,
-        status=AppointmentStatus.BOOKED,
-        starts_at__lt=end,
-        ends_at__gt=start,
+        overlapping(start, end), practitioner=practitioner, status=AppointmentStatus.BOOKED
     ).count()

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from clinic.models import (
     LIVE_APPOINTMENT_STATUSES,
+    MAX_APPOINTMENT_DURATION,
     Appointment,
     AppointmentKind,
     AppointmentSeries,
@@ -31,6 +32,7 @@ from clinic.models import (
     SchedulingSettings,
     TimeOff,
     WorkingHours,
+    overlapping,
 )
 from patients.audit import AuditAction, audit_record
 from patients.localtime import UTC, clinic_today, clinic_zone
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 
 
 MIN_DURATION = dt.timedelta(minutes=10)
-MAX_DURATION = dt.timedelta(hours=4)
+MAX_DURATION = MAX_APPOINTMENT_DURATION  # window queries rely on it (``overlapping``)
 MAX_SERIES = 104  # two years of weekly visits
 
 
@@ -116,10 +118,7 @@ def _conflict_subject(
         who |= Q(room_id=room_id)
     clash = (
         Appointment.objects.filter(
-            who,
-            status__in=LIVE_APPOINTMENT_STATUSES,
-            starts_at__lt=ends_at,
-            ends_at__gt=starts_at,
+            who, overlapping(starts_at, ends_at), status__in=LIVE_APPOINTMENT_STATUSES
         )
         .exclude(pk__in=list(exclude_ids))
         .values("practitioner_id", "room_id", "patient_id")

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.models import Practitioner, Room, TimeOff, WorkingHours
 from clinic.scheduling.ics import appointment_ics, practitioner_feed_ics
 from patients.audit import client_ip
-from patients.inputs import parse_date, parse_id
+from patients.inputs import parse_date, parse_id, picker_return_path
 from patients.localtime import clinic_today, clinic_zone
 
 from . import forms, selectors, services
@@ -100,6 +100,11 @@ def week(request, practitioner_id: int):
 # Booking --------------------------------------------------------------------------
 
 
+def _patient_picker(form, request) -> None:
+    """Where the picker's registry links come back to (the page without ?patient=)."""
+    form.fields["patient"].widget.return_path = picker_return_path(request)
+
+
 def _booking_initial(request) -> dict:
     """Prefill from the calendar's links; values that do not parse are left out."""
     initial = {"kind": request.GET.get("kind") or "follow_up"}
@@ -122,6 +127,7 @@ def _booking_initial(request) -> dict:
 def book(request):
     rules = selectors.scheduling_settings()
     form = forms.BookingForm(request.POST or None, initial=_booking_initial(request), rules=rules)
+    _patient_picker(form, request)
     if request.method == "POST" and form.is_valid():
         try:
             appointment = services.appointment_book(
@@ -355,6 +361,7 @@ def recurring(request):
     form = forms.RecurringForm(
         request.POST or None, initial=_recurring_initial(request), rules=rules
     )
+    _patient_picker(form, request)
     preview = None
     confirm_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
