@@ -81,7 +81,7 @@ LIVE_APPOINTMENT_STATUSES = [
 
 
 # The longest visit the clinic books: the booking service refuses longer ones and, on
-# PostgreSQL, a check constraint (appt_at_most_four_hours, migration 0010) holds it in the
+# PostgreSQL, a check constraint (appt_at_most_four_hours, migration 0011) holds it in the
 # database. Window queries rely on it
 # for a lower bound on starts_at (``overlapping``).
 MAX_APPOINTMENT_DURATION = dt.timedelta(hours=4)
@@ -184,7 +184,7 @@ class Appointment(models.Model):
                 condition=models.Q(ends_at__gt=models.F("starts_at")), name="appt_ends_after_start"
             ),
         ]
-        # On PostgreSQL, appt_at_most_four_hours (migration 0010) checks
+        # On PostgreSQL, appt_at_most_four_hours (migration 0011) checks
         # ends_at <= starts_at + MAX_APPOINTMENT_DURATION, what ``overlapping`` relies on.
 
     def __str__(self) -> str:

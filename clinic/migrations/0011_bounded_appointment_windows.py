@@ -42,7 +42,7 @@ def remove_duration_check(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clinic", "0009_auditevent_unlock_and_password_reset_actions")]
+    dependencies = [("clinic", "0010_reminder_reason_expired_unconfirmed")]
 
     operations = [
         migrations.AddIndex(
