@@ -104,6 +104,9 @@ def test_rows_per_patient_follow_the_measured_proportions(seeded):
         expected = scaled(name, PATIENTS)
         assert 0.4 * expected <= count <= 1.6 * expected, (name, count, expected)
     assert Patient.objects.count() == PATIENTS
+    # Spread over the patients, not piled on a few.
+    seen = Appointment.objects.values("patient").distinct().count()
+    assert seen >= 0.9 * PATIENTS
 
 
 def test_a_third_speak_spanish_and_names_carry_accents(seeded):

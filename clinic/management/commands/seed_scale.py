@@ -466,9 +466,9 @@ class Seeder:
         )
         per_day = live_target / working_days
         mean_minutes = 0.8 * 30 + 0.1 * 45 + 0.1 * 60
-        # By practitioner: their patients sorted by the first day of care.
+        # By practitioner: their patients sorted by the first day of care (for bisect).
         groups: dict[int, list[PatientPlan]] = defaultdict(list)
-        for plan in self.plans:
+        for plan in sorted(self.plans, key=lambda plan: plan.first_day):
             groups[plan.practitioner].append(plan)
         starts = {p: [plan.first_day for plan in group] for p, group in groups.items()}
         everyone = sorted(self.plans, key=lambda plan: plan.first_day)
@@ -500,7 +500,8 @@ class Seeder:
             open_at = local_datetime(day, weekday_hours[0])
             close_at = local_datetime(day, weekday_hours[1])
             length = (close_at - open_at).total_seconds() / 60
-            wanted = per_day * (0.55 if future else 1.0)
+            # 1.08: a visit that would run past closing time is not booked.
+            wanted = 1.08 * per_day * (0.55 if future else 1.0)
             # Chance of a visit at each free step so that about ``wanted`` fit in the day.
             fill = min(
                 0.97, wanted * STEP / max(1.0, length - wanted * mean_minutes + wanted * STEP)
@@ -565,7 +566,7 @@ class Seeder:
         """Of ``plans`` (sorted by first day), those under care on ``day``."""
         lo = bisect.bisect_left(first_days, day - longest)
         hi = bisect.bisect_right(first_days, day)
-        return [plan for plan in plans[lo:hi] if plan.last_day >= day]
+        return [plan for plan in plans[lo:hi] if plan.first_day <= day <= plan.last_day]
 
     def pick(self, active: list[PatientPlan], booked: set[int]) -> PatientPlan | None:
         for _ in range(8):
