@@ -80,7 +80,7 @@ def main() -> int:
     if args.child:
         return child(args)
 
-    print("$ " + shlex.join([Path(sys.executable).name, *sys.argv]), flush=True)
+    print("$ " + shlex.join([display_path(sys.executable), *sys.argv]), flush=True)
     unknown = set(args.only) - set(PAGE_NAMES)
     if unknown:
         parser.error(f"unknown page(s) {sorted(unknown)}; pages: {', '.join(PAGE_NAMES)}")
@@ -94,6 +94,14 @@ def main() -> int:
         results[label] = measure(url, label, args, env)
     print_table(results, args)
     return 0
+
+
+def display_path(executable: str) -> str:
+    """The interpreter as typed from the repository (".venv/bin/python"), else in full."""
+    try:
+        return str(Path(executable).relative_to(Path.cwd()))
+    except ValueError:
+        return executable
 
 
 def server_url(database_url: str) -> str:
