@@ -148,6 +148,9 @@ def ensure_seeded(url: str, patients: int, *, reseed: bool, env: dict[str, str])
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
     stored = stored_size(url) if exists else None
     if stored is not None and stored[0] == patients and stored[1] and not reseed:
+        # The code may have new migrations since the seed (indexes, constraints): apply them,
+        # so the pages are measured on the schema they will run on.
+        manage("migrate", "--no-input", "-v0", env=env, database_url=url)
         print(f"{name}: {patients:,} patients, seeded earlier (--reseed to seed again)")
         return
     why = "--reseed" if reseed else ("new" if stored is None else f"holds {stored[0]:,} patients")
