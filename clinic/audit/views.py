@@ -1,7 +1,6 @@
 import csv
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -25,13 +24,19 @@ def _filters(request):
 def audit_log(request):
     form, filters = _filters(request)
     clinical = selectors.may_read_clinical_detail(request.user)
-    if form.is_bound and not form.is_valid():
-        events = selectors.audit_events().none()
-    else:
-        events = selectors.audit_events(**filters, with_clinical_detail=clinical)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
-    params.pop("page", None)
+    older = selectors.parse_cursor(params.pop("older", [""])[-1])
+    newer = selectors.parse_cursor(params.pop("newer", [""])[-1])
+    params.pop("page", None)  # the numbered pages of old links: show the newest
+    if form.is_bound and not form.is_valid():
+        page = selectors.AuditPage(events=[], older=None, newer=None)
+    else:
+        page = selectors.audit_page(
+            selectors.audit_events(**filters, with_clinical_detail=clinical),
+            older_than=older,
+            newer_than=None if older else newer,
+            size=PAGE_SIZE,
+        )
     return render(
         request,
         "clinic/audit/audit_log.html",
