@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -147,6 +148,31 @@ def audit_page(
     if older_than is not None:
         newer = cursor_for(rows[0]) if rows else older_than
     return AuditPage(events=rows, older=cursor_for(rows[-1]) if more else None, newer=newer)
+
+
+def audit_export_rows(
+    *, with_clinical_detail: bool = False, **filters: Any
+) -> Iterator[tuple[Any, ...]]:
+    """The filtered events for the CSV export as tuples, newest first, streamed from the
+    database in chunks (a server-side cursor on PostgreSQL): (at, actor_username,
+    action, patient_id, patient first name, patient last name, object_type, object_id,
+    ip, detail[, clinical_detail]). No model instances: 500,000 rows stay cheap."""
+    columns = [
+        "at",
+        "actor_username",
+        "action",
+        "patient_id",
+        "patient__first_name",
+        "patient__last_name",
+        "object_type",
+        "object_id",
+        "ip",
+        "detail",
+    ]
+    if with_clinical_detail:
+        columns.append("clinical_detail")
+    events = audit_events(**filters).select_related(None)
+    return events.values_list(*columns).iterator(chunk_size=5000)
 
 
 def filters_from(cleaned: dict[str, Any]) -> dict[str, Any]:

@@ -109,14 +109,70 @@ def test_export_is_csv_of_the_filtered_events_and_is_itself_audited(client_for, 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
+    assert not AuditEvent.objects.filter(detail__contains="completed").exists()
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:3] == ["at", "user", "action"]
-    # The export event itself (recorded before the rows are read) and Ada's two events.
-    assert [row[2] for row in rows[1:]] == ["export", "view", "sign"]
-    assert {row[4] for row in rows[1:]} == {"Ada Núñez"}
-    export = AuditEvent.objects.get(action="export")
-    assert export.actor == manager and export.patient == history["ada"]
-    assert f"patient_id={history['ada'].pk}" in export.detail
+    # The "started" event (recorded before the rows are read), Ada's two events, and
+    # the trailer with the row count.
+    assert [row[2] for row in rows[1:-1]] == ["export", "view", "sign"]
+    assert {row[4] for row in rows[1:-1]} == {"Ada Núñez"}
+    assert rows[-1] == ["# end of export", "3 rows"]
+    started, completed = AuditEvent.objects.filter(action="export").order_by("id")
+    for export in (started, completed):
+        assert export.actor == manager and export.patient == history["ada"]
+        assert f"patient_id={history['ada'].pk}" in export.detail
+    assert started.detail.startswith("audit log CSV started: ")
+    assert completed.detail.startswith("audit log CSV completed: 3 rows; ")
+
+
+def test_export_of_the_whole_log_has_every_row_and_the_trailer(client_for, manager, therapist):
+    from clinic.audit import views
+
+    events = [_event(therapist, "view", PatientFactory()) for _ in range(7)]
+    client = client_for(manager)
+    before = AuditEvent.objects.count()  # the events, and the manager's sign-in
+    views.EXPORT_BATCH, batch = 3, views.EXPORT_BATCH  # several writes to the response
+    try:
+        chunks = list(client.get(reverse("audit:export")).streaming_content)
+    finally:
+        views.EXPORT_BATCH = batch
+    assert len(chunks) > 2
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
+    # Newest first: the "started" event, then every event before it.
+    assert len(rows) == 1 + before + 1 + 1
+    assert rows[-1] == ["# end of export", f"{before + 1} rows"]
+    views_rows = [r for r in rows[1:-1] if r[2] == "view"]
+    assert [int(r[3]) for r in views_rows] == [e.patient_id for e in reversed(events)]
+    assert [r[4] for r in views_rows] == [e.patient.full_name for e in reversed(events)]
+    completed = AuditEvent.objects.get(action="export", detail__contains="completed")
+    assert completed.detail == f"audit log CSV completed: {before + 1} rows; no filter"
+
+
+def test_an_error_while_streaming_aborts_the_export_without_trailer_or_completion(
+    client_for, manager, therapist, monkeypatch
+):
+    from clinic.audit import selectors as audit_selectors
+
+    for _ in range(5):
+        _event(therapist, "view")
+    real = audit_selectors.audit_export_rows
+
+    def failing_after_two_rows(**kwargs):
+        for n, row in enumerate(real(**kwargs)):
+            if n == 2:
+                raise RuntimeError("connection to the database lost")
+            yield row
+
+    monkeypatch.setattr(audit_selectors, "audit_export_rows", failing_after_two_rows)
+    response = client_for(manager).get(reverse("audit:export"))
+    assert response.status_code == 200  # the headers went out before the rows
+    received = []
+    with pytest.raises(RuntimeError):
+        for chunk in response.streaming_content:
+            received.append(chunk)
+    assert b"# end of export" not in b"".join(received)
+    exports = AuditEvent.objects.filter(action="export")
+    assert [e.detail for e in exports] == ["audit log CSV started: no filter"]
 
 
 def test_export_cells_cannot_run_as_spreadsheet_formulas(client_for, manager, therapist):
@@ -359,8 +415,9 @@ def test_user_with_clinical_permission_sees_clinical_detail_on_the_log_and_csv(
     assert rows[0][-1] == "clinical_detail"
     row = next(r for r in rows[1:] if r[2] == "override")
     assert OVERRIDE_REASON in row[-1]
-    export = AuditEvent.objects.get(action="export")
-    assert "with clinical detail" in export.detail
+    assert rows[-1][0] == "# end of export"
+    for export in AuditEvent.objects.filter(action="export"):
+        assert export.detail.startswith("audit log CSV with clinical detail")
 
 
 def test_no_role_both_reads_the_audit_log_and_holds_clinical_permission():
