@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from clinic.models import AuditEvent
@@ -154,11 +155,14 @@ def audit_export_rows(
     *, with_clinical_detail: bool = False, **filters: Any
 ) -> Iterator[tuple[Any, ...]]:
     """The filtered events for the CSV export as tuples, newest first, streamed from the
-    database in chunks (a server-side cursor on PostgreSQL): (at, actor_username,
-    action, patient_id, patient first name, patient last name, object_type, object_id,
-    ip, detail[, clinical_detail]). No model instances: 500,000 rows stay cheap."""
+    database in chunks (a server-side cursor on PostgreSQL): (at as ISO text in UTC,
+    actor_username, action, patient_id, patient first name, patient last name,
+    object_type, object_id, ip, detail[, clinical_detail]).
+
+    No model instances, and the time as text: the database driver's timestamp parsing
+    in Python cost more than all the rest of a row (``datetime.fromisoformat`` is C)."""
     columns = [
-        "at",
+        "at_text",
         "actor_username",
         "action",
         "patient_id",
@@ -172,6 +176,7 @@ def audit_export_rows(
     if with_clinical_detail:
         columns.append("clinical_detail")
     events = audit_events(**filters).select_related(None)
+    events = events.annotate(at_text=Cast("at", output_field=CharField()))
     return events.values_list(*columns).iterator(chunk_size=5000)
 
 

@@ -1,4 +1,5 @@
 import csv
+import datetime as dt
 import io
 
 from django.contrib.auth.decorators import login_required, permission_required
@@ -75,6 +76,15 @@ def _take(out: io.StringIO) -> str:
     return text
 
 
+def _local_iso(text: str, zone: dt.tzinfo) -> str:
+    """The database's UTC time as text (PostgreSQL "…+00", SQLite without an offset)
+    as ISO 8601 in the clinic's time zone."""
+    when = dt.datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(zone).isoformat()
+
+
 def _cell(value) -> str:
     """A CSV cell that a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
@@ -131,25 +141,29 @@ def audit_export(request):
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS + (["clinical_detail"] if clinical else []))
-        count = 0
+        count, batch = 0, []
         for row in rows:
-            at, username, action, patient_id, first, last, kind, object_id, address = row[:9]
-            writer.writerow(
+            at_text, username, action, patient_id, first, last, kind, object_id, address = row[:9]
+            batch.append(
                 [
-                    at.astimezone(zone).isoformat(),
+                    _local_iso(at_text, zone),
                     _cell(username),
                     action,
                     "" if patient_id is None else patient_id,
-                    _cell(f"{first} {last}") if patient_id is not None else "",
+                    "" if patient_id is None else _cell(f"{first} {last}"),
                     _cell(kind),
                     _cell(object_id),
                     address or "",
                     *[_cell(text) for text in row[9:]],
                 ]
             )
-            count += 1
-            if count % EXPORT_BATCH == 0:
+            if len(batch) == EXPORT_BATCH:
+                writer.writerows(batch)
+                count += len(batch)
+                batch = []
                 yield _take(out)
+        writer.writerows(batch)
+        count += len(batch)
         # Every row is out: only now is the export complete, in the log and in the file.
         audit_record(
             acting_user=user,

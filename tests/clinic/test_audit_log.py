@@ -144,6 +144,9 @@ def test_export_of_the_whole_log_has_every_row_and_the_trailer(client_for, manag
     views_rows = [r for r in rows[1:-1] if r[2] == "view"]
     assert [int(r[3]) for r in views_rows] == [e.patient_id for e in reversed(events)]
     assert [r[4] for r in views_rows] == [e.patient.full_name for e in reversed(events)]
+    assert [r[0] for r in views_rows] == [
+        timezone.localtime(e.at).isoformat() for e in reversed(events)
+    ]
     completed = AuditEvent.objects.get(action="export", detail__contains="completed")
     assert completed.detail == f"audit log CSV completed: {before + 1} rows; no filter"
 
