@@ -82,6 +82,8 @@ def patient_search(
         elif len(digits) >= 3 and re.fullmatch(r"[\d\s().\-+/]+", query):
             patients = patients.filter(phone__contains=digits)
         else:
+            # search_name LIKE '%word%' per word: on PostgreSQL the trigram GIN index
+            # patient_search_name_trgm_idx (patients migration 0008) serves it.
             for word in clinical.normalise_name(query).split():
                 patients = patients.filter(search_name__contains=word)
     return patients.order_by("last_name", "first_name", "id")
