@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
@@ -209,7 +209,8 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
         .values_list("assessed_at", "lefs_total", "kind")
     )
     lefs = [
-        ChartPoint(at=at, value=total, source="assessment", label=_KIND_LABELS[kind])
+        # lefs_total is never None here (the filter above); cast for the type checker.
+        ChartPoint(at=at, value=cast(int, total), source="assessment", label=_KIND_LABELS[kind])
         for at, total, kind in signed
     ]
     return _with_changes(Outcomes(nprs=nprs, lefs=lefs)), other
