@@ -72,7 +72,7 @@ def audit_events(
 # The log is read newest first, (at, id) descending. A page is the events just older
 # (or just newer) than a cursor, the (at, id) of the event at its edge, so every page
 # costs one indexed query of PAGE_SIZE + 1 rows however long the log is: no COUNT, no
-# OFFSET (docs/design.md, audit log).
+# OFFSET.
 
 _CURSOR = re.compile(r"^(\d{1,19})-(\d{1,19})$")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
