@@ -3,6 +3,7 @@ import datetime as dt
 import io
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -105,9 +106,9 @@ def audit_export(request):
     while streaming is not caught: the server drops the connection, so the response never
     ends cleanly, and neither the completion event nor the trailer is written.
 
-    Rows are read as tuples (``values_list``, ``iterator``), never as model instances,
-    and written in batches: 500,000 rows take seconds, well inside gunicorn's timeout
-    (README, Deploying). The clinical_detail column exists only for users with clinical
+    Rows are read as tuples (``values_list``, ``iterator``) inside one transaction,
+    never as model instances, and written in batches: 500,000 rows take seconds, well
+    inside gunicorn's timeout (README, Deploying). The clinical_detail column exists only for users with clinical
     permission."""
     form, filters = _filters(request)
     if form.is_bound and not form.is_valid():
@@ -142,37 +143,44 @@ def audit_export(request):
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS + (["clinical_detail"] if clinical else []))
         count, batch = 0, []
-        for row in rows:
-            at_text, username, action, patient_id, first, last, kind, object_id, address = row[:9]
-            batch.append(
-                [
-                    _local_iso(at_text, zone),
-                    _cell(username),
-                    action,
-                    "" if patient_id is None else patient_id,
-                    "" if patient_id is None else _cell(f"{first} {last}"),
-                    _cell(kind),
-                    _cell(object_id),
-                    address or "",
-                    *[_cell(text) for text in row[9:]],
+        # One transaction from the first row to the completion event: the server-side
+        # cursor then streams rows as they are read (outside a transaction PostgreSQL
+        # first copies the whole result, WITH HOLD, before the first row), and the
+        # completion event is committed only if every row was read.
+        with transaction.atomic():
+            for row in rows:
+                at_text, username, action, patient_id, first, last, kind, object_id, address = row[
+                    :9
                 ]
+                batch.append(
+                    [
+                        _local_iso(at_text, zone),
+                        _cell(username),
+                        action,
+                        "" if patient_id is None else patient_id,
+                        "" if patient_id is None else _cell(f"{first} {last}"),
+                        _cell(kind),
+                        _cell(object_id),
+                        address or "",
+                        *[_cell(text) for text in row[9:]],
+                    ]
+                )
+                if len(batch) == EXPORT_BATCH:
+                    writer.writerows(batch)
+                    count += len(batch)
+                    batch = []
+                    yield _take(out)
+            writer.writerows(batch)
+            count += len(batch)
+            # Every row is out: only now is the export complete, in the log and the file.
+            audit_record(
+                acting_user=user,
+                action=AuditAction.EXPORT,
+                patient=patient,
+                object_type="clinic.auditevent",
+                ip=ip,
+                detail=f"{what} completed: {count} rows; {described}",
             )
-            if len(batch) == EXPORT_BATCH:
-                writer.writerows(batch)
-                count += len(batch)
-                batch = []
-                yield _take(out)
-        writer.writerows(batch)
-        count += len(batch)
-        # Every row is out: only now is the export complete, in the log and in the file.
-        audit_record(
-            acting_user=user,
-            action=AuditAction.EXPORT,
-            patient=patient,
-            object_type="clinic.auditevent",
-            ip=ip,
-            detail=f"{what} completed: {count} rows; {described}",
-        )
         writer.writerow([TRAILER, f"{count} rows"])
         yield _take(out)
 
