@@ -108,8 +108,8 @@ def audit_export(request):
 
     Rows are read as tuples (``values_list``, ``iterator``) inside one transaction,
     never as model instances, and written in batches: 500,000 rows take seconds, well
-    inside gunicorn's timeout (README, Deploying). The clinical_detail column exists only for users with clinical
-    permission."""
+    inside gunicorn's timeout (README, Deploying). The clinical_detail column exists
+    only for users with clinical permission."""
     form, filters = _filters(request)
     if form.is_bound and not form.is_valid():
         return render(
