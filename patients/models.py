@@ -49,7 +49,9 @@ class Patient(models.Model):
         indexes = [
             # Registry list, alphabetical.
             models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
-            # Name search (prefix/contains on the normalised name).
+            # Name search (prefix/contains on the normalised name). On PostgreSQL the
+            # registry's "search_name LIKE '%word%'" is served by the trigram index
+            # patient_search_name_trgm_idx (migration 0008, PostgreSQL only).
             models.Index(fields=["search_name"], name="patient_search_name_idx"),
             # Duplicate check and date-of-birth search.
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),

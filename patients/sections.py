@@ -68,7 +68,9 @@ def load_timeline(request, patient) -> dict:
     record = clinical_record_for_request(request, patient)
     return {
         "assessments": record.assessments,
-        "other_reports": [r for r in record.pain_reports if r.assessment_id is None],
+        "more_assessments": record.more_assessments,
+        "other_reports": record.other_reports,
+        "more_other_reports": record.more_other_reports,
     }
 
 

@@ -492,19 +492,57 @@ def assessment_addendum(request, patient_id: int, assessment_id: int):
     )
 
 
+# Rows per page of the full lists behind the patient page's "show all" links.
+HISTORY_PAGE_SIZE = 50
+SCORE_TABLES = ("nprs", "lefs")
+
+
 @login_required
 @permission_required("patients.view_assessment", raise_exception=True)
 def outcomes(request, patient_id: int):
+    """The chart of the whole history, and the latest scores of each kind, newest first;
+    ``?all=nprs`` (or ``lefs``) lists every score of that kind, a page at a time."""
     patient = selectors.get_patient_for_user(request.user, patient_id)
-    record = selectors.clinical_record(patient)
-    audit_view(request, patient=patient, obj=patient, detail="outcomes")
+    outcomes = selectors.patient_outcomes(patient)
+    show_all = request.GET.get("all", "")
+    show_all = show_all if show_all in SCORE_TABLES else ""
+    tables = {}
+    for kind in SCORE_TABLES:
+        points = getattr(outcomes, kind)[::-1]
+        if kind == show_all:
+            page = Paginator(points, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+            tables[kind] = {"rows": page.object_list, "page": page, "total": len(points)}
+        else:
+            tables[kind] = {"rows": points[: selectors.RECENT], "page": None, "total": len(points)}
+    detail = f"outcomes, every {show_all.upper()} score" if show_all else "outcomes"
+    audit_view(request, patient=patient, obj=patient, detail=detail)
     return render(
         request,
         "patients/outcomes.html",
         {
             "patient": patient,
-            "record": record,
-            "outcomes": record.outcomes,
-            "chart": charts.outcome_chart(record.outcomes),
+            "outcomes": outcomes,
+            "tables": tables,
+            "show_all": show_all,
+            "query_string": f"all={show_all}",
+            "recent": selectors.RECENT,
+            "chart": charts.outcome_chart(outcomes),
         },
+    )
+
+
+@login_required
+@permission_required("patients.view_assessment", raise_exception=True)
+def assessment_list(request, patient_id: int):
+    """Every assessment of the patient, newest first, a page at a time (the patient page
+    shows the latest ones). Audited as a view of the record."""
+    patient = selectors.get_patient_for_user(request.user, patient_id)
+    page = Paginator(selectors.patient_assessments(patient), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    audit_view(request, patient=patient, obj=patient, detail=f"assessment list, page {page.number}")
+    return render(
+        request,
+        "patients/assessment_list.html",
+        {"patient": patient, "page": page, "query_string": ""},
     )

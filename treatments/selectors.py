@@ -154,9 +154,10 @@ def active_exercises() -> QuerySet[Exercise]:
 # Patient page sections (each a fixed number of queries).
 
 
-def plans_for_patient(patient: Patient) -> list[TreatmentPlan]:
-    """One query for the plans and one for their techniques."""
-    return list(
+def patient_plans(patient: Patient) -> QuerySet[TreatmentPlan]:
+    """Every plan of the patient, newest first, with therapist and planned techniques
+    (index plan_patient_start_idx; the techniques are one more query per page)."""
+    return (
         TreatmentPlan.objects.filter(patient=patient)
         .select_related("therapist")
         .prefetch_related(
@@ -166,13 +167,25 @@ def plans_for_patient(patient: Patient) -> list[TreatmentPlan]:
     )
 
 
-def notes_for_patient(patient: Patient, limit: int = 10) -> list[VisitNote]:
-    """The most recent notes, newest first: one query."""
-    return list(
+def plans_for_patient(patient: Patient, limit: int = 10) -> list[TreatmentPlan]:
+    """The latest plans, newest first: one query for the plans and one for their
+    techniques. Ask for ``limit + 1`` to know whether there are more."""
+    return list(patient_plans(patient)[:limit])
+
+
+def patient_notes(patient: Patient) -> QuerySet[VisitNote]:
+    """Every note of the patient, newest first, with therapist (index
+    visitnote_patient_date_idx)."""
+    return (
         VisitNote.objects.filter(patient=patient)
         .select_related("therapist")
-        .order_by("-visited_at", "-id")[:limit]
+        .order_by("-visited_at", "-id")
     )
+
+
+def notes_for_patient(patient: Patient, limit: int = 10) -> list[VisitNote]:
+    """The most recent notes, newest first: one query."""
+    return list(patient_notes(patient)[:limit])
 
 
 def unsigned_notes_for(user: User, limit: int = 20) -> list[VisitNote]:

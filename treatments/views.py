@@ -8,6 +8,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -180,6 +181,45 @@ def plan_create(request, patient_id: int):
         fingerprint=fingerprint,
     )
     return render(request, "treatments/plan_form.html", context)
+
+
+# Rows per page of the full lists behind the patient page's "show all" links.
+HISTORY_PAGE_SIZE = 50
+
+
+@login_required
+@permission_required("treatments.view_treatmentplan", raise_exception=True)
+def plan_list(request, patient_id: int):
+    """Every plan of care of the patient, newest first, a page at a time (the patient
+    page shows the latest ones). Audited as a view of the record."""
+    patient = selectors.get_patient_for_user(
+        request.user, patient_id, "treatments.view_treatmentplan"
+    )
+    page = Paginator(selectors.patient_plans(patient), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    audit_view(request, patient=patient, obj=patient, detail=f"plan list, page {page.number}")
+    return render(
+        request,
+        "treatments/plan_list.html",
+        {"patient": patient, "page": page, "query_string": ""},
+    )
+
+
+@login_required
+@permission_required("treatments.view_visitnote", raise_exception=True)
+def note_list(request, patient_id: int):
+    """Every visit note of the patient, newest first, a page at a time. Audited."""
+    patient = selectors.get_patient_for_user(request.user, patient_id, "treatments.view_visitnote")
+    page = Paginator(selectors.patient_notes(patient), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    audit_view(request, patient=patient, obj=patient, detail=f"note list, page {page.number}")
+    return render(
+        request,
+        "treatments/note_list.html",
+        {"patient": patient, "page": page, "query_string": ""},
+    )
 
 
 @login_required
