@@ -198,6 +198,11 @@ class VisitNote(models.Model):
             models.Index(fields=["patient", "visited_at"], name="visitnote_patient_date_idx"),
             # A therapist's unsigned notes on the Today page.
             models.Index(fields=["therapist", "status"], name="visitnote_therapist_st_idx"),
+            # The plan page's visits: WHERE treatment_plan_id = %s ORDER BY visited_at DESC,
+            # id DESC LIMIT 21 (selectors.plan_visits) reads 21 rows, not the whole plan.
+            models.Index(
+                fields=["treatment_plan", "-visited_at", "-id"], name="visitnote_plan_date_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -60,14 +60,22 @@ def get_plan_for_user(user: User, plan_id: int) -> TreatmentPlan:
         raise PermissionDenied
     return get_object_or_404(
         TreatmentPlan.objects.select_related("patient", "therapist", "assessment").prefetch_related(
-            Prefetch("techniques", queryset=PlannedTechnique.objects.select_related("technique")),
-            Prefetch(
-                "visit_notes",
-                queryset=VisitNote.objects.select_related("therapist").order_by("-visited_at"),
-            ),
+            Prefetch("techniques", queryset=PlannedTechnique.objects.select_related("technique"))
         ),
         pk=plan_id,
     )
+
+
+def plan_visits(plan: TreatmentPlan, *, limit: int | None) -> tuple[list[VisitNote], bool]:
+    """The plan's visit notes, latest first, as its page lists them (date and status):
+    the latest ``limit`` (all with None) and whether there are more. One query, reading
+    ``limit + 1`` rows by the (treatment_plan, visited_at) index, however long the plan."""
+    notes = VisitNote.objects.filter(treatment_plan=plan).only("id", "visited_at", "status")
+    notes = notes.order_by("-visited_at", "-id")
+    if limit is None:
+        return list(notes), False
+    rows = list(notes[: limit + 1])
+    return rows[:limit], len(rows) > limit
 
 
 def get_note_for_user(user: User, note_id: int) -> VisitNote:

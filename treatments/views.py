@@ -190,8 +190,24 @@ def plan_detail(request, plan_id: int):
     return render(
         request,
         "treatments/plan_detail.html",
-        {"plan": plan, "patient": plan.patient, "close_form": TreatmentPlanCloseForm()},
+        _plan_context(request, plan, TreatmentPlanCloseForm()),
     )
+
+
+# The plan page lists the latest visits under the plan; "Show all" (?all=1) lists every one.
+PLAN_VISITS_SHOWN = 20
+
+
+def _plan_context(request, plan, close_form) -> dict:
+    show_all = request.GET.get("all") == "1"
+    visits, more = selectors.plan_visits(plan, limit=None if show_all else PLAN_VISITS_SHOWN)
+    return {
+        "plan": plan,
+        "patient": plan.patient,
+        "close_form": close_form,
+        "visits": visits,
+        "more_visits": more,
+    }
 
 
 @login_required
@@ -219,10 +235,7 @@ def plan_close(request, plan_id: int):
             return redirect("treatments:plan_detail", plan_id=plan.pk)
     audit_view(request, patient=plan.patient, obj=plan)
     return render(
-        request,
-        "treatments/plan_detail.html",
-        {"plan": plan, "patient": plan.patient, "close_form": form},
-        status=400,
+        request, "treatments/plan_detail.html", _plan_context(request, plan, form), status=400
     )
 
 
