@@ -581,21 +581,35 @@ def active_plans_for(patient: Patient) -> list[Any]:
     )
 
 
+# What Today's front desk section lists: visits still to arrive, in, and missed.
+FRONT_DESK_LISTED = [
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.NO_SHOW,
+]
+
+
 def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Today's arrivals, who is in, no-shows and free gaps. Queries: appointments,
-    practitioners, working hours, time off."""
+    """Today's arrivals, who is in, no-shows and free gaps. Queries: the listed visits,
+    the count of completed ones, practitioners, working hours, time off.
+
+    Completed visits are counted, not read: by the afternoon they are most of the day
+    (200 of 230 at a clinic group's size). The only ones read are those still running
+    (ending after ``now``), which take time from the gaps."""
     now = now or timezone.now()
     tz = clinic_zone()
     today = clinic_today(now)
     start, end = _day_bounds(today, tz)
+    day = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
     visits = list(
-        # Status listed (not "not cancelled") so the (status, starts_at) index reads the day.
-        Appointment.objects.filter(
-            status__in=SHOWN_STATUSES, starts_at__gte=start, starts_at__lt=end
+        # Statuses listed (not "not cancelled") so the (status, starts_at) index reads the day.
+        day.filter(
+            Q(status__in=FRONT_DESK_LISTED) | Q(status=AppointmentStatus.COMPLETED, ends_at__gt=now)
         )
         .select_related("patient", "practitioner", "room")
         .order_by("starts_at", "id")
     )
+    completed_count = day.filter(status=AppointmentStatus.COMPLETED).count()
     practitioners = list(active_practitioners())
     ids = [p.pk for p in practitioners]
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
@@ -621,7 +635,7 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
         "arrivals": [v for v in visits if v.status == AppointmentStatus.BOOKED],
         "checked_in": [v for v in visits if v.status == AppointmentStatus.CHECKED_IN],
         "no_shows": [v for v in visits if v.status == AppointmentStatus.NO_SHOW],
-        "completed_count": sum(v.status == AppointmentStatus.COMPLETED for v in visits),
+        "completed_count": completed_count,
         "gaps": sorted(gaps, key=lambda g: (g[1], g[0].display_name)),
         "now": now,
     }
