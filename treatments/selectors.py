@@ -183,13 +183,21 @@ def notes_for_patient(patient: Patient, limit: int = 10) -> list[VisitNote]:
     )
 
 
-def unsigned_notes_for(user: User, limit: int = 20) -> list[VisitNote]:
-    """A therapist's draft notes for the Today page, oldest first: one query."""
-    return list(
+def unsigned_notes_for(user: User, limit: int = 20) -> tuple[list[VisitNote], bool]:
+    """A therapist's oldest ``limit`` draft notes for the Today page, and whether there
+    are more: one query of ``limit + 1`` rows (the therapist/status/visited_at index)."""
+    notes = list(
         VisitNote.objects.filter(therapist=user, status=RecordStatus.DRAFT)
         .select_related("patient")
-        .order_by("visited_at", "id")[:limit]
+        .only(
+            "id",
+            "visited_at",
+            "patient__first_name",
+            "patient__last_name",
+        )
+        .order_by("visited_at", "id")[: limit + 1]
     )
+    return notes[:limit], len(notes) > limit
 
 
 @dataclass(frozen=True)

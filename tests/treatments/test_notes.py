@@ -363,6 +363,29 @@ def test_today_lists_the_therapists_own_unsigned_notes(client_for, therapist):
     assert "Sid Signed" not in page and "Otto Others" not in page
 
 
+def test_today_lists_the_oldest_unsigned_notes_in_one_query_however_many(
+    therapist, django_assert_num_queries
+):
+
+    from treatments import selectors
+
+    start = timezone.now() - dt.timedelta(days=200)
+    drafts = []
+    for count in (3, 40):
+        while len(drafts) < count:
+            note = _draft(therapist=therapist)
+            VisitNote.objects.filter(pk=note.pk).update(
+                visited_at=start + dt.timedelta(days=len(drafts))
+            )
+            drafts.append(note.pk)
+        with django_assert_num_queries(1):
+            notes, more = selectors.unsigned_notes_for(therapist, limit=20)
+            names = [n.patient.full_name for n in notes]
+        assert [n.pk for n in notes] == drafts[:20]
+        assert len(names) == len(notes)
+        assert more is (count > 20)
+
+
 @pytest.mark.parametrize("role", ["front_desk", "manager"])
 def test_today_shows_no_notes_to_other_roles(client_for, role_users, role):
     _draft(
