@@ -394,7 +394,7 @@ class FreeSlot:
 # (up to the horizon) only when that window has fewer free slots than were asked for: the
 # next few free slots of a busy clinic are nearly always within days, and reading 60 days
 # of every practitioner's visits to show 5 slots read ~2,800 rows at 20,000 patients.
-FREE_SLOT_WINDOWS_DAYS = (3, 14)
+FREE_SLOT_WINDOWS_DAYS = (1, 7)
 
 
 def free_slots(
@@ -412,8 +412,8 @@ def free_slots(
     working hours, outside time off and live appointments (the patient's and room's too).
 
     Queries: practitioners, working hours, time off, and one query of appointments per
-    window searched (FREE_SLOT_WINDOWS_DAYS, then the horizon): 4 when the first window
-    has ``count`` free slots, at most 6."""
+    window searched (FREE_SLOT_WINDOWS_DAYS, then the horizon): 4 when the next day has
+    ``count`` free slots, at most 6."""
     after = max(after, timezone.now())
     practitioners = [practitioner] if practitioner else list(active_practitioners())
     by_id = {p.pk: p for p in practitioners}

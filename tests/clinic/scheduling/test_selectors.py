@@ -195,17 +195,17 @@ def test_free_slots_read_further_when_the_first_window_is_full(
     practitioner, monday, django_assert_num_queries
 ):
     _only_mornings(practitioner)
-    days = selectors.FREE_SLOT_WINDOWS_DAYS[0] + 2  # weekdays of mornings fully booked
-    for day in range(days):
+    for day in range(5):  # Monday to Friday mornings fully booked
         for start in ("08:00", "09:00"):
             AppointmentFactory(
                 practitioner=practitioner,
                 starts_at=at(monday + dt.timedelta(days=day), start),
                 ends_at=at(monday + dt.timedelta(days=day), start) + 2 * MIN30,
             )
-    # practitioner given: working hours, time off, the first window's appointments, the
-    # second window's.
-    with django_assert_num_queries(4):
+    # practitioner given: working hours, time off, and the appointments of each window
+    # searched: the next day, the next week, then the horizon.
+    assert selectors.FREE_SLOT_WINDOWS_DAYS == (1, 7)
+    with django_assert_num_queries(5):
         slots = selectors.free_slots(
             practitioner=practitioner, duration=MIN30, after=at(monday, "00:00"), count=2
         )
