@@ -78,9 +78,13 @@ def plan_visits(plan: TreatmentPlan, *, limit: int | None) -> tuple[list[VisitNo
     return rows[:limit], len(rows) > limit
 
 
-def get_note_for_user(user: User, note_id: int) -> VisitNote:
+def get_note_for_user(user: User, note_id: int, *, with_related: bool = True) -> VisitNote:
+    """The note with what its page shows; ``with_related=False``: the note's own row only
+    (for a change that reads and locks what it needs itself, such as signing)."""
     if not user.has_perm("treatments.view_visitnote"):
         raise PermissionDenied
+    if not with_related:
+        return get_object_or_404(VisitNote, pk=note_id)
     return get_object_or_404(
         VisitNote.objects.select_related(
             "patient", "therapist", "signed_by", "appointment", "treatment_plan"

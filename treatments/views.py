@@ -344,9 +344,9 @@ def note_create(request, patient_id: int):
     )
 
 
-def _editable_note(request, note_id: int, doing: str):
+def _editable_note(request, note_id: int, doing: str, *, with_related: bool = True):
     """The note, if the user wrote it (403 otherwise: docs/decisions.md)."""
-    note = selectors.get_note_for_user(request.user, note_id)
+    note = selectors.get_note_for_user(request.user, note_id, with_related=with_related)
     author_require(record=note, user=request.user, doing=doing)
     return note
 
@@ -428,7 +428,8 @@ def note_detail(request, note_id: int):
 @permission_required("treatments.sign_visitnote", raise_exception=True)
 @require_POST
 def note_sign(request, note_id: int):
-    note = _editable_note(request, note_id, "sign this note")
+    # Signing shows nothing of the note: the service reads and locks what it checks.
+    note = _editable_note(request, note_id, "sign this note", with_related=False)
     try:
         services.visit_note_sign(note=note, acting_user=request.user, ip=client_ip(request))
     except ValidationError as error:

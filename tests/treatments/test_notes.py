@@ -252,6 +252,26 @@ def test_signing_locks_the_note_and_records_pain_reports(client_for, therapist):
     assert PainReport.objects.count() == 2
 
 
+def test_signing_runs_the_same_queries_however_long_the_patients_history(
+    client_for, therapist, django_assert_num_queries
+):
+    patient = PatientFactory()
+    client = client_for(therapist)
+    for history in (0, 15):
+        for _ in range(history):
+            signed = _draft(therapist=therapist, patient=patient, pain_before=5)
+            services.visit_note_sign(note=signed, acting_user=therapist)
+        note = _draft(therapist=therapist, patient=patient, pain_before=6)
+        # session, user, user and group permissions, the note; in the transaction
+        # (savepoint and release): the note locked, the latest screening, applied
+        # techniques, the update, a pain report (in its own savepoint), reviewed
+        # exercises, the audit event. (The note's techniques, exercises and amendments,
+        # which its page shows, are not read.)
+        with django_assert_num_queries(16):
+            response = client.post(reverse("treatments:note_sign", args=[note.pk]))
+        assert response.status_code == 302
+
+
 def test_only_the_author_signs(client_for, therapist):
     note = _draft(therapist=therapist)
     assert (

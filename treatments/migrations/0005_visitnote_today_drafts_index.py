@@ -5,21 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0011_bounded_appointment_windows'),
-        ('patients', '0007_painreport_one_email_link_per_local_day'),
-        ('treatments', '0004_visitnote_plan_date_index'),
+        ("clinic", "0011_bounded_appointment_windows"),
+        ("patients", "0007_painreport_one_email_link_per_local_day"),
+        ("treatments", "0004_visitnote_plan_date_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='visitnote',
-            name='visitnote_therapist_st_idx',
+            model_name="visitnote",
+            name="visitnote_therapist_st_idx",
         ),
         migrations.AddIndex(
-            model_name='visitnote',
-            index=models.Index(fields=['therapist', 'status', 'visited_at', 'id'], name='visitnote_therapist_todo_idx'),
+            model_name="visitnote",
+            index=models.Index(
+                fields=["therapist", "status", "visited_at", "id"],
+                name="visitnote_therapist_todo_idx",
+            ),
         ),
     ]
