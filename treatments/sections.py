@@ -48,8 +48,9 @@ def load_program(request, patient) -> dict:
 
 
 def load_unsigned_notes(request) -> dict:
-    # 1 query: the therapist's draft notes with their patients.
-    return {"notes": selectors.unsigned_notes_for(request.user)}
+    # 1 query: the therapist's oldest draft notes with their patients.
+    notes, more = selectors.unsigned_notes_for(request.user)
+    return {"notes": notes, "more": more}
 
 
 PATIENT_SECTIONS = [

@@ -143,7 +143,8 @@ class Availability:
         duration: dt.timedelta,
         step: dt.timedelta,
     ) -> Iterator[dt.datetime]:
-        """Free start instants for one practitioner, in order, from ``after``."""
+        """Free start instants for one practitioner, in order, from ``after``, of slots
+        that end by ``until`` (the busy intervals are known up to there)."""
         day = after.astimezone(self.tz).date()
         last_day = until.astimezone(self.tz).date()
         while day <= last_day:
@@ -151,6 +152,8 @@ class Availability:
                 start = block_start
                 while start + duration <= block_end:
                     end = start + duration
+                    if end > until:
+                        return
                     if (
                         start >= after
                         and not self.is_busy(practitioner_id, start, end)

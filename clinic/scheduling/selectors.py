@@ -336,23 +336,41 @@ def _availability(
     *,
     patient: Patient | None = None,
     room: Room | None = None,
+    time_off_until: dt.datetime | None = None,
 ) -> Availability:
-    """Queries: working hours, time off, live appointments (the practitioners', and the
-    patient's and room's with anyone)."""
+    """Queries: working hours, time off (up to ``time_off_until``, default ``end``), live
+    appointments (the practitioners', and the patient's and room's with anyone)."""
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for h in WorkingHours.objects.filter(practitioner_id__in=practitioner_ids).order_by("start"):
         hours[h.practitioner_id][h.weekday].append((h.start, h.end))
     time_off = defaultdict(list)
     for off in TimeOff.objects.filter(
-        practitioner_id__in=practitioner_ids, starts_at__lt=end, ends_at__gt=start
+        practitioner_id__in=practitioner_ids,
+        starts_at__lt=time_off_until or end,
+        ends_at__gt=start,
     ):
         time_off[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
+    availability = Availability(hours=hours, time_off=time_off)
+    _add_appointments(availability, practitioner_ids, start, end, patient=patient, room=room)
+    return availability
+
+
+def _add_appointments(
+    availability: Availability,
+    practitioner_ids: list[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    patient: Patient | None = None,
+    room: Room | None = None,
+) -> None:
+    """One query: the live appointments overlapping [start, end) of the practitioners,
+    and the patient's and room's with anyone, added to ``availability`` as busy."""
     who = Q(practitioner_id__in=practitioner_ids)
     if patient is not None:
         who |= Q(patient_id=patient.pk)
     if room is not None:
         who |= Q(room_id=room.pk)
-    availability = Availability(hours=hours, time_off=time_off)
     rows = Appointment.objects.filter(
         who, overlapping(start, end), status__in=LIVE_APPOINTMENT_STATUSES
     ).values_list("practitioner_id", "patient_id", "room_id", "starts_at", "ends_at")
@@ -363,7 +381,6 @@ def _availability(
             availability.add_shared_busy(s, e)
         else:
             availability.add_busy(practitioner_id, s, e)
-    return availability
 
 
 @dataclass(frozen=True)
@@ -371,6 +388,13 @@ class FreeSlot:
     starts_at: dt.datetime
     ends_at: dt.datetime
     practitioner: Practitioner
+
+
+# The free-slot search reads the appointments of a short window first and reads further
+# (up to the horizon) only when that window has fewer free slots than were asked for: the
+# next few free slots of a busy clinic are nearly always within days, and reading 60 days
+# of every practitioner's visits to show 5 slots read ~2,800 rows at 20,000 patients.
+FREE_SLOT_WINDOWS_DAYS = (1, 7)
 
 
 def free_slots(
@@ -385,25 +409,41 @@ def free_slots(
     step_minutes: int = 15,
 ) -> list[FreeSlot]:
     """The next ``count`` free slots of ``duration`` for one practitioner or any, inside
-    working hours, outside time off and live appointments (the patient's and room's too)."""
+    working hours, outside time off and live appointments (the patient's and room's too).
+
+    Queries: practitioners, working hours, time off, and one query of appointments per
+    window searched (FREE_SLOT_WINDOWS_DAYS, then the horizon): 4 when the next day has
+    ``count`` free slots, at most 6."""
     after = max(after, timezone.now())
     practitioners = [practitioner] if practitioner else list(active_practitioners())
     by_id = {p.pk: p for p in practitioners}
-    until = after + dt.timedelta(days=horizon_days)
-    availability = _availability(list(by_id), after, until, patient=patient, room=room)
+    ids = list(by_id)
+    horizon = after + dt.timedelta(days=horizon_days)
+    windows = [after + dt.timedelta(days=d) for d in FREE_SLOT_WINDOWS_DAYS] + [horizon]
+    windows = sorted({min(w, horizon) for w in windows})
     step = dt.timedelta(minutes=step_minutes)
-    found = merge_first(
-        (
-            (
-                pid,
-                availability.free_starts(
-                    pid, after=after, until=until, duration=duration, step=step
-                ),
-            )
-            for pid in by_id
-        ),
-        count,
+    until = windows[0]
+    availability = _availability(
+        ids, after, until, patient=patient, room=room, time_off_until=horizon
     )
+    for next_until in [*windows[1:], None]:
+        # Busy intervals are known up to ``until`` only: a slot must end by then.
+        found = merge_first(
+            (
+                (
+                    pid,
+                    availability.free_starts(
+                        pid, after=after, until=until, duration=duration, step=step
+                    ),
+                )
+                for pid in ids
+            ),
+            count,
+        )
+        if len(found) >= count or next_until is None:
+            break
+        _add_appointments(availability, ids, until, next_until, patient=patient, room=room)
+        until = next_until
     return [FreeSlot(start, start + duration, by_id[pid]) for start, pid in found]
 
 
@@ -485,7 +525,8 @@ def series_preview(
             candidates = availability.free_starts(
                 practitioner.pk,
                 after=max(day_start, now),
-                until=day_start + dt.timedelta(days=7),
+                # The same day and the 7 after it (slots ending by the 8th midnight).
+                until=day_start + dt.timedelta(days=8),
                 duration=duration,
                 step=step,
             )
@@ -540,21 +581,35 @@ def active_plans_for(patient: Patient) -> list[Any]:
     )
 
 
+# What Today's front desk section lists: visits still to arrive, in, and missed.
+FRONT_DESK_LISTED = [
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.NO_SHOW,
+]
+
+
 def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Today's arrivals, who is in, no-shows and free gaps. Queries: appointments,
-    practitioners, working hours, time off."""
+    """Today's arrivals, who is in, no-shows and free gaps. Queries: the listed visits,
+    the count of completed ones, practitioners, working hours, time off.
+
+    Completed visits are counted, not read: by the afternoon they are most of the day
+    (200 of 230 at a clinic group's size). The only ones read are those still running
+    (ending after ``now``), which take time from the gaps."""
     now = now or timezone.now()
     tz = clinic_zone()
     today = clinic_today(now)
     start, end = _day_bounds(today, tz)
+    day = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
     visits = list(
-        # Status listed (not "not cancelled") so the (status, starts_at) index reads the day.
-        Appointment.objects.filter(
-            status__in=SHOWN_STATUSES, starts_at__gte=start, starts_at__lt=end
+        # Statuses listed (not "not cancelled") so the (status, starts_at) index reads the day.
+        day.filter(
+            Q(status__in=FRONT_DESK_LISTED) | Q(status=AppointmentStatus.COMPLETED, ends_at__gt=now)
         )
         .select_related("patient", "practitioner", "room")
         .order_by("starts_at", "id")
     )
+    completed_count = day.filter(status=AppointmentStatus.COMPLETED).count()
     practitioners = list(active_practitioners())
     ids = [p.pk for p in practitioners]
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
@@ -580,7 +635,7 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
         "arrivals": [v for v in visits if v.status == AppointmentStatus.BOOKED],
         "checked_in": [v for v in visits if v.status == AppointmentStatus.CHECKED_IN],
         "no_shows": [v for v in visits if v.status == AppointmentStatus.NO_SHOW],
-        "completed_count": sum(v.status == AppointmentStatus.COMPLETED for v in visits),
+        "completed_count": completed_count,
         "gaps": sorted(gaps, key=lambda g: (g[1], g[0].display_name)),
         "now": now,
     }

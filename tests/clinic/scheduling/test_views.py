@@ -921,8 +921,8 @@ def test_today_loaders_query_counts_do_not_grow(
     from clinic.scheduling import selectors
 
     _today_visits(practitioner)
-    # appointments, practitioners, working hours, time off.
-    with django_assert_num_queries(4):
+    # listed visits, count of completed ones, practitioners, working hours, time off.
+    with django_assert_num_queries(5):
         selectors.front_desk_day()
     # the therapist's practitioner record, their appointments.
     with django_assert_num_queries(2):
@@ -931,7 +931,7 @@ def test_today_loaders_query_counts_do_not_grow(
     AppointmentFactory(
         practitioner=practitioner, starts_at=timezone.now() + dt.timedelta(minutes=50)
     )
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         selectors.front_desk_day()
     with django_assert_num_queries(2):
         data = selectors.therapist_day(therapist)
@@ -1059,3 +1059,44 @@ def test_recurring_refuses_more_visits_than_a_series_holds(
 def test_the_calendar_feed_link_is_shown_to_clinicians_only(client_for, role_users, role, shown):
     html = client_for(role_users[role]).get(reverse("scheduling:day")).content.decode()
     assert (reverse("scheduling:my_feed") in html) is shown
+
+
+def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_running(
+    practitioner, monday, django_assert_num_queries
+):
+    """By the afternoon most of the day is completed: those visits are counted, and only
+    the ones still running (they take time from the gaps) are read."""
+    from django.db.models.signals import post_init
+
+    from clinic.scheduling import selectors
+
+    now = at(monday, "15:00")
+    for hour in range(8, 14):
+        AppointmentFactory(
+            practitioner=practitioner,
+            starts_at=at(monday, f"{hour:02}:00"),
+            status=AppointmentStatus.COMPLETED,
+        )
+    running = AppointmentFactory(
+        practitioner=practitioner,
+        starts_at=at(monday, "14:30"),
+        ends_at=at(monday, "15:30"),
+        status=AppointmentStatus.COMPLETED,
+    )
+    arriving = AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "16:00"))
+    read: list[int] = []
+
+    def record(sender, instance, **kwargs):
+        read.append(instance.pk)
+
+    post_init.connect(record, sender=Appointment)
+    try:
+        with django_assert_num_queries(5):
+            data = selectors.front_desk_day(now=now)
+    finally:
+        post_init.disconnect(record, sender=Appointment)
+    assert data["completed_count"] == 7
+    assert sorted(read) == sorted([running.pk, arriving.pk])
+    assert data["arrivals"] == [arriving]
+    gaps = [(s, e) for p, s, e in data["gaps"] if p == practitioner]
+    assert gaps[0] == (at(monday, "15:30"), at(monday, "16:00"))
