@@ -918,24 +918,35 @@ def test_patient_section_loader_query_count_does_not_grow(
 def test_today_loaders_query_counts_do_not_grow(
     therapist, practitioner, other_practitioner, django_assert_num_queries
 ):
+    """At a fixed noon, so no visit of the test falls on another day whatever the clock."""
     from clinic.scheduling import selectors
 
-    _today_visits(practitioner)
+    tz = timezone.get_current_timezone()
+    noon = dt.datetime.combine(timezone.now().astimezone(tz).date(), dt.time(12), tzinfo=tz)
+
+    def visits(practitioner):
+        AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=10))
+        AppointmentFactory(
+            practitioner=practitioner,
+            starts_at=noon - dt.timedelta(minutes=1),
+            ends_at=noon + dt.timedelta(minutes=1),
+            status=AppointmentStatus.NO_SHOW,
+        )
+
+    visits(practitioner)
     # listed visits, count of completed ones, practitioners, working hours, time off.
     with django_assert_num_queries(5):
-        selectors.front_desk_day()
+        selectors.front_desk_day(now=noon)
     # the therapist's practitioner record, their appointments.
     with django_assert_num_queries(2):
-        selectors.therapist_day(therapist)
-    _today_visits(other_practitioner)
-    AppointmentFactory(
-        practitioner=practitioner, starts_at=timezone.now() + dt.timedelta(minutes=50)
-    )
+        selectors.therapist_day(therapist, now=noon)
+    visits(other_practitioner)
+    AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=50))
     with django_assert_num_queries(5):
-        selectors.front_desk_day()
+        selectors.front_desk_day(now=noon)
     with django_assert_num_queries(2):
-        data = selectors.therapist_day(therapist)
-    assert len(data["visits"]) >= 3
+        data = selectors.therapist_day(therapist, now=noon)
+    assert len(data["visits"]) == 3
 
 
 def test_cancel_this_and_following_from_the_page(
