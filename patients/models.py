@@ -308,8 +308,13 @@ class Assessment(models.Model):
         indexes = [
             # Patient timeline and outcome chart: a patient's assessments by date.
             models.Index(fields=["patient", "assessed_at"], name="assessment_patient_date_idx"),
-            # A therapist's unsigned drafts on the Today page.
-            models.Index(fields=["therapist", "status"], name="assessment_therapist_st_idx"),
+            # A therapist's oldest unsigned drafts on the Today page:
+            # WHERE therapist_id = %s AND status = 'draft' ORDER BY assessed_at, id LIMIT 21
+            # (patients.selectors.therapist_drafts).
+            models.Index(
+                fields=["therapist", "status", "assessed_at", "id"],
+                name="assessment_therapist_todo_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

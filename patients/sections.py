@@ -75,7 +75,8 @@ def load_timeline(request, patient) -> dict:
 
 
 def load_drafts(request) -> dict:
-    return {"drafts": therapist_drafts(request.user)}
+    drafts, more = therapist_drafts(request.user)
+    return {"drafts": drafts, "more": more}
 
 
 # Clinical sections: shown only to holders of view_assessment (therapists).

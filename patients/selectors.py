@@ -275,10 +275,16 @@ def latest_assessment(patient: Patient) -> Assessment | None:
     return Assessment.objects.filter(patient=patient).order_by("-assessed_at", "-id").first()
 
 
-def therapist_drafts(user: User, limit: int = 20) -> list[Assessment]:
-    """The therapist's unsigned assessments, oldest first (one query)."""
-    return list(
+def therapist_drafts(user: User, limit: int = 20) -> tuple[list[Assessment], bool]:
+    """The therapist's oldest ``limit`` unsigned assessments for Today, and whether there
+    are more: one query of ``limit + 1`` rows (index assessment_therapist_todo_idx), so a
+    therapist with hundreds of drafts costs the same as one with three."""
+    drafts = list(
         Assessment.objects.filter(therapist=user, status=RecordStatus.DRAFT)
         .select_related("patient")
-        .order_by("assessed_at", "id")[:limit]
+        .only(
+            "id", "kind", "assessed_at", "patient_id", "patient__first_name", "patient__last_name"
+        )
+        .order_by("assessed_at", "id")[: limit + 1]
     )
+    return drafts[:limit], len(drafts) > limit
