@@ -336,9 +336,11 @@ def _availability(
     *,
     patient: Patient | None = None,
     room: Room | None = None,
+    visits: list[BusyVisit] | None = None,
 ) -> Availability:
     """Queries: working hours, time off, live appointments (the practitioners', and the
-    patient's and room's with anyone)."""
+    patient's and room's with anyone). ``visits``, when given, receives those appointments
+    with what a preview needs to name them (same query)."""
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for h in WorkingHours.objects.filter(practitioner_id__in=practitioner_ids).order_by("start"):
         hours[h.practitioner_id][h.weekday].append((h.start, h.end))
@@ -355,8 +357,20 @@ def _availability(
     availability = Availability(hours=hours, time_off=time_off)
     rows = Appointment.objects.filter(
         who, overlapping(start, end), status__in=LIVE_APPOINTMENT_STATUSES
-    ).values_list("practitioner_id", "patient_id", "room_id", "starts_at", "ends_at")
-    for practitioner_id, patient_id, room_id, s, e in rows:
+    ).values_list(
+        "practitioner_id",
+        "patient_id",
+        "room_id",
+        "starts_at",
+        "ends_at",
+        "practitioner__display_name",
+        "room__name",
+    )
+    for practitioner_id, patient_id, room_id, s, e, practitioner_name, room_name in rows:
+        if visits is not None:
+            visits.append(
+                BusyVisit(practitioner_id, practitioner_name, patient_id, room_id, room_name, s, e)
+            )
         if (patient is not None and patient_id == patient.pk) or (
             room is not None and room_id == room.pk
         ):
@@ -364,6 +378,19 @@ def _availability(
         else:
             availability.add_busy(practitioner_id, s, e)
     return availability
+
+
+@dataclass(frozen=True)
+class BusyVisit:
+    """A live appointment as a preview names it (never the other patient's name)."""
+
+    practitioner_id: int
+    practitioner_name: str
+    patient_id: int
+    room_id: int | None
+    room_name: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -411,12 +438,23 @@ def free_slots(
 class Occurrence:
     starts_at: dt.datetime
     ends_at: dt.datetime
+    # Why the requested time cannot be booked ("" when it can).
     problem: str = ""
+    # A free time offered instead; never ticked, never on a day the patient already comes.
     suggestion: dt.datetime | None = None
+    # The patient already has a visit at this time: nothing to book, and the row says so.
+    already_booked: bool = False
+    # Why a free time is left unticked (a day she already comes, beyond the plan's visits).
+    note: str = ""
+    # Ticked on the preview: only free times with no note are.
+    ticked: bool = False
 
     @property
     def booked_start(self) -> dt.datetime | None:
-        """What the series will book: the time itself, or the suggested one, or nothing."""
+        """What the row's tick box books: the time itself when it is free, the suggested
+        time when it conflicts, or nothing (already booked, or nothing free nearby)."""
+        if self.already_booked:
+            return None
         return self.suggestion if self.problem else self.starts_at
 
 
@@ -448,6 +486,64 @@ def plan_weekdays(visits_per_week: int) -> list[int]:
     return spreads[max(1, min(7, visits_per_week))]
 
 
+def _own_visit(patient: Patient, visit: BusyVisit, tz: dt.tzinfo) -> str:
+    local = visit.starts_at.astimezone(tz)
+    return f"{patient.first_name}'s own visit at {local:%H:%M} with {visit.practitioner_name}"
+
+
+def _conflict_in_words(
+    availability: Availability,
+    visits: list[BusyVisit],
+    practitioner: Practitioner,
+    room: Room | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: dt.tzinfo,
+) -> str:
+    """Why [start, end) cannot be booked, naming what is in the way (never another
+    patient), or "" when it can. The patient's own visits are handled by the caller."""
+    reason = availability.time_off_reason(practitioner.pk, start, end)
+    if reason is not None:
+        return f"{practitioner.display_name} is away then ({reason})."
+    if availability.is_busy(practitioner.pk, start, end):
+        for visit in visits:
+            if not (visit.starts_at < end and start < visit.ends_at):
+                continue
+            local = visit.starts_at.astimezone(tz)
+            if visit.practitioner_id == practitioner.pk:
+                return (
+                    f"Slot taken: {practitioner.display_name} has another visit at {local:%H:%M}."
+                )
+            if room is not None and visit.room_id == room.pk:
+                return f"Slot taken: {visit.room_name} is in use at {local:%H:%M}."
+        return "Slot taken: another visit of this series is at that time."
+    if not availability.within_hours(practitioner.pk, start, end):
+        return "Outside the practitioner's working hours."
+    return ""
+
+
+def plan_visits_booked(plan: Any) -> int:
+    """Live visits already counted against a plan of care: those of series booked for it,
+    and the patient's other visits with the plan's therapist during the plan's weeks.
+    Queries: 1."""
+    plan_end = plan.start_date + dt.timedelta(weeks=plan.weeks)
+    tz = clinic_zone()
+    return (
+        Appointment.objects.filter(
+            Q(series__treatment_plan=plan)
+            | Q(
+                practitioner__user_id=plan.therapist_id,
+                starts_at__gte=local_datetime(plan.start_date, dt.time.min, tz),
+                starts_at__lt=local_datetime(plan_end, dt.time.min, tz),
+            ),
+            patient_id=plan.patient_id,
+            status__in=LIVE_APPOINTMENT_STATUSES,
+        )
+        .distinct()
+        .count()
+    )
+
+
 def series_preview(
     *,
     patient: Patient,
@@ -457,53 +553,89 @@ def series_preview(
     starts: list[dt.datetime],
     allow_outside_hours: bool = False,
     step_minutes: int = 15,
+    visits_left: int | None = None,
 ) -> list[Occurrence]:
-    """Every occurrence with its problem, if any, and the nearest free alternative
-    (same day first, then up to a week later). Queries: those of ``_availability``."""
+    """Every occurrence with its problem in words, if any, and the nearest free alternative
+    (same day first, then up to a week later) on a day the patient does not come yet.
+
+    Only free times are ticked, and at most ``visits_left`` of them (what is left of a
+    plan of care's visits). The patient's own visit at a requested time is "already
+    booked", not a conflict to move. Queries: those of ``_availability``."""
     if not starts:
         return []
     now = timezone.now()
     tz = clinic_zone()
     window_start = min(starts) - dt.timedelta(days=1)
     window_end = max(starts) + dt.timedelta(days=8)
+    visits: list[BusyVisit] = []
     availability = _availability(
-        [practitioner.pk], window_start, window_end, patient=patient, room=room
+        [practitioner.pk], window_start, window_end, patient=patient, room=room, visits=visits
     )
-    step = dt.timedelta(minutes=step_minutes)
-    result = []
-    for start in sorted(starts):
-        end = start + duration
+    own = sorted((v for v in visits if v.patient_id == patient.pk), key=lambda v: v.starts_at)
+    # Days the patient comes: her own visits, then each time this preview ticks or suggests.
+    patient_days = {v.starts_at.astimezone(tz).date() for v in own}
+    result = [Occurrence(starts_at=s, ends_at=s + duration) for s in sorted(starts)]
+    # First every requested time: free ones hold their slot and day before any suggestion.
+    for occurrence in result:
+        start, end = occurrence.starts_at, occurrence.ends_at
+        day = start.astimezone(tz).date()
+        mine = [v for v in own if v.starts_at < end and start < v.ends_at]
+        if mine:
+            occurrence.already_booked = True
+            occurrence.problem = f"Already booked: {_own_visit(patient, mine[0], tz)}."
+            continue
         if start < now:
-            problem = "In the past."
+            occurrence.problem = "In the past."
         else:
-            problem = availability.problem(practitioner.pk, start, end)
+            problem = _conflict_in_words(availability, visits, practitioner, room, start, end, tz)
             if problem.startswith("Outside") and allow_outside_hours:
                 problem = ""
-        occurrence = Occurrence(starts_at=start, ends_at=end, problem=problem)
-        if problem:
-            day_start = local_datetime(start.astimezone(tz).date(), dt.time.min, tz)
-            candidates = availability.free_starts(
-                practitioner.pk,
-                after=max(day_start, now),
-                until=day_start + dt.timedelta(days=7),
-                duration=duration,
-                step=step,
+            occurrence.problem = problem
+        if occurrence.problem:
+            continue
+        that_day = [v for v in own if v.starts_at.astimezone(tz).date() == day]
+        if that_day:
+            occurrence.note = (
+                f"Not ticked: {patient.first_name} already comes that day "
+                f"({_own_visit(patient, that_day[0], tz)})."
             )
-            same_day, later = [], None
-            for candidate in candidates:
-                if candidate.astimezone(tz).date() == start.astimezone(tz).date():
-                    same_day.append(candidate)
-                else:
-                    later = candidate
-                    break
-            if same_day:
-                occurrence.suggestion = min(same_day, key=lambda c: abs(c - start))
+        elif visits_left is not None and visits_left <= 0:
+            occurrence.note = "Not ticked: the plan of care's visits are all booked."
+        else:
+            occurrence.ticked = True
+            if visits_left is not None:
+                visits_left -= 1
+            patient_days.add(day)
+            availability.add_busy(practitioner.pk, start, end)
+    step = dt.timedelta(minutes=step_minutes)
+    for occurrence in result:
+        if not occurrence.problem or occurrence.already_booked:
+            continue
+        start = occurrence.starts_at
+        day_start = local_datetime(start.astimezone(tz).date(), dt.time.min, tz)
+        candidates = availability.free_starts(
+            practitioner.pk,
+            after=max(day_start, now),
+            until=day_start + dt.timedelta(days=7),
+            duration=duration,
+            step=step,
+        )
+        same_day: list[dt.datetime] = []
+        later = None
+        for candidate in candidates:
+            candidate_day = candidate.astimezone(tz).date()
+            if candidate_day in patient_days:
+                continue
+            if candidate_day == start.astimezone(tz).date():
+                same_day.append(candidate)
             else:
-                occurrence.suggestion = later
-        booked = occurrence.booked_start
-        if booked is not None:
-            availability.add_busy(practitioner.pk, booked, booked + duration)
-        result.append(occurrence)
+                later = candidate
+                break
+        suggestion = min(same_day, key=lambda c: abs(c - start)) if same_day else later
+        if suggestion is not None:
+            occurrence.suggestion = suggestion
+            patient_days.add(suggestion.astimezone(tz).date())
+            availability.add_busy(practitioner.pk, suggestion, suggestion + duration)
     return result
 
 

@@ -520,6 +520,14 @@ def series_book(
         raise SchedulingError(f"A series holds at most {MAX_SERIES} visits.")
     if len(set(starts)) != len(starts):
         raise SchedulingError("The same time appears twice in the series.")
+    tz = clinic_zone()
+    if len({start.astimezone(tz).date() for start in starts}) != len(starts):
+        # A series is one visit a day: two on one day is a conflict and its suggestion
+        # both ticked, which would book the patient twice that day.
+        raise SchedulingError(
+            "Two visits of the series fall on the same day: untick one. "
+            "No visit of the series was booked."
+        )
     _lock_practitioner(practitioner.pk)
     series = AppointmentSeries.objects.create(
         patient=patient,
@@ -528,7 +536,6 @@ def series_book(
         description=description[:200],
         created_by=acting_user,
     )
-    tz = clinic_zone()
     for start in sorted(starts):
         try:
             appointment_book(

@@ -363,10 +363,18 @@ def recurring(request):
     )
     _patient_picker(form, request)
     preview = None
+    plan_visits: dict[str, int] | None = None
     confirm_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         duration = dt.timedelta(minutes=data["minutes"])
+        plan = form.treatment_plan
+        if plan is not None:
+            plan_visits = {
+                "total": plan.visits_per_week * plan.weeks,
+                "booked": selectors.plan_visits_booked(plan),
+            }
+            plan_visits["left"] = max(0, plan_visits["total"] - plan_visits["booked"])
         preview = selectors.series_preview(
             patient=data["patient"],
             practitioner=data["practitioner"],
@@ -375,6 +383,7 @@ def recurring(request):
             starts=data["starts"],
             allow_outside_hours=data["override_hours"],
             step_minutes=rules.slot_step_minutes,
+            visits_left=plan_visits["left"] if plan_visits else None,
         )
         if request.POST.get("action") == "book":
             choices = [o.starts_at for o in preview] + [
@@ -412,7 +421,12 @@ def recurring(request):
     return render(
         request,
         "clinic/scheduling/recurring.html",
-        {"form": form, "preview": preview, "confirm_errors": confirm_errors},
+        {
+            "form": form,
+            "preview": preview,
+            "plan_visits": plan_visits,
+            "confirm_errors": confirm_errors,
+        },
     )
 
 
