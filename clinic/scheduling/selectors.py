@@ -115,6 +115,18 @@ class Block:
     end: dt.datetime | None = None
     lane: int = 0
     lanes: int = 1
+    # A free slot: a link to book it (the calendar's click-to-book).
+    free: bool = False
+
+    @property
+    def compact(self) -> bool:
+        """Up to 30 minutes: two one-line rows (time and patient, kind and status), not
+        three that the block's height would clip."""
+        return (
+            self.start is not None
+            and self.end is not None
+            and self.end - self.start <= dt.timedelta(minutes=30)
+        )
 
     @property
     def left(self) -> float:
@@ -134,6 +146,16 @@ class Column:
     visits: list[Block] = field(default_factory=list)
     working: list[Block] = field(default_factory=list)
     away: list[Block] = field(default_factory=list)
+    free: list[Block] = field(default_factory=list)
+
+    @property
+    def entries(self) -> list[Block]:
+        """Visits and free slots in time order: the order a keyboard or a screen reader
+        meets them."""
+        return sorted(
+            [*self.visits, *self.free],
+            key=lambda b: (b.start or dt.datetime.min.replace(tzinfo=UTC), b.free),
+        )
 
 
 @dataclass
@@ -142,6 +164,8 @@ class Grid:
     end_minute: int
     columns: list[Column]
     tz_name: str = ""
+    # The length a free slot's link books (the follow-up default), in minutes.
+    free_minutes: int = 0
 
     @property
     def hours(self) -> list[tuple[int, float]]:
@@ -187,12 +211,46 @@ def _assign_lanes(blocks: list[Block]) -> None:
         block.lanes = max(1, len(lane_ends))
 
 
+def _free_slots(
+    columns: list[Column],
+    appointments: list[Appointment],
+    hours: list[WorkingHours],
+    time_off: list[TimeOff],
+    rules: SchedulingSettings,
+    tz: dt.tzinfo,
+) -> dict[tuple[int, dt.date], list[dt.datetime]]:
+    """Free slots of the follow-up length per column, from now on, from what the grid
+    already loaded (no query)."""
+    week_hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for h in hours:
+        week_hours[h.practitioner_id][h.weekday].append((h.start, h.end))
+    away: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
+    for off in time_off:
+        away[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
+    availability = Availability(hours=week_hours, time_off=away)
+    for appointment in appointments:
+        if appointment.status in LIVE_APPOINTMENT_STATUSES:
+            availability.add_busy(
+                appointment.practitioner_id, appointment.starts_at, appointment.ends_at
+            )
+    now = timezone.now()
+    length = dt.timedelta(minutes=rules.follow_up_minutes)
+    step = dt.timedelta(minutes=rules.slot_step_minutes)
+    return {
+        (c.practitioner.pk, c.day): availability.bookable_slots(
+            c.practitioner.pk, c.day, after=now, length=length, step=step
+        )
+        for c in columns
+    }
+
+
 def _build_grid(
     columns: list[Column],
     appointments: list[Appointment],
     hours: list[WorkingHours],
     time_off: list[TimeOff],
     tz: dt.tzinfo,
+    rules: SchedulingSettings | None = None,
 ) -> Grid:
     lo, hi = DAY_START_HOUR * 60, DAY_END_HOUR * 60
     by_key = {(c.practitioner.pk, c.day): c for c in columns}
@@ -249,9 +307,37 @@ def _build_grid(
                     end=local_end,
                 )
             )
+    free_minutes = 0
+    if rules is not None:
+        free_minutes = rules.follow_up_minutes
+        length = dt.timedelta(minutes=free_minutes)
+        for (pid, day), starts in _free_slots(
+            columns, appointments, hours, time_off, rules, tz
+        ).items():
+            column = by_key[(pid, day)]
+            for start in starts:
+                local_start, local_end = start.astimezone(tz), (start + length).astimezone(tz)
+                s = max(_minute_of(local_start, day), lo)
+                e = min(_minute_of(local_end, day), hi)
+                column.free.append(
+                    Block(
+                        top=(s - lo) * 100 / span,
+                        height=max(e - s, 0) * 100 / span,
+                        start=local_start,
+                        end=local_end,
+                        free=True,
+                    )
+                )
     for column in columns:
-        _assign_lanes(column.visits)
-    return Grid(start_minute=lo, end_minute=hi, columns=columns, tz_name=str(tz))
+        # Free slots share lanes with no-shows, which do not hold their slot.
+        _assign_lanes([*column.visits, *column.free])
+    return Grid(
+        start_minute=lo,
+        end_minute=hi,
+        columns=columns,
+        tz_name=str(tz),
+        free_minutes=free_minutes,
+    )
 
 
 def _calendar_appointments(
@@ -279,9 +365,10 @@ def _calendar_appointments(
     )
 
 
-def calendar_day(day: dt.date) -> Grid:
-    """One column per active practitioner. Queries: practitioners, appointments,
-    working hours of that weekday, time off touching the day."""
+def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
+    """One column per active practitioner, with free slots of the follow-up length when
+    ``rules`` are given. Queries: practitioners, appointments, working hours of that
+    weekday, time off touching the day."""
     tz = clinic_zone()
     today = clinic_today()
     practitioners = list(active_practitioners())
@@ -296,14 +383,16 @@ def calendar_day(day: dt.date) -> Grid:
     time_off = list(
         TimeOff.objects.filter(practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start)
     )
-    return _build_grid(columns, appointments, hours, time_off, tz)
+    return _build_grid(columns, appointments, hours, time_off, tz, rules)
 
 
 def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def calendar_week(practitioner: Practitioner, day: dt.date) -> Grid:
+def calendar_week(
+    practitioner: Practitioner, day: dt.date, rules: SchedulingSettings | None = None
+) -> Grid:
     """Monday to Sunday for one practitioner (weekend days only when used). Queries:
     appointments, working hours, time off."""
     tz = clinic_zone()
@@ -323,7 +412,7 @@ def calendar_week(practitioner: Practitioner, day: dt.date) -> Grid:
         for d in days
         if d.weekday() < 5 or d.weekday() in used
     ]
-    return _build_grid(columns, appointments, hours, time_off, tz)
+    return _build_grid(columns, appointments, hours, time_off, tz, rules)
 
 
 # Availability: free slots and recurring previews -------------------------------------
@@ -337,6 +426,7 @@ def _availability(
     patient: Patient | None = None,
     room: Room | None = None,
     visits: list[BusyVisit] | None = None,
+    exclude_id: int | None = None,
 ) -> Availability:
     """Queries: working hours, time off, live appointments (the practitioners', and the
     patient's and room's with anyone). ``visits``, when given, receives those appointments
@@ -355,9 +445,12 @@ def _availability(
     if room is not None:
         who |= Q(room_id=room.pk)
     availability = Availability(hours=hours, time_off=time_off)
-    rows = Appointment.objects.filter(
+    live = Appointment.objects.filter(
         who, overlapping(start, end), status__in=LIVE_APPOINTMENT_STATUSES
-    ).values_list(
+    )
+    if exclude_id is not None:  # the visit being moved does not hold its own slot
+        live = live.exclude(pk=exclude_id)
+    rows = live.values_list(
         "practitioner_id",
         "patient_id",
         "room_id",
@@ -432,6 +525,70 @@ def free_slots(
         count,
     )
     return [FreeSlot(start, start + duration, by_id[pid]) for start, pid in found]
+
+
+@dataclass(frozen=True)
+class MoveChoices:
+    day: dt.date
+    starts: list[dt.datetime]
+
+
+def reschedule_choices(
+    appointment: Appointment,
+    rules: SchedulingSettings,
+    *,
+    around: int = 3,
+    next_days: int = 3,
+    per_day: int = 4,
+) -> list[MoveChoices]:
+    """Free times to move a visit to with one click, same practitioner, room and length:
+    up to ``around`` before and after the current time on its day, then the first
+    ``per_day`` on each of the next ``next_days`` days with free time (within a week).
+    Queries: those of ``_availability``."""
+    tz = clinic_zone()
+    now = timezone.now()
+    duration = appointment.ends_at - appointment.starts_at
+    step = dt.timedelta(minutes=rules.slot_step_minutes)
+    day = appointment.starts_at.astimezone(tz).date()
+    day_start = local_datetime(day, dt.time.min, tz)
+    window_end = local_datetime(day + dt.timedelta(days=8), dt.time.min, tz)
+    availability = _availability(
+        [appointment.practitioner_id],
+        day_start,
+        window_end,
+        patient=appointment.patient,
+        room=appointment.room,
+        exclude_id=appointment.pk,
+    )
+    after = max(day_start, now)
+    same_day = [
+        s
+        for s in availability.free_starts(
+            appointment.practitioner_id,
+            after=after,
+            until=day_start + dt.timedelta(hours=23),
+            duration=duration,
+            step=step,
+        )
+        if s.astimezone(tz).date() == day and s != appointment.starts_at
+    ]
+    before = [s for s in same_day if s < appointment.starts_at][-around:]
+    later = [s for s in same_day if s > appointment.starts_at][:around]
+    result = [MoveChoices(day, before + later)] if before or later else []
+    other, added = day, 0
+    while added < next_days and other < day + dt.timedelta(days=7):
+        other += dt.timedelta(days=1)
+        starts = availability.bookable_slots(
+            appointment.practitioner_id,
+            other,
+            after=max(local_datetime(other, dt.time.min, tz), now),
+            length=duration,
+            step=step,
+        )[:per_day]
+        if starts:
+            result.append(MoveChoices(other, starts))
+            added += 1
+    return result
 
 
 @dataclass

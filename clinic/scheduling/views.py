@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.models import Practitioner, Room, TimeOff, WorkingHours
+from clinic.models import AppointmentStatus, Practitioner, Room, TimeOff, WorkingHours
 from clinic.scheduling.ics import appointment_ics, practitioner_feed_ics
 from patients.audit import client_ip
 from patients.inputs import parse_date, parse_id, picker_return_path
@@ -55,6 +55,14 @@ def _day_url(when: dt.datetime) -> str:
 # The calendar ---------------------------------------------------------------------
 
 
+def _booking_rules(request):
+    """The booking rules when the user books (the calendar then links every free slot to
+    the booking form); None otherwise, and no query."""
+    if request.user.has_perm("clinic.add_appointment"):
+        return selectors.scheduling_settings()
+    return None
+
+
 @login_required
 @permission_required("clinic.view_appointment", raise_exception=True)
 @require_GET
@@ -65,7 +73,7 @@ def day(request):
         "clinic/scheduling/day.html",
         {
             "day": day,
-            "grid": selectors.calendar_day(day),
+            "grid": selectors.calendar_day(day, _booking_rules(request)),
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
             "today": clinic_today(),
@@ -89,7 +97,7 @@ def week(request, practitioner_id: int):
             "day": day,
             "monday": monday,
             "sunday": monday + dt.timedelta(days=6),
-            "grid": selectors.calendar_week(practitioner, day),
+            "grid": selectors.calendar_week(practitioner, day, _booking_rules(request)),
             "previous": monday - dt.timedelta(days=7),
             "next": monday + dt.timedelta(days=7),
             "today": clinic_today(),
@@ -274,6 +282,7 @@ def reschedule(request, appointment_id: int):
     appointment = selectors.get_appointment_for_user(request.user, appointment_id)
     local = appointment.starts_at.astimezone(clinic_zone())
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    rules = selectors.scheduling_settings()
     form = forms.RescheduleForm(
         request.POST or None,
         initial={
@@ -283,7 +292,7 @@ def reschedule(request, appointment_id: int):
             "time": local.time(),
             "duration": minutes,
         },
-        rules=selectors.scheduling_settings(),
+        rules=rules,
         kind=appointment.kind,
     )
     if request.method == "POST" and form.is_valid():
@@ -308,10 +317,20 @@ def reschedule(request, appointment_id: int):
             when = new.starts_at.astimezone(clinic_zone())
             messages.success(request, f"Visit moved to {when:%a %d %b at %H:%M}.")
             return redirect(_day_url(new.starts_at))
+    choices = (
+        selectors.reschedule_choices(appointment, rules)
+        if appointment.status == AppointmentStatus.BOOKED
+        else []
+    )
     return render(
         request,
         "clinic/scheduling/reschedule.html",
-        {"appointment": appointment, "form": form},
+        {
+            "appointment": appointment,
+            "form": form,
+            "choices": choices,
+            "minutes": minutes,
+        },
     )
 
 
