@@ -18,6 +18,7 @@ from clinic.models import (
     LIVE_APPOINTMENT_STATUSES,
     Appointment,
     AppointmentKind,
+    AppointmentSeries,
     AppointmentStatus,
     Practitioner,
     Room,
@@ -426,7 +427,7 @@ def _availability(
     patient: Patient | None = None,
     room: Room | None = None,
     visits: list[BusyVisit] | None = None,
-    exclude_id: int | None = None,
+    exclude_ids: list[int] | None = None,
 ) -> Availability:
     """Queries: working hours, time off, live appointments (the practitioners', and the
     patient's and room's with anyone). ``visits``, when given, receives those appointments
@@ -448,8 +449,8 @@ def _availability(
     live = Appointment.objects.filter(
         who, overlapping(start, end), status__in=LIVE_APPOINTMENT_STATUSES
     )
-    if exclude_id is not None:  # the visit being moved does not hold its own slot
-        live = live.exclude(pk=exclude_id)
+    if exclude_ids:  # visits being moved do not hold their own slots
+        live = live.exclude(pk__in=exclude_ids)
     rows = live.values_list(
         "practitioner_id",
         "patient_id",
@@ -558,7 +559,7 @@ def reschedule_choices(
         window_end,
         patient=appointment.patient,
         room=appointment.room,
-        exclude_id=appointment.pk,
+        exclude_ids=[appointment.pk],
     )
     after = max(day_start, now)
     same_day = [
@@ -711,6 +712,7 @@ def series_preview(
     allow_outside_hours: bool = False,
     step_minutes: int = 15,
     visits_left: int | None = None,
+    exclude_ids: list[int] | None = None,
 ) -> list[Occurrence]:
     """Every occurrence with its problem in words, if any, and the nearest free alternative
     (same day first, then up to a week later) on a day the patient does not come yet.
@@ -726,7 +728,13 @@ def series_preview(
     window_end = max(starts) + dt.timedelta(days=8)
     visits: list[BusyVisit] = []
     availability = _availability(
-        [practitioner.pk], window_start, window_end, patient=patient, room=room, visits=visits
+        [practitioner.pk],
+        window_start,
+        window_end,
+        patient=patient,
+        room=room,
+        visits=visits,
+        exclude_ids=exclude_ids,
     )
     own = sorted((v for v in visits if v.patient_id == patient.pk), key=lambda v: v.starts_at)
     # Days the patient comes: her own visits, then each time this preview ticks or suggests.
@@ -794,6 +802,62 @@ def series_preview(
             patient_days.add(suggestion.astimezone(tz).date())
             availability.add_busy(practitioner.pk, suggestion, suggestion + duration)
     return result
+
+
+# A series as a whole --------------------------------------------------------------
+
+
+def get_series_for_user(user: User, series_id: int) -> AppointmentSeries:
+    if not user.has_perm("clinic.view_appointment"):
+        raise PermissionDenied
+    return get_object_or_404(
+        AppointmentSeries.objects.select_related("patient", "practitioner"), pk=series_id
+    )
+
+
+def series_visits(series: AppointmentSeries) -> list[Appointment]:
+    """Every visit of the series, moved and cancelled ones too. Queries: 1."""
+    return list(
+        Appointment.objects.filter(series=series)
+        .select_related("practitioner", "room")
+        .order_by("starts_at", "id")
+    )
+
+
+def remaining_visits(visits: list[Appointment]) -> list[Appointment]:
+    """The booked visits still ahead: what "cancel/move all remaining" act on."""
+    now = timezone.now()
+    return [v for v in visits if v.status == AppointmentStatus.BOOKED and v.starts_at >= now]
+
+
+def series_move_preview(
+    series: AppointmentSeries,
+    remaining: list[Appointment],
+    *,
+    practitioner: Practitioner,
+    weekdays: list[int],
+    time: dt.time,
+    first_date: dt.date,
+    step_minutes: int = 15,
+) -> list[tuple[Appointment, Occurrence]]:
+    """Each remaining visit next to its new time (the chosen weekdays from
+    ``first_date``, in order), checked as a recurring booking is; the visits being moved
+    do not count as busy. Queries: those of ``series_preview``."""
+    if not remaining:
+        return []
+    tz = clinic_zone()
+    dates = series_dates(first_date=first_date, weekdays=weekdays, count=len(remaining))
+    starts = [local_datetime(day, time, tz) for day in dates]
+    preview = series_preview(
+        patient=series.patient,
+        practitioner=practitioner,
+        room=remaining[0].room,
+        duration=remaining[0].ends_at - remaining[0].starts_at,
+        starts=starts,
+        step_minutes=step_minutes,
+        exclude_ids=[v.pk for v in remaining],
+    )
+    return list(zip(remaining, preview, strict=True))
 
 
 # Patient page and Today ------------------------------------------------------------

@@ -435,6 +435,130 @@ def series_cancel_following(
     return later
 
 
+def _remaining_locked(series: AppointmentSeries, now: dt.datetime) -> list[Appointment]:
+    """The series' booked visits from now on, locked, in order."""
+    return list(
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("practitioner", "patient", "room")
+        .filter(series=series, status=AppointmentStatus.BOOKED, starts_at__gte=now)
+        .order_by("starts_at", "id")
+    )
+
+
+@transaction.atomic
+def series_cancel_remaining(
+    *, series: AppointmentSeries, reason: str, acting_user: User, ip: str | None = None
+) -> list[Appointment]:
+    """Cancel every booked visit of the series from now on, all or none, each as
+    ``appointment_cancel`` would (late ones flagged late)."""
+    reason = _clean_reason(reason)
+    now = timezone.now()
+    remaining = _remaining_locked(series, now)
+    if not remaining:
+        raise SchedulingError("No booked visits of this series are left to cancel.")
+    window = dt.timedelta(hours=scheduling_settings().late_cancellation_hours)
+    for visit in remaining:
+        _cancel_locked(visit, reason=reason, now=now, late_window=window)
+        visit.updated_at = now  # bulk_update skips auto_now
+    Appointment.objects.bulk_update(
+        remaining, ["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"]
+    )
+    late = sum(v.late_cancellation for v in remaining)
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        patient=series.patient,
+        obj=series,
+        ip=ip,
+        detail=f"{len(remaining)} remaining visits of series {series.pk} cancelled"
+        f"{f' ({late} late)' if late else ''}: {reason}",
+    )
+    return remaining
+
+
+@transaction.atomic
+def series_move_remaining(
+    *,
+    series: AppointmentSeries,
+    moves: dict[int, dt.datetime],
+    practitioner: Practitioner,
+    acting_user: User,
+    ip: str | None = None,
+) -> list[Appointment]:
+    """Move booked visits of the series (visit id -> new start) to ``practitioner``, each
+    keeping its length, kind and room: the old visits are cancelled ("Rescheduled") and
+    new ones point back to them, all through ``appointment_book``. All or none."""
+    if not moves:
+        raise SchedulingError("Tick at least one visit to move.")
+    tz = clinic_zone()
+    if len({start.astimezone(tz).date() for start in moves.values()}) != len(moves):
+        raise SchedulingError(
+            "Two visits would fall on the same day: untick one. No visit was moved."
+        )
+    now = timezone.now()
+    # Lock every practitioner involved in id order (as appointment_reschedule does).
+    involved = set(
+        Appointment.objects.filter(series=series, pk__in=list(moves)).values_list(
+            "practitioner_id", flat=True
+        )
+    )
+    for pk in sorted(involved | {practitioner.pk}):
+        _lock_practitioner(pk)
+    visits = [v for v in _remaining_locked(series, now) if v.pk in moves]
+    if len(visits) != len(moves):
+        raise SchedulingError(
+            "Some of these visits changed since the preview: check the new preview. "
+            "No visit was moved."
+        )
+    # Free the old times first, so a visit may move onto another one's old slot.
+    for visit in visits:
+        visit.status = AppointmentStatus.CANCELLED
+        visit.cancel_reason = "Rescheduled"
+        visit.cancelled_at = now
+        visit.late_cancellation = False
+        visit.updated_at = now
+    Appointment.objects.bulk_update(
+        visits, ["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"]
+    )
+    moved = []
+    for visit in sorted(visits, key=lambda v: moves[v.pk]):
+        start = moves[visit.pk].astimezone(UTC)
+        try:
+            moved.append(
+                appointment_book(
+                    patient=visit.patient,
+                    practitioner=practitioner,
+                    kind=visit.kind,
+                    starts_at=start,
+                    ends_at=start + (visit.ends_at - visit.starts_at),
+                    room=visit.room,
+                    acting_user=acting_user,
+                    series=series,
+                    rescheduled_from=visit,
+                    audit=False,
+                )
+            )
+        except SchedulingError as error:
+            local = start.astimezone(tz)
+            raise type(error)(
+                f"{local:%a %d %b %Y %H:%M}: {error.message} No visit was moved."
+            ) from error
+    if series.practitioner_id != practitioner.pk:
+        series.practitioner = practitioner
+        series.save(update_fields=["practitioner"])
+    first = min(moves.values()).astimezone(tz)
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        patient=series.patient,
+        obj=series,
+        ip=ip,
+        detail=f"{len(moved)} visits of series {series.pk} moved to {practitioner.display_name}"
+        f" from {first:%Y-%m-%d %H:%M}",
+    )
+    return moved
+
+
 @transaction.atomic
 def appointment_reschedule(
     *,

@@ -449,6 +449,134 @@ def recurring(request):
     )
 
 
+# A series as a whole -------------------------------------------------------------
+
+
+@login_required
+@permission_required("clinic.view_appointment", raise_exception=True)
+@require_GET
+def series(request, series_id: int):
+    series = selectors.get_series_for_user(request.user, series_id)
+    visits = selectors.series_visits(series)
+    return render(
+        request,
+        "clinic/scheduling/series.html",
+        {
+            "series": series,
+            "visits": visits,
+            "remaining": selectors.remaining_visits(visits),
+            "cancel_form": forms.SeriesCancelForm(),
+        },
+    )
+
+
+@login_required
+@permission_required("clinic.change_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def series_cancel(request, series_id: int):
+    series = selectors.get_series_for_user(request.user, series_id)
+    remaining = selectors.remaining_visits(selectors.series_visits(series))
+    form = forms.SeriesCancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancelled = services.series_cancel_remaining(
+                series=series,
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except services.SchedulingError as error:
+            form.add_error(None, error.message)
+        else:
+            late = sum(v.late_cancellation for v in cancelled)
+            note = f" {late} of them late." if late else ""
+            messages.success(request, f"{len(cancelled)} remaining visits cancelled.{note}")
+            return redirect("scheduling:series", series_id=series.pk)
+    return render(
+        request,
+        "clinic/scheduling/series_cancel.html",
+        {"series": series, "remaining": remaining, "form": form},
+    )
+
+
+def _move_initial(series, remaining) -> dict:
+    initial: dict = {"practitioner": series.practitioner_id, "first_date": clinic_today()}
+    if remaining:
+        tz = clinic_zone()
+        first = remaining[0].starts_at.astimezone(tz)
+        initial.update(
+            first_date=first.date(),
+            time=first.time(),
+            weekdays=sorted({v.starts_at.astimezone(tz).weekday() for v in remaining}),
+        )
+    return initial
+
+
+@login_required
+@permission_required("clinic.change_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def series_move(request, series_id: int):
+    series = selectors.get_series_for_user(request.user, series_id)
+    remaining = selectors.remaining_visits(selectors.series_visits(series))
+    rules = selectors.scheduling_settings()
+    form = forms.SeriesMoveForm(request.POST or None, initial=_move_initial(series, remaining))
+    preview = None
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            preview = selectors.series_move_preview(
+                series,
+                remaining,
+                practitioner=data["practitioner"],
+                weekdays=data["weekdays"],
+                time=data["time"],
+                first_date=data["first_date"],
+                step_minutes=rules.slot_step_minutes,
+            )
+        except ValueError as error:  # a time the clocks skip that day
+            form.add_error("time", str(error))
+        if preview is not None and request.POST.get("action") == "move":
+            moves = {}
+            for visit, occurrence in preview:
+                posted = request.POST.get(f"move-{visit.pk}")
+                if not posted:
+                    continue
+                instant = forms.parse_instant(posted)
+                if instant is None or instant != occurrence.booked_start:
+                    errors.append(
+                        "The times changed since the preview: check the new preview below "
+                        "and move again."
+                    )
+                    break
+                moves[visit.pk] = instant
+            else:
+                try:
+                    moved = services.series_move_remaining(
+                        series=series,
+                        moves=moves,
+                        practitioner=data["practitioner"],
+                        acting_user=request.user,
+                        ip=client_ip(request),
+                    )
+                except services.SchedulingError as error:
+                    errors.append(error.message)
+                else:
+                    messages.success(request, f"{len(moved)} visits moved.")
+                    return redirect("scheduling:series", series_id=series.pk)
+    return render(
+        request,
+        "clinic/scheduling/series_move.html",
+        {
+            "series": series,
+            "remaining": remaining,
+            "form": form,
+            "preview": preview,
+            "errors": errors,
+        },
+    )
+
+
 # The private iCalendar feed -------------------------------------------------------
 
 
