@@ -188,6 +188,21 @@ class CancelForm(forms.Form):
         return reason
 
 
+class UndoStatusForm(forms.Form):
+    reason = forms.CharField(
+        label="Why undo it",
+        max_length=300,
+        help_text="For example “Checked in the wrong patient”. Kept in the audit log.",
+        widget=forms.TextInput(),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason for undoing it.")
+        return reason
+
+
 class SeriesCancelForm(forms.Form):
     reason = forms.CharField(
         label="Reason for cancelling",

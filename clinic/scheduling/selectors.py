@@ -804,6 +804,61 @@ def series_preview(
     return result
 
 
+# The status flow on the visit page ------------------------------------------------
+
+# What "undo" returns a status to: the front desk's same-day correction of a click.
+UNDO_TO: dict[str, str] = {
+    AppointmentStatus.CHECKED_IN: AppointmentStatus.BOOKED,
+    AppointmentStatus.NO_SHOW: AppointmentStatus.BOOKED,
+    AppointmentStatus.COMPLETED: AppointmentStatus.CHECKED_IN,
+}
+
+
+def status_changed_on(appointment: Appointment) -> dt.date:
+    """The clinic day the visit's current status was set."""
+    if appointment.status == AppointmentStatus.CHECKED_IN and appointment.checked_in_at:
+        return clinic_today(appointment.checked_in_at)
+    return clinic_today(appointment.updated_at)
+
+
+def can_undo_status(appointment: Appointment, *, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return appointment.status in UNDO_TO and status_changed_on(appointment) == clinic_today(now)
+
+
+@dataclass(frozen=True)
+class VisitActions:
+    """What the visit page offers, by status and time; ``next`` is the one to stress."""
+
+    check_in: bool = False
+    no_show: bool = False
+    complete: bool = False
+    undo: str = ""  # the status an undo would remove, e.g. "no-show"
+    next: str = ""  # "check_in" | "complete" | "no_show" | ""
+
+
+def visit_actions(appointment: Appointment, *, now: dt.datetime | None = None) -> VisitActions:
+    """Check-in on the visit's day only, no-show once it has started, completion once
+    checked in, undo on the day the status was set (the services refuse the rest)."""
+    now = now or timezone.now()
+    status = appointment.status
+    undo = appointment.get_status_display().lower() if can_undo_status(appointment, now=now) else ""
+    if status == AppointmentStatus.BOOKED:
+        today = clinic_today(appointment.starts_at) == clinic_today(now)
+        started = appointment.starts_at <= now
+        if today and started:
+            # Late: check in if they are here, otherwise a no-show.
+            return VisitActions(check_in=True, no_show=True, next="check_in")
+        if today:
+            return VisitActions(check_in=True, next="check_in")
+        if started:  # a past day, never checked in
+            return VisitActions(no_show=True, next="no_show")
+        return VisitActions()
+    if status == AppointmentStatus.CHECKED_IN:
+        return VisitActions(complete=True, undo=undo, next="complete")
+    return VisitActions(undo=undo)
+
+
 # A series as a whole --------------------------------------------------------------
 
 

@@ -38,7 +38,7 @@ from patients.audit import AuditAction, audit_record
 from patients.localtime import UTC, clinic_today, clinic_zone
 
 from .availability import within_working_hours
-from .selectors import scheduling_settings
+from .selectors import UNDO_TO, can_undo_status, scheduling_settings
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -353,6 +353,66 @@ def appointment_mark_no_show(
     return _save_transition(
         current, acting_user=acting_user, ip=ip, fields=[], verb="marked no-show"
     )
+
+
+@transaction.atomic
+def appointment_undo_status(
+    *, appointment: Appointment, reason: str, acting_user: User, ip: str | None = None
+) -> Appointment:
+    """Undo a check-in, a no-show or a completion on the day it was made: back to booked
+    (checked in for a completion). The reason goes to the audit log."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchedulingError("Give a reason for undoing it.")
+    if len(reason) > 300:
+        raise SchedulingError("Keep the reason under 300 characters.")
+    _lock_practitioner(appointment.practitioner_id)
+    current = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("practitioner", "patient")
+        .get(pk=appointment.pk)
+    )
+    if current.status not in UNDO_TO:
+        raise InvalidTransition(
+            f"This visit is {current.get_status_display().lower()}: there is nothing to undo."
+        )
+    if not can_undo_status(current):
+        raise InvalidTransition(
+            f"“{current.get_status_display()}” can be undone only on the day it was set."
+        )
+    before = current.get_status_display()
+    if current.status == AppointmentStatus.NO_SHOW:
+        # A no-show frees its slot: someone may have been booked into it since.
+        subject = _conflict_subject(
+            practitioner_id=current.practitioner_id,
+            room_id=current.room_id,
+            patient_id=current.patient_id,
+            starts_at=current.starts_at,
+            ends_at=current.ends_at,
+            exclude_ids=[current.pk],
+        )
+        if subject:
+            raise SlotTaken(
+                f"The no-show cannot be undone: {subject} has another visit at that time now."
+            )
+    current.status = UNDO_TO[current.status]
+    if current.status == AppointmentStatus.BOOKED:
+        current.checked_in_at = None
+    try:
+        with transaction.atomic():
+            current.save(update_fields=["status", "checked_in_at", "updated_at"])
+    except IntegrityError as error:  # the exclusion constraints, on PostgreSQL
+        raise SlotTaken("The no-show cannot be undone: the slot has been booked again.") from error
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        patient=current.patient,
+        obj=current,
+        ip=ip,
+        detail=f"{_describe(current, 'status undone')}: {before} → "
+        f"{current.get_status_display()}. Reason: {reason}",
+    )
+    return current
 
 
 def _cancel_locked(

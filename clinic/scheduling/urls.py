@@ -15,6 +15,7 @@ urlpatterns = [
     path("appointments/<int:appointment_id>/complete/", views.complete, name="complete"),
     path("appointments/<int:appointment_id>/no-show/", views.no_show, name="no_show"),
     path("appointments/<int:appointment_id>/cancel/", views.cancel, name="cancel"),
+    path("appointments/<int:appointment_id>/undo/", views.undo_status, name="undo_status"),
     path("appointments/<int:appointment_id>/reschedule/", views.reschedule, name="reschedule"),
     path(
         "appointments/<int:appointment_id>/calendar.ics",

@@ -210,6 +210,7 @@ def appointment_detail(request, appointment_id: int):
             "appointment": appointment,
             "cancel_form": forms.CancelForm(),
             "rescheduled_to": getattr(appointment, "rescheduled_to", None),
+            "actions": selectors.visit_actions(appointment),
         },
     )
 
@@ -236,6 +237,39 @@ def _transition_view(service, success: str):
 check_in = _transition_view(services.appointment_check_in, "{name} is checked in.")
 complete = _transition_view(services.appointment_complete, "Visit with {name} completed.")
 no_show = _transition_view(services.appointment_mark_no_show, "{name} marked as a no-show.")
+
+
+@login_required
+@permission_required("clinic.change_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def undo_status(request, appointment_id: int):
+    appointment = selectors.get_appointment_for_user(request.user, appointment_id)
+    form = forms.UndoStatusForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        before = appointment.get_status_display().lower()
+        try:
+            done = services.appointment_undo_status(
+                appointment=appointment,
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except services.SchedulingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, f"“{before}” undone: the visit is {done.get_status_display().lower()}."
+            )
+            return redirect("scheduling:appointment", appointment_id=appointment.pk)
+    return render(
+        request,
+        "clinic/scheduling/undo.html",
+        {
+            "appointment": appointment,
+            "form": form,
+            "can_undo": selectors.can_undo_status(appointment),
+        },
+    )
 
 
 @login_required
