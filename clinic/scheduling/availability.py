@@ -163,6 +163,34 @@ class Availability:
                     start += step
             day += dt.timedelta(days=1)
 
+    def bookable_slots(
+        self,
+        practitioner_id: int,
+        day: dt.date,
+        *,
+        after: dt.datetime,
+        length: dt.timedelta,
+        step: dt.timedelta,
+    ) -> list[dt.datetime]:
+        """Starts of non-overlapping free slots of ``length`` on a local day, for the
+        calendar's click-to-book links: from each working block's start, a slot where one
+        fits, otherwise the next step (so a slot follows straight after a visit)."""
+        result = []
+        for block_start, block_end in self.blocks_on(practitioner_id, day):
+            start = block_start
+            while start + length <= block_end:
+                end = start + length
+                if (
+                    start >= after
+                    and not self.is_busy(practitioner_id, start, end)
+                    and self.time_off_reason(practitioner_id, start, end) is None
+                ):
+                    result.append(start)
+                    start = end
+                else:
+                    start += step
+        return result
+
     def gaps(
         self, practitioner_id: int, day: dt.date, *, after: dt.datetime, minimum: dt.timedelta
     ) -> list[tuple[dt.datetime, dt.datetime]]:

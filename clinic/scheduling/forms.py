@@ -188,6 +188,67 @@ class CancelForm(forms.Form):
         return reason
 
 
+class UndoStatusForm(forms.Form):
+    reason = forms.CharField(
+        label="Why undo it",
+        max_length=300,
+        help_text="For example “Checked in the wrong patient”. Kept in the audit log.",
+        widget=forms.TextInput(),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason for undoing it.")
+        return reason
+
+
+class SeriesCancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for cancelling",
+        max_length=500,
+        help_text="For example “Treatment finished early”. Not clinical details.",
+        widget=forms.TextInput(),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason for the cancellation.")
+        return reason
+
+
+class SeriesMoveForm(forms.Form):
+    """Where the remaining visits go: weekdays, a time and a practitioner."""
+
+    practitioner = IdModelChoiceField(
+        queryset=Practitioner.objects.filter(active=True), empty_label="Choose a practitioner…"
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label="New days of the week",
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    time = forms.TimeField(label="New start time", widget=TimeInput(), help_text="Clinic time.")
+    first_date = ClinicDateField(
+        label="From", widget=DateInput(), help_text="The first moved visit is on or after it."
+    )
+
+
+def parse_instant(value: str | None) -> dt.datetime | None:
+    """An aware ISO instant posted back from a preview, or None."""
+    if not value or len(value) > 40:
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_naive(instant) or not date_in_range(instant):
+        return None
+    return instant
+
+
 class FreeSlotForm(forms.Form):
     practitioner = IdModelChoiceField(
         queryset=Practitioner.objects.filter(active=True),

@@ -132,7 +132,11 @@ def test_series_preview_flags_time_off_and_hours_and_the_patients_other_visits(
     # Nothing free on the Monday: the suggestion is the next day.
     assert preview[0].suggestion == at(monday + dt.timedelta(days=1), "07:00")
     assert preview[1].problem.startswith("Outside")
-    assert preview[2].problem.startswith("Slot taken")
+    # Her own visit at that time is already booked, not a conflict to move elsewhere.
+    assert preview[2].already_booked and preview[2].booked_start is None
+    assert preview[2].problem.startswith("Already booked: ") and "own visit at 12:00" in (
+        preview[2].problem
+    )
     # Suggestions never collide with other occurrences of the same series.
     assert preview[1].suggestion != preview[0].suggestion
 

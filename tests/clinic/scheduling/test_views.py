@@ -138,14 +138,15 @@ def test_day_view_query_count_does_not_grow_with_appointments(
     client = client_for(front_desk)
     url = reverse("scheduling:day")
     _fill_day(monday, [practitioner, other_practitioner], 2)
-    # session, user, user permissions, group permissions, practitioners, appointments
-    # (with patient and room), working hours, time off. The navigation checks permissions:
-    # no query for the user's groups.
-    with django_assert_num_queries(8):
+    # session, user, user permissions, group permissions, the booking rules (the front
+    # desk's free slots link to the booking form), practitioners, appointments (with
+    # patient and room), working hours, time off. The navigation checks permissions: no
+    # query for the user's groups.
+    with django_assert_num_queries(9):
         client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     _fill_day(monday + dt.timedelta(days=0), [PractitionerFactory()], 8)
     _fill_day(monday, [practitioner], 0)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     assert sum(len(c.visits) for c in response.context["grid"].columns) == 12
 

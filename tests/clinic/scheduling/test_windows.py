@@ -175,14 +175,16 @@ def test_page_query_counts_do_not_grow_with_history(
 ):
     client = client_for(front_desk)
     url, data, expected = {
-        # session, user, user permissions, group permissions, practitioners,
-        # appointments, working hours, time off.
-        "day": (reverse("scheduling:day"), {"date": f"{monday:%Y-%m-%d}"}, 8),
-        # ... the practitioner, appointments, working hours, time off, the switcher.
+        # session, user, user permissions, group permissions, the booking rules (free
+        # slots link to the booking form), practitioners, appointments, working hours,
+        # time off.
+        "day": (reverse("scheduling:day"), {"date": f"{monday:%Y-%m-%d}"}, 9),
+        # ... the booking rules, the practitioner, appointments, working hours, time off,
+        # the switcher.
         "week": (
             reverse("scheduling:week", args=[practitioner.pk]),
             {"date": f"{monday:%Y-%m-%d}"},
-            9,
+            10,
         ),
         # ... settings, practitioners, working hours, time off, appointments, and the
         # form's practitioner list.
