@@ -7,29 +7,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0010_reminder_reason_expired_unconfirmed'),
-        ('patients', '0007_painreport_one_email_link_per_local_day'),
+        ("clinic", "0010_reminder_reason_expired_unconfirmed"),
+        ("patients", "0007_painreport_one_email_link_per_local_day"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AttentionAcknowledgement',
+            name="AttentionAcknowledgement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('pain_high', 'High pain reported'), ('pain_rise', 'Pain rising'), ('lefs_fall', 'LEFS falling'), ('no_exercise', 'No home exercise done'), ('missed_visits', 'Missed visits in a row'), ('no_next_visit', 'No next visit booked')], max_length=24)),
-                ('trigger_key', models.CharField(max_length=100)),
-                ('summary', models.CharField(max_length=500)),
-                ('note', models.TextField(max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acknowledged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attention_acknowledgements', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("pain_high", "High pain reported"),
+                            ("pain_rise", "Pain rising"),
+                            ("lefs_fall", "LEFS falling"),
+                            ("no_exercise", "No home exercise done"),
+                            ("missed_visits", "Missed visits in a row"),
+                            ("no_next_visit", "No next visit booked"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("trigger_key", models.CharField(max_length=100)),
+                ("summary", models.CharField(max_length=500)),
+                ("note", models.TextField(max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attention_acknowledgements",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['patient', 'reason', 'created_at'], name='attention_ack_patient_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["patient", "reason", "created_at"], name="attention_ack_patient_idx"
+                    )
+                ],
             },
         ),
     ]
