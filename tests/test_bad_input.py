@@ -50,6 +50,7 @@ from tests.factories import (
     FrontDeskFactory,
     HomeExerciseProgramFactory,
     ManagerFactory,
+    PainReportFactory,
     PatientFactory,
     TherapistFactory,
     TreatmentPlanFactory,
@@ -176,6 +177,9 @@ def world():
     )
     plan = TreatmentPlanFactory(assessment=signed)
     note = VisitNoteFactory(patient=patient, therapist=therapist, treatment_plan=plan)
+    # Severe pain: the patient is on the therapist's needs-attention list, so the list's
+    # acknowledge form is on the page and fuzzed.
+    PainReportFactory(patient=patient, score=8)
     program = HomeExerciseProgramFactory(patient=patient, prescribed_by=therapist)
     ExercisePrescriptionFactory(program=program, exercise=Exercise.objects.first())
     appointment = AppointmentFactory(patient=patient, practitioner=practitioner)

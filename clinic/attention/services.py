@@ -1,6 +1,8 @@
-"""Acknowledging a reason on the needs-attention list (clinic/attention/rules.py)."""
+"""Acknowledging a reason on the needs-attention list (clinic/attention/selectors.py)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,12 +11,15 @@ from clinic.models import AttentionAcknowledgement
 from patients.audit import AuditAction, audit_record
 from patients.models import Patient
 
-from . import rules
+from . import selectors
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @transaction.atomic
 def attention_acknowledge(
-    *, acting_user, patient_id: int, reason: str, note: str, ip: str | None
+    *, acting_user: User, patient_id: int, reason: str, note: str, ip: str | None
 ) -> AttentionAcknowledgement:
     """Store that ``acting_user`` saw why ``patient_id`` is on their list, with a note.
 
@@ -22,7 +27,7 @@ def attention_acknowledge(
     acting therapist's list now can be acknowledged, and the acknowledgement names the
     data that raised it (the reason comes back when newer data raises it again).
     """
-    rows = rules.needs_attention(acting_user, patient_id=patient_id)
+    rows = selectors.needs_attention(acting_user, patient_id=patient_id)
     flag = next((f for row in rows for f in row.flags if f.reason == reason), None)
     if flag is None:
         raise ValidationError(

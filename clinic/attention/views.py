@@ -1,4 +1,4 @@
-"""The needs-attention page: a therapist's own patients only (clinic/attention/rules.py).
+"""The needs-attention page: a therapist's own patients only (clinic/attention/selectors.py).
 
 Clinical content: front desk and managers hold no permission for it (clinic/roles.py)
 and get 403, audited by clinic.audit.middleware like every clinical page.
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from patients.audit import AuditAction, audit_record, client_ip
 
-from . import rules, services
+from . import selectors, services
 from .forms import AcknowledgeForm
 
 # Rows on the page before "Show all" (all = every patient of the therapist's, which is
@@ -20,7 +20,7 @@ from .forms import AcknowledgeForm
 PAGE_ROWS = 50
 
 
-def audit_list_view(request, rows: list[rules.Row], where: str) -> None:
+def audit_list_view(request, rows: list[selectors.Row], where: str) -> None:
     """One view event for a list of patients: who saw it, which patients it showed."""
     audit_record(
         acting_user=request.user,
@@ -37,7 +37,7 @@ def audit_list_view(request, rows: list[rules.Row], where: str) -> None:
 @permission_required("clinic.view_attentionacknowledgement", raise_exception=True)
 @require_GET
 def attention_list(request):
-    rows = rules.needs_attention(request.user)
+    rows = selectors.needs_attention(request.user)
     show_all = request.GET.get("all") == "1"
     shown = rows if show_all else rows[:PAGE_ROWS]
     audit_list_view(request, shown, "page")

@@ -19,7 +19,7 @@ class AttentionAcknowledgement(models.Model):
 
     ``trigger_key`` names the data that raised the reason when it was acknowledged (the
     pain report, the assessment, the missed visit...): the reason stays hidden while the
-    same data raises it, and comes back when newer data does (clinic/attention/rules.py).
+    same data raises it, and comes back when newer data does (clinic/attention/selectors.py).
     """
 
     patient = models.ForeignKey(

@@ -1,11 +1,11 @@
-"""The needs-attention rules, each at its boundary (clinic/attention/rules.py)."""
+"""The needs-attention rules, each at its boundary (clinic/attention/selectors.py)."""
 
 import datetime as dt
 
 import pytest
 from django.utils import timezone
 
-from clinic.attention import rules
+from clinic.attention import selectors
 from clinic.models import AppointmentStatus, AttentionReason
 from tests.factories import (
     AppointmentFactory,
@@ -32,12 +32,12 @@ def patient_of(therapist, *, next_visit=True):
 
 
 def reasons(therapist, patient) -> set[str]:
-    rows = [row for row in rules.needs_attention(therapist) if row.patient_id == patient.pk]
+    rows = [row for row in selectors.needs_attention(therapist) if row.patient_id == patient.pk]
     return {flag.reason for row in rows for flag in row.flags}
 
 
 def flag_text(therapist, patient, reason) -> str:
-    (row,) = [row for row in rules.needs_attention(therapist) if row.patient_id == patient.pk]
+    (row,) = [row for row in selectors.needs_attention(therapist) if row.patient_id == patient.pk]
     return next(flag.text for flag in row.flags if flag.reason == reason)
 
 
@@ -47,7 +47,7 @@ def days_ago(days: int, hour: int = 10) -> dt.datetime:
 
 def test_a_patient_with_nothing_to_see_is_not_listed(therapist):
     patient_of(therapist)
-    assert rules.needs_attention(therapist) == []
+    assert selectors.needs_attention(therapist) == []
 
 
 @pytest.mark.parametrize(("score", "flagged"), [(6, False), (7, True)])
@@ -193,8 +193,8 @@ def test_only_the_therapists_own_patients_with_an_active_plan_are_listed(therapi
     closed.treatment_plans.update(status=PlanStatus.COMPLETED)
     no_plan = PatientFactory()
     PainReportFactory(patient=no_plan, score=10)
-    assert [row.patient_id for row in rules.needs_attention(therapist)] == [mine.pk]
-    assert [row.patient_id for row in rules.needs_attention(colleague)] == [theirs.pk]
+    assert [row.patient_id for row in selectors.needs_attention(therapist)] == [mine.pk]
+    assert [row.patient_id for row in selectors.needs_attention(colleague)] == [theirs.pk]
 
 
 def test_every_reason_that_applies_is_listed(therapist):

@@ -198,7 +198,9 @@ def _history(therapist, patients: int, depth: int) -> None:
         )
         for day in range(depth):
             PainReportFactory(
-                patient=patient, score=(day * 3) % 11, reported_at=timezone.now() - dt.timedelta(days=day + 1)
+                patient=patient,
+                score=(day * 3) % 11,
+                reported_at=timezone.now() - dt.timedelta(days=day + 1),
             )
             signed_assessment(
                 therapist=therapist,

@@ -29,7 +29,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Exists, F, Max, OuterRef, QuerySet, Subquery, Window
@@ -46,6 +46,9 @@ from clinic.models import (
 )
 from patients.models import Assessment, PainReport, Patient, RecordStatus
 from treatments.models import HomeExerciseProgram, PlanStatus, ProgramStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class LefsPoint:
     key: str  # "assessment:<id>"; a questionnaire response would be "questionnaire:<id>"
 
 
-def their_patients(therapist) -> QuerySet[Patient]:
+def their_patients(therapist: User) -> QuerySet[Patient]:
     """The therapist's patients: not archived, with an active plan of care they wrote."""
     return Patient.objects.filter(
         archived_at__isnull=True,
@@ -83,11 +86,12 @@ def their_patients(therapist) -> QuerySet[Patient]:
     )
 
 
-def _latest_per_patient(queryset: QuerySet, order: list, limit: int) -> QuerySet:
+def _latest_per_patient(queryset: QuerySet[Any], order: list[Any], limit: int) -> QuerySet[Any]:
     """The ``limit`` first rows of each patient in ``order``, in one query."""
-    return queryset.annotate(
+    latest: QuerySet[Any] = queryset.annotate(
         rank=Window(RowNumber(), partition_by=[F("patient_id")], order_by=order)
     ).filter(rank__lte=limit)
+    return latest
 
 
 def _day(value: dt.datetime | dt.date) -> str:
@@ -96,7 +100,7 @@ def _day(value: dt.datetime | dt.date) -> str:
     return date_format(value, "j M Y")
 
 
-def lefs_from_assessments(patient_ids: QuerySet) -> Iterable[LefsPoint]:
+def lefs_from_assessments(patient_ids: QuerySet[Any]) -> Iterable[LefsPoint]:
     """The two latest signed assessments with a LEFS total of each patient."""
     rows = _latest_per_patient(
         Assessment.objects.filter(
@@ -112,10 +116,10 @@ def lefs_from_assessments(patient_ids: QuerySet) -> Iterable[LefsPoint]:
 # Where LEFS totals come from; each returns at most the two latest per patient, in one
 # query. A patient-reported questionnaire (patients.QuestionnaireResponse) is one more
 # function here.
-LEFS_SOURCES: list[Callable[[QuerySet], Iterable[LefsPoint]]] = [lefs_from_assessments]
+LEFS_SOURCES: list[Callable[[QuerySet[Any]], Iterable[LefsPoint]]] = [lefs_from_assessments]
 
 
-def needs_attention(therapist, *, patient_id: int | None = None) -> list[Row]:
+def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[Row]:
     """The therapist's patients that need attention, each with every reason that applies
     and has not been acknowledged for the same data; ordered by name."""
     now = timezone.now()
