@@ -35,7 +35,6 @@ from django.conf import settings
 from django.db.models import Exists, F, Max, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 
 from clinic.models import (
     LIVE_APPOINTMENT_STATUSES,
@@ -54,8 +53,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Flag:
     reason: str
-    text: str  # why, in words, with the numbers and dates
+    # Why, in words, with the numbers and dates: worded only for the rows a page shows
+    # (formatting dates costs more than the rules for a long list).
+    describe: Callable[[], str]
     key: str  # the data that raised it (see the module docstring)
+
+    @property
+    def text(self) -> str:
+        return self.describe()
 
     @property
     def label(self) -> str:
@@ -97,7 +102,7 @@ def _latest_per_patient(queryset: QuerySet[Any], order: list[Any], limit: int) -
 def _day(value: dt.datetime | dt.date) -> str:
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value)
-    return date_format(value, "j M Y")
+    return f"{value.day} {value:%b %Y}"
 
 
 def lefs_from_assessments(patient_ids: QuerySet[Any]) -> Iterable[LefsPoint]:
@@ -233,8 +238,10 @@ def _pain_flags(reports: list[dict[str, Any]]) -> list[Flag]:
         flags.append(
             Flag(
                 AttentionReason.PAIN_HIGH,
-                f"Pain {latest['score']}/10 reported on {_day(latest['reported_at'])} "
-                f"(flagged from {settings.ATTENTION_PAIN_SCORE}/10).",
+                lambda: (
+                    f"Pain {latest['score']}/10 reported on {_day(latest['reported_at'])} "
+                    f"(flagged from {settings.ATTENTION_PAIN_SCORE}/10)."
+                ),
                 key,
             )
         )
@@ -245,9 +252,11 @@ def _pain_flags(reports: list[dict[str, Any]]) -> list[Flag]:
             flags.append(
                 Flag(
                     AttentionReason.PAIN_RISE,
-                    f"Pain rose {rise} points, from {previous['score']}/10 on "
-                    f"{_day(previous['reported_at'])} to {latest['score']}/10 on "
-                    f"{_day(latest['reported_at'])}.",
+                    lambda: (
+                        f"Pain rose {rise} points, from {previous['score']}/10 on "
+                        f"{_day(previous['reported_at'])} to {latest['score']}/10 on "
+                        f"{_day(latest['reported_at'])}."
+                    ),
                     key,
                 )
             )
@@ -264,8 +273,10 @@ def _lefs_flags(points: list[LefsPoint]) -> list[Flag]:
     return [
         Flag(
             AttentionReason.LEFS_FALL,
-            f"LEFS fell {fall} points, from {older.total}/80 on {_day(older.when)} to "
-            f"{newer.total}/80 on {_day(newer.when)}.",
+            lambda: (
+                f"LEFS fell {fall} points, from {older.total}/80 on {_day(older.when)} to "
+                f"{newer.total}/80 on {_day(newer.when)}."
+            ),
             f"lefs:{newer.key}",
         )
     ]
@@ -280,13 +291,15 @@ def _program_flags(program: dict[str, Any] | None, today: dt.date) -> list[Flag]
     idle = (today - since).days
     if idle < days:
         return []
-    if last_done:
-        text = f"No exercise marked done for {idle} days (last done on {_day(last_done)})."
-    else:
-        text = (
-            f"No exercise marked done since the program started on "
-            f"{_day(program['start_date'])} ({idle} days)."
+    started = program["start_date"]
+
+    def text() -> str:
+        if last_done:
+            return f"No exercise marked done for {idle} days (last done on {_day(last_done)})."
+        return (
+            f"No exercise marked done since the program started on {_day(started)} ({idle} days)."
         )
+
     return [Flag(AttentionReason.NO_EXERCISE, text, f"program:{program['id']}:{last_done}")]
 
 
@@ -299,25 +312,26 @@ def _missed_flags(visits: list[dict[str, Any]], in_a_row: int) -> list[Flag]:
         v["status"] not in (AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED) for v in visits
     ):
         return []
-    words = ", ".join(
-        ("no-show" if v["status"] == AppointmentStatus.NO_SHOW else "late cancellation")
-        + f" on {_day(v['starts_at'])}"
-        for v in reversed(visits)
-    )
-    return [
-        Flag(
-            AttentionReason.MISSED_VISITS,
-            f"Missed the last {in_a_row} visits in a row: {words}.",
-            f"missed:{visits[0]['id']}",
+
+    def text() -> str:
+        words = ", ".join(
+            ("no-show" if v["status"] == AppointmentStatus.NO_SHOW else "late cancellation")
+            + f" on {_day(v['starts_at'])}"
+            for v in reversed(visits)
         )
-    ]
+        return f"Missed the last {in_a_row} visits in a row: {words}."
+
+    return [Flag(AttentionReason.MISSED_VISITS, text, f"missed:{visits[0]['id']}")]
 
 
 def _next_visit_flags(person: dict[str, Any]) -> list[Flag]:
     if person["has_next"]:
         return []
     last = person["last_live_at"]
-    text = "Active plan of care and no next visit booked"
-    text += f" (last visit on {_day(last)})." if last else " (no visit yet)."
+
+    def text() -> str:
+        since = f"last visit on {_day(last)}" if last else "no visit yet"
+        return f"Active plan of care and no next visit booked ({since})."
+
     key = f"plan:{person['plan_id']}:after:{person['last_live_id']}"
     return [Flag(AttentionReason.NO_NEXT_VISIT, text, key)]
