@@ -192,6 +192,12 @@ def seed(count: int, therapists: int) -> None:
             for n, program in enumerate(programs)
             for day in range(8)
         )
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # Fresh statistics, as autovacuum would have after a bulk load.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     print(
         f"seeded {count} patients for {therapists} therapists in "
         f"{time.perf_counter() - started:.1f} s"
