@@ -10,7 +10,7 @@ What it does, as production runs (DEBUG off):
    against a copy, never a clinic's real data;
 2. creates N patients spread over the therapists, each with an active plan of care, a
    history of pain reports, two signed LEFS, past visits, a home program with done
-   days, and about a fifth of them on the list for each rule (bulk inserts);
+   days, and one in ten of them on the list for each of five rules (bulk inserts);
 3. signs in the first therapist and times GET /attention/ and GET /patients/ (the floor)
    --repeat times each, printing the median, the ratio and the queries per page.
 """
@@ -117,7 +117,7 @@ def seed(count: int, therapists: int) -> None:
             )
             for n, p in enumerate(patients)
         )
-        # A fall of 10 for one patient in five.
+        # A fall of 10 for one patient in ten.
         Assessment.objects.bulk_create(
             Assessment(
                 patient=p,
@@ -125,7 +125,7 @@ def seed(count: int, therapists: int) -> None:
                 signed_by=who(n)[0],
                 kind="reassessment",
                 assessed_at=now - dt.timedelta(days=10),
-                lefs_total=40 if (n // therapists) % 5 == 0 else 55,
+                lefs_total=40 if (n // therapists) % 10 == 0 else 55,
                 **common,
             )
             for n, p in enumerate(patients)
@@ -145,7 +145,7 @@ def seed(count: int, therapists: int) -> None:
         PainReport.objects.bulk_create(
             PainReport(
                 patient=p,
-                score=(8 if (n // therapists) % 5 == 1 and day == 0 else 4),
+                score=(8 if (n // therapists) % 10 == 1 and day == 0 else 4),
                 reported_at=now - dt.timedelta(days=day * 3 + 1),
                 source="visit",
             )
@@ -153,17 +153,17 @@ def seed(count: int, therapists: int) -> None:
             for day in range(6)
         )
         # Visits in 30-minute slots that never overlap for a practitioner: four past ones
-        # (the latest two missed for one patient in five) and one booked, except for one
-        # patient in five, who has no next visit.
+        # (the latest two missed for one patient in ten) and one booked, except for one
+        # patient in ten, who has no next visit.
         half_hour = dt.timedelta(minutes=30)
         visits = []
         for n, p in enumerate(patients):
             k = n // therapists
             for j in range(4):
                 starts = now - half_hour * (4 * k + j + 1)
-                status = "no_show" if k % 5 == 2 and j < 2 else "completed"
+                status = "no_show" if k % 10 == 2 and j < 2 else "completed"
                 visits.append((p, n, starts, status))
-            if k % 5 != 3:
+            if k % 10 != 3:
                 visits.append((p, n, now + half_hour * (k + 1), "booked"))
         Appointment.objects.bulk_create(
             Appointment(
@@ -186,7 +186,7 @@ def seed(count: int, therapists: int) -> None:
         ExerciseCompletion.objects.bulk_create(
             ExerciseCompletion(
                 program=program,
-                date=today - dt.timedelta(days=day + (10 if (n // therapists) % 5 == 4 else 1)),
+                date=today - dt.timedelta(days=day + (10 if (n // therapists) % 10 == 4 else 1)),
                 source="email_link",
             )
             for n, program in enumerate(programs)

@@ -155,8 +155,6 @@ def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[R
             "id", "first_name", "last_name", "plan_id", "has_next", "last_live_id", "last_live_at"
         )
     )
-    if not people:
-        return []
 
     # 2. Pain reports.
     pain: dict[int, list[dict[str, Any]]] = defaultdict(list)

@@ -236,6 +236,19 @@ def test_the_page_runs_the_same_queries_whatever_the_data(
     assert len(response.context["rows"]) == patients
 
 
+@pytest.mark.parametrize(("patients", "depth"), [(2, 1), (12, 5)])
+def test_today_runs_the_same_queries_whatever_the_data(
+    client_for, therapist, django_assert_num_queries, patients, depth
+):
+    _history(therapist, patients, depth)
+    client = client_for(therapist)
+    # Session, user, two permission queries; practitioner and today's visits; the list's
+    # six queries and its audit event; draft assessments; draft notes.
+    with django_assert_num_queries(15):
+        response = client.get(reverse("today"))
+    assert response.content.decode().count('data-patient="') == min(patients, 5)
+
+
 def test_the_page_shows_50_rows_and_show_all_shows_every_row(client_for, therapist):
     for _ in range(52):
         patient_of(therapist, next_visit=False)
