@@ -3,7 +3,8 @@
 "Their patients" are the patients, not archived, with an active plan of care written by
 the therapist. For them, each rule reads only the few latest rows it needs, picked in the
 database with a window function (ROW_NUMBER per patient), so the list costs the same six
-queries whatever the number of patients and the length of their history:
+queries whatever the number of patients and the length of their history (one when the
+therapist has no patients):
 
 1. the patients, with their active plan, whether a live visit is booked from now on and
    their latest live visit;
@@ -105,7 +106,7 @@ def _day(value: dt.datetime | dt.date) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
-def lefs_from_assessments(patient_ids: QuerySet[Any]) -> Iterable[LefsPoint]:
+def lefs_from_assessments(patient_ids: list[int]) -> Iterable[LefsPoint]:
     """The two latest signed assessments with a LEFS total of each patient."""
     rows = _latest_per_patient(
         Assessment.objects.filter(
@@ -121,7 +122,7 @@ def lefs_from_assessments(patient_ids: QuerySet[Any]) -> Iterable[LefsPoint]:
 # Where LEFS totals come from; each returns at most the two latest per patient, in one
 # query. A patient-reported questionnaire (patients.QuestionnaireResponse) is one more
 # function here.
-LEFS_SOURCES: list[Callable[[QuerySet[Any]], Iterable[LefsPoint]]] = [lefs_from_assessments]
+LEFS_SOURCES: list[Callable[[list[int]], Iterable[LefsPoint]]] = [lefs_from_assessments]
 
 
 def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[Row]:
@@ -132,7 +133,6 @@ def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[R
     patients = their_patients(therapist)
     if patient_id is not None:
         patients = patients.filter(pk=patient_id)
-    ids = patients.values("pk")
 
     # 1. The patients.
     upcoming = Appointment.objects.filter(
@@ -155,6 +155,11 @@ def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[R
             "id", "first_name", "last_name", "plan_id", "has_next", "last_live_id", "last_live_at"
         )
     )
+    # The other queries are bounded to these patients by their ids (a caseload: hundreds
+    # at most), rather than by running the plans join again in each.
+    ids = [person["id"] for person in people]
+    if not ids:
+        return []  # one query in all for a therapist without patients
 
     # 2. Pain reports.
     pain: dict[int, list[dict[str, Any]]] = defaultdict(list)
