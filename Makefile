@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= clinic-demo-2026
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck messages check-deploy bench clean
+.PHONY: run test lint typecheck messages check-deploy bench bench-pages bench-records clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,16 @@ check-deploy: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/reminders.py $(BENCH_ARGS)
+
+# Every page timed at two data sizes on PostgreSQL (bench/pages.py; DATABASE_URL names the
+# server, default postgres://postgres@127.0.0.1:5432). E.g. BENCH_ARGS="--iterations 5".
+bench-pages: $(STAMP)
+	$(BIN)/python bench/pages.py $(BENCH_ARGS)
+
+# Audit log, audit CSV export, patient page and outcome chart with a clinic group's data
+# (bench/records.py); set DATABASE_URL to a scratch PostgreSQL database.
+bench-records: $(STAMP)
+	$(BIN)/python bench/records.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var/broker var/celery-results var/mail

@@ -12,7 +12,8 @@ date arithmetic straight from it, and both have limits narrower than Python's:
   (dates of birth) to 2200, which leaves room for any arithmetic the pages do.
 
 Forms use the fields (``ClinicDateField``, ``ClinicDateTimeField``, ``IdField``,
-``IdModelChoiceField``, ``IdModelMultipleChoiceField``); views that read one value from
+``IdModelChoiceField``, ``IdModelMultipleChoiceField``, ``PatientPickerField``); views that
+read one value from
 ``request.GET`` use ``parse_id`` / ``parse_date``. Ids in URL paths are checked by
 ``clinic.middleware.RecordIdRangeMiddleware`` with ``id_in_range``. This module is in
 ``patients`` because every app may import it.
@@ -21,9 +22,15 @@ Forms use the fields (``ClinicDateField``, ``ClinicDateTimeField``, ``IdField``,
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 
 MAX_ID = 2**63 - 1
 MIN_DATE = dt.date(1900, 1, 1)
@@ -180,3 +187,173 @@ class BoundedFormSet(forms.BaseFormSet):
         if self._count_refused():
             return 0
         return super().initial_form_count()
+
+
+# --- Choosing a patient ----------------------------------------------------------------
+#
+# No page lists every patient: a clinic has tens of thousands. The picker is a text box
+# that asks ``patients:search`` as the user types (patients/static/patients/
+# patient_picker.js) and posts the chosen patient's id; without JavaScript it links to the
+# registry search, whose rows send the user back with ``?patient=<id>``.
+
+
+def safe_return_path(value: Any) -> str | None:
+    """A same-site path (never a URL on another host) to send the user back to."""
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > 2000:
+        return None
+    if value.startswith("//") or "\\" in value:
+        return None
+    if not url_has_allowed_host_and_scheme(value, allowed_hosts=None):
+        return None
+    return value
+
+
+def picker_return_path(request, field_name: str = "patient") -> str:
+    """The current page's path and query without the picked patient, for the registry's
+    "Book" links to come back to (``?pick=``)."""
+    params = request.GET.copy()
+    params.pop(field_name, None)
+    query = params.urlencode()
+    return f"{request.path}?{query}" if query else request.path
+
+
+def patient_label(patient) -> str:
+    return f"{patient.last_name}, {patient.first_name} ({patient.date_of_birth:%d %b %Y})"
+
+
+class PatientPicker(forms.Widget):
+    """A type-ahead box over ``patients:search`` posting the chosen patient's id.
+
+    Renders a hidden input with the id, the chosen patient's name with a "Change" link,
+    and a combobox (hidden until the script runs) with its listbox and a live region that
+    announces how many patients match. Without JavaScript the "Find in the registry" and
+    "Change" links lead to the registry search in pick mode.
+    """
+
+    class Media:
+        js = ["patients/patient_picker.js"]
+        css = {"all": ["patients/patient_picker.css"]}
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.chosen = None  # the Patient the field loaded, so rendering needs no query
+        self.return_path = ""  # set by the view: where the registry's "Book" links go
+
+    def id_for_label(self, id_):
+        return f"{id_}_search" if id_ else id_
+
+    def _patient(self, value):
+        from patients.models import Patient
+
+        if isinstance(value, Patient):
+            return value
+        number = parse_id(value)
+        if number is None:
+            return None
+        if self.chosen is not None and self.chosen.pk == number:
+            return self.chosen
+        # A prefilled ?patient=: show only a current patient, one row.
+        return (
+            Patient.objects.filter(pk=number, archived_at__isnull=True)
+            .only("id", "first_name", "last_name", "date_of_birth", "archived_at")
+            .first()
+        )
+
+    def registry_url(self) -> str:
+        url = reverse("patients:list")
+        path = safe_return_path(self.return_path)
+        return f"{url}?{urlencode({'pick': path})}" if path else url
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        base_id = attrs.pop("id", None) or f"id_{name}"
+        css_class = " ".join(
+            ["form-control", *[c for c in attrs.pop("class", "").split() if c != "form-control"]]
+        )
+        patient = self._patient(value)
+        chosen = patient is not None and patient.archived_at is None
+        search_id, list_id, status_id = f"{base_id}_search", f"{base_id}_list", f"{base_id}_status"
+        registry = self.registry_url()
+        described = attrs.pop("aria-describedby", "")
+        invalid = "is-invalid" in css_class.split()
+        return format_html(
+            '<div class="patient-picker{root_class}" data-patient-picker '
+            'data-search-url="{search_url}">'
+            '<input type="hidden" name="{name}" id="{base_id}" value="{value}" data-picker-value>'
+            '<div class="patient-picker-chosen"{chosen_hidden} data-picker-chosen>'
+            '<span class="patient-picker-name" data-picker-name>{label}</span> '
+            '<a href="{registry}" class="patient-picker-change" data-picker-change>'
+            "Change patient</a></div>"
+            "<div{search_hidden} data-picker-search>"
+            '<div class="patient-picker-box" hidden data-picker-box>'
+            '<input type="text" id="{search_id}" class="{css_class}" role="combobox" '
+            'aria-autocomplete="list" aria-expanded="false" aria-controls="{list_id}" '
+            'aria-describedby="{status_id}{described}"{aria_invalid} autocomplete="off" '
+            'spellcheck="false" '
+            'maxlength="100" placeholder="Name, date of birth or phone" data-picker-input>'
+            '<ul id="{list_id}" class="list-group patient-picker-list" role="listbox" '
+            'aria-label="Matching patients" hidden data-picker-list></ul></div>'
+            '<div id="{status_id}" class="form-text" role="status" aria-live="polite" '
+            "data-picker-status></div>"
+            '<div class="form-text"><a href="{registry}" data-picker-registry>'
+            "Find the patient in the registry</a></div>"
+            "</div></div>",
+            root_class=" is-invalid" if invalid else "",
+            aria_invalid=mark_safe(' aria-invalid="true"') if invalid else "",
+            search_url=reverse("patients:search"),
+            name=name,
+            base_id=base_id,
+            value=patient.pk if chosen and patient is not None else "",
+            chosen_hidden="" if chosen else " hidden",
+            search_hidden=" hidden" if chosen else "",
+            label=patient_label(patient) if chosen and patient is not None else "",
+            registry=registry,
+            search_id=search_id,
+            list_id=list_id,
+            status_id=status_id,
+            described=f" {described}" if described else "",
+            css_class=css_class,
+        )
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class PatientPickerField(forms.Field):
+    """A current patient chosen with ``PatientPicker``: validation loads one row.
+
+    Posted values are hostile: anything but a record number of an existing patient is a
+    form error, and an archived patient gets a clear message (not a 500, not a booking).
+    """
+
+    widget = PatientPicker
+    default_error_messages = {
+        "required": "Choose a patient: type part of their name, their date of birth or "
+        "phone number and pick them from the list.",
+        "invalid_choice": "That patient could not be found: choose the patient again.",
+        "archived": "%(name)s's record is archived: restore it before booking visits.",
+    }
+
+    def to_python(self, value):
+        from patients.models import Patient
+
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Patient):
+            return value
+        number = parse_id(value)
+        patient = Patient.objects.filter(pk=number).first() if number is not None else None
+        if patient is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        self.widget.chosen = patient
+        return patient
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and value.archived_at is not None:
+            raise ValidationError(
+                self.error_messages["archived"], code="archived", params={"name": value.full_name}
+            )
+
+    def prepare_value(self, value):
+        return value.pk if hasattr(value, "pk") else value

@@ -49,7 +49,9 @@ class Patient(models.Model):
         indexes = [
             # Registry list, alphabetical.
             models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
-            # Name search (prefix/contains on the normalised name).
+            # Name search (prefix/contains on the normalised name). On PostgreSQL the
+            # registry's "search_name LIKE '%word%'" is served by the trigram index
+            # patient_search_name_trgm_idx (migration 0008, PostgreSQL only).
             models.Index(fields=["search_name"], name="patient_search_name_idx"),
             # Duplicate check and date-of-birth search.
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
@@ -306,8 +308,13 @@ class Assessment(models.Model):
         indexes = [
             # Patient timeline and outcome chart: a patient's assessments by date.
             models.Index(fields=["patient", "assessed_at"], name="assessment_patient_date_idx"),
-            # A therapist's unsigned drafts on the Today page.
-            models.Index(fields=["therapist", "status"], name="assessment_therapist_st_idx"),
+            # A therapist's oldest unsigned drafts on the Today page:
+            # WHERE therapist_id = %s AND status = 'draft' ORDER BY assessed_at, id LIMIT 21
+            # (patients.selectors.therapist_drafts).
+            models.Index(
+                fields=["therapist", "status", "assessed_at", "id"],
+                name="assessment_therapist_todo_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

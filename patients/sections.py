@@ -68,12 +68,15 @@ def load_timeline(request, patient) -> dict:
     record = clinical_record_for_request(request, patient)
     return {
         "assessments": record.assessments,
-        "other_reports": [r for r in record.pain_reports if r.assessment_id is None],
+        "more_assessments": record.more_assessments,
+        "other_reports": record.other_reports,
+        "more_other_reports": record.more_other_reports,
     }
 
 
 def load_drafts(request) -> dict:
-    return {"drafts": therapist_drafts(request.user)}
+    drafts, more = therapist_drafts(request.user)
+    return {"drafts": drafts, "more": more}
 
 
 # Clinical sections: shown only to holders of view_assessment (therapists).

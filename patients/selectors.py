@@ -13,12 +13,8 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
 from . import clinical
-from .models import Assessment, PainReport, Patient, RecordStatus
+from .models import Assessment, AssessmentKind, PainReport, PainSource, Patient, RecordStatus
 from .services import ASSESSMENT_FIELDS, DERIVED_FIELDS, json_value
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -86,9 +82,36 @@ def patient_search(
         elif len(digits) >= 3 and re.fullmatch(r"[\d\s().\-+/]+", query):
             patients = patients.filter(phone__contains=digits)
         else:
+            # search_name LIKE '%word%' per word: on PostgreSQL the trigram GIN index
+            # patient_search_name_trgm_idx (patients migration 0008) serves it.
             for word in clinical.normalise_name(query).split():
                 patients = patients.filter(search_name__contains=word)
     return patients.order_by("last_name", "first_name", "id")
+
+
+PICKER_LIMIT = 10
+PICKER_MIN_LENGTH = 2
+
+
+@dataclass(frozen=True)
+class PickerResults:
+    patients: list[Patient]
+    more: bool  # more patients match than are shown: type more to narrow
+
+
+def patient_picker_search(query: str, *, limit: int = PICKER_LIMIT) -> PickerResults:
+    """Current patients for the type-ahead picker: at most ``limit`` (one query, reading
+    one row more to know whether there are more), demographics only."""
+    # NUL cannot be stored or compared in PostgreSQL text: no name or phone contains one.
+    query = (query or "").replace("\x00", "").strip()[:100]
+    if len(query) < PICKER_MIN_LENGTH:
+        return PickerResults(patients=[], more=False)
+    rows = list(
+        patient_search(query=query).only(
+            "id", "first_name", "last_name", "date_of_birth", "phone", "archived_at"
+        )[: limit + 1]
+    )
+    return PickerResults(patients=rows[:limit], more=len(rows) > limit)
 
 
 def possible_duplicates(
@@ -121,28 +144,53 @@ class Outcomes:
     lefs_change: clinical.Change | None = None
 
 
+# How many of each list the patient page shows; "show all" links lead to the full,
+# paginated lists (the assessment list, the outcomes page's score tables).
+RECENT = 10
+
+
 @dataclass
 class ClinicalRecord:
-    assessments: list[Assessment]
-    pain_reports: list[PainReport]
+    assessments: list[Assessment]  # the latest RECENT, newest first
+    more_assessments: bool
+    # Pain scores not taken at an assessment (visits, email check-ins): the latest
+    # RECENT, oldest first.
+    other_reports: list[ChartPoint]
+    more_other_reports: bool
     outcomes: Outcomes
 
 
-def clinical_record(patient: Patient) -> ClinicalRecord:
-    """Everything the clinical sections of the patient page show, in two queries
-    whatever the history: the assessments (with therapist and amendment count) and the
-    pain reports."""
-    assessments: list[Assessment] = list(
+def recent_assessments(patient: Patient, limit: int = RECENT) -> tuple[list[Assessment], bool]:
+    """The latest ``limit`` assessments (with therapist, signer and amendment count) and
+    whether there are more: one query of ``limit + 1`` rows."""
+    rows: list[Assessment] = list(patient_assessments(patient)[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def patient_assessments(patient: Patient) -> QuerySet[Assessment]:
+    """Every assessment of the patient, newest first, for the lists (index
+    assessment_patient_date_idx)."""
+    return (
         Assessment.objects.filter(patient=patient)
         .select_related("therapist", "signed_by")
         .annotate(amendment_count=Count("amendments"))
         .order_by("-assessed_at", "-id")
     )
-    reports = list(PainReport.objects.filter(patient=patient).order_by("reported_at", "id"))
+
+
+def clinical_record(patient: Patient) -> ClinicalRecord:
+    """Everything the clinical sections of the patient page show, in three queries
+    whatever the history: the latest assessments, and the two chart series as tuples
+    (patient_outcomes), which also give the latest pain scores from visits and
+    check-ins."""
+    assessments, more = recent_assessments(patient)
+    outcomes, other = _outcomes_and_other_reports(patient)
     return ClinicalRecord(
         assessments=assessments,
-        pain_reports=reports,
-        outcomes=outcomes_from(assessments, reports),
+        more_assessments=more,
+        other_reports=other[-RECENT:],
+        more_other_reports=len(other) > RECENT,
+        outcomes=outcomes,
     )
 
 
@@ -154,27 +202,47 @@ def clinical_record_for_request(request: HttpRequest, patient: Patient) -> Clini
     return cache[patient.pk]
 
 
-def outcomes_from(assessments: list[Assessment], reports: list[PainReport]) -> Outcomes:
-    """Chart series: NPRS from every pain report (signed assessments, visits, email
-    check-ins) and LEFS from signed assessments with a complete LEFS."""
-    nprs = [
-        ChartPoint(at=r.reported_at, value=r.score, source=r.source, label=r.get_source_display())
-        for r in sorted(reports, key=lambda r: (r.reported_at, r.id))
-    ]
-    signed = sorted(
-        (a for a in assessments if a.status == RecordStatus.SIGNED and a.lefs_total is not None),
-        key=lambda a: (a.assessed_at, a.id),
+_SOURCE_LABELS = dict(PainSource.choices)
+_KIND_LABELS = dict(AssessmentKind.choices)
+
+
+def patient_outcomes(patient: Patient) -> Outcomes:
+    """The chart series of the whole history in two queries of plain tuples (no model
+    instances): pain scores (index painreport_patient_date_idx) and the LEFS of signed
+    assessments (index assessment_patient_date_idx)."""
+    return _outcomes_and_other_reports(patient)[0]
+
+
+def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartPoint]]:
+    nprs: list[ChartPoint] = []
+    other: list[ChartPoint] = []
+    reports = (
+        PainReport.objects.filter(patient=patient)
+        .order_by("reported_at", "id")
+        .values_list("reported_at", "score", "source", "assessment_id")
+    )
+    for at, score, source, assessment_id in reports:
+        point = ChartPoint(at=at, value=score, source=source, label=_SOURCE_LABELS[source])
+        nprs.append(point)
+        if assessment_id is None:
+            other.append(point)
+    signed = (
+        Assessment.objects.filter(
+            patient=patient, status=RecordStatus.SIGNED, lefs_total__isnull=False
+        )
+        .order_by("assessed_at", "id")
+        .values_list("assessed_at", "lefs_total", "kind")
     )
     lefs = [
-        ChartPoint(
-            at=a.assessed_at,
-            value=cast(int, a.lefs_total),
-            source="assessment",
-            label=a.get_kind_display(),
-        )
-        for a in signed
+        # lefs_total is never None here (the filter above); cast for the type checker.
+        ChartPoint(at=at, value=cast(int, total), source="assessment", label=_KIND_LABELS[kind])
+        for at, total, kind in signed
     ]
-    outcomes = Outcomes(nprs=nprs, lefs=lefs)
+    return _with_changes(Outcomes(nprs=nprs, lefs=lefs)), other
+
+
+def _with_changes(outcomes: Outcomes) -> Outcomes:
+    nprs, lefs = outcomes.nprs, outcomes.lefs
     if len(nprs) >= 2:
         outcomes.nprs_change = clinical.nprs_change(nprs[0].value, nprs[-1].value)
     if len(lefs) >= 2:
@@ -207,10 +275,16 @@ def latest_assessment(patient: Patient) -> Assessment | None:
     return Assessment.objects.filter(patient=patient).order_by("-assessed_at", "-id").first()
 
 
-def therapist_drafts(user: User, limit: int = 20) -> list[Assessment]:
-    """The therapist's unsigned assessments, oldest first (one query)."""
-    return list(
+def therapist_drafts(user: User, limit: int = 20) -> tuple[list[Assessment], bool]:
+    """The therapist's oldest ``limit`` unsigned assessments for Today, and whether there
+    are more: one query of ``limit + 1`` rows (index assessment_therapist_todo_idx), so a
+    therapist with hundreds of drafts costs the same as one with three."""
+    drafts = list(
         Assessment.objects.filter(therapist=user, status=RecordStatus.DRAFT)
         .select_related("patient")
-        .order_by("assessed_at", "id")[:limit]
+        .only(
+            "id", "kind", "assessed_at", "patient_id", "patient__first_name", "patient__last_name"
+        )
+        .order_by("assessed_at", "id")[: limit + 1]
     )
+    return drafts[:limit], len(drafts) > limit

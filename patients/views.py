@@ -2,9 +2,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import charts, clinical, localtime, sections, selectors, services
 from .audit import audit_view, client_ip
@@ -17,6 +18,7 @@ from .forms import (
     display_value,
     field_label,
 )
+from .inputs import patient_label, safe_return_path
 
 PAGE_SIZE = 25
 
@@ -48,6 +50,10 @@ def patient_list(request):
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    # Pick mode (the patient picker without JavaScript): each current patient's "Book"
+    # link goes back to the form that sent the user here, with ?patient=<id>.
+    pick = safe_return_path(request.GET.get("pick"))
+    pick_base = f"{pick}{'&' if '?' in pick else '?'}patient=" if pick else ""
     return render(
         request,
         "patients/patient_list.html",
@@ -56,8 +62,36 @@ def patient_list(request):
             "page": page,
             "searching": bool(query or dob),
             "query_string": params.urlencode(),
+            "pick": pick,
+            "pick_base": pick_base,
         },
     )
+
+
+@login_required
+@permission_required("patients.view_patient", raise_exception=True)
+@require_GET
+def patient_search(request):
+    """The patient picker's type-ahead: current patients matching ``?q=`` (name, date of
+    birth or phone), at most ten, as JSON. Demographics only, whoever asks."""
+    results = selectors.patient_picker_search(request.GET.get("q", ""))
+    response = JsonResponse(
+        {
+            "results": [
+                {
+                    "id": patient.pk,
+                    "label": patient_label(patient),
+                    "name": patient.full_name,
+                    "date_of_birth": f"{patient.date_of_birth:%d %b %Y}",
+                    "phone": patient.phone,
+                }
+                for patient in results.patients
+            ],
+            "more": results.more,
+        }
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -458,19 +492,57 @@ def assessment_addendum(request, patient_id: int, assessment_id: int):
     )
 
 
+# Rows per page of the full lists behind the patient page's "show all" links.
+HISTORY_PAGE_SIZE = 50
+SCORE_TABLES = ("nprs", "lefs")
+
+
 @login_required
 @permission_required("patients.view_assessment", raise_exception=True)
 def outcomes(request, patient_id: int):
+    """The chart of the whole history, and the latest scores of each kind, newest first;
+    ``?all=nprs`` (or ``lefs``) lists every score of that kind, a page at a time."""
     patient = selectors.get_patient_for_user(request.user, patient_id)
-    record = selectors.clinical_record(patient)
-    audit_view(request, patient=patient, obj=patient, detail="outcomes")
+    outcomes = selectors.patient_outcomes(patient)
+    show_all = request.GET.get("all", "")
+    show_all = show_all if show_all in SCORE_TABLES else ""
+    tables = {}
+    for kind in SCORE_TABLES:
+        points = getattr(outcomes, kind)[::-1]
+        if kind == show_all:
+            page = Paginator(points, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+            tables[kind] = {"rows": page.object_list, "page": page, "total": len(points)}
+        else:
+            tables[kind] = {"rows": points[: selectors.RECENT], "page": None, "total": len(points)}
+    detail = f"outcomes, every {show_all.upper()} score" if show_all else "outcomes"
+    audit_view(request, patient=patient, obj=patient, detail=detail)
     return render(
         request,
         "patients/outcomes.html",
         {
             "patient": patient,
-            "record": record,
-            "outcomes": record.outcomes,
-            "chart": charts.outcome_chart(record.outcomes),
+            "outcomes": outcomes,
+            "tables": tables,
+            "show_all": show_all,
+            "query_string": f"all={show_all}",
+            "recent": selectors.RECENT,
+            "chart": charts.outcome_chart(outcomes),
         },
+    )
+
+
+@login_required
+@permission_required("patients.view_assessment", raise_exception=True)
+def assessment_list(request, patient_id: int):
+    """Every assessment of the patient, newest first, a page at a time (the patient page
+    shows the latest ones). Audited as a view of the record."""
+    patient = selectors.get_patient_for_user(request.user, patient_id)
+    page = Paginator(selectors.patient_assessments(patient), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    audit_view(request, patient=patient, obj=patient, detail=f"assessment list, page {page.number}")
+    return render(
+        request,
+        "patients/assessment_list.html",
+        {"patient": patient, "page": page, "query_string": ""},
     )

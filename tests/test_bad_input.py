@@ -33,6 +33,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from clinic.models import (
+    AppointmentSeries,
     AuditEvent,
     Reminder,
     ReminderKind,
@@ -182,7 +183,14 @@ def world():
     PainReportFactory(patient=patient, score=8)
     program = HomeExerciseProgramFactory(patient=patient, prescribed_by=therapist)
     ExercisePrescriptionFactory(program=program, exercise=Exercise.objects.first())
-    appointment = AppointmentFactory(patient=patient, practitioner=practitioner)
+    series = AppointmentSeries.objects.create(
+        patient=patient, practitioner=practitioner, created_by=users["front_desk"]
+    )
+    appointment = AppointmentFactory(
+        patient=patient,
+        practitioner=practitioner,
+        series=series,
+    )
     room = Room.objects.create(name="Room A")
     WorkingHours.objects.create(
         practitioner=practitioner, weekday=0, start=dt.time(8), end=dt.time(17)
@@ -221,6 +229,7 @@ def world():
         "technique_id": Technique.objects.first().pk,
         "exercise_id": Exercise.objects.first().pk,
         "appointment_id": appointment.pk,
+        "series_id": series.pk,
         "practitioner_id": practitioner.pk,
         "room_id": room.pk,
         "reminder_id": reminder.pk,

@@ -106,6 +106,14 @@ def _plan_create(t):
     return url, signed.patient, signed, "view"
 
 
+def _list_page(name):
+    def page(t):
+        patient = PatientFactory()
+        return reverse(name, args=[patient.pk]), patient, patient, "view"
+
+    return page
+
+
 def _plan_detail(t):
     plan = TreatmentPlanFactory(assessment=_signed_assessment(t))
     return reverse("treatments:plan_detail", args=[plan.pk]), plan.patient, plan, "view"
@@ -175,6 +183,9 @@ PAGES = {
     "patients:assessment_addendum": _assessment_addendum,
     "patients:assessment_detail": _assessment_detail,
     "patients:outcomes": _outcomes,
+    "patients:assessment_list": _list_page("patients:assessment_list"),
+    "treatments:plan_list": _list_page("treatments:plan_list"),
+    "treatments:note_list": _list_page("treatments:note_list"),
     "treatments:plan_create": _plan_create,
     "treatments:plan_detail": _plan_detail,
     "treatments:note_create (with screening)": _note_create_with_screening,

@@ -196,8 +196,18 @@ class VisitNote(models.Model):
         indexes = [
             # Patient timeline.
             models.Index(fields=["patient", "visited_at"], name="visitnote_patient_date_idx"),
-            # A therapist's unsigned notes on the Today page.
-            models.Index(fields=["therapist", "status"], name="visitnote_therapist_st_idx"),
+            # A therapist's unsigned notes on the Today page, oldest first:
+            # WHERE therapist_id = %s AND status = 'draft' ORDER BY visited_at, id LIMIT 21
+            # (selectors.unsigned_notes_for) reads 21 rows, not every draft.
+            models.Index(
+                fields=["therapist", "status", "visited_at", "id"],
+                name="visitnote_therapist_todo_idx",
+            ),
+            # The plan page's visits: WHERE treatment_plan_id = %s ORDER BY visited_at DESC,
+            # id DESC LIMIT 21 (selectors.plan_visits) reads 21 rows, not the whole plan.
+            models.Index(
+                fields=["treatment_plan", "-visited_at", "-id"], name="visitnote_plan_date_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -8,25 +8,28 @@ from __future__ import annotations
 
 from patients.localtime import patient_today
 from patients.sections import Section
+from patients.selectors import RECENT
 
 from . import selectors
 
 
 def load_plans(request, patient) -> dict:
-    # 2 queries: plans (with therapist), their planned techniques (with technique).
+    # 2 queries: the latest plans (with therapist), their planned techniques (with
+    # technique). Older ones are on the plan list ("show all").
+    plans = selectors.plans_for_patient(patient, limit=RECENT + 1)
     return {
-        "plans": selectors.plans_for_patient(patient),
+        "plans": plans[:RECENT],
+        "more": len(plans) > RECENT,
         "can_add": request.user.has_perm("treatments.add_treatmentplan"),
     }
 
 
 def load_notes(request, patient) -> dict:
-    # 1 query: the latest notes (with therapist).
-    limit = 10
-    notes = selectors.notes_for_patient(patient, limit=limit + 1)
+    # 1 query: the latest notes (with therapist). Older ones are on the note list.
+    notes = selectors.notes_for_patient(patient, limit=RECENT + 1)
     return {
-        "notes": notes[:limit],
-        "more": len(notes) > limit,
+        "notes": notes[:RECENT],
+        "more": len(notes) > RECENT,
         "can_add": request.user.has_perm("treatments.add_visitnote"),
     }
 
@@ -45,8 +48,9 @@ def load_program(request, patient) -> dict:
 
 
 def load_unsigned_notes(request) -> dict:
-    # 1 query: the therapist's draft notes with their patients.
-    return {"notes": selectors.unsigned_notes_for(request.user)}
+    # 1 query: the therapist's oldest draft notes with their patients.
+    notes, more = selectors.unsigned_notes_for(request.user)
+    return {"notes": notes, "more": more}
 
 
 PATIENT_SECTIONS = [

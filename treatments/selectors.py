@@ -60,19 +60,31 @@ def get_plan_for_user(user: User, plan_id: int) -> TreatmentPlan:
         raise PermissionDenied
     return get_object_or_404(
         TreatmentPlan.objects.select_related("patient", "therapist", "assessment").prefetch_related(
-            Prefetch("techniques", queryset=PlannedTechnique.objects.select_related("technique")),
-            Prefetch(
-                "visit_notes",
-                queryset=VisitNote.objects.select_related("therapist").order_by("-visited_at"),
-            ),
+            Prefetch("techniques", queryset=PlannedTechnique.objects.select_related("technique"))
         ),
         pk=plan_id,
     )
 
 
-def get_note_for_user(user: User, note_id: int) -> VisitNote:
+def plan_visits(plan: TreatmentPlan, *, limit: int | None) -> tuple[list[VisitNote], bool]:
+    """The plan's visit notes, latest first, as its page lists them (date and status):
+    the latest ``limit`` (all with None) and whether there are more. One query, reading
+    ``limit + 1`` rows by the (treatment_plan, visited_at) index, however long the plan."""
+    notes = VisitNote.objects.filter(treatment_plan=plan).only("id", "visited_at", "status")
+    notes = notes.order_by("-visited_at", "-id")
+    if limit is None:
+        return list(notes), False
+    rows = list(notes[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def get_note_for_user(user: User, note_id: int, *, with_related: bool = True) -> VisitNote:
+    """The note with what its page shows; ``with_related=False``: the note's own row only
+    (for a change that reads and locks what it needs itself, such as signing)."""
     if not user.has_perm("treatments.view_visitnote"):
         raise PermissionDenied
+    if not with_related:
+        return get_object_or_404(VisitNote, pk=note_id)
     return get_object_or_404(
         VisitNote.objects.select_related(
             "patient", "therapist", "signed_by", "appointment", "treatment_plan"
@@ -154,9 +166,10 @@ def active_exercises() -> QuerySet[Exercise]:
 # Patient page sections (each a fixed number of queries).
 
 
-def plans_for_patient(patient: Patient) -> list[TreatmentPlan]:
-    """One query for the plans and one for their techniques."""
-    return list(
+def patient_plans(patient: Patient) -> QuerySet[TreatmentPlan]:
+    """Every plan of the patient, newest first, with therapist and planned techniques
+    (index plan_patient_start_idx; the techniques are one more query per page)."""
+    return (
         TreatmentPlan.objects.filter(patient=patient)
         .select_related("therapist")
         .prefetch_related(
@@ -166,22 +179,42 @@ def plans_for_patient(patient: Patient) -> list[TreatmentPlan]:
     )
 
 
-def notes_for_patient(patient: Patient, limit: int = 10) -> list[VisitNote]:
-    """The most recent notes, newest first: one query."""
-    return list(
+def plans_for_patient(patient: Patient, limit: int = 10) -> list[TreatmentPlan]:
+    """The latest plans, newest first: one query for the plans and one for their
+    techniques. Ask for ``limit + 1`` to know whether there are more."""
+    return list(patient_plans(patient)[:limit])
+
+
+def patient_notes(patient: Patient) -> QuerySet[VisitNote]:
+    """Every note of the patient, newest first, with therapist (index
+    visitnote_patient_date_idx)."""
+    return (
         VisitNote.objects.filter(patient=patient)
         .select_related("therapist")
-        .order_by("-visited_at", "-id")[:limit]
+        .order_by("-visited_at", "-id")
     )
 
 
-def unsigned_notes_for(user: User, limit: int = 20) -> list[VisitNote]:
-    """A therapist's draft notes for the Today page, oldest first: one query."""
-    return list(
+def notes_for_patient(patient: Patient, limit: int = 10) -> list[VisitNote]:
+    """The most recent notes, newest first: one query."""
+    return list(patient_notes(patient)[:limit])
+
+
+def unsigned_notes_for(user: User, limit: int = 20) -> tuple[list[VisitNote], bool]:
+    """A therapist's oldest ``limit`` draft notes for the Today page, and whether there
+    are more: one query of ``limit + 1`` rows (the therapist/status/visited_at index)."""
+    notes = list(
         VisitNote.objects.filter(therapist=user, status=RecordStatus.DRAFT)
         .select_related("patient")
-        .order_by("visited_at", "id")[:limit]
+        .only(
+            "id",
+            "visited_at",
+            "patient__first_name",
+            "patient__last_name",
+        )
+        .order_by("visited_at", "id")[: limit + 1]
     )
+    return notes[:limit], len(notes) > limit
 
 
 @dataclass(frozen=True)

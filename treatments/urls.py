@@ -5,6 +5,8 @@ from . import views
 app_name = "treatments"
 
 urlpatterns = [
+    path("patients/<int:patient_id>/plans/", views.plan_list, name="plan_list"),
+    path("patients/<int:patient_id>/notes/", views.note_list, name="note_list"),
     path("patients/<int:patient_id>/plans/new/", views.plan_create, name="plan_create"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan_detail"),
     path("plans/<int:plan_id>/close/", views.plan_close, name="plan_close"),

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -182,6 +183,45 @@ def plan_create(request, patient_id: int):
     return render(request, "treatments/plan_form.html", context)
 
 
+# Rows per page of the full lists behind the patient page's "show all" links.
+HISTORY_PAGE_SIZE = 50
+
+
+@login_required
+@permission_required("treatments.view_treatmentplan", raise_exception=True)
+def plan_list(request, patient_id: int):
+    """Every plan of care of the patient, newest first, a page at a time (the patient
+    page shows the latest ones). Audited as a view of the record."""
+    patient = selectors.get_patient_for_user(
+        request.user, patient_id, "treatments.view_treatmentplan"
+    )
+    page = Paginator(selectors.patient_plans(patient), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    audit_view(request, patient=patient, obj=patient, detail=f"plan list, page {page.number}")
+    return render(
+        request,
+        "treatments/plan_list.html",
+        {"patient": patient, "page": page, "query_string": ""},
+    )
+
+
+@login_required
+@permission_required("treatments.view_visitnote", raise_exception=True)
+def note_list(request, patient_id: int):
+    """Every visit note of the patient, newest first, a page at a time. Audited."""
+    patient = selectors.get_patient_for_user(request.user, patient_id, "treatments.view_visitnote")
+    page = Paginator(selectors.patient_notes(patient), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    audit_view(request, patient=patient, obj=patient, detail=f"note list, page {page.number}")
+    return render(
+        request,
+        "treatments/note_list.html",
+        {"patient": patient, "page": page, "query_string": ""},
+    )
+
+
 @login_required
 @permission_required("treatments.view_treatmentplan", raise_exception=True)
 def plan_detail(request, plan_id: int):
@@ -190,8 +230,24 @@ def plan_detail(request, plan_id: int):
     return render(
         request,
         "treatments/plan_detail.html",
-        {"plan": plan, "patient": plan.patient, "close_form": TreatmentPlanCloseForm()},
+        _plan_context(request, plan, TreatmentPlanCloseForm()),
     )
+
+
+# The plan page lists the latest visits under the plan; "Show all" (?all=1) lists every one.
+PLAN_VISITS_SHOWN = 20
+
+
+def _plan_context(request, plan, close_form) -> dict:
+    show_all = request.GET.get("all") == "1"
+    visits, more = selectors.plan_visits(plan, limit=None if show_all else PLAN_VISITS_SHOWN)
+    return {
+        "plan": plan,
+        "patient": plan.patient,
+        "close_form": close_form,
+        "visits": visits,
+        "more_visits": more,
+    }
 
 
 @login_required
@@ -219,10 +275,7 @@ def plan_close(request, plan_id: int):
             return redirect("treatments:plan_detail", plan_id=plan.pk)
     audit_view(request, patient=plan.patient, obj=plan)
     return render(
-        request,
-        "treatments/plan_detail.html",
-        {"plan": plan, "patient": plan.patient, "close_form": form},
-        status=400,
+        request, "treatments/plan_detail.html", _plan_context(request, plan, form), status=400
     )
 
 
@@ -331,9 +384,9 @@ def note_create(request, patient_id: int):
     )
 
 
-def _editable_note(request, note_id: int, doing: str):
+def _editable_note(request, note_id: int, doing: str, *, with_related: bool = True):
     """The note, if the user wrote it (403 otherwise: docs/decisions.md)."""
-    note = selectors.get_note_for_user(request.user, note_id)
+    note = selectors.get_note_for_user(request.user, note_id, with_related=with_related)
     author_require(record=note, user=request.user, doing=doing)
     return note
 
@@ -415,7 +468,8 @@ def note_detail(request, note_id: int):
 @permission_required("treatments.sign_visitnote", raise_exception=True)
 @require_POST
 def note_sign(request, note_id: int):
-    note = _editable_note(request, note_id, "sign this note")
+    # Signing shows nothing of the note: the service reads and locks what it checks.
+    note = _editable_note(request, note_id, "sign this note", with_related=False)
     try:
         services.visit_note_sign(note=note, acting_user=request.user, ip=client_ip(request))
     except ValidationError as error:

@@ -16,12 +16,13 @@ from . import selectors
 # "attention": the needs-attention list of clinic/attention/, clinical content too.
 CLINICAL_NAMESPACES = frozenset({"patients", "treatments", "attention"})
 
-# Pages of the clinical apps that show no clinical content: the patient registry (front
-# desk's work) and the technique and exercise catalogue. Every other page of those apps,
-# including one added later, counts as clinical.
+# Pages of the clinical apps that show no clinical content: the patient registry and its
+# type-ahead search (front desk's work) and the technique and exercise catalogue. Every
+# other page of those apps, including one added later, counts as clinical.
 NOT_CLINICAL = frozenset(
     {
         "patients:list",
+        "patients:search",
         "patients:create",
         "patients:detail",
         "patients:edit",

@@ -13,12 +13,14 @@ The import order below is the order the models were always registered in.
 from .practitioners import Practitioner, TimeOff, WorkingHours
 from .scheduling import (
     LIVE_APPOINTMENT_STATUSES,
+    MAX_APPOINTMENT_DURATION,
     Appointment,
     AppointmentKind,
     AppointmentSeries,
     AppointmentStatus,
     Room,
     SchedulingSettings,
+    overlapping,
 )
 
 from .reminders import Reminder, ReminderKind, ReminderReason, ReminderStatus  # isort: skip
@@ -27,6 +29,7 @@ from .attention import AttentionAcknowledgement, AttentionReason  # isort: skip
 
 __all__ = [
     "LIVE_APPOINTMENT_STATUSES",
+    "MAX_APPOINTMENT_DURATION",
     "Appointment",
     "AttentionAcknowledgement",
     "AttentionReason",
@@ -44,4 +47,5 @@ __all__ = [
     "SchedulingSettings",
     "TimeOff",
     "WorkingHours",
+    "overlapping",
 ]

@@ -31,13 +31,20 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        # The audit log reads pages by seeking on (at, id), newest first, with at most
+        # one of these equality filters (clinic/audit/selectors.py audit_page).
         indexes = [
-            # Audit log page, newest first, optionally by date range.
-            models.Index(fields=["at"], name="audit_at_idx"),
-            # Filter by patient.
+            # Audit log unfiltered or by date range: ORDER BY at DESC, id DESC with
+            # "at <= cursor AND (at < cursor OR id < cursor id)" and the date bounds.
+            models.Index(fields=["at", "id"], name="audit_at_id_idx"),
+            # Filter by patient: WHERE patient_id = %s ORDER BY at DESC (the log, the
+            # patient page's "Audit log" link, and the export of one patient's events).
             models.Index(fields=["patient", "at"], name="audit_patient_at_idx"),
-            # Filter by user.
+            # Filter by user: WHERE actor_id = %s ORDER BY at DESC.
             models.Index(fields=["actor", "at"], name="audit_actor_at_idx"),
+            # Filter by action: WHERE action = %s ORDER BY at DESC (exports, failed
+            # logins, access denied).
+            models.Index(fields=["action", "at"], name="audit_action_at_idx"),
         ]
         permissions = [("export_auditevent", "Can export the audit log")]
 

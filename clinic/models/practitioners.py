@@ -60,6 +60,12 @@ class TimeOff(models.Model):
     class Meta:
         ordering = ["starts_at"]
         verbose_name_plural = "time off"
+        indexes = [
+            # Time off touching a window (calendar, free slots, booking): practitioner and
+            # ends_at > window start; past time off, which ends before it, is not read.
+            # Time off has no longest length, so starts_at cannot bound these queries.
+            models.Index(fields=["practitioner", "ends_at"], name="timeoff_practitioner_end_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")),

@@ -1,5 +1,7 @@
 """Scheduling: rooms, the booking rules, recurring series and appointments."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -76,6 +78,29 @@ LIVE_APPOINTMENT_STATUSES = [
     AppointmentStatus.CHECKED_IN,
     AppointmentStatus.COMPLETED,
 ]
+
+
+# The longest visit the clinic books: the booking service refuses longer ones and, on
+# PostgreSQL, a check constraint (appt_at_most_four_hours, migration 0011) holds it in the
+# database. Window queries rely on it
+# for a lower bound on starts_at (``overlapping``).
+MAX_APPOINTMENT_DURATION = dt.timedelta(hours=4)
+
+
+def overlapping(start: dt.datetime, end: dt.datetime) -> models.Q:
+    """Appointments overlapping [start, end).
+
+    ``starts_at < end AND ends_at > start`` alone leaves starts_at unbounded below, so an
+    index on (practitioner | room | patient | status, starts_at) would be read from the
+    first visit ever booked. A visit lasts at most MAX_APPOINTMENT_DURATION, so one that
+    ends after ``start`` starts after ``start - MAX_APPOINTMENT_DURATION``: that bound
+    makes each of those indexes read only the window.
+    """
+    return models.Q(
+        starts_at__lt=end,
+        starts_at__gt=start - MAX_APPOINTMENT_DURATION,
+        ends_at__gt=start,
+    )
 
 
 class AppointmentSeries(models.Model):
@@ -159,6 +184,8 @@ class Appointment(models.Model):
                 condition=models.Q(ends_at__gt=models.F("starts_at")), name="appt_ends_after_start"
             ),
         ]
+        # On PostgreSQL, appt_at_most_four_hours (migration 0011) checks
+        # ends_at <= starts_at + MAX_APPOINTMENT_DURATION, what ``overlapping`` relies on.
 
     def __str__(self) -> str:
         return f"{self.patient} with {self.practitioner} at {self.starts_at:%Y-%m-%d %H:%M}"

@@ -9,6 +9,7 @@ would be wrong on the days the clocks change (patients/localtime.py).
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -64,6 +65,12 @@ class Availability:
     busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = field(default_factory=dict)
     shared_busy: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
     tz: ZoneInfo = field(default_factory=clinic_zone)
+    # Per practitioner: their busy and the shared intervals sorted by start, and the
+    # longest of them, so ``is_busy`` looks only at intervals that start between
+    # ``start - longest`` and ``end`` (bisect) instead of every visit of the window.
+    _sorted: dict[int, tuple[list[tuple[dt.datetime, dt.datetime]], dt.timedelta]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def blocks_on(
         self, practitioner_id: int, day: dt.date
@@ -82,11 +89,26 @@ class Availability:
                 return reason or "time off"
         return None
 
+    def _busy_sorted(
+        self, practitioner_id: int
+    ) -> tuple[list[tuple[dt.datetime, dt.datetime]], dt.timedelta]:
+        cached = self._sorted.get(practitioner_id)
+        if cached is None:
+            intervals = sorted((*self.busy.get(practitioner_id, []), *self.shared_busy))
+            longest = max((b1 - b0 for b0, b1 in intervals), default=dt.timedelta(0))
+            cached = self._sorted[practitioner_id] = (intervals, longest)
+        return cached
+
     def is_busy(self, practitioner_id: int, start, end) -> bool:
-        return any(
-            overlaps(start, end, b0, b1)
-            for b0, b1 in (*self.busy.get(practitioner_id, []), *self.shared_busy)
-        )
+        intervals, longest = self._busy_sorted(practitioner_id)
+        # An interval overlapping [start, end) starts before ``end`` and, lasting at most
+        # ``longest``, after ``start - longest``.
+        i = bisect_left(intervals, (start - longest,))
+        while i < len(intervals) and intervals[i][0] < end:
+            if intervals[i][1] > start:
+                return True
+            i += 1
+        return False
 
     def problem(self, practitioner_id: int, start, end) -> str:
         """Why this time cannot be booked ("" when it can)."""
@@ -101,6 +123,16 @@ class Availability:
 
     def add_busy(self, practitioner_id: int, start, end) -> None:
         self.busy.setdefault(practitioner_id, []).append((start, end))
+        cached = self._sorted.get(practitioner_id)
+        if cached is not None:
+            intervals, longest = cached
+            insort(intervals, (start, end))
+            self._sorted[practitioner_id] = (intervals, max(longest, end - start))
+
+    def add_shared_busy(self, start, end) -> None:
+        """An interval that blocks every practitioner (the patient's or the room's)."""
+        self.shared_busy.append((start, end))
+        self._sorted.clear()
 
     def free_starts(
         self,
@@ -111,7 +143,8 @@ class Availability:
         duration: dt.timedelta,
         step: dt.timedelta,
     ) -> Iterator[dt.datetime]:
-        """Free start instants for one practitioner, in order, from ``after``."""
+        """Free start instants for one practitioner, in order, from ``after``, of slots
+        that end by ``until`` (the busy intervals are known up to there)."""
         day = after.astimezone(self.tz).date()
         last_day = until.astimezone(self.tz).date()
         while day <= last_day:
@@ -119,6 +152,8 @@ class Availability:
                 start = block_start
                 while start + duration <= block_end:
                     end = start + duration
+                    if end > until:
+                        return
                     if (
                         start >= after
                         and not self.is_busy(practitioner_id, start, end)
@@ -127,6 +162,34 @@ class Availability:
                         yield start
                     start += step
             day += dt.timedelta(days=1)
+
+    def bookable_slots(
+        self,
+        practitioner_id: int,
+        day: dt.date,
+        *,
+        after: dt.datetime,
+        length: dt.timedelta,
+        step: dt.timedelta,
+    ) -> list[dt.datetime]:
+        """Starts of non-overlapping free slots of ``length`` on a local day, for the
+        calendar's click-to-book links: from each working block's start, a slot where one
+        fits, otherwise the next step (so a slot follows straight after a visit)."""
+        result = []
+        for block_start, block_end in self.blocks_on(practitioner_id, day):
+            start = block_start
+            while start + length <= block_end:
+                end = start + length
+                if (
+                    start >= after
+                    and not self.is_busy(practitioner_id, start, end)
+                    and self.time_off_reason(practitioner_id, start, end) is None
+                ):
+                    result.append(start)
+                    start = end
+                else:
+                    start += step
+        return result
 
     def gaps(
         self, practitioner_id: int, day: dt.date, *, after: dt.datetime, minimum: dt.timedelta

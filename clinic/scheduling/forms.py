@@ -13,6 +13,7 @@ from patients.inputs import (
     ClinicDateField,
     IdField,
     IdModelChoiceField,
+    PatientPickerField,
     date_in_range,
 )
 from patients.localtime import UTC, clinic_zone, local_datetime
@@ -52,32 +53,6 @@ class CalendarDateForm(forms.Form):
     """The calendar's ``?date=`` (day and week views)."""
 
     date = ClinicDateField(required=False)
-
-
-class PatientField(IdModelChoiceField):
-    """Lists current patients; an archived one posted anyway gets a clear message."""
-
-    def __init__(self, **kwargs):
-        from patients.models import Patient
-
-        super().__init__(queryset=Patient.objects.all(), **kwargs)
-
-    def label_from_instance(self, patient):
-        return f"{patient.last_name}, {patient.first_name} ({patient.date_of_birth:%d %b %Y})"
-
-    def validate(self, value):
-        super().validate(value)
-        if value is not None and value.archived_at is not None:
-            raise forms.ValidationError(
-                f"{value.full_name}'s record is archived: restore it before booking visits."
-            )
-
-
-def _limit_patient_choices(form_field: forms.Field) -> None:
-    field = cast(PatientField, form_field)
-    field.widget.choices = [("", "Choose a patient…")] + [
-        (p.pk, field.label_from_instance(p)) for p in selectors.bookable_patients()
-    ]
 
 
 def _combine(form: forms.Form, day_field: str, time_field: str) -> dt.datetime | None:
@@ -125,7 +100,7 @@ class VisitTimeMixin:
 
 
 class BookingForm(VisitTimeMixin, forms.Form):
-    patient = PatientField(help_text="Only current (not archived) patients are listed.")
+    patient = PatientPickerField(help_text="Current (not archived) patients only.")
     practitioner = IdModelChoiceField(
         queryset=Practitioner.objects.filter(active=True), empty_label="Choose a practitioner…"
     )
@@ -146,7 +121,6 @@ class BookingForm(VisitTimeMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.rules = rules
         self.show_override = bool(self.data.get("override_hours"))
-        _limit_patient_choices(self.fields["patient"])
 
     def offer_override(self) -> None:
         self.show_override = True
@@ -214,6 +188,67 @@ class CancelForm(forms.Form):
         return reason
 
 
+class UndoStatusForm(forms.Form):
+    reason = forms.CharField(
+        label="Why undo it",
+        max_length=300,
+        help_text="For example “Checked in the wrong patient”. Kept in the audit log.",
+        widget=forms.TextInput(),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason for undoing it.")
+        return reason
+
+
+class SeriesCancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for cancelling",
+        max_length=500,
+        help_text="For example “Treatment finished early”. Not clinical details.",
+        widget=forms.TextInput(),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason for the cancellation.")
+        return reason
+
+
+class SeriesMoveForm(forms.Form):
+    """Where the remaining visits go: weekdays, a time and a practitioner."""
+
+    practitioner = IdModelChoiceField(
+        queryset=Practitioner.objects.filter(active=True), empty_label="Choose a practitioner…"
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label="New days of the week",
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    time = forms.TimeField(label="New start time", widget=TimeInput(), help_text="Clinic time.")
+    first_date = ClinicDateField(
+        label="From", widget=DateInput(), help_text="The first moved visit is on or after it."
+    )
+
+
+def parse_instant(value: str | None) -> dt.datetime | None:
+    """An aware ISO instant posted back from a preview, or None."""
+    if not value or len(value) > 40:
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_naive(instant) or not date_in_range(instant):
+        return None
+    return instant
+
+
 class FreeSlotForm(forms.Form):
     practitioner = IdModelChoiceField(
         queryset=Practitioner.objects.filter(active=True),
@@ -246,7 +281,7 @@ class FreeSlotForm(forms.Form):
 
 
 class RecurringForm(forms.Form):
-    patient = PatientField()
+    patient = PatientPickerField()
     practitioner = IdModelChoiceField(
         queryset=Practitioner.objects.filter(active=True), empty_label="Choose a practitioner…"
     )
@@ -275,7 +310,6 @@ class RecurringForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.rules = rules
         self.treatment_plan = None
-        _limit_patient_choices(self.fields["patient"])
 
     def clean(self):
         cleaned = super().clean()

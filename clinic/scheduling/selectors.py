@@ -18,12 +18,14 @@ from clinic.models import (
     LIVE_APPOINTMENT_STATUSES,
     Appointment,
     AppointmentKind,
+    AppointmentSeries,
     AppointmentStatus,
     Practitioner,
     Room,
     SchedulingSettings,
     TimeOff,
     WorkingHours,
+    overlapping,
 )
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime
 
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
 
     from patients.models import Patient
 
+
+# Every status but cancelled: what the calendar and Today show.
+SHOWN_STATUSES = [s for s in AppointmentStatus if s != AppointmentStatus.CANCELLED]
 
 DAY_START_HOUR = 7
 DAY_END_HOUR = 19
@@ -111,6 +116,18 @@ class Block:
     end: dt.datetime | None = None
     lane: int = 0
     lanes: int = 1
+    # A free slot: a link to book it (the calendar's click-to-book).
+    free: bool = False
+
+    @property
+    def compact(self) -> bool:
+        """Up to 30 minutes: two one-line rows (time and patient, kind and status), not
+        three that the block's height would clip."""
+        return (
+            self.start is not None
+            and self.end is not None
+            and self.end - self.start <= dt.timedelta(minutes=30)
+        )
 
     @property
     def left(self) -> float:
@@ -130,6 +147,16 @@ class Column:
     visits: list[Block] = field(default_factory=list)
     working: list[Block] = field(default_factory=list)
     away: list[Block] = field(default_factory=list)
+    free: list[Block] = field(default_factory=list)
+
+    @property
+    def entries(self) -> list[Block]:
+        """Visits and free slots in time order: the order a keyboard or a screen reader
+        meets them."""
+        return sorted(
+            [*self.visits, *self.free],
+            key=lambda b: (b.start or dt.datetime.min.replace(tzinfo=UTC), b.free),
+        )
 
 
 @dataclass
@@ -138,6 +165,8 @@ class Grid:
     end_minute: int
     columns: list[Column]
     tz_name: str = ""
+    # The length a free slot's link books (the follow-up default), in minutes.
+    free_minutes: int = 0
 
     @property
     def hours(self) -> list[tuple[int, float]]:
@@ -183,12 +212,46 @@ def _assign_lanes(blocks: list[Block]) -> None:
         block.lanes = max(1, len(lane_ends))
 
 
+def _free_slots(
+    columns: list[Column],
+    appointments: list[Appointment],
+    hours: list[WorkingHours],
+    time_off: list[TimeOff],
+    rules: SchedulingSettings,
+    tz: dt.tzinfo,
+) -> dict[tuple[int, dt.date], list[dt.datetime]]:
+    """Free slots of the follow-up length per column, from now on, from what the grid
+    already loaded (no query)."""
+    week_hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for h in hours:
+        week_hours[h.practitioner_id][h.weekday].append((h.start, h.end))
+    away: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
+    for off in time_off:
+        away[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
+    availability = Availability(hours=week_hours, time_off=away)
+    for appointment in appointments:
+        if appointment.status in LIVE_APPOINTMENT_STATUSES:
+            availability.add_busy(
+                appointment.practitioner_id, appointment.starts_at, appointment.ends_at
+            )
+    now = timezone.now()
+    length = dt.timedelta(minutes=rules.follow_up_minutes)
+    step = dt.timedelta(minutes=rules.slot_step_minutes)
+    return {
+        (c.practitioner.pk, c.day): availability.bookable_slots(
+            c.practitioner.pk, c.day, after=now, length=length, step=step
+        )
+        for c in columns
+    }
+
+
 def _build_grid(
     columns: list[Column],
     appointments: list[Appointment],
     hours: list[WorkingHours],
     time_off: list[TimeOff],
     tz: dt.tzinfo,
+    rules: SchedulingSettings | None = None,
 ) -> Grid:
     lo, hi = DAY_START_HOUR * 60, DAY_END_HOUR * 60
     by_key = {(c.practitioner.pk, c.day): c for c in columns}
@@ -245,9 +308,37 @@ def _build_grid(
                     end=local_end,
                 )
             )
+    free_minutes = 0
+    if rules is not None:
+        free_minutes = rules.follow_up_minutes
+        length = dt.timedelta(minutes=free_minutes)
+        for (pid, day), starts in _free_slots(
+            columns, appointments, hours, time_off, rules, tz
+        ).items():
+            column = by_key[(pid, day)]
+            for start in starts:
+                local_start, local_end = start.astimezone(tz), (start + length).astimezone(tz)
+                s = max(_minute_of(local_start, day), lo)
+                e = min(_minute_of(local_end, day), hi)
+                column.free.append(
+                    Block(
+                        top=(s - lo) * 100 / span,
+                        height=max(e - s, 0) * 100 / span,
+                        start=local_start,
+                        end=local_end,
+                        free=True,
+                    )
+                )
     for column in columns:
-        _assign_lanes(column.visits)
-    return Grid(start_minute=lo, end_minute=hi, columns=columns, tz_name=str(tz))
+        # Free slots share lanes with no-shows, which do not hold their slot.
+        _assign_lanes([*column.visits, *column.free])
+    return Grid(
+        start_minute=lo,
+        end_minute=hi,
+        columns=columns,
+        tz_name=str(tz),
+        free_minutes=free_minutes,
+    )
 
 
 def _calendar_appointments(
@@ -255,9 +346,7 @@ def _calendar_appointments(
 ) -> list[Appointment]:
     # Cancelled visits free their slot and leave the grid; no-shows stay, greyed out.
     return list(
-        Appointment.objects.filter(
-            practitioner_id__in=practitioner_ids, starts_at__lt=end, ends_at__gt=start
-        )
+        Appointment.objects.filter(overlapping(start, end), practitioner_id__in=practitioner_ids)
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("patient", "room")
         .only(
@@ -277,9 +366,10 @@ def _calendar_appointments(
     )
 
 
-def calendar_day(day: dt.date) -> Grid:
-    """One column per active practitioner. Queries: practitioners, appointments,
-    working hours of that weekday, time off touching the day."""
+def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
+    """One column per active practitioner, with free slots of the follow-up length when
+    ``rules`` are given. Queries: practitioners, appointments, working hours of that
+    weekday, time off touching the day."""
     tz = clinic_zone()
     today = clinic_today()
     practitioners = list(active_practitioners())
@@ -294,14 +384,16 @@ def calendar_day(day: dt.date) -> Grid:
     time_off = list(
         TimeOff.objects.filter(practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start)
     )
-    return _build_grid(columns, appointments, hours, time_off, tz)
+    return _build_grid(columns, appointments, hours, time_off, tz, rules)
 
 
 def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def calendar_week(practitioner: Practitioner, day: dt.date) -> Grid:
+def calendar_week(
+    practitioner: Practitioner, day: dt.date, rules: SchedulingSettings | None = None
+) -> Grid:
     """Monday to Sunday for one practitioner (weekend days only when used). Queries:
     appointments, working hours, time off."""
     tz = clinic_zone()
@@ -321,7 +413,7 @@ def calendar_week(practitioner: Practitioner, day: dt.date) -> Grid:
         for d in days
         if d.weekday() < 5 or d.weekday() in used
     ]
-    return _build_grid(columns, appointments, hours, time_off, tz)
+    return _build_grid(columns, appointments, hours, time_off, tz, rules)
 
 
 # Availability: free slots and recurring previews -------------------------------------
@@ -334,34 +426,95 @@ def _availability(
     *,
     patient: Patient | None = None,
     room: Room | None = None,
+    time_off_until: dt.datetime | None = None,
+    visits: list[BusyVisit] | None = None,
+    exclude_ids: list[int] | None = None,
 ) -> Availability:
-    """Queries: working hours, time off, live appointments (the practitioners', and the
-    patient's and room's with anyone)."""
+    """Queries: working hours, time off (up to ``time_off_until``, default ``end``), live
+    appointments (the practitioners', and the patient's and room's with anyone).
+    ``visits``, when given, receives those appointments with what a preview needs to name
+    them (same query); ``exclude_ids`` are visits being moved, which do not hold their own
+    slots."""
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for h in WorkingHours.objects.filter(practitioner_id__in=practitioner_ids).order_by("start"):
         hours[h.practitioner_id][h.weekday].append((h.start, h.end))
     time_off = defaultdict(list)
     for off in TimeOff.objects.filter(
-        practitioner_id__in=practitioner_ids, starts_at__lt=end, ends_at__gt=start
+        practitioner_id__in=practitioner_ids,
+        starts_at__lt=time_off_until or end,
+        ends_at__gt=start,
     ):
         time_off[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
+    availability = Availability(hours=hours, time_off=time_off)
+    _add_appointments(
+        availability,
+        practitioner_ids,
+        start,
+        end,
+        patient=patient,
+        room=room,
+        visits=visits,
+        exclude_ids=exclude_ids,
+    )
+    return availability
+
+
+def _add_appointments(
+    availability: Availability,
+    practitioner_ids: list[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    patient: Patient | None = None,
+    room: Room | None = None,
+    visits: list[BusyVisit] | None = None,
+    exclude_ids: list[int] | None = None,
+) -> None:
+    """One query: the live appointments overlapping [start, end) of the practitioners,
+    and the patient's and room's with anyone, added to ``availability`` as busy."""
     who = Q(practitioner_id__in=practitioner_ids)
     if patient is not None:
         who |= Q(patient_id=patient.pk)
     if room is not None:
         who |= Q(room_id=room.pk)
-    availability = Availability(hours=hours, time_off=time_off)
-    rows = Appointment.objects.filter(
-        who, status__in=LIVE_APPOINTMENT_STATUSES, starts_at__lt=end, ends_at__gt=start
-    ).values_list("practitioner_id", "patient_id", "room_id", "starts_at", "ends_at")
-    for practitioner_id, patient_id, room_id, s, e in rows:
+    live = Appointment.objects.filter(
+        who, overlapping(start, end), status__in=LIVE_APPOINTMENT_STATUSES
+    )
+    if exclude_ids:  # visits being moved do not hold their own slots
+        live = live.exclude(pk__in=exclude_ids)
+    rows = live.values_list(
+        "practitioner_id",
+        "patient_id",
+        "room_id",
+        "starts_at",
+        "ends_at",
+        "practitioner__display_name",
+        "room__name",
+    )
+    for practitioner_id, patient_id, room_id, s, e, practitioner_name, room_name in rows:
+        if visits is not None:
+            visits.append(
+                BusyVisit(practitioner_id, practitioner_name, patient_id, room_id, room_name, s, e)
+            )
         if (patient is not None and patient_id == patient.pk) or (
             room is not None and room_id == room.pk
         ):
-            availability.shared_busy.append((s, e))
+            availability.add_shared_busy(s, e)
         else:
             availability.add_busy(practitioner_id, s, e)
-    return availability
+
+
+@dataclass(frozen=True)
+class BusyVisit:
+    """A live appointment as a preview names it (never the other patient's name)."""
+
+    practitioner_id: int
+    practitioner_name: str
+    patient_id: int
+    room_id: int | None
+    room_name: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -369,6 +522,13 @@ class FreeSlot:
     starts_at: dt.datetime
     ends_at: dt.datetime
     practitioner: Practitioner
+
+
+# The free-slot search reads the appointments of a short window first and reads further
+# (up to the horizon) only when that window has fewer free slots than were asked for: the
+# next few free slots of a busy clinic are nearly always within days, and reading 60 days
+# of every practitioner's visits to show 5 slots read ~2,800 rows at 20,000 patients.
+FREE_SLOT_WINDOWS_DAYS = (1, 7)
 
 
 def free_slots(
@@ -383,38 +543,129 @@ def free_slots(
     step_minutes: int = 15,
 ) -> list[FreeSlot]:
     """The next ``count`` free slots of ``duration`` for one practitioner or any, inside
-    working hours, outside time off and live appointments (the patient's and room's too)."""
+    working hours, outside time off and live appointments (the patient's and room's too).
+
+    Queries: practitioners, working hours, time off, and one query of appointments per
+    window searched (FREE_SLOT_WINDOWS_DAYS, then the horizon): 4 when the next day has
+    ``count`` free slots, at most 6."""
     after = max(after, timezone.now())
     practitioners = [practitioner] if practitioner else list(active_practitioners())
     by_id = {p.pk: p for p in practitioners}
-    until = after + dt.timedelta(days=horizon_days)
-    availability = _availability(list(by_id), after, until, patient=patient, room=room)
+    ids = list(by_id)
+    horizon = after + dt.timedelta(days=horizon_days)
+    windows = [after + dt.timedelta(days=d) for d in FREE_SLOT_WINDOWS_DAYS] + [horizon]
+    windows = sorted({min(w, horizon) for w in windows})
     step = dt.timedelta(minutes=step_minutes)
-    found = merge_first(
-        (
-            (
-                pid,
-                availability.free_starts(
-                    pid, after=after, until=until, duration=duration, step=step
-                ),
-            )
-            for pid in by_id
-        ),
-        count,
+    until = windows[0]
+    availability = _availability(
+        ids, after, until, patient=patient, room=room, time_off_until=horizon
     )
+    for next_until in [*windows[1:], None]:
+        # Busy intervals are known up to ``until`` only: a slot must end by then.
+        found = merge_first(
+            (
+                (
+                    pid,
+                    availability.free_starts(
+                        pid, after=after, until=until, duration=duration, step=step
+                    ),
+                )
+                for pid in ids
+            ),
+            count,
+        )
+        if len(found) >= count or next_until is None:
+            break
+        _add_appointments(availability, ids, until, next_until, patient=patient, room=room)
+        until = next_until
     return [FreeSlot(start, start + duration, by_id[pid]) for start, pid in found]
+
+
+@dataclass(frozen=True)
+class MoveChoices:
+    day: dt.date
+    starts: list[dt.datetime]
+
+
+def reschedule_choices(
+    appointment: Appointment,
+    rules: SchedulingSettings,
+    *,
+    around: int = 3,
+    next_days: int = 3,
+    per_day: int = 4,
+) -> list[MoveChoices]:
+    """Free times to move a visit to with one click, same practitioner, room and length:
+    up to ``around`` before and after the current time on its day, then the first
+    ``per_day`` on each of the next ``next_days`` days with free time (within a week).
+    Queries: those of ``_availability``."""
+    tz = clinic_zone()
+    now = timezone.now()
+    duration = appointment.ends_at - appointment.starts_at
+    step = dt.timedelta(minutes=rules.slot_step_minutes)
+    day = appointment.starts_at.astimezone(tz).date()
+    day_start = local_datetime(day, dt.time.min, tz)
+    window_end = local_datetime(day + dt.timedelta(days=8), dt.time.min, tz)
+    availability = _availability(
+        [appointment.practitioner_id],
+        day_start,
+        window_end,
+        patient=appointment.patient,
+        room=appointment.room,
+        exclude_ids=[appointment.pk],
+    )
+    after = max(day_start, now)
+    same_day = [
+        s
+        for s in availability.free_starts(
+            appointment.practitioner_id,
+            after=after,
+            until=day_start + dt.timedelta(hours=23),
+            duration=duration,
+            step=step,
+        )
+        if s.astimezone(tz).date() == day and s != appointment.starts_at
+    ]
+    before = [s for s in same_day if s < appointment.starts_at][-around:]
+    later = [s for s in same_day if s > appointment.starts_at][:around]
+    result = [MoveChoices(day, before + later)] if before or later else []
+    other, added = day, 0
+    while added < next_days and other < day + dt.timedelta(days=7):
+        other += dt.timedelta(days=1)
+        starts = availability.bookable_slots(
+            appointment.practitioner_id,
+            other,
+            after=max(local_datetime(other, dt.time.min, tz), now),
+            length=duration,
+            step=step,
+        )[:per_day]
+        if starts:
+            result.append(MoveChoices(other, starts))
+            added += 1
+    return result
 
 
 @dataclass
 class Occurrence:
     starts_at: dt.datetime
     ends_at: dt.datetime
+    # Why the requested time cannot be booked ("" when it can).
     problem: str = ""
+    # A free time offered instead; never ticked, never on a day the patient already comes.
     suggestion: dt.datetime | None = None
+    # The patient already has a visit at this time: nothing to book, and the row says so.
+    already_booked: bool = False
+    # Why a free time is left unticked (a day she already comes, beyond the plan's visits).
+    note: str = ""
+    # Ticked on the preview: only free times with no note are.
+    ticked: bool = False
 
     @property
     def booked_start(self) -> dt.datetime | None:
-        """What the series will book: the time itself, or the suggested one, or nothing."""
+        """What the row's tick box books: the time itself when it is free, the suggested
+        time when it conflicts, or nothing (already booked, or nothing free nearby)."""
+        if self.already_booked:
+            return None
         return self.suggestion if self.problem else self.starts_at
 
 
@@ -446,6 +697,64 @@ def plan_weekdays(visits_per_week: int) -> list[int]:
     return spreads[max(1, min(7, visits_per_week))]
 
 
+def _own_visit(patient: Patient, visit: BusyVisit, tz: dt.tzinfo) -> str:
+    local = visit.starts_at.astimezone(tz)
+    return f"{patient.first_name}'s own visit at {local:%H:%M} with {visit.practitioner_name}"
+
+
+def _conflict_in_words(
+    availability: Availability,
+    visits: list[BusyVisit],
+    practitioner: Practitioner,
+    room: Room | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: dt.tzinfo,
+) -> str:
+    """Why [start, end) cannot be booked, naming what is in the way (never another
+    patient), or "" when it can. The patient's own visits are handled by the caller."""
+    reason = availability.time_off_reason(practitioner.pk, start, end)
+    if reason is not None:
+        return f"{practitioner.display_name} is away then ({reason})."
+    if availability.is_busy(practitioner.pk, start, end):
+        for visit in visits:
+            if not (visit.starts_at < end and start < visit.ends_at):
+                continue
+            local = visit.starts_at.astimezone(tz)
+            if visit.practitioner_id == practitioner.pk:
+                return (
+                    f"Slot taken: {practitioner.display_name} has another visit at {local:%H:%M}."
+                )
+            if room is not None and visit.room_id == room.pk:
+                return f"Slot taken: {visit.room_name} is in use at {local:%H:%M}."
+        return "Slot taken: another visit of this series is at that time."
+    if not availability.within_hours(practitioner.pk, start, end):
+        return "Outside the practitioner's working hours."
+    return ""
+
+
+def plan_visits_booked(plan: Any) -> int:
+    """Live visits already counted against a plan of care: those of series booked for it,
+    and the patient's other visits with the plan's therapist during the plan's weeks.
+    Queries: 1."""
+    plan_end = plan.start_date + dt.timedelta(weeks=plan.weeks)
+    tz = clinic_zone()
+    return (
+        Appointment.objects.filter(
+            Q(series__treatment_plan=plan)
+            | Q(
+                practitioner__user_id=plan.therapist_id,
+                starts_at__gte=local_datetime(plan.start_date, dt.time.min, tz),
+                starts_at__lt=local_datetime(plan_end, dt.time.min, tz),
+            ),
+            patient_id=plan.patient_id,
+            status__in=LIVE_APPOINTMENT_STATUSES,
+        )
+        .distinct()
+        .count()
+    )
+
+
 def series_preview(
     *,
     patient: Patient,
@@ -455,54 +764,209 @@ def series_preview(
     starts: list[dt.datetime],
     allow_outside_hours: bool = False,
     step_minutes: int = 15,
+    visits_left: int | None = None,
+    exclude_ids: list[int] | None = None,
 ) -> list[Occurrence]:
-    """Every occurrence with its problem, if any, and the nearest free alternative
-    (same day first, then up to a week later). Queries: those of ``_availability``."""
+    """Every occurrence with its problem in words, if any, and the nearest free alternative
+    (same day first, then up to a week later) on a day the patient does not come yet.
+
+    Only free times are ticked, and at most ``visits_left`` of them (what is left of a
+    plan of care's visits). The patient's own visit at a requested time is "already
+    booked", not a conflict to move. Queries: those of ``_availability``."""
     if not starts:
         return []
     now = timezone.now()
     tz = clinic_zone()
     window_start = min(starts) - dt.timedelta(days=1)
     window_end = max(starts) + dt.timedelta(days=8)
+    visits: list[BusyVisit] = []
     availability = _availability(
-        [practitioner.pk], window_start, window_end, patient=patient, room=room
+        [practitioner.pk],
+        window_start,
+        window_end,
+        patient=patient,
+        room=room,
+        visits=visits,
+        exclude_ids=exclude_ids,
     )
-    step = dt.timedelta(minutes=step_minutes)
-    result = []
-    for start in sorted(starts):
-        end = start + duration
+    own = sorted((v for v in visits if v.patient_id == patient.pk), key=lambda v: v.starts_at)
+    # Days the patient comes: her own visits, then each time this preview ticks or suggests.
+    patient_days = {v.starts_at.astimezone(tz).date() for v in own}
+    result = [Occurrence(starts_at=s, ends_at=s + duration) for s in sorted(starts)]
+    # First every requested time: free ones hold their slot and day before any suggestion.
+    for occurrence in result:
+        start, end = occurrence.starts_at, occurrence.ends_at
+        day = start.astimezone(tz).date()
+        mine = [v for v in own if v.starts_at < end and start < v.ends_at]
+        if mine:
+            occurrence.already_booked = True
+            occurrence.problem = f"Already booked: {_own_visit(patient, mine[0], tz)}."
+            continue
         if start < now:
-            problem = "In the past."
+            occurrence.problem = "In the past."
         else:
-            problem = availability.problem(practitioner.pk, start, end)
+            problem = _conflict_in_words(availability, visits, practitioner, room, start, end, tz)
             if problem.startswith("Outside") and allow_outside_hours:
                 problem = ""
-        occurrence = Occurrence(starts_at=start, ends_at=end, problem=problem)
-        if problem:
-            day_start = local_datetime(start.astimezone(tz).date(), dt.time.min, tz)
-            candidates = availability.free_starts(
-                practitioner.pk,
-                after=max(day_start, now),
-                until=day_start + dt.timedelta(days=7),
-                duration=duration,
-                step=step,
+            occurrence.problem = problem
+        if occurrence.problem:
+            continue
+        that_day = [v for v in own if v.starts_at.astimezone(tz).date() == day]
+        if that_day:
+            occurrence.note = (
+                f"Not ticked: {patient.first_name} already comes that day "
+                f"({_own_visit(patient, that_day[0], tz)})."
             )
-            same_day, later = [], None
-            for candidate in candidates:
-                if candidate.astimezone(tz).date() == start.astimezone(tz).date():
-                    same_day.append(candidate)
-                else:
-                    later = candidate
-                    break
-            if same_day:
-                occurrence.suggestion = min(same_day, key=lambda c: abs(c - start))
+        elif visits_left is not None and visits_left <= 0:
+            occurrence.note = "Not ticked: the plan of care's visits are all booked."
+        else:
+            occurrence.ticked = True
+            if visits_left is not None:
+                visits_left -= 1
+            patient_days.add(day)
+            availability.add_busy(practitioner.pk, start, end)
+    step = dt.timedelta(minutes=step_minutes)
+    for occurrence in result:
+        if not occurrence.problem or occurrence.already_booked:
+            continue
+        start = occurrence.starts_at
+        day_start = local_datetime(start.astimezone(tz).date(), dt.time.min, tz)
+        candidates = availability.free_starts(
+            practitioner.pk,
+            after=max(day_start, now),
+            # The same day and the 7 after it (slots ending by the 8th midnight).
+            until=day_start + dt.timedelta(days=8),
+            duration=duration,
+            step=step,
+        )
+        same_day: list[dt.datetime] = []
+        later = None
+        for candidate in candidates:
+            candidate_day = candidate.astimezone(tz).date()
+            if candidate_day in patient_days:
+                continue
+            if candidate_day == start.astimezone(tz).date():
+                same_day.append(candidate)
             else:
-                occurrence.suggestion = later
-        booked = occurrence.booked_start
-        if booked is not None:
-            availability.add_busy(practitioner.pk, booked, booked + duration)
-        result.append(occurrence)
+                later = candidate
+                break
+        suggestion = min(same_day, key=lambda c: abs(c - start)) if same_day else later
+        if suggestion is not None:
+            occurrence.suggestion = suggestion
+            patient_days.add(suggestion.astimezone(tz).date())
+            availability.add_busy(practitioner.pk, suggestion, suggestion + duration)
     return result
+
+
+# The status flow on the visit page ------------------------------------------------
+
+# What "undo" returns a status to: the front desk's same-day correction of a click.
+UNDO_TO: dict[str, str] = {
+    AppointmentStatus.CHECKED_IN: AppointmentStatus.BOOKED,
+    AppointmentStatus.NO_SHOW: AppointmentStatus.BOOKED,
+    AppointmentStatus.COMPLETED: AppointmentStatus.CHECKED_IN,
+}
+
+
+def status_changed_on(appointment: Appointment) -> dt.date:
+    """The clinic day the visit's current status was set."""
+    if appointment.status == AppointmentStatus.CHECKED_IN and appointment.checked_in_at:
+        return clinic_today(appointment.checked_in_at)
+    return clinic_today(appointment.updated_at)
+
+
+def can_undo_status(appointment: Appointment, *, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return appointment.status in UNDO_TO and status_changed_on(appointment) == clinic_today(now)
+
+
+@dataclass(frozen=True)
+class VisitActions:
+    """What the visit page offers, by status and time; ``next`` is the one to stress."""
+
+    check_in: bool = False
+    no_show: bool = False
+    complete: bool = False
+    undo: str = ""  # the status an undo would remove, e.g. "no-show"
+    next: str = ""  # "check_in" | "complete" | "no_show" | ""
+
+
+def visit_actions(appointment: Appointment, *, now: dt.datetime | None = None) -> VisitActions:
+    """Check-in on the visit's day only, no-show once it has started, completion once
+    checked in, undo on the day the status was set (the services refuse the rest)."""
+    now = now or timezone.now()
+    status = appointment.status
+    undo = appointment.get_status_display().lower() if can_undo_status(appointment, now=now) else ""
+    if status == AppointmentStatus.BOOKED:
+        today = clinic_today(appointment.starts_at) == clinic_today(now)
+        started = appointment.starts_at <= now
+        if today and started:
+            # Late: check in if they are here, otherwise a no-show.
+            return VisitActions(check_in=True, no_show=True, next="check_in")
+        if today:
+            return VisitActions(check_in=True, next="check_in")
+        if started:  # a past day, never checked in
+            return VisitActions(no_show=True, next="no_show")
+        return VisitActions()
+    if status == AppointmentStatus.CHECKED_IN:
+        return VisitActions(complete=True, undo=undo, next="complete")
+    return VisitActions(undo=undo)
+
+
+# A series as a whole --------------------------------------------------------------
+
+
+def get_series_for_user(user: User, series_id: int) -> AppointmentSeries:
+    if not user.has_perm("clinic.view_appointment"):
+        raise PermissionDenied
+    return get_object_or_404(
+        AppointmentSeries.objects.select_related("patient", "practitioner"), pk=series_id
+    )
+
+
+def series_visits(series: AppointmentSeries) -> list[Appointment]:
+    """Every visit of the series, moved and cancelled ones too. Queries: 1."""
+    return list(
+        Appointment.objects.filter(series=series)
+        .select_related("practitioner", "room")
+        .order_by("starts_at", "id")
+    )
+
+
+def remaining_visits(visits: list[Appointment]) -> list[Appointment]:
+    """The booked visits still ahead: what "cancel/move all remaining" act on."""
+    now = timezone.now()
+    return [v for v in visits if v.status == AppointmentStatus.BOOKED and v.starts_at >= now]
+
+
+def series_move_preview(
+    series: AppointmentSeries,
+    remaining: list[Appointment],
+    *,
+    practitioner: Practitioner,
+    weekdays: list[int],
+    time: dt.time,
+    first_date: dt.date,
+    step_minutes: int = 15,
+) -> list[tuple[Appointment, Occurrence]]:
+    """Each remaining visit next to its new time (the chosen weekdays from
+    ``first_date``, in order), checked as a recurring booking is; the visits being moved
+    do not count as busy. Queries: those of ``series_preview``."""
+    if not remaining:
+        return []
+    tz = clinic_zone()
+    dates = series_dates(first_date=first_date, weekdays=weekdays, count=len(remaining))
+    starts = [local_datetime(day, time, tz) for day in dates]
+    preview = series_preview(
+        patient=series.patient,
+        practitioner=practitioner,
+        room=remaining[0].room,
+        duration=remaining[0].ends_at - remaining[0].starts_at,
+        starts=starts,
+        step_minutes=step_minutes,
+        exclude_ids=[v.pk for v in remaining],
+    )
+    return list(zip(remaining, preview, strict=True))
 
 
 # Patient page and Today ------------------------------------------------------------
@@ -538,19 +1002,35 @@ def active_plans_for(patient: Patient) -> list[Any]:
     )
 
 
+# What Today's front desk section lists: visits still to arrive, in, and missed.
+FRONT_DESK_LISTED = [
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.NO_SHOW,
+]
+
+
 def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Today's arrivals, who is in, no-shows and free gaps. Queries: appointments,
-    practitioners, working hours, time off."""
+    """Today's arrivals, who is in, no-shows and free gaps. Queries: the listed visits,
+    the count of completed ones, practitioners, working hours, time off.
+
+    Completed visits are counted, not read: by the afternoon they are most of the day
+    (200 of 230 at a clinic group's size). The only ones read are those still running
+    (ending after ``now``), which take time from the gaps."""
     now = now or timezone.now()
     tz = clinic_zone()
     today = clinic_today(now)
     start, end = _day_bounds(today, tz)
+    day = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
     visits = list(
-        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=AppointmentStatus.CANCELLED)
+        # Statuses listed (not "not cancelled") so the (status, starts_at) index reads the day.
+        day.filter(
+            Q(status__in=FRONT_DESK_LISTED) | Q(status=AppointmentStatus.COMPLETED, ends_at__gt=now)
+        )
         .select_related("patient", "practitioner", "room")
         .order_by("starts_at", "id")
     )
+    completed_count = day.filter(status=AppointmentStatus.COMPLETED).count()
     practitioners = list(active_practitioners())
     ids = [p.pk for p in practitioners]
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
@@ -576,7 +1056,7 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
         "arrivals": [v for v in visits if v.status == AppointmentStatus.BOOKED],
         "checked_in": [v for v in visits if v.status == AppointmentStatus.CHECKED_IN],
         "no_shows": [v for v in visits if v.status == AppointmentStatus.NO_SHOW],
-        "completed_count": sum(v.status == AppointmentStatus.COMPLETED for v in visits),
+        "completed_count": completed_count,
         "gaps": sorted(gaps, key=lambda g: (g[1], g[0].display_name)),
         "now": now,
     }
@@ -634,8 +1114,5 @@ def practitioner_setup(practitioner: Practitioner) -> dict[str, Any]:
 def booked_visits_between(practitioner: Practitioner, start: dt.datetime, end: dt.datetime) -> int:
     """Booked visits that a new time off would leave stranded."""
     return Appointment.objects.filter(
-        practitioner=practitioner,
-        status=AppointmentStatus.BOOKED,
-        starts_at__lt=end,
-        ends_at__gt=start,
+        overlapping(start, end), practitioner=practitioner, status=AppointmentStatus.BOOKED
     ).count()

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from clinic.models import (
     LIVE_APPOINTMENT_STATUSES,
+    MAX_APPOINTMENT_DURATION,
     Appointment,
     AppointmentKind,
     AppointmentSeries,
@@ -31,12 +32,13 @@ from clinic.models import (
     SchedulingSettings,
     TimeOff,
     WorkingHours,
+    overlapping,
 )
 from patients.audit import AuditAction, audit_record
 from patients.localtime import UTC, clinic_today, clinic_zone
 
 from .availability import within_working_hours
-from .selectors import scheduling_settings
+from .selectors import UNDO_TO, can_undo_status, scheduling_settings
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 
 
 MIN_DURATION = dt.timedelta(minutes=10)
-MAX_DURATION = dt.timedelta(hours=4)
+MAX_DURATION = MAX_APPOINTMENT_DURATION  # window queries rely on it (``overlapping``)
 MAX_SERIES = 104  # two years of weekly visits
 
 
@@ -116,10 +118,7 @@ def _conflict_subject(
         who |= Q(room_id=room_id)
     clash = (
         Appointment.objects.filter(
-            who,
-            status__in=LIVE_APPOINTMENT_STATUSES,
-            starts_at__lt=ends_at,
-            ends_at__gt=starts_at,
+            who, overlapping(starts_at, ends_at), status__in=LIVE_APPOINTMENT_STATUSES
         )
         .exclude(pk__in=list(exclude_ids))
         .values("practitioner_id", "room_id", "patient_id")
@@ -356,6 +355,66 @@ def appointment_mark_no_show(
     )
 
 
+@transaction.atomic
+def appointment_undo_status(
+    *, appointment: Appointment, reason: str, acting_user: User, ip: str | None = None
+) -> Appointment:
+    """Undo a check-in, a no-show or a completion on the day it was made: back to booked
+    (checked in for a completion). The reason goes to the audit log."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchedulingError("Give a reason for undoing it.")
+    if len(reason) > 300:
+        raise SchedulingError("Keep the reason under 300 characters.")
+    _lock_practitioner(appointment.practitioner_id)
+    current = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("practitioner", "patient")
+        .get(pk=appointment.pk)
+    )
+    if current.status not in UNDO_TO:
+        raise InvalidTransition(
+            f"This visit is {current.get_status_display().lower()}: there is nothing to undo."
+        )
+    if not can_undo_status(current):
+        raise InvalidTransition(
+            f"“{current.get_status_display()}” can be undone only on the day it was set."
+        )
+    before = current.get_status_display()
+    if current.status == AppointmentStatus.NO_SHOW:
+        # A no-show frees its slot: someone may have been booked into it since.
+        subject = _conflict_subject(
+            practitioner_id=current.practitioner_id,
+            room_id=current.room_id,
+            patient_id=current.patient_id,
+            starts_at=current.starts_at,
+            ends_at=current.ends_at,
+            exclude_ids=[current.pk],
+        )
+        if subject:
+            raise SlotTaken(
+                f"The no-show cannot be undone: {subject} has another visit at that time now."
+            )
+    current.status = UNDO_TO[current.status]
+    if current.status == AppointmentStatus.BOOKED:
+        current.checked_in_at = None
+    try:
+        with transaction.atomic():
+            current.save(update_fields=["status", "checked_in_at", "updated_at"])
+    except IntegrityError as error:  # the exclusion constraints, on PostgreSQL
+        raise SlotTaken("The no-show cannot be undone: the slot has been booked again.") from error
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        patient=current.patient,
+        obj=current,
+        ip=ip,
+        detail=f"{_describe(current, 'status undone')}: {before} → "
+        f"{current.get_status_display()}. Reason: {reason}",
+    )
+    return current
+
+
 def _cancel_locked(
     current: Appointment, *, reason: str, now: dt.datetime, late_window: dt.timedelta
 ) -> None:
@@ -434,6 +493,130 @@ def series_cancel_following(
         f"{current.starts_at.astimezone(clinic_zone()):%Y-%m-%d %H:%M}",
     )
     return later
+
+
+def _remaining_locked(series: AppointmentSeries, now: dt.datetime) -> list[Appointment]:
+    """The series' booked visits from now on, locked, in order."""
+    return list(
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("practitioner", "patient", "room")
+        .filter(series=series, status=AppointmentStatus.BOOKED, starts_at__gte=now)
+        .order_by("starts_at", "id")
+    )
+
+
+@transaction.atomic
+def series_cancel_remaining(
+    *, series: AppointmentSeries, reason: str, acting_user: User, ip: str | None = None
+) -> list[Appointment]:
+    """Cancel every booked visit of the series from now on, all or none, each as
+    ``appointment_cancel`` would (late ones flagged late)."""
+    reason = _clean_reason(reason)
+    now = timezone.now()
+    remaining = _remaining_locked(series, now)
+    if not remaining:
+        raise SchedulingError("No booked visits of this series are left to cancel.")
+    window = dt.timedelta(hours=scheduling_settings().late_cancellation_hours)
+    for visit in remaining:
+        _cancel_locked(visit, reason=reason, now=now, late_window=window)
+        visit.updated_at = now  # bulk_update skips auto_now
+    Appointment.objects.bulk_update(
+        remaining, ["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"]
+    )
+    late = sum(v.late_cancellation for v in remaining)
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        patient=series.patient,
+        obj=series,
+        ip=ip,
+        detail=f"{len(remaining)} remaining visits of series {series.pk} cancelled"
+        f"{f' ({late} late)' if late else ''}: {reason}",
+    )
+    return remaining
+
+
+@transaction.atomic
+def series_move_remaining(
+    *,
+    series: AppointmentSeries,
+    moves: dict[int, dt.datetime],
+    practitioner: Practitioner,
+    acting_user: User,
+    ip: str | None = None,
+) -> list[Appointment]:
+    """Move booked visits of the series (visit id -> new start) to ``practitioner``, each
+    keeping its length, kind and room: the old visits are cancelled ("Rescheduled") and
+    new ones point back to them, all through ``appointment_book``. All or none."""
+    if not moves:
+        raise SchedulingError("Tick at least one visit to move.")
+    tz = clinic_zone()
+    if len({start.astimezone(tz).date() for start in moves.values()}) != len(moves):
+        raise SchedulingError(
+            "Two visits would fall on the same day: untick one. No visit was moved."
+        )
+    now = timezone.now()
+    # Lock every practitioner involved in id order (as appointment_reschedule does).
+    involved = set(
+        Appointment.objects.filter(series=series, pk__in=list(moves)).values_list(
+            "practitioner_id", flat=True
+        )
+    )
+    for pk in sorted(involved | {practitioner.pk}):
+        _lock_practitioner(pk)
+    visits = [v for v in _remaining_locked(series, now) if v.pk in moves]
+    if len(visits) != len(moves):
+        raise SchedulingError(
+            "Some of these visits changed since the preview: check the new preview. "
+            "No visit was moved."
+        )
+    # Free the old times first, so a visit may move onto another one's old slot.
+    for visit in visits:
+        visit.status = AppointmentStatus.CANCELLED
+        visit.cancel_reason = "Rescheduled"
+        visit.cancelled_at = now
+        visit.late_cancellation = False
+        visit.updated_at = now
+    Appointment.objects.bulk_update(
+        visits, ["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"]
+    )
+    moved = []
+    for visit in sorted(visits, key=lambda v: moves[v.pk]):
+        start = moves[visit.pk].astimezone(UTC)
+        try:
+            moved.append(
+                appointment_book(
+                    patient=visit.patient,
+                    practitioner=practitioner,
+                    kind=visit.kind,
+                    starts_at=start,
+                    ends_at=start + (visit.ends_at - visit.starts_at),
+                    room=visit.room,
+                    acting_user=acting_user,
+                    series=series,
+                    rescheduled_from=visit,
+                    audit=False,
+                )
+            )
+        except SchedulingError as error:
+            local = start.astimezone(tz)
+            raise type(error)(
+                f"{local:%a %d %b %Y %H:%M}: {error.message} No visit was moved."
+            ) from error
+    if series.practitioner_id != practitioner.pk:
+        series.practitioner = practitioner
+        series.save(update_fields=["practitioner"])
+    first = min(moves.values()).astimezone(tz)
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        patient=series.patient,
+        obj=series,
+        ip=ip,
+        detail=f"{len(moved)} visits of series {series.pk} moved to {practitioner.display_name}"
+        f" from {first:%Y-%m-%d %H:%M}",
+    )
+    return moved
 
 
 @transaction.atomic
@@ -521,6 +704,14 @@ def series_book(
         raise SchedulingError(f"A series holds at most {MAX_SERIES} visits.")
     if len(set(starts)) != len(starts):
         raise SchedulingError("The same time appears twice in the series.")
+    tz = clinic_zone()
+    if len({start.astimezone(tz).date() for start in starts}) != len(starts):
+        # A series is one visit a day: two on one day is a conflict and its suggestion
+        # both ticked, which would book the patient twice that day.
+        raise SchedulingError(
+            "Two visits of the series fall on the same day: untick one. "
+            "No visit of the series was booked."
+        )
     _lock_practitioner(practitioner.pk)
     series = AppointmentSeries.objects.create(
         patient=patient,
@@ -529,7 +720,6 @@ def series_book(
         description=description[:200],
         created_by=acting_user,
     )
-    tz = clinic_zone()
     for start in sorted(starts):
         try:
             appointment_book(

@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.models import Practitioner, Room, TimeOff, WorkingHours
+from clinic.models import AppointmentStatus, Practitioner, Room, TimeOff, WorkingHours
 from clinic.scheduling.ics import appointment_ics, practitioner_feed_ics
 from patients.audit import client_ip
-from patients.inputs import parse_date, parse_id
+from patients.inputs import parse_date, parse_id, picker_return_path
 from patients.localtime import clinic_today, clinic_zone
 
 from . import forms, selectors, services
@@ -55,6 +55,14 @@ def _day_url(when: dt.datetime) -> str:
 # The calendar ---------------------------------------------------------------------
 
 
+def _booking_rules(request):
+    """The booking rules when the user books (the calendar then links every free slot to
+    the booking form); None otherwise, and no query."""
+    if request.user.has_perm("clinic.add_appointment"):
+        return selectors.scheduling_settings()
+    return None
+
+
 @login_required
 @permission_required("clinic.view_appointment", raise_exception=True)
 @require_GET
@@ -65,7 +73,7 @@ def day(request):
         "clinic/scheduling/day.html",
         {
             "day": day,
-            "grid": selectors.calendar_day(day),
+            "grid": selectors.calendar_day(day, _booking_rules(request)),
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
             "today": clinic_today(),
@@ -89,7 +97,7 @@ def week(request, practitioner_id: int):
             "day": day,
             "monday": monday,
             "sunday": monday + dt.timedelta(days=6),
-            "grid": selectors.calendar_week(practitioner, day),
+            "grid": selectors.calendar_week(practitioner, day, _booking_rules(request)),
             "previous": monday - dt.timedelta(days=7),
             "next": monday + dt.timedelta(days=7),
             "today": clinic_today(),
@@ -98,6 +106,11 @@ def week(request, practitioner_id: int):
 
 
 # Booking --------------------------------------------------------------------------
+
+
+def _patient_picker(form, request) -> None:
+    """Where the picker's registry links come back to (the page without ?patient=)."""
+    form.fields["patient"].widget.return_path = picker_return_path(request)
 
 
 def _booking_initial(request) -> dict:
@@ -122,6 +135,7 @@ def _booking_initial(request) -> dict:
 def book(request):
     rules = selectors.scheduling_settings()
     form = forms.BookingForm(request.POST or None, initial=_booking_initial(request), rules=rules)
+    _patient_picker(form, request)
     if request.method == "POST" and form.is_valid():
         try:
             appointment = services.appointment_book(
@@ -196,6 +210,7 @@ def appointment_detail(request, appointment_id: int):
             "appointment": appointment,
             "cancel_form": forms.CancelForm(),
             "rescheduled_to": getattr(appointment, "rescheduled_to", None),
+            "actions": selectors.visit_actions(appointment),
         },
     )
 
@@ -222,6 +237,39 @@ def _transition_view(service, success: str):
 check_in = _transition_view(services.appointment_check_in, "{name} is checked in.")
 complete = _transition_view(services.appointment_complete, "Visit with {name} completed.")
 no_show = _transition_view(services.appointment_mark_no_show, "{name} marked as a no-show.")
+
+
+@login_required
+@permission_required("clinic.change_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def undo_status(request, appointment_id: int):
+    appointment = selectors.get_appointment_for_user(request.user, appointment_id)
+    form = forms.UndoStatusForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        before = appointment.get_status_display().lower()
+        try:
+            done = services.appointment_undo_status(
+                appointment=appointment,
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except services.SchedulingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, f"“{before}” undone: the visit is {done.get_status_display().lower()}."
+            )
+            return redirect("scheduling:appointment", appointment_id=appointment.pk)
+    return render(
+        request,
+        "clinic/scheduling/undo.html",
+        {
+            "appointment": appointment,
+            "form": form,
+            "can_undo": selectors.can_undo_status(appointment),
+        },
+    )
 
 
 @login_required
@@ -268,6 +316,7 @@ def reschedule(request, appointment_id: int):
     appointment = selectors.get_appointment_for_user(request.user, appointment_id)
     local = appointment.starts_at.astimezone(clinic_zone())
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    rules = selectors.scheduling_settings()
     form = forms.RescheduleForm(
         request.POST or None,
         initial={
@@ -277,7 +326,7 @@ def reschedule(request, appointment_id: int):
             "time": local.time(),
             "duration": minutes,
         },
-        rules=selectors.scheduling_settings(),
+        rules=rules,
         kind=appointment.kind,
     )
     if request.method == "POST" and form.is_valid():
@@ -302,10 +351,20 @@ def reschedule(request, appointment_id: int):
             when = new.starts_at.astimezone(clinic_zone())
             messages.success(request, f"Visit moved to {when:%a %d %b at %H:%M}.")
             return redirect(_day_url(new.starts_at))
+    choices = (
+        selectors.reschedule_choices(appointment, rules)
+        if appointment.status == AppointmentStatus.BOOKED
+        else []
+    )
     return render(
         request,
         "clinic/scheduling/reschedule.html",
-        {"appointment": appointment, "form": form},
+        {
+            "appointment": appointment,
+            "form": form,
+            "choices": choices,
+            "minutes": minutes,
+        },
     )
 
 
@@ -355,11 +414,20 @@ def recurring(request):
     form = forms.RecurringForm(
         request.POST or None, initial=_recurring_initial(request), rules=rules
     )
+    _patient_picker(form, request)
     preview = None
+    plan_visits: dict[str, int] | None = None
     confirm_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         duration = dt.timedelta(minutes=data["minutes"])
+        plan = form.treatment_plan
+        if plan is not None:
+            plan_visits = {
+                "total": plan.visits_per_week * plan.weeks,
+                "booked": selectors.plan_visits_booked(plan),
+            }
+            plan_visits["left"] = max(0, plan_visits["total"] - plan_visits["booked"])
         preview = selectors.series_preview(
             patient=data["patient"],
             practitioner=data["practitioner"],
@@ -368,6 +436,7 @@ def recurring(request):
             starts=data["starts"],
             allow_outside_hours=data["override_hours"],
             step_minutes=rules.slot_step_minutes,
+            visits_left=plan_visits["left"] if plan_visits else None,
         )
         if request.POST.get("action") == "book":
             choices = [o.starts_at for o in preview] + [
@@ -405,7 +474,140 @@ def recurring(request):
     return render(
         request,
         "clinic/scheduling/recurring.html",
-        {"form": form, "preview": preview, "confirm_errors": confirm_errors},
+        {
+            "form": form,
+            "preview": preview,
+            "plan_visits": plan_visits,
+            "confirm_errors": confirm_errors,
+        },
+    )
+
+
+# A series as a whole -------------------------------------------------------------
+
+
+@login_required
+@permission_required("clinic.view_appointment", raise_exception=True)
+@require_GET
+def series(request, series_id: int):
+    series = selectors.get_series_for_user(request.user, series_id)
+    visits = selectors.series_visits(series)
+    return render(
+        request,
+        "clinic/scheduling/series.html",
+        {
+            "series": series,
+            "visits": visits,
+            "remaining": selectors.remaining_visits(visits),
+            "cancel_form": forms.SeriesCancelForm(),
+        },
+    )
+
+
+@login_required
+@permission_required("clinic.change_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def series_cancel(request, series_id: int):
+    series = selectors.get_series_for_user(request.user, series_id)
+    remaining = selectors.remaining_visits(selectors.series_visits(series))
+    form = forms.SeriesCancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancelled = services.series_cancel_remaining(
+                series=series,
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except services.SchedulingError as error:
+            form.add_error(None, error.message)
+        else:
+            late = sum(v.late_cancellation for v in cancelled)
+            note = f" {late} of them late." if late else ""
+            messages.success(request, f"{len(cancelled)} remaining visits cancelled.{note}")
+            return redirect("scheduling:series", series_id=series.pk)
+    return render(
+        request,
+        "clinic/scheduling/series_cancel.html",
+        {"series": series, "remaining": remaining, "form": form},
+    )
+
+
+def _move_initial(series, remaining) -> dict:
+    initial: dict = {"practitioner": series.practitioner_id, "first_date": clinic_today()}
+    if remaining:
+        tz = clinic_zone()
+        first = remaining[0].starts_at.astimezone(tz)
+        initial.update(
+            first_date=first.date(),
+            time=first.time(),
+            weekdays=sorted({v.starts_at.astimezone(tz).weekday() for v in remaining}),
+        )
+    return initial
+
+
+@login_required
+@permission_required("clinic.change_appointment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def series_move(request, series_id: int):
+    series = selectors.get_series_for_user(request.user, series_id)
+    remaining = selectors.remaining_visits(selectors.series_visits(series))
+    rules = selectors.scheduling_settings()
+    form = forms.SeriesMoveForm(request.POST or None, initial=_move_initial(series, remaining))
+    preview = None
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            preview = selectors.series_move_preview(
+                series,
+                remaining,
+                practitioner=data["practitioner"],
+                weekdays=data["weekdays"],
+                time=data["time"],
+                first_date=data["first_date"],
+                step_minutes=rules.slot_step_minutes,
+            )
+        except ValueError as error:  # a time the clocks skip that day
+            form.add_error("time", str(error))
+        if preview is not None and request.POST.get("action") == "move":
+            moves = {}
+            for visit, occurrence in preview:
+                posted = request.POST.get(f"move-{visit.pk}")
+                if not posted:
+                    continue
+                instant = forms.parse_instant(posted)
+                if instant is None or instant != occurrence.booked_start:
+                    errors.append(
+                        "The times changed since the preview: check the new preview below "
+                        "and move again."
+                    )
+                    break
+                moves[visit.pk] = instant
+            else:
+                try:
+                    moved = services.series_move_remaining(
+                        series=series,
+                        moves=moves,
+                        practitioner=data["practitioner"],
+                        acting_user=request.user,
+                        ip=client_ip(request),
+                    )
+                except services.SchedulingError as error:
+                    errors.append(error.message)
+                else:
+                    messages.success(request, f"{len(moved)} visits moved.")
+                    return redirect("scheduling:series", series_id=series.pk)
+    return render(
+        request,
+        "clinic/scheduling/series_move.html",
+        {
+            "series": series,
+            "remaining": remaining,
+            "form": form,
+            "preview": preview,
+            "errors": errors,
+        },
     )
 
 

@@ -200,7 +200,7 @@ def test_manager_finds_refusals_in_the_audit_log(client_for, front_desk, manager
     client_for(front_desk).get(url)
     page = client_for(manager).get(reverse("audit:log"), {"action": "access_denied"})
     html = page.content.decode()
-    [event] = page.context["page"].object_list
+    [event] = page.context["page"].events
     assert event.actor == front_desk
     assert "Access denied" in html and f"GET {url}" in html and note.patient.full_name in html
     assert "Knee gave way" not in html

@@ -60,7 +60,7 @@ def history(therapist):
 
 
 def _ids(response):
-    return {event.pk for event in response.context["page"].object_list}
+    return {event.pk for event in response.context["page"].events}
 
 
 def test_filters_by_patient_user_action_and_date_range(client_for, manager, therapist, history):
@@ -109,14 +109,73 @@ def test_export_is_csv_of_the_filtered_events_and_is_itself_audited(client_for, 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
+    assert not AuditEvent.objects.filter(detail__contains="completed").exists()
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:3] == ["at", "user", "action"]
-    # The export event itself (recorded before the rows are read) and Ada's two events.
-    assert [row[2] for row in rows[1:]] == ["export", "view", "sign"]
-    assert {row[4] for row in rows[1:]} == {"Ada Núñez"}
-    export = AuditEvent.objects.get(action="export")
-    assert export.actor == manager and export.patient == history["ada"]
-    assert f"patient_id={history['ada'].pk}" in export.detail
+    # The "started" event (recorded before the rows are read), Ada's two events, and
+    # the trailer with the row count.
+    assert [row[2] for row in rows[1:-1]] == ["export", "view", "sign"]
+    assert {row[4] for row in rows[1:-1]} == {"Ada Núñez"}
+    assert rows[-1] == ["# end of export", "3 rows"]
+    started, completed = AuditEvent.objects.filter(action="export").order_by("id")
+    for export in (started, completed):
+        assert export.actor == manager and export.patient == history["ada"]
+        assert f"patient_id={history['ada'].pk}" in export.detail
+    assert started.detail.startswith("audit log CSV started: ")
+    assert completed.detail.startswith("audit log CSV completed: 3 rows; ")
+
+
+def test_export_of_the_whole_log_has_every_row_and_the_trailer(client_for, manager, therapist):
+    from clinic.audit import views
+
+    events = [_event(therapist, "view", PatientFactory()) for _ in range(7)]
+    client = client_for(manager)
+    before = AuditEvent.objects.count()  # the events, and the manager's sign-in
+    views.EXPORT_BATCH, batch = 3, views.EXPORT_BATCH  # several writes to the response
+    try:
+        chunks = list(client.get(reverse("audit:export")).streaming_content)
+    finally:
+        views.EXPORT_BATCH = batch
+    assert len(chunks) > 2
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
+    # Newest first: the "started" event, then every event before it.
+    assert len(rows) == 1 + before + 1 + 1
+    assert rows[-1] == ["# end of export", f"{before + 1} rows"]
+    views_rows = [r for r in rows[1:-1] if r[2] == "view"]
+    assert [int(r[3]) for r in views_rows] == [e.patient_id for e in reversed(events)]
+    assert [r[4] for r in views_rows] == [e.patient.full_name for e in reversed(events)]
+    assert [r[0] for r in views_rows] == [
+        timezone.localtime(e.at).isoformat() for e in reversed(events)
+    ]
+    completed = AuditEvent.objects.get(action="export", detail__contains="completed")
+    assert completed.detail == f"audit log CSV completed: {before + 1} rows; no filter"
+
+
+def test_an_error_while_streaming_aborts_the_export_without_trailer_or_completion(
+    client_for, manager, therapist, monkeypatch
+):
+    from clinic.audit import selectors as audit_selectors
+
+    for _ in range(5):
+        _event(therapist, "view")
+    real = audit_selectors.audit_export_rows
+
+    def failing_after_two_rows(**kwargs):
+        for n, row in enumerate(real(**kwargs)):
+            if n == 2:
+                raise RuntimeError("connection to the database lost")
+            yield row
+
+    monkeypatch.setattr(audit_selectors, "audit_export_rows", failing_after_two_rows)
+    response = client_for(manager).get(reverse("audit:export"))
+    assert response.status_code == 200  # the headers went out before the rows
+    received = []
+    with pytest.raises(RuntimeError):
+        for chunk in response.streaming_content:
+            received.append(chunk)
+    assert b"# end of export" not in b"".join(received)
+    exports = AuditEvent.objects.filter(action="export")
+    assert [e.detail for e in exports] == ["audit log CSV started: no filter"]
 
 
 def test_export_cells_cannot_run_as_spreadsheet_formulas(client_for, manager, therapist):
@@ -126,12 +185,12 @@ def test_export_cells_cannot_run_as_spreadsheet_formulas(client_for, manager, th
     assert "'=HYPERLINK" in body
 
 
-def _log_queries(client, django_assert_num_queries):
-    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 count of events,
-    # 6 the page of events with actor and patient, 7 the staff choices of the filter
-    # form. (The navigation checks permissions: no query for the user's groups.)
-    with django_assert_num_queries(7):
-        response = client.get(reverse("audit:log"))
+def _log_queries(client, django_assert_num_queries, params=None):
+    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 the page of events
+    # (51 rows, no count) with actor and patient, 6 the staff choices of the filter form.
+    # (The navigation checks permissions: no query for the user's groups.)
+    with django_assert_num_queries(6):
+        response = client.get(reverse("audit:log"), params or {})
     assert response.status_code == 200
     return response
 
@@ -143,19 +202,78 @@ def test_audit_log_query_count_does_not_grow_with_events(
     patient = PatientFactory()
     _event(therapist, "view", patient)
     first = _log_queries(client, django_assert_num_queries)
-    for n in range(70):
+    for n in range(120):
         _event(TherapistFactory() if n % 10 == 0 else therapist, "view", PatientFactory())
     more = _log_queries(client, django_assert_num_queries)
-    assert len(first.context["page"].object_list) < len(more.context["page"].object_list) == 50
+    assert len(first.context["page"].events) < len(more.context["page"].events) == 50
+    older = _log_queries(
+        client, django_assert_num_queries, {"older": str(more.context["page"].older)}
+    )
+    assert len(older.context["page"].events) == 50
+    newer = _log_queries(
+        client, django_assert_num_queries, {"newer": str(older.context["page"].newer)}
+    )
+    assert _pk(newer.context["page"]) == _pk(more.context["page"])
 
 
-def test_the_log_is_paginated(client_for, manager, therapist):
-    for _ in range(55):
+def test_the_log_never_counts_the_table(client_for, manager, therapist):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):
         _event(therapist, "view")
+    with CaptureQueriesContext(connection) as queries:
+        client_for(manager).get(reverse("audit:log"), {"action": "view"})
+    sql = " ".join(q["sql"].upper() for q in queries.captured_queries)
+    assert "COUNT(" not in sql and "OFFSET" not in sql
+
+
+def _pk(page):
+    return [event.pk for event in page.events]
+
+
+def test_older_and_newer_links_walk_every_event_once(client_for, manager, therapist):
+    # 60 events share one timestamp (an hour ago), so pages must break ties on the id.
+    tied = [_event(therapist, "view") for _ in range(60)]
+    AuditEvent.objects.filter(pk__in=[e.pk for e in tied]).update(
+        at=timezone.now() - dt.timedelta(hours=1)
+    )
+    recent = [_event(therapist, "view") for _ in range(55)]
+    expected = [e.pk for e in reversed(recent)] + sorted((e.pk for e in tied), reverse=True)
     client = client_for(manager)
-    page2 = client.get(reverse("audit:log"), {"action": "view", "page": 2})
-    assert len(page2.context["page"].object_list) == 5
-    assert "action=view&amp;page=1" in page2.content.decode()
+    url = reverse("audit:log")
+    response = client.get(url, {"action": "view"})
+    page = response.context["page"]
+    seen, pages = _pk(page), [page]
+    assert page.newer is None
+    while page.older:
+        response = client.get(url, {"action": "view", "older": str(page.older)})
+        page = response.context["page"]
+        seen += _pk(page)
+        pages.append(page)
+    assert seen == expected
+    assert [len(p.events) for p in pages] == [50, 50, 15]
+    html = response.content.decode()
+    assert "action=view&amp;newer=" in html and 'rel="next"' not in html
+    # Back up: each "Newer" link shows the page that was shown before it.
+    for previous in reversed(pages[:-1]):
+        page = client.get(url, {"action": "view", "newer": str(page.newer)}).context["page"]
+        assert _pk(page) == _pk(previous)
+    assert page.newer is None
+
+
+@pytest.mark.parametrize(
+    "cursor", ["abc", "1-", "99999999999999999999-1", "5-0", "-1-1", "1-1" * 30, "1.5-2"]
+)
+@pytest.mark.parametrize("direction", ["older", "newer"])
+def test_a_broken_page_link_shows_the_newest_events(
+    client_for, manager, therapist, cursor, direction
+):
+    _event(therapist, "view", days_ago=2)
+    newest = _event(therapist, "view")
+    response = client_for(manager).get(reverse("audit:log"), {"action": "view", direction: cursor})
+    assert response.status_code == 200
+    assert _pk(response.context["page"]) == [newest.pk, newest.pk - 1]
 
 
 def test_navigation_shows_audit_log_only_to_managers(client_for, role_users):
@@ -300,8 +418,9 @@ def test_user_with_clinical_permission_sees_clinical_detail_on_the_log_and_csv(
     assert rows[0][-1] == "clinical_detail"
     row = next(r for r in rows[1:] if r[2] == "override")
     assert OVERRIDE_REASON in row[-1]
-    export = AuditEvent.objects.get(action="export")
-    assert "with clinical detail" in export.detail
+    assert rows[-1][0] == "# end of export"
+    for export in AuditEvent.objects.filter(action="export"):
+        assert export.detail.startswith("audit log CSV with clinical detail")
 
 
 def test_no_role_both_reads_the_audit_log_and_holds_clinical_permission():

@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic.models import Appointment, AppointmentStatus, WorkingHours
-from tests.factories import PatientFactory, PractitionerFactory, RoomFactory
+from tests.factories import PASSWORD, PatientFactory, PractitionerFactory, RoomFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +30,8 @@ def test_front_desk_books_reschedules_and_cancels_a_visit(
     login(front_desk)
     page.get_by_role("navigation").get_by_role("link", name="Book", exact=True).click()
     expect(page.get_by_role("heading", name="Book a visit")).to_be_visible()
-    page.get_by_label("Patient").select_option(str(patient.pk))
+    page.get_by_role("combobox", name="Patient").fill("lovel")
+    page.get_by_role("option", name=f"Ada Lovelace {patient.date_of_birth:%d %b %Y}").click()
     page.get_by_label("Practitioner").select_option(str(practitioner.pk))
     page.get_by_label("Room").select_option(label="Treatment room 1")
     page.get_by_label("Kind of visit").select_option("follow_up")
@@ -96,3 +97,80 @@ def test_therapist_turns_on_the_feed_and_focusing_the_address_selects_it(
     )
     assert selected.endswith(".ics")
     assert selected == address.input_value()
+
+
+def test_front_desk_books_with_the_type_ahead_from_the_keyboard(
+    require_service, page, login, front_desk, therapist
+):
+    require_service("chromium")
+    practitioner = therapist.practitioner
+    practitioner.display_name = "Alex Rivera"
+    practitioner.save()
+    for weekday in range(7):
+        WorkingHours.objects.create(
+            practitioner=practitioner, weekday=weekday, start=dt.time(8), end=dt.time(17)
+        )
+    PatientFactory(first_name="Lucas", last_name="Núñez")
+    lucia = PatientFactory(first_name="Lucía", last_name="Núñez")
+    PatientFactory(first_name="Lucía", last_name="Gone", archived_at=timezone.now())
+    day = timezone.localdate() + dt.timedelta(days=2)
+
+    login(front_desk)
+    page.goto(f"/schedule/book/?practitioner={practitioner.pk}")
+    box = page.get_by_role("combobox", name="Patient")
+    box.focus()
+    page.keyboard.type("lucia")  # no accent typed: found anyway
+    listbox = page.get_by_role("listbox", name="Matching patients")
+    expect(listbox.get_by_role("option")).to_have_count(1)
+    expect(page.get_by_role("status").filter(has_text="1 patient matches")).to_have_count(1)
+    expect(box).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("nunez")
+    expect(listbox.get_by_role("option")).to_have_count(2)
+    expect(page.get_by_role("status").filter(has_text="2 patients match")).to_have_count(1)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    active = page.locator(f"#{box.get_attribute('aria-activedescendant')}")
+    expect(active).to_contain_text("Lucía Núñez")
+    expect(active).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Enter")  # picks; does not submit the form
+    expect(page.get_by_role("link", name="Change patient")).to_be_focused()
+    assert not Appointment.objects.exists()
+    expect(page.get_by_text(f"Núñez, Lucía ({lucia.date_of_birth:%d %b %Y})")).to_be_visible()
+    expect(page.locator("#id_patient")).to_have_value(str(lucia.pk))
+
+    page.get_by_label("Date").fill(day.isoformat())
+    page.get_by_label("Start time").fill("10:00")
+    page.get_by_label("Start time").press("Enter")
+    expect(page.get_by_text("Booked Lucía Núñez with Alex Rivera")).to_be_visible()
+    assert Appointment.objects.get().patient == lucia
+
+
+def test_without_javascript_the_registry_books_the_patient(
+    require_service, browser, live_server, front_desk, therapist
+):
+    require_service("chromium")
+    practitioner = therapist.practitioner
+    patient = PatientFactory(first_name="Ada", last_name="Lovelace")
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(front_desk.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"/schedule/book/?practitioner={practitioner.pk}")
+        expect(page.get_by_role("combobox", name="Patient")).to_be_hidden()
+        page.get_by_role("link", name="Find the patient in the registry").click()
+        page.get_by_label("Search", exact=True).fill("lovelace")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("link", name="Book Ada Lovelace").click()
+        expect(page.get_by_role("heading", name="Book a visit")).to_be_visible()
+        expect(page.get_by_text("Lovelace, Ada")).to_be_visible()
+        expect(page.get_by_label("Practitioner")).to_have_value(str(practitioner.pk))
+        expect(page.locator("#id_patient")).to_have_value(str(patient.pk))
+    finally:
+        context.close()

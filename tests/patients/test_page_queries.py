@@ -38,16 +38,16 @@ def test_patient_page_for_a_therapist_runs_a_fixed_number_of_queries(
     client = client_for(therapist)
     url = reverse("patients:detail", args=[patient.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
-    # 6 assessments (with therapist, signer and amendment count), 7 pain reports,
-    # 8 upcoming and 9 past appointments (scheduling's section), 10 plans of care,
-    # 11 visit notes, 12 the active program with its adherence (treatments' sections),
-    # 13 the "view" audit event insert. (The navigation and the sections check
-    # permissions: no query for the user's groups.)
+    # 6 the latest assessments (with therapist, signer and amendment count), 7 the pain
+    # scores and 8 the LEFS of the chart (tuples), 9 upcoming and 10 past appointments
+    # (scheduling's section), 11 plans of care, 12 visit notes, 13 the active program
+    # with its adherence (treatments' sections), 14 the "view" audit event insert. (The
+    # navigation and the sections check permissions: no query for the user's groups.)
     _history(patient, therapist, values, 1)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         first = client.get(url)
     _history(patient, therapist, values, 6)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         more = client.get(url)
 
     def assessments(response):
@@ -128,7 +128,7 @@ def test_outcomes_page_runs_a_fixed_number_of_queries(
     client = client_for(therapist)
     url = reverse("patients:outcomes", args=[patient.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
-    # 6 assessments, 7 pain reports, 8 audit insert. (No query for the user's groups.)
+    # 6 pain scores, 7 LEFS (tuples), 8 audit insert. (No query for the user's groups.)
     _history(patient, therapist, values, 1)
     with django_assert_num_queries(8):
         client.get(url)
@@ -164,3 +164,37 @@ def test_today_drafts_are_not_shown_to_other_roles(client_for, role_users, thera
     )
     html = client_for(role_users[role]).get(reverse("today")).content.decode()
     assert "Assessments to sign" not in html and "Drafty" not in html
+
+
+def test_today_reads_the_oldest_drafts_in_one_query_however_many(
+    therapist, values, django_assert_num_queries
+):
+    """Today shows the 20 oldest unsigned assessments and says when more wait, reading
+    21 rows whatever the backlog (a therapist at a clinic group's size had 138)."""
+    from patients.models import Assessment
+    from patients.selectors import therapist_drafts
+
+    start = timezone.now() - dt.timedelta(days=200)
+    drafts = []
+    for count in (3, 30):
+        while len(drafts) < count:
+            draft = services.assessment_create(
+                patient=PatientFactory(), acting_user=therapist, values=values()
+            )
+            Assessment.objects.filter(pk=draft.pk).update(
+                assessed_at=start + dt.timedelta(days=len(drafts))
+            )
+            drafts.append(draft.pk)
+        with django_assert_num_queries(1):
+            shown, more = therapist_drafts(therapist, limit=20)
+            names = [a.patient.full_name for a in shown]
+        assert [a.pk for a in shown] == drafts[:20]
+        assert len(names) == len(shown)
+        assert more is (count > 20)
+
+
+def test_today_says_when_more_drafts_wait_than_it_shows(client_for, therapist, values):
+    for _ in range(21):
+        services.assessment_create(patient=PatientFactory(), acting_user=therapist, values=values())
+    html = client_for(therapist).get(reverse("today")).content.decode()
+    assert "More than 20 unsigned assessments wait for your signature" in html

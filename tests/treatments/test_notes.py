@@ -252,6 +252,26 @@ def test_signing_locks_the_note_and_records_pain_reports(client_for, therapist):
     assert PainReport.objects.count() == 2
 
 
+def test_signing_runs_the_same_queries_however_long_the_patients_history(
+    client_for, therapist, django_assert_num_queries
+):
+    patient = PatientFactory()
+    client = client_for(therapist)
+    for history in (0, 15):
+        for _ in range(history):
+            signed = _draft(therapist=therapist, patient=patient, pain_before=5)
+            services.visit_note_sign(note=signed, acting_user=therapist)
+        note = _draft(therapist=therapist, patient=patient, pain_before=6)
+        # session, user, user and group permissions, the note; in the transaction
+        # (savepoint and release): the note locked, the latest screening, applied
+        # techniques, the update, a pain report (in its own savepoint), reviewed
+        # exercises, the audit event. (The note's techniques, exercises and amendments,
+        # which its page shows, are not read.)
+        with django_assert_num_queries(16):
+            response = client.post(reverse("treatments:note_sign", args=[note.pk]))
+        assert response.status_code == 302
+
+
 def test_only_the_author_signs(client_for, therapist):
     note = _draft(therapist=therapist)
     assert (
@@ -361,6 +381,29 @@ def test_today_lists_the_therapists_own_unsigned_notes(client_for, therapist):
     assert "Mina Draft" in page
     assert reverse("treatments:note_detail", args=[mine.pk]) in page
     assert "Sid Signed" not in page and "Otto Others" not in page
+
+
+def test_today_lists_the_oldest_unsigned_notes_in_one_query_however_many(
+    therapist, django_assert_num_queries
+):
+
+    from treatments import selectors
+
+    start = timezone.now() - dt.timedelta(days=200)
+    drafts = []
+    for count in (3, 40):
+        while len(drafts) < count:
+            note = _draft(therapist=therapist)
+            VisitNote.objects.filter(pk=note.pk).update(
+                visited_at=start + dt.timedelta(days=len(drafts))
+            )
+            drafts.append(note.pk)
+        with django_assert_num_queries(1):
+            notes, more = selectors.unsigned_notes_for(therapist, limit=20)
+            names = [n.patient.full_name for n in notes]
+        assert [n.pk for n in notes] == drafts[:20]
+        assert len(names) == len(notes)
+        assert more is (count > 20)
 
 
 @pytest.mark.parametrize("role", ["front_desk", "manager"])

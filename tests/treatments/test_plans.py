@@ -384,10 +384,51 @@ def test_plan_page_query_count_does_not_grow_with_techniques_or_notes(
     client = client_for(therapist)
     for plan in (small, big):
         # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 plan with patient,
-        # therapist and assessment, 6 planned techniques with technique, 7 visit notes
-        # with therapist, 8 audit insert (view). (No query for the user's groups.)
+        # therapist and assessment, 6 planned techniques with technique, 7 the latest
+        # visit notes, 8 audit insert (view). (No query for the user's groups.)
         with django_assert_num_queries(8):
             assert client.get(reverse("treatments:plan_detail", args=[plan.pk])).status_code == 200
+
+
+def test_plan_page_lists_the_latest_visits_whatever_the_plans_length(
+    client_for, therapist, django_assert_num_queries
+):
+    import datetime as dt
+
+    from treatments.models import VisitNote
+    from treatments.views import PLAN_VISITS_SHOWN
+
+    assessment = signed_assessment()
+    plan = _plan_with(assessment, [])
+    client = client_for(therapist)
+    url = reverse("treatments:plan_detail", args=[plan.pk])
+    first = timezone.now() - dt.timedelta(days=400)
+
+    def add_visits(count: int) -> list[int]:
+        start = VisitNote.objects.filter(treatment_plan=plan).count()
+        return [
+            VisitNote.objects.create(
+                patient=assessment.patient,
+                therapist=therapist,
+                treatment_plan=plan,
+                visited_at=first + dt.timedelta(days=start + i),
+            ).pk
+            for i in range(count)
+        ]
+
+    notes = add_visits(3)
+    with django_assert_num_queries(8):
+        page = client.get(url).content.decode()
+    assert all(reverse("treatments:note_detail", args=[pk]) in page for pk in notes)
+    assert "Show all visits" not in page
+    notes += add_visits(PLAN_VISITS_SHOWN * 3)
+    with django_assert_num_queries(8):
+        page = client.get(url).content.decode()
+    shown = [pk for pk in notes if reverse("treatments:note_detail", args=[pk]) + '"' in page]
+    assert shown == notes[-PLAN_VISITS_SHOWN:]
+    assert "Show all visits" in page
+    every = client.get(url, {"all": "1"}).content.decode()
+    assert all(reverse("treatments:note_detail", args=[pk]) + '"' in every for pk in notes)
 
 
 def test_other_therapists_see_plans_too(client_for):

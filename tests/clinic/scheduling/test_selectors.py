@@ -1,6 +1,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinic.models import AppointmentStatus, TimeOff, WorkingHours
 from clinic.scheduling import selectors
@@ -130,7 +132,11 @@ def test_series_preview_flags_time_off_and_hours_and_the_patients_other_visits(
     # Nothing free on the Monday: the suggestion is the next day.
     assert preview[0].suggestion == at(monday + dt.timedelta(days=1), "07:00")
     assert preview[1].problem.startswith("Outside")
-    assert preview[2].problem.startswith("Slot taken")
+    # Her own visit at that time is already booked, not a conflict to move elsewhere.
+    assert preview[2].already_booked and preview[2].booked_start is None
+    assert preview[2].problem.startswith("Already booked: ") and "own visit at 12:00" in (
+        preview[2].problem
+    )
     # Suggestions never collide with other occurrences of the same series.
     assert preview[1].suggestion != preview[0].suggestion
 
@@ -163,3 +169,65 @@ def test_gaps_are_the_free_stretches_inside_working_hours(monday):
         (at(monday, "08:00"), at(monday, "09:00")),
         (at(monday, "11:00"), at(monday, "12:00")),
     ]
+
+
+# The free-slot search reads a short window first --------------------------------------
+
+
+def test_free_slots_read_only_the_first_window_when_it_has_enough(
+    practitioner, monday, django_assert_num_queries
+):
+    _only_mornings(practitioner)
+    after = at(monday, "00:00")
+    with CaptureQueriesContext(connection) as captured:
+        slots = selectors.free_slots(
+            practitioner=practitioner, duration=MIN30, after=after, count=3
+        )
+    assert [s.starts_at for s in slots] == [
+        at(monday, "08:00"),
+        at(monday, "08:15"),
+        at(monday, "08:30"),
+    ]
+    windows = [q["sql"] for q in captured.captured_queries if '"clinic_appointment"' in q["sql"]]
+    first_window_end = after + dt.timedelta(days=selectors.FREE_SLOT_WINDOWS_DAYS[0])
+    assert len(windows) == 1
+    # The appointments read end at the first window, not 60 days ahead.
+    assert first_window_end.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S") in windows[0]
+
+
+def test_free_slots_read_further_when_the_first_window_is_full(
+    practitioner, monday, django_assert_num_queries
+):
+    _only_mornings(practitioner)
+    for day in range(5):  # Monday to Friday mornings fully booked
+        for start in ("08:00", "09:00"):
+            AppointmentFactory(
+                practitioner=practitioner,
+                starts_at=at(monday + dt.timedelta(days=day), start),
+                ends_at=at(monday + dt.timedelta(days=day), start) + 2 * MIN30,
+            )
+    # practitioner given: working hours, time off, and the appointments of each window
+    # searched: the next day, the next week, then the horizon.
+    assert selectors.FREE_SLOT_WINDOWS_DAYS == (1, 7)
+    with django_assert_num_queries(5):
+        slots = selectors.free_slots(
+            practitioner=practitioner, duration=MIN30, after=at(monday, "00:00"), count=2
+        )
+    # Mornings Monday to Friday are booked; the weekend has no hours.
+    next_monday = monday + dt.timedelta(days=7)
+    assert [s.starts_at for s in slots] == [at(next_monday, "08:00"), at(next_monday, "08:15")]
+
+
+def test_free_starts_stop_at_the_window_end(practitioner, monday):
+    """Busy intervals are loaded up to ``until``: a slot ending after it could be taken."""
+    availability = Availability(hours={practitioner.pk: {0: [(dt.time(8), dt.time(10))]}})
+    starts = list(
+        availability.free_starts(
+            practitioner.pk,
+            after=at(monday, "00:00"),
+            until=at(monday, "09:00"),
+            duration=MIN30,
+            step=dt.timedelta(minutes=15),
+        )
+    )
+    assert starts == [at(monday, "08:00"), at(monday, "08:15"), at(monday, "08:30")]

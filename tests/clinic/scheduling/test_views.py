@@ -138,14 +138,15 @@ def test_day_view_query_count_does_not_grow_with_appointments(
     client = client_for(front_desk)
     url = reverse("scheduling:day")
     _fill_day(monday, [practitioner, other_practitioner], 2)
-    # session, user, user permissions, group permissions, practitioners, appointments
-    # (with patient and room), working hours, time off. The navigation checks permissions:
-    # no query for the user's groups.
-    with django_assert_num_queries(8):
+    # session, user, user permissions, group permissions, the booking rules (the front
+    # desk's free slots link to the booking form), practitioners, appointments (with
+    # patient and room), working hours, time off. The navigation checks permissions: no
+    # query for the user's groups.
+    with django_assert_num_queries(9):
         client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     _fill_day(monday + dt.timedelta(days=0), [PractitionerFactory()], 8)
     _fill_day(monday, [practitioner], 0)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     assert sum(len(c.visits) for c in response.context["grid"].columns) == 12
 
@@ -918,24 +919,35 @@ def test_patient_section_loader_query_count_does_not_grow(
 def test_today_loaders_query_counts_do_not_grow(
     therapist, practitioner, other_practitioner, django_assert_num_queries
 ):
+    """At a fixed noon, so no visit of the test falls on another day whatever the clock."""
     from clinic.scheduling import selectors
 
-    _today_visits(practitioner)
-    # appointments, practitioners, working hours, time off.
-    with django_assert_num_queries(4):
-        selectors.front_desk_day()
+    tz = timezone.get_current_timezone()
+    noon = dt.datetime.combine(timezone.now().astimezone(tz).date(), dt.time(12), tzinfo=tz)
+
+    def visits(practitioner):
+        AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=10))
+        AppointmentFactory(
+            practitioner=practitioner,
+            starts_at=noon - dt.timedelta(minutes=1),
+            ends_at=noon + dt.timedelta(minutes=1),
+            status=AppointmentStatus.NO_SHOW,
+        )
+
+    visits(practitioner)
+    # listed visits, count of completed ones, practitioners, working hours, time off.
+    with django_assert_num_queries(5):
+        selectors.front_desk_day(now=noon)
     # the therapist's practitioner record, their appointments.
     with django_assert_num_queries(2):
-        selectors.therapist_day(therapist)
-    _today_visits(other_practitioner)
-    AppointmentFactory(
-        practitioner=practitioner, starts_at=timezone.now() + dt.timedelta(minutes=50)
-    )
-    with django_assert_num_queries(4):
-        selectors.front_desk_day()
+        selectors.therapist_day(therapist, now=noon)
+    visits(other_practitioner)
+    AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=50))
+    with django_assert_num_queries(5):
+        selectors.front_desk_day(now=noon)
     with django_assert_num_queries(2):
-        data = selectors.therapist_day(therapist)
-    assert len(data["visits"]) >= 3
+        data = selectors.therapist_day(therapist, now=noon)
+    assert len(data["visits"]) == 3
 
 
 def test_cancel_this_and_following_from_the_page(
@@ -1059,3 +1071,44 @@ def test_recurring_refuses_more_visits_than_a_series_holds(
 def test_the_calendar_feed_link_is_shown_to_clinicians_only(client_for, role_users, role, shown):
     html = client_for(role_users[role]).get(reverse("scheduling:day")).content.decode()
     assert (reverse("scheduling:my_feed") in html) is shown
+
+
+def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_running(
+    practitioner, monday, django_assert_num_queries
+):
+    """By the afternoon most of the day is completed: those visits are counted, and only
+    the ones still running (they take time from the gaps) are read."""
+    from django.db.models.signals import post_init
+
+    from clinic.scheduling import selectors
+
+    now = at(monday, "15:00")
+    for hour in range(8, 14):
+        AppointmentFactory(
+            practitioner=practitioner,
+            starts_at=at(monday, f"{hour:02}:00"),
+            status=AppointmentStatus.COMPLETED,
+        )
+    running = AppointmentFactory(
+        practitioner=practitioner,
+        starts_at=at(monday, "14:30"),
+        ends_at=at(monday, "15:30"),
+        status=AppointmentStatus.COMPLETED,
+    )
+    arriving = AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "16:00"))
+    read: list[int] = []
+
+    def record(sender, instance, **kwargs):
+        read.append(instance.pk)
+
+    post_init.connect(record, sender=Appointment)
+    try:
+        with django_assert_num_queries(5):
+            data = selectors.front_desk_day(now=now)
+    finally:
+        post_init.disconnect(record, sender=Appointment)
+    assert data["completed_count"] == 7
+    assert sorted(read) == sorted([running.pk, arriving.pk])
+    assert data["arrivals"] == [arriving]
+    gaps = [(s, e) for p, s, e in data["gaps"] if p == practitioner]
+    assert gaps[0] == (at(monday, "15:30"), at(monday, "16:00"))

@@ -1,0 +1,56 @@
+"""``Availability.is_busy`` looks only at the intervals near the asked time (sorted, with
+bisect), and must answer exactly as checking every interval would."""
+
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+from clinic.scheduling.availability import Availability, overlaps
+
+TZ = ZoneInfo("America/New_York")
+BASE = dt.datetime(2030, 1, 7, 7, tzinfo=TZ)
+
+
+def _interval(rng, longest_minutes=240):
+    start = BASE + dt.timedelta(minutes=5 * rng.randrange(0, 12 * 24 * 14))
+    return start, start + dt.timedelta(minutes=5 * rng.randrange(1, longest_minutes // 5 + 1))
+
+
+def _naive(own, shared, start, end):
+    return any(overlaps(start, end, b0, b1) for b0, b1 in [*own, *shared])
+
+
+def test_is_busy_agrees_with_checking_every_interval():
+    rng = random.Random(11)
+    availability = Availability(hours={}, tz=TZ)
+    own: dict[int, list] = {1: [], 2: []}
+    shared: list = []
+    for _ in range(300):
+        pid = rng.choice([1, 2])
+        start, end = _interval(rng)
+        availability.add_busy(pid, start, end)
+        own[pid].append((start, end))
+    for round_ in range(6):
+        for _ in range(400):
+            pid = rng.choice([1, 2])
+            start, end = _interval(rng, longest_minutes=90)
+            assert availability.is_busy(pid, start, end) == _naive(own[pid], shared, start, end)
+        # Intervals added after the first answers (a preview booking its own occurrences,
+        # a longer one than any before, a patient's visit) are seen too.
+        start, end = _interval(rng, longest_minutes=240 + 60 * round_)
+        availability.add_busy(1, start, end)
+        own[1].append((start, end))
+        start, end = _interval(rng)
+        availability.add_shared_busy(start, end)
+        shared.append((start, end))
+
+
+def test_a_long_interval_that_began_well_before_still_blocks():
+    availability = Availability(hours={}, tz=TZ)
+    availability.add_busy(1, BASE, BASE + dt.timedelta(hours=4))
+    for minute in range(0, 240, 15):  # many short visits after it
+        later = BASE + dt.timedelta(hours=5, minutes=minute)
+        availability.add_busy(1, later, later + dt.timedelta(minutes=15))
+    late = BASE + dt.timedelta(hours=3, minutes=45)
+    assert availability.is_busy(1, late, late + dt.timedelta(minutes=30))
+    assert not availability.is_busy(1, BASE + dt.timedelta(hours=4), BASE + dt.timedelta(hours=5))
