@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0010_reminder_reason_expired_unconfirmed"),
+        ("clinic", "0012_audit_seek_and_action_indexes"),
         ("patients", "0007_painreport_one_email_link_per_local_day"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
