@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Exists, F, Max, OuterRef, QuerySet, Subquery, Window
+from django.db.models import F, Max, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -45,7 +45,7 @@ from clinic.models import (
     AttentionReason,
 )
 from patients.models import Assessment, PainReport, Patient, RecordStatus
-from treatments.models import HomeExerciseProgram, PlanStatus, ProgramStatus
+from treatments.models import HomeExerciseProgram, PlanStatus, ProgramStatus, TreatmentPlan
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -130,31 +130,41 @@ def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[R
     and has not been acknowledged for the same data; ordered by name."""
     now = timezone.now()
     today = timezone.localdate()
-    patients = their_patients(therapist)
-    if patient_id is not None:
-        patients = patients.filter(pk=patient_id)
-
-    # 1. The patients.
+    # 1. The patients, read from the therapist's active plans (plan_therapist_active_idx)
+    #    and then by primary key: never a scan of the clinic's patients. The next visit is
+    #    a correlated LIMIT 1 on appt_patient_start_idx (patient, starts_at >= now): an
+    #    EXISTS here was planned as a hash of every future visit in the clinic.
     upcoming = Appointment.objects.filter(
         patient=OuterRef("pk"),
         status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN],
         starts_at__gte=now,
-    )
+    ).order_by("starts_at")
     last_live = Appointment.objects.filter(
         patient=OuterRef("pk"), status__in=LIVE_APPOINTMENT_STATUSES, starts_at__lt=now
     ).order_by("-starts_at", "-id")
-    people = list(
-        patients.annotate(
-            plan_id=Max("treatment_plans__id"),
-            has_next=Exists(upcoming),
+    plans = TreatmentPlan.objects.filter(therapist=therapist, status=PlanStatus.ACTIVE)
+    patients = Patient.objects.filter(archived_at__isnull=True, pk__in=plans.values("patient_id"))
+    if patient_id is not None:
+        patients = patients.filter(pk=patient_id)
+    people = [
+        {**person, "has_next": person.pop("next_visit_id") is not None}
+        for person in patients.annotate(
+            plan_id=Subquery(plans.filter(patient=OuterRef("pk")).order_by("-id").values("id")[:1]),
+            next_visit_id=Subquery(upcoming.values("id")[:1]),
             last_live_id=Subquery(last_live.values("id")[:1]),
             last_live_at=Subquery(last_live.values("starts_at")[:1]),
         )
         .order_by("last_name", "first_name", "id")
         .values(
-            "id", "first_name", "last_name", "plan_id", "has_next", "last_live_id", "last_live_at"
+            "id",
+            "first_name",
+            "last_name",
+            "plan_id",
+            "next_visit_id",
+            "last_live_id",
+            "last_live_at",
         )
-    )
+    ]
     # The other queries are bounded to these patients by their ids (a caseload: hundreds
     # at most), rather than by running the plans join again in each.
     ids = [person["id"] for person in people]
