@@ -2,12 +2,13 @@
 
 "Their patients" are the patients, not archived, with an active plan of care written by
 the therapist. For them, each rule reads only the few latest rows it needs, picked in the
-database with a window function (ROW_NUMBER per patient), so the list costs the same six
+database with a window function (ROW_NUMBER per patient), so the list costs the same seven
 queries whatever the number of patients and the length of their history (one when the
 therapist has no patients):
 
-1. the patients, with their active plan, whether a live visit is booked from now on and
-   their latest live visit;
+1. the ids of the patients of the therapist's active plans, then those patients by
+   primary key, with their active plan, whether a live visit is booked from now on and
+   their latest live visit (each a LIMIT 1 on an index, per patient);
 2. each patient's two latest pain reports (every source: assessments, visits, email
    check-ins);
 3. each patient's two latest LEFS totals (``LEFS_SOURCES``: today the signed assessments
@@ -143,9 +144,12 @@ def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[R
         patient=OuterRef("pk"), status__in=LIVE_APPOINTMENT_STATUSES, starts_at__lt=now
     ).order_by("-starts_at", "-id")
     plans = TreatmentPlan.objects.filter(therapist=therapist, status=PlanStatus.ACTIVE)
-    patients = Patient.objects.filter(archived_at__isnull=True, pk__in=plans.values("patient_id"))
+    # Their ids first, then the patients by primary key: joined or as a subquery, the
+    # planner hashed the plans against a scan of every patient of the clinic.
+    plan_patients = plans.order_by().values_list("patient_id", flat=True).distinct()
     if patient_id is not None:
-        patients = patients.filter(pk=patient_id)
+        plan_patients = plan_patients.filter(patient_id=patient_id)
+    patients = Patient.objects.filter(archived_at__isnull=True, pk__in=list(plan_patients))
     people = [
         {**person, "has_next": person.pop("next_visit_id") is not None}
         for person in patients.annotate(

@@ -221,8 +221,8 @@ def _history(therapist, patients: int, depth: int) -> None:
         )
 
 
-# Session, user, its two permission queries; the list's six queries; the audit event.
-PAGE_QUERIES = 11
+# Session, user, its two permission queries; the list's seven queries; the audit event.
+PAGE_QUERIES = 12
 
 
 @pytest.mark.parametrize(("patients", "depth"), [(2, 1), (12, 5)])
@@ -243,8 +243,8 @@ def test_today_runs_the_same_queries_whatever_the_data(
     _history(therapist, patients, depth)
     client = client_for(therapist)
     # Session, user, two permission queries; practitioner and today's visits; the list's
-    # six queries and its audit event; draft assessments; draft notes.
-    with django_assert_num_queries(15):
+    # seven queries and its audit event; draft assessments; draft notes.
+    with django_assert_num_queries(16):
         response = client.get(reverse("today"))
     assert response.content.decode().count('data-patient="') == min(patients, 5)
 
