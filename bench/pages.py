@@ -301,6 +301,7 @@ PAGES = [
     Page("today-therapist", "therapist", "/", marker="<title>Today"),
     Page("today-frontdesk", "front_desk", "/", marker="<title>Today"),
     Page("today-manager", "manager", "/", marker="<title>Today"),
+    Page("attention", "therapist", "/attention/", marker="<title>Needs attention"),
     Page("registry-list", "front_desk", "/patients/", marker="<title>Patients"),
     Page("registry-search", "front_desk", "/patients/?q=garc", marker="García"),
     Page("patient-therapist", "therapist", _p("/patients/{patient}/"), marker=PATIENT_TITLE),

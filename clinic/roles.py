@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_appointment",
         "clinic.view_practitioner",
         "clinic.view_room",
+        "clinic.view_attentionacknowledgement",
+        "clinic.add_attentionacknowledgement",
     ],
     FRONT_DESK: [
         "patients.view_patient",

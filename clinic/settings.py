@@ -444,3 +444,13 @@ LOGGING = {
 REMINDER_LINK_RATE_WINDOW_SECONDS = int(os.environ.get("REMINDER_LINK_RATE_WINDOW_SECONDS", "600"))
 REMINDER_LINK_RATE_LIMIT_PER_TOKEN = int(os.environ.get("REMINDER_LINK_RATE_LIMIT_PER_TOKEN", "30"))
 REMINDER_LINK_RATE_LIMIT_PER_IP = int(os.environ.get("REMINDER_LINK_RATE_LIMIT_PER_IP", "300"))
+
+# Needs attention (clinic/attention/): thresholds, clinic settings (docs/clinical.md §2
+# NPRS: 7-10 is severe and 2 points is the clinically important change; §3 LEFS: the
+# MCID is 9 points). Days without a done exercise and missed visits in a row are clinic
+# decisions.
+ATTENTION_PAIN_SCORE = int(os.environ.get("ATTENTION_PAIN_SCORE", "7"))
+ATTENTION_PAIN_RISE = int(os.environ.get("ATTENTION_PAIN_RISE", "2"))
+ATTENTION_LEFS_FALL = int(os.environ.get("ATTENTION_LEFS_FALL", "9"))
+ATTENTION_NO_EXERCISE_DAYS = int(os.environ.get("ATTENTION_NO_EXERCISE_DAYS", "7"))
+ATTENTION_MISSED_IN_A_ROW = int(os.environ.get("ATTENTION_MISSED_IN_A_ROW", "2"))

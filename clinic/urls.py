@@ -55,6 +55,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("treatments/", include("treatments.urls")),
     path("audit/", include("clinic.audit.urls")),
+    path("attention/", include("clinic.attention.urls")),
     path("schedule/", include("clinic.scheduling.urls")),
     path("reminders/", include("clinic.reminders.urls")),
     path("r/", include("clinic.reminders.link_urls")),

@@ -51,6 +51,7 @@ from tests.factories import (
     FrontDeskFactory,
     HomeExerciseProgramFactory,
     ManagerFactory,
+    PainReportFactory,
     PatientFactory,
     TherapistFactory,
     TreatmentPlanFactory,
@@ -177,6 +178,9 @@ def world():
     )
     plan = TreatmentPlanFactory(assessment=signed)
     note = VisitNoteFactory(patient=patient, therapist=therapist, treatment_plan=plan)
+    # Severe pain: the patient is on the therapist's needs-attention list, so the list's
+    # acknowledge form is on the page and fuzzed.
+    PainReportFactory(patient=patient, score=8)
     program = HomeExerciseProgramFactory(patient=patient, prescribed_by=therapist)
     ExercisePrescriptionFactory(program=program, exercise=Exercise.objects.first())
     series = AppointmentSeries.objects.create(

@@ -168,7 +168,14 @@ def _program_handout(t):
     return url, program.patient, program, "export"
 
 
+def _attention_list(t):
+    # A list of the therapist's patients: one event, naming the list rather than one
+    # patient (the patients shown are in its clinical detail).
+    return reverse("attention:list"), None, ("clinic.attention", str(t.pk)), "view"
+
+
 PAGES = {
+    "attention:list": _attention_list,
     "patients:assessment_create (first)": _assessment_create_first,
     "patients:assessment_create (follow-up)": _assessment_create_follow_up,
     "patients:assessment_edit": _assessment_edit,
@@ -199,6 +206,7 @@ POST_ONLY = {
     "treatments:plan_close",
     "treatments:note_sign",
     "treatments:program_end",
+    "attention:acknowledge",
 }
 
 
@@ -216,7 +224,9 @@ def test_opening_a_clinical_page_writes_one_event_naming_the_patient(client_for,
     assert event.action == action
     assert event.actor == therapist
     assert event.patient == patient
-    assert (event.object_type, event.object_id) == (record._meta.label_lower, str(record.pk))
+    if not isinstance(record, tuple):
+        record = (record._meta.label_lower, str(record.pk))
+    assert (event.object_type, event.object_id) == record
 
 
 def _clinical_names(patterns=None, namespace=None):

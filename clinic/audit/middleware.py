@@ -13,7 +13,8 @@ from patients.audit import AuditAction, audit_record, client_ip
 
 from . import selectors
 
-CLINICAL_NAMESPACES = frozenset({"patients", "treatments"})
+# "attention": the needs-attention list of clinic/attention/, clinical content too.
+CLINICAL_NAMESPACES = frozenset({"patients", "treatments", "attention"})
 
 # Pages of the clinical apps that show no clinical content: the patient registry and its
 # type-ahead search (front desk's work) and the technique and exercise catalogue. Every

@@ -4,6 +4,7 @@
 - scheduling: Room, SchedulingSettings, AppointmentSeries, Appointment and their enums
 - reminders: the Reminder outbox and its enums
 - audit: AuditEvent (its AuditAction choices live in patients.audit, re-exported here)
+- attention: acknowledgements of the needs-attention list
 
 Import from ``clinic.models``; the split is for readers, Django sees one app "clinic".
 The import order below is the order the models were always registered in.
@@ -24,11 +25,14 @@ from .scheduling import (
 
 from .reminders import Reminder, ReminderKind, ReminderReason, ReminderStatus  # isort: skip
 from .audit import AuditAction, AuditEvent  # isort: skip
+from .attention import AttentionAcknowledgement, AttentionReason  # isort: skip
 
 __all__ = [
     "LIVE_APPOINTMENT_STATUSES",
     "MAX_APPOINTMENT_DURATION",
     "Appointment",
+    "AttentionAcknowledgement",
+    "AttentionReason",
     "AppointmentKind",
     "AppointmentSeries",
     "AppointmentStatus",

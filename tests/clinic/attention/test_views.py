@@ -1,0 +1,259 @@
+"""The needs-attention page, its Today section and acknowledgements: who may see them,
+what is audited, bad input, and a query count that does not grow with the data."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import AttentionAcknowledgement, AttentionReason, AuditEvent
+from tests.factories import (
+    AppointmentFactory,
+    ExerciseCompletionFactory,
+    HomeExerciseProgramFactory,
+    PainReportFactory,
+    TherapistFactory,
+)
+from tests.treatments.helpers import signed_assessment
+
+from .test_rules import past_visit, patient_of
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("attention:list")
+ACK = reverse("attention:acknowledge")
+
+
+def new_events(before):
+    return list(AuditEvent.objects.exclude(pk__in=before).order_by("pk"))
+
+
+def event_ids():
+    return set(AuditEvent.objects.values_list("pk", flat=True))
+
+
+def acknowledge(client, patient, reason, note="Phoned: flare-up after a long walk."):
+    return client.post(ACK, {"patient": patient.pk, "reason": reason, "note": note})
+
+
+def test_the_page_lists_the_patient_with_why_and_a_link(client_for, therapist):
+    patient = patient_of(therapist)
+    PainReportFactory(patient=patient, score=9)
+    response = client_for(therapist).get(LIST)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert patient.full_name in html
+    assert reverse("patients:detail", args=[patient.pk]) in html
+    assert "Pain 9/10 reported on" in html
+    assert 'name="note"' in html
+
+
+def test_opening_the_page_is_audited_with_the_patients_shown(client_for, therapist):
+    patient = patient_of(therapist, next_visit=False)
+    client = client_for(therapist)
+    before = event_ids()
+    client.get(LIST)
+    (event,) = new_events(before)
+    assert (event.action, event.actor, event.object_type) == ("view", therapist, "clinic.attention")
+    assert str(patient.pk) in event.clinical_detail
+    assert patient.full_name not in event.detail
+
+
+@pytest.mark.parametrize("role", ["front_desk", "manager"])
+def test_front_desk_and_managers_are_refused_and_the_refusal_is_audited(
+    client_for, role_users, role
+):
+    therapist = role_users["therapist"]
+    patient = patient_of(therapist, next_visit=False)
+    client = client_for(role_users[role])
+    before = event_ids()
+    assert client.get(LIST).status_code == 403
+    assert acknowledge(client, patient, AttentionReason.NO_NEXT_VISIT).status_code == 403
+    assert [e.action for e in new_events(before)] == ["access_denied", "access_denied"]
+    assert not AttentionAcknowledgement.objects.exists()
+    today = client.get(reverse("today")).content.decode()
+    assert "Needs attention" not in today and patient.full_name not in today
+
+
+def test_anonymous_visitors_are_sent_to_login(client):
+    for response in (client.get(LIST), client.post(ACK, {})):
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_today_shows_the_therapists_list_and_audits_it(client_for, therapist):
+    patient = patient_of(therapist, next_visit=False)
+    other = patient_of(TherapistFactory(), next_visit=False)
+    client = client_for(therapist)
+    before = event_ids()
+    html = client.get(reverse("today")).content.decode()
+    assert 'data-section="needs-attention"' in html
+    assert patient.full_name in html and other.full_name not in html
+    assert "No next visit booked" in html
+    events = [e for e in new_events(before) if e.object_type == "clinic.attention"]
+    assert len(events) == 1 and "today" in events[0].detail
+
+
+def test_acknowledging_hides_the_reason_until_newer_data_raises_it(client_for, therapist):
+    patient = patient_of(therapist)
+    PainReportFactory(patient=patient, score=8, reported_at=timezone.now() - dt.timedelta(days=1))
+    client = client_for(therapist)
+    before = event_ids()
+    response = acknowledge(client, patient, AttentionReason.PAIN_HIGH)
+    assert response.status_code == 302
+    ack = AttentionAcknowledgement.objects.get()
+    assert (ack.patient, ack.reason, ack.acknowledged_by) == (
+        patient,
+        AttentionReason.PAIN_HIGH,
+        therapist,
+    )
+    assert ack.summary.startswith("Pain 8/10 reported on")
+    assert ack.note == "Phoned: flare-up after a long walk."
+    (event,) = new_events(before)
+    assert (event.action, event.patient, event.object_id) == ("create", patient, str(ack.pk))
+    assert "Phoned" in event.clinical_detail and "Phoned" not in event.detail
+    assert patient.full_name not in client.get(LIST).content.decode()
+
+    PainReportFactory(patient=patient, score=7)
+    html = client.get(LIST).content.decode()
+    assert patient.full_name in html and "Pain 7/10 reported on" in html
+
+
+def test_an_acknowledged_missed_visits_reason_returns_with_a_newer_missed_visit(
+    client_for, therapist
+):
+    patient = patient_of(therapist)
+    past_visit(patient, therapist, 6, "no_show")
+    past_visit(patient, therapist, 4, "no_show")
+    client = client_for(therapist)
+    acknowledge(client, patient, AttentionReason.MISSED_VISITS)
+    assert patient.full_name not in client.get(LIST).content.decode()
+    past_visit(patient, therapist, 2, "cancelled", late=True)
+    assert "Missed the last 2 visits" in client.get(LIST).content.decode()
+
+
+def test_acknowledging_one_reason_leaves_the_others(client_for, therapist):
+    patient = patient_of(therapist, next_visit=False)
+    today = timezone.localdate()
+    program = HomeExerciseProgramFactory(
+        patient=patient, prescribed_by=therapist, start_date=today - dt.timedelta(days=20)
+    )
+    ExerciseCompletionFactory(program=program, date=today - dt.timedelta(days=9))
+    client = client_for(therapist)
+    acknowledge(client, patient, AttentionReason.NO_NEXT_VISIT)
+    html = client.get(LIST).content.decode()
+    assert "No exercise marked done for 9 days" in html
+    assert "no next visit booked" not in html
+    # A visit booked and then past: the plan is without a next visit again, newer data.
+    AppointmentFactory(
+        patient=patient,
+        practitioner=therapist.practitioner,
+        starts_at=timezone.now() - dt.timedelta(days=1),
+        status="completed",
+    )
+    assert "no next visit booked (last visit on" in client.get(LIST).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"reason": "pain_high", "note": ""}, "Note: This field is required."),
+        ({"reason": "pain_high", "note": "   "}, "Note: This field is required."),
+        ({"reason": "pain_high", "note": "x" * 501}, "at most 500 characters"),
+        ({"reason": "pain_high", "note": "a\x00b"}, "Null characters are not allowed."),
+        ({"reason": "nonsense", "note": "ok"}, "Select a valid choice."),
+        ({"reason": "pain_high", "note": "ok", "patient": "abc"}, "Enter a valid record number."),
+        ({"reason": "pain_high", "note": "ok", "patient": "9" * 30}, "No record has this number."),
+        ({"reason": "pain_high", "note": "ok", "patient": "999999"}, "not on your needs-attention"),
+        ({"reason": "lefs_fall", "note": "ok"}, "not on your needs-attention list"),
+        ({"reason": "pain_high", "note": "ok", "patient": "other"}, "not on your needs-attention"),
+    ],
+)
+def test_bad_input_on_acknowledge_gives_a_message_and_stores_nothing(
+    client_for, therapist, data, message
+):
+    patient = patient_of(therapist)
+    PainReportFactory(patient=patient, score=9)
+    other = patient_of(TherapistFactory())
+    PainReportFactory(patient=other, score=9)
+    posted = {"patient": str(patient.pk), **data}
+    if posted["patient"] == "other":
+        posted["patient"] = str(other.pk)
+    response = client_for(therapist).post(ACK, posted, follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Not acknowledged." in html
+    assert message.replace("'", "&#x27;") in html or message in html
+    assert not AttentionAcknowledgement.objects.exists()
+
+
+def _history(therapist, patients: int, depth: int) -> None:
+    """``patients`` patients of ``therapist``, each with ``depth`` rows of every kind."""
+    today = timezone.localdate()
+    for _ in range(patients):
+        patient = patient_of(therapist, next_visit=False)
+        program = HomeExerciseProgramFactory(
+            patient=patient, prescribed_by=therapist, start_date=today - dt.timedelta(days=60)
+        )
+        for day in range(depth):
+            PainReportFactory(
+                patient=patient,
+                score=(day * 3) % 11,
+                reported_at=timezone.now() - dt.timedelta(days=day + 1),
+            )
+            signed_assessment(
+                therapist=therapist,
+                patient=patient,
+                lefs_total=40 + (day * 7) % 30,
+                assessed_at=timezone.now() - dt.timedelta(days=day + 1),
+            )
+            past_visit(patient, therapist, day + 2, "no_show")
+            ExerciseCompletionFactory(program=program, date=today - dt.timedelta(days=day + 10))
+        PatientAck = AttentionAcknowledgement  # noqa: N806 - one acknowledgement each
+        PatientAck.objects.create(
+            patient=patient,
+            reason=AttentionReason.NO_NEXT_VISIT,
+            trigger_key="plan:0:after:None",
+            summary="old",
+            note="old",
+            acknowledged_by=therapist,
+        )
+
+
+# Session, user, its two permission queries; the list's seven queries; the audit event.
+PAGE_QUERIES = 12
+
+
+@pytest.mark.parametrize(("patients", "depth"), [(2, 1), (12, 5)])
+def test_the_page_runs_the_same_queries_whatever_the_data(
+    client_for, therapist, django_assert_num_queries, patients, depth
+):
+    _history(therapist, patients, depth)
+    client = client_for(therapist)
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(LIST)
+    assert len(response.context["rows"]) == patients
+
+
+@pytest.mark.parametrize(("patients", "depth"), [(2, 1), (12, 5)])
+def test_today_runs_the_same_queries_whatever_the_data(
+    client_for, therapist, django_assert_num_queries, patients, depth
+):
+    _history(therapist, patients, depth)
+    client = client_for(therapist)
+    # Session, user, two permission queries; practitioner and today's visits; the list's
+    # seven queries and its audit event; draft assessments; draft notes.
+    with django_assert_num_queries(16):
+        response = client.get(reverse("today"))
+    assert response.content.decode().count('data-patient="') == min(patients, 5)
+
+
+def test_the_page_shows_50_rows_and_show_all_shows_every_row(client_for, therapist):
+    for _ in range(52):
+        patient_of(therapist, next_visit=False)
+    client = client_for(therapist)
+    response = client.get(LIST)
+    assert len(response.context["rows"]) == 50
+    assert 'href="?all=1"' in response.content.decode()
+    assert len(client.get(LIST, {"all": "1"}).context["rows"]) == 52
