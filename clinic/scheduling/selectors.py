@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from clinic.models import (
     LIVE_APPOINTMENT_STATUSES,
@@ -118,6 +120,15 @@ class Block:
     lanes: int = 1
     # A free slot: a link to book it (the calendar's click-to-book).
     free: bool = False
+    # What the template prints, set once by ``_present`` so a block costs a few plain
+    # lookups to render (no per-block {% url %}, filters or lazy label lookups).
+    style: str = ""
+    href: str = ""
+    css: str = ""
+    times: str = ""
+    title: str = ""
+    name: str = ""
+    detail: str = ""
 
     @property
     def compact(self) -> bool:
@@ -167,6 +178,8 @@ class Grid:
     tz_name: str = ""
     # The length a free slot's link books (the follow-up default), in minutes.
     free_minutes: int = 0
+    # The style attribute of each hour line, in order (set by ``_present``).
+    hour_styles: list[str] = field(default_factory=list)
 
     @property
     def hours(self) -> list[tuple[int, float]]:
@@ -341,6 +354,56 @@ def _build_grid(
     )
 
 
+def _style(block: Block, *, lane: bool = False) -> str:
+    style = f"top: {block.top:.3f}%; height: {block.height:.3f}%;"
+    if lane:
+        style += f" left: {block.left:.3f}%; width: calc({block.width:.3f}% - 2px);"
+    return style
+
+
+def _present(grid: Grid, *, dated: bool) -> Grid:
+    """Everything the grid template prints, computed once: style attributes, hrefs (one
+    reverse per page, then prefix + id), times and labels. ``dated``: free slots' names
+    carry the day (the week, whose columns are days)."""
+    grid.hour_styles = [f"top: {top:.3f}%;" for _, top in grid.hours]
+    visit_prefix, visit_suffix = reverse("scheduling:appointment", args=[0]).rsplit("0", 1)
+    book_url = reverse("scheduling:book")
+    kinds = {k.value: str(k.label) for k in AppointmentKind}
+    statuses = {s.value: str(s.label) for s in AppointmentStatus}
+    for column in grid.columns:
+        for block in column.working:
+            block.style = _style(block)
+        for block in column.away:
+            block.style = _style(block)
+        name = column.practitioner.display_name
+        day_label = f"{date_format(column.day, 'D j M')} " if dated else ""
+        book_prefix = (
+            f"{book_url}?practitioner={column.practitioner.pk}&date={column.day:%Y-%m-%d}&time="
+        )
+        book_suffix = f"&duration={grid.free_minutes}&kind=follow_up"
+        for block in column.free:
+            assert block.start is not None  # free slots have both ends
+            start = f"{block.start:%H:%M}"
+            block.style = _style(block, lane=True)
+            block.href = f"{book_prefix}{start}{book_suffix}"
+            block.times = start
+            block.title = f"Book {day_label}{start} with {name}"
+        for block in column.visits:
+            a = block.appointment
+            assert a is not None and block.start is not None and block.end is not None
+            start, end = f"{block.start:%H:%M}", f"{block.end:%H:%M}"
+            compact = block.compact
+            block.style = _style(block, lane=True)
+            block.href = f"{visit_prefix}{a.pk}{visit_suffix}"
+            block.css = f"cal-visit status-{a.status}{' is-compact' if compact else ''}"
+            block.times = start if compact else f"{start}–{end}"
+            block.name = a.patient.full_name
+            room = f" · {a.room.name}" if a.room_id is not None and a.room else ""
+            block.detail = f"{kinds.get(a.kind, a.kind)} · {statuses.get(a.status, a.status)}{room}"
+            block.title = f"{start}–{end} {block.name} · {block.detail}"
+    return grid
+
+
 def _calendar_appointments(
     practitioner_ids: list[int], start: dt.datetime, end: dt.datetime
 ) -> list[Appointment]:
@@ -384,7 +447,7 @@ def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
     time_off = list(
         TimeOff.objects.filter(practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start)
     )
-    return _build_grid(columns, appointments, hours, time_off, tz, rules)
+    return _present(_build_grid(columns, appointments, hours, time_off, tz, rules), dated=False)
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -413,7 +476,7 @@ def calendar_week(
         for d in days
         if d.weekday() < 5 or d.weekday() in used
     ]
-    return _build_grid(columns, appointments, hours, time_off, tz, rules)
+    return _present(_build_grid(columns, appointments, hours, time_off, tz, rules), dated=True)
 
 
 # Availability: free slots and recurring previews -------------------------------------
