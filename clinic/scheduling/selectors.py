@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from clinic.models import (
     LIVE_APPOINTMENT_STATUSES,
@@ -357,11 +357,12 @@ def _build_grid(
 
 
 def _style(block: Block, *, lane: bool = False) -> SafeString:
-    # Numbers only: nothing to escape.
+    # Numbers only: nothing to escape. SafeString() directly, here and in _present:
+    # what is interpolated is escaped already or is digits and times.
     style = f"top: {block.top:.3f}%; height: {block.height:.3f}%;"
     if lane:
         style += f" left: {block.left:.3f}%; width: calc({block.width:.3f}% - 2px);"
-    return mark_safe(style)
+    return SafeString(style)
 
 
 def _present(grid: Grid, *, dated: bool) -> Grid:
@@ -374,7 +375,7 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
         '<div class="cal-hour-line" style="top: {}%;"></div>',
         ((f"{top:.3f}",) for _, top in grid.hours),
     )
-    visit_prefix, visit_suffix = reverse("scheduling:appointment", args=[0]).rsplit("0", 1)
+    visit_prefix, visit_suffix = escape(reverse("scheduling:appointment", args=[0])).rsplit("0", 1)
     book_url = escape(reverse("scheduling:book"))
     kinds = {k.value: escape(k.label) for k in AppointmentKind}
     statuses = {s.value: escape(s.label) for s in AppointmentStatus}
@@ -387,7 +388,7 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
         for block in column.away:
             block.style = _style(block)
         name = escape(column.practitioner.display_name)
-        day_label = f"{date_format(column.day, 'D j M')} " if dated else ""
+        day_label = escape(f"{date_format(column.day, 'D j M')} ") if dated else ""
         book_prefix = (
             f"{book_url}?practitioner={column.practitioner.pk}&amp;date={column.day:%Y-%m-%d}"
             "&amp;time="
@@ -397,19 +398,19 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
             assert block.start is not None  # free slots have both ends
             start = f"{block.start:%H:%M}"
             block.style = _style(block, lane=True)
-            block.href = mark_safe(f"{book_prefix}{start}{book_suffix}")
-            block.times = mark_safe(start)
-            block.title = mark_safe(f"Book {escape(day_label)}{start} with {name}")
+            block.href = SafeString(f"{book_prefix}{start}{book_suffix}")
+            block.times = SafeString(start)
+            block.title = SafeString(f"Book {day_label}{start} with {name}")
         for block in column.visits:
             a = block.appointment
             assert a is not None and block.start is not None and block.end is not None
             start, end = f"{block.start:%H:%M}", f"{block.end:%H:%M}"
             compact = block.compact
             block.style = _style(block, lane=True)
-            block.href = escape(f"{visit_prefix}{a.pk}{visit_suffix}")
+            block.href = SafeString(f"{visit_prefix}{a.pk}{visit_suffix}")
             status_css = css.get(a.status) or escape(f"cal-visit status-{a.status}")
-            block.css = mark_safe(f"{status_css} is-compact" if compact else status_css)
-            block.times = mark_safe(start if compact else f"{start}–{end}")
+            block.css = SafeString(f"{status_css} is-compact" if compact else status_css)
+            block.times = SafeString(start if compact else f"{start}–{end}")
             if a.patient_id not in names:
                 names[a.patient_id] = escape(a.patient.full_name)
             block.name = names[a.patient_id]
@@ -420,8 +421,8 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
                 room = rooms[a.room_id]
             kind = kinds.get(a.kind) or escape(a.kind)
             status = statuses.get(a.status) or escape(a.status)
-            block.detail = mark_safe(f"{kind} · {status}{room}")
-            block.title = mark_safe(f"{start}–{end} {block.name} · {block.detail}")
+            block.detail = SafeString(f"{kind} · {status}{room}")
+            block.title = SafeString(f"{start}–{end} {block.name} · {block.detail}")
     return grid
 
 
