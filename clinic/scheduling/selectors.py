@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import escape, format_html_join
+from django.utils.safestring import SafeString
 
 from clinic.models import (
     LIVE_APPOINTMENT_STATUSES,
@@ -118,6 +122,15 @@ class Block:
     lanes: int = 1
     # A free slot: a link to book it (the calendar's click-to-book).
     free: bool = False
+    # What the template prints, set (and escaped) once by ``_present`` so a block costs
+    # a few plain lookups to render (no per-block {% url %}, filters or lazy labels).
+    style: str = ""
+    href: str = ""
+    css: str = ""
+    times: str = ""
+    title: str = ""
+    name: str = ""
+    detail: str = ""
 
     @property
     def compact(self) -> bool:
@@ -167,6 +180,8 @@ class Grid:
     tz_name: str = ""
     # The length a free slot's link books (the follow-up default), in minutes.
     free_minutes: int = 0
+    # One column's hour lines, the same in every column (set by ``_present``).
+    hour_lines: str = ""
 
     @property
     def hours(self) -> list[tuple[int, float]]:
@@ -341,6 +356,76 @@ def _build_grid(
     )
 
 
+def _style(block: Block, *, lane: bool = False) -> SafeString:
+    # Numbers only: nothing to escape. SafeString() directly, here and in _present:
+    # what is interpolated is escaped already or is digits and times.
+    style = f"top: {block.top:.3f}%; height: {block.height:.3f}%;"
+    if lane:
+        style += f" left: {block.left:.3f}%; width: calc({block.width:.3f}% - 2px);"
+    return SafeString(style)
+
+
+def _present(grid: Grid, *, dated: bool) -> Grid:
+    """Everything the grid template prints, computed once: style attributes, hrefs (one
+    reverse per page, then prefix + id), times and labels, escaped here (names once each)
+    so the template prints them as they are. ``dated``: free slots' names carry the day
+    (the week, whose columns are days)."""
+    grid.hour_lines = format_html_join(
+        "",
+        '<div class="cal-hour-line" style="top: {}%;"></div>',
+        ((f"{top:.3f}",) for _, top in grid.hours),
+    )
+    visit_prefix, visit_suffix = escape(reverse("scheduling:appointment", args=[0])).rsplit("0", 1)
+    book_url = escape(reverse("scheduling:book"))
+    kinds = {k.value: escape(k.label) for k in AppointmentKind}
+    statuses = {s.value: escape(s.label) for s in AppointmentStatus}
+    css = {s.value: f"cal-visit status-{s.value}" for s in AppointmentStatus}
+    rooms: dict[int, str] = {}
+    names: dict[int, SafeString] = {}
+    for column in grid.columns:
+        for block in column.working:
+            block.style = _style(block)
+        for block in column.away:
+            block.style = _style(block)
+        name = escape(column.practitioner.display_name)
+        day_label = escape(f"{date_format(column.day, 'D j M')} ") if dated else ""
+        book_prefix = (
+            f"{book_url}?practitioner={column.practitioner.pk}&amp;date={column.day:%Y-%m-%d}"
+            "&amp;time="
+        )
+        book_suffix = f"&amp;duration={grid.free_minutes}&amp;kind=follow_up"
+        for block in column.free:
+            assert block.start is not None  # free slots have both ends
+            start = f"{block.start:%H:%M}"
+            block.style = _style(block, lane=True)
+            block.href = SafeString(f"{book_prefix}{start}{book_suffix}")
+            block.times = SafeString(start)
+            block.title = SafeString(f"Book {day_label}{start} with {name}")
+        for block in column.visits:
+            a = block.appointment
+            assert a is not None and block.start is not None and block.end is not None
+            start, end = f"{block.start:%H:%M}", f"{block.end:%H:%M}"
+            compact = block.compact
+            block.style = _style(block, lane=True)
+            block.href = SafeString(f"{visit_prefix}{a.pk}{visit_suffix}")
+            status_css = css.get(a.status) or escape(f"cal-visit status-{a.status}")
+            block.css = SafeString(f"{status_css} is-compact" if compact else status_css)
+            block.times = SafeString(start if compact else f"{start}–{end}")
+            if a.patient_id not in names:
+                names[a.patient_id] = escape(a.patient.full_name)
+            block.name = names[a.patient_id]
+            room = ""
+            if a.room_id is not None and a.room:
+                if a.room_id not in rooms:
+                    rooms[a.room_id] = f" · {escape(a.room.name)}"
+                room = rooms[a.room_id]
+            kind = kinds.get(a.kind) or escape(a.kind)
+            status = statuses.get(a.status) or escape(a.status)
+            block.detail = SafeString(f"{kind} · {status}{room}")
+            block.title = SafeString(f"{start}–{end} {block.name} · {block.detail}")
+    return grid
+
+
 def _calendar_appointments(
     practitioner_ids: list[int], start: dt.datetime, end: dt.datetime
 ) -> list[Appointment]:
@@ -384,7 +469,7 @@ def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
     time_off = list(
         TimeOff.objects.filter(practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start)
     )
-    return _build_grid(columns, appointments, hours, time_off, tz, rules)
+    return _present(_build_grid(columns, appointments, hours, time_off, tz, rules), dated=False)
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -413,7 +498,7 @@ def calendar_week(
         for d in days
         if d.weekday() < 5 or d.weekday() in used
     ]
-    return _build_grid(columns, appointments, hours, time_off, tz, rules)
+    return _present(_build_grid(columns, appointments, hours, time_off, tz, rules), dated=True)
 
 
 # Availability: free slots and recurring previews -------------------------------------
