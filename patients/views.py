@@ -497,6 +497,15 @@ HISTORY_PAGE_SIZE = 50
 SCORE_TABLES = ("nprs", "lefs")
 
 
+def render_history_page(request, patient, rows, *, what: str, template: str):
+    """One page of a patient's full history list (the "show all" behind the patient page's
+    latest rows), audited as a view of the record naming the list and page. Used by the
+    assessment, plan and note lists."""
+    page = Paginator(rows, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_view(request, patient=patient, obj=patient, detail=f"{what} list, page {page.number}")
+    return render(request, template, {"patient": patient, "page": page, "query_string": ""})
+
+
 @login_required
 @permission_required("patients.view_assessment", raise_exception=True)
 def outcomes(request, patient_id: int):
@@ -537,12 +546,10 @@ def assessment_list(request, patient_id: int):
     """Every assessment of the patient, newest first, a page at a time (the patient page
     shows the latest ones). Audited as a view of the record."""
     patient = selectors.get_patient_for_user(request.user, patient_id)
-    page = Paginator(selectors.patient_assessments(patient), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    audit_view(request, patient=patient, obj=patient, detail=f"assessment list, page {page.number}")
-    return render(
+    return render_history_page(
         request,
-        "patients/assessment_list.html",
-        {"patient": patient, "page": page, "query_string": ""},
+        patient,
+        selectors.patient_assessments(patient),
+        what="assessment",
+        template="patients/assessment_list.html",
     )

@@ -8,7 +8,6 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,6 +18,7 @@ from patients.inputs import parse_id
 from patients.localtime import clinic_today, patient_today
 from patients.models import RecordStatus
 from patients.services import author_require
+from patients.views import render_history_page
 
 from . import handout, selectors, services
 from .forms import (
@@ -183,10 +183,6 @@ def plan_create(request, patient_id: int):
     return render(request, "treatments/plan_form.html", context)
 
 
-# Rows per page of the full lists behind the patient page's "show all" links.
-HISTORY_PAGE_SIZE = 50
-
-
 @login_required
 @permission_required("treatments.view_treatmentplan", raise_exception=True)
 def plan_list(request, patient_id: int):
@@ -195,14 +191,12 @@ def plan_list(request, patient_id: int):
     patient = selectors.get_patient_for_user(
         request.user, patient_id, "treatments.view_treatmentplan"
     )
-    page = Paginator(selectors.patient_plans(patient), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    audit_view(request, patient=patient, obj=patient, detail=f"plan list, page {page.number}")
-    return render(
+    return render_history_page(
         request,
-        "treatments/plan_list.html",
-        {"patient": patient, "page": page, "query_string": ""},
+        patient,
+        selectors.patient_plans(patient),
+        what="plan",
+        template="treatments/plan_list.html",
     )
 
 
@@ -211,14 +205,12 @@ def plan_list(request, patient_id: int):
 def note_list(request, patient_id: int):
     """Every visit note of the patient, newest first, a page at a time. Audited."""
     patient = selectors.get_patient_for_user(request.user, patient_id, "treatments.view_visitnote")
-    page = Paginator(selectors.patient_notes(patient), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    audit_view(request, patient=patient, obj=patient, detail=f"note list, page {page.number}")
-    return render(
+    return render_history_page(
         request,
-        "treatments/note_list.html",
-        {"patient": patient, "page": page, "query_string": ""},
+        patient,
+        selectors.patient_notes(patient),
+        what="note",
+        template="treatments/note_list.html",
     )
 
 
