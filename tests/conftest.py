@@ -5,6 +5,7 @@ Services: tests that need PostgreSQL, Redis or Chromium ask for them through
 (as CI runs) it fails it, so a green CI run means they really ran.
 """
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from tests import factories
 
@@ -197,3 +199,18 @@ def _treatment_catalogue(request):
     from treatments.catalogue import catalogue_ensure
 
     catalogue_ensure()
+
+
+@pytest.fixture
+def clinic_noon(monkeypatch):
+    """Stops the clock at today's noon in the clinic's zone.
+
+    For same-day rules (check-in only on the visit's day, Today's arrivals): a visit "in
+    ten minutes" stays on today's date whatever hour the suite runs at. Every
+    ``timezone.now()``/``timezone.localdate()`` call sees the stopped clock.
+    """
+    tz = timezone.get_current_timezone()
+    noon = dt.datetime.combine(timezone.now().astimezone(tz).date(), dt.time(12), tzinfo=tz)
+    fixed = noon.astimezone(dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: fixed)
+    return fixed

@@ -317,10 +317,10 @@ def test_time_skipped_by_the_spring_clock_change_gets_a_form_error(
 # Status flow, cancel and reschedule through the pages ------------------------------
 
 
-def test_check_in_from_today_returns_to_today(client_for, front_desk, practitioner, patient):
+def test_check_in_from_today_returns_to_today(
+    client_for, front_desk, practitioner, patient, clinic_noon
+):
     start = timezone.now() + dt.timedelta(minutes=5)
-    if start.astimezone(timezone.get_current_timezone()).date() != timezone.localdate():
-        pytest.skip("too close to midnight")
     visit = AppointmentFactory(practitioner=practitioner, patient=patient, starts_at=start)
     response = client_for(front_desk).post(
         reverse("scheduling:check_in", args=[visit.pk]), {"next": reverse("today")}
@@ -705,11 +705,9 @@ def test_navigation_entries_follow_permissions(client_for, role_users):
 
 
 def _today_visits(practitioner):
+    """Callers stop the clock at noon (``clinic_noon``) so both visits fall today."""
     now = timezone.now()
-    tz = timezone.get_current_timezone()
     start = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=10)
-    if start.astimezone(tz).date() != now.astimezone(tz).date():
-        pytest.skip("too close to midnight")
     arriving = AppointmentFactory(practitioner=practitioner, starts_at=start)
     missed = AppointmentFactory(
         practitioner=practitioner,
@@ -721,7 +719,7 @@ def _today_visits(practitioner):
 
 
 def test_front_desk_today_lists_arrivals_with_check_in_and_no_shows(
-    client_for, front_desk, practitioner, django_assert_max_num_queries
+    client_for, front_desk, practitioner, clinic_noon
 ):
     arriving, missed = _today_visits(practitioner)
     response = client_for(front_desk).get(reverse("today"))
@@ -735,7 +733,7 @@ def test_front_desk_today_lists_arrivals_with_check_in_and_no_shows(
 
 
 def test_front_desk_today_query_count_is_constant(
-    client_for, front_desk, practitioner, other_practitioner, django_assert_num_queries
+    client_for, front_desk, practitioner, other_practitioner, django_assert_num_queries, clinic_noon
 ):
     client = client_for(front_desk)
     _today_visits(practitioner)
@@ -750,7 +748,9 @@ def test_front_desk_today_query_count_is_constant(
         client.get(reverse("today"))
 
 
-def test_therapist_today_links_to_each_patient_record(client_for, therapist, practitioner):
+def test_therapist_today_links_to_each_patient_record(
+    client_for, therapist, practitioner, clinic_noon
+):
     arriving, _ = _today_visits(practitioner)
     html = client_for(therapist).get(reverse("today")).content.decode()
     assert reverse("patients:detail", args=[arriving.patient.pk]) in html
