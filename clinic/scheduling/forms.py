@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.models import AppointmentKind, Practitioner, Room, SchedulingSettings
+from clinic.models.scheduling import ROOM_CAPACITY_MAX
 from patients.inputs import (
     ClinicDateField,
     IdField,
@@ -467,6 +468,14 @@ class PractitionerCreateForm(forms.Form):
 
 class RoomForm(forms.Form):
     name = forms.CharField(max_length=100)
+    capacity = forms.IntegerField(
+        label="Capacity",
+        min_value=1,
+        max_value=ROOM_CAPACITY_MAX,
+        initial=1,
+        help_text="How many visits the room holds at the same time: 1 for a treatment room, "
+        "more for a gym.",
+    )
     active = forms.BooleanField(label="In use", required=False, initial=True)
 
     def __init__(self, *args, room: Room | None = None, **kwargs):
