@@ -406,6 +406,56 @@ def appointment_complete(
     return _save_transition(current, acting_user=acting_user, ip=ip, fields=[], verb="completed")
 
 
+# Visit notes follow the visit (treatments/visits.py; docs/decisions.md, "Notes follow
+# the visit"). These are the scheduling side of that hook, connected at start-up.
+
+# Visits a note may document: the live ones. A cancelled or no-show visit did not happen.
+NOTE_DOCUMENTABLE_STATUSES = LIVE_APPOINTMENT_STATUSES
+
+
+def appointment_note_documentable() -> Q:
+    return Q(status__in=NOTE_DOCUMENTABLE_STATUSES)
+
+
+def appointment_note_refusal(appointment: Appointment) -> str:
+    """Why a visit note may not document this visit ("" when it may)."""
+    if appointment.status in NOTE_DOCUMENTABLE_STATUSES:
+        return ""
+    local = appointment.starts_at.astimezone(clinic_zone())
+    what = "was a no-show" if appointment.status == AppointmentStatus.NO_SHOW else "was cancelled"
+    return (
+        f"The visit of {local:%a %d %b %Y %H:%M} {what}: a note cannot document it. "
+        "Choose another visit, or none."
+    )
+
+
+@transaction.atomic
+def appointment_note_signing(
+    *, appointment_id: int, acting_user: User, ip: str | None = None
+) -> Appointment:
+    """A note for this visit is being signed (in the caller's transaction): lock the
+    visit, refuse if it no longer can be documented (SchedulingError), and complete it
+    if the patient is checked in, audited like any status change."""
+    current = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("practitioner", "patient")
+        .get(pk=appointment_id)
+    )
+    refusal = appointment_note_refusal(current)
+    if refusal:
+        raise SchedulingError(refusal)
+    if current.status == AppointmentStatus.CHECKED_IN:
+        current.status = AppointmentStatus.COMPLETED
+        _save_transition(
+            current,
+            acting_user=acting_user,
+            ip=ip,
+            fields=[],
+            verb="completed (visit note signed)",
+        )
+    return current
+
+
 @transaction.atomic
 def appointment_mark_no_show(
     *, appointment: Appointment, acting_user: User, ip: str | None = None
