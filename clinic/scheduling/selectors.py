@@ -108,6 +108,29 @@ def bookable_patients() -> QuerySet[Patient]:
 # The calendar ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LegendItem:
+    """One entry of the calendar's legend: ``key`` names its colours in
+    clinic/static/clinic/scheduling.css (the ``cal-swatch-<key>`` class and the
+    ``--cal-<key>-*`` custom properties)."""
+
+    key: str
+    label: str
+
+
+def calendar_legend() -> list[LegendItem]:
+    """What the day and week views' colours mean, in the order the legend shows them:
+    each status the grid shows, then the shadings. New shading (clinic closures, say)
+    adds its item here and its colours in scheduling.css; the colour test then checks
+    its contrast. No query."""
+    return [
+        *(LegendItem(status.value, str(status.label)) for status in SHOWN_STATUSES),
+        LegendItem("away", "Away (time off)"),
+        LegendItem("outside", "Outside working hours"),
+    ]
+
+
+
 @dataclass
 class Block:
     """Something placed on the calendar grid, positioned in percent of the day's span."""

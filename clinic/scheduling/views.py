@@ -74,6 +74,7 @@ def day(request):
         {
             "day": day,
             "grid": selectors.calendar_day(day, _booking_rules(request)),
+            "legend": selectors.calendar_legend(),
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
             "today": clinic_today(),
@@ -98,6 +99,7 @@ def week(request, practitioner_id: int):
             "monday": monday,
             "sunday": monday + dt.timedelta(days=6),
             "grid": selectors.calendar_week(practitioner, day, _booking_rules(request)),
+            "legend": selectors.calendar_legend(),
             "previous": monday - dt.timedelta(days=7),
             "next": monday + dt.timedelta(days=7),
             "today": clinic_today(),
