@@ -378,7 +378,7 @@ def appointments_for_note(patient: Patient, note: VisitNote | None = None) -> Qu
     taken = VisitNote.objects.filter(appointment__isnull=False)
     if note is not None and note.pk:
         taken = taken.exclude(pk=note.pk)
-    return (
+    queryset: QuerySet[Any] = (
         appointment_model._default_manager.filter(offered, patient=patient)
         .exclude(pk__in=taken.values("appointment_id"))
         .select_related("practitioner")
@@ -397,6 +397,7 @@ def appointments_for_note(patient: Patient, note: VisitNote | None = None) -> Qu
         )
         .order_by("note_bucket", F("note_past_start").desc(nulls_last=True), "starts_at", "pk")
     )
+    return queryset
 
 
 # Catalogue.

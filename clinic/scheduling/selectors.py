@@ -130,7 +130,6 @@ def calendar_legend() -> list[LegendItem]:
     ]
 
 
-
 @dataclass
 class Block:
     """Something placed on the calendar grid, positioned in percent of the day's span."""
