@@ -227,3 +227,30 @@ def test_peak_and_full_intervals():
     assert full_intervals(visits, 2) == [(t + 15 * m, t + 30 * m), (t + 30 * m, t + 45 * m)]
     assert full_intervals(visits, 3) == []
     assert full_intervals(visits, 1) == [(t, t + 60 * m)]
+
+
+def test_the_booking_form_names_shared_rooms_and_says_when_one_is_full(
+    client_for, front_desk, gym, room, practitioners, patient, monday
+):
+    for p in practitioners[:3]:
+        _book(p, gym, at(monday, "10:00"))
+    client = client_for(front_desk)
+    form = client.get(reverse("scheduling:book")).content.decode()
+    assert f'<option value="{gym.pk}">Gym (holds 3)</option>' in form
+    assert f'<option value="{room.pk}">Room A</option>' in form
+    response = client.post(
+        reverse("scheduling:book"),
+        {
+            "patient": patient.pk,
+            "practitioner": practitioners[4].pk,
+            "kind": "follow_up",
+            "date": f"{monday:%Y-%m-%d}",
+            "time": "10:00",
+            "room": gym.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert (
+        "This slot is taken: Gym is full at 10:00 (3 visits at once)" in response.content.decode()
+    )
+    assert Appointment.objects.filter(room=gym).count() == 3
