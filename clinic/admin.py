@@ -69,7 +69,7 @@ class TimeOffAdmin(ReadOnlyModelAdmin):
 
 @admin.register(Room)
 class RoomAdmin(ReadOnlyModelAdmin):
-    list_display = ["name", "active"]
+    list_display = ["name", "capacity", "active"]
 
 
 @admin.register(AppointmentSeries)

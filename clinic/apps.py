@@ -29,6 +29,12 @@ class ClinicConfig(AppConfig):
         # The audit log owns these hooks: logins, failed logins, logouts, and the writer
         # behind patients.audit.audit_record, which every app calls.
         audit_writer_connect(audit_event_write)
+        # Visit notes follow the visit: treatments owns the hook, scheduling the rules.
+        from treatments.visits import visit_hooks_connect
+
+        from .scheduling.note_hooks import VISIT_HOOKS
+
+        visit_hooks_connect(VISIT_HOOKS)
         auth_signals.user_logged_in.connect(receivers.audit_login, dispatch_uid="audit_login")
         auth_signals.user_login_failed.connect(
             receivers.audit_login_failed, dispatch_uid="audit_login_failed"

@@ -151,6 +151,12 @@ class TreatmentPlanCloseForm(forms.Form):
 
 
 class AppointmentChoiceField(IdModelChoiceField):
+    default_error_messages = {
+        "invalid_choice": "That visit cannot take this note: choose one from the list (a "
+        "cancelled or no-show visit, one that has a note already, or another patient's "
+        "is never offered).",
+    }
+
     def label_from_instance(self, obj) -> str:
         return f"{timezone.localtime(obj.starts_at):%a %d %b %Y %H:%M} with {obj.practitioner}"
 

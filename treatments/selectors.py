@@ -12,10 +12,20 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    DateTimeField,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 
-from patients.localtime import patient_today
+from patients.localtime import clinic_today, clinic_zone, local_datetime, patient_today
 from patients.models import Assessment, Patient, Precaution, RecordStatus
 
 from .catalogue import DEFAULT_PRECAUTION_TABLE, NO_RESTRICTION, PUBLISHED_TECHNIQUES
@@ -33,6 +43,7 @@ from .models import (
     TreatmentPlan,
     VisitNote,
 )
+from .visits import visit_hooks
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -335,18 +346,58 @@ def note_effective_text(note: VisitNote) -> dict[str, str]:
     return text
 
 
+# The note form's visit picker (docs/decisions.md, "Notes follow the visit"): the
+# patient's visits of today, then of these many past days (newest first), then of these
+# many days ahead; never every visit the patient ever had.
+NOTE_VISITS_PAST_DAYS = 14
+NOTE_VISITS_AHEAD_DAYS = 7
+
+
 def appointments_for_note(patient: Patient, note: VisitNote | None = None) -> QuerySet[Any]:
-    """The patient's appointments a note may be linked to (none that has another note)."""
+    """The patient's visits a note may be linked to, in the order the form offers them:
+    today's, then the past NOTE_VISITS_PAST_DAYS days' newest first, then the next
+    NOTE_VISITS_AHEAD_DAYS days'. Never a cancelled or no-show visit, nor one that has
+    another note. The note's own visit stays in the list whatever its date or status, so
+    the form shows what the draft holds (the service says why it cannot stay, if so).
+
+    The appointment model is reached through the relation, and which visits a note may
+    document comes from the visit hooks (treatments/visits.py): nothing of ``clinic`` is
+    imported."""
     appointment_model = cast(
         "type[models.Model]", VisitNote._meta.get_field("appointment").related_model
     )
-    queryset = appointment_model._default_manager.filter(patient=patient).select_related(
-        "practitioner"
-    )
+    tz = clinic_zone()
+    today = clinic_today()
+    today_start = local_datetime(today, dt.time.min, tz)
+    tomorrow_start = local_datetime(today + dt.timedelta(days=1), dt.time.min, tz)
+    since = local_datetime(today - dt.timedelta(days=NOTE_VISITS_PAST_DAYS), dt.time.min, tz)
+    until = local_datetime(today + dt.timedelta(days=NOTE_VISITS_AHEAD_DAYS + 1), dt.time.min, tz)
+    offered = Q(starts_at__gte=since, starts_at__lt=until) & visit_hooks().documentable()
+    if note is not None and note.appointment_id is not None:
+        offered |= Q(pk=note.appointment_id)
     taken = VisitNote.objects.filter(appointment__isnull=False)
     if note is not None and note.pk:
         taken = taken.exclude(pk=note.pk)
-    return queryset.exclude(pk__in=taken.values("appointment_id")).order_by("-starts_at")
+    queryset: QuerySet[Any] = (
+        appointment_model._default_manager.filter(offered, patient=patient)
+        .exclude(pk__in=taken.values("appointment_id"))
+        .select_related("practitioner")
+        .annotate(
+            note_bucket=Case(
+                When(starts_at__gte=today_start, starts_at__lt=tomorrow_start, then=Value(0)),
+                When(starts_at__lt=today_start, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+            note_past_start=Case(
+                When(starts_at__lt=today_start, then=F("starts_at")),
+                default=None,
+                output_field=DateTimeField(),
+            ),
+        )
+        .order_by("note_bucket", F("note_past_start").desc(nulls_last=True), "starts_at", "pk")
+    )
+    return queryset
 
 
 # Catalogue.

@@ -46,6 +46,7 @@ from .models import (
     VisitNoteAddendum,
     VisitNoteAmendment,
 )
+from .visits import visit_hooks
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -274,6 +275,10 @@ def _check_note_links(
 ) -> None:
     if appointment is not None and appointment.patient_id != patient.pk:
         raise ValidationError({"appointment": "That appointment belongs to another patient."})
+    if appointment is not None:
+        refusal = visit_hooks().refusal(appointment)
+        if refusal:
+            raise ValidationError({"appointment": refusal})
     if treatment_plan is not None and treatment_plan.patient_id != patient.pk:
         raise ValidationError({"treatment_plan": "That plan belongs to another patient."})
 
@@ -433,6 +438,9 @@ def visit_note_update(
 def visit_note_sign(*, note: VisitNote, acting_user: User, ip: str | None = None) -> VisitNote:
     """Sign and lock a draft note.
 
+    A note for a visit is refused when the visit was cancelled or a no-show since, and
+    completes the visit when the patient is checked in (treatments/visits.py).
+
     The techniques applied are checked again against the latest signed screening (it may
     have changed since the draft was saved): a contraindicated one without an override
     reason is refused. Its pain scores become pain reports (source "visit") for the
@@ -447,6 +455,12 @@ def visit_note_sign(*, note: VisitNote, acting_user: User, ip: str | None = None
     if not any(getattr(locked, name).strip() for name in selectors.SOAP_FIELDS):
         raise ValidationError("Write at least one part of the note before signing it.")
     _applied_rescreen(locked)
+    if locked.appointment_id is not None:
+        # Notes follow the visit (treatments/visits.py): refused against a cancelled or
+        # no-show visit; a checked-in visit is completed, in this transaction.
+        visit_hooks().note_signing(
+            appointment_id=locked.appointment_id, acting_user=acting_user, ip=ip
+        )
     now = timezone.now()
     locked.status = RecordStatus.SIGNED
     locked.signed_at = now

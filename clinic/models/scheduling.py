@@ -9,13 +9,29 @@ from django.utils import timezone
 
 from .practitioners import Practitioner
 
+ROOM_CAPACITY_MAX = 50
+
 
 class Room(models.Model):
     name = models.CharField(max_length=100, unique=True)
     active = models.BooleanField(default=True)
+    # How many visits the room holds at once (a treatment room 1, a gym several). Rooms
+    # of capacity 1 are held exclusive by PostgreSQL itself (Appointment.room_exclusive);
+    # larger ones by the booking service under a lock on this row
+    # (docs/decisions.md, "Rooms with capacity").
+    capacity = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(ROOM_CAPACITY_MAX)],
+        help_text="How many visits the room holds at the same time.",
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1), name="room_capacity_at_least_one"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -161,6 +177,12 @@ class Appointment(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     late_cancellation = models.BooleanField(default=False)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # Whether the visit holds its room alone: True when the room held one visit at a time
+    # (capacity 1) when the visit was booked or the room's capacity last changed. The
+    # PostgreSQL exclusion constraint appt_no_overlap_room applies only to these rows; a
+    # shared room's visits (False) are counted by the booking service under the room's
+    # row lock instead. Set by the scheduling services, never by hand.
+    room_exclusive = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

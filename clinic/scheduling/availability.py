@@ -231,3 +231,42 @@ def merge_first(iterators: Iterable[tuple[int, Iterator[dt.datetime]]], count: i
         if nxt is not None:
             heapq.heappush(heap, (nxt, pid, it))
     return found
+
+
+def peak_occupancy(
+    intervals: Iterable[tuple[dt.datetime, dt.datetime]], start: dt.datetime, end: dt.datetime
+) -> tuple[int, dt.datetime | None]:
+    """The most intervals in use at one instant of [start, end), and the first instant
+    that many are (None when none is). Intervals are half-open, so a visit ending at 10:00
+    and one starting at 10:00 never count together."""
+    events: list[tuple[dt.datetime, int]] = []
+    for s, e in intervals:
+        s, e = max(s, start), min(e, end)
+        if s < e:
+            events += [(s, 1), (e, -1)]
+    events.sort()  # at one instant an end (-1) sorts before a start (+1)
+    peak, now, when = 0, 0, None
+    for instant, delta in events:
+        now += delta
+        if now > peak:
+            peak, when = now, instant
+    return peak, when
+
+
+def full_intervals(
+    intervals: Iterable[tuple[dt.datetime, dt.datetime]], capacity: int
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The stretches during which at least ``capacity`` of the intervals are in use: when a
+    shared room is full. A room of capacity 1 is full whenever one visit is in it."""
+    events = sorted(e for s, f in intervals if s < f for e in ((s, 1), (f, -1)))
+    result: list[tuple[dt.datetime, dt.datetime]] = []
+    count, opened = 0, None
+    for instant, delta in events:
+        count += delta
+        if count >= capacity and opened is None:
+            opened = instant
+        elif count < capacity and opened is not None:
+            if opened < instant:
+                result.append((opened, instant))
+            opened = None
+    return result

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.models import AppointmentKind, Practitioner, Room, SchedulingSettings
+from clinic.models.scheduling import ROOM_CAPACITY_MAX
 from patients.inputs import (
     ClinicDateField,
     IdField,
@@ -99,6 +100,13 @@ class VisitTimeMixin:
         return cleaned
 
 
+class RoomChoiceField(IdModelChoiceField):
+    """A room, with how many visits it holds when it is shared ("Gym (holds 4)")."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} (holds {obj.capacity})" if obj.capacity > 1 else obj.name
+
+
 class BookingForm(VisitTimeMixin, forms.Form):
     patient = PatientPickerField(help_text="Current (not archived) patients only.")
     practitioner = IdModelChoiceField(
@@ -108,7 +116,7 @@ class BookingForm(VisitTimeMixin, forms.Form):
     date = ClinicDateField(widget=DateInput())
     time = forms.TimeField(label="Start time", widget=TimeInput(), help_text="Clinic time.")
     duration = forms.IntegerField(label="Length (minutes)", required=False, help_text=DURATION_HELP)
-    room = IdModelChoiceField(
+    room = RoomChoiceField(
         queryset=Room.objects.filter(active=True), required=False, empty_label="No room"
     )
     override_hours = forms.BooleanField(
@@ -146,7 +154,7 @@ class RescheduleForm(VisitTimeMixin, forms.Form):
     date = ClinicDateField(label="New date", widget=DateInput())
     time = forms.TimeField(label="New start time", widget=TimeInput(), help_text="Clinic time.")
     duration = forms.IntegerField(label="Length (minutes)", required=False)
-    room = IdModelChoiceField(
+    room = RoomChoiceField(
         queryset=Room.objects.filter(active=True), required=False, empty_label="No room"
     )
     override_hours = forms.BooleanField(label="Book outside working hours anyway", required=False)
@@ -298,7 +306,7 @@ class RecurringForm(forms.Form):
     )
     weeks = forms.IntegerField(label="For how many weeks", min_value=1, max_value=52, initial=6)
     duration = forms.IntegerField(label="Length (minutes)", required=False, help_text=DURATION_HELP)
-    room = IdModelChoiceField(
+    room = RoomChoiceField(
         queryset=Room.objects.filter(active=True), required=False, empty_label="No room"
     )
     plan = IdField(required=False, widget=forms.HiddenInput)
@@ -467,6 +475,14 @@ class PractitionerCreateForm(forms.Form):
 
 class RoomForm(forms.Form):
     name = forms.CharField(max_length=100)
+    capacity = forms.IntegerField(
+        label="Capacity",
+        min_value=1,
+        max_value=ROOM_CAPACITY_MAX,
+        initial=1,
+        help_text="How many visits the room holds at the same time: 1 for a treatment room, "
+        "more for a gym.",
+    )
     active = forms.BooleanField(label="In use", required=False, initial=True)
 
     def __init__(self, *args, room: Room | None = None, **kwargs):

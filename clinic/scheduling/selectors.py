@@ -33,7 +33,7 @@ from clinic.models import (
 )
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime
 
-from .availability import Availability, merge_first
+from .availability import Availability, full_intervals, merge_first
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -106,6 +106,28 @@ def bookable_patients() -> QuerySet[Patient]:
 
 
 # The calendar ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    """One entry of the calendar's legend: ``key`` names its colours in
+    clinic/static/clinic/scheduling.css (the ``cal-swatch-<key>`` class and the
+    ``--cal-<key>-*`` custom properties)."""
+
+    key: str
+    label: str
+
+
+def calendar_legend() -> list[LegendItem]:
+    """What the day and week views' colours mean, in the order the legend shows them:
+    each status the grid shows, then the shadings. New shading (clinic closures, say)
+    adds its item here and its colours in scheduling.css; the colour test then checks
+    its contrast. No query."""
+    return [
+        *(LegendItem(status.value, str(status.label)) for status in SHOWN_STATUSES),
+        LegendItem("away", "Away (time off)"),
+        LegendItem("outside", "Outside working hours"),
+    ]
 
 
 @dataclass
@@ -556,7 +578,11 @@ def _add_appointments(
     exclude_ids: list[int] | None = None,
 ) -> None:
     """One query: the live appointments overlapping [start, end) of the practitioners,
-    and the patient's and room's with anyone, added to ``availability`` as busy."""
+    and the patient's and room's with anyone, added to ``availability`` as busy. A shared
+    room (capacity > 1) is busy for everyone only while it is full
+    (docs/decisions.md, "Rooms with capacity")."""
+    shared_room = room is not None and room.capacity > 1
+    in_room: list[tuple[dt.datetime, dt.datetime]] = []
     who = Q(practitioner_id__in=practitioner_ids)
     if patient is not None:
         who |= Q(patient_id=patient.pk)
@@ -581,12 +607,17 @@ def _add_appointments(
             visits.append(
                 BusyVisit(practitioner_id, practitioner_name, patient_id, room_id, room_name, s, e)
             )
-        if (patient is not None and patient_id == patient.pk) or (
-            room is not None and room_id == room.pk
-        ):
+        in_this_room = room is not None and room_id == room.pk
+        if shared_room and in_this_room:
+            in_room.append((s, e))
+            in_this_room = False  # counted below; busy for its own practitioner only
+        if (patient is not None and patient_id == patient.pk) or in_this_room:
             availability.add_shared_busy(s, e)
-        else:
+        elif practitioner_id in practitioner_ids:
             availability.add_busy(practitioner_id, s, e)
+    if shared_room and room is not None:
+        for s, e in full_intervals(in_room, room.capacity):
+            availability.add_shared_busy(s, e)
 
 
 @dataclass(frozen=True)
@@ -802,15 +833,19 @@ def _conflict_in_words(
     if reason is not None:
         return f"{practitioner.display_name} is away then ({reason})."
     if availability.is_busy(practitioner.pk, start, end):
-        for visit in visits:
-            if not (visit.starts_at < end and start < visit.ends_at):
-                continue
+        clashes = [v for v in visits if v.starts_at < end and start < v.ends_at]
+        # The practitioner's own visit first: a shared room's visit is only in the way
+        # when the room is full.
+        clashes.sort(key=lambda v: v.practitioner_id != practitioner.pk)
+        for visit in clashes:
             local = visit.starts_at.astimezone(tz)
             if visit.practitioner_id == practitioner.pk:
                 return (
                     f"Slot taken: {practitioner.display_name} has another visit at {local:%H:%M}."
                 )
             if room is not None and visit.room_id == room.pk:
+                if room.capacity > 1:
+                    return f"Slot taken: {visit.room_name} is full at {local:%H:%M}."
                 return f"Slot taken: {visit.room_name} is in use at {local:%H:%M}."
         return "Slot taken: another visit of this series is at that time."
     if not availability.within_hours(practitioner.pk, start, end):

@@ -7,6 +7,12 @@ the patient for overlapping live visits, then inserts. On PostgreSQL exclusion
 constraints (migration 0005) back this up; a violation comes back as the same
 ``SlotTaken`` error. Appointments are not clinical records, but creations, changes and
 cancellations go to the audit log with the patient set, for the managers.
+
+Rooms with capacity (docs/decisions.md, "Rooms with capacity"): a booking with a room also
+locks the room's row. A room of capacity 1 is checked like the practitioner, and held by
+the exclusion constraint ``appt_no_overlap_room`` (which applies to visits flagged
+``room_exclusive``); a shared room is free until as many live visits as its capacity
+overlap, which the service counts under that lock (no constraint can read the capacity).
 """
 
 from __future__ import annotations
@@ -34,10 +40,11 @@ from clinic.models import (
     WorkingHours,
     overlapping,
 )
+from clinic.models.scheduling import ROOM_CAPACITY_MAX
 from patients.audit import AuditAction, audit_record
 from patients.localtime import UTC, clinic_today, clinic_zone
 
-from .availability import within_working_hours
+from .availability import peak_occupancy, within_working_hours
 from .selectors import UNDO_TO, can_undo_status, scheduling_settings
 
 if TYPE_CHECKING:
@@ -62,6 +69,10 @@ class SchedulingError(Exception):
 
 class SlotTaken(SchedulingError):
     """Someone else holds (part of) this time: the practitioner, the room or the patient."""
+
+
+class RoomFull(SlotTaken):
+    """A shared room already holds as many visits as its capacity at that time."""
 
 
 class OutsideWorkingHours(SchedulingError):
@@ -102,6 +113,53 @@ def _validate_times(starts_at: dt.datetime, ends_at: dt.datetime, *, now: dt.dat
 def _lock_practitioner(practitioner_id: int) -> Practitioner:
     """Serialise bookings per practitioner: a second booking waits here for the first."""
     return Practitioner.objects.select_for_update().get(pk=practitioner_id)
+
+
+def _lock_room(room_id: int) -> Room:
+    """Serialise bookings per room: its capacity is read, and its visits counted, under
+    this lock; changing the capacity takes it too."""
+    return Room.objects.select_for_update().get(pk=room_id)
+
+
+def room_peak(
+    room_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    *,
+    exclude_ids: Collection[int] = (),
+) -> tuple[int, dt.datetime | None]:
+    """The most live visits in the room at one instant of [starts_at, ends_at), and when."""
+    rows = (
+        Appointment.objects.filter(
+            overlapping(starts_at, ends_at), room_id=room_id, status__in=LIVE_APPOINTMENT_STATUSES
+        )
+        .exclude(pk__in=list(exclude_ids))
+        .values_list("starts_at", "ends_at")
+    )
+    return peak_occupancy(rows, starts_at, ends_at)
+
+
+def _room_full(room: Room, when: dt.datetime | None) -> RoomFull:
+    at = f" at {when.astimezone(clinic_zone()):%H:%M}" if when else ""
+    return RoomFull(
+        f"This slot is taken: {room.name} is full{at} ({room.capacity} visits at once). "
+        "Nothing was saved; please pick another time or room."
+    )
+
+
+def _check_room(
+    room: Room,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    *,
+    exclude_ids: Collection[int] = (),
+) -> None:
+    """For a shared room (capacity > 1, locked by the caller): refuse when it is full."""
+    if room.capacity <= 1:
+        return
+    peak, when = room_peak(room.pk, starts_at, ends_at, exclude_ids=exclude_ids)
+    if peak >= room.capacity:
+        raise _room_full(room, when)
 
 
 def _conflict_subject(
@@ -227,15 +285,20 @@ def appointment_book(
     if not locked.active:
         raise SchedulingError(f"{locked.display_name} is not taking bookings.")
     _check_availability(locked, starts_at, ends_at, allow_outside_hours=allow_outside_hours)
+    # After the practitioner, always in that order: the capacity is read under the lock.
+    room = _lock_room(room.pk) if room is not None else None
+    exclusive = room is None or room.capacity <= 1
     subject = _conflict_subject(
         practitioner_id=locked.pk,
-        room_id=room.pk if room else None,
+        room_id=room.pk if room is not None and exclusive else None,
         patient_id=patient.pk,
         starts_at=starts_at,
         ends_at=ends_at,
     )
     if subject:
         raise _slot_taken(subject)
+    if room is not None:
+        _check_room(room, starts_at, ends_at)
     appointment = _insert(
         Appointment(
             patient=patient,
@@ -247,6 +310,7 @@ def appointment_book(
             status=AppointmentStatus.BOOKED,
             series=series,
             rescheduled_from=rescheduled_from,
+            room_exclusive=exclusive,
             created_by=acting_user,
             created_at=now,
         )
@@ -342,6 +406,56 @@ def appointment_complete(
     return _save_transition(current, acting_user=acting_user, ip=ip, fields=[], verb="completed")
 
 
+# Visit notes follow the visit (treatments/visits.py; docs/decisions.md, "Notes follow
+# the visit"). These are the scheduling side of that hook, connected at start-up.
+
+# Visits a note may document: the live ones. A cancelled or no-show visit did not happen.
+NOTE_DOCUMENTABLE_STATUSES = LIVE_APPOINTMENT_STATUSES
+
+
+def appointment_note_documentable() -> Q:
+    return Q(status__in=NOTE_DOCUMENTABLE_STATUSES)
+
+
+def appointment_note_refusal(appointment: Appointment) -> str:
+    """Why a visit note may not document this visit ("" when it may)."""
+    if appointment.status in NOTE_DOCUMENTABLE_STATUSES:
+        return ""
+    local = appointment.starts_at.astimezone(clinic_zone())
+    what = "was a no-show" if appointment.status == AppointmentStatus.NO_SHOW else "was cancelled"
+    return (
+        f"The visit of {local:%a %d %b %Y %H:%M} {what}: a note cannot document it. "
+        "Choose another visit, or none."
+    )
+
+
+@transaction.atomic
+def appointment_note_signing(
+    *, appointment_id: int, acting_user: User, ip: str | None = None
+) -> Appointment:
+    """A note for this visit is being signed (in the caller's transaction): lock the
+    visit, refuse if it no longer can be documented (SchedulingError), and complete it
+    if the patient is checked in, audited like any status change."""
+    current = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("practitioner", "patient")
+        .get(pk=appointment_id)
+    )
+    refusal = appointment_note_refusal(current)
+    if refusal:
+        raise SchedulingError(refusal)
+    if current.status == AppointmentStatus.CHECKED_IN:
+        current.status = AppointmentStatus.COMPLETED
+        _save_transition(
+            current,
+            acting_user=acting_user,
+            ip=ip,
+            fields=[],
+            verb="completed (visit note signed)",
+        )
+    return current
+
+
 @transaction.atomic
 def appointment_mark_no_show(
     *, appointment: Appointment, acting_user: User, ip: str | None = None
@@ -383,9 +497,11 @@ def appointment_undo_status(
     before = current.get_status_display()
     if current.status == AppointmentStatus.NO_SHOW:
         # A no-show frees its slot: someone may have been booked into it since.
+        room = _lock_room(current.room_id) if current.room_id is not None else None
+        exclusive = room is None or room.capacity <= 1
         subject = _conflict_subject(
             practitioner_id=current.practitioner_id,
-            room_id=current.room_id,
+            room_id=current.room_id if exclusive else None,
             patient_id=current.patient_id,
             starts_at=current.starts_at,
             ends_at=current.ends_at,
@@ -395,12 +511,20 @@ def appointment_undo_status(
             raise SlotTaken(
                 f"The no-show cannot be undone: {subject} has another visit at that time now."
             )
+        if room is not None:
+            try:
+                _check_room(room, current.starts_at, current.ends_at, exclude_ids=[current.pk])
+            except RoomFull as error:
+                raise RoomFull(
+                    f"The no-show cannot be undone: {room.name} is full at that time now."
+                ) from error
+        current.room_exclusive = exclusive
     current.status = UNDO_TO[current.status]
     if current.status == AppointmentStatus.BOOKED:
         current.checked_in_at = None
     try:
         with transaction.atomic():
-            current.save(update_fields=["status", "checked_in_at", "updated_at"])
+            current.save(update_fields=["status", "checked_in_at", "room_exclusive", "updated_at"])
     except IntegrityError as error:  # the exclusion constraints, on PostgreSQL
         raise SlotTaken("The no-show cannot be undone: the slot has been booked again.") from error
     audit_record(
@@ -870,20 +994,72 @@ def time_off_delete(*, time_off: TimeOff, acting_user: User) -> None:
     time_off.delete()
 
 
+def _clean_capacity(capacity: int) -> int:
+    if not isinstance(capacity, int) or not 1 <= capacity <= ROOM_CAPACITY_MAX:
+        raise SchedulingError(f"A room holds between 1 and {ROOM_CAPACITY_MAX} visits at once.")
+    return capacity
+
+
 @transaction.atomic
-def room_create(*, name: str, acting_user: User) -> Room:
-    room = Room.objects.create(name=name.strip())
-    audit_record(acting_user=acting_user, action=AuditAction.CREATE, obj=room, detail=room.name)
+def room_create(*, name: str, acting_user: User, capacity: int = 1, ip: str | None = None) -> Room:
+    room = Room.objects.create(name=name.strip(), capacity=_clean_capacity(capacity))
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.CREATE,
+        obj=room,
+        ip=ip,
+        detail=f"{room.name} (holds {room.capacity})",
+    )
     return room
 
 
 @transaction.atomic
-def room_update(*, room: Room, name: str, active: bool, acting_user: User) -> Room:
-    room.name = name.strip()
-    room.active = active
-    room.save(update_fields=["name", "active"])
-    audit_record(acting_user=acting_user, action=AuditAction.UPDATE, obj=room, detail=room.name)
-    return room
+def room_update(
+    *,
+    room: Room,
+    name: str,
+    active: bool,
+    acting_user: User,
+    capacity: int | None = None,
+    ip: str | None = None,
+) -> Room:
+    """Rename, retire or resize a room. Lowering the capacity below the most visits the
+    room already holds at once (from now on) is refused, naming when; on any change of
+    capacity the room's visits from now on take the new ``room_exclusive`` flag, so the
+    database holds a room of capacity 1 alone again (docs/decisions.md, "Rooms with
+    capacity"). Past visits keep the flag they were booked with."""
+    locked = _lock_room(room.pk)
+    before = locked.capacity
+    capacity = before if capacity is None else _clean_capacity(capacity)
+    now = timezone.now()
+    if capacity < before:
+        rows = Appointment.objects.filter(
+            room=locked, ends_at__gt=now, status__in=LIVE_APPOINTMENT_STATUSES
+        ).values_list("starts_at", "ends_at")
+        peak, when = peak_occupancy(rows, now, dt.datetime.max.replace(tzinfo=UTC))
+        if peak > capacity and when is not None:
+            local = when.astimezone(clinic_zone())
+            raise SchedulingError(
+                f"{locked.name} already holds {peak} visits at once on "
+                f"{local:%a %d %b %Y at %H:%M}: its capacity cannot go below {peak} until "
+                "those visits are moved or cancelled. Nothing was saved."
+            )
+    locked.name = name.strip()
+    locked.active = active
+    locked.capacity = capacity
+    locked.save(update_fields=["name", "active", "capacity"])
+    if (capacity == 1) != (before == 1):
+        Appointment.objects.filter(room=locked, ends_at__gt=now).update(
+            room_exclusive=capacity == 1
+        )
+    detail = locked.name
+    if capacity != before:
+        detail += f": capacity {before} → {capacity}"
+    audit_record(
+        acting_user=acting_user, action=AuditAction.UPDATE, obj=locked, ip=ip, detail=detail
+    )
+    room.name, room.active, room.capacity = locked.name, locked.active, locked.capacity
+    return locked
 
 
 @transaction.atomic

@@ -74,6 +74,7 @@ def day(request):
         {
             "day": day,
             "grid": selectors.calendar_day(day, _booking_rules(request)),
+            "legend": selectors.calendar_legend(),
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
             "today": clinic_today(),
@@ -98,6 +99,7 @@ def week(request, practitioner_id: int):
             "monday": monday,
             "sunday": monday + dt.timedelta(days=6),
             "grid": selectors.calendar_week(practitioner, day, _booking_rules(request)),
+            "legend": selectors.calendar_legend(),
             "previous": monday - dt.timedelta(days=7),
             "next": monday + dt.timedelta(days=7),
             "today": clinic_today(),
@@ -810,11 +812,20 @@ def room_list(request):
 @permission_required("clinic.add_room", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def room_create(request):
-    form = forms.RoomForm(request.POST or None, initial={"active": True})
+    form = forms.RoomForm(request.POST or None, initial={"active": True, "capacity": 1})
     if request.method == "POST" and form.is_valid():
-        room = services.room_create(name=form.cleaned_data["name"], acting_user=request.user)
-        messages.success(request, f"{room.name} added.")
-        return redirect("scheduling:rooms")
+        try:
+            room = services.room_create(
+                name=form.cleaned_data["name"],
+                capacity=form.cleaned_data["capacity"],
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except services.SchedulingError as error:
+            form.add_error("capacity", error.message)
+        else:
+            messages.success(request, f"{room.name} added.")
+            return redirect("scheduling:rooms")
     return render(
         request,
         "clinic/scheduling/simple_form.html",
@@ -828,12 +839,20 @@ def room_create(request):
 def room_edit(request, room_id: int):
     room = get_object_or_404(Room, pk=room_id)
     form = forms.RoomForm(
-        request.POST or None, room=room, initial={"name": room.name, "active": room.active}
+        request.POST or None,
+        room=room,
+        initial={"name": room.name, "active": room.active, "capacity": room.capacity},
     )
     if request.method == "POST" and form.is_valid():
-        services.room_update(room=room, acting_user=request.user, **form.cleaned_data)
-        messages.success(request, f"{room.name} saved.")
-        return redirect("scheduling:rooms")
+        try:
+            services.room_update(
+                room=room, acting_user=request.user, ip=client_ip(request), **form.cleaned_data
+            )
+        except services.SchedulingError as error:
+            form.add_error("capacity", error.message)
+        else:
+            messages.success(request, f"{room.name} saved.")
+            return redirect("scheduling:rooms")
     return render(
         request,
         "clinic/scheduling/simple_form.html",

@@ -175,3 +175,63 @@ def test_twenty_concurrent_booking_forms_give_one_booking_and_form_errors_not_50
     refused = [r for r in responses if r.status_code == 200]
     assert all("This slot is taken" in r.content.decode() for r in refused)
     assert Appointment.objects.filter(practitioner=practitioner).count() == 1
+
+
+def test_twenty_practitioners_racing_for_a_capacity_three_room_give_exactly_three(
+    require_service, slot
+):
+    """A shared room: no constraint can read its capacity, so the booking service counts
+    its visits under the room's row lock. Twenty practitioners (twenty different locks)
+    with twenty patients book the same gym slot at once: three get in, the rest are told
+    the room is full, and nothing else escapes."""
+    require_service("postgresql")
+    gym = RoomFactory(name="Gym", capacity=3)
+    practitioners = [PractitionerFactory() for _ in range(ATTEMPTS)]
+    for p in practitioners:
+        give_hours(p)
+    patients = [PatientFactory() for _ in range(ATTEMPTS)]
+    results = _race(
+        lambda i: _kwargs(patient=patients[i], practitioner=practitioners[i], start=slot, room=gym)
+    )
+    assert [r for r in results if isinstance(r, tuple)] == []
+    assert results.count("booked") == 3
+    refusals = [r for r in results if r != "booked"]
+    assert len(refusals) == ATTEMPTS - 3
+    assert all(isinstance(r, services.RoomFull) for r in refusals)
+    assert all("Gym is full" in r.message for r in refusals)
+    booked = Appointment.objects.filter(room=gym, status="booked")
+    assert booked.count() == 3
+    assert not booked.filter(room_exclusive=True).exists()
+
+
+def test_shared_room_visits_are_outside_the_room_constraint_but_capacity_one_is_not(
+    require_service, practitioner, other_practitioner, slot
+):
+    """The database still holds a capacity-1 room alone (rows flagged room_exclusive);
+    rows of a shared room (not flagged) may overlap in the database, and the service
+    keeps them under the capacity."""
+    require_service("postgresql")
+    single = RoomFactory(name="Room 1")
+    gym = RoomFactory(name="Gym", capacity=2)
+    AppointmentFactory(practitioner=practitioner, room=single, starts_at=slot)
+    with pytest.raises(IntegrityError, match="appt_no_overlap_room"), transaction.atomic():
+        AppointmentFactory(practitioner=other_practitioner, room=single, starts_at=slot)
+    for _ in range(2):
+        AppointmentFactory(room=gym, starts_at=slot, room_exclusive=False)
+    assert Appointment.objects.filter(room=gym).count() == 2
+
+
+def test_lowering_a_room_to_capacity_one_hands_it_back_to_the_constraint(
+    require_service, practitioner, other_practitioner, slot
+):
+    require_service("postgresql")
+    gym = RoomFactory(name="Gym", capacity=3)
+    services.appointment_book(
+        **_kwargs(patient=PatientFactory(), practitioner=practitioner, start=slot, room=gym)
+    )
+    services.room_update(
+        room=gym, name="Gym", active=True, capacity=1, acting_user=practitioner.user
+    )
+    assert Appointment.objects.get(room=gym).room_exclusive is True
+    with pytest.raises(IntegrityError, match="appt_no_overlap_room"), transaction.atomic():
+        AppointmentFactory(practitioner=other_practitioner, room=gym, starts_at=slot)

@@ -644,8 +644,14 @@ def test_manager_adds_and_renames_rooms(client_for, manager, room):
     client = client_for(manager)
     response = client.post(reverse("scheduling:room_create"), {"name": "room a", "active": "on"})
     assert response.status_code == 200 and "already a room" in response.content.decode()
-    assert client.post(reverse("scheduling:room_create"), {"name": "Gym"}).status_code == 302
-    client.post(reverse("scheduling:room_edit", args=[room.pk]), {"name": "Room A1"})
+    assert (
+        client.post(reverse("scheduling:room_create"), {"name": "Gym", "capacity": "4"}).status_code
+        == 302
+    )
+    assert Room.objects.get(name="Gym").capacity == 4
+    client.post(
+        reverse("scheduling:room_edit", args=[room.pk]), {"name": "Room A1", "capacity": "1"}
+    )
     room.refresh_from_db()
     assert room.name == "Room A1" and room.active is False
 
