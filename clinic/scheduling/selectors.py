@@ -301,8 +301,8 @@ def _build_grid(
     closed: dict[dt.date, str] | None = None,
 ) -> Grid:
     closed = closed or {}
-    for column in columns:
-        column.closed = closed.get(column.day, "")
+    for shown in columns:
+        shown.closed = closed.get(shown.day, "")
     lo, hi = DAY_START_HOUR * 60, DAY_END_HOUR * 60
     by_key = {(c.practitioner.pk, c.day): c for c in columns}
     placed: list[tuple[Column, int, int, str, Any]] = []  # (column, start, end, kind, payload)
