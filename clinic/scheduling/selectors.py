@@ -1147,7 +1147,8 @@ FRONT_DESK_LISTED = [
 
 def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     """Today's arrivals, who is in, no-shows and free gaps. Queries: the listed visits,
-    the count of completed ones, practitioners, working hours, time off.
+    the count of completed ones, practitioners, working hours, time off, closures (no
+    gaps on a closed day).
 
     Completed visits are counted, not read: by the afternoon they are most of the day
     (200 of 230 at a clinic group's size). The only ones read are those still running
@@ -1171,7 +1172,8 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for h in WorkingHours.objects.filter(practitioner_id__in=ids, weekday=today.weekday()):
         hours[h.practitioner_id][h.weekday].append((h.start, h.end))
-    availability = Availability(hours=hours, tz=tz)
+    closed = closed_days(today, today)
+    availability = Availability(hours=hours, tz=tz, closed=closed)
     for off in TimeOff.objects.filter(
         practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start
     ):
@@ -1193,6 +1195,7 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
         "no_shows": [v for v in visits if v.status == AppointmentStatus.NO_SHOW],
         "completed_count": completed_count,
         "gaps": sorted(gaps, key=lambda g: (g[1], g[0].display_name)),
+        "closed": closed.get(today, ""),
         "now": now,
     }
 

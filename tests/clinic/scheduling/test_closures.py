@@ -570,3 +570,16 @@ def test_seed_closures_is_idempotent():
     assert seed_closures(dt.date(2026, 11, 22)) == 10
     assert seed_closures(dt.date(2026, 11, 22)) == 0
     assert ClinicClosure.objects.filter(reason="Christmas Eve").count() == 2
+
+
+def test_today_offers_no_gaps_on_a_closed_day(client_for, front_desk, practitioner):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    before = selectors.front_desk_day(now=at(today, "07:30"))
+    assert before["gaps"] and not before["closed"]
+    _close(today, "Staff training")
+    after = selectors.front_desk_day(now=at(today, "07:30"))
+    assert after["gaps"] == [] and after["closed"] == "Staff training"
+    html = client_for(front_desk).get(reverse("today")).content.decode()
+    assert "The clinic is closed today: Staff training." in html
