@@ -1249,13 +1249,6 @@ def practitioner_setup(practitioner: Practitioner) -> dict[str, Any]:
     }
 
 
-def booked_visits_between(practitioner: Practitioner, start: dt.datetime, end: dt.datetime) -> int:
-    """Booked visits that a new time off would leave stranded."""
-    return Appointment.objects.filter(
-        overlapping(start, end), practitioner=practitioner, status=AppointmentStatus.BOOKED
-    ).count()
-
-
 # Stranded visits: the worklists of closures and time off ----------------------------
 
 # Visits that still hold a slot a closure or time off takes away. Completed ones are

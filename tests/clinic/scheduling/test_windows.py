@@ -92,7 +92,9 @@ def test_every_appointment_window_query_bounds_starts_at_below(
         )
     _assert_bounded(book.captured_queries)
     with CaptureQueriesContext(connection) as stranded:
-        selectors.booked_visits_between(practitioner, at(monday, "08:00"), at(monday, "18:00"))
+        window = (at(monday, "08:00"), at(monday, "18:00"))
+        list(selectors.stranded_visits(*window, practitioner_id=practitioner.pk))
+        selectors.stranded_counts({1: (*window, practitioner.pk), 2: (*window, None)})
     _assert_bounded(stranded.captured_queries)
 
 
