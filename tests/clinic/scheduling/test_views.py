@@ -936,15 +936,16 @@ def test_today_loaders_query_counts_do_not_grow(
         )
 
     visits(practitioner)
-    # listed visits, count of completed ones, practitioners, working hours, time off.
-    with django_assert_num_queries(5):
+    # listed visits, count of completed ones, practitioners, working hours, clinic
+    # closures of the day, time off.
+    with django_assert_num_queries(6):
         selectors.front_desk_day(now=noon)
     # the therapist's practitioner record, their appointments.
     with django_assert_num_queries(2):
         selectors.therapist_day(therapist, now=noon)
     visits(other_practitioner)
     AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=50))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         selectors.front_desk_day(now=noon)
     with django_assert_num_queries(2):
         data = selectors.therapist_day(therapist, now=noon)
