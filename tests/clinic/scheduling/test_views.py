@@ -1111,7 +1111,8 @@ def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_runni
 
     post_init.connect(record, sender=Appointment)
     try:
-        with django_assert_num_queries(5):
+        # listed visits, completed count, practitioners, hours, closures, time off.
+        with django_assert_num_queries(6):
             data = selectors.front_desk_day(now=now)
     finally:
         post_init.disconnect(record, sender=Appointment)
