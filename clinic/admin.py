@@ -36,6 +36,7 @@ from .models import (
     Appointment,
     AppointmentSeries,
     AuditEvent,
+    ClinicClosure,
     Practitioner,
     Reminder,
     Room,
@@ -65,6 +66,12 @@ class WorkingHoursAdmin(ReadOnlyModelAdmin):
 class TimeOffAdmin(ReadOnlyModelAdmin):
     list_display = ["practitioner", "starts_at", "ends_at", "reason"]
     list_select_related = ["practitioner"]
+
+
+@admin.register(ClinicClosure)
+class ClinicClosureAdmin(ReadOnlyModelAdmin):
+    list_display = ["starts_on", "ends_on", "reason", "created_by"]
+    list_select_related = ["created_by"]
 
 
 @admin.register(Room)

@@ -63,6 +63,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.change_appointment",
         "clinic.view_reminder",
         "clinic.change_reminder",
+        # The stranded-visit worklists of closures and time off: the front desk moves
+        # or cancels those visits (nothing clinical is on them).
+        "clinic.view_clinicclosure",
+        "clinic.view_timeoff",
     ],
     CLINIC_MANAGER: [
         "auth.view_user",
@@ -80,6 +84,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.add_timeoff",
         "clinic.change_timeoff",
         "clinic.delete_timeoff",
+        "clinic.view_clinicclosure",
+        "clinic.add_clinicclosure",
+        "clinic.change_clinicclosure",
+        "clinic.delete_clinicclosure",
         "clinic.view_room",
         "clinic.add_room",
         "clinic.change_room",

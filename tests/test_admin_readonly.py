@@ -15,7 +15,15 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.models import AppointmentSeries, AuditEvent, Reminder, Room, TimeOff, WorkingHours
+from clinic.models import (
+    AppointmentSeries,
+    AuditEvent,
+    ClinicClosure,
+    Reminder,
+    Room,
+    TimeOff,
+    WorkingHours,
+)
 from patients.audit import AuditAction, audit_record
 from patients.models import Assessment, AssessmentAmendment
 from tests import factories
@@ -77,6 +85,9 @@ def one_row_of_each(superuser):
     now = timezone.now()
     TimeOff.objects.create(
         practitioner=practitioner, starts_at=now, ends_at=now + dt.timedelta(hours=2)
+    )
+    ClinicClosure.objects.create(
+        starts_on=now.date(), ends_on=now.date(), reason="Holiday", created_by=superuser
     )
     room = factories.RoomFactory()
     series = AppointmentSeries.objects.create(

@@ -35,6 +35,7 @@ from django.utils.http import urlsafe_base64_encode
 from clinic.models import (
     AppointmentSeries,
     AuditEvent,
+    ClinicClosure,
     Reminder,
     ReminderKind,
     ReminderStatus,
@@ -196,8 +197,13 @@ def world():
         practitioner=practitioner, weekday=0, start=dt.time(8), end=dt.time(17)
     )
     start = timezone.now() + dt.timedelta(days=30)
-    TimeOff.objects.create(
+    time_off = TimeOff.objects.create(
         practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=2)
+    )
+    closure = ClinicClosure.objects.create(
+        starts_on=(start + dt.timedelta(days=7)).date(),
+        ends_on=(start + dt.timedelta(days=8)).date(),
+        reason="Holiday",
     )
     reminder = Reminder.objects.create(
         kind=ReminderKind.EXERCISE,
@@ -232,6 +238,8 @@ def world():
         "series_id": series.pk,
         "practitioner_id": practitioner.pk,
         "room_id": room.pk,
+        "closure_id": closure.pk,
+        "time_off_id": time_off.pk,
         "reminder_id": reminder.pk,
         "user_id": users["front_desk"].pk,
         "uidb64": urlsafe_base64_encode(force_bytes(users["front_desk"].pk)),

@@ -82,3 +82,45 @@ def test_staff_without_a_role_are_refused(client, name, kwargs):
     for method in (client.get, client.post):
         response = method(url)
         assert response.status_code in (403, 405), (name, method.__name__, response.status_code)
+
+
+# Clinic closures and the stranded-visit worklists, per role: the manager manages
+# closures; the front desk, who moves the stranded visits, reads the lists and
+# worklists; therapists see closures on the calendar only.
+def test_closure_and_worklist_pages_per_role(client, role_users):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from clinic.models import ClinicClosure, TimeOff
+    from tests.factories import PractitionerFactory
+
+    day = timezone.localdate() + dt.timedelta(days=10)
+    closure = ClinicClosure.objects.create(starts_on=day, ends_on=day, reason="Holiday")
+    start = timezone.now() + dt.timedelta(days=3)
+    off = TimeOff.objects.create(
+        practitioner=PractitionerFactory(), starts_at=start, ends_at=start + dt.timedelta(hours=2)
+    )
+    pages = {
+        "scheduling:closures": ([], {"manager", "front_desk"}),
+        "scheduling:closure_create": ([], {"manager"}),
+        "scheduling:closure_edit": ([closure.pk], {"manager"}),
+        "scheduling:closure_visits": ([closure.pk], {"manager", "front_desk"}),
+        "scheduling:time_off_list": ([], {"manager", "front_desk"}),
+        "scheduling:time_off_visits": ([off.pk], {"manager", "front_desk"}),
+    }
+    for name, (args, allowed) in pages.items():
+        url = reverse(name, args=args)
+        client.logout()
+        response = client.get(url)
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(reverse("login")), name
+        for role, user in role_users.items():
+            client.force_login(user)
+            status = client.get(url).status_code
+            assert status == (200 if role in allowed else 403), (name, role, status)
+    # Removing a closure is the manager's too: the front desk's POST changes nothing.
+    client.force_login(role_users["front_desk"])
+    url = reverse("scheduling:closure_edit", args=[closure.pk])
+    assert client.post(url, {"action": "delete"}).status_code == 403
+    assert ClinicClosure.objects.filter(pk=closure.pk).exists()

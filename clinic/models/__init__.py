@@ -5,6 +5,7 @@
 - reminders: the Reminder outbox and its enums
 - audit: AuditEvent (its AuditAction choices live in patients.audit, re-exported here)
 - attention: acknowledgements of the needs-attention list
+- closures: ClinicClosure, the days the whole clinic is closed
 
 Import from ``clinic.models``; the split is for readers, Django sees one app "clinic".
 The import order below is the order the models were always registered in.
@@ -26,6 +27,7 @@ from .scheduling import (
 from .reminders import Reminder, ReminderKind, ReminderReason, ReminderStatus  # isort: skip
 from .audit import AuditAction, AuditEvent  # isort: skip
 from .attention import AttentionAcknowledgement, AttentionReason  # isort: skip
+from .closures import ClinicClosure, closed_day_label, closed_message  # isort: skip
 
 __all__ = [
     "LIVE_APPOINTMENT_STATUSES",
@@ -38,6 +40,7 @@ __all__ = [
     "AppointmentStatus",
     "AuditAction",
     "AuditEvent",
+    "ClinicClosure",
     "Practitioner",
     "Reminder",
     "ReminderKind",
@@ -47,5 +50,7 @@ __all__ = [
     "SchedulingSettings",
     "TimeOff",
     "WorkingHours",
+    "closed_day_label",
+    "closed_message",
     "overlapping",
 ]

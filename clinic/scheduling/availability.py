@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from clinic.models.closures import closed_message
 from patients.localtime import clinic_zone, local_occurrence
 
 Block = tuple[dt.time, dt.time]
@@ -58,6 +59,8 @@ class Availability:
     ``time_off``: practitioner id -> [(start, end, reason)]
     ``busy``: practitioner id -> [(start, end)] for live appointments
     ``shared_busy``: intervals that block every practitioner (the patient's or room's).
+    ``closed``: local date -> reason, the days the whole clinic is closed (ClinicClosure);
+    nothing is free on them, whatever the working hours say.
     """
 
     hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]]
@@ -65,6 +68,7 @@ class Availability:
     busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = field(default_factory=dict)
     shared_busy: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
     tz: ZoneInfo = field(default_factory=clinic_zone)
+    closed: dict[dt.date, str] = field(default_factory=dict)
     # Per practitioner: their busy and the shared intervals sorted by start, and the
     # longest of them, so ``is_busy`` looks only at intervals that start between
     # ``start - longest`` and ``end`` (bisect) instead of every visit of the window.
@@ -82,6 +86,18 @@ class Availability:
 
     def within_hours(self, practitioner_id: int, start: dt.datetime, end: dt.datetime) -> bool:
         return within_working_hours(self.hours.get(practitioner_id, {}), start, end, self.tz)
+
+    def closed_on(self, start: dt.datetime, end: dt.datetime) -> tuple[dt.date, str] | None:
+        """The first closed local day that [start, end) touches, with its reason."""
+        if not self.closed:
+            return None
+        day = start.astimezone(self.tz).date()
+        last = (end - dt.timedelta(microseconds=1)).astimezone(self.tz).date()
+        while day <= last:
+            if day in self.closed:
+                return day, self.closed[day]
+            day += dt.timedelta(days=1)
+        return None
 
     def time_off_reason(self, practitioner_id: int, start, end) -> str | None:
         for off_start, off_end, reason in self.time_off.get(practitioner_id, []):
@@ -112,6 +128,9 @@ class Availability:
 
     def problem(self, practitioner_id: int, start, end) -> str:
         """Why this time cannot be booked ("" when it can)."""
+        closed = self.closed_on(start, end)
+        if closed is not None:
+            return closed_message(*closed)
         reason = self.time_off_reason(practitioner_id, start, end)
         if reason is not None:
             return f"The practitioner is away then ({reason})."
@@ -148,6 +167,9 @@ class Availability:
         day = after.astimezone(self.tz).date()
         last_day = until.astimezone(self.tz).date()
         while day <= last_day:
+            if day in self.closed:
+                day += dt.timedelta(days=1)
+                continue
             for block_start, block_end in self.blocks_on(practitioner_id, day):
                 start = block_start
                 while start + duration <= block_end:
@@ -175,7 +197,9 @@ class Availability:
         """Starts of non-overlapping free slots of ``length`` on a local day, for the
         calendar's click-to-book links: from each working block's start, a slot where one
         fits, otherwise the next step (so a slot follows straight after a visit)."""
-        result = []
+        result: list[dt.datetime] = []
+        if day in self.closed:
+            return result
         for block_start, block_end in self.blocks_on(practitioner_id, day):
             start = block_start
             while start + length <= block_end:
@@ -195,6 +219,8 @@ class Availability:
         self, practitioner_id: int, day: dt.date, *, after: dt.datetime, minimum: dt.timedelta
     ) -> list[tuple[dt.datetime, dt.datetime]]:
         """Free stretches of at least ``minimum`` inside the day's working hours."""
+        if day in self.closed:
+            return []
         taken = sorted(
             [(s, e) for s, e in self.busy.get(practitioner_id, [])]
             + [(s, e) for s, e, _ in self.time_off.get(practitioner_id, [])]

@@ -3,6 +3,8 @@
 Idempotent (a second run adds nothing) and deterministic (a fixed random seed: the same
 day gives the same calendar). Visits span the past eight weeks (mostly completed, some
 cancelled, some no-shows) and the coming two (booked), for existing current patients.
+The usual US holidays of this year and the next are clinic closures, and no demo visit
+falls on one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from clinic.models import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
+    ClinicClosure,
     Practitioner,
     Room,
     WorkingHours,
@@ -30,6 +33,34 @@ CANCEL_REASONS = ["Patient unwell", "Work conflict", "Transport problem", "Famil
 PAST_DAYS, FUTURE_DAYS = 56, 14
 
 
+def holidays(year: int) -> list[tuple[dt.date, str]]:
+    """The days a US clinic usually closes: Thanksgiving (fourth Thursday of November),
+    Christmas Eve and Day, New Year's Eve and Day."""
+    first = dt.date(year, 11, 1)
+    thanksgiving = first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)
+    return [
+        (dt.date(year, 1, 1), "New Year's Day"),
+        (thanksgiving, "Thanksgiving"),
+        (dt.date(year, 12, 24), "Christmas Eve"),
+        (dt.date(year, 12, 25), "Christmas Day"),
+        (dt.date(year, 12, 31), "New Year's Eve"),
+    ]
+
+
+def seed_closures(today: dt.date, created_by=None) -> int:
+    """This year's and next year's holidays as closures; ones already there are kept."""
+    added = 0
+    for year in (today.year, today.year + 1):
+        for day, reason in holidays(year):
+            _, new = ClinicClosure.objects.get_or_create(
+                starts_on=day,
+                ends_on=day,
+                defaults={"reason": reason, "created_by": created_by},
+            )
+            added += new
+    return added
+
+
 @transaction.atomic
 def seed_schedule(staff: dict) -> dict:
     """``staff``: the demo accounts by username (see seed_demo). Returns what it created."""
@@ -40,6 +71,7 @@ def seed_schedule(staff: dict) -> dict:
     )
     rooms = [Room.objects.get_or_create(name=name)[0] for name in ROOMS]
     created = {"hours": 0, "appointments": 0}
+    created["closures"] = seed_closures(clinic_today(), staff.get("demo-manager"))
     for practitioner in practitioners:
         if not WorkingHours.objects.filter(practitioner=practitioner).exists():
             WorkingHours.objects.bulk_create(
@@ -66,9 +98,15 @@ def _visits(practitioners, patients, rooms, booker) -> list[Appointment]:
     today = clinic_today(now)
     seen: set[int] = set()
     visits = []
+    closed = set(
+        ClinicClosure.objects.filter(
+            ends_on__gte=today - dt.timedelta(days=PAST_DAYS),
+            starts_on__lte=today + dt.timedelta(days=FUTURE_DAYS),
+        ).values_list("starts_on", "ends_on")
+    )
     for offset in range(-PAST_DAYS, FUTURE_DAYS + 1):
         day = today + dt.timedelta(days=offset)
-        if day.weekday() >= 5:
+        if day.weekday() >= 5 or any(first <= day <= last for first, last in closed):
             continue
         booked_today: set[int] = set()  # one visit a day per patient: no patient overlap
         for index, practitioner in enumerate(practitioners):

@@ -524,3 +524,38 @@ class SchedulingSettingsForm(forms.ModelForm):
             "late_cancellation_hours": "Cancellations closer than this to the visit are "
             "flagged as late.",
         }
+
+
+class ClosureForm(forms.Form):
+    """A day or days the whole clinic is closed (the services check overlaps and length)."""
+
+    starts_on = ClinicDateField(label="First day closed", widget=DateInput())
+    ends_on = ClinicDateField(
+        label="Last day closed",
+        widget=DateInput(),
+        required=False,
+        help_text="Empty: the first day only.",
+    )
+    reason = forms.CharField(
+        max_length=200,
+        help_text="Shown on the calendar and wherever a booking on these days is refused, "
+        "e.g. “Christmas Eve”.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on = cleaned.get("starts_on")
+        if (
+            starts_on is not None
+            and cleaned.get("ends_on") is None
+            and not self.has_error("ends_on")
+        ):
+            cleaned["ends_on"] = starts_on
+        ends_on = cleaned.get("ends_on")
+        if starts_on is not None and ends_on is not None and ends_on < starts_on:
+            self.add_error("ends_on", "The last day closed cannot be before the first.")
+        reason = (cleaned.get("reason") or "").strip()
+        if "reason" in cleaned and not reason:
+            self.add_error("reason", "Say why the clinic is closed.")
+        cleaned["reason"] = reason
+        return cleaned

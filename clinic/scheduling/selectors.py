@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -24,14 +24,16 @@ from clinic.models import (
     AppointmentKind,
     AppointmentSeries,
     AppointmentStatus,
+    ClinicClosure,
     Practitioner,
     Room,
     SchedulingSettings,
     TimeOff,
     WorkingHours,
+    closed_message,
     overlapping,
 )
-from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime
+from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime, local_occurrence
 
 from .availability import Availability, full_intervals, merge_first
 
@@ -105,6 +107,32 @@ def bookable_patients() -> QuerySet[Patient]:
     return Patient.objects.filter(archived_at__isnull=True).order_by("last_name", "first_name")
 
 
+# Clinic closures -------------------------------------------------------------------
+
+
+def closed_days(first: dt.date, last: dt.date) -> dict[dt.date, str]:
+    """Local date -> reason for the closed days from ``first`` to ``last``, both included.
+    Queries: 1 (closures are few; a window's are read once, never per slot)."""
+    closed: dict[dt.date, str] = {}
+    rows = ClinicClosure.objects.filter(starts_on__lte=last, ends_on__gte=first).values_list(
+        "starts_on", "ends_on", "reason"
+    )
+    for starts_on, ends_on, reason in rows:
+        day = max(starts_on, first)
+        while day <= min(ends_on, last):
+            closed.setdefault(day, reason)
+            day += dt.timedelta(days=1)
+    return closed
+
+
+def closed_days_between(start: dt.datetime, end: dt.datetime) -> dict[dt.date, str]:
+    """The closed local days that the instants [start, end) touch. Queries: 1."""
+    tz = clinic_zone()
+    return closed_days(
+        start.astimezone(tz).date(), (end - dt.timedelta(microseconds=1)).astimezone(tz).date()
+    )
+
+
 # The calendar ---------------------------------------------------------------------
 
 
@@ -127,6 +155,7 @@ def calendar_legend() -> list[LegendItem]:
         *(LegendItem(status.value, str(status.label)) for status in SHOWN_STATUSES),
         LegendItem("away", "Away (time off)"),
         LegendItem("outside", "Outside working hours"),
+        LegendItem("closed", "Clinic closed"),
     ]
 
 
@@ -183,6 +212,8 @@ class Column:
     working: list[Block] = field(default_factory=list)
     away: list[Block] = field(default_factory=list)
     free: list[Block] = field(default_factory=list)
+    # The reason the whole clinic is closed that day ("" when open).
+    closed: str = ""
 
     @property
     def entries(self) -> list[Block]:
@@ -256,6 +287,7 @@ def _free_slots(
     time_off: list[TimeOff],
     rules: SchedulingSettings,
     tz: dt.tzinfo,
+    closed: dict[dt.date, str],
 ) -> dict[tuple[int, dt.date], list[dt.datetime]]:
     """Free slots of the follow-up length per column, from now on, from what the grid
     already loaded (no query)."""
@@ -265,7 +297,7 @@ def _free_slots(
     away: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
     for off in time_off:
         away[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
-    availability = Availability(hours=week_hours, time_off=away)
+    availability = Availability(hours=week_hours, time_off=away, closed=closed)
     for appointment in appointments:
         if appointment.status in LIVE_APPOINTMENT_STATUSES:
             availability.add_busy(
@@ -289,7 +321,11 @@ def _build_grid(
     time_off: list[TimeOff],
     tz: dt.tzinfo,
     rules: SchedulingSettings | None = None,
+    closed: dict[dt.date, str] | None = None,
 ) -> Grid:
+    closed = closed or {}
+    for shown in columns:
+        shown.closed = closed.get(shown.day, "")
     lo, hi = DAY_START_HOUR * 60, DAY_END_HOUR * 60
     by_key = {(c.practitioner.pk, c.day): c for c in columns}
     placed: list[tuple[Column, int, int, str, Any]] = []  # (column, start, end, kind, payload)
@@ -350,7 +386,7 @@ def _build_grid(
         free_minutes = rules.follow_up_minutes
         length = dt.timedelta(minutes=free_minutes)
         for (pid, day), starts in _free_slots(
-            columns, appointments, hours, time_off, rules, tz
+            columns, appointments, hours, time_off, rules, tz, closed
         ).items():
             column = by_key[(pid, day)]
             for start in starts:
@@ -476,7 +512,7 @@ def _calendar_appointments(
 def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
     """One column per active practitioner, with free slots of the follow-up length when
     ``rules`` are given. Queries: practitioners, appointments, working hours of that
-    weekday, time off touching the day."""
+    weekday, time off touching the day, closures of the day."""
     tz = clinic_zone()
     today = clinic_today()
     practitioners = list(active_practitioners())
@@ -491,7 +527,10 @@ def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
     time_off = list(
         TimeOff.objects.filter(practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start)
     )
-    return _present(_build_grid(columns, appointments, hours, time_off, tz, rules), dated=False)
+    closed = closed_days(day, day)
+    return _present(
+        _build_grid(columns, appointments, hours, time_off, tz, rules, closed), dated=False
+    )
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -502,7 +541,7 @@ def calendar_week(
     practitioner: Practitioner, day: dt.date, rules: SchedulingSettings | None = None
 ) -> Grid:
     """Monday to Sunday for one practitioner (weekend days only when used). Queries:
-    appointments, working hours, time off."""
+    appointments, working hours, time off, closures of the week."""
     tz = clinic_zone()
     today = clinic_today()
     monday = week_start(day)
@@ -520,7 +559,10 @@ def calendar_week(
         for d in days
         if d.weekday() < 5 or d.weekday() in used
     ]
-    return _present(_build_grid(columns, appointments, hours, time_off, tz, rules), dated=True)
+    closed = closed_days(days[0], days[-1])
+    return _present(
+        _build_grid(columns, appointments, hours, time_off, tz, rules, closed), dated=True
+    )
 
 
 # Availability: free slots and recurring previews -------------------------------------
@@ -537,8 +579,9 @@ def _availability(
     visits: list[BusyVisit] | None = None,
     exclude_ids: list[int] | None = None,
 ) -> Availability:
-    """Queries: working hours, time off (up to ``time_off_until``, default ``end``), live
-    appointments (the practitioners', and the patient's and room's with anyone).
+    """Queries: working hours, time off (up to ``time_off_until``, default ``end``),
+    clinic closures (the same span), live appointments (the practitioners', and the
+    patient's and room's with anyone).
     ``visits``, when given, receives those appointments with what a preview needs to name
     them (same query); ``exclude_ids`` are visits being moved, which do not hold their own
     slots."""
@@ -552,7 +595,11 @@ def _availability(
         ends_at__gt=start,
     ):
         time_off[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
-    availability = Availability(hours=hours, time_off=time_off)
+    availability = Availability(
+        hours=hours,
+        time_off=time_off,
+        closed=closed_days_between(start, time_off_until or end),
+    )
     _add_appointments(
         availability,
         practitioner_ids,
@@ -659,11 +706,12 @@ def free_slots(
     step_minutes: int = 15,
 ) -> list[FreeSlot]:
     """The next ``count`` free slots of ``duration`` for one practitioner or any, inside
-    working hours, outside time off and live appointments (the patient's and room's too).
+    working hours, outside time off, clinic closures and live appointments (the
+    patient's and room's too).
 
-    Queries: practitioners, working hours, time off, and one query of appointments per
-    window searched (FREE_SLOT_WINDOWS_DAYS, then the horizon): 4 when the next day has
-    ``count`` free slots, at most 6."""
+    Queries: practitioners, working hours, time off, closures (the last two up to the
+    horizon), and one query of appointments per window searched (FREE_SLOT_WINDOWS_DAYS,
+    then the horizon): 5 when the next day has ``count`` free slots, at most 7."""
     after = max(after, timezone.now())
     practitioners = [practitioner] if practitioner else list(active_practitioners())
     by_id = {p.pk: p for p in practitioners}
@@ -829,6 +877,9 @@ def _conflict_in_words(
 ) -> str:
     """Why [start, end) cannot be booked, naming what is in the way (never another
     patient), or "" when it can. The patient's own visits are handled by the caller."""
+    closed = availability.closed_on(start, end)
+    if closed is not None:
+        return closed_message(*closed)
     reason = availability.time_off_reason(practitioner.pk, start, end)
     if reason is not None:
         return f"{practitioner.display_name} is away then ({reason})."
@@ -1132,7 +1183,8 @@ FRONT_DESK_LISTED = [
 
 def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     """Today's arrivals, who is in, no-shows and free gaps. Queries: the listed visits,
-    the count of completed ones, practitioners, working hours, time off.
+    the count of completed ones, practitioners, working hours, time off, closures (no
+    gaps on a closed day).
 
     Completed visits are counted, not read: by the afternoon they are most of the day
     (200 of 230 at a clinic group's size). The only ones read are those still running
@@ -1156,7 +1208,8 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for h in WorkingHours.objects.filter(practitioner_id__in=ids, weekday=today.weekday()):
         hours[h.practitioner_id][h.weekday].append((h.start, h.end))
-    availability = Availability(hours=hours, tz=tz)
+    closed = closed_days(today, today)
+    availability = Availability(hours=hours, tz=tz, closed=closed)
     for off in TimeOff.objects.filter(
         practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start
     ):
@@ -1178,6 +1231,7 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
         "no_shows": [v for v in visits if v.status == AppointmentStatus.NO_SHOW],
         "completed_count": completed_count,
         "gaps": sorted(gaps, key=lambda g: (g[1], g[0].display_name)),
+        "closed": closed.get(today, ""),
         "now": now,
     }
 
@@ -1231,8 +1285,96 @@ def practitioner_setup(practitioner: Practitioner) -> dict[str, Any]:
     }
 
 
-def booked_visits_between(practitioner: Practitioner, start: dt.datetime, end: dt.datetime) -> int:
-    """Booked visits that a new time off would leave stranded."""
-    return Appointment.objects.filter(
-        overlapping(start, end), practitioner=practitioner, status=AppointmentStatus.BOOKED
-    ).count()
+# Stranded visits: the worklists of closures and time off ----------------------------
+
+# Visits that still hold a slot a closure or time off takes away. Completed ones are
+# done; cancelled and no-show ones hold nothing.
+STRANDED_STATUSES = [AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN]
+
+
+def closure_window(closure: ClinicClosure) -> tuple[dt.datetime, dt.datetime]:
+    """The closure's days as UTC instants: from the first day's midnight (clinic time) to
+    the midnight after the last."""
+    tz = clinic_zone()
+    return (
+        local_occurrence(closure.starts_on, dt.time.min, tz),
+        local_occurrence(closure.ends_on + dt.timedelta(days=1), dt.time.min, tz),
+    )
+
+
+def stranded_visits(
+    start: dt.datetime, end: dt.datetime, *, practitioner_id: int | None = None
+) -> QuerySet[Appointment]:
+    """Live visits overlapping [start, end) (one practitioner's, for time off), in time
+    order, with what a worklist row shows: patient's name, practitioner, room. Nothing
+    clinical. One query per page (plus the paginator's count)."""
+    visits = Appointment.objects.filter(overlapping(start, end), status__in=STRANDED_STATUSES)
+    if practitioner_id is not None:
+        visits = visits.filter(practitioner_id=practitioner_id)
+    return (
+        visits.select_related("patient", "practitioner", "room")
+        .only(
+            "id",
+            "starts_at",
+            "ends_at",
+            "kind",
+            "status",
+            "patient__id",
+            "patient__first_name",
+            "patient__last_name",
+            "practitioner__id",
+            "practitioner__display_name",
+            "room__id",
+            "room__name",
+        )
+        .order_by("starts_at", "id")
+    )
+
+
+def stranded_counts(
+    windows: dict[int, tuple[dt.datetime, dt.datetime, int | None]],
+) -> dict[int, int]:
+    """Key -> number of live visits in each (start, end, practitioner id or None) window:
+    one query for a whole page of closures or time off (a filtered count per window)."""
+    if not windows:
+        return {}
+    where = Q(pk__in=[])
+    counts = {}
+    for key, (start, end, practitioner_id) in windows.items():
+        window = overlapping(start, end)
+        if practitioner_id is not None:
+            window &= Q(practitioner_id=practitioner_id)
+        where |= window
+        counts[f"w{key}"] = Count("pk", filter=window)
+    row = Appointment.objects.filter(where, status__in=STRANDED_STATUSES).aggregate(**counts)
+    return {key: row[f"w{key}"] or 0 for key in windows}
+
+
+def get_closure_for_user(user: User, closure_id: int) -> ClinicClosure:
+    if not user.has_perm("clinic.view_clinicclosure"):
+        raise PermissionDenied
+    return get_object_or_404(ClinicClosure, pk=closure_id)
+
+
+def get_time_off_for_user(user: User, time_off_id: int) -> TimeOff:
+    if not user.has_perm("clinic.view_timeoff"):
+        raise PermissionDenied
+    return get_object_or_404(TimeOff.objects.select_related("practitioner"), pk=time_off_id)
+
+
+def closures(*, past: bool = False, today: dt.date | None = None) -> QuerySet[ClinicClosure]:
+    """Closures still to come (or under way), soonest first; or the past ones, latest first."""
+    today = today or clinic_today()
+    if past:
+        return ClinicClosure.objects.filter(ends_on__lt=today).order_by("-starts_on", "-id")
+    return ClinicClosure.objects.filter(ends_on__gte=today).order_by("starts_on", "id")
+
+
+def upcoming_time_off(*, now: dt.datetime | None = None) -> QuerySet[TimeOff]:
+    """Every practitioner's time off still to come (or under way), soonest first."""
+    now = now or timezone.now()
+    return (
+        TimeOff.objects.filter(ends_at__gt=now)
+        .select_related("practitioner")
+        .order_by("starts_at", "id")
+    )

@@ -33,11 +33,14 @@ from clinic.models import (
     AppointmentKind,
     AppointmentSeries,
     AppointmentStatus,
+    ClinicClosure,
     Practitioner,
     Room,
     SchedulingSettings,
     TimeOff,
     WorkingHours,
+    closed_day_label,
+    closed_message,
     overlapping,
 )
 from clinic.models.scheduling import ROOM_CAPACITY_MAX
@@ -81,6 +84,10 @@ class OutsideWorkingHours(SchedulingError):
 
 class InvalidTransition(SchedulingError):
     """The visit's status does not allow this change."""
+
+
+class ClinicClosed(SchedulingError):
+    """The time falls on a day the whole clinic is closed; no override books it."""
 
 
 # Exclusion constraint names (migration 0005) -> who is double-booked.
@@ -230,6 +237,22 @@ def _check_availability(
         )
 
 
+def _check_open(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+    """Refuse a visit touching a closed day (local dates in the clinic's zone)."""
+    tz = clinic_zone()
+    first = starts_at.astimezone(tz).date()
+    last = (ends_at - dt.timedelta(microseconds=1)).astimezone(tz).date()
+    closure = (
+        ClinicClosure.objects.filter(starts_on__lte=last, ends_on__gte=first)
+        .order_by("starts_on", "id")
+        .values_list("starts_on", "reason")
+        .first()
+    )
+    if closure is not None:
+        starts_on, reason = closure
+        raise ClinicClosed(closed_message(max(starts_on, first), reason))
+
+
 def _insert(appointment: Appointment) -> Appointment:
     try:
         # A savepoint, so a constraint violation leaves the caller's transaction usable.
@@ -281,6 +304,7 @@ def appointment_book(
         )
     if room is not None and not room.active:
         raise SchedulingError(f"{room.name} is not in use any more; choose another room.")
+    _check_open(starts_at, ends_at)
     locked = _lock_practitioner(practitioner.pk)
     if not locked.active:
         raise SchedulingError(f"{locked.display_name} is not taking bookings.")
@@ -998,6 +1022,105 @@ def _clean_capacity(capacity: int) -> int:
     if not isinstance(capacity, int) or not 1 <= capacity <= ROOM_CAPACITY_MAX:
         raise SchedulingError(f"A room holds between 1 and {ROOM_CAPACITY_MAX} visits at once.")
     return capacity
+
+
+# The longest closure one entry may cover: long enough for a renovation, short enough that
+# a typo in the year (2062 for 2026) is caught rather than closing the clinic for decades.
+MAX_CLOSURE_DAYS = 366
+
+
+def _check_closure(
+    *, starts_on: dt.date, ends_on: dt.date, reason: str, exclude_pk: int | None = None
+) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchedulingError("Say why the clinic is closed.")
+    if len(reason) > 200:
+        raise SchedulingError("Keep the reason under 200 characters.")
+    if ends_on < starts_on:
+        raise SchedulingError("The last day closed cannot be before the first.")
+    if (ends_on - starts_on).days + 1 > MAX_CLOSURE_DAYS:
+        raise SchedulingError(f"One closure covers at most {MAX_CLOSURE_DAYS} days.")
+    # Overlapping closures would give one day two reasons: widen the existing one instead.
+    clash = ClinicClosure.objects.filter(starts_on__lte=ends_on, ends_on__gte=starts_on)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    other = clash.order_by("starts_on").first()
+    if other is not None:
+        raise SchedulingError(
+            f"These days overlap another closure ({other}): change that one instead."
+        )
+    return reason
+
+
+def _closure_detail(closure: ClinicClosure) -> str:
+    days = closed_day_label(closure.starts_on)
+    if closure.ends_on != closure.starts_on:
+        days += f" to {closed_day_label(closure.ends_on)}"
+    return f"clinic closed {days}: {closure.reason}"
+
+
+@transaction.atomic
+def closure_create(
+    *,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    reason: str,
+    acting_user: User,
+    ip: str | None = None,
+) -> ClinicClosure:
+    """Close the clinic on these days. Visits already booked on them stay booked: the
+    closure's worklist lists them for the front desk to move or cancel."""
+    reason = _check_closure(starts_on=starts_on, ends_on=ends_on, reason=reason)
+    closure = ClinicClosure.objects.create(
+        starts_on=starts_on, ends_on=ends_on, reason=reason, created_by=acting_user
+    )
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.CREATE,
+        obj=closure,
+        ip=ip,
+        detail=_closure_detail(closure),
+    )
+    return closure
+
+
+@transaction.atomic
+def closure_update(
+    *,
+    closure: ClinicClosure,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    reason: str,
+    acting_user: User,
+    ip: str | None = None,
+) -> ClinicClosure:
+    reason = _check_closure(
+        starts_on=starts_on, ends_on=ends_on, reason=reason, exclude_pk=closure.pk
+    )
+    before = _closure_detail(closure)
+    closure.starts_on, closure.ends_on, closure.reason = starts_on, ends_on, reason
+    closure.save(update_fields=["starts_on", "ends_on", "reason"])
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        obj=closure,
+        ip=ip,
+        detail=f"{_closure_detail(closure)} (was: {before})",
+    )
+    return closure
+
+
+@transaction.atomic
+def closure_delete(*, closure: ClinicClosure, acting_user: User, ip: str | None = None) -> None:
+    audit_record(
+        acting_user=acting_user,
+        action=AuditAction.UPDATE,
+        obj=closure,
+        ip=ip,
+        detail=f"closure removed: {_closure_detail(closure)}",
+    )
+    closure.delete()
 
 
 @transaction.atomic

@@ -34,4 +34,10 @@ urlpatterns = [
     path("rooms/new/", views.room_create, name="room_create"),
     path("rooms/<int:room_id>/", views.room_edit, name="room_edit"),
     path("settings/", views.settings_edit, name="settings"),
+    path("closures/", views.closure_list, name="closures"),
+    path("closures/new/", views.closure_create, name="closure_create"),
+    path("closures/<int:closure_id>/", views.closure_edit, name="closure_edit"),
+    path("closures/<int:closure_id>/visits/", views.closure_visits, name="closure_visits"),
+    path("time-off/", views.time_off_list, name="time_off_list"),
+    path("time-off/<int:time_off_id>/visits/", views.time_off_visits, name="time_off_visits"),
 ]

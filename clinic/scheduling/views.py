@@ -8,13 +8,21 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.models import AppointmentStatus, Practitioner, Room, TimeOff, WorkingHours
+from clinic.models import (
+    AppointmentStatus,
+    ClinicClosure,
+    Practitioner,
+    Room,
+    TimeOff,
+    WorkingHours,
+)
 from clinic.scheduling.ics import appointment_ics, practitioner_feed_ics
 from patients.audit import client_ip
 from patients.inputs import parse_date, parse_id, picker_return_path
@@ -303,11 +311,12 @@ def cancel(request, appointment_id: int):
         except services.SchedulingError as error:
             form.add_error(None, error.message)
         else:
-            return redirect(_day_url(appointment.starts_at))
+            # Back where the desk came from (a closure's worklist), else the day.
+            return redirect(_next_url(request, _day_url(appointment.starts_at)))
     return render(
         request,
         "clinic/scheduling/cancel.html",
-        {"appointment": appointment, "form": form},
+        {"appointment": appointment, "form": form, "next_url": _next_url(request, "")},
     )
 
 
@@ -352,7 +361,8 @@ def reschedule(request, appointment_id: int):
         else:
             when = new.starts_at.astimezone(clinic_zone())
             messages.success(request, f"Visit moved to {when:%a %d %b at %H:%M}.")
-            return redirect(_day_url(new.starts_at))
+            # Back where the desk came from (a closure's worklist), else the new day.
+            return redirect(_next_url(request, _day_url(new.starts_at)))
     choices = (
         selectors.reschedule_choices(appointment, rules)
         if appointment.status == AppointmentStatus.BOOKED
@@ -366,6 +376,7 @@ def reschedule(request, appointment_id: int):
             "form": form,
             "choices": choices,
             "minutes": minutes,
+            "next_url": _next_url(request, ""),
         },
     )
 
@@ -731,7 +742,7 @@ def practitioner_edit(request, practitioner_id: int):
             elif action == "time_off" and form_perm(request, "clinic.add_timeoff"):
                 if off_form.is_valid():
                     data = off_form.cleaned_data
-                    services.time_off_add(
+                    off = services.time_off_add(
                         practitioner=practitioner,
                         starts_at=data["starts_at"],
                         ends_at=data["ends_at"],
@@ -739,15 +750,17 @@ def practitioner_edit(request, practitioner_id: int):
                         acting_user=request.user,
                     )
                     done = "Time off added."
-                    clashes = selectors.booked_visits_between(
-                        practitioner, data["starts_at"], data["ends_at"]
-                    )
+                    clashes = selectors.stranded_visits(
+                        off.starts_at, off.ends_at, practitioner_id=practitioner.pk
+                    ).count()
                     if clashes:
+                        messages.success(request, done)
                         messages.warning(
                             request,
-                            f"{clashes} booked visit(s) fall in this time off: ask the front "
-                            "desk to move or cancel them.",
+                            f"{clashes} visit(s) fall in this time off: move or cancel each "
+                            "one below (the front desk can do it too).",
                         )
+                        return redirect("scheduling:time_off_visits", time_off_id=off.pk)
             elif action == "delete_time_off" and form_perm(request, "clinic.delete_timeoff"):
                 off = get_object_or_404(
                     TimeOff, pk=_int(request.POST.get("id")), practitioner=practitioner
@@ -874,4 +887,186 @@ def settings_edit(request):
         request,
         "clinic/scheduling/simple_form.html",
         {"form": form, "title": "Scheduling settings", "back": reverse("scheduling:practitioners")},
+    )
+
+
+# Clinic closures and the stranded-visit worklists ---------------------------------
+
+CLOSURE_PAGE_SIZE = 20
+WORKLIST_PAGE_SIZE = 25
+
+
+@login_required
+@permission_required("clinic.view_clinicclosure", raise_exception=True)
+@require_GET
+def closure_list(request):
+    past = request.GET.get("past") == "1"
+    page = Paginator(selectors.closures(past=past), CLOSURE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    closures = list(page.object_list)
+    windows = {c.pk: (*selectors.closure_window(c), None) for c in closures}
+    counts = selectors.stranded_counts(windows)
+    return render(
+        request,
+        "clinic/scheduling/closure_list.html",
+        {
+            "page": page,
+            "rows": [(c, counts.get(c.pk, 0)) for c in closures],
+            "past": past,
+            "query_string": "past=1" if past else "",
+        },
+    )
+
+
+def _after_closure_saved(request, closure: ClinicClosure, done: str):
+    """To the closure's worklist when it strands visits, otherwise back to the list."""
+    start, end = selectors.closure_window(closure)
+    stranded = selectors.stranded_visits(start, end).count()
+    messages.success(request, done)
+    if stranded:
+        messages.warning(
+            request,
+            f"{stranded} visit(s) are booked on these closed days: move or cancel each one "
+            "below (the front desk can do it too).",
+        )
+        return redirect("scheduling:closure_visits", closure_id=closure.pk)
+    return redirect("scheduling:closures")
+
+
+@login_required
+@permission_required("clinic.add_clinicclosure", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def closure_create(request):
+    form = forms.ClosureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            closure = services.closure_create(
+                **form.cleaned_data, acting_user=request.user, ip=client_ip(request)
+            )
+        except services.SchedulingError as error:
+            form.add_error(None, error.message)
+        else:
+            return _after_closure_saved(request, closure, f"Closure added: {closure}.")
+    return render(
+        request,
+        "clinic/scheduling/closure_form.html",
+        {"form": form, "title": "Close the clinic", "closure": None},
+    )
+
+
+@login_required
+@permission_required("clinic.change_clinicclosure", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def closure_edit(request, closure_id: int):
+    closure = selectors.get_closure_for_user(request.user, closure_id)
+    if request.method == "POST" and request.POST.get("action") == "delete":
+        if not request.user.has_perm("clinic.delete_clinicclosure"):
+            raise PermissionDenied
+        services.closure_delete(closure=closure, acting_user=request.user, ip=client_ip(request))
+        messages.success(request, f"Closure removed: {closure}. These days can be booked again.")
+        return redirect("scheduling:closures")
+    form = forms.ClosureForm(
+        request.POST or None,
+        initial={
+            "starts_on": closure.starts_on,
+            "ends_on": closure.ends_on,
+            "reason": closure.reason,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.closure_update(
+                closure=closure,
+                **form.cleaned_data,
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except services.SchedulingError as error:
+            form.add_error(None, error.message)
+        else:
+            return _after_closure_saved(request, closure, f"Closure saved: {closure}.")
+    return render(
+        request,
+        "clinic/scheduling/closure_form.html",
+        {"form": form, "title": f"Closure: {closure.reason}", "closure": closure},
+    )
+
+
+def _worklist(request, *, title: str, start, end, practitioner_id=None, back: str, back_label: str):
+    page = Paginator(
+        selectors.stranded_visits(start, end, practitioner_id=practitioner_id),
+        WORKLIST_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "clinic/scheduling/stranded_visits.html",
+        {
+            "title": title,
+            "page": page,
+            "visits": list(page.object_list),
+            "back": back,
+            "back_label": back_label,
+            "here": request.get_full_path(),
+            "booked": AppointmentStatus.BOOKED,
+        },
+    )
+
+
+@login_required
+@permission_required("clinic.view_clinicclosure", raise_exception=True)
+@require_GET
+def closure_visits(request, closure_id: int):
+    """The visits a closure strands, for the front desk to move or cancel one by one;
+    each leaves the list once it is no longer booked or checked in on a closed day."""
+    closure = selectors.get_closure_for_user(request.user, closure_id)
+    start, end = selectors.closure_window(closure)
+    return _worklist(
+        request,
+        title=f"Visits on closed days: {closure}",
+        start=start,
+        end=end,
+        back=reverse("scheduling:closures"),
+        back_label="All closures",
+    )
+
+
+@login_required
+@permission_required("clinic.view_timeoff", raise_exception=True)
+@require_GET
+def time_off_list(request):
+    page = Paginator(selectors.upcoming_time_off(), CLOSURE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    offs = list(page.object_list)
+    counts = selectors.stranded_counts(
+        {off.pk: (off.starts_at, off.ends_at, off.practitioner_id) for off in offs}
+    )
+    return render(
+        request,
+        "clinic/scheduling/time_off_list.html",
+        {"page": page, "rows": [(off, counts.get(off.pk, 0)) for off in offs]},
+    )
+
+
+@login_required
+@permission_required("clinic.view_timeoff", raise_exception=True)
+@require_GET
+def time_off_visits(request, time_off_id: int):
+    """The same worklist for one practitioner's time off."""
+    off = selectors.get_time_off_for_user(request.user, time_off_id)
+    tz = clinic_zone()
+    when = (
+        f"{off.starts_at.astimezone(tz):%a %d %b %Y %H:%M} – "
+        f"{off.ends_at.astimezone(tz):%a %d %b %Y %H:%M}"
+    )
+    return _worklist(
+        request,
+        title=f"Visits in {off.practitioner.display_name}'s time off: {when}"
+        + (f" ({off.reason})" if off.reason else ""),
+        start=off.starts_at,
+        end=off.ends_at,
+        practitioner_id=off.practitioner_id,
+        back=reverse("scheduling:time_off_list"),
+        back_label="All time off",
     )

@@ -17,7 +17,7 @@ from clinic.scheduling import selectors
 
 CSS = pathlib.Path(settings.BASE_DIR) / "clinic" / "static" / "clinic" / "scheduling.css"
 STATUSES = [s.value for s in AppointmentStatus]  # booked … no_show, cancelled included
-ABSENCES = ["away", "outside"]
+ABSENCES = ["away", "outside", "closed"]
 
 
 def _properties() -> dict[str, str]:
@@ -101,6 +101,8 @@ def test_every_status_and_swatch_rule_uses_its_colours():
         assert re.search(rf"\.cal-swatch-{item.key}\b", css), f"no swatch for {item.key}"
     away = re.search(r"\.cal-away\s*\{([^}]*)\}", css).group(1)
     assert "var(--cal-away-bg)" in away and "var(--cal-away-fg)" in away
+    closed = re.search(r"\.cal-closed\s*\{([^}]*)\}", css).group(1)
+    assert "var(--cal-closed-bg)" in closed and "var(--cal-closed-fg)" in closed
 
 
 @pytest.mark.parametrize("view", ["day", "week"])
@@ -122,6 +124,7 @@ def test_day_and_week_views_show_the_legend(client_for, front_desk, practitioner
         ("No-show", "no_show"),
         ("Away (time off)", "away"),
         ("Outside working hours", "outside"),
+        ("Clinic closed", "closed"),
     ]:
         assert f'<span class="cal-swatch cal-swatch-{key}" aria-hidden="true"></span>{label}' in (
             legend
@@ -133,4 +136,5 @@ def test_day_and_week_views_show_the_legend(client_for, front_desk, practitioner
         "no_show",
         "away",
         "outside",
+        "closed",
     ]

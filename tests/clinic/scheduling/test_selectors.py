@@ -65,8 +65,8 @@ def test_free_slots_query_count_is_constant(practitioner, monday, django_assert_
     for i in range(6):
         AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "08:00") + i * MIN30)
     PractitionerFactory()
-    # practitioners, working hours, time off, appointments.
-    with django_assert_num_queries(4):
+    # practitioners, working hours, time off, clinic closures, appointments.
+    with django_assert_num_queries(5):
         selectors.free_slots(duration=MIN30, after=at(monday, "00:00"), count=10)
 
 
@@ -214,10 +214,10 @@ def test_free_slots_read_further_when_the_first_window_is_full(
                 starts_at=at(monday + dt.timedelta(days=day), start),
                 ends_at=at(monday + dt.timedelta(days=day), start) + 2 * MIN30,
             )
-    # practitioner given: working hours, time off, and the appointments of each window
-    # searched: the next day, the next week, then the horizon.
+    # practitioner given: working hours, time off, clinic closures, and the appointments
+    # of each window searched: the next day, the next week, then the horizon.
     assert selectors.FREE_SLOT_WINDOWS_DAYS == (1, 7)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         slots = selectors.free_slots(
             practitioner=practitioner, duration=MIN30, after=at(monday, "00:00"), count=2
         )

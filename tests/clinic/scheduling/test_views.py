@@ -140,13 +140,13 @@ def test_day_view_query_count_does_not_grow_with_appointments(
     _fill_day(monday, [practitioner, other_practitioner], 2)
     # session, user, user permissions, group permissions, the booking rules (the front
     # desk's free slots link to the booking form), practitioners, appointments (with
-    # patient and room), working hours, time off. The navigation checks permissions: no
-    # query for the user's groups.
-    with django_assert_num_queries(9):
+    # patient and room), working hours, time off, clinic closures of the day. The
+    # navigation checks permissions: no query for the user's groups.
+    with django_assert_num_queries(10):
         client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     _fill_day(monday + dt.timedelta(days=0), [PractitionerFactory()], 8)
     _fill_day(monday, [practitioner], 0)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     assert sum(len(c.visits) for c in response.context["grid"].columns) == 12
 
@@ -158,12 +158,13 @@ def test_week_view_query_count_does_not_grow_with_appointments(
     url = reverse("scheduling:week", args=[practitioner.pk])
     _fill_day(monday, [practitioner], 2)
     # session, user, user permissions, group permissions, the practitioner,
-    # appointments, working hours, time off, practitioners for the switcher.
-    with django_assert_num_queries(9):
+    # appointments, working hours, time off, clinic closures of the week, practitioners
+    # for the switcher.
+    with django_assert_num_queries(10):
         client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     for offset in range(1, 5):
         _fill_day(monday + dt.timedelta(days=offset), [practitioner], 6)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     assert sum(len(c.visits) for c in response.context["grid"].columns) == 26
 
@@ -892,16 +893,16 @@ def test_free_slot_page_query_count_does_not_grow(
     url = reverse("scheduling:free_slots")
     params = {"kind": "follow_up", "count": 10, "date": f"{monday:%Y-%m-%d}"}
     # session, user, user permissions, group permissions, scheduling settings,
-    # practitioners, working hours, time off, appointments, practitioners for the
-    # form's select. (No query for the user's groups.)
-    with django_assert_num_queries(10):
+    # practitioners, working hours, time off, clinic closures, appointments,
+    # practitioners for the form's select. (No query for the user's groups.)
+    with django_assert_num_queries(11):
         client.get(url, params)
     for i in range(8):
         AppointmentFactory(
             practitioner=practitioner, starts_at=at(monday, "07:00") + i * dt.timedelta(minutes=30)
         )
     PractitionerFactory()
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get(url, params)
 
 
@@ -941,15 +942,16 @@ def test_today_loaders_query_counts_do_not_grow(
         )
 
     visits(practitioner)
-    # listed visits, count of completed ones, practitioners, working hours, time off.
-    with django_assert_num_queries(5):
+    # listed visits, count of completed ones, practitioners, working hours, clinic
+    # closures of the day, time off.
+    with django_assert_num_queries(6):
         selectors.front_desk_day(now=noon)
     # the therapist's practitioner record, their appointments.
     with django_assert_num_queries(2):
         selectors.therapist_day(therapist, now=noon)
     visits(other_practitioner)
     AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=50))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         selectors.front_desk_day(now=noon)
     with django_assert_num_queries(2):
         data = selectors.therapist_day(therapist, now=noon)
@@ -1013,7 +1015,13 @@ def test_time_off_over_booked_visits_warns_the_manager(client_for, manager, visi
         },
         follow=True,
     )
-    assert "1 booked visit(s) fall in this time off" in response.content.decode()
+    off = TimeOff.objects.get()
+    # Straight to the worklist of the visits it strands, with the visit on it.
+    assert response.redirect_chain[-1][0] == reverse("scheduling:time_off_visits", args=[off.pk])
+    body = response.content.decode()
+    assert "1 visit(s) fall in this time off" in body
+    assert visit.patient.full_name in body
+    assert [v.pk for v in response.context["visits"]] == [visit.pk]
 
 
 def test_recurring_book_accepts_the_times_exactly_as_the_preview_page_writes_them(
@@ -1109,7 +1117,8 @@ def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_runni
 
     post_init.connect(record, sender=Appointment)
     try:
-        with django_assert_num_queries(5):
+        # listed visits, completed count, practitioners, hours, closures, time off.
+        with django_assert_num_queries(6):
             data = selectors.front_desk_day(now=now)
     finally:
         post_init.disconnect(record, sender=Appointment)

@@ -92,7 +92,9 @@ def test_every_appointment_window_query_bounds_starts_at_below(
         )
     _assert_bounded(book.captured_queries)
     with CaptureQueriesContext(connection) as stranded:
-        selectors.booked_visits_between(practitioner, at(monday, "08:00"), at(monday, "18:00"))
+        window = (at(monday, "08:00"), at(monday, "18:00"))
+        list(selectors.stranded_visits(*window, practitioner_id=practitioner.pk))
+        selectors.stranded_counts({1: (*window, practitioner.pk), 2: (*window, None)})
     _assert_bounded(stranded.captured_queries)
 
 
@@ -177,18 +179,18 @@ def test_page_query_counts_do_not_grow_with_history(
     url, data, expected = {
         # session, user, user permissions, group permissions, the booking rules (free
         # slots link to the booking form), practitioners, appointments, working hours,
-        # time off.
-        "day": (reverse("scheduling:day"), {"date": f"{monday:%Y-%m-%d}"}, 9),
+        # time off, clinic closures.
+        "day": (reverse("scheduling:day"), {"date": f"{monday:%Y-%m-%d}"}, 10),
         # ... the booking rules, the practitioner, appointments, working hours, time off,
-        # the switcher.
+        # clinic closures, the switcher.
         "week": (
             reverse("scheduling:week", args=[practitioner.pk]),
             {"date": f"{monday:%Y-%m-%d}"},
-            10,
+            11,
         ),
-        # ... settings, practitioners, working hours, time off, appointments, and the
-        # form's practitioner list.
-        "free_slots": (reverse("scheduling:free_slots"), {"kind": "follow_up", "count": 5}, 10),
+        # ... settings, practitioners, working hours, time off, clinic closures,
+        # appointments, and the form's practitioner list.
+        "free_slots": (reverse("scheduling:free_slots"), {"kind": "follow_up", "count": 5}, 11),
         "today": (reverse("today"), {}, None),
     }[page]
     AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "10:00"))
