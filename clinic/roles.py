@@ -51,6 +51,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_room",
         "clinic.view_attentionacknowledgement",
         "clinic.add_attentionacknowledgement",
+        "clinic.view_waitlistentry",
+        "clinic.add_waitlistentry",
     ],
     FRONT_DESK: [
         "patients.view_patient",
@@ -63,6 +65,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.change_appointment",
         "clinic.view_reminder",
         "clinic.change_reminder",
+        "clinic.view_waitlistentry",
+        "clinic.add_waitlistentry",
+        "clinic.change_waitlistentry",
     ],
     CLINIC_MANAGER: [
         "auth.view_user",
@@ -90,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.change_reminder",
         "clinic.view_auditevent",
         "clinic.export_auditevent",
+        "clinic.view_waitlistentry",
         "treatments.view_technique",
         "treatments.change_technique",
         "treatments.view_precautionrule",

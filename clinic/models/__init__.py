@@ -5,6 +5,7 @@
 - reminders: the Reminder outbox and its enums
 - audit: AuditEvent (its AuditAction choices live in patients.audit, re-exported here)
 - attention: acknowledgements of the needs-attention list
+- waitlist: WaitlistEntry, SlotOffer and their enums
 
 Import from ``clinic.models``; the split is for readers, Django sees one app "clinic".
 The import order below is the order the models were always registered in.
@@ -26,6 +27,12 @@ from .scheduling import (
 from .reminders import Reminder, ReminderKind, ReminderReason, ReminderStatus  # isort: skip
 from .audit import AuditAction, AuditEvent  # isort: skip
 from .attention import AttentionAcknowledgement, AttentionReason  # isort: skip
+from .waitlist import (  # isort: skip
+    SlotOffer,
+    SlotOfferStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 
 __all__ = [
     "LIVE_APPOINTMENT_STATUSES",
@@ -45,7 +52,11 @@ __all__ = [
     "ReminderStatus",
     "Room",
     "SchedulingSettings",
+    "SlotOffer",
+    "SlotOfferStatus",
     "TimeOff",
+    "WaitlistEntry",
+    "WaitlistStatus",
     "WorkingHours",
     "overlapping",
 ]
