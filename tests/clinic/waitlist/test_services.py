@@ -125,7 +125,9 @@ def test_an_entry_the_slot_does_not_suit_gets_no_offer(visit, desk, enqueued, mo
         patient.archived_at = timezone.now()
     elif reason == "visit_that_day":
         start = at(monday, "16:00")
-        AppointmentFactory(patient=patient, starts_at=start, ends_at=start + dt.timedelta(30))
+        AppointmentFactory(
+            patient=patient, starts_at=start, ends_at=start + dt.timedelta(minutes=30)
+        )
     elif reason == "withdrawn":
         fields["status"] = WaitlistStatus.WITHDRAWN
     patient.save()
