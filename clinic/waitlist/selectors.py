@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
 from clinic.models import SlotOffer, WaitlistEntry, WaitlistStatus
@@ -28,7 +29,7 @@ FILTERS: dict[str, list[str]] = {
 
 @dataclass(frozen=True)
 class EntryPage:
-    entries: list[WaitlistEntry]
+    entries: Sequence[WaitlistEntry]
     page: int
     has_next: bool
 
@@ -67,7 +68,3 @@ def offer_for_link(offer_id: int) -> SlotOffer | None:
         .filter(pk=offer_id)
         .first()
     )
-
-
-def entries_of(patient_id: int) -> QuerySet[WaitlistEntry]:
-    return WaitlistEntry.objects.filter(patient_id=patient_id)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from clinic.models import (
@@ -157,7 +157,7 @@ def waitlist_entry_create(
     return entry
 
 
-def _withdraw_open_offers(offers) -> int:
+def _withdraw_open_offers(offers: QuerySet[SlotOffer]) -> int:
     """Withdraw these open offers; entries left with no open offer go back to waiting."""
     ids = list(offers.filter(status=SlotOfferStatus.OPEN).values_list("id", flat=True))
     if not ids:
@@ -464,7 +464,7 @@ def _enqueue(ids: list[int]) -> None:
     reminders_enqueue(ids=ids)
 
 
-def _expire(offers, *, now: dt.datetime) -> list[int]:
+def _expire(offers: QuerySet[SlotOffer], *, now: dt.datetime) -> list[int]:
     """Open offers past their expiry become expired; their entries wait again."""
     rows = list(offers.values_list("id", "entry_id"))
     if not rows:

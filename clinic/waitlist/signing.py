@@ -66,8 +66,11 @@ def read_claim_token(token: str, *, now: dt.datetime | None = None) -> ClaimGran
         raise LinkInvalid
     offer_id, patient_id = payload.get("o"), payload.get("p")
     bound_to, expires = payload.get("e"), payload.get("x")
-    if not all(isinstance(v, int) for v in (offer_id, patient_id, expires)) or not isinstance(
-        bound_to, str
+    if (
+        not isinstance(offer_id, int)
+        or not isinstance(patient_id, int)
+        or not isinstance(expires, int)
+        or not isinstance(bound_to, str)
     ):
         raise LinkInvalid
     now = now or timezone.now()
