@@ -59,7 +59,8 @@ class WaitlistEntry(models.Model):
             # latest_date >= day ORDER BY created_at, id (oldest first), and the staff
             # page's list of one state, oldest first, a page at a time.
             models.Index(fields=["status", "created_at", "id"], name="waitlist_status_created_idx"),
-            # The patient page's entries: WHERE patient_id = %s ORDER BY created_at.
+            # One patient's entries (the waitlist page's ?patient=, linked from the
+            # patient page): WHERE patient_id = %s AND status IN (...) ORDER BY created_at.
             models.Index(fields=["patient", "created_at"], name="waitlist_patient_created_idx"),
         ]
         constraints = [

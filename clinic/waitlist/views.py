@@ -19,7 +19,7 @@ from clinic.reminders.signing import LinkError, LinkInvalid
 from clinic.scheduling.services import OutsideWorkingHours, SchedulingError
 from patients.audit import client_ip
 from patients.inputs import parse_id, picker_return_path
-from patients.localtime import clinic_zone, patient_zone
+from patients.localtime import clinic_today, clinic_zone, patient_zone
 
 from . import forms, selectors, services
 from .signing import read_claim_token
@@ -52,6 +52,7 @@ def waitlist_list(request):
             "state": state,
             "states": list(selectors.FILTERS),
             "patient_id": patient_id,
+            "today": clinic_today(),
             "offer_minutes": settings.WAITLIST_OFFER_MINUTES,
             "wave_size": settings.WAITLIST_WAVE_SIZE,
         },

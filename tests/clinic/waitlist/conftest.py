@@ -10,6 +10,13 @@ from django.utils import timezone
 
 from clinic.models import AppointmentKind, WaitlistEntry
 from clinic.waitlist import services
+
+# The real SMTP server and worker of the reminder tests, for test_worker.py.
+from tests.clinic.reminders.conftest import (
+    reminder_queue,  # noqa: F401
+    reminder_worker,  # noqa: F401
+    smtp_server,  # noqa: F401
+)
 from tests.clinic.scheduling.conftest import at, give_hours, next_monday
 from tests.factories import (
     AppointmentFactory,

@@ -12,11 +12,6 @@ from django.db import connection
 from django.test import Client
 
 from clinic.models import Appointment, AppointmentStatus, Reminder, WaitlistEntry
-from tests.clinic.reminders.conftest import (  # noqa: F401 - fixtures used by name
-    reminder_queue,
-    reminder_worker,
-    smtp_server,
-)
 
 from .conftest import cancel, make_entry
 
