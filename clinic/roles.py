@@ -51,6 +51,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_room",
         "clinic.view_attentionacknowledgement",
         "clinic.add_attentionacknowledgement",
+        "clinic.view_waitlistentry",
+        "clinic.add_waitlistentry",
     ],
     FRONT_DESK: [
         "patients.view_patient",
@@ -67,6 +69,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # or cancels those visits (nothing clinical is on them).
         "clinic.view_clinicclosure",
         "clinic.view_timeoff",
+        "clinic.view_waitlistentry",
+        "clinic.add_waitlistentry",
+        "clinic.change_waitlistentry",
     ],
     CLINIC_MANAGER: [
         "auth.view_user",
@@ -98,6 +103,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.change_reminder",
         "clinic.view_auditevent",
         "clinic.export_auditevent",
+        "clinic.view_waitlistentry",
         "treatments.view_technique",
         "treatments.change_technique",
         "treatments.view_precautionrule",

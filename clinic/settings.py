@@ -328,7 +328,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=int(os.environ.get("REMINDER_DISPATCH_SECONDS", "60"))),
         "options": {"queue": os.environ.get("REMINDER_QUEUE", "celery"), "expires": 55},
     },
+    # The waitlist (clinic/waitlist): expire unclaimed offers, send the next wave.
+    "sweep-waitlist-offers": {
+        "task": "clinic.tasks.sweep_waitlist_offers",
+        "schedule": timedelta(seconds=int(os.environ.get("WAITLIST_SWEEP_SECONDS", "60"))),
+        "options": {"queue": os.environ.get("REMINDER_QUEUE", "celery"), "expires": 55},
+    },
 }
+
+# Waitlist ------------------------------------------------------------------------
+
+# A freed slot is offered to this many matching waitlist entries at once (oldest first);
+# each wave stays open WAITLIST_OFFER_MINUTES, then the next wave goes out.
+WAITLIST_WAVE_SIZE = int(os.environ.get("WAITLIST_WAVE_SIZE", "3"))
+WAITLIST_OFFER_MINUTES = int(os.environ.get("WAITLIST_OFFER_MINUTES", "60"))
 
 # Reminders -----------------------------------------------------------------------
 

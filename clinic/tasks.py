@@ -9,6 +9,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from clinic.reminders.tasks import dispatch_reminders, send_reminder, send_reminders
+from clinic.waitlist.tasks import sweep_waitlist_offers
 
 __all__ = [
     "clear_expired_sessions",
@@ -16,6 +17,7 @@ __all__ = [
     "ping",
     "send_reminder",
     "send_reminders",
+    "sweep_waitlist_offers",
 ]
 
 

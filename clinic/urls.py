@@ -58,6 +58,7 @@ urlpatterns = [
     path("attention/", include("clinic.attention.urls")),
     path("schedule/", include("clinic.scheduling.urls")),
     path("reminders/", include("clinic.reminders.urls")),
+    path("waitlist/", include("clinic.waitlist.urls")),
     path("r/", include("clinic.reminders.link_urls")),
     path("admin/", admin.site.urls),
 ]

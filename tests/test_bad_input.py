@@ -40,10 +40,13 @@ from clinic.models import (
     ReminderKind,
     ReminderStatus,
     Room,
+    SlotOffer,
     TimeOff,
+    WaitlistEntry,
     WorkingHours,
 )
 from clinic.reminders.signing import Purpose, make_token
+from clinic.waitlist.signing import make_claim_token
 from patients.models import RecordStatus
 from tests.factories import (
     AppointmentFactory,
@@ -216,6 +219,22 @@ def world():
     )
     practitioner.feed_token = "f" * 32
     practitioner.save(update_fields=["feed_token"])
+    entry = WaitlistEntry.objects.create(
+        patient=patient,
+        kind="follow_up",
+        earliest_date=timezone.localdate(),
+        latest_date=timezone.localdate() + dt.timedelta(days=30),
+        window_start=dt.time(8),
+        window_end=dt.time(18),
+        created_by=users["front_desk"],
+    )
+    offer = SlotOffer.objects.create(
+        entry=entry,
+        practitioner=practitioner,
+        starts_at=start + dt.timedelta(days=1),
+        ends_at=start + dt.timedelta(days=1, minutes=30),
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
     tokens = {
         **{
             purpose.value: make_token(
@@ -223,6 +242,13 @@ def world():
             )
             for purpose in Purpose
         },
+        # A waitlist offer's "Book this time" link (clinic/waitlist/signing.py).
+        "claim": make_claim_token(
+            offer_id=offer.pk,
+            patient_id=patient.pk,
+            email=patient.email,
+            expires_at=offer.expires_at,
+        ),
         # A staff member's emailed password-reset link (clinic/services.py).
         "password_reset_confirm": default_token_generator.make_token(users["front_desk"]),
     }
@@ -241,6 +267,7 @@ def world():
         "closure_id": closure.pk,
         "time_off_id": time_off.pk,
         "reminder_id": reminder.pk,
+        "entry_id": entry.pk,
         "user_id": users["front_desk"].pk,
         "uidb64": urlsafe_base64_encode(force_bytes(users["front_desk"].pk)),
     }

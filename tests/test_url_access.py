@@ -52,6 +52,8 @@ def test_the_walk_finds_every_area():
         "treatments:note_sign",
         "scheduling:book",
         "reminders:retry",
+        "waitlist:list",
+        "waitlist:book",
         "audit:export",
         "staff_edit",
     ):
@@ -124,3 +126,44 @@ def test_closure_and_worklist_pages_per_role(client, role_users):
     url = reverse("scheduling:closure_edit", args=[closure.pk])
     assert client.post(url, {"action": "delete"}).status_code == 403
     assert ClinicClosure.objects.filter(pk=closure.pk).exists()
+
+
+# The waitlist (clinic/waitlist): what each role may open (GET) or do (POST). Allowed is
+# 200 for a page and a redirect for an action; forbidden is 403.
+WAITLIST_ACCESS = {
+    # name: (method, {role: allowed})
+    "waitlist:list": ("get", {"therapist": True, "front_desk": True, "manager": True}),
+    "waitlist:add": ("get", {"therapist": True, "front_desk": True, "manager": False}),
+    "waitlist:book": ("get", {"therapist": False, "front_desk": True, "manager": False}),
+    "waitlist:withdraw": ("post", {"therapist": False, "front_desk": True, "manager": False}),
+}
+
+
+def test_every_waitlist_url_has_its_roles_listed():
+    names = {name for name, _ in ROUTES if name.startswith("waitlist:")}
+    assert names == set(WAITLIST_ACCESS)
+
+
+@pytest.mark.parametrize("role", ["therapist", "front_desk", "manager"])
+@pytest.mark.parametrize("name", sorted(WAITLIST_ACCESS))
+def test_waitlist_urls_per_role(client, role_users, role, name):
+    from clinic.models import WaitlistEntry
+    from tests.factories import PatientFactory
+
+    entry = WaitlistEntry.objects.create(
+        patient=PatientFactory(),
+        kind="follow_up",
+        earliest_date="2030-01-01",
+        latest_date="2030-02-01",
+        window_start="08:00",
+        window_end="18:00",
+        created_by=role_users["front_desk"],
+    )
+    method, allowed = WAITLIST_ACCESS[name]
+    kwargs = {"entry_id": entry.pk} if name in ("waitlist:book", "waitlist:withdraw") else {}
+    client.force_login(role_users[role])
+    response = getattr(client, method)(reverse(name, kwargs=kwargs))
+    if allowed[role]:
+        assert response.status_code == (200 if method == "get" else 302), (name, role)
+    else:
+        assert response.status_code == 403, (name, role)

@@ -6,6 +6,7 @@
 - audit: AuditEvent (its AuditAction choices live in patients.audit, re-exported here)
 - attention: acknowledgements of the needs-attention list
 - closures: ClinicClosure, the days the whole clinic is closed
+- waitlist: WaitlistEntry, SlotOffer and their enums
 
 Import from ``clinic.models``; the split is for readers, Django sees one app "clinic".
 The import order below is the order the models were always registered in.
@@ -28,6 +29,12 @@ from .reminders import Reminder, ReminderKind, ReminderReason, ReminderStatus  #
 from .audit import AuditAction, AuditEvent  # isort: skip
 from .attention import AttentionAcknowledgement, AttentionReason  # isort: skip
 from .closures import ClinicClosure, closed_day_label, closed_message  # isort: skip
+from .waitlist import (  # isort: skip
+    SlotOffer,
+    SlotOfferStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 
 __all__ = [
     "LIVE_APPOINTMENT_STATUSES",
@@ -48,7 +55,11 @@ __all__ = [
     "ReminderStatus",
     "Room",
     "SchedulingSettings",
+    "SlotOffer",
+    "SlotOfferStatus",
     "TimeOff",
+    "WaitlistEntry",
+    "WaitlistStatus",
     "WorkingHours",
     "closed_day_label",
     "closed_message",

@@ -9,6 +9,7 @@ from .scheduling import Appointment
 class ReminderKind(models.TextChoices):
     EXERCISE = "exercise", "Home exercise"
     APPOINTMENT = "appointment", "Appointment"
+    WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
 
 
 class ReminderStatus(models.TextChoices):
@@ -47,6 +48,7 @@ class ReminderReason(models.TextChoices):
     NO_EMAIL = "no_email", "No email address"
     PROGRAM_INACTIVE = "program_inactive", "Program ended or reminders off"
     APPOINTMENT_CHANGED = "appointment_changed", "Appointment cancelled or moved"
+    OFFER_CLOSED = "offer_closed", "Waitlist offer taken, withdrawn or expired"
 
 
 class Reminder(models.Model):
@@ -65,6 +67,13 @@ class Reminder(models.Model):
     )
     appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="reminders"
+    )
+    offer = models.ForeignKey(
+        "clinic.SlotOffer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reminders",
     )
     due_at = models.DateTimeField()
     status = models.CharField(
@@ -113,6 +122,12 @@ class Reminder(models.Model):
                 condition=(
                     models.Q(kind="exercise", program__isnull=False, appointment__isnull=True)
                     | models.Q(kind="appointment", appointment__isnull=False, program__isnull=True)
+                    | models.Q(
+                        kind="waitlist_offer",
+                        offer__isnull=False,
+                        appointment__isnull=True,
+                        program__isnull=True,
+                    )
                 ),
                 name="reminder_kind_matches_target",
             ),

@@ -127,6 +127,10 @@ def _context(reminder: Reminder) -> dict:
 
 def reminder_message(reminder: Reminder) -> EmailMultiAlternatives:
     """The email for one reminder row (patient, program/appointment already loaded)."""
+    if reminder.kind == ReminderKind.WAITLIST_OFFER:
+        from clinic.waitlist.emails import offer_message  # it builds on this module
+
+        return offer_message(reminder)
     patient = reminder.patient
     language = patient.preferred_language if patient.preferred_language in LANGUAGES else "en"
     base = f"emails/reminders/{reminder.kind}"

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from clinic.waitlist import views as waitlist_views
+
 from . import views
 
 app_name = "reminder_links"
@@ -11,4 +13,5 @@ urlpatterns = [
     path("d/<str:token>/", views.link_done, name="done"),
     path("p/<str:token>/", views.link_pain, name="pain"),
     path("u/<str:token>/", views.link_unsubscribe, name="unsubscribe"),
+    path("w/<str:token>/", waitlist_views.offer_claim, name="claim"),
 ]

@@ -61,6 +61,7 @@ from clinic.models import (
     ReminderStatus,
 )
 from clinic.reminders.tasks import send_reminders
+from clinic.waitlist import services as waitlist_services
 from patients.audit import AuditAction, audit_record
 from patients.localtime import patient_today
 from patients.models import PainReport, Patient
@@ -574,6 +575,9 @@ def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> Outcome | None:
     def skipped(reason: str, text: str) -> Outcome:
         return Outcome(ReminderStatus.SKIPPED, reason, text)
 
+    if reminder.kind == ReminderKind.WAITLIST_OFFER:  # consent and state: its own rules
+        closed = waitlist_services.offer_not_sendable(reminder, now=now)
+        return None if closed is None else skipped(*closed)
     if patient.archived_at is not None:
         return skipped(ReminderReason.ARCHIVED, "The patient's record is archived.")
     if not patient.reminders_opt_in:

@@ -44,6 +44,7 @@ from clinic.models import (
     overlapping,
 )
 from clinic.models.scheduling import ROOM_CAPACITY_MAX
+from clinic.waitlist import services as waitlist
 from patients.audit import AuditAction, audit_record
 from patients.localtime import UTC, clinic_today, clinic_zone
 
@@ -591,6 +592,7 @@ def appointment_cancel(
     window = dt.timedelta(hours=scheduling_settings().late_cancellation_hours)
     _cancel_locked(current, reason=reason, now=timezone.now(), late_window=window)
     verb = "cancelled late" if current.late_cancellation else "cancelled"
+    waitlist.waitlist_slot_freed(appointment=current)
     return _save_transition(
         current,
         acting_user=acting_user,
@@ -817,6 +819,7 @@ def appointment_reschedule(
         ip=ip,
         audit=False,
     )
+    waitlist.waitlist_slot_freed(appointment=current)
     old_local = current.starts_at.astimezone(clinic_zone())
     audit_record(
         acting_user=acting_user,

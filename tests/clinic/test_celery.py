@@ -34,6 +34,7 @@ STABLE_TASK_NAMES = {
     "clinic.tasks.ping",
     "clinic.tasks.send_reminder",
     "clinic.tasks.send_reminders",
+    "clinic.tasks.sweep_waitlist_offers",
 }
 
 ROOT = Path(__file__).resolve().parents[2]
