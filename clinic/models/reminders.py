@@ -9,6 +9,8 @@ from .scheduling import Appointment
 class ReminderKind(models.TextChoices):
     EXERCISE = "exercise", "Home exercise"
     APPOINTMENT = "appointment", "Appointment"
+    # A patient-reported questionnaire (patients.QuestionnaireResponse) to answer by link.
+    QUESTIONNAIRE = "questionnaire", "Questionnaire"
 
 
 class ReminderStatus(models.TextChoices):
@@ -47,6 +49,7 @@ class ReminderReason(models.TextChoices):
     NO_EMAIL = "no_email", "No email address"
     PROGRAM_INACTIVE = "program_inactive", "Program ended or reminders off"
     APPOINTMENT_CHANGED = "appointment_changed", "Appointment cancelled or moved"
+    QUESTIONNAIRE_CLOSED = "questionnaire_closed", "Questionnaire answered or expired"
 
 
 class Reminder(models.Model):
@@ -65,6 +68,13 @@ class Reminder(models.Model):
     )
     appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="reminders"
+    )
+    questionnaire = models.ForeignKey(
+        "patients.QuestionnaireResponse",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reminders",
     )
     due_at = models.DateTimeField()
     status = models.CharField(
@@ -113,6 +123,12 @@ class Reminder(models.Model):
                 condition=(
                     models.Q(kind="exercise", program__isnull=False, appointment__isnull=True)
                     | models.Q(kind="appointment", appointment__isnull=False, program__isnull=True)
+                    | models.Q(
+                        kind="questionnaire",
+                        questionnaire__isnull=False,
+                        program__isnull=True,
+                        appointment__isnull=True,
+                    )
                 ),
                 name="reminder_kind_matches_target",
             ),
