@@ -43,7 +43,7 @@ from clinic.models import (
     WorkingHours,
 )
 from clinic.reminders.signing import Purpose, make_token
-from patients.models import RecordStatus
+from patients.models import QuestionnaireResponse, RecordStatus
 from tests.factories import (
     AppointmentFactory,
     AssessmentFactory,
@@ -210,13 +210,22 @@ def world():
     )
     practitioner.feed_token = "f" * 32
     practitioner.save(update_fields=["feed_token"])
+    questionnaire = QuestionnaireResponse.objects.create(patient=patient, instrument="lefs")
     tokens = {
         **{
             purpose.value: make_token(
                 purpose, patient_id=patient.pk, email=patient.email, program_id=program.pk
             )
             for purpose in Purpose
+            if purpose is not Purpose.QUESTIONNAIRE
         },
+        # A questionnaire link names its questionnaire (clinic/questionnaires/views.py).
+        "questionnaire": make_token(
+            Purpose.QUESTIONNAIRE,
+            patient_id=patient.pk,
+            email=patient.email,
+            response_id=questionnaire.pk,
+        ),
         # A staff member's emailed password-reset link (clinic/services.py).
         "password_reset_confirm": default_token_generator.make_token(users["front_desk"]),
     }

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from clinic.questionnaires import views as questionnaire_views
+
 from . import views
 
 app_name = "reminder_links"
@@ -11,4 +13,5 @@ urlpatterns = [
     path("d/<str:token>/", views.link_done, name="done"),
     path("p/<str:token>/", views.link_pain, name="pain"),
     path("u/<str:token>/", views.link_unsubscribe, name="unsubscribe"),
+    path("q/<str:token>/", questionnaire_views.link_questionnaire, name="questionnaire"),
 ]

@@ -122,7 +122,7 @@ def reminders_for_send(ids: list[int]) -> list[Reminder]:
     """The claimed rows with what the re-check and the emails need, in one query."""
     return list(
         Reminder.objects.filter(id__in=ids)
-        .select_related("patient", "program", "appointment")
+        .select_related("patient", "program", "appointment", "questionnaire")
         .order_by("id")
     )
 
@@ -157,6 +157,7 @@ STATE_REASONS: list[tuple[str, list[str]]] = [
             ReminderReason.NO_EMAIL,
             ReminderReason.PROGRAM_INACTIVE,
             ReminderReason.APPOINTMENT_CHANGED,
+            ReminderReason.QUESTIONNAIRE_CLOSED,
             ReminderReason.NONE,
         ],
     ),
