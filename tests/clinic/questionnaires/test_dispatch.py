@@ -251,3 +251,16 @@ def test_dispatch_reads_questionnaire_occasions_in_batches_not_per_patient(
     with django_assert_max_num_queries(12 + 2 * 9 + 1):
         services.reminders_dispatch()
     assert len(questionnaire_rows()) == 12
+
+
+def test_front_desk_sees_the_questionnaire_email_named_but_nothing_clinical(
+    enqueued, client_for, front_desk
+):
+    from django.urls import reverse
+
+    visit(in_hours=30, first_name="Inés")
+    services.reminders_dispatch()
+    html = client_for(front_desk).get(reverse("reminders:list"), {"status": "pending"})
+    html = html.content.decode()
+    assert "Questionnaire" in html and "Inés" in html
+    assert "LEFS" not in html
