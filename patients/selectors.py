@@ -274,8 +274,6 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
     return _with_changes(Outcomes(nprs=nprs, lefs=lefs)), other
 
 
-
-
 def questionnaire_offer(patient: Patient) -> QuestionnaireResponse | None:
     """The patient's latest completed LEFS since their latest assessment, not yet used in
     one: offered on the new assessment form ("use these answers"). Two queries."""
