@@ -264,7 +264,7 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
     )
     lefs = [
         ChartPoint(
-            at=cast(dt.datetime, at),
+            at=at,
             value=cast(int, total),
             source="questionnaire" if kind == QUESTIONNAIRE else "assessment",
             label=QUESTIONNAIRE_LABEL if kind == QUESTIONNAIRE else _KIND_LABELS[kind],
