@@ -236,3 +236,23 @@ def test_another_patients_response_is_never_linked(client_for, therapist):
     assert client.post(url, data).status_code == 302
     theirs.refresh_from_db()
     assert theirs.assessment_id is None
+
+
+def test_the_new_assessment_form_with_an_offer_runs_fixed_queries(
+    client_for, therapist, django_assert_num_queries
+):
+    patient = PatientFactory()
+    signed_assessment(
+        therapist=therapist, patient=patient, assessed_at=timezone.now() - dt.timedelta(days=8)
+    )
+    for days in (5, 3, 1):
+        completed(patient, ALL_TWOS, days_ago=days)
+    client = client_for(therapist)
+    url = reverse("patients:assessment_create", args=[patient.pk])
+    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient, 6 the
+    # previous assessment, 7 its patient and 8 its "view" audit (the form starts from
+    # it), 9 the latest assessment's date, 10 the response offered, 11 its "view" audit.
+    with django_assert_num_queries(11):
+        client.get(url)
+    with django_assert_num_queries(11):
+        client.get(url, {"questionnaire": selectors.questionnaire_offer(patient).pk})
