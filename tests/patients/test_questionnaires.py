@@ -254,5 +254,7 @@ def test_the_new_assessment_form_with_an_offer_runs_fixed_queries(
     # it), 9 the latest assessment's date, 10 the response offered, 11 its "view" audit.
     with django_assert_num_queries(11):
         client.get(url)
+    offer = selectors.questionnaire_offer(patient)
     with django_assert_num_queries(11):
-        client.get(url, {"questionnaire": selectors.questionnaire_offer(patient).pk})
+        used = client.get(url, {"questionnaire": offer.pk})
+    assert used.context["questionnaire_using"] == offer
