@@ -9,7 +9,8 @@ Two occasions (docs/clinical.md, "Patient-reported questionnaires"):
   its start date; key ``questionnaire:plan:<plan id>:<period>``.
 
 Either is left out when the patient was already asked since it began (the window
-before the visit, the period of the plan): one email serves both. Only patients who
+before the visit; for the plan, the last QUESTIONNAIRE_EVERY_WEEKS weeks): one email
+serves both. Only patients who
 may get reminder emails are asked (consent, an address, not archived).
 """
 
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentKind, AppointmentStatus
@@ -84,28 +85,34 @@ def plan_period(*, start: dt.date, today: dt.date, every_weeks: int) -> tuple[in
 
 
 def plan_occasions(*, now: dt.datetime) -> Iterator[list[Occasion]]:
-    """Active plans of care at least one period old, one batch (two queries) at a time.
+    """Active plans of care at least one period old whose patient has not been asked for
+    QUESTIONNAIRE_EVERY_WEEKS weeks, one batch (one query) at a time.
 
-    Every minute reads the active plans; the outbox key keeps each period to one row."""
+    This runs every minute over every active plan, so the database leaves out the
+    patients asked recently (NOT EXISTS on index questionnaire_patient_req_idx): in the
+    usual minute, when everyone has been asked, it is one query that returns nothing.
+    Not asked for a whole period means not asked since the current one began, so the
+    period's key is due. A patient asked late in a period (before a visit, say) waits a
+    full period from that request: never two questionnaires closer than the cadence."""
     every = settings.QUESTIONNAIRE_EVERY_WEEKS
     if every < 1:
         return
     today = timezone.localdate(now)
+    asked_lately = QuestionnaireResponse.objects.filter(
+        patient=OuterRef("patient_id"), requested_at__gt=now - dt.timedelta(weeks=every)
+    )
     plans = TreatmentPlan.objects.filter(
         _reachable_patient("patient__"),
+        ~Exists(asked_lately),
         status=PlanStatus.ACTIVE,
         start_date__lte=today - dt.timedelta(weeks=every),
     ).order_by("id")
     for rows in _batches(plans, fields=("id", "patient_id", "start_date")):
-        latest = _latest_requests([row["patient_id"] for row in rows])
         occasions = []
         for row in rows:
-            period, began = plan_period(start=row["start_date"], today=today, every_weeks=every)
-            began_at = timezone.make_aware(dt.datetime.combine(began, dt.time.min))
-            if period >= 1 and not _asked_since(latest.get(row["patient_id"]), began_at):
-                occasions.append(Occasion(row["patient_id"], plan_key(row["id"], period)))
-        if occasions:
-            yield occasions
+            period, _began = plan_period(start=row["start_date"], today=today, every_weeks=every)
+            occasions.append(Occasion(row["patient_id"], plan_key(row["id"], period)))
+        yield occasions
 
 
 def _asked_since(latest: dt.datetime | None, since: dt.datetime) -> bool:

@@ -264,3 +264,26 @@ def test_front_desk_sees_the_questionnaire_email_named_but_nothing_clinical(
     html = html.content.decode()
     assert "Questionnaire" in html and "Inés" in html
     assert "LEFS" not in html
+
+
+def test_never_two_questionnaires_closer_than_the_cadence(enqueued, settings):
+    """Asked 10 days ago (before a visit): the plan's next period waits until 14 days
+    have passed since that request, and then asks under the period's key."""
+    settings.QUESTIONNAIRE_EVERY_WEEKS = 2
+    care = plan(28)  # period 2 begins today
+    QuestionnaireResponse.objects.create(
+        patient=care.patient, instrument="lefs", requested_at=timezone.now() - dt.timedelta(days=10)
+    )
+    services.reminders_dispatch()
+    assert questionnaire_rows() == []
+    services.reminders_dispatch(now=timezone.now() + dt.timedelta(days=4, minutes=1))
+    assert [row.key for row in questionnaire_rows()] == [f"questionnaire:plan:{care.pk}:2"]
+
+
+def test_the_usual_minute_reads_the_plans_in_one_query(enqueued, django_assert_num_queries):
+    for _ in range(3):
+        plan(15)
+    services.reminders_dispatch()
+    assert len(questionnaire_rows()) == 3
+    with django_assert_num_queries(1):  # everyone asked lately: nothing comes back
+        assert list(questionnaire_selectors.plan_occasions(now=timezone.now())) == []
