@@ -467,3 +467,10 @@ ATTENTION_PAIN_RISE = int(os.environ.get("ATTENTION_PAIN_RISE", "2"))
 ATTENTION_LEFS_FALL = int(os.environ.get("ATTENTION_LEFS_FALL", "9"))
 ATTENTION_NO_EXERCISE_DAYS = int(os.environ.get("ATTENTION_NO_EXERCISE_DAYS", "7"))
 ATTENTION_MISSED_IN_A_ROW = int(os.environ.get("ATTENTION_MISSED_IN_A_ROW", "2"))
+
+# Patient-reported questionnaires by email link (clinic/questionnaires/): asked this many
+# days before each re-assessment and discharge visit, and every so many weeks of an
+# active plan of care; which instrument ("lefs" or "nprs") the emails ask for.
+QUESTIONNAIRE_DAYS_BEFORE_VISIT = int(os.environ.get("QUESTIONNAIRE_DAYS_BEFORE_VISIT", "2"))
+QUESTIONNAIRE_EVERY_WEEKS = int(os.environ.get("QUESTIONNAIRE_EVERY_WEEKS", "2"))
+QUESTIONNAIRE_INSTRUMENT = os.environ.get("QUESTIONNAIRE_INSTRUMENT", "lefs")

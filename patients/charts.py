@@ -27,7 +27,15 @@ TOP = 16
 GAP = 44
 BOTTOM = 30
 
-SOURCE_CLASS = {"assessment": "pt-assessment", "visit": "pt-visit", "email_link": "pt-email"}
+SOURCE_CLASS = {
+    "assessment": "pt-assessment",
+    "visit": "pt-visit",
+    "email_link": "pt-email",
+    "questionnaire": "pt-questionnaire",
+}
+# Patient-reported questionnaire answers are squares, so they stand apart from the
+# clinic's measurements without relying on colour alone.
+SQUARE_SOURCES = {"questionnaire"}
 
 
 @dataclass
@@ -93,11 +101,17 @@ def _panel(title, points, top, maximum, tick_step, scale_x) -> Panel:
         )
         panel.dots.append(dot)
         local = point.at.astimezone(zone)
-        circles.append(
-            f'<circle cx="{dot.x}" cy="{dot.y}" r="5" class="{dot.css}" '
-            f'data-value="{dot.value}"><title>{escape(dot.label)} '
-            f"{local.day} {local:%b %Y}: {dot.value}</title></circle>"
-        )
+        title = f"<title>{escape(dot.label)} {local.day} {local:%b %Y}: {dot.value}</title>"
+        if point.source in SQUARE_SOURCES:
+            circles.append(
+                f'<rect x="{round(dot.x - 5, 1)}" y="{round(dot.y - 5, 1)}" width="10" '
+                f'height="10" class="{dot.css}" data-value="{dot.value}">{title}</rect>'
+            )
+        else:
+            circles.append(
+                f'<circle cx="{dot.x}" cy="{dot.y}" r="5" class="{dot.css}" '
+                f'data-value="{dot.value}">{title}</circle>'
+            )
     if panel.dots:
         panel.path = "M" + " L".join(f"{d.x},{d.y}" for d in panel.dots)
     # Every value in the string is a number, a class from SOURCE_CLASS or escaped text.

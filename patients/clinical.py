@@ -89,6 +89,11 @@ def lefs_answered(answers: Sequence[int | None]) -> int:
     return sum(1 for answer in answers if answer is not None)
 
 
+def lefs_missing(answers: Sequence[int | None]) -> list[int]:
+    """The item numbers (1-20) not answered, for a form that must name them."""
+    return [number for number, answer in enumerate(answers, start=1) if answer is None]
+
+
 # --- Ottawa rules (docs/clinical.md §4) -----------------------------------
 #
 # Each rule applies only to the patients it was derived for (its inclusion criterion):
@@ -364,6 +369,13 @@ def lefs_change(first: int, latest: int) -> Change:
         important_improvement=points >= LEFS_MCID,
         important_worsening=points <= -LEFS_MCID,
     )
+
+
+def nprs_validate(score: object) -> int:
+    """A pain score as an int 0-10; ValueError otherwise (docs/clinical.md §2)."""
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
+        raise ValueError("Pain must be a whole number from 0 to 10.")
+    return score
 
 
 def nprs_band(score: int) -> str:

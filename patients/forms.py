@@ -350,11 +350,18 @@ class AssessmentForm(CompleteFormMixin, forms.Form):
     @classmethod
     def initial_from(cls, assessment: Assessment) -> dict:
         initial = {name: getattr(assessment, name) for name in ASSESSMENT_FIELDS}
-        answers = initial.pop("lefs_answers") or []
+        initial.update(cls.lefs_initial(initial.pop("lefs_answers") or []))
+        initial["assessed_at"] = timezone.localtime(assessment.assessed_at)
+        return initial
+
+    @staticmethod
+    def lefs_initial(answers: list) -> dict:
+        """The LEFS radio values for stored answers (an assessment's or a patient's
+        questionnaire): "" for an item not answered."""
+        initial = {}
         for number in range(1, clinical.LEFS_ITEM_COUNT + 1):
             value = answers[number - 1] if len(answers) >= number else None
             initial[f"lefs_{number}"] = "" if value is None else str(value)
-        initial["assessed_at"] = timezone.localtime(assessment.assessed_at)
         return initial
 
 

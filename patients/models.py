@@ -465,6 +465,8 @@ class PainSource(models.TextChoices):
     ASSESSMENT = "assessment", "Assessment"
     VISIT = "visit", "Visit"
     EMAIL_LINK = "email_link", "Email check-in"
+    # The NPRS answered on a patient questionnaire (QuestionnaireResponse, docs/clinical.md §2).
+    QUESTIONNAIRE = "questionnaire", "Patient questionnaire"
 
 
 class PainReport(models.Model):
@@ -505,3 +507,92 @@ class PainReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score}/10 ({self.get_source_display()})"
+
+
+class QuestionnaireInstrument(models.TextChoices):
+    LEFS = "lefs", "LEFS"
+    NPRS = "nprs", "NPRS"
+
+
+class QuestionnaireStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    COMPLETED = "completed", "Completed"
+    # Never answered: the link's time ran out, or a newer request replaced it.
+    EXPIRED = "expired", "Expired"
+
+
+class QuestionnaireSource(models.TextChoices):
+    EMAIL_LINK = "email_link", "Email link"
+    CLINIC = "clinic", "In the clinic"
+
+
+class QuestionnaireResponse(models.Model):
+    """A patient-reported LEFS or NPRS, asked for by email between visits.
+
+    A row is created "requested" when the email goes into the outbox; the patient's link
+    completes it, scored on the server (patients/clinical.py: an LEFS total only when all
+    20 items are answered; the NPRS is one answer 0-10). ``assessment`` is set when a
+    therapist uses the answers in an assessment, so they are offered only once.
+    """
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="questionnaire_responses"
+    )
+    instrument = models.CharField(max_length=8, choices=QuestionnaireInstrument.choices)
+    # LEFS: 20 answers 0-4 (None = unanswered); NPRS: one answer 0-10.
+    answers = models.JSONField(default=list, blank=True)
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=QuestionnaireStatus.choices, default=QuestionnaireStatus.REQUESTED
+    )
+    requested_at = models.DateTimeField(default=now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(
+        max_length=16, choices=QuestionnaireSource.choices, default=QuestionnaireSource.EMAIL_LINK
+    )
+    assessment = models.ForeignKey(
+        Assessment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="questionnaire_responses",
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            # Outcome chart and the assessment form's offer: a patient's completed LEFS
+            # by date, WHERE patient_id = %s AND instrument = 'lefs' AND status =
+            # 'completed' ORDER BY completed_at (patients.selectors.patient_outcomes,
+            # latest_questionnaire_offer); the needs-attention list's two latest per
+            # patient (clinic/attention/selectors.lefs_from_questionnaires).
+            models.Index(
+                fields=["patient", "instrument", "status", "completed_at"],
+                name="questionnaire_patient_done_idx",
+            ),
+            # Cadence: the patient's latest request, WHERE patient_id IN (...) ORDER BY
+            # requested_at DESC (clinic/questionnaires/selectors.py).
+            models.Index(fields=["patient", "requested_at"], name="questionnaire_patient_req_idx"),
+            # Dispatch sweep: requests whose link has run out, WHERE status = 'requested'
+            # AND requested_at < %s (clinic/questionnaires/services.questionnaires_expire).
+            models.Index(fields=["status", "requested_at"], name="questionnaire_status_req_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total__isnull=True)
+                | models.Q(instrument="lefs", total__gte=0, total__lte=80)
+                | models.Q(instrument="nprs", total__gte=0, total__lte=10),
+                name="questionnaire_total_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="completed") | models.Q(completed_at__isnull=False),
+                name="questionnaire_completed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} questionnaire ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == QuestionnaireStatus.REQUESTED

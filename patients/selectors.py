@@ -8,12 +8,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import CharField, Count, QuerySet, Value
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
 from . import clinical
-from .models import Assessment, AssessmentKind, PainReport, PainSource, Patient, RecordStatus
+from .models import (
+    Assessment,
+    AssessmentKind,
+    PainReport,
+    PainSource,
+    Patient,
+    QuestionnaireInstrument,
+    QuestionnaireResponse,
+    QuestionnaireStatus,
+    RecordStatus,
+)
 from .services import ASSESSMENT_FIELDS, DERIVED_FIELDS, json_value
 
 if TYPE_CHECKING:
@@ -204,6 +214,10 @@ def clinical_record_for_request(request: HttpRequest, patient: Patient) -> Clini
 
 _SOURCE_LABELS = dict(PainSource.choices)
 _KIND_LABELS = dict(AssessmentKind.choices)
+# The source column of a patient questionnaire's LEFS in the chart's union (no
+# assessment kind is spelled so).
+QUESTIONNAIRE = "questionnaire"
+QUESTIONNAIRE_LABEL = str(PainSource.QUESTIONNAIRE.label)
 
 
 def patient_outcomes(patient: Patient) -> Outcomes:
@@ -226,19 +240,76 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
         nprs.append(point)
         if assessment_id is None:
             other.append(point)
+    # The LEFS of signed assessments (index assessment_patient_date_idx) and of the
+    # patient's completed questionnaires (index questionnaire_patient_done_idx), in one
+    # query: UNION ALL of plain tuples, the source in the last column. Both totals are
+    # never None here (the filter; a completed LEFS always has its total). A
+    # patient-reported NPRS is a pain report (source "questionnaire"), in the first series.
     signed = (
         Assessment.objects.filter(
             patient=patient, status=RecordStatus.SIGNED, lefs_total__isnull=False
         )
-        .order_by("assessed_at", "id")
-        .values_list("assessed_at", "lefs_total", "kind")
+        .order_by()
+        .values_list("assessed_at", "id", "lefs_total", "kind")
+    )
+    reported = (
+        QuestionnaireResponse.objects.filter(
+            patient=patient,
+            instrument=QuestionnaireInstrument.LEFS,
+            status=QuestionnaireStatus.COMPLETED,
+        )
+        .order_by()
+        .annotate(chart_source=Value(QUESTIONNAIRE, output_field=CharField()))
+        .values_list("completed_at", "id", "total", "chart_source")
     )
     lefs = [
-        # lefs_total is never None here (the filter above); cast for the type checker.
-        ChartPoint(at=at, value=cast(int, total), source="assessment", label=_KIND_LABELS[kind])
-        for at, total, kind in signed
+        ChartPoint(
+            at=at,
+            value=cast(int, total),
+            source="questionnaire" if kind == QUESTIONNAIRE else "assessment",
+            label=QUESTIONNAIRE_LABEL if kind == QUESTIONNAIRE else _KIND_LABELS[kind],
+        )
+        for at, _pk, total, kind in signed.union(reported, all=True).order_by("assessed_at", "id")
     ]
     return _with_changes(Outcomes(nprs=nprs, lefs=lefs)), other
+
+
+def questionnaire_offer(patient: Patient) -> QuestionnaireResponse | None:
+    """The patient's latest completed LEFS since their latest assessment, not yet used in
+    one: offered on the new assessment form ("use these answers"). Two queries."""
+    latest = (
+        Assessment.objects.filter(patient=patient)
+        .order_by("-assessed_at", "-id")
+        .values_list("assessed_at", flat=True)
+        .first()
+    )
+    responses = QuestionnaireResponse.objects.filter(
+        patient=patient,
+        instrument=QuestionnaireInstrument.LEFS,
+        status=QuestionnaireStatus.COMPLETED,
+        assessment__isnull=True,
+    )
+    if latest is not None:
+        responses = responses.filter(completed_at__gt=latest)
+    return responses.order_by("-completed_at", "-id").first()
+
+
+def questionnaire_for_assessment(patient: Patient, value: Any) -> QuestionnaireResponse | None:
+    """The completed, unused response named by a form's ``questionnaire_response`` value,
+    if it is this patient's; None for anything else (bad input changes nothing)."""
+    try:
+        pk = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    if not 0 < pk < 2**31:
+        return None
+    return QuestionnaireResponse.objects.filter(
+        pk=pk,
+        patient=patient,
+        instrument=QuestionnaireInstrument.LEFS,
+        status=QuestionnaireStatus.COMPLETED,
+        assessment__isnull=True,
+    ).first()
 
 
 def _with_changes(outcomes: Outcomes) -> Outcomes:

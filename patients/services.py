@@ -27,6 +27,9 @@ from .models import (
     PainSource,
     Patient,
     Precaution,
+    QuestionnaireInstrument,
+    QuestionnaireResponse,
+    QuestionnaireStatus,
     RecordStatus,
     SuspectedCause,
 )
@@ -677,3 +680,107 @@ def addendum_audit(
         ip=ip,
         detail=detail,
     )
+
+
+# --- Patient-reported questionnaires --------------------------------------------------
+
+
+class QuestionnaireClosed(ValidationError):
+    """The questionnaire was already answered, or has expired: nothing to record."""
+
+
+class QuestionnaireIncomplete(ValidationError):
+    """Some LEFS items are unanswered: there is no total (docs/clinical.md §3), so the
+    answers are not recorded. ``missing`` holds the item numbers (1-20)."""
+
+    def __init__(self, missing: list[int]) -> None:
+        self.missing = missing
+        super().__init__(f"Items not answered: {', '.join(str(n) for n in missing)}.")
+
+
+def questionnaire_score(*, instrument: str, answers: Any) -> tuple[list[int | None], int | None]:
+    """The answers as stored and their total, scored with the rules in patients/clinical.py:
+    an LEFS total only when all 20 items are answered; the NPRS is one answer 0-10.
+    ValidationError for answers out of range or of the wrong shape."""
+    try:
+        if instrument == QuestionnaireInstrument.LEFS:
+            checked = clinical.lefs_validate(answers)
+            return checked, clinical.lefs_total(checked)
+        if instrument == QuestionnaireInstrument.NPRS:
+            values = list(answers)
+            if len(values) != 1:
+                raise ValueError("The NPRS has one answer.")
+            if values[0] is None:
+                return [None], None
+            return [values[0]], clinical.nprs_validate(values[0])
+    except (TypeError, ValueError) as error:
+        raise ValidationError({"answers": str(error)}) from error
+    raise ValidationError({"instrument": f"Unknown questionnaire {instrument!r}."})
+
+
+@transaction.atomic
+def questionnaire_response_complete(
+    *, response: QuestionnaireResponse, answers: Any, ip: str | None = None
+) -> QuestionnaireResponse:
+    """The patient's answers (their email link): scored on the server and completed.
+
+    Only an open request is completed, once: the row is locked, so two submits at once
+    record one answer. An incomplete LEFS records nothing (QuestionnaireIncomplete names
+    the items). An NPRS answer is also a pain report (source "questionnaire"), so it
+    shows and counts wherever pain scores do."""
+    locked = QuestionnaireResponse.objects.select_for_update().get(pk=response.pk)
+    if locked.status != QuestionnaireStatus.REQUESTED:
+        raise QuestionnaireClosed("This questionnaire was already answered or has expired.")
+    checked, total = questionnaire_score(instrument=locked.instrument, answers=answers)
+    if total is None:
+        raise QuestionnaireIncomplete(clinical.lefs_missing(checked) or [1])
+    now = timezone.now()
+    locked.answers = checked
+    locked.total = total
+    locked.status = QuestionnaireStatus.COMPLETED
+    locked.completed_at = now
+    locked.save(update_fields=["answers", "total", "status", "completed_at"])
+    if locked.instrument == QuestionnaireInstrument.NPRS:
+        pain_report_create(
+            patient=locked.patient, score=total, source=PainSource.QUESTIONNAIRE, reported_at=now
+        )
+    audit_record(
+        acting_user=None,
+        action=AuditAction.CREATE,
+        patient=locked.patient,
+        obj=locked,
+        ip=ip,
+        detail=f"{locked.get_instrument_display()} questionnaire answered by the patient "
+        f"({locked.get_source_display().lower()})",
+    )
+    return locked
+
+
+@transaction.atomic
+def questionnaire_response_link(
+    *,
+    response: QuestionnaireResponse,
+    assessment: Assessment,
+    acting_user: User,
+    ip: str | None = None,
+) -> bool:
+    """The therapist used the patient's answers in ``assessment``: link them, once, so
+    they are not offered again. False (nothing changed) for another patient's response,
+    one not completed or already used."""
+    changed = QuestionnaireResponse.objects.filter(
+        pk=response.pk,
+        patient_id=assessment.patient_id,
+        status=QuestionnaireStatus.COMPLETED,
+        assessment__isnull=True,
+    ).update(assessment=assessment)
+    if changed:
+        response.assessment = assessment
+        audit_record(
+            acting_user=acting_user,
+            action=AuditAction.UPDATE,
+            patient=assessment.patient,
+            obj=response,
+            ip=ip,
+            detail=f"patient questionnaire used in assessment {assessment.pk}",
+        )
+    return bool(changed)

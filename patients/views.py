@@ -244,6 +244,22 @@ def assessment_create(request, patient_id: int):
     elif request.method == "GET":
         # A first assessment's form shows the patient (name, age for the knee rule).
         audit_view(request, patient=patient, obj=patient, detail="new assessment form")
+    # The patient's latest questionnaire since the last assessment is offered; "use these
+    # answers" (?questionnaire=<id>) pre-fills the LEFS, and saving links the two.
+    offer = using = None
+    if request.method == "GET":
+        offer = selectors.questionnaire_offer(patient)
+        if offer is not None:
+            audit_view(
+                request, patient=patient, obj=offer, detail="offered on the new assessment form"
+            )
+            if request.GET.get("questionnaire") == str(offer.pk):
+                using = offer
+                initial.update(AssessmentForm.lefs_initial(offer.answers))
+    else:
+        using = selectors.questionnaire_for_assessment(
+            patient, request.POST.get("questionnaire_response")
+        )
     form = AssessmentForm(request.POST or None, patient=patient, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -253,6 +269,13 @@ def assessment_create(request, patient_id: int):
                 values=form.service_values(),
                 ip=client_ip(request),
             )
+            if using is not None:
+                services.questionnaire_response_link(
+                    response=using,
+                    assessment=assessment,
+                    acting_user=request.user,
+                    ip=client_ip(request),
+                )
         except ValidationError as error:
             _add_service_errors(form, error)
         else:
@@ -260,11 +283,9 @@ def assessment_create(request, patient_id: int):
             return redirect(
                 "patients:assessment_detail", patient_id=patient.pk, assessment_id=assessment.pk
             )
-    return render(
-        request,
-        "patients/assessment_form.html",
-        _form_context(form, patient, title="New assessment"),
-    )
+    context = _form_context(form, patient, title="New assessment")
+    context.update(questionnaire_offer=offer, questionnaire_using=using)
+    return render(request, "patients/assessment_form.html", context)
 
 
 def _form_context(form, patient, *, title, assessment=None, amending=False) -> dict:

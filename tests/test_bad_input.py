@@ -47,7 +47,7 @@ from clinic.models import (
 )
 from clinic.reminders.signing import Purpose, make_token
 from clinic.waitlist.signing import make_claim_token
-from patients.models import RecordStatus
+from patients.models import QuestionnaireResponse, RecordStatus
 from tests.factories import (
     AppointmentFactory,
     AssessmentFactory,
@@ -235,12 +235,14 @@ def world():
         ends_at=start + dt.timedelta(days=1, minutes=30),
         expires_at=timezone.now() + dt.timedelta(hours=1),
     )
+    questionnaire = QuestionnaireResponse.objects.create(patient=patient, instrument="lefs")
     tokens = {
         **{
             purpose.value: make_token(
                 purpose, patient_id=patient.pk, email=patient.email, program_id=program.pk
             )
             for purpose in Purpose
+            if purpose is not Purpose.QUESTIONNAIRE
         },
         # A waitlist offer's "Book this time" link (clinic/waitlist/signing.py).
         "claim": make_claim_token(
@@ -248,6 +250,13 @@ def world():
             patient_id=patient.pk,
             email=patient.email,
             expires_at=offer.expires_at,
+        ),
+        # A questionnaire link names its questionnaire (clinic/questionnaires/views.py).
+        "questionnaire": make_token(
+            Purpose.QUESTIONNAIRE,
+            patient_id=patient.pk,
+            email=patient.email,
+            response_id=questionnaire.pk,
         ),
         # A staff member's emailed password-reset link (clinic/services.py).
         "password_reset_confirm": default_token_generator.make_token(users["front_desk"]),

@@ -8,7 +8,7 @@ TODAY_ROWS = 5
 
 
 def load_attention(request) -> dict:
-    # The list's seven queries, and one audit event when patients are shown.
+    # The list's eight queries, and one audit event when patients are shown.
     rows = selectors.needs_attention(request.user)
     shown = rows[:TODAY_ROWS]
     if shown:

@@ -2,7 +2,7 @@
 
 "Their patients" are the patients, not archived, with an active plan of care written by
 the therapist. For them, each rule reads only the few latest rows it needs, picked in the
-database with a window function (ROW_NUMBER per patient), so the list costs the same seven
+database with a window function (ROW_NUMBER per patient), so the list costs the same eight
 queries whatever the number of patients and the length of their history (one when the
 therapist has no patients):
 
@@ -11,8 +11,8 @@ therapist has no patients):
    their latest live visit (each a LIMIT 1 on an index, per patient);
 2. each patient's two latest pain reports (every source: assessments, visits, email
    check-ins);
-3. each patient's two latest LEFS totals (``LEFS_SOURCES``: today the signed assessments
-   with a total; a patient-reported questionnaire is one more source of the same shape);
+3. each patient's two latest LEFS totals from each of ``LEFS_SOURCES`` (signed
+   assessments with a total, completed patient questionnaires: one query each);
 4. each patient's latest past visits (``ATTENTION_MISSED_IN_A_ROW`` of them), timely
    cancellations left out: those were not visits;
 5. the active home program with the date of its latest done exercise;
@@ -45,7 +45,15 @@ from clinic.models import (
     AttentionAcknowledgement,
     AttentionReason,
 )
-from patients.models import Assessment, PainReport, Patient, RecordStatus
+from patients.models import (
+    Assessment,
+    PainReport,
+    Patient,
+    QuestionnaireInstrument,
+    QuestionnaireResponse,
+    QuestionnaireStatus,
+    RecordStatus,
+)
 from treatments.models import HomeExerciseProgram, PlanStatus, ProgramStatus, TreatmentPlan
 
 if TYPE_CHECKING:
@@ -120,10 +128,28 @@ def lefs_from_assessments(patient_ids: list[int]) -> Iterable[LefsPoint]:
         yield LefsPoint(patient_id, when, total, f"assessment:{pk}")
 
 
+def lefs_from_questionnaires(patient_ids: list[int]) -> Iterable[LefsPoint]:
+    """The two latest completed patient-reported LEFS of each patient (index
+    questionnaire_patient_done_idx); a completed LEFS always has its total."""
+    rows = _latest_per_patient(
+        QuestionnaireResponse.objects.filter(
+            patient_id__in=patient_ids,
+            instrument=QuestionnaireInstrument.LEFS,
+            status=QuestionnaireStatus.COMPLETED,
+        ),
+        [F("completed_at").desc(), F("id").desc()],
+        2,
+    ).values_list("patient_id", "id", "completed_at", "total")
+    for patient_id, pk, when, total in rows:
+        yield LefsPoint(patient_id, when, total, f"questionnaire:{pk}")
+
+
 # Where LEFS totals come from; each returns at most the two latest per patient, in one
-# query. A patient-reported questionnaire (patients.QuestionnaireResponse) is one more
-# function here.
-LEFS_SOURCES: list[Callable[[list[int]], Iterable[LefsPoint]]] = [lefs_from_assessments]
+# query. A pain score from a patient questionnaire (NPRS) is a pain report, read in 2.
+LEFS_SOURCES: list[Callable[[list[int]], Iterable[LefsPoint]]] = [
+    lefs_from_assessments,
+    lefs_from_questionnaires,
+]
 
 
 def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[Row]:

@@ -10,6 +10,8 @@ class ReminderKind(models.TextChoices):
     EXERCISE = "exercise", "Home exercise"
     APPOINTMENT = "appointment", "Appointment"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+    # A patient-reported questionnaire (patients.QuestionnaireResponse) to answer by link.
+    QUESTIONNAIRE = "questionnaire", "Questionnaire"
 
 
 class ReminderStatus(models.TextChoices):
@@ -49,6 +51,7 @@ class ReminderReason(models.TextChoices):
     PROGRAM_INACTIVE = "program_inactive", "Program ended or reminders off"
     APPOINTMENT_CHANGED = "appointment_changed", "Appointment cancelled or moved"
     OFFER_CLOSED = "offer_closed", "Waitlist offer taken, withdrawn or expired"
+    QUESTIONNAIRE_CLOSED = "questionnaire_closed", "Questionnaire answered or expired"
 
 
 class Reminder(models.Model):
@@ -70,6 +73,13 @@ class Reminder(models.Model):
     )
     offer = models.ForeignKey(
         "clinic.SlotOffer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reminders",
+    )
+    questionnaire = models.ForeignKey(
+        "patients.QuestionnaireResponse",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -127,6 +137,12 @@ class Reminder(models.Model):
                         offer__isnull=False,
                         appointment__isnull=True,
                         program__isnull=True,
+                    )
+                    | models.Q(
+                        kind="questionnaire",
+                        questionnaire__isnull=False,
+                        program__isnull=True,
+                        appointment__isnull=True,
                     )
                 ),
                 name="reminder_kind_matches_target",

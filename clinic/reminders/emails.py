@@ -115,6 +115,13 @@ def _context(reminder: Reminder) -> dict:
                 email=patient.email,
                 program_id=reminder.program_id,
             )
+    elif reminder.kind == ReminderKind.QUESTIONNAIRE:
+        links[Purpose.QUESTIONNAIRE.value] = absolute_link(
+            Purpose.QUESTIONNAIRE,
+            patient_id=patient.id,
+            email=patient.email,
+            response_id=reminder.questionnaire_id,
+        )
     else:
         assert reminder.appointment is not None  # every other kind is for an appointment
         starts = reminder.appointment.starts_at.astimezone(patient_zone(patient))

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from clinic.questionnaires import views as questionnaire_views
 from clinic.waitlist import views as waitlist_views
 
 from . import views
@@ -14,4 +15,5 @@ urlpatterns = [
     path("p/<str:token>/", views.link_pain, name="pain"),
     path("u/<str:token>/", views.link_unsubscribe, name="unsubscribe"),
     path("w/<str:token>/", waitlist_views.offer_claim, name="claim"),
+    path("q/<str:token>/", questionnaire_views.link_questionnaire, name="questionnaire"),
 ]

@@ -122,7 +122,7 @@ def reminders_for_send(ids: list[int]) -> list[Reminder]:
     """The claimed rows with what the re-check and the emails need, in one query."""
     return list(
         Reminder.objects.filter(id__in=ids)
-        .select_related("patient", "program", "appointment", "offer__practitioner")
+        .select_related("patient", "program", "appointment", "offer__practitioner", "questionnaire")
         .order_by("id")
     )
 
@@ -158,6 +158,7 @@ STATE_REASONS: list[tuple[str, list[str]]] = [
             ReminderReason.PROGRAM_INACTIVE,
             ReminderReason.APPOINTMENT_CHANGED,
             ReminderReason.OFFER_CLOSED,
+            ReminderReason.QUESTIONNAIRE_CLOSED,
             ReminderReason.NONE,
         ],
     ),

@@ -60,11 +60,13 @@ from clinic.models import (
     ReminderReason,
     ReminderStatus,
 )
+from clinic.questionnaires import selectors as questionnaire_selectors
+from clinic.questionnaires import services as questionnaire_services
 from clinic.reminders.tasks import send_reminders
 from clinic.waitlist import services as waitlist_services
 from patients.audit import AuditAction, audit_record
 from patients.localtime import patient_today
-from patients.models import PainReport, Patient
+from patients.models import PainReport, Patient, QuestionnaireStatus
 from patients.services import pain_checkin_record_daily
 from treatments.models import (
     CompletionSource,
@@ -123,6 +125,13 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchResult:
         _insert_and_enqueue(_exercise_rows(rows, now=now), now=now, result=result)
     for rows in selectors.appointment_reminder_candidates(now=now):
         _insert_and_enqueue(_appointment_rows(rows), now=now, result=result)
+    # Patient-reported questionnaires (clinic/questionnaires/): before re-assessment and
+    # discharge visits, and every few weeks of an active plan of care.
+    questionnaire_services.questionnaires_expire(now=now)
+    for occasions in questionnaire_selectors.visit_occasions(now=now):
+        _insert_questionnaires(occasions, now=now, result=result)
+    for occasions in questionnaire_selectors.plan_occasions(now=now):
+        _insert_questionnaires(occasions, now=now, result=result)
     _requeue_left_behind(now=now, result=result)
     if result.created or result.requeued or result.stale or result.enqueue_failed:
         log.info("Reminder dispatch: %s", result.as_dict())
@@ -209,6 +218,19 @@ def _insert_and_enqueue(rows: list[Reminder], *, now: dt.datetime, result: Dispa
         result.created += len(ids)
         result.created_ids.extend(ids)
         transaction.on_commit(lambda: _publish_counting(ids, result))
+
+
+def _insert_questionnaires(
+    occasions: list[questionnaire_selectors.Occasion], *, now: dt.datetime, result: DispatchResult
+) -> None:
+    """Like _insert_and_enqueue, with the QuestionnaireResponse each row asks for."""
+    stamp = now + dt.timedelta(microseconds=_unique_micros())
+    with transaction.atomic():
+        ids = questionnaire_services.questionnaire_reminders_insert(occasions, now=now, stamp=stamp)
+        if ids:
+            result.created += len(ids)
+            result.created_ids.extend(ids)
+            transaction.on_commit(lambda: _publish_counting(ids, result))
 
 
 _micro_counter = 0
@@ -584,6 +606,15 @@ def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> Outcome | None:
         return skipped(ReminderReason.OPTED_OUT, "The patient has turned reminders off.")
     if not patient.email:
         return skipped(ReminderReason.NO_EMAIL, "The patient has no email address.")
+    if reminder.kind == ReminderKind.QUESTIONNAIRE:
+        questionnaire = reminder.questionnaire
+        assert questionnaire is not None  # a questionnaire reminder keeps its questionnaire
+        if questionnaire.status != QuestionnaireStatus.REQUESTED:
+            return skipped(
+                ReminderReason.QUESTIONNAIRE_CLOSED,
+                "The questionnaire was already answered or has expired.",
+            )
+        return None
     if reminder.kind == ReminderKind.APPOINTMENT:
         appointment = reminder.appointment
         assert appointment is not None  # an appointment reminder keeps its appointment

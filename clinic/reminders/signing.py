@@ -25,6 +25,7 @@ class Purpose(StrEnum):
     DONE = "done"  # "I did my exercises today"
     PAIN = "pain"  # 0-10 pain check-in
     UNSUBSCRIBE = "unsubscribe"
+    QUESTIONNAIRE = "questionnaire"  # one patient-reported questionnaire (clinic/questionnaires/)
 
 
 SALT_PREFIX = "clinic.reminders.link."
@@ -58,6 +59,8 @@ class LinkGrant:
     patient_id: int
     program_id: int | None
     email_hash: str
+    # The questionnaire links' QuestionnaireResponse; None for every other purpose.
+    response_id: int | None = None
 
     def sent_to(self, email: str) -> bool:
         """Was this link sent to ``email``? False once the patient's address changed."""
@@ -77,11 +80,18 @@ def max_age() -> dt.timedelta:
 
 
 def make_token(
-    purpose: Purpose, *, patient_id: int, email: str, program_id: int | None = None
+    purpose: Purpose,
+    *,
+    patient_id: int,
+    email: str,
+    program_id: int | None = None,
+    response_id: int | None = None,
 ) -> str:
     payload: dict[str, int | str] = {"p": patient_id, "e": email_hash(email)}
     if program_id is not None:
         payload["g"] = program_id
+    if response_id is not None:
+        payload["q"] = response_id
     return signing.dumps(payload, salt=SALT_PREFIX + purpose, compress=False)
 
 
@@ -107,13 +117,22 @@ def read_token(token: str, purpose: Purpose) -> LinkGrant:
     patient_id = payload.get("p") if isinstance(payload, dict) else None
     program_id = payload.get("g") if isinstance(payload, dict) else None
     bound_to = payload.get("e") if isinstance(payload, dict) else None
+    response_id = payload.get("q") if isinstance(payload, dict) else None
     if not isinstance(patient_id, int) or not (program_id is None or isinstance(program_id, int)):
         raise LinkInvalid
+    if not (response_id is None or isinstance(response_id, int)):
+        raise LinkInvalid
+    if (purpose is Purpose.QUESTIONNAIRE) != (response_id is not None):
+        raise LinkInvalid  # a questionnaire link names its questionnaire; no other does
     if not isinstance(bound_to, str):
         # Issued before links were bound to an address: treat as outdated.
         raise LinkInvalid
     return LinkGrant(
-        purpose=purpose, patient_id=patient_id, program_id=program_id, email_hash=bound_to
+        purpose=purpose,
+        patient_id=patient_id,
+        program_id=program_id,
+        email_hash=bound_to,
+        response_id=response_id,
     )
 
 
@@ -122,19 +141,32 @@ ROUTES = {
     Purpose.DONE: "reminder_links:done",
     Purpose.PAIN: "reminder_links:pain",
     Purpose.UNSUBSCRIBE: "reminder_links:unsubscribe",
+    Purpose.QUESTIONNAIRE: "reminder_links:questionnaire",
 }
 
 
 def link_path(
-    purpose: Purpose, *, patient_id: int, email: str, program_id: int | None = None
+    purpose: Purpose,
+    *,
+    patient_id: int,
+    email: str,
+    program_id: int | None = None,
+    response_id: int | None = None,
 ) -> str:
-    token = make_token(purpose, patient_id=patient_id, email=email, program_id=program_id)
+    token = make_token(
+        purpose, patient_id=patient_id, email=email, program_id=program_id, response_id=response_id
+    )
     return reverse(ROUTES[purpose], args=[token])
 
 
 def absolute_link(
-    purpose: Purpose, *, patient_id: int, email: str, program_id: int | None = None
+    purpose: Purpose,
+    *,
+    patient_id: int,
+    email: str,
+    program_id: int | None = None,
+    response_id: int | None = None,
 ) -> str:
     return settings.SITE_URL + link_path(
-        purpose, patient_id=patient_id, email=email, program_id=program_id
+        purpose, patient_id=patient_id, email=email, program_id=program_id, response_id=response_id
     )

@@ -221,8 +221,9 @@ def _history(therapist, patients: int, depth: int) -> None:
         )
 
 
-# Session, user, its two permission queries; the list's seven queries; the audit event.
-PAGE_QUERIES = 12
+# Session, user, its two permission queries; the list's eight queries (LEFS from
+# assessments and from patient questionnaires among them); the audit event.
+PAGE_QUERIES = 13
 
 
 @pytest.mark.parametrize(("patients", "depth"), [(2, 1), (12, 5)])
@@ -243,8 +244,8 @@ def test_today_runs_the_same_queries_whatever_the_data(
     _history(therapist, patients, depth)
     client = client_for(therapist)
     # Session, user, two permission queries; practitioner and today's visits; the list's
-    # seven queries and its audit event; draft assessments; draft notes.
-    with django_assert_num_queries(16):
+    # eight queries and its audit event; draft assessments; draft notes.
+    with django_assert_num_queries(17):
         response = client.get(reverse("today"))
     assert response.content.decode().count('data-patient="') == min(patients, 5)
 

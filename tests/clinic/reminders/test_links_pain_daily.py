@@ -11,7 +11,7 @@ from django.test import Client
 from clinic.models import AuditEvent
 from clinic.reminders.signing import Purpose, link_path
 from patients.localtime import patient_today
-from patients.models import PainReport, PainSource
+from patients.models import PainReport, PainSource, QuestionnaireResponse
 
 from .helpers import program_due
 
@@ -22,6 +22,15 @@ def program(db):
 
 
 def _path(purpose, program):
+    if purpose is Purpose.QUESTIONNAIRE:
+        # A questionnaire link names one open questionnaire instead of the program.
+        response = QuestionnaireResponse.objects.create(patient=program.patient, instrument="lefs")
+        return link_path(
+            purpose,
+            patient_id=program.patient_id,
+            email=program.patient.email,
+            response_id=response.pk,
+        )
     return link_path(
         purpose,
         patient_id=program.patient_id,

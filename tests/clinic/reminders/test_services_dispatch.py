@@ -203,8 +203,9 @@ def test_dispatch_is_batched_not_per_patient(enqueued, settings, django_assert_m
         program_due()
     # Per batch of 10 programs: select programs, select existing keys, insert, read ids
     # (+ savepoint/transaction bookkeeping). 3 batches; plus appointments (1), the
-    # stale-claim update (1), the two expiry updates (2) and the left-behind sweep (1).
-    with django_assert_max_num_queries(3 * 6 + 5):
+    # stale-claim update (1), the two expiry updates (2) and the left-behind sweep (1);
+    # questionnaires: the expiry of old requests, the visits and the plans (3).
+    with django_assert_max_num_queries(3 * 6 + 5 + 3):
         result = services.reminders_dispatch(now=EVENING)
     assert result.created == 25
     assert Reminder.objects.count() == 25
