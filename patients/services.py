@@ -141,6 +141,7 @@ PATIENT_FIELDS = (
     "preferred_language",
     "timezone",
     "reminders_opt_in",
+    "appointment_emails_opt_in",
 )
 
 
@@ -174,6 +175,7 @@ def patient_create(
     preferred_language: str = "en",
     timezone: str | None = None,
     reminders_opt_in: bool = False,
+    appointment_emails_opt_in: bool = True,
     acting_user: User | None = None,
     ip: str | None = None,
 ) -> Patient:
@@ -191,6 +193,7 @@ def patient_create(
             "preferred_language": preferred_language,
             "timezone": timezone or settings.TIME_ZONE,
             "reminders_opt_in": reminders_opt_in,
+            "appointment_emails_opt_in": appointment_emails_opt_in,
         },
     )
     patient.save()
@@ -212,6 +215,7 @@ def patient_update(
     preferred_language: str,
     timezone: str,
     reminders_opt_in: bool,
+    appointment_emails_opt_in: bool = True,
     acting_user: User | None = None,
     ip: str | None = None,
 ) -> Patient:
@@ -227,6 +231,7 @@ def patient_update(
             "preferred_language": preferred_language,
             "timezone": timezone,
             "reminders_opt_in": reminders_opt_in,
+            "appointment_emails_opt_in": appointment_emails_opt_in,
         },
     )
     changed = [name for name in PATIENT_FIELDS if getattr(patient, name) != before[name]]

@@ -23,7 +23,13 @@ from .scheduling import (
     overlapping,
 )
 
-from .reminders import Reminder, ReminderKind, ReminderReason, ReminderStatus  # isort: skip
+from .reminders import (  # isort: skip
+    APPOINTMENT_EMAIL_KINDS,
+    Reminder,
+    ReminderKind,
+    ReminderReason,
+    ReminderStatus,
+)
 from .audit import AuditAction, AuditEvent  # isort: skip
 from .attention import AttentionAcknowledgement, AttentionReason  # isort: skip
 
@@ -41,6 +47,7 @@ __all__ = [
     "Practitioner",
     "Reminder",
     "ReminderKind",
+    "APPOINTMENT_EMAIL_KINDS",
     "ReminderReason",
     "ReminderStatus",
     "Room",

@@ -1,10 +1,11 @@
 """Signed links in reminder emails: one salt per purpose, an expiry, a binding.
 
-A token carries ids (the patient, and the program for the exercise links) and a short
+A token carries ids (the patient, the program for the exercise links, the appointment
+for the confirm and cancel links) and a short
 keyed hash of the email address it was sent to. It is signed with SECRET_KEY and a salt
 naming its purpose, so an unsubscribe token can never be replayed as a pain check-in.
 Tokens expire after REMINDER_LINK_MAX_AGE_DAYS. The views refuse a token whose address
-is no longer the patient's, or whose program is no longer current (docs/decisions.md,
+is no longer the patient's, or whose program or appointment is no longer current (docs/decisions.md,
 "Patient links are bound to their address and program").
 """
 
@@ -24,7 +25,12 @@ class Purpose(StrEnum):
     EXERCISES = "exercises"  # today's exercises page
     DONE = "done"  # "I did my exercises today"
     PAIN = "pain"  # 0-10 pain check-in
-    UNSUBSCRIBE = "unsubscribe"
+    UNSUBSCRIBE = "unsubscribe"  # exercise reminders (Patient.reminders_opt_in)
+    CONFIRM = "confirm"  # "I will come" to one appointment
+    CANCEL = "cancel"  # cancel one appointment, before the late-cancellation window
+    # Appointment emails (Patient.appointment_emails_opt_in): each email's unsubscribe
+    # turns off only its own family of kinds.
+    UNSUBSCRIBE_APPOINTMENTS = "unsubscribe_appointments"
 
 
 SALT_PREFIX = "clinic.reminders.link."
@@ -58,6 +64,7 @@ class LinkGrant:
     patient_id: int
     program_id: int | None
     email_hash: str
+    appointment_id: int | None = None
 
     def sent_to(self, email: str) -> bool:
         """Was this link sent to ``email``? False once the patient's address changed."""
@@ -77,11 +84,18 @@ def max_age() -> dt.timedelta:
 
 
 def make_token(
-    purpose: Purpose, *, patient_id: int, email: str, program_id: int | None = None
+    purpose: Purpose,
+    *,
+    patient_id: int,
+    email: str,
+    program_id: int | None = None,
+    appointment_id: int | None = None,
 ) -> str:
     payload: dict[str, int | str] = {"p": patient_id, "e": email_hash(email)}
     if program_id is not None:
         payload["g"] = program_id
+    if appointment_id is not None:
+        payload["a"] = appointment_id
     return signing.dumps(payload, salt=SALT_PREFIX + purpose, compress=False)
 
 
@@ -106,14 +120,23 @@ def read_token(token: str, purpose: Purpose) -> LinkGrant:
         raise LinkInvalid from exc
     patient_id = payload.get("p") if isinstance(payload, dict) else None
     program_id = payload.get("g") if isinstance(payload, dict) else None
+    appointment_id = payload.get("a") if isinstance(payload, dict) else None
     bound_to = payload.get("e") if isinstance(payload, dict) else None
     if not isinstance(patient_id, int) or not (program_id is None or isinstance(program_id, int)):
+        raise LinkInvalid
+    if not (appointment_id is None or isinstance(appointment_id, int)):
+        raise LinkInvalid
+    if purpose in (Purpose.CONFIRM, Purpose.CANCEL) and appointment_id is None:
         raise LinkInvalid
     if not isinstance(bound_to, str):
         # Issued before links were bound to an address: treat as outdated.
         raise LinkInvalid
     return LinkGrant(
-        purpose=purpose, patient_id=patient_id, program_id=program_id, email_hash=bound_to
+        purpose=purpose,
+        patient_id=patient_id,
+        program_id=program_id,
+        email_hash=bound_to,
+        appointment_id=appointment_id,
     )
 
 
@@ -122,19 +145,42 @@ ROUTES = {
     Purpose.DONE: "reminder_links:done",
     Purpose.PAIN: "reminder_links:pain",
     Purpose.UNSUBSCRIBE: "reminder_links:unsubscribe",
+    Purpose.CONFIRM: "reminder_links:confirm",
+    Purpose.CANCEL: "reminder_links:cancel",
+    Purpose.UNSUBSCRIBE_APPOINTMENTS: "reminder_links:unsubscribe_appointments",
 }
 
 
 def link_path(
-    purpose: Purpose, *, patient_id: int, email: str, program_id: int | None = None
+    purpose: Purpose,
+    *,
+    patient_id: int,
+    email: str,
+    program_id: int | None = None,
+    appointment_id: int | None = None,
 ) -> str:
-    token = make_token(purpose, patient_id=patient_id, email=email, program_id=program_id)
+    token = make_token(
+        purpose,
+        patient_id=patient_id,
+        email=email,
+        program_id=program_id,
+        appointment_id=appointment_id,
+    )
     return reverse(ROUTES[purpose], args=[token])
 
 
 def absolute_link(
-    purpose: Purpose, *, patient_id: int, email: str, program_id: int | None = None
+    purpose: Purpose,
+    *,
+    patient_id: int,
+    email: str,
+    program_id: int | None = None,
+    appointment_id: int | None = None,
 ) -> str:
     return settings.SITE_URL + link_path(
-        purpose, patient_id=patient_id, email=email, program_id=program_id
+        purpose,
+        patient_id=patient_id,
+        email=email,
+        program_id=program_id,
+        appointment_id=appointment_id,
     )
