@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 from icalendar import Calendar
 
-from clinic.models import Appointment, AppointmentStatus, Reminder, ReminderKind, ReminderStatus
+from clinic.models import Appointment, Reminder, ReminderKind, ReminderStatus
 from clinic.reminders import services
 from clinic.reminders.emails import reminder_message
 from clinic.scheduling import services as scheduling
