@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0009_assessment_today_drafts_index'),
+        ("patients", "0009_assessment_today_drafts_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='appointment_emails_opt_in',
+            model_name="patient",
+            name="appointment_emails_opt_in",
             field=models.BooleanField(default=True),
         ),
     ]
