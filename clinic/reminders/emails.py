@@ -94,11 +94,11 @@ def sender_address() -> str:
     return address or settings.DEFAULT_FROM_EMAIL
 
 
-def _context(reminder: Reminder, spec: kinds.KindSpec) -> dict:
+def _context(reminder: Reminder, spec: kinds.KindSpec) -> dict[str, Any]:
     """What every email may say, the kind's own words, and the unsubscribe link of the
     kind's family (it turns off that family only: docs/decisions.md, "Consent per kind")."""
     patient = reminder.patient
-    context = {
+    context: dict[str, Any] = {
         "first_name": patient.first_name,
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": settings.CLINIC_PHONE,

@@ -423,7 +423,7 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
             status = statuses.get(a.status) or escape(a.status)
             # The patient confirmed from the reminder's link (booked visits only).
             if a.status == AppointmentStatus.BOOKED and a.confirmed_at is not None:
-                status = "Confirmed ✓"
+                status = SafeString("Confirmed ✓")
             block.detail = SafeString(f"{kind} · {status}{room}")
             block.title = SafeString(f"{start}–{end} {block.name} · {block.detail}")
     return grid
