@@ -325,8 +325,19 @@ def scheduled_appointments(*, now: dt.datetime) -> list[Appointment]:
 
 def opted_out_patients() -> list[Patient]:
     return list(
-        Patient.objects.filter(reminders_opt_in=False, archived_at__isnull=True)
-        .only("id", "first_name", "last_name", "email", "updated_at")
+        Patient.objects.filter(
+            Q(reminders_opt_in=False) | Q(appointment_emails_opt_in=False),
+            archived_at__isnull=True,
+        )
+        .only(
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "reminders_opt_in",
+            "appointment_emails_opt_in",
+            "updated_at",
+        )
         .order_by("last_name", "first_name", "id")[:STAFF_LIST_LIMIT]
     )
 

@@ -165,3 +165,16 @@ def test_the_pages_speak_the_patients_language(client, visit):
     page = client.get(_path(Purpose.CANCEL, visit)).content.decode()
     assert "¿Por qué cancela?" in page and "Cancelar esta cita" in page
     assert "Sí, iré" in client.get(_path(Purpose.CONFIRM, visit)).content.decode()
+
+
+def test_one_click_list_unsubscribe_of_an_appointment_email_works_without_csrf(visit):
+    from django.test import Client
+
+    patient = visit.patient
+    path = link_path(Purpose.UNSUBSCRIBE_APPOINTMENTS, patient_id=patient.id, email=patient.email)
+    response = Client(enforce_csrf_checks=True).post(
+        path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    patient.refresh_from_db()
+    assert patient.appointment_emails_opt_in is False
