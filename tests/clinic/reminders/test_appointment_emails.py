@@ -164,8 +164,9 @@ def test_a_superseded_change_is_skipped_and_a_pending_one_past_the_start_expires
     assert list(outcomes.values()) == ["skipped", "skipped", "sent"]
     # A confirmation still pending (mail server down) when the visit starts: expired.
     late = _book(PatientFactory(), therapist, desk, start=_start(days=2))
+    begun = timezone.now() - dt.timedelta(minutes=1)
     Appointment.objects.filter(pk=late.pk).update(
-        starts_at=timezone.now() - dt.timedelta(minutes=1)
+        starts_at=begun, ends_at=begun + dt.timedelta(minutes=30)
     )
     result = services.reminders_dispatch()
     assert result.expired == 1
