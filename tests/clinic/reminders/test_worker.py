@@ -82,7 +82,9 @@ def test_beat_dispatches_and_a_worker_delivers_through_smtp(
     for message in (english, spanish):
         assert message["From"].addresses[0].display_name == settings.CLINIC_NAME
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        assert message["List-Unsubscribe"].strip().startswith(f"<{settings.SITE_URL}/r/u/")
+    # Each turns off its own kind only: exercise reminders, appointment emails.
+    assert english["List-Unsubscribe"].strip().startswith(f"<{settings.SITE_URL}/r/u/")
+    assert spanish["List-Unsubscribe"].strip().startswith(f"<{settings.SITE_URL}/r/ua/")
     # Both parts, the language, nothing clinical.
     text = english.get_body(("plain",)).get_content()
     html = english.get_body(("html",)).get_content()
