@@ -37,9 +37,13 @@ def appointment_ics(appointment: Appointment) -> bytes:
     """One appointment as an .ics file for the patient: the clinic's name and the time."""
     calendar = _calendar()
     calendar.add("method", "PUBLISH")
-    calendar.add_component(
-        appointment_event(appointment, summary=f"Appointment at {settings.CLINIC_NAME}")
+    # The patient's calendar entry for this visit (the UID and SEQUENCE of its emails):
+    # a file handed out at the desk and the emails update one entry, never make two.
+    event = appointment_event(
+        appointment, summary=f"Appointment at {settings.CLINIC_NAME}", uid=appointment.calendar_uid
     )
+    event.add("sequence", appointment.ics_sequence)
+    calendar.add_component(event)
     return calendar.to_ical()
 
 
