@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Links in emails point at the server this starts (honcho gives the worker and beat
+# their own PORT, so they are told SITE_URL rather than work it out).
+SITE_URL ?= http://127.0.0.1:$(PORT)
 DEMO_PASSWORD ?= clinic-demo-2026
 STAMP := $(VENV)/.installed
 
@@ -23,7 +26,7 @@ run: $(STAMP)
 	@echo "    demo-therapist, demo-therapist2, demo-frontdesk, demo-manager"
 	@echo "  Emails are written to var/mail/. Ctrl-C stops the web server, worker and beat."
 	@echo ""
-	PATH="$(abspath $(BIN)):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	PATH="$(abspath $(BIN)):$$PATH" PORT=$(PORT) SITE_URL=$(SITE_URL) $(BIN)/honcho start -f Procfile
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

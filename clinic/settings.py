@@ -63,8 +63,14 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "Riverside Physical Therapy")
 CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "+1 555 010 0100")
-# Where links in emails point to (the clinic's public address).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The street address named in appointment emails and their calendar entries.
+CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "12 River Road, Springfield")
+# Where links in emails point to (the clinic's public address). In development it
+# follows PORT, so `make run PORT=8301` sends links to port 8301 (the Makefile passes
+# SITE_URL on to the worker and beat, whose PORT honcho numbers differently).
+SITE_URL = os.environ.get(
+    "SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000') or '8000'}"
+).rstrip("/")
 
 # Applications --------------------------------------------------------------------
 

@@ -60,9 +60,17 @@ class PatientForm(forms.Form):
         label="Time zone", help_text="Reminders are sent at the patient's local time."
     )
     reminders_opt_in = forms.BooleanField(
-        label="Patient agreed to email reminders",
+        label="Patient agreed to exercise reminder emails",
         required=False,
         help_text="Only with the patient's consent; they can unsubscribe from any email.",
+    )
+    appointment_emails_opt_in = forms.BooleanField(
+        label="Appointment emails",
+        required=False,
+        initial=True,
+        help_text="Booking confirmations, changes, cancellations, appointment reminders and "
+        "offers of freed times. Untick if the patient does not want them; the link in "
+        "each of these emails turns them off too.",
     )
 
     def __init__(self, *args, **kwargs):

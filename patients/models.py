@@ -33,7 +33,11 @@ class Patient(models.Model):
         max_length=2, choices=Language.choices, default=Language.ENGLISH
     )
     timezone = models.CharField(max_length=64, default=clinic_time_zone)
+    # Exercise reminders only.
     reminders_opt_in = models.BooleanField(default=False)
+    # Booking confirmations, changes, cancellations, appointment reminders and waitlist
+    # offers: on unless the patient says no (docs/decisions.md, "Consent per kind").
+    appointment_emails_opt_in = models.BooleanField(default=True)
     # Lower-cased, accent-free "first last" kept by the services for search
     # (``unaccent`` is not available on SQLite).
     search_name = models.CharField(max_length=201, blank=True, editable=False)

@@ -144,6 +144,7 @@ PATIENT_FIELDS = (
     "preferred_language",
     "timezone",
     "reminders_opt_in",
+    "appointment_emails_opt_in",
 )
 
 
@@ -177,6 +178,7 @@ def patient_create(
     preferred_language: str = "en",
     timezone: str | None = None,
     reminders_opt_in: bool = False,
+    appointment_emails_opt_in: bool = True,
     acting_user: User | None = None,
     ip: str | None = None,
 ) -> Patient:
@@ -194,6 +196,7 @@ def patient_create(
             "preferred_language": preferred_language,
             "timezone": timezone or settings.TIME_ZONE,
             "reminders_opt_in": reminders_opt_in,
+            "appointment_emails_opt_in": appointment_emails_opt_in,
         },
     )
     patient.save()
@@ -215,6 +218,7 @@ def patient_update(
     preferred_language: str,
     timezone: str,
     reminders_opt_in: bool,
+    appointment_emails_opt_in: bool = True,
     acting_user: User | None = None,
     ip: str | None = None,
 ) -> Patient:
@@ -230,6 +234,7 @@ def patient_update(
             "preferred_language": preferred_language,
             "timezone": timezone,
             "reminders_opt_in": reminders_opt_in,
+            "appointment_emails_opt_in": appointment_emails_opt_in,
         },
     )
     changed = [name for name in PATIENT_FIELDS if getattr(patient, name) != before[name]]

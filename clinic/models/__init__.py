@@ -25,7 +25,13 @@ from .scheduling import (
     overlapping,
 )
 
-from .reminders import Reminder, ReminderKind, ReminderReason, ReminderStatus  # isort: skip
+from .reminders import (  # isort: skip
+    APPOINTMENT_EMAIL_KINDS,
+    Reminder,
+    ReminderKind,
+    ReminderReason,
+    ReminderStatus,
+)
 from .audit import AuditAction, AuditEvent  # isort: skip
 from .attention import AttentionAcknowledgement, AttentionReason  # isort: skip
 from .closures import ClinicClosure, closed_day_label, closed_message  # isort: skip
@@ -51,6 +57,7 @@ __all__ = [
     "Practitioner",
     "Reminder",
     "ReminderKind",
+    "APPOINTMENT_EMAIL_KINDS",
     "ReminderReason",
     "ReminderStatus",
     "Room",

@@ -9,9 +9,22 @@ from .scheduling import Appointment
 class ReminderKind(models.TextChoices):
     EXERCISE = "exercise", "Home exercise"
     APPOINTMENT = "appointment", "Appointment"
+    CONFIRMATION = "confirmation", "Booking confirmation"
+    CHANGE = "change", "Appointment moved"
+    CANCELLATION = "cancellation", "Appointment cancelled"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
     # A patient-reported questionnaire (patients.QuestionnaireResponse) to answer by link.
     QUESTIONNAIRE = "questionnaire", "Questionnaire"
+
+
+# The kinds that are about one appointment (the row's ``appointment`` is set), all under
+# Patient.appointment_emails_opt_in; exercise reminders are under reminders_opt_in.
+APPOINTMENT_EMAIL_KINDS = [
+    ReminderKind.APPOINTMENT,
+    ReminderKind.CONFIRMATION,
+    ReminderKind.CHANGE,
+    ReminderKind.CANCELLATION,
+]
 
 
 class ReminderStatus(models.TextChoices):
@@ -95,7 +108,9 @@ class Reminder(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    # e.g. "exercise:<program id>:<local date>" or "appointment:<id>:<starts_at iso>":
+    # e.g. "exercise:<program id>:<local date>", "appointment:<id>:<starts_at iso>",
+    # "confirmation:<appointment id>", "change:<appointment id>:<ics sequence>",
+    # "cancellation:<appointment id>" (clinic/reminders/outbox.py):
     # one occurrence can never be inserted, and so never sent, twice.
     key = models.CharField(max_length=200, unique=True)
     # When a send task last claimed the row (pending -> sending); a "sending" row whose
@@ -131,7 +146,11 @@ class Reminder(models.Model):
             models.CheckConstraint(
                 condition=(
                     models.Q(kind="exercise", program__isnull=False, appointment__isnull=True)
-                    | models.Q(kind="appointment", appointment__isnull=False, program__isnull=True)
+                    | models.Q(
+                        kind__in=["appointment", "confirmation", "change", "cancellation"],
+                        appointment__isnull=False,
+                        program__isnull=True,
+                    )
                     | models.Q(
                         kind="waitlist_offer",
                         offer__isnull=False,

@@ -183,6 +183,14 @@ class Appointment(models.Model):
     # shared room's visits (False) are counted by the booking service under the room's
     # row lock instead. Set by the scheduling services, never by hand.
     room_exclusive = models.BooleanField(default=True)
+    # The patient confirmed from the reminder's link (clinic/reminders/views.py).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The patient's calendar entry (RFC 5546): one UID for the visit however often it
+    # moves (a move books a new row that inherits it), and a SEQUENCE that rises with
+    # each change or cancellation, so the calendar replaces its copy. Blank on rows from
+    # before: ``calendar_uid`` falls back to the row's id.
+    ics_uid = models.CharField(max_length=120, blank=True)
+    ics_sequence = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -211,6 +219,10 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} with {self.practitioner} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def calendar_uid(self) -> str:
+        return self.ics_uid or f"appointment-{self.pk}@{settings.CLINIC_NAME.replace(' ', '-')}"
 
     @property
     def is_live(self) -> bool:

@@ -17,14 +17,13 @@ import dkim
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.html import format_html
 
-from clinic.models import Reminder, ReminderKind
-from clinic.scheduling.ics import appointment_ics
-from patients.localtime import patient_zone
+from clinic.models import Reminder
 
-from .signing import Purpose, absolute_link
+from . import kinds
+from .signing import absolute_link
 
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
@@ -89,64 +88,49 @@ class ReminderEmail(EmailMultiAlternatives):
         return msg
 
 
-def _context(reminder: Reminder) -> dict:
+def sender_address() -> str:
+    """The bare sending address (the calendar invitation's organizer)."""
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return address or settings.DEFAULT_FROM_EMAIL
+
+
+def _context(reminder: Reminder, spec: kinds.KindSpec) -> dict[str, Any]:
+    """What every email may say, the kind's own words, and the unsubscribe link of the
+    kind's family (it turns off that family only: docs/decisions.md, "Consent per kind")."""
     patient = reminder.patient
-    links = {
-        "unsubscribe": absolute_link(
-            Purpose.UNSUBSCRIBE, patient_id=patient.id, email=patient.email
-        ),
-    }
-    context = {
+    context: dict[str, Any] = {
         "first_name": patient.first_name,
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
+        "clinic_address": settings.CLINIC_ADDRESS,
         "clinic_phone_link": format_html(
             '<a href="tel:{}" style="color:#0b5e6b;">{}</a>',
             settings.CLINIC_PHONE.replace(" ", ""),
             settings.CLINIC_PHONE,
         ),
-        "links": links,
+        "family": spec.family.value,
     }
-    if reminder.kind == ReminderKind.EXERCISE:
-        for purpose in (Purpose.EXERCISES, Purpose.DONE, Purpose.PAIN):
-            links[purpose.value] = absolute_link(
-                purpose,
-                patient_id=patient.id,
-                email=patient.email,
-                program_id=reminder.program_id,
-            )
-    elif reminder.kind == ReminderKind.QUESTIONNAIRE:
-        links[Purpose.QUESTIONNAIRE.value] = absolute_link(
-            Purpose.QUESTIONNAIRE,
-            patient_id=patient.id,
-            email=patient.email,
-            response_id=reminder.questionnaire_id,
-        )
-    else:
-        assert reminder.appointment is not None  # every other kind is for an appointment
-        starts = reminder.appointment.starts_at.astimezone(patient_zone(patient))
-        context["appointment_date"] = formats.date_format(starts, "DATE_FORMAT")
-        context["appointment_weekday"] = formats.date_format(starts, "l")
-        context["appointment_time"] = formats.time_format(starts, "H:i")
-        context["appointment_zone"] = patient.timezone
+    context.update(spec.context(reminder))
+    links = context.setdefault("links", {})
+    links["unsubscribe"] = absolute_link(
+        kinds.UNSUBSCRIBE_PURPOSE[spec.family], patient_id=patient.id, email=patient.email
+    )
     return context
 
 
 def reminder_message(reminder: Reminder) -> EmailMultiAlternatives:
     """The email for one reminder row (patient, program/appointment already loaded)."""
-    if reminder.kind == ReminderKind.WAITLIST_OFFER:
-        from clinic.waitlist.emails import offer_message  # it builds on this module
-
-        return offer_message(reminder)
     patient = reminder.patient
+    spec = kinds.spec_for(reminder.kind)
     language = patient.preferred_language if patient.preferred_language in LANGUAGES else "en"
     base = f"emails/reminders/{reminder.kind}"
     # Words (locale/), dates and month and weekday names in the patient's language.
     with translation.override(language):
-        context = _context(reminder)
+        context = _context(reminder, spec)
         subject = " ".join(render_to_string(f"{base}.subject.txt", context).split())
         body = render_to_string(f"{base}.txt", context)
         html = render_to_string(f"{base}.html", context)
+        attachments = spec.attachments(reminder)
     message = ReminderEmail(
         subject=subject,
         body=body,
@@ -163,11 +147,6 @@ def reminder_message(reminder: Reminder) -> EmailMultiAlternatives:
         },
     )
     message.attach_alternative(html, "text/html")
-    if reminder.kind == ReminderKind.APPOINTMENT:
-        assert reminder.appointment is not None
-        message.attach(
-            "appointment.ics",
-            appointment_ics(reminder.appointment).decode("utf-8"),
-            "text/calendar",
-        )
+    for name, content, mimetype in attachments:
+        message.attach(name, content, mimetype)
     return message

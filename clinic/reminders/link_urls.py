@@ -16,4 +16,7 @@ urlpatterns = [
     path("u/<str:token>/", views.link_unsubscribe, name="unsubscribe"),
     path("w/<str:token>/", waitlist_views.offer_claim, name="claim"),
     path("q/<str:token>/", questionnaire_views.link_questionnaire, name="questionnaire"),
+    path("c/<str:token>/", views.link_confirm, name="confirm"),
+    path("x/<str:token>/", views.link_cancel, name="cancel"),
+    path("ua/<str:token>/", views.link_unsubscribe_appointments, name="unsubscribe_appointments"),
 ]

@@ -36,11 +36,16 @@ if TYPE_CHECKING:
 # Dispatch --------------------------------------------------------------------------
 
 
-def _reachable_patient(prefix: str) -> Q:
-    """Patients who may get reminders: consent, an email address, not archived."""
-    return Q(**{f"{prefix}reminders_opt_in": True, f"{prefix}archived_at__isnull": True}) & ~Q(
+def _reachable_patient(prefix: str, consent: str = "reminders_opt_in") -> Q:
+    """Patients who may get these emails: ``consent`` (reminders_opt_in for exercise
+    reminders, appointment_emails_opt_in for appointment emails), an email address, not
+    archived."""
+    return Q(**{f"{prefix}{consent}": True, f"{prefix}archived_at__isnull": True}) & ~Q(
         **{f"{prefix}email": ""}
     )
+
+
+APPOINTMENT_CONSENT = "appointment_emails_opt_in"
 
 
 def exercise_reminder_candidates(*, now: dt.datetime) -> Iterator[list[dict[str, Any]]]:
@@ -79,7 +84,7 @@ def appointment_reminder_candidates(*, now: dt.datetime) -> Iterator[list[dict[s
     Cancelled and moved-away visits are not "booked", so they never get one."""
     ahead = dt.timedelta(hours=settings.APPOINTMENT_REMINDER_HOURS)
     base = Appointment.objects.filter(
-        _reachable_patient("patient__"),
+        _reachable_patient("patient__", APPOINTMENT_CONSENT),
         status=AppointmentStatus.BOOKED,
         starts_at__gt=now,
         starts_at__lte=now + ahead,
@@ -122,7 +127,13 @@ def reminders_for_send(ids: list[int]) -> list[Reminder]:
     """The claimed rows with what the re-check and the emails need, in one query."""
     return list(
         Reminder.objects.filter(id__in=ids)
-        .select_related("patient", "program", "appointment", "offer__practitioner", "questionnaire")
+        .select_related(
+            "patient",
+            "program",
+            "appointment__practitioner",
+            "offer__practitioner",
+            "questionnaire",
+        )
         .order_by("id")
     )
 
@@ -305,7 +316,7 @@ def scheduled_appointments(*, now: dt.datetime) -> list[Appointment]:
     ahead = dt.timedelta(hours=settings.APPOINTMENT_REMINDER_HOURS)
     scheduled = list(
         Appointment.objects.filter(
-            _reachable_patient("patient__"),
+            _reachable_patient("patient__", APPOINTMENT_CONSENT),
             status=AppointmentStatus.BOOKED,
             starts_at__gt=now + ahead,
             starts_at__lte=now + ahead + dt.timedelta(days=1),
@@ -322,8 +333,19 @@ def scheduled_appointments(*, now: dt.datetime) -> list[Appointment]:
 
 def opted_out_patients() -> list[Patient]:
     return list(
-        Patient.objects.filter(reminders_opt_in=False, archived_at__isnull=True)
-        .only("id", "first_name", "last_name", "email", "updated_at")
+        Patient.objects.filter(
+            Q(reminders_opt_in=False) | Q(appointment_emails_opt_in=False),
+            archived_at__isnull=True,
+        )
+        .only(
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "reminders_opt_in",
+            "appointment_emails_opt_in",
+            "updated_at",
+        )
         .order_by("last_name", "first_name", "id")[:STAFF_LIST_LIMIT]
     )
 
@@ -380,10 +402,29 @@ def completion_exists(*, program: HomeExerciseProgram, on_date: dt.date) -> bool
     return ExerciseCompletion.objects.filter(program=program, date=on_date).exists()
 
 
+def appointment_for_link(*, patient_id: int, appointment_id: int | None) -> Appointment | None:
+    """The appointment a confirm or cancel link was sent for, if it is the patient's,
+    with its practitioner (one query). The view decides what a cancelled or past one
+    shows."""
+    if appointment_id is None:
+        return None
+    return (
+        Appointment.objects.filter(id=appointment_id, patient_id=patient_id)
+        .select_related("practitioner")
+        .first()
+    )
+
+
 def patient_for_link(patient_id: int) -> Patient | None:
     """The token's patient, archived or not: the view decides what an archived
     patient's link shows (the "outdated link" page, never the record)."""
     return Patient.objects.filter(pk=patient_id).first()
 
 
-KIND_LABELS = {ReminderKind.EXERCISE: "Exercise reminder", ReminderKind.APPOINTMENT: "Appointment"}
+KIND_LABELS = {
+    ReminderKind.EXERCISE: "Exercise reminder",
+    ReminderKind.APPOINTMENT: "Appointment",
+    ReminderKind.CONFIRMATION: "Booking confirmation",
+    ReminderKind.CHANGE: "Appointment moved",
+    ReminderKind.CANCELLATION: "Appointment cancelled",
+}

@@ -54,6 +54,8 @@ from kombu.exceptions import KombuError
 
 from clinic.celery import app as celery_app
 from clinic.models import (
+    APPOINTMENT_EMAIL_KINDS,
+    Appointment,
     AppointmentStatus,
     Reminder,
     ReminderKind,
@@ -63,10 +65,10 @@ from clinic.models import (
 from clinic.questionnaires import selectors as questionnaire_selectors
 from clinic.questionnaires import services as questionnaire_services
 from clinic.reminders.tasks import send_reminders
-from clinic.waitlist import services as waitlist_services
+from clinic.scheduling import services as scheduling
 from patients.audit import AuditAction, audit_record
 from patients.localtime import patient_today
-from patients.models import PainReport, Patient, QuestionnaireStatus
+from patients.models import PainReport, Patient
 from patients.services import pain_checkin_record_daily
 from treatments.models import (
     CompletionSource,
@@ -76,7 +78,7 @@ from treatments.models import (
 )
 from treatments.services import exercise_completion_record
 
-from . import emails, schedule, selectors
+from . import emails, kinds, schedule, selectors
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -186,11 +188,7 @@ def exercise_key(*, program_id: int, local_day: dt.date) -> str:
     return f"exercise:{program_id}:{local_day.isoformat()}"
 
 
-def appointment_key(*, appointment_id: int, starts_at: dt.datetime) -> str:
-    # The start time is part of the key: a visit moved to another time is a new
-    # occurrence, and the send task skips a row whose time no longer matches.
-    start = starts_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
-    return f"appointment:{appointment_id}:{start}"
+appointment_key = kinds.appointment_key
 
 
 def _insert_and_enqueue(rows: list[Reminder], *, now: dt.datetime, result: DispatchResult) -> None:
@@ -332,7 +330,7 @@ def _expire_useless(*, now: dt.datetime) -> int:
         updated_at=now,
     )
     expired += pending.filter(
-        kind=ReminderKind.APPOINTMENT, due_at__lte=now, appointment__starts_at__lte=now
+        kind__in=APPOINTMENT_EMAIL_KINDS, due_at__lte=now, appointment__starts_at__lte=now
     ).update(
         status=ReminderStatus.EXPIRED,
         reason=ReminderReason.APPOINTMENT_STARTED,
@@ -344,21 +342,9 @@ def _expire_useless(*, now: dt.datetime) -> int:
 
 # Send ----------------------------------------------------------------------------
 
-TOO_LATE = "Too late: the day's exercise reminder time has long passed."
-APPOINTMENT_STARTED = "The appointment has already started."
-
-
-@dataclass
-class Outcome:
-    """What became of one claimed row; rows with equal outcomes are written together."""
-
-    status: str
-    reason: str = ""
-    error: str = ""
-    retry_in: int | None = None
-
-    def key(self) -> tuple[str, str, str, int | None]:
-        return (self.status, self.reason, self.error, self.retry_in)
+TOO_LATE = kinds.TOO_LATE
+APPOINTMENT_STARTED = kinds.APPOINTMENT_STARTED
+Outcome = kinds.Outcome
 
 
 @dataclass
@@ -591,60 +577,24 @@ def _release(ids: list[int]) -> None:
 
 
 def _reason_to_skip(reminder: Reminder, *, now: dt.datetime) -> Outcome | None:
-    """Why this reminder should no longer go out (skipped, or expired), or None."""
+    """Why this reminder should no longer go out (skipped, or expired), or None: the
+    patient's state and the consent of the kind's family, then the kind's own check
+    (clinic/reminders/kinds.py)."""
     patient = reminder.patient
+    spec = kinds.spec_for(reminder.kind)
 
     def skipped(reason: str, text: str) -> Outcome:
         return Outcome(ReminderStatus.SKIPPED, reason, text)
 
-    if reminder.kind == ReminderKind.WAITLIST_OFFER:  # consent and state: its own rules
-        closed = waitlist_services.offer_not_sendable(reminder, now=now)
-        return None if closed is None else skipped(*closed)
     if patient.archived_at is not None:
         return skipped(ReminderReason.ARCHIVED, "The patient's record is archived.")
-    if not patient.reminders_opt_in:
-        return skipped(ReminderReason.OPTED_OUT, "The patient has turned reminders off.")
+    if not kinds.consents(patient, spec.family):
+        if spec.family is kinds.Family.EXERCISE:
+            return skipped(ReminderReason.OPTED_OUT, "The patient has turned reminders off.")
+        return skipped(ReminderReason.OPTED_OUT, "The patient has turned appointment emails off.")
     if not patient.email:
         return skipped(ReminderReason.NO_EMAIL, "The patient has no email address.")
-    if reminder.kind == ReminderKind.QUESTIONNAIRE:
-        questionnaire = reminder.questionnaire
-        assert questionnaire is not None  # a questionnaire reminder keeps its questionnaire
-        if questionnaire.status != QuestionnaireStatus.REQUESTED:
-            return skipped(
-                ReminderReason.QUESTIONNAIRE_CLOSED,
-                "The questionnaire was already answered or has expired.",
-            )
-        return None
-    if reminder.kind == ReminderKind.APPOINTMENT:
-        appointment = reminder.appointment
-        assert appointment is not None  # an appointment reminder keeps its appointment
-        if appointment.status != AppointmentStatus.BOOKED:
-            return skipped(
-                ReminderReason.APPOINTMENT_CHANGED,
-                f"The appointment is {appointment.get_status_display().lower()}.",
-            )
-        if reminder.key != appointment_key(
-            appointment_id=appointment.id, starts_at=appointment.starts_at
-        ):
-            return skipped(
-                ReminderReason.APPOINTMENT_CHANGED, "The appointment was moved to another time."
-            )
-        if appointment.starts_at <= now:
-            return Outcome(
-                ReminderStatus.EXPIRED, ReminderReason.APPOINTMENT_STARTED, APPOINTMENT_STARTED
-            )
-        return None
-    program = reminder.program
-    assert program is not None  # every other kind is an exercise reminder
-    if program.status != ProgramStatus.ACTIVE:
-        return skipped(ReminderReason.PROGRAM_INACTIVE, "The exercise program is no longer active.")
-    if not program.reminders_enabled:
-        return skipped(
-            ReminderReason.PROGRAM_INACTIVE, "Reminders are turned off for the exercise program."
-        )
-    if now - reminder.due_at > dt.timedelta(hours=settings.EXERCISE_REMINDER_GRACE_HOURS):
-        return Outcome(ReminderStatus.EXPIRED, ReminderReason.TOO_LATE, TOO_LATE)
-    return None
+    return spec.still_wanted(reminder, now)
 
 
 # Staff ---------------------------------------------------------------------------
@@ -784,3 +734,74 @@ def pain_checkin_record(*, patient: Patient, score: int, ip: str | None = None) 
             clinical_detail=f"pain {previous} → {score}",
         )
     return report
+
+
+@transaction.atomic
+def appointment_emails_unsubscribe(*, patient: Patient, ip: str | None = None) -> bool:
+    """Turn the patient's appointment emails off (the link in any appointment email):
+    confirmations, changes, cancellations, appointment reminders and waitlist offers.
+    Exercise reminders keep their own consent. True if it was on."""
+    changed = Patient.objects.filter(id=patient.id, appointment_emails_opt_in=True).update(
+        appointment_emails_opt_in=False, updated_at=timezone.now()
+    )
+    if changed:
+        patient.appointment_emails_opt_in = False
+        audit_record(
+            acting_user=None,
+            action=AuditAction.UPDATE,
+            patient=patient,
+            obj=patient,
+            ip=ip,
+            detail="appointment emails turned off by the patient (email link)",
+        )
+    return bool(changed)
+
+
+class CancelTooLate(ValidationError):
+    """Inside the late-cancellation window: the patient is asked to phone the clinic."""
+
+
+@transaction.atomic
+def appointment_confirm_from_link(*, appointment: Appointment, ip: str | None = None) -> bool:
+    """ "I will come": records the confirmation once, on a booked visit that has not
+    started. True if this call recorded it."""
+    now = timezone.now()
+    changed = Appointment.objects.filter(
+        id=appointment.pk,
+        status=AppointmentStatus.BOOKED,
+        starts_at__gt=now,
+        confirmed_at__isnull=True,
+    ).update(confirmed_at=now, updated_at=now)
+    if changed:
+        appointment.confirmed_at = now
+        audit_record(
+            acting_user=None,
+            action=AuditAction.UPDATE,
+            patient=appointment.patient,
+            obj=appointment,
+            ip=ip,
+            detail="appointment confirmed by the patient (email link)",
+        )
+    return bool(changed)
+
+
+def appointment_cancel_from_link(
+    *, appointment: Appointment, reason: str, ip: str | None = None
+) -> Appointment:
+    """The patient cancels from the reminder: only before the late-cancellation window
+    (docs/decisions.md, "Late cancellation"), then through the very service the front
+    desk uses (audited with no staff actor, cancellation email, slot freed).
+
+    Raises CancelTooLate inside the window, SchedulingError if the visit is no longer
+    booked or the reason is missing."""
+    if kinds.cancel_deadline(appointment) <= timezone.now():
+        raise CancelTooLate("Too late to cancel online.")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise scheduling.SchedulingError("Give a reason for the cancellation.")
+    return scheduling.appointment_cancel(
+        appointment=appointment,
+        reason=f"Cancelled by the patient (email link): {reason}"[:500],
+        acting_user=None,
+        ip=ip,
+    )

@@ -1,10 +1,11 @@
 """Signed links in reminder emails: one salt per purpose, an expiry, a binding.
 
-A token carries ids (the patient, and the program for the exercise links) and a short
+A token carries ids (the patient, the program for the exercise links, the appointment
+for the confirm and cancel links) and a short
 keyed hash of the email address it was sent to. It is signed with SECRET_KEY and a salt
 naming its purpose, so an unsubscribe token can never be replayed as a pain check-in.
 Tokens expire after REMINDER_LINK_MAX_AGE_DAYS. The views refuse a token whose address
-is no longer the patient's, or whose program is no longer current (docs/decisions.md,
+is no longer the patient's, or whose program or appointment is no longer current (docs/decisions.md,
 "Patient links are bound to their address and program").
 """
 
@@ -24,8 +25,13 @@ class Purpose(StrEnum):
     EXERCISES = "exercises"  # today's exercises page
     DONE = "done"  # "I did my exercises today"
     PAIN = "pain"  # 0-10 pain check-in
-    UNSUBSCRIBE = "unsubscribe"
+    UNSUBSCRIBE = "unsubscribe"  # exercise reminders (Patient.reminders_opt_in)
     QUESTIONNAIRE = "questionnaire"  # one patient-reported questionnaire (clinic/questionnaires/)
+    CONFIRM = "confirm"  # "I will come" to one appointment
+    CANCEL = "cancel"  # cancel one appointment, before the late-cancellation window
+    # Appointment emails (Patient.appointment_emails_opt_in): each email's unsubscribe
+    # turns off only its own family of kinds.
+    UNSUBSCRIBE_APPOINTMENTS = "unsubscribe_appointments"
 
 
 SALT_PREFIX = "clinic.reminders.link."
@@ -61,6 +67,7 @@ class LinkGrant:
     email_hash: str
     # The questionnaire links' QuestionnaireResponse; None for every other purpose.
     response_id: int | None = None
+    appointment_id: int | None = None
 
     def sent_to(self, email: str) -> bool:
         """Was this link sent to ``email``? False once the patient's address changed."""
@@ -86,12 +93,15 @@ def make_token(
     email: str,
     program_id: int | None = None,
     response_id: int | None = None,
+    appointment_id: int | None = None,
 ) -> str:
     payload: dict[str, int | str] = {"p": patient_id, "e": email_hash(email)}
     if program_id is not None:
         payload["g"] = program_id
     if response_id is not None:
         payload["q"] = response_id
+    if appointment_id is not None:
+        payload["a"] = appointment_id
     return signing.dumps(payload, salt=SALT_PREFIX + purpose, compress=False)
 
 
@@ -116,6 +126,7 @@ def read_token(token: str, purpose: Purpose) -> LinkGrant:
         raise LinkInvalid from exc
     patient_id = payload.get("p") if isinstance(payload, dict) else None
     program_id = payload.get("g") if isinstance(payload, dict) else None
+    appointment_id = payload.get("a") if isinstance(payload, dict) else None
     bound_to = payload.get("e") if isinstance(payload, dict) else None
     response_id = payload.get("q") if isinstance(payload, dict) else None
     if not isinstance(patient_id, int) or not (program_id is None or isinstance(program_id, int)):
@@ -124,6 +135,10 @@ def read_token(token: str, purpose: Purpose) -> LinkGrant:
         raise LinkInvalid
     if (purpose is Purpose.QUESTIONNAIRE) != (response_id is not None):
         raise LinkInvalid  # a questionnaire link names its questionnaire; no other does
+    if not (appointment_id is None or isinstance(appointment_id, int)):
+        raise LinkInvalid
+    if purpose in (Purpose.CONFIRM, Purpose.CANCEL) and appointment_id is None:
+        raise LinkInvalid
     if not isinstance(bound_to, str):
         # Issued before links were bound to an address: treat as outdated.
         raise LinkInvalid
@@ -133,6 +148,7 @@ def read_token(token: str, purpose: Purpose) -> LinkGrant:
         program_id=program_id,
         email_hash=bound_to,
         response_id=response_id,
+        appointment_id=appointment_id,
     )
 
 
@@ -142,6 +158,9 @@ ROUTES = {
     Purpose.PAIN: "reminder_links:pain",
     Purpose.UNSUBSCRIBE: "reminder_links:unsubscribe",
     Purpose.QUESTIONNAIRE: "reminder_links:questionnaire",
+    Purpose.CONFIRM: "reminder_links:confirm",
+    Purpose.CANCEL: "reminder_links:cancel",
+    Purpose.UNSUBSCRIBE_APPOINTMENTS: "reminder_links:unsubscribe_appointments",
 }
 
 
@@ -152,9 +171,15 @@ def link_path(
     email: str,
     program_id: int | None = None,
     response_id: int | None = None,
+    appointment_id: int | None = None,
 ) -> str:
     token = make_token(
-        purpose, patient_id=patient_id, email=email, program_id=program_id, response_id=response_id
+        purpose,
+        patient_id=patient_id,
+        email=email,
+        program_id=program_id,
+        response_id=response_id,
+        appointment_id=appointment_id,
     )
     return reverse(ROUTES[purpose], args=[token])
 
@@ -166,7 +191,13 @@ def absolute_link(
     email: str,
     program_id: int | None = None,
     response_id: int | None = None,
+    appointment_id: int | None = None,
 ) -> str:
     return settings.SITE_URL + link_path(
-        purpose, patient_id=patient_id, email=email, program_id=program_id, response_id=response_id
+        purpose,
+        patient_id=patient_id,
+        email=email,
+        program_id=program_id,
+        response_id=response_id,
+        appointment_id=appointment_id,
     )

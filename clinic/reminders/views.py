@@ -20,12 +20,13 @@ from django.utils import formats, timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.models import ReminderReason, ReminderStatus
+from clinic.models import AppointmentStatus, ReminderReason, ReminderStatus
+from clinic.scheduling.services import SchedulingError
 from patients.audit import client_ip
-from patients.localtime import patient_today
+from patients.localtime import patient_today, patient_zone
 
-from . import ratelimit, selectors, services
-from .forms import PainCheckinForm
+from . import kinds, ratelimit, selectors, services
+from .forms import AppointmentCancelForm, PainCheckinForm
 from .signing import LinkError, LinkInvalid, Purpose, read_token
 
 # Staff ---------------------------------------------------------------------------
@@ -144,7 +145,7 @@ def _outdated(request, purpose: Purpose):
     state. An unsubscribe from an old address is answered "this address gets no
     reminders", which is true (reminders go to the current address only) and changes
     nothing (docs/decisions.md, "Unsubscribe links from an old address")."""
-    if purpose is Purpose.UNSUBSCRIBE:
+    if purpose in (Purpose.UNSUBSCRIBE, Purpose.UNSUBSCRIBE_APPOINTMENTS):
         return _page(request, "link_unsubscribe_outdated.html", {})
     return _page(request, "link_outdated.html", {}, status=410)
 
@@ -249,10 +250,116 @@ def link_pain(request, *, patient, grant):
 @link_view(Purpose.UNSUBSCRIBE)
 @require_http_methods(["GET", "POST"])
 def link_unsubscribe(request, *, patient, grant):
+    """Exercise reminders only: appointment emails have their own link and consent."""
     if request.method == "POST":
         services.reminders_unsubscribe(patient=patient, ip=client_ip(request))
     return _page(
         request,
         "link_unsubscribe.html",
         {"patient": patient, "subscribed": patient.reminders_opt_in},
+    )
+
+
+@csrf_exempt  # RFC 8058 one-click, as above
+@link_view(Purpose.UNSUBSCRIBE_APPOINTMENTS)
+@require_http_methods(["GET", "POST"])
+def link_unsubscribe_appointments(request, *, patient, grant):
+    """Appointment emails only (confirmations, changes, cancellations, reminders, offers);
+    exercise reminders keep their own consent."""
+    if request.method == "POST":
+        services.appointment_emails_unsubscribe(patient=patient, ip=client_ip(request))
+    return _page(
+        request,
+        "link_unsubscribe_appointments.html",
+        {"patient": patient, "subscribed": patient.appointment_emails_opt_in},
+    )
+
+
+# Confirm or cancel an appointment (the appointment reminder's links) ----------------
+
+
+def _appointment_for(request, *, patient, grant):
+    """The visit the link was sent for and what the page says about it: when, with whom,
+    where, in the patient's time zone (the language is already the patient's)."""
+    appointment = selectors.appointment_for_link(
+        patient_id=patient.id, appointment_id=grant.appointment_id
+    )
+    if appointment is None:
+        return None, {}
+    appointment.patient = patient  # the audit event names the patient
+    starts = appointment.starts_at.astimezone(patient_zone(patient))
+    context = {
+        "patient": patient,
+        "appointment": appointment,
+        "when": f"{formats.date_format(starts, 'l')}, {formats.date_format(starts, 'DATE_FORMAT')}",
+        "time": formats.time_format(starts, "H:i"),
+        "zone": patient.timezone,
+        "therapist": appointment.practitioner.display_name,
+        "address": settings.CLINIC_ADDRESS,
+    }
+    return appointment, context
+
+
+def _gone(request, context: dict):
+    """Cancelled, moved or over: nothing to confirm or cancel; the phone is the way."""
+    return _page(request, "link_appointment_gone.html", context, status=410)
+
+
+def _upcoming(appointment) -> bool:
+    return appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > timezone.now()
+
+
+@link_view(Purpose.CONFIRM)
+@require_http_methods(["GET", "POST"])
+def link_confirm(request, *, patient, grant):
+    """GET shows the visit and a button (mail scanners open links); POST confirms."""
+    appointment, context = _appointment_for(request, patient=patient, grant=grant)
+    if appointment is None:
+        return _outdated(request, Purpose.CONFIRM)
+    if not _upcoming(appointment):
+        return _gone(request, context)
+    if request.method == "POST":
+        services.appointment_confirm_from_link(appointment=appointment, ip=client_ip(request))
+        return redirect(request.path)
+    return _page(request, "link_confirm.html", context)
+
+
+@link_view(Purpose.CANCEL)
+@require_http_methods(["GET", "POST"])
+def link_cancel(request, *, patient, grant):
+    """GET shows the visit and asks for a reason; POST cancels (through the front desk's
+    service). Inside the late-cancellation window the page gives the clinic's phone."""
+    appointment, context = _appointment_for(request, patient=patient, grant=grant)
+    if appointment is None:
+        return _outdated(request, Purpose.CANCEL)
+    if appointment.status == AppointmentStatus.CANCELLED and request.GET.get("done") == "1":
+        return _page(request, "link_cancel.html", {**context, "cancelled": True})
+    if not _upcoming(appointment):
+        return _gone(request, context)
+    too_late = {**context, "too_late": True}
+    if kinds.cancel_deadline(appointment) <= timezone.now():
+        return _page(request, "link_cancel.html", too_late)
+    form = AppointmentCancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_cancel_from_link(
+                appointment=appointment,
+                reason=form.cleaned_data["reason"],
+                ip=client_ip(request),
+            )
+        except services.CancelTooLate:
+            return _page(request, "link_cancel.html", too_late)
+        except SchedulingError:
+            # Cancelled or moved by the clinic a moment ago.
+            return _gone(request, context)
+        return redirect(f"{request.path}?done=1")
+    deadline = kinds.cancel_deadline(appointment).astimezone(patient_zone(patient))
+    context["deadline"] = (
+        f"{formats.date_format(deadline, 'l')} {formats.time_format(deadline, 'H:i')}"
+    )
+    return _page(
+        request,
+        "link_cancel.html",
+        {**context, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
     )

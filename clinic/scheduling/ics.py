@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 
 from clinic.models import Appointment
 
@@ -18,9 +18,11 @@ def _calendar() -> Calendar:
     return calendar
 
 
-def appointment_event(appointment: Appointment, *, summary: str) -> Event:
+def appointment_event(appointment: Appointment, *, summary: str, uid: str | None = None) -> Event:
     event = Event()
-    event.add("uid", f"appointment-{appointment.pk}@{settings.CLINIC_NAME.replace(' ', '-')}")
+    event.add(
+        "uid", uid or f"appointment-{appointment.pk}@{settings.CLINIC_NAME.replace(' ', '-')}"
+    )
     event.add("dtstamp", timezone.now())
     # UTC instants: correct on both sides of a daylight-saving change.
     event.add("dtstart", appointment.starts_at.astimezone(dt.UTC))
@@ -35,9 +37,50 @@ def appointment_ics(appointment: Appointment) -> bytes:
     """One appointment as an .ics file for the patient: the clinic's name and the time."""
     calendar = _calendar()
     calendar.add("method", "PUBLISH")
-    calendar.add_component(
-        appointment_event(appointment, summary=f"Appointment at {settings.CLINIC_NAME}")
+    # The patient's calendar entry for this visit (the UID and SEQUENCE of its emails):
+    # a file handed out at the desk and the emails update one entry, never make two.
+    event = appointment_event(
+        appointment, summary=f"Appointment at {settings.CLINIC_NAME}", uid=appointment.calendar_uid
     )
+    event.add("sequence", appointment.ics_sequence)
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def patient_invitation_ics(
+    appointment: Appointment,
+    *,
+    cancel: bool,
+    summary: str,
+    description: str,
+    organizer: str,
+    attendee: str,
+) -> bytes:
+    """The patient's calendar entry (RFC 5546 iTIP): METHOD:REQUEST to add or update it,
+    METHOD:CANCEL to remove it. One UID for the visit across moves (a move books a new
+    row that keeps it, ``Appointment.ics_uid``) and a SEQUENCE that rises with each
+    change, so the calendar replaces its copy instead of adding a second one.
+
+    ``organizer`` is the clinic's sending address and ``attendee`` the patient's: mail
+    clients act on a REQUEST or CANCEL only from its organizer to an attendee."""
+    calendar = _calendar()
+    calendar.add("method", "CANCEL" if cancel else "REQUEST")
+    event = appointment_event(appointment, summary=summary, uid=appointment.calendar_uid)
+    event.pop("location")
+    event.add("location", settings.CLINIC_ADDRESS)
+    event.pop("status")
+    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
+    event.add("sequence", appointment.ics_sequence)
+    event.add("description", description)
+    event.add(
+        "organizer", vCalAddress(f"mailto:{organizer}"), parameters={"CN": settings.CLINIC_NAME}
+    )
+    event.add(
+        "attendee",
+        vCalAddress(f"mailto:{attendee}"),
+        parameters={"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "ACCEPTED", "RSVP": "FALSE"},
+    )
+    calendar.add_component(event)
     return calendar.to_ical()
 
 

@@ -479,6 +479,9 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
                 room = rooms[a.room_id]
             kind = kinds.get(a.kind) or escape(a.kind)
             status = statuses.get(a.status) or escape(a.status)
+            # The patient confirmed from the reminder's link (booked visits only).
+            if a.status == AppointmentStatus.BOOKED and a.confirmed_at is not None:
+                status = SafeString("Confirmed ✓")
             block.detail = SafeString(f"{kind} · {status}{room}")
             block.title = SafeString(f"{start}–{end} {block.name} · {block.detail}")
     return grid
@@ -499,6 +502,7 @@ def _calendar_appointments(
             "ends_at",
             "kind",
             "status",
+            "confirmed_at",
             "patient__id",
             "patient__first_name",
             "patient__last_name",

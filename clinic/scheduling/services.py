@@ -13,15 +13,20 @@ locks the room's row. A room of capacity 1 is checked like the practitioner, and
 the exclusion constraint ``appt_no_overlap_room`` (which applies to visits flagged
 ``room_exclusive``); a shared room is free until as many live visits as its capacity
 overlap, which the service counts under that lock (no constraint can read the capacity).
+The patient hears of each through the outbox (clinic/reminders/outbox.py): a booking
+sends a confirmation, a move a change, a cancellation a cancellation, each with the
+visit's calendar entry (one UID across moves, a rising SEQUENCE).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +40,7 @@ from clinic.models import (
     AppointmentStatus,
     ClinicClosure,
     Practitioner,
+    ReminderKind,
     Room,
     SchedulingSettings,
     TimeOff,
@@ -44,6 +50,7 @@ from clinic.models import (
     overlapping,
 )
 from clinic.models.scheduling import ROOM_CAPACITY_MAX
+from clinic.reminders.outbox import appointment_emails_enqueue
 from clinic.waitlist import services as waitlist
 from patients.audit import AuditAction, audit_record
 from patients.localtime import UTC, clinic_today, clinic_zone
@@ -324,6 +331,12 @@ def appointment_book(
         raise _slot_taken(subject)
     if room is not None:
         _check_room(room, starts_at, ends_at)
+    if rescheduled_from is not None:
+        # The same calendar entry, moved: the patient's calendar updates it in place.
+        ics_uid = rescheduled_from.calendar_uid
+        ics_sequence = rescheduled_from.ics_sequence + 1
+    else:
+        ics_uid, ics_sequence = _new_calendar_uid(), 0
     appointment = _insert(
         Appointment(
             patient=patient,
@@ -338,7 +351,14 @@ def appointment_book(
             room_exclusive=exclusive,
             created_by=acting_user,
             created_at=now,
+            ics_uid=ics_uid,
+            ics_sequence=ics_sequence,
         )
+    )
+    appointment_emails_enqueue(
+        kind=ReminderKind.CHANGE if rescheduled_from is not None else ReminderKind.CONFIRMATION,
+        appointments=[appointment],
+        now=now,
     )
     if audit:
         audit_record(
@@ -350,6 +370,10 @@ def appointment_book(
             detail=_describe(appointment, "booked"),
         )
     return appointment
+
+
+def _new_calendar_uid() -> str:
+    return f"appointment-{uuid.uuid4().hex}@{settings.CLINIC_NAME.replace(' ', '-')}"
 
 
 def _describe(appointment: Appointment, verb: str) -> str:
@@ -393,7 +417,7 @@ def _lock_for_transition(appointment: Appointment, to: str) -> Appointment:
 
 
 def _save_transition(
-    current: Appointment, *, acting_user: User, ip: str | None, fields: list[str], verb: str
+    current: Appointment, *, acting_user: User | None, ip: str | None, fields: list[str], verb: str
 ) -> Appointment:
     current.save(update_fields=[*fields, "status", "updated_at"])
     audit_record(
@@ -571,6 +595,19 @@ def _cancel_locked(
     current.cancel_reason = reason
     current.cancelled_at = now
     current.late_cancellation = current.starts_at - now < late_window
+    # The cancellation's METHOD:CANCEL must outrank every REQUEST sent for the visit.
+    current.ics_sequence += 1
+
+
+# What a cancellation writes (bulk_update skips auto_now: callers set updated_at).
+_CANCEL_FIELDS = [
+    "status",
+    "cancel_reason",
+    "cancelled_at",
+    "late_cancellation",
+    "ics_sequence",
+    "updated_at",
+]
 
 
 def _clean_reason(reason: str) -> str:
@@ -584,20 +621,23 @@ def _clean_reason(reason: str) -> str:
 
 @transaction.atomic
 def appointment_cancel(
-    *, appointment: Appointment, reason: str, acting_user: User, ip: str | None = None
+    *, appointment: Appointment, reason: str, acting_user: User | None, ip: str | None = None
 ) -> Appointment:
-    """Cancel one visit; under the late-cancellation window it is flagged late."""
+    """Cancel one visit; under the late-cancellation window it is flagged late.
+    ``acting_user`` is None when the patient cancels from their email link."""
     reason = _clean_reason(reason)
     current = _lock_for_transition(appointment, AppointmentStatus.CANCELLED)
     window = dt.timedelta(hours=scheduling_settings().late_cancellation_hours)
-    _cancel_locked(current, reason=reason, now=timezone.now(), late_window=window)
+    now = timezone.now()
+    _cancel_locked(current, reason=reason, now=now, late_window=window)
     verb = "cancelled late" if current.late_cancellation else "cancelled"
     waitlist.waitlist_slot_freed(appointment=current)
+    appointment_emails_enqueue(kind=ReminderKind.CANCELLATION, appointments=[current], now=now)
     return _save_transition(
         current,
         acting_user=acting_user,
         ip=ip,
-        fields=["cancel_reason", "cancelled_at", "late_cancellation"],
+        fields=["cancel_reason", "cancelled_at", "late_cancellation", "ics_sequence"],
         verb=verb,
     )
 
@@ -630,9 +670,8 @@ def series_cancel_following(
     for visit in later:
         _cancel_locked(visit, reason=reason, now=now, late_window=window)
         visit.updated_at = now  # bulk_update skips auto_now
-    Appointment.objects.bulk_update(
-        later, ["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"]
-    )
+    Appointment.objects.bulk_update(later, _CANCEL_FIELDS)
+    appointment_emails_enqueue(kind=ReminderKind.CANCELLATION, appointments=later, now=now)
     audit_record(
         acting_user=acting_user,
         action=AuditAction.UPDATE,
@@ -670,9 +709,8 @@ def series_cancel_remaining(
     for visit in remaining:
         _cancel_locked(visit, reason=reason, now=now, late_window=window)
         visit.updated_at = now  # bulk_update skips auto_now
-    Appointment.objects.bulk_update(
-        remaining, ["status", "cancel_reason", "cancelled_at", "late_cancellation", "updated_at"]
-    )
+    Appointment.objects.bulk_update(remaining, _CANCEL_FIELDS)
+    appointment_emails_enqueue(kind=ReminderKind.CANCELLATION, appointments=remaining, now=now)
     late = sum(v.late_cancellation for v in remaining)
     audit_record(
         acting_user=acting_user,

@@ -76,10 +76,12 @@ MIN_NOTICE = dt.timedelta(minutes=15)
 
 
 def _may_email(patient: Patient) -> bool:
-    """May this patient get a waitlist offer by email? An address and consent.
+    """May this patient get a waitlist offer by email? An address and consent: offers
+    are appointment emails (Patient.appointment_emails_opt_in, docs/decisions.md,
+    "Consent per kind").
 
     The one place consent is decided for offers (docs/design.md, "The waitlist")."""
-    return bool(patient.email) and patient.reminders_opt_in and patient.archived_at is None
+    return bool(patient.email) and patient.appointment_emails_opt_in and patient.archived_at is None
 
 
 def visit_minutes(kind: str) -> int:

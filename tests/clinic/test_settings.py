@@ -81,3 +81,56 @@ def test_database_and_redis_urls_switch_to_real_services():
         "redis://127.0.0.1:6379/3",
         "redis://127.0.0.1:6379/3",
     ]
+
+
+def _site_url(**env):
+    """SITE_URL as a process started with exactly ``env`` (and no SITE_URL or PORT of
+    this shell's) sees it."""
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DJANGO_ENV", "DEBUG", "SITE_URL", "PORT"}
+    }
+    full_env.update(env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "--verbosity=0",
+            "-c",
+            "from django.conf import settings as s; print(s.SITE_URL)",
+        ],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_in_development_links_in_emails_follow_port_unless_site_url_is_set():
+    assert _site_url() == "http://127.0.0.1:8000"
+    assert _site_url(PORT="8301") == "http://127.0.0.1:8301"
+    assert _site_url(PORT="8301", SITE_URL="https://clinic.example.org/") == (
+        "https://clinic.example.org"
+    )
+
+
+def test_make_run_hands_the_worker_and_beat_the_site_url_of_its_port():
+    """honcho numbers each process's PORT (web 8301, worker 8401, beat 8501), so the
+    Makefile passes SITE_URL, which all three share."""
+    env = {k: v for k, v in os.environ.items() if k != "SITE_URL"}
+    result = subprocess.run(
+        ["make", "-n", "run", "PORT=8301"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    (line,) = [x for x in result.stdout.splitlines() if "honcho start" in x]
+    assert "PORT=8301" in line and "SITE_URL=http://127.0.0.1:8301" in line

@@ -104,7 +104,7 @@ def test_appointment_email_shows_the_time_in_the_patients_zone_and_attaches_ics(
     assert "16:30" in message.subject and "16:30" in text and "16:30" in html
     assert "Europe/Madrid" in text
     name, content, mimetype = message.attachments[0]
-    assert (name, mimetype) == ("appointment.ics", "text/calendar")
+    assert (name, mimetype) == ("appointment.ics", "text/calendar; method=REQUEST")
     assert "BEGIN:VEVENT" in content and "DTSTART:20260716T143000Z" in content
 
 

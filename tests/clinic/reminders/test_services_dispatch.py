@@ -149,11 +149,17 @@ def test_booked_appointment_within_the_window_gets_a_reminder(enqueued, settings
     soon = AppointmentFactory(starts_at=now + dt.timedelta(hours=23))
     AppointmentFactory(starts_at=now + dt.timedelta(hours=25))  # not yet
     AppointmentFactory(starts_at=now + dt.timedelta(hours=5), status=AppointmentStatus.CANCELLED)
+    # Appointment reminders follow the appointment emails' consent, not the exercise one.
     AppointmentFactory(
-        starts_at=now + dt.timedelta(hours=6), patient=PatientFactory(reminders_opt_in=False)
+        starts_at=now + dt.timedelta(hours=6),
+        patient=PatientFactory(appointment_emails_opt_in=False),
+    )
+    no_exercise = AppointmentFactory(
+        starts_at=now + dt.timedelta(hours=7), patient=PatientFactory(reminders_opt_in=False)
     )
     services.reminders_dispatch(now=now)
-    reminder = Reminder.objects.get()
+    assert Reminder.objects.get(appointment=no_exercise).kind == ReminderKind.APPOINTMENT
+    reminder = Reminder.objects.exclude(appointment=no_exercise).get()
     assert reminder.appointment == soon
     assert reminder.kind == ReminderKind.APPOINTMENT
     assert reminder.due_at == soon.starts_at - dt.timedelta(hours=24)

@@ -109,7 +109,7 @@ def test_unsubscribe_asks_first_then_turns_reminders_off(client, program):
     assert program.patient.reminders_opt_in is True  # GET changes nothing
     response = client.post(path)
     assert response.status_code == 200
-    assert "you will get no more reminder emails" in response.content.decode()
+    assert "you will get no more exercise reminder emails" in response.content.decode()
     program.patient.refresh_from_db()
     assert program.patient.reminders_opt_in is False
 

@@ -82,7 +82,9 @@ def test_beat_dispatches_and_a_worker_delivers_through_smtp(
     for message in (english, spanish):
         assert message["From"].addresses[0].display_name == settings.CLINIC_NAME
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        assert message["List-Unsubscribe"].strip().startswith(f"<{settings.SITE_URL}/r/u/")
+    # Each turns off its own kind only: exercise reminders, appointment emails.
+    assert english["List-Unsubscribe"].strip().startswith(f"<{settings.SITE_URL}/r/u/")
+    assert spanish["List-Unsubscribe"].strip().startswith(f"<{settings.SITE_URL}/r/ua/")
     # Both parts, the language, nothing clinical.
     text = english.get_body(("plain",)).get_content()
     html = english.get_body(("html",)).get_content()
@@ -251,3 +253,120 @@ def test_a_worker_killed_mid_send_causes_no_duplicate(reminder_worker, smtp_serv
     assert (reminder.status, reminder.reason) == ("unconfirmed", "worker_stopped")
     assert reminder.last_error == services.STALE_CLAIM_ERROR
     assert len(smtp_server.envelopes) == 1
+
+
+def _calendar(message):
+    from icalendar import Calendar
+
+    part = next(p for p in message.iter_attachments() if p.get_filename() == "appointment.ics")
+    calendar = Calendar.from_ical(part.get_content())
+    (event,) = calendar.walk("VEVENT")
+    return str(calendar["METHOD"]), str(event["UID"]), int(event["SEQUENCE"])
+
+
+def test_booking_moving_and_cancelling_reach_the_patient_as_one_calendar_entry(
+    require_service, reminder_worker, smtp_server
+):
+    """Confirmation -> change -> cancellation, through the outbox, a real worker and
+    SMTP: one UID, SEQUENCE 0, 1, 2, REQUEST, REQUEST, CANCEL."""
+    from clinic.scheduling import services as scheduling
+    from tests.factories import FrontDeskFactory, PractitionerFactory
+
+    require_service("redis")
+    desk = FrontDeskFactory()
+    therapist = PractitionerFactory()
+    patient = PatientFactory(email="ines@example.com", reminders_opt_in=False)
+    reminder_worker(smtp_server)
+    start = (timezone.now() + dt.timedelta(days=5)).replace(minute=0, second=0, microsecond=0)
+    visit = scheduling.appointment_book(
+        patient=patient,
+        practitioner=therapist,
+        kind="follow_up",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+        acting_user=desk,
+        allow_outside_hours=True,
+    )
+    smtp_server.wait_for(1, timeout=60)
+    later = start + dt.timedelta(days=1)
+    moved = scheduling.appointment_reschedule(
+        appointment=visit,
+        starts_at=later,
+        ends_at=later + dt.timedelta(minutes=30),
+        practitioner=therapist,
+        room=None,
+        acting_user=desk,
+        allow_outside_hours=True,
+    )
+    smtp_server.wait_for(2, timeout=60)
+    scheduling.appointment_cancel(appointment=moved, reason="Patient unwell", acting_user=desk)
+    messages = smtp_server.wait_for(3, timeout=60)
+    time.sleep(5)  # more beat ticks: nothing goes out twice
+    assert len(smtp_server.envelopes) == 3
+    assert [m["Subject"].strip().split(":")[0] for m in messages] == [
+        "Booked",
+        "Moved",
+        "Cancelled",
+    ]
+    calendars = [_calendar(m) for m in messages]
+    assert [c[0] for c in calendars] == ["REQUEST", "REQUEST", "CANCEL"]
+    assert len({c[1] for c in calendars}) == 1
+    assert [c[2] for c in calendars] == [0, 1, 2]
+    assert all(m["List-Unsubscribe"].strip().startswith("<http") for m in messages)
+    assert all("/r/ua/" in m["List-Unsubscribe"] for m in messages)
+
+
+CANCEL_LINK = re.compile(r"https?://[^\s<>\"]+?(/r/x/[^\s<>\"/]+/)")
+
+
+def test_a_patient_cancels_from_the_reminder_and_the_slot_frees(
+    require_service, reminder_worker, smtp_server
+):
+    from clinic.models import SchedulingSettings
+    from clinic.scheduling import services as scheduling
+    from tests.factories import FrontDeskFactory, PractitionerFactory
+
+    require_service("redis")
+    SchedulingSettings.objects.update_or_create(pk=1, defaults={"late_cancellation_hours": 1})
+    desk = FrontDeskFactory()
+    therapist = PractitionerFactory()
+    patient = PatientFactory(email="marta@example.com")
+    start = (timezone.now() + dt.timedelta(hours=5)).replace(second=0, microsecond=0)
+    visit = scheduling.appointment_book(
+        patient=patient,
+        practitioner=therapist,
+        kind="follow_up",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+        acting_user=desk,
+        allow_outside_hours=True,
+    )
+    reminder_worker(smtp_server)
+    # The confirmation (at once) and the reminder (beat's dispatch: within 24 h).
+    messages = smtp_server.wait_for(2, timeout=90)
+    reminder = next(m for m in messages if m["Subject"].strip().startswith("Reminder"))
+    text = reminder.get_body(("plain",)).get_content()
+    assert "/r/c/" in text
+    (path,) = set(CANCEL_LINK.findall(text))
+    client = Client()
+    assert "Why are you cancelling?" in client.get(path).content.decode()
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.BOOKED
+    assert client.post(path, {"reason": "Car broke down"}).status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.CANCELLED
+    # The slot is free: another patient is booked into it through the same service.
+    other = scheduling.appointment_book(
+        patient=PatientFactory(),
+        practitioner=therapist,
+        kind="follow_up",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+        acting_user=desk,
+        allow_outside_hours=True,
+    )
+    assert other.status == AppointmentStatus.BOOKED
+    # And the patient gets the cancellation (plus the new patient's confirmation).
+    smtp_server.wait_for(4, timeout=60)
+    cancelled = [m for m in smtp_server.messages if m["To"] == patient.email]
+    assert _calendar(cancelled[-1])[0] == "CANCEL"

@@ -139,3 +139,26 @@ def test_cancelled_appointment_is_marked_cancelled():
     appointment = AppointmentFactory(status=AppointmentStatus.CANCELLED)
     (event,) = Calendar.from_ical(appointment_ics(appointment)).walk("VEVENT")
     assert str(event["status"]) == "CANCELLED"
+
+
+def test_a_moved_visit_keeps_its_calendar_uid_with_a_higher_sequence(monkeypatch):
+    from clinic.reminders import services as reminder_services
+    from clinic.scheduling import services
+    from tests.factories import FrontDeskFactory
+
+    monkeypatch.setattr(reminder_services, "reminders_enqueue", lambda *, ids: len(ids))
+    visit = AppointmentFactory()
+    start = visit.starts_at + dt.timedelta(days=1)
+    moved = services.appointment_reschedule(
+        appointment=visit,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+        practitioner=visit.practitioner,
+        room=None,
+        acting_user=FrontDeskFactory(),
+        allow_outside_hours=True,
+    )
+    (before,) = Calendar.from_ical(appointment_ics(visit)).walk("VEVENT")
+    (after,) = Calendar.from_ical(appointment_ics(moved)).walk("VEVENT")
+    assert str(before["uid"]) == str(after["uid"]) == visit.calendar_uid
+    assert (int(before["sequence"]), int(after["sequence"])) == (0, 1)

@@ -120,7 +120,7 @@ def test_an_entry_the_slot_does_not_suit_gets_no_offer(visit, desk, enqueued, mo
     elif reason == "no_email":
         patient.email = ""
     elif reason == "opted_out":
-        patient.reminders_opt_in = False
+        patient.appointment_emails_opt_in = False
     elif reason == "archived":
         patient.archived_at = timezone.now()
     elif reason == "visit_that_day":
@@ -137,6 +137,18 @@ def test_an_entry_the_slot_does_not_suit_gets_no_offer(visit, desk, enqueued, mo
 
     assert services.waitlist_offer_wave(slot=_slot(visit)) == []
     assert not SlotOffer.objects.exists()
+
+
+def test_offers_follow_the_appointment_email_consent_not_the_exercise_one(
+    visit, desk, enqueued
+):
+    """Offers are appointment emails (docs/decisions.md, "Consent per kind"): a patient who
+    turned exercise reminders off still hears of a freed time."""
+    patient = PatientFactory(reminders_opt_in=False, appointment_emails_opt_in=True)
+    make_entry(created_by=desk, patient=patient)
+    visit.status = AppointmentStatus.CANCELLED
+    visit.save()
+    assert len(services.waitlist_offer_wave(slot=_slot(visit))) == 1
 
 
 def test_an_entry_for_this_practitioner_and_one_for_anyone_both_match(visit, desk, enqueued):
@@ -347,7 +359,7 @@ def test_an_offer_closed_before_its_email_left_is_skipped(visit, desk, enqueued)
 
 def test_an_offer_to_a_patient_who_opted_out_meanwhile_is_skipped(visit, desk, enqueued):
     entry, offer = _offered(visit, desk)
-    type(entry.patient).objects.filter(pk=entry.patient_id).update(reminders_opt_in=False)
+    type(entry.patient).objects.filter(pk=entry.patient_id).update(appointment_emails_opt_in=False)
     reminder = Reminder.objects.get(offer=offer)
 
     reminders_send_batch(ids=[reminder.id])

@@ -1,0 +1,398 @@
+"""What each kind of outbox email is: its consent, its words, its attachment, and when it
+is no longer wanted. The send path (services.reminders_send_batch) and the renderer
+(emails.reminder_message) know no kind by name: they look it up in ``KINDS``.
+
+Adding a kind is one registration at the bottom of this module::
+
+    register(ReminderKind.WAITLIST_OFFER, KindSpec(
+        family=Family.APPOINTMENT,       # which consent covers it, which unsubscribe
+        context=offer_context,           # (reminder) -> template context for its words
+        still_wanted=offer_still_wanted, # (reminder, now) -> Outcome to skip, or None
+    ))
+
+plus templates ``emails/reminders/<kind>.subject.txt``, ``.txt`` and ``.html`` (they
+extend ``emails/reminders/base.html``). The common context (first name, clinic name,
+phone, address, the family's unsubscribe link) is added for every kind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.utils import formats, timezone
+from django.utils.translation import gettext
+
+from clinic.models import Appointment, AppointmentStatus, Reminder, ReminderKind, ReminderReason
+from clinic.models import ReminderStatus as Status
+from clinic.scheduling.ics import patient_invitation_ics
+from clinic.scheduling.selectors import scheduling_settings
+from patients.localtime import patient_zone
+from patients.models import QuestionnaireStatus
+from treatments.models import ProgramStatus
+
+from .signing import Purpose, absolute_link
+
+
+class Family(StrEnum):
+    """A consent: one Patient flag, one unsubscribe link, covering several kinds."""
+
+    EXERCISE = "exercise"  # Patient.reminders_opt_in
+    APPOINTMENT = "appointment"  # Patient.appointment_emails_opt_in
+
+
+CONSENT_FIELD = {
+    Family.EXERCISE: "reminders_opt_in",
+    Family.APPOINTMENT: "appointment_emails_opt_in",
+}
+UNSUBSCRIBE_PURPOSE = {
+    Family.EXERCISE: Purpose.UNSUBSCRIBE,
+    Family.APPOINTMENT: Purpose.UNSUBSCRIBE_APPOINTMENTS,
+}
+
+
+@dataclass
+class Outcome:
+    """What became of one claimed row; rows with equal outcomes are written together."""
+
+    status: str
+    reason: str = ""
+    error: str = ""
+    retry_in: int | None = None
+
+    def key(self) -> tuple[str, str, str, int | None]:
+        return (self.status, self.reason, self.error, self.retry_in)
+
+
+Attachment = tuple[str, str, str]  # file name, content, MIME type
+
+
+def _no_attachments(reminder: Reminder) -> list[Attachment]:
+    return []
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    family: Family
+    context: Callable[[Reminder], dict[str, Any]]
+    still_wanted: Callable[[Reminder, dt.datetime], Outcome | None]
+    attachments: Callable[[Reminder], list[Attachment]] = _no_attachments
+
+
+KINDS: dict[str, KindSpec] = {}
+
+
+def register(kind: str, spec: KindSpec) -> None:
+    KINDS[str(kind)] = spec
+
+
+def spec_for(kind: str) -> KindSpec:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise LookupError(f"No email is registered for reminder kind {kind!r}.") from None
+
+
+def consents(patient: Any, family: Family) -> bool:
+    return bool(getattr(patient, CONSENT_FIELD[family]))
+
+
+def _skipped(reason: str, text: str) -> Outcome:
+    return Outcome(Status.SKIPPED, reason, text)
+
+
+TOO_LATE = "Too late: the day's exercise reminder time has long passed."
+APPOINTMENT_STARTED = "The appointment has already started."
+
+
+# Keys: one occurrence of each email, never inserted (so never sent) twice ---------
+
+
+def appointment_key(*, appointment_id: int, starts_at: dt.datetime) -> str:
+    # The start time is part of the key: a visit moved to another time is a new
+    # occurrence, and the send task skips a row whose time no longer matches.
+    start = starts_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+    return f"appointment:{appointment_id}:{start}"
+
+
+def appointment_email_key(kind: str, appointment: Appointment) -> str:
+    """Confirmation and cancellation: one per appointment row. Change: one per row and
+    calendar sequence (a move books a new row, so each move is its own occurrence)."""
+    if kind == ReminderKind.CHANGE:
+        return f"change:{appointment.pk}:{appointment.ics_sequence}"
+    return f"{kind}:{appointment.pk}"
+
+
+# Exercise reminders ------------------------------------------------------------------
+
+
+def _exercise_context(reminder: Reminder) -> dict[str, Any]:
+    patient = reminder.patient
+    return {
+        "links": {
+            purpose.value: absolute_link(
+                purpose, patient_id=patient.id, email=patient.email, program_id=reminder.program_id
+            )
+            for purpose in (Purpose.EXERCISES, Purpose.DONE, Purpose.PAIN)
+        }
+    }
+
+
+def _exercise_still_wanted(reminder: Reminder, now: dt.datetime) -> Outcome | None:
+    program = reminder.program
+    assert program is not None  # an exercise reminder keeps its program
+    if program.status != ProgramStatus.ACTIVE:
+        return _skipped(
+            ReminderReason.PROGRAM_INACTIVE, "The exercise program is no longer active."
+        )
+    if not program.reminders_enabled:
+        return _skipped(
+            ReminderReason.PROGRAM_INACTIVE, "Reminders are turned off for the exercise program."
+        )
+    if now - reminder.due_at > dt.timedelta(hours=settings.EXERCISE_REMINDER_GRACE_HOURS):
+        return Outcome(Status.EXPIRED, ReminderReason.TOO_LATE, TOO_LATE)
+    return None
+
+
+# Appointment emails ------------------------------------------------------------------
+
+
+def _appointment(reminder: Reminder) -> Appointment:
+    appointment = reminder.appointment
+    assert appointment is not None  # the check constraint keeps it for these kinds
+    return appointment
+
+
+def _visit_context(reminder: Reminder) -> dict[str, Any]:
+    """When and where, with whom: in the patient's language (active) and time zone."""
+    appointment = _appointment(reminder)
+    patient = reminder.patient
+    starts = appointment.starts_at.astimezone(patient_zone(patient))
+    return {
+        "appointment_date": formats.date_format(starts, "DATE_FORMAT"),
+        "appointment_weekday": formats.date_format(starts, "l"),
+        "appointment_time": formats.time_format(starts, "H:i"),
+        "appointment_zone": patient.timezone,
+        "therapist": appointment.practitioner.display_name,
+        "links": {},
+    }
+
+
+def cancel_deadline(appointment: Appointment) -> dt.datetime:
+    """Until when the patient may cancel online: the late-cancellation window
+    (SchedulingSettings.late_cancellation_hours; docs/decisions.md, "Late cancellation")."""
+    hours = scheduling_settings().late_cancellation_hours
+    return appointment.starts_at - dt.timedelta(hours=hours)
+
+
+def _reminder_context(reminder: Reminder) -> dict[str, Any]:
+    context = _visit_context(reminder)
+    appointment = _appointment(reminder)
+    patient = reminder.patient
+    for purpose in (Purpose.CONFIRM, Purpose.CANCEL):
+        context["links"][purpose.value] = absolute_link(
+            purpose, patient_id=patient.id, email=patient.email, appointment_id=appointment.pk
+        )
+    deadline = cancel_deadline(appointment)
+    # Past the window the email offers the phone, not a link that would say the same.
+    if deadline > timezone.now():
+        local = deadline.astimezone(patient_zone(patient))
+        context["cancel_until"] = (
+            f"{formats.date_format(local, 'l')} {formats.time_format(local, 'H:i')}"
+        )
+    return context
+
+
+def _invitation(reminder: Reminder, *, cancel: bool) -> list[Attachment]:
+    from .emails import sender_address
+
+    appointment = _appointment(reminder)
+    therapist = appointment.practitioner.display_name
+    summary = gettext("Appointment at %(clinic)s with %(therapist)s") % {
+        "clinic": settings.CLINIC_NAME,
+        "therapist": therapist,
+    }
+    description = gettext("Address: %(address)s. Phone: %(phone)s.") % {
+        "address": settings.CLINIC_ADDRESS,
+        "phone": settings.CLINIC_PHONE,
+    }
+    ics = patient_invitation_ics(
+        appointment,
+        cancel=cancel,
+        summary=summary,
+        description=description,
+        organizer=sender_address(),
+        attendee=reminder.patient.email,
+    )
+    method = "CANCEL" if cancel else "REQUEST"
+    return [("appointment.ics", ics.decode("utf-8"), f"text/calendar; method={method}")]
+
+
+def _request(reminder: Reminder) -> list[Attachment]:
+    return _invitation(reminder, cancel=False)
+
+
+def _cancel(reminder: Reminder) -> list[Attachment]:
+    return _invitation(reminder, cancel=True)
+
+
+def _started(appointment: Appointment, now: dt.datetime) -> Outcome | None:
+    if appointment.starts_at <= now:
+        return Outcome(Status.EXPIRED, ReminderReason.APPOINTMENT_STARTED, APPOINTMENT_STARTED)
+    return None
+
+
+def _still_booked(appointment: Appointment) -> Outcome | None:
+    if appointment.status != AppointmentStatus.BOOKED:
+        return _skipped(
+            ReminderReason.APPOINTMENT_CHANGED,
+            f"The appointment is {appointment.get_status_display().lower()}.",
+        )
+    return None
+
+
+def _reminder_still_wanted(reminder: Reminder, now: dt.datetime) -> Outcome | None:
+    appointment = _appointment(reminder)
+    if (skip := _still_booked(appointment)) is not None:
+        return skip
+    if reminder.key != appointment_key(
+        appointment_id=appointment.id, starts_at=appointment.starts_at
+    ):
+        return _skipped(
+            ReminderReason.APPOINTMENT_CHANGED, "The appointment was moved to another time."
+        )
+    return _started(appointment, now)
+
+
+def _confirmation_still_wanted(reminder: Reminder, now: dt.datetime) -> Outcome | None:
+    """A visit cancelled or moved before its confirmation went out: the cancellation or
+    the change says what is true now; the confirmation would only confuse."""
+    appointment = _appointment(reminder)
+    return _still_booked(appointment) or _started(appointment, now)
+
+
+def _change_still_wanted(reminder: Reminder, now: dt.datetime) -> Outcome | None:
+    appointment = _appointment(reminder)
+    if (skip := _still_booked(appointment)) is not None:
+        return skip
+    return _started(appointment, now)
+
+
+def _cancellation_still_wanted(reminder: Reminder, now: dt.datetime) -> Outcome | None:
+    appointment = _appointment(reminder)
+    if appointment.status != AppointmentStatus.CANCELLED:
+        return _skipped(
+            ReminderReason.APPOINTMENT_CHANGED,
+            f"The appointment is {appointment.get_status_display().lower()}.",
+        )
+    return _started(appointment, now)
+
+
+register(
+    ReminderKind.EXERCISE,
+    KindSpec(
+        family=Family.EXERCISE, context=_exercise_context, still_wanted=_exercise_still_wanted
+    ),
+)
+register(
+    ReminderKind.APPOINTMENT,
+    KindSpec(
+        family=Family.APPOINTMENT,
+        context=_reminder_context,
+        still_wanted=_reminder_still_wanted,
+        attachments=_request,
+    ),
+)
+register(
+    ReminderKind.CONFIRMATION,
+    KindSpec(
+        family=Family.APPOINTMENT,
+        context=_visit_context,
+        still_wanted=_confirmation_still_wanted,
+        attachments=_request,
+    ),
+)
+register(
+    ReminderKind.CHANGE,
+    KindSpec(
+        family=Family.APPOINTMENT,
+        context=_visit_context,
+        still_wanted=_change_still_wanted,
+        attachments=_request,
+    ),
+)
+register(
+    ReminderKind.CANCELLATION,
+    KindSpec(
+        family=Family.APPOINTMENT,
+        context=_visit_context,
+        still_wanted=_cancellation_still_wanted,
+        attachments=_cancel,
+    ),
+)
+
+
+# Patient questionnaires (clinic/questionnaires/): between-visit care, like the exercise
+# reminders, so under the same consent (reminders_opt_in) and unsubscribe.
+
+
+def _questionnaire_context(reminder: Reminder) -> dict[str, Any]:
+    patient = reminder.patient
+    return {
+        "links": {
+            Purpose.QUESTIONNAIRE.value: absolute_link(
+                Purpose.QUESTIONNAIRE,
+                patient_id=patient.id,
+                email=patient.email,
+                response_id=reminder.questionnaire_id,
+            )
+        }
+    }
+
+
+def _questionnaire_still_wanted(reminder: Reminder, now: dt.datetime) -> Outcome | None:
+    questionnaire = reminder.questionnaire
+    assert questionnaire is not None  # a questionnaire reminder keeps its questionnaire
+    if questionnaire.status != QuestionnaireStatus.REQUESTED:
+        return _skipped(
+            ReminderReason.QUESTIONNAIRE_CLOSED,
+            "The questionnaire was already answered or has expired.",
+        )
+    return None
+
+
+register(
+    ReminderKind.QUESTIONNAIRE,
+    KindSpec(
+        family=Family.EXERCISE,
+        context=_questionnaire_context,
+        still_wanted=_questionnaire_still_wanted,
+    ),
+)
+
+
+# Waitlist offers (clinic/waitlist/): an appointment email. The offer's words live with
+# the waitlist; imported when a row is rendered, as the waitlist builds on the outbox.
+
+
+def _offer_context(reminder: Reminder) -> dict[str, Any]:
+    from clinic.waitlist.emails import offer_context
+
+    return offer_context(reminder)
+
+
+def _offer_still_wanted(reminder: Reminder, now: dt.datetime) -> Outcome | None:
+    from clinic.waitlist.services import offer_not_sendable
+
+    closed = offer_not_sendable(reminder, now=now)
+    return None if closed is None else _skipped(*closed)
+
+
+register(
+    ReminderKind.WAITLIST_OFFER,
+    KindSpec(family=Family.APPOINTMENT, context=_offer_context, still_wanted=_offer_still_wanted),
+)

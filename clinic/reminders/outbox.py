@@ -1,0 +1,75 @@
+"""Putting an appointment email in the outbox, from the scheduling services.
+
+The row is inserted in the caller's transaction (the booking, move or cancellation and
+its email commit together, or neither does) and its send task is published only once
+that transaction has committed (``transaction.on_commit``): a rolled-back booking sends
+nothing, and a task never runs before its row is visible. From there the usual rules
+hold (clinic/reminders/services.py): the unique key makes a second insert a no-op, the
+send task claims the row, re-checks it is still wanted (a visit cancelled before its
+confirmation went out ends "skipped"), retries with backoff, and a row whose task never
+reached the broker is published again by the next dispatch.
+
+Kept apart from services.py so that clinic/scheduling/services.py can import it without
+importing the whole send path (which imports the scheduling services for the patient's
+cancel link).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import APPOINTMENT_EMAIL_KINDS, Appointment, Reminder, ReminderStatus
+
+from .kinds import appointment_email_key
+
+
+def reachable_for_appointment_emails(patient) -> bool:
+    """Consent to appointment emails, an address, a record in use (as dispatch does for
+    appointment reminders): nobody else gets a row."""
+    return bool(patient.appointment_emails_opt_in and patient.email and patient.archived_at is None)
+
+
+def appointment_emails_enqueue(
+    *, kind: str, appointments: Iterable[Appointment], now: dt.datetime | None = None
+) -> list[int]:
+    """One ``kind`` email per appointment (confirmation, change or cancellation), due now.
+
+    Returns the ids of the pending rows for these keys (a row that already existed is
+    published again; its claim makes that harmless). 3 queries whatever the number."""
+    if kind not in APPOINTMENT_EMAIL_KINDS:
+        raise ValueError(f"{kind!r} is not an appointment email.")
+    now = now or timezone.now()
+    rows = [
+        Reminder(
+            kind=kind,
+            patient_id=appointment.patient_id,
+            appointment_id=appointment.pk,
+            due_at=now,
+            key=appointment_email_key(kind, appointment),
+            enqueued_at=now,
+            created_at=now,
+        )
+        for appointment in appointments
+        if reachable_for_appointment_emails(appointment.patient)
+    ]
+    if not rows:
+        return []
+    with transaction.atomic():
+        Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+        ids = list(
+            Reminder.objects.filter(
+                key__in=[row.key for row in rows], status=ReminderStatus.PENDING
+            ).values_list("id", flat=True)
+        )
+        transaction.on_commit(lambda: _publish(ids))
+    return ids
+
+
+def _publish(ids: list[int]) -> None:
+    from .services import reminders_enqueue  # the send path; see the module docstring
+
+    reminders_enqueue(ids=ids)
