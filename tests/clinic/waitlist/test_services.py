@@ -139,9 +139,7 @@ def test_an_entry_the_slot_does_not_suit_gets_no_offer(visit, desk, enqueued, mo
     assert not SlotOffer.objects.exists()
 
 
-def test_offers_follow_the_appointment_email_consent_not_the_exercise_one(
-    visit, desk, enqueued
-):
+def test_offers_follow_the_appointment_email_consent_not_the_exercise_one(visit, desk, enqueued):
     """Offers are appointment emails (docs/decisions.md, "Consent per kind"): a patient who
     turned exercise reminders off still hears of a freed time."""
     patient = PatientFactory(reminders_opt_in=False, appointment_emails_opt_in=True)
