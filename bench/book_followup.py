@@ -565,13 +565,14 @@ def print_table(results: dict[str, list[Run]], sides: dict[str, Side], patients:
     for name in ("before", "after"):
         runs = results[name]
         counts = runs[0].actions
+        keys = statistics.median(r.keys for r in runs)  # keys typed
         seconds = [r.seconds for r in runs]
         slowest = [max(r.pages, key=lambda p: p[1]) for r in runs]
         slowest_ms = statistics.median(ms for _path, ms in slowest)
         paths = sorted({path for path, _ms in slowest})
         print(
             f"{name:<7} {sum(counts.values()):>7}  "
-            f"{'{click}/{select}/{type}/{key}'.format(**counts):<23} {runs[0].keys:>4} "
+            f"{'{click}/{select}/{type}/{key}'.format(**counts):<23} {keys:>4.0f} "
             f"{statistics.median(seconds):>8.2f} {percentile(seconds, 0.95):>6.2f}"
             f"  {slowest_ms:>6.0f} ms {', '.join(paths)}"
         )
