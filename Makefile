@@ -9,7 +9,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 DEMO_PASSWORD ?= clinic-demo-2026
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck messages check-deploy bench bench-pages bench-records clean
+.PHONY: run test lint typecheck messages check-deploy bench bench-pages bench-records bench-followup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ bench-pages: $(STAMP)
 # (bench/records.py); set DATABASE_URL to a scratch PostgreSQL database.
 bench-records: $(STAMP)
 	$(BIN)/python bench/records.py $(BENCH_ARGS)
+
+# "Book a follow-up" before (47f6c0d^1, checked out in ../followup-old or --old-tree) and
+# after, in Chromium against gunicorn on PostgreSQL (bench/book_followup.py).
+bench-followup: $(STAMP)
+	$(BIN)/python bench/book_followup.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var/broker var/celery-results var/mail
