@@ -51,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_room",
         "clinic.view_attentionacknowledgement",
         "clinic.add_attentionacknowledgement",
+        "clinic.view_caseload_reports",
     ],
     FRONT_DESK: [
         "patients.view_patient",
@@ -90,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.change_reminder",
         "clinic.view_auditevent",
         "clinic.export_auditevent",
+        "clinic.view_caseload_reports",
         "treatments.view_technique",
         "treatments.change_technique",
         "treatments.view_precautionrule",
