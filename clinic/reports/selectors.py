@@ -62,7 +62,7 @@ from clinic.models import (
     WorkingHours,
 )
 from patients.clinical import LEFS_MCID, NPRS_MCID_PERCENT, NPRS_MCID_POINTS
-from patients.localtime import clinic_today, local_datetime
+from patients.localtime import clinic_today, clinic_zone, local_occurrence
 from patients.models import Assessment, RecordStatus, Region, SuspectedCause
 from treatments.models import ExerciseCompletion, HomeExerciseProgram, TreatmentPlan
 
@@ -123,10 +123,17 @@ class Period:
     def bounds(self) -> list[dt.datetime]:
         """Each week's first moment at the clinic, then the moment after the period."""
         days = [week.start for week in self.weeks] + [self.end + dt.timedelta(days=1)]
-        return [local_datetime(day, dt.time(0)) for day in days]
+        return [_local(day, dt.time(0)) for day in days]
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def _local(day: dt.date, time: dt.time) -> dt.datetime:
+    """The first instant of wall-clock ``time`` on ``day`` at the clinic; a time the
+    clocks skip (a zone that changes at midnight, a shift starting at 2:30 on the night
+    they go forward) is the moment they jump to."""
+    return local_occurrence(day, time, clinic_zone())
 
 
 def default_period(today: dt.date | None = None) -> Period:
@@ -264,8 +271,8 @@ def working_minutes(start: dt.date, end: dt.date) -> dict[int, dict[dt.date, int
     Queries: 1. working hours; 2. time off touching the period. Both are bounded by the
     number of practitioners, not by the clinic's history.
     """
-    first = local_datetime(start, dt.time(0))
-    after = local_datetime(end + dt.timedelta(days=1), dt.time(0))
+    first = _local(start, dt.time(0))
+    after = _local(end + dt.timedelta(days=1), dt.time(0))
     hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -279,23 +286,52 @@ def working_minutes(start: dt.date, end: dt.date) -> dict[int, dict[dt.date, int
     ).values_list("practitioner_id", "starts_at", "ends_at"):
         off[practitioner_id].append((off_start, off_end))
     closed = closed_days(start, end)
+    zone = clinic_zone()
+    days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    # Days whose clock changes (daylight saving) and days touched by a practitioner's time
+    # off are worked out on aware datetimes; on every other day the working hours' wall
+    # clock length is the time worked, which is most days and far cheaper.
+    clock_changes = {
+        day
+        for day in days
+        if _local(day, dt.time(0)).astimezone(zone).utcoffset()
+        != _local(day + dt.timedelta(days=1), dt.time(0)).astimezone(zone).utcoffset()
+    }
+    off_days: dict[int, set[dt.date]] = defaultdict(set)
+    for practitioner_id, intervals in off.items():
+        for off_start, off_end in intervals:
+            day = max(off_start.astimezone(zone).date(), start)
+            while day <= min(off_end.astimezone(zone).date(), end):
+                off_days[practitioner_id].add(day)
+                day += dt.timedelta(days=1)
     result: dict[int, dict[dt.date, int]] = {}
     for practitioner_id, weekdays in hours.items():
-        days: dict[dt.date, int] = {}
-        day = start
-        while day <= end:
-            minutes = 0
-            if day not in closed:
-                for begin, finish in weekdays.get(day.weekday(), []):
-                    minutes += _minutes_overlap(
-                        local_datetime(day, begin),
-                        local_datetime(day, finish),
+        plain = {
+            weekday: sum(_wall_minutes(begin, finish) for begin, finish in intervals)
+            for weekday, intervals in weekdays.items()
+        }
+        exact = off_days.get(practitioner_id, set()) | clock_changes
+        minutes_by_day: dict[dt.date, int] = {}
+        for day in days:
+            if day in closed:
+                minutes_by_day[day] = 0
+            elif day not in exact:
+                minutes_by_day[day] = plain.get(day.weekday(), 0)
+            else:
+                minutes_by_day[day] = sum(
+                    _minutes_overlap(
+                        _local(day, begin),
+                        _local(day, finish),
                         off.get(practitioner_id, []),
                     )
-            days[day] = minutes
-            day += dt.timedelta(days=1)
-        result[practitioner_id] = days
+                    for begin, finish in weekdays.get(day.weekday(), [])
+                )
+        result[practitioner_id] = minutes_by_day
     return result
+
+
+def _wall_minutes(begin: dt.time, finish: dt.time) -> int:
+    return (finish.hour * 60 + finish.minute) - (begin.hour * 60 + begin.minute)
 
 
 @dataclass

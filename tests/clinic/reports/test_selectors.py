@@ -295,3 +295,15 @@ def test_a_program_from_before_the_period_counts_from_the_periods_first_day():
     report = selectors.adherence(Period(START, START + dt.timedelta(days=6)), today=END)
     cell = report.cells[(therapist.pk, 0)]
     assert (cell.prescribed, cell.done) == (7, 0)
+
+
+def test_working_minutes_follow_the_clock_change():
+    # 8 March 2026: clocks in New York (the clinic's zone in tests) go from 2:00 to 3:00.
+    practitioner = PractitionerFactory()
+    WorkingHours.objects.create(
+        practitioner=practitioner, weekday=6, start=dt.time(1), end=dt.time(4)
+    )
+    sunday = dt.date(2026, 3, 8)
+    minutes = selectors.working_minutes(sunday - dt.timedelta(days=7), sunday)[practitioner.pk]
+    assert minutes[sunday - dt.timedelta(days=7)] == 180
+    assert minutes[sunday] == 120
