@@ -21,7 +21,7 @@ class Median(Aggregate):
     function = "percentile_cont"
     name = "Median"
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()  # type: ignore[assignment]
+    output_field = FloatField()
 
     def as_sqlite(self, compiler, connection, **extra_context):
         return super().as_sql(
@@ -39,7 +39,7 @@ class DaysBetween(Func):
     arity = 2
     output_field = IntegerField()
 
-    def __init__(self, first, second, **extra):
+    def __init__(self, first: Any, second: Any, **extra: Any) -> None:
         # Stored as (second, first): the SQL below reads "second - first".
         super().__init__(second, first, **extra)
 

@@ -512,7 +512,7 @@ def adherence(period: Period, *, today: dt.date) -> AdherenceReport:
 # --- Outcomes ---------------------------------------------------------------------------
 
 
-def _episodes(period: Period, measure: str, *, now: dt.datetime) -> QuerySet[TreatmentPlan]:
+def _episodes(period: Period, measure: str, *, now: dt.datetime) -> QuerySet[Any]:
     """Plans of care started in the period, each annotated with its outcome:
 
     - ``baseline``: the measure on the plan's assessment (None if it has none), taken at
@@ -650,7 +650,7 @@ def outcomes(period: Period, measure: str, *, now: dt.datetime) -> OutcomesRepor
         rows = cursor.fetchall()
     names = therapist_names({row[1] for row in rows if row[1] is not None})
 
-    def outcome_row(values: tuple) -> OutcomeRow:
+    def outcome_row(values: tuple[Any, ...]) -> OutcomeRow:
         level, therapist_id, cause, region, episodes, measured, reached, change, days = values
         return OutcomeRow(
             therapist_id=therapist_id,

@@ -143,17 +143,17 @@ def line_chart(
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         segment: list[str] = []
         segments: list[list[str]] = []
-        for index, value in enumerate(line.values):
-            if value is None:
+        for index, point in enumerate(line.values):
+            if point is None:
                 if segment:
                     segments.append(segment)
                 segment = []
                 continue
-            segment.append(f"{x(index):.1f},{y(value):.1f}")
+            segment.append(f"{x(index):.1f},{y(point):.1f}")
             body.append(
-                f'<circle cx="{x(index):.1f}" cy="{y(value):.1f}" r="3" fill="{colour}">'
+                f'<circle cx="{x(index):.1f}" cy="{y(point):.1f}" r="3" fill="{colour}">'
                 f"<title>{escape(line.name)}, week of {escape(x_labels[index])}: "
-                f"{escape(value_text(value))}</title></circle>"
+                f"{escape(value_text(point))}</title></circle>"
             )
         if segment:
             segments.append(segment)
