@@ -53,15 +53,15 @@ def bar_chart(
     above it, such as utilisation over 100 %, is drawn to the edge and labelled)."""
     label_width, plot_width, bar_height, gap = 170, 400, 18, 8
     top = 10
-    height = top + len(bars) * (bar_height + gap) + 40
+    height = top + len(bars) * (bar_height + gap) + 48
     width = label_width + plot_width + 70
     body = []
     for tick in range(5):  # 0, 25, 50, 75, 100 % of the maximum
         x = label_width + plot_width * tick / 4
         body.append(
-            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 28}" '
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 36}" '
             f'stroke="{GRID}" stroke-width="1"/>'
-            f'<text x="{x:.1f}" y="{height - 14}" text-anchor="middle" fill="{MUTED}">'
+            f'<text x="{x:.1f}" y="{height - 22}" text-anchor="middle" fill="{MUTED}">'
             f"{escape(value_text(maximum * tick / 4))}</text>"
         )
     for index, (label, value) in enumerate(bars):
@@ -86,7 +86,7 @@ def bar_chart(
             f"{escape(value_text(value))}</text>"
         )
     body.append(
-        f'<text x="{label_width + plot_width / 2:.1f}" y="{height - 1}" text-anchor="middle" '
+        f'<text x="{label_width + plot_width / 2:.1f}" y="{height - 3}" text-anchor="middle" '
         f'fill="{TEXT}" font-weight="600">{escape(axis_label)}</text>'
     )
     return mark_safe(_svg(chart_id, width, height, title, desc, body))  # noqa: S308 (escaped)
@@ -111,7 +111,7 @@ def line_chart(
 ) -> SafeString:
     """Lines over the weeks, one per series; a week without a value breaks the line."""
     left, plot_width, plot_height, top = 60, 560, 200, 12
-    width, height = left + plot_width + 20, top + plot_height + 78
+    width, height = left + plot_width + 40, top + plot_height + 78
     count = max(1, len(x_labels))
     step = plot_width / max(1, count - 1) if count > 1 else 0
 

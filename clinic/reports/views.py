@@ -215,7 +215,8 @@ def attendance(request):
         top = max(
             [0.2] + [v for _w, c in weeks for v in (c.no_show_rate, c.late_rate) if v is not None]
         )
-        maximum = min(1.0, (int(top * 10) + 1) / 10)
+        # The smallest of 20, 40 ... 100 % that holds every rate: ticks in round steps.
+        maximum = next((m / 5 for m in range(1, 6) if top <= m / 5), 1.0)
         chart = svg.line_chart(
             chart_id="attendance-chart",
             title="No-show and late-cancellation rates per week, whole clinic",
@@ -366,7 +367,7 @@ def adherence(request):
             "done, week by week. The tables below give the days, and per therapist.",
             x_labels=[week.label for week, _cell in weeks],
             series=[svg.Series("Days done ÷ prescribed days", [c.rate for _w, c in weeks])],
-            y_label="Share of prescribed days done",
+            y_label="Share of days done",
         )
     return render(
         request,
