@@ -63,7 +63,7 @@ from clinic.models import (
 )
 from patients.clinical import LEFS_MCID, NPRS_MCID_PERCENT, NPRS_MCID_POINTS
 from patients.localtime import clinic_today, clinic_zone, local_occurrence
-from patients.models import Assessment, RecordStatus, Region, SuspectedCause
+from patients.models import Assessment, Patient, RecordStatus, Region, SuspectedCause
 from treatments.models import ExerciseCompletion, HomeExerciseProgram, TreatmentPlan
 
 from .db import DaysBetween
@@ -694,14 +694,21 @@ def therapist_episodes(
 ) -> list[PatientOutcome]:
     """One therapist's own episodes in the period, with the patient's name: the clinical
     drill-down behind their outcomes row. One query."""
+    # The names by primary key, one row each: a join would have the planner hash the
+    # whole patient table for a caseload's worth of rows.
+    patient = Patient.objects.filter(pk=OuterRef("patient_id"))
     rows = (
         _episodes(period, measure, now=now)
         .filter(therapist_id=therapist_id)
-        .order_by("patient__last_name", "patient__first_name", "start_date", "id")
+        .annotate(
+            first_name=Subquery(patient.values("first_name")[:1]),
+            last_name=Subquery(patient.values("last_name")[:1]),
+        )
+        .order_by("last_name", "first_name", "start_date", "id")
         .values_list(
             "patient_id",
-            "patient__first_name",
-            "patient__last_name",
+            "first_name",
+            "last_name",
             "id",
             "start_date",
             "baseline",
