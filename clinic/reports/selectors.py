@@ -573,6 +573,7 @@ class OutcomeRow:
     reached: int
     median_change: float | None
     median_days: float | None
+    hidden: bool = False  # medians left out: too few episodes (hide_small_medians)
 
     @property
     def share(self) -> float | None:
@@ -675,6 +676,21 @@ def outcomes(period: Period, measure: str, *, now: dt.datetime) -> OutcomesRepor
         if item.therapist_id is not None:
             groups[item.therapist_id].append(item)
     return OutcomesReport(period, measure, by_therapist, detail, total, groups=dict(groups))
+
+
+# A median of fewer episodes than this is close to one patient's own score (a median of
+# one is that patient's change): shown to clinicians only (docs/decisions.md).
+MEDIAN_MIN_EPISODES = 5
+
+
+def hide_small_medians(report: OutcomesReport) -> OutcomesReport:
+    """The report without the medians of groups under MEDIAN_MIN_EPISODES measured
+    episodes, for readers who may not see patients' scores (the clinic manager)."""
+    for row in [*report.detail, *report.by_therapist, report.total]:
+        if row.measured < MEDIAN_MIN_EPISODES:
+            row.median_change = row.median_days = None
+            row.hidden = True
+    return report
 
 
 @dataclass(frozen=True)

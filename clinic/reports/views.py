@@ -90,6 +90,13 @@ def _stamp(period: selectors.Period) -> str:
 # --- Outcomes ---------------------------------------------------------------------------
 
 
+def _outcomes_for(request, period: selectors.Period, measure: str) -> selectors.OutcomesReport:
+    report = selectors.outcomes(period, measure, now=timezone.now())
+    if not request.user.has_perm(CLINICAL_PERMISSION):
+        selectors.hide_small_medians(report)
+    return report
+
+
 @login_required
 @permission_required(REPORTS_PERMISSION, raise_exception=True)
 @require_GET
@@ -98,7 +105,7 @@ def outcomes(request):
     report = chart = None
     if form.is_valid():
         measure = form.cleaned_data["measure"]
-        report = selectors.outcomes(form.period, measure, now=timezone.now())
+        report = _outcomes_for(request, form.period, measure)
         chart = svg.bar_chart(
             chart_id="outcomes-chart",
             title=f"Share of episodes reaching the MCID ({selectors.MEASURES[measure]}), "
@@ -118,6 +125,7 @@ def outcomes(request):
             "chart": chart,
             "tab": "outcomes",
             "can_drill": request.user.has_perm(CLINICAL_PERMISSION),
+            "min_episodes": selectors.MEDIAN_MIN_EPISODES,
             "query": request.GET.urlencode(),
         },
     )
@@ -131,7 +139,7 @@ def outcomes_csv(request):
     if not form.is_valid():
         return _invalid_csv(request, "clinic/reports/outcomes.html", form)
     measure = form.cleaned_data["measure"]
-    report = selectors.outcomes(form.period, measure, now=timezone.now())
+    report = _outcomes_for(request, form.period, measure)
     header = [
         "therapist",
         "suspected_cause",

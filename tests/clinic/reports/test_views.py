@@ -278,3 +278,20 @@ def test_the_drill_down_runs_the_same_queries_whatever_the_data(
     with django_assert_num_queries(6):
         response = client.get(reverse(DRILL), PARAMS)
     assert len(response.context["rows"]) == patients
+
+
+def test_a_manager_sees_no_median_of_fewer_than_five_measured_episodes(
+    client_for, manager, therapist
+):
+    _world(therapist, 4)  # four measured episodes, each +16
+    url = reverse("reports:outcomes")
+    hidden = client_for(manager).get(url, PARAMS)
+    assert all(row.median_change is None for row in hidden.context["report"].by_therapist)
+    assert "fewer than 5 measured" in hidden.content.decode()
+    csv_rows = client_for(manager).get(reverse("reports:outcomes_csv"), PARAMS).content.decode()
+    assert "16.0" not in csv_rows
+    # The therapist, who may see the scores themselves, sees the medians.
+    shown = client_for(therapist).get(url, PARAMS)
+    assert shown.context["report"].total.median_change == 16.0
+    _world(therapist, 1)  # a fifth: the manager sees the clinic's median too
+    assert client_for(manager).get(url, PARAMS).context["report"].total.median_change == 16.0
