@@ -49,7 +49,7 @@ def _audit_export(request, report: str, period: selectors.Period, rows: int, ext
         action=AuditAction.EXPORT,
         object_type=f"clinic.reports.{report}",
         ip=client_ip(request),
-        detail=f"{report} report {period}{extra}: {rows} rows (counts and rates only)",
+        detail=f"{report} report {period}{extra}: {rows} rows (per practitioner, no patient)",
     )
 
 
