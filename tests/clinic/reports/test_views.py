@@ -30,16 +30,17 @@ DRILL = "reports:outcomes_patients"
 PLANTED_FIRST, PLANTED_LAST = "Quillonia", "Zzyxbrandt-Okafor"
 
 
-def _world(therapist, patients: int = 1, name=None):
-    """``patients`` patients of ``therapist`` with data in every report."""
+def _world(therapist, patients: int = 1, name=None, first: int = 0):
+    """``patients`` patients of ``therapist`` with data in every report (numbered from
+    ``first``: a second call for the same therapist books other slots)."""
     practitioner = therapist.practitioner
     WorkingHours.objects.get_or_create(
         practitioner=practitioner, weekday=0, start=dt.time(8), end=dt.time(18)
     )
     made = []
-    for n in range(patients):
-        first, last = name if (name and n == 0) else (f"Pat{therapist.pk}x{n}", f"Ient{n}")
-        patient = PatientFactory(first_name=first, last_name=last)
+    for n in range(first, first + patients):
+        given, family = name if (name and n == 0) else (f"Pat{therapist.pk}x{n}", f"Ient{n}")
+        patient = PatientFactory(first_name=given, last_name=family)
         day = START + dt.timedelta(days=7 * (n % 10))
         episode(
             therapist,
@@ -293,5 +294,5 @@ def test_a_manager_sees_no_median_of_fewer_than_five_measured_episodes(
     # The therapist, who may see the scores themselves, sees the medians.
     shown = client_for(therapist).get(url, PARAMS)
     assert shown.context["report"].total.median_change == 16.0
-    _world(therapist, 1)  # a fifth: the manager sees the clinic's median too
+    _world(therapist, 1, first=4)  # a fifth: the manager sees the clinic's median too
     assert client_for(manager).get(url, PARAMS).context["report"].total.median_change == 16.0
