@@ -356,6 +356,28 @@ PAGES = [
     ),
     Page("reminders", "front_desk", "/reminders/", marker="<title>Reminders"),
     Page("audit-log", "manager", "/audit/", marker="<title>Audit log"),
+    # Caseload reports, default period (the last 12 weeks): the manager's four pages and
+    # the therapist's own patients behind their outcomes row.
+    Page("report-outcomes", "manager", "/reports/outcomes/", marker="<title>Outcomes report"),
+    Page("report-attendance", "manager", "/reports/attendance/", marker="<title>Attendance report"),
+    Page(
+        "report-utilisation",
+        "manager",
+        "/reports/utilisation/",
+        marker="<title>Utilisation report",
+    ),
+    Page(
+        "report-adherence",
+        "manager",
+        "/reports/adherence/",
+        marker="<title>Home-program adherence report",
+    ),
+    Page(
+        "report-my-patients",
+        "therapist",
+        "/reports/outcomes/my-patients/",
+        marker="<title>Outcomes: your patients",
+    ),
     Page(
         "audit-filtered",
         "manager",

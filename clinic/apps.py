@@ -46,3 +46,10 @@ class ClinicConfig(AppConfig):
             mfa_receivers.remember_second_factor, dispatch_uid="mfa_remember_second_factor"
         )
         post_migrate.connect(receivers.sync_role_permissions, dispatch_uid="sync_role_permissions")
+
+        # The reports' median on SQLite (PostgreSQL has percentile_cont).
+        from django.db.backends.signals import connection_created
+
+        from .reports.db import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="reports_sqlite")

@@ -53,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.add_attentionacknowledgement",
         "clinic.view_waitlistentry",
         "clinic.add_waitlistentry",
+        "clinic.view_caseload_reports",
     ],
     FRONT_DESK: [
         "patients.view_patient",
@@ -104,6 +105,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_auditevent",
         "clinic.export_auditevent",
         "clinic.view_waitlistentry",
+        "clinic.view_caseload_reports",
         "treatments.view_technique",
         "treatments.change_technique",
         "treatments.view_precautionrule",

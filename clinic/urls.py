@@ -56,6 +56,7 @@ urlpatterns = [
     path("treatments/", include("treatments.urls")),
     path("audit/", include("clinic.audit.urls")),
     path("attention/", include("clinic.attention.urls")),
+    path("reports/", include("clinic.reports.urls")),
     path("schedule/", include("clinic.scheduling.urls")),
     path("reminders/", include("clinic.reminders.urls")),
     path("waitlist/", include("clinic.waitlist.urls")),

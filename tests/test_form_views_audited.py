@@ -174,8 +174,20 @@ def _attention_list(t):
     return reverse("attention:list"), None, ("clinic.attention", str(t.pk)), "view"
 
 
+def _report_patients(t):
+    # The therapist's own episodes behind their outcomes row: like the attention list,
+    # one event naming the list (the patients shown are in its clinical detail).
+    return (
+        reverse("reports:outcomes_patients"),
+        None,
+        ("clinic.reports.outcomes", str(t.pk)),
+        "view",
+    )
+
+
 PAGES = {
     "attention:list": _attention_list,
+    "reports:outcomes_patients": _report_patients,
     "patients:assessment_create (first)": _assessment_create_first,
     "patients:assessment_create (follow-up)": _assessment_create_follow_up,
     "patients:assessment_edit": _assessment_edit,

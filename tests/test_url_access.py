@@ -56,6 +56,8 @@ def test_the_walk_finds_every_area():
         "waitlist:book",
         "audit:export",
         "staff_edit",
+        "reports:outcomes",
+        "reports:outcomes_patients",
     ):
         assert expected in names
 
@@ -167,3 +169,33 @@ def test_waitlist_urls_per_role(client, role_users, role, name):
         assert response.status_code == (200 if method == "get" else 302), (name, role)
     else:
         assert response.status_code == 403, (name, role)
+
+
+# The caseload reports, per role (clinic/reports/views.py): managers and therapists read
+# counts and rates; only a therapist opens their own patients behind them; front desk
+# reads none. Each report's CSV follows its page.
+REPORT_ACCESS = {
+    "reports:outcomes": ("therapist", "manager"),
+    "reports:outcomes_csv": ("therapist", "manager"),
+    "reports:outcomes_patients": ("therapist",),
+    "reports:attendance": ("therapist", "manager"),
+    "reports:attendance_csv": ("therapist", "manager"),
+    "reports:utilisation": ("therapist", "manager"),
+    "reports:utilisation_csv": ("therapist", "manager"),
+    "reports:adherence": ("therapist", "manager"),
+    "reports:adherence_csv": ("therapist", "manager"),
+}
+
+
+def test_the_report_table_covers_every_report_url():
+    assert {name for name, _ in ROUTES if name.startswith("reports:")} == set(REPORT_ACCESS)
+
+
+@pytest.mark.parametrize("name", sorted(REPORT_ACCESS))
+def test_each_role_is_allowed_or_refused_each_report(client, role_users, name):
+    url = reverse(name)
+    for role, user in role_users.items():
+        client.force_login(user)
+        expected = 200 if role in REPORT_ACCESS[name] else 403
+        assert client.get(url).status_code == expected, (name, role)
+        assert client.post(url).status_code == (405 if expected == 200 else 403), (name, role)

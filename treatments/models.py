@@ -407,6 +407,12 @@ class ExerciseCompletion(models.Model):
 
     class Meta:
         ordering = ["date"]
+        indexes = [
+            # Caseload reports (clinic/reports/selectors.py, adherence): the completions of
+            # the report's weeks by date, with their program, as an index-only scan
+            # (PostgreSQL; elsewhere a plain index on date).
+            models.Index(fields=["date"], include=["program"], name="completion_date_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["program", "date"], name="completion_one_per_day"),
         ]

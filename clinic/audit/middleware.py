@@ -13,8 +13,9 @@ from patients.audit import AuditAction, audit_record, client_ip
 
 from . import selectors
 
-# "attention": the needs-attention list of clinic/attention/, clinical content too.
-CLINICAL_NAMESPACES = frozenset({"patients", "treatments", "attention"})
+# "attention": the needs-attention list of clinic/attention/, clinical content too;
+# "reports": the caseload reports, whose patient drill-down is clinical.
+CLINICAL_NAMESPACES = frozenset({"patients", "treatments", "attention", "reports"})
 
 # Pages of the clinical apps that show no clinical content: the patient registry and its
 # type-ahead search (front desk's work) and the technique and exercise catalogue. Every
@@ -34,6 +35,16 @@ NOT_CLINICAL = frozenset(
         "treatments:exercise_create",
         "treatments:exercise_edit",
         "treatments:exercise_toggle",
+        # The caseload reports' counts and rates, which name no patient and show no
+        # patient's score (clinic/reports/views.py); the drill-down to patients is not here.
+        "reports:outcomes",
+        "reports:outcomes_csv",
+        "reports:attendance",
+        "reports:attendance_csv",
+        "reports:utilisation",
+        "reports:utilisation_csv",
+        "reports:adherence",
+        "reports:adherence_csv",
     }
 )
 

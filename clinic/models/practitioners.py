@@ -17,6 +17,9 @@ class Practitioner(models.Model):
 
     class Meta:
         ordering = ["display_name"]
+        # The caseload reports (clinic/reports/) are about practitioners' work: counts and
+        # rates for the clinic manager, and the therapist's own patients on drill-down.
+        permissions = [("view_caseload_reports", "Can view caseload reports")]
 
     def __str__(self) -> str:
         return self.display_name

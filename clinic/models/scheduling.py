@@ -208,6 +208,15 @@ class Appointment(models.Model):
             models.Index(fields=["patient", "starts_at"], name="appt_patient_start_idx"),
             # Appointment reminders: booked visits starting in the next 24 h.
             models.Index(fields=["status", "starts_at"], name="appt_status_start_idx"),
+            # Caseload reports (clinic/reports/selectors.py, attendance and utilisation):
+            # every visit starting in the report's weeks, grouped by practitioner and week.
+            # The included columns make it an index-only scan of the period's visits, not
+            # a scan of the whole table's history (PostgreSQL; elsewhere a plain index).
+            models.Index(
+                fields=["starts_at"],
+                include=["practitioner", "status", "late_cancellation", "ends_at"],
+                name="appt_start_report_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

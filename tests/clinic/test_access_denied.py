@@ -177,12 +177,12 @@ def test_the_middleware_is_installed():
     assert "clinic.audit.middleware.AccessDeniedAuditMiddleware" in settings.MIDDLEWARE
 
 
-def test_registry_and_catalogue_are_the_only_non_clinical_pages_of_the_clinical_apps():
+def test_registry_catalogue_and_report_figures_are_the_only_non_clinical_pages():
     from django.urls import get_resolver
 
     names = {
         f"{namespace}:{name}"
-        for namespace in ("patients", "treatments")
+        for namespace in ("patients", "treatments", "reports")
         for name in get_resolver().namespace_dict[namespace][1].reverse_dict
         if isinstance(name, str)
     }
@@ -192,6 +192,10 @@ def test_registry_and_catalogue_are_the_only_non_clinical_pages_of_the_clinical_
     assert not is_clinical("patients:list")
     assert not is_clinical("scheduling:book")
     assert not is_clinical("")
+    # The caseload reports' counts and rates are not; the therapist's patients behind them
+    # are (clinic/reports/views.py).
+    assert not is_clinical("reports:outcomes")
+    assert is_clinical("reports:outcomes_patients")
 
 
 def test_manager_finds_refusals_in_the_audit_log(client_for, front_desk, manager):

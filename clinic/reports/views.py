@@ -1,0 +1,413 @@
+"""The caseload reports: /reports/... (clinic/reports/selectors.py computes every figure).
+
+Who sees what (docs/decisions.md, caseload reports):
+
+- the clinic manager and the therapists (``clinic.view_caseload_reports``) see the four
+  reports: counts, rates and medians per practitioner or therapist, never a patient's
+  name or score; front desk holds no permission and gets 403;
+- a therapist (who also holds ``patients.view_assessment``) may open the patients behind
+  their own outcomes row: names and changes, a clinical page, audited as a view that
+  names every patient shown. There is no way to name another therapist's patients: the
+  page only ever lists the signed-in user's own episodes.
+
+Each report downloads as CSV (the same figures, one row per practitioner and week),
+audited as an export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from patients.audit import AuditAction, audit_record, client_ip
+from patients.localtime import clinic_today
+
+from . import selectors, svg
+from .forms import OutcomesForm, PeriodForm
+
+REPORTS_PERMISSION = "clinic.view_caseload_reports"
+CLINICAL_PERMISSION = "patients.view_assessment"
+
+
+def _form(request, form_class: type[PeriodForm]) -> PeriodForm:
+    # Always bound: no parameters at all is the default period, a valid request.
+    form = form_class(request.GET, today=clinic_today())
+    form.is_valid()
+    return form
+
+
+def _audit_export(request, report: str, period: selectors.Period, rows: int, extra="") -> None:
+    audit_record(
+        acting_user=request.user,
+        action=AuditAction.EXPORT,
+        object_type=f"clinic.reports.{report}",
+        ip=client_ip(request),
+        detail=f"{report} report {period}{extra}: {rows} rows (per practitioner, no patient)",
+    )
+
+
+def _cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (a practitioner's name could
+    start with "=")."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _number(value: float | None, digits: int = 3) -> float | str:
+    return "" if value is None else round(value, digits)
+
+
+def _csv(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        # Numbers as they are (a negative change is a number, not a formula); text cells
+        # are guarded.
+        writer.writerow([_cell(v) if isinstance(v, str) else v for v in row])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _invalid_csv(request, template: str, form: PeriodForm) -> HttpResponse:
+    return render(request, template, {"form": form, "report": None}, status=400)
+
+
+def _stamp(period: selectors.Period) -> str:
+    return f"{period.start.isoformat()}_{period.end.isoformat()}"
+
+
+# --- Outcomes ---------------------------------------------------------------------------
+
+
+def _outcomes_for(request, period: selectors.Period, measure: str) -> selectors.OutcomesReport:
+    report = selectors.outcomes(period, measure, now=timezone.now())
+    if not request.user.has_perm(CLINICAL_PERMISSION):
+        selectors.hide_small_medians(report)
+    return report
+
+
+@login_required
+@permission_required(REPORTS_PERMISSION, raise_exception=True)
+@require_GET
+def outcomes(request):
+    form = _form(request, OutcomesForm)
+    report = chart = None
+    if form.is_valid():
+        measure = form.cleaned_data["measure"]
+        report = _outcomes_for(request, form.period, measure)
+        chart = svg.bar_chart(
+            chart_id="outcomes-chart",
+            title=f"Share of episodes reaching the MCID ({selectors.MEASURES[measure]}), "
+            "per therapist",
+            desc="One bar per therapist: episodes that reached the minimal clinically "
+            "important difference, out of the episodes with two measures. The table "
+            "below gives the same figures.",
+            bars=[(row.therapist, row.share) for row in report.by_therapist],
+            axis_label="Share of measured episodes reaching the MCID",
+        )
+    return render(
+        request,
+        "clinic/reports/outcomes.html",
+        {
+            "form": form,
+            "report": report,
+            "chart": chart,
+            "tab": "outcomes",
+            "can_drill": request.user.has_perm(CLINICAL_PERMISSION),
+            "min_episodes": selectors.MEDIAN_MIN_EPISODES,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+@permission_required(REPORTS_PERMISSION, raise_exception=True)
+@require_GET
+def outcomes_csv(request):
+    form = _form(request, OutcomesForm)
+    if not form.is_valid():
+        return _invalid_csv(request, "clinic/reports/outcomes.html", form)
+    measure = form.cleaned_data["measure"]
+    report = _outcomes_for(request, form.period, measure)
+    header = [
+        "therapist",
+        "suspected_cause",
+        "region",
+        "measure",
+        "episodes",
+        "episodes_with_two_measures",
+        "reached_mcid",
+        "share_reaching_mcid",
+        "median_change",
+        "median_days_to_mcid",
+    ]
+    rows = [
+        [
+            row.therapist,
+            row.cause or "(all)",
+            row.region or "(all)",
+            measure,
+            row.episodes,
+            row.measured,
+            row.reached,
+            _number(row.share),
+            _number(row.median_change, 1),
+            _number(row.median_days, 1),
+        ]
+        for row in [*report.detail, *report.by_therapist, report.total]
+    ]
+    _audit_export(request, "outcomes", form.period, len(rows), f" ({measure})")
+    return _csv(f"outcomes-{measure}-{_stamp(form.period)}.csv", header, rows)
+
+
+@login_required
+@permission_required(REPORTS_PERMISSION, raise_exception=True)
+@permission_required(CLINICAL_PERMISSION, raise_exception=True)
+@require_GET
+def outcomes_patients(request):
+    """The signed-in therapist's own episodes behind their outcomes row, by patient."""
+    form = _form(request, OutcomesForm)
+    rows = None
+    if form.is_valid():
+        measure = form.cleaned_data["measure"]
+        rows = selectors.therapist_episodes(
+            request.user.pk, form.period, measure, now=timezone.now()
+        )
+        audit_record(
+            acting_user=request.user,
+            action=AuditAction.VIEW,
+            object_type="clinic.reports.outcomes",
+            object_id=str(request.user.pk),
+            ip=client_ip(request),
+            detail=f"outcomes by patient {form.period} ({measure}): {len(rows)} episodes",
+            clinical_detail="patients " + ", ".join(str(row.patient_id) for row in rows),
+        )
+    return render(
+        request,
+        "clinic/reports/outcomes_patients.html",
+        {"form": form, "rows": rows, "tab": "outcomes", "query": request.GET.urlencode()},
+    )
+
+
+# --- Attendance -------------------------------------------------------------------------
+
+
+def _week_labels(period: selectors.Period) -> list[str]:
+    return [week.label for week in period.weeks]
+
+
+@login_required
+@permission_required(REPORTS_PERMISSION, raise_exception=True)
+@require_GET
+def attendance(request):
+    form = _form(request, PeriodForm)
+    report = chart = None
+    weeks: list = []
+    if form.is_valid():
+        report = selectors.attendance(form.period, now=timezone.now())
+        weeks = [
+            (week, report.by_week.get(week.index, selectors.AttendanceCell()))
+            for week in form.period.weeks
+        ]
+        top = max(
+            [0.2] + [v for _w, c in weeks for v in (c.no_show_rate, c.late_rate) if v is not None]
+        )
+        # The smallest of 20, 40 ... 100 % that holds every rate: ticks in round steps.
+        maximum = next((m / 5 for m in range(1, 6) if top <= m / 5), 1.0)
+        chart = svg.line_chart(
+            chart_id="attendance-chart",
+            title="No-show and late-cancellation rates per week, whole clinic",
+            desc="Two lines over the weeks of the period: the share of visits due that were "
+            "no-shows, and the share cancelled late. The tables below give the same "
+            "figures, and per practitioner.",
+            x_labels=_week_labels(form.period),
+            series=[
+                svg.Series("No-show rate", [c.no_show_rate for _w, c in weeks]),
+                svg.Series("Late-cancellation rate", [c.late_rate for _w, c in weeks]),
+            ],
+            y_label="Share of visits due",
+            maximum=maximum,
+        )
+    return render(
+        request,
+        "clinic/reports/attendance.html",
+        {
+            "form": form,
+            "report": report,
+            "weeks": weeks,
+            "chart": chart,
+            "tab": "attendance",
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+@permission_required(REPORTS_PERMISSION, raise_exception=True)
+@require_GET
+def attendance_csv(request):
+    form = _form(request, PeriodForm)
+    if not form.is_valid():
+        return _invalid_csv(request, "clinic/reports/attendance.html", form)
+    report = selectors.attendance(form.period, now=timezone.now())
+    header = [
+        "practitioner",
+        "week_starting",
+        "visits_due",
+        "no_shows",
+        "late_cancellations",
+        "no_show_rate",
+        "late_cancellation_rate",
+    ]
+    rows = []
+    for practitioner_id, name in report.practitioners:
+        for week in form.period.weeks:
+            cell = report.cells.get((practitioner_id, week.index), selectors.AttendanceCell())
+            rows.append(
+                [
+                    name,
+                    week.start.isoformat(),
+                    cell.due,
+                    cell.no_shows,
+                    cell.late,
+                    _number(cell.no_show_rate),
+                    _number(cell.late_rate),
+                ]
+            )
+    _audit_export(request, "attendance", form.period, len(rows))
+    return _csv(f"attendance-{_stamp(form.period)}.csv", header, rows)
+
+
+# --- Utilisation ------------------------------------------------------------------------
+
+
+@login_required
+@permission_required(REPORTS_PERMISSION, raise_exception=True)
+@require_GET
+def utilisation(request):
+    form = _form(request, PeriodForm)
+    report = chart = None
+    if form.is_valid():
+        report = selectors.utilisation(form.period)
+        rates = [report.by_practitioner[pk].rate for pk, _name in report.practitioners]
+        maximum = max([1.0] + [rate for rate in rates if rate is not None])
+        chart = svg.bar_chart(
+            chart_id="utilisation-chart",
+            title="Utilisation per practitioner: booked minutes ÷ working minutes",
+            desc="One bar per practitioner over the whole period; working minutes exclude "
+            "time off. The tables below give the minutes, and each week.",
+            bars=[(name, report.by_practitioner[pk].rate) for pk, name in report.practitioners],
+            axis_label="Booked minutes ÷ working minutes",
+            maximum=maximum,
+        )
+    return render(
+        request,
+        "clinic/reports/utilisation.html",
+        {
+            "form": form,
+            "report": report,
+            "chart": chart,
+            "weeks": _weeks_with(report.by_week, selectors.UtilisationCell, form.period)
+            if report
+            else [],
+            "tab": "utilisation",
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _weeks_with(by_week: dict, empty, period: selectors.Period) -> list:
+    return [(week, by_week.get(week.index, empty())) for week in period.weeks]
+
+
+@login_required
+@permission_required(REPORTS_PERMISSION, raise_exception=True)
+@require_GET
+def utilisation_csv(request):
+    form = _form(request, PeriodForm)
+    if not form.is_valid():
+        return _invalid_csv(request, "clinic/reports/utilisation.html", form)
+    report = selectors.utilisation(form.period)
+    header = ["practitioner", "week_starting", "booked_minutes", "working_minutes", "utilisation"]
+    rows = []
+    for practitioner_id, name in report.practitioners:
+        for week in form.period.weeks:
+            cell = report.cells.get((practitioner_id, week.index), selectors.UtilisationCell())
+            rows.append(
+                [name, week.start.isoformat(), cell.booked, cell.working, _number(cell.rate)]
+            )
+    _audit_export(request, "utilisation", form.period, len(rows))
+    return _csv(f"utilisation-{_stamp(form.period)}.csv", header, rows)
+
+
+# --- Home-program adherence -------------------------------------------------------------
+
+
+@login_required
+@permission_required(REPORTS_PERMISSION, raise_exception=True)
+@require_GET
+def adherence(request):
+    form = _form(request, PeriodForm)
+    report = chart = None
+    weeks: list = []
+    if form.is_valid():
+        report = selectors.adherence(form.period, today=clinic_today())
+        weeks = [
+            (week, report.by_week.get(week.index, selectors.AdherenceCell()))
+            for week in form.period.weeks
+            if week.start <= report.last_day
+        ]
+        chart = svg.line_chart(
+            chart_id="adherence-chart",
+            title="Home-program adherence per week, whole clinic",
+            desc="The share of prescribed days on which the patient marked their exercises "
+            "done, week by week. The tables below give the days, and per therapist.",
+            x_labels=[week.label for week, _cell in weeks],
+            series=[svg.Series("Days done ÷ prescribed days", [c.rate for _w, c in weeks])],
+            y_label="Share of days done",
+        )
+    return render(
+        request,
+        "clinic/reports/adherence.html",
+        {
+            "form": form,
+            "report": report,
+            "weeks": weeks,
+            "chart": chart,
+            "tab": "adherence",
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+@permission_required(REPORTS_PERMISSION, raise_exception=True)
+@require_GET
+def adherence_csv(request):
+    form = _form(request, PeriodForm)
+    if not form.is_valid():
+        return _invalid_csv(request, "clinic/reports/adherence.html", form)
+    report = selectors.adherence(form.period, today=clinic_today())
+    header = ["therapist", "week_starting", "prescribed_days", "days_done", "adherence"]
+    rows = []
+    for therapist_id, name in report.therapists:
+        for week in form.period.weeks:
+            if week.start > report.last_day:
+                continue
+            cell = report.cells.get((therapist_id, week.index), selectors.AdherenceCell())
+            rows.append(
+                [name, week.start.isoformat(), cell.prescribed, cell.done, _number(cell.rate)]
+            )
+    _audit_export(request, "adherence", form.period, len(rows))
+    return _csv(f"adherence-{_stamp(form.period)}.csv", header, rows)
