@@ -351,8 +351,10 @@ WAITLIST_OFFER_MINUTES = int(os.environ.get("WAITLIST_OFFER_MINUTES", "60"))
 
 # Reminders -----------------------------------------------------------------------
 
-# Appointment reminders go out this many hours before the visit.
-APPOINTMENT_REMINDER_HOURS = int(os.environ.get("APPOINTMENT_REMINDER_HOURS", "24"))
+# Appointment reminders go out this many hours before the visit: 48, a day before the
+# late-cancellation window (24 h by default) closes, so the reminder's "Cancel" link
+# still works and a freed slot can go to the waitlist (docs/decisions.md, "Scheduling").
+APPOINTMENT_REMINDER_HOURS = int(os.environ.get("APPOINTMENT_REMINDER_HOURS", "48"))
 # An exercise reminder that could not go out within this many hours of its local time
 # (the system was down) is dropped rather than sent late in the evening.
 EXERCISE_REMINDER_GRACE_HOURS = int(os.environ.get("EXERCISE_REMINDER_GRACE_HOURS", "4"))

@@ -243,6 +243,7 @@ def test_dispatch_reads_questionnaire_occasions_in_batches_not_per_patient(
     enqueued, settings, django_assert_max_num_queries
 ):
     settings.REMINDER_BATCH_SIZE = 10
+    settings.APPOINTMENT_REMINDER_HOURS = 24  # only the questionnaires are due
     for _ in range(12):
         visit(in_hours=30)  # past the appointment reminders' 24 hours
     # The sweep without questionnaires is pinned in test_services_dispatch. Here: visits

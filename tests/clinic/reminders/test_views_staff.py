@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,7 +45,9 @@ def _populate(n: int):
         _reminder(ReminderStatus.FAILED)
         _reminder(ReminderStatus.PENDING)
         PatientFactory(reminders_opt_in=False)
-        AppointmentFactory(starts_at=timezone.now() + dt.timedelta(hours=30))
+        # A visit whose reminder is not yet due: later than the reminders' lead.
+        later = dt.timedelta(hours=settings.APPOINTMENT_REMINDER_HOURS + 6)
+        AppointmentFactory(starts_at=timezone.now() + later)
 
 
 @pytest.mark.parametrize("role", ["front_desk", "manager"])
