@@ -105,6 +105,20 @@ def make_token(
     return signing.dumps(payload, salt=SALT_PREFIX + purpose, compress=False)
 
 
+def refusal(token: str, *, besides: Purpose | None = None) -> LinkError:
+    """Why a token that does not verify here is refused: signed for another purpose (a
+    genuine link used on the wrong page) or not ours at all."""
+    for other in Purpose:
+        if other is besides:
+            continue
+        try:
+            signing.loads(token, salt=SALT_PREFIX + other)
+        except signing.BadSignature:
+            continue
+        return LinkWrongPurpose()
+    return LinkInvalid()
+
+
 def read_token(token: str, purpose: Purpose) -> LinkGrant:
     """The grant in ``token`` for ``purpose``, or a LinkError saying why not."""
     if not token or len(token) > 500:
@@ -114,16 +128,7 @@ def read_token(token: str, purpose: Purpose) -> LinkGrant:
     except signing.SignatureExpired as exc:
         raise LinkExpired from exc
     except signing.BadSignature as exc:
-        # Signed for another purpose? Then it is genuine but used on the wrong page.
-        for other in Purpose:
-            if other is purpose:
-                continue
-            try:
-                signing.loads(token, salt=SALT_PREFIX + other)
-            except signing.BadSignature:
-                continue
-            raise LinkWrongPurpose from exc
-        raise LinkInvalid from exc
+        raise refusal(token, besides=purpose) from exc
     patient_id = payload.get("p") if isinstance(payload, dict) else None
     program_id = payload.get("g") if isinstance(payload, dict) else None
     appointment_id = payload.get("a") if isinstance(payload, dict) else None

@@ -20,9 +20,8 @@ from clinic.reminders.signing import (
     SALT_PREFIX,
     LinkExpired,
     LinkInvalid,
-    LinkWrongPurpose,
-    Purpose,
     email_hash,
+    refusal,
 )
 
 CLAIM_SALT = SALT_PREFIX + "waitlist-claim"
@@ -54,14 +53,8 @@ def read_claim_token(token: str, *, now: dt.datetime | None = None) -> ClaimGran
         raise LinkInvalid
     try:
         payload = signing.loads(token, salt=CLAIM_SALT)
-    except signing.BadSignature as exc:
-        for other in Purpose:  # a reminder link pasted here: genuine, wrong page
-            try:
-                signing.loads(token, salt=SALT_PREFIX + other)
-            except signing.BadSignature:
-                continue
-            raise LinkWrongPurpose from exc
-        raise LinkInvalid from exc
+    except signing.BadSignature as exc:  # a reminder link pasted here: genuine, wrong page
+        raise refusal(token) from exc
     if not isinstance(payload, dict):
         raise LinkInvalid
     offer_id, patient_id = payload.get("o"), payload.get("p")
