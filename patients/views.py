@@ -19,6 +19,7 @@ from .forms import (
     field_label,
 )
 from .inputs import patient_label, safe_return_path
+from .paging import next_page
 
 PAGE_SIZE = 25
 
@@ -47,7 +48,8 @@ def patient_list(request):
         dob = form.cleaned_data["date_of_birth"]
         archived = form.cleaned_data["archived"]
     patients = selectors.patient_search(query=query, date_of_birth=dob, include_archived=archived)
-    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    # No count of the matches (patients/paging.py): Previous/Next links only.
+    page = next_page(patients, request.GET.get("page"), PAGE_SIZE)
     params = request.GET.copy()
     params.pop("page", None)
     # Pick mode (the patient picker without JavaScript): each current patient's "Book"
