@@ -4,35 +4,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0003_create_role_groups'),
-        ('patients', '0001_initial'),
-        ('treatments', '0001_initial'),
+        ("clinic", "0003_create_role_groups"),
+        ("patients", "0001_initial"),
+        ("treatments", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reminder',
-            name='claimed_at',
+            model_name="reminder",
+            name="claimed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='reminder',
-            name='enqueued_at',
+            model_name="reminder",
+            name="enqueued_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='reminder',
-            name='next_attempt_at',
+            model_name="reminder",
+            name="next_attempt_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('appointment__isnull', True), ('kind', 'exercise'), ('program__isnull', False)), models.Q(('appointment__isnull', False), ('kind', 'appointment'), ('program__isnull', True)), _connector='OR'), name='reminder_kind_matches_target'),
+            model_name="reminder",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("appointment__isnull", True),
+                        ("kind", "exercise"),
+                        ("program__isnull", False),
+                    ),
+                    models.Q(
+                        ("appointment__isnull", False),
+                        ("kind", "appointment"),
+                        ("program__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="reminder_kind_matches_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'sent'), _negated=True), ('sent_at__isnull', False), _connector='OR'), name='reminder_sent_has_sent_at'),
+            model_name="reminder",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "sent"), _negated=True),
+                    ("sent_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="reminder_sent_has_sent_at",
+            ),
         ),
     ]

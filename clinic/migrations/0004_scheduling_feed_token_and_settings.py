@@ -5,32 +5,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0003_create_role_groups'),
+        ("clinic", "0003_create_role_groups"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='practitioner',
-            name='feed_token',
+            model_name="practitioner",
+            name="feed_token",
             field=models.CharField(blank=True, max_length=64, null=True, unique=True),
         ),
         migrations.CreateModel(
-            name='SchedulingSettings',
+            name="SchedulingSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('initial_evaluation_minutes', models.PositiveSmallIntegerField(default=60, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(240)])),
-                ('follow_up_minutes', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(240)])),
-                ('follow_up_long_minutes', models.PositiveSmallIntegerField(default=45, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(240)])),
-                ('reassessment_minutes', models.PositiveSmallIntegerField(default=45, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(240)])),
-                ('discharge_minutes', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(240)])),
-                ('late_cancellation_hours', models.PositiveSmallIntegerField(default=24, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(168)])),
-                ('slot_step_minutes', models.PositiveSmallIntegerField(default=15, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(60)])),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "initial_evaluation_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=60,
+                        validators=[
+                            django.core.validators.MinValueValidator(10),
+                            django.core.validators.MaxValueValidator(240),
+                        ],
+                    ),
+                ),
+                (
+                    "follow_up_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(10),
+                            django.core.validators.MaxValueValidator(240),
+                        ],
+                    ),
+                ),
+                (
+                    "follow_up_long_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=45,
+                        validators=[
+                            django.core.validators.MinValueValidator(10),
+                            django.core.validators.MaxValueValidator(240),
+                        ],
+                    ),
+                ),
+                (
+                    "reassessment_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=45,
+                        validators=[
+                            django.core.validators.MinValueValidator(10),
+                            django.core.validators.MaxValueValidator(240),
+                        ],
+                    ),
+                ),
+                (
+                    "discharge_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(10),
+                            django.core.validators.MaxValueValidator(240),
+                        ],
+                    ),
+                ),
+                (
+                    "late_cancellation_hours",
+                    models.PositiveSmallIntegerField(
+                        default=24,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(168),
+                        ],
+                    ),
+                ),
+                (
+                    "slot_step_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=15,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(60),
+                        ],
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'scheduling settings',
-                'constraints': [models.CheckConstraint(condition=models.Q(('pk', 1)), name='scheduling_settings_single_row')],
+                "verbose_name_plural": "scheduling settings",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("pk", 1)), name="scheduling_settings_single_row"
+                    )
+                ],
             },
         ),
     ]

@@ -221,8 +221,9 @@ def _history(therapist, patients: int, depth: int) -> None:
         )
 
 
-# Session, user, its two permission queries; the list's seven queries; the audit event.
-PAGE_QUERIES = 12
+# Session, user, its two permission queries; the list's eight queries (the caseload's
+# two, one pass of the rules' six); the audit event.
+PAGE_QUERIES = 13
 
 
 @pytest.mark.parametrize(("patients", "depth"), [(2, 1), (12, 5)])
@@ -243,8 +244,8 @@ def test_today_runs_the_same_queries_whatever_the_data(
     _history(therapist, patients, depth)
     client = client_for(therapist)
     # Session, user, two permission queries; practitioner and today's visits; the list's
-    # seven queries and its audit event; draft assessments; draft notes.
-    with django_assert_num_queries(16):
+    # eight queries and its audit event; draft assessments; draft notes.
+    with django_assert_num_queries(17):
         response = client.get(reverse("today"))
     assert response.content.decode().count('data-patient="') == min(patients, 5)
 
@@ -257,3 +258,43 @@ def test_the_page_shows_50_rows_and_show_all_shows_every_row(client_for, therapi
     assert len(response.context["rows"]) == 50
     assert 'href="?all=1"' in response.content.decode()
     assert len(client.get(LIST, {"all": "1"}).context["rows"]) == 52
+
+
+def test_the_page_checks_the_first_patients_by_name_and_says_when_more_wait(
+    client_for, therapist, django_assert_num_queries
+):
+    """The rules run for the first patients by name, enough for the page (one pass),
+    and the page says more wait rather than counting the whole caseload."""
+    for n in range(120):
+        patient = patient_of(therapist, next_visit=False)
+        patient.last_name = f"Zed{n:03d}"
+        patient.save(update_fields=["last_name"])
+    client = client_for(therapist)
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(LIST)
+    rows = response.context["rows"]
+    assert [row.name.split()[-1] for row in rows] == [f"Zed{n:03d}" for n in range(50)]
+    assert "More than 50 patients." in response.content.decode()
+    with django_assert_num_queries(17):
+        today = client.get(reverse("today")).content.decode()
+    assert today.count('data-patient="') == 5
+    assert "More than 5 of your patients need attention" in today
+
+
+def test_a_caseload_mostly_without_reasons_is_checked_to_the_end(client_for, therapist):
+    """When the first patients by name need nothing, the rest are checked too (a second
+    pass), so nobody who needs attention is left off the list."""
+    for n in range(30):
+        patient = patient_of(therapist)  # a next visit booked: nothing to see
+        patient.last_name = f"Aaa{n:03d}"
+        patient.save(update_fields=["last_name"])
+    late = patient_of(therapist, next_visit=False)
+    late.last_name = "Zulu"
+    late.save(update_fields=["last_name"])
+    client = client_for(therapist)
+    response = client.get(LIST)
+    assert [row.patient_id for row in response.context["rows"]] == [late.pk]
+    assert "1 patient." in response.content.decode()
+    today = client.get(reverse("today")).content.decode()
+    assert today.count('data-patient="') == 1
+    assert "1 of your patients needs attention" in today
