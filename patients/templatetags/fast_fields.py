@@ -19,7 +19,7 @@ register = template.Library()
 _ASTERISK = mark_safe('<span class="asteriskField">*</span>')
 
 # crispy-bootstrap5's class for each widget it styles as ``form-control`` / ``form-select``.
-_INPUT_CLASSES = {
+_INPUT_CLASSES: dict[type[forms.Widget], str] = {
     forms.TextInput: "textinput form-control",
     forms.DateInput: "dateinput form-control",
     forms.NumberInput: "numberinput form-control",
@@ -35,9 +35,9 @@ def fast_field(field: forms.BoundField) -> SafeString:
     if css is None or field.is_hidden:
         return as_crispy_field(field)
     errors = field.errors
-    attrs = {"class": f"{widget.attrs.get('class', '')} {css}".strip()}
+    attrs: dict[str, str | bool] = {"class": f"{widget.attrs.get('class', '')} {css}".strip()}
     if errors:
-        attrs["class"] += " is-invalid"
+        attrs["class"] = f"{attrs['class']} is-invalid"
         attrs["aria-invalid"] = "true"
         attrs["aria-describedby"] = f"{field.auto_id}_error"
     elif field.help_text:
