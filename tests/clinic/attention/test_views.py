@@ -284,10 +284,19 @@ def test_the_page_checks_the_first_patients_by_name_and_says_when_more_wait(
 def test_a_caseload_mostly_without_reasons_is_checked_to_the_end(client_for, therapist):
     """When the first patients by name need nothing, the rest are checked too (a second
     pass), so nobody who needs attention is left off the list."""
+    tomorrow = (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     for n in range(30):
-        patient = patient_of(therapist)  # a next visit booked: nothing to see
+        patient = patient_of(therapist, next_visit=False)
         patient.last_name = f"Aaa{n:03d}"
         patient.save(update_fields=["last_name"])
+        # A next visit booked (one after another): nothing to see.
+        starts = tomorrow + dt.timedelta(minutes=30 * n)
+        AppointmentFactory(
+            patient=patient,
+            practitioner=therapist.practitioner,
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(minutes=30),
+        )
     late = patient_of(therapist, next_visit=False)
     late.last_name = "Zulu"
     late.save(update_fields=["last_name"])
