@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, IntegerField, QuerySet, Value
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -207,37 +207,61 @@ _KIND_LABELS = dict(AssessmentKind.choices)
 
 
 def patient_outcomes(patient: Patient) -> Outcomes:
-    """The chart series of the whole history in two queries of plain tuples (no model
+    """The chart series of the whole history in one query of plain tuples (no model
     instances): pain scores (index painreport_patient_date_idx) and the LEFS of signed
-    assessments (index assessment_patient_date_idx)."""
+    assessments (index assessment_patient_date_idx), read together."""
     return _outcomes_and_other_reports(patient)[0]
 
 
+_NPRS, _LEFS = 0, 1
+
+
 def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartPoint]]:
-    nprs: list[ChartPoint] = []
-    other: list[ChartPoint] = []
+    # One UNION ALL of the two series (each on its own index), tagged and in order:
+    # every pain score, then every signed LEFS, each oldest first.
     reports = (
         PainReport.objects.filter(patient=patient)
-        .order_by("reported_at", "id")
-        .values_list("reported_at", "score", "source", "assessment_id")
+        .annotate(
+            series=Value(_NPRS, output_field=IntegerField()),
+            at=F("reported_at"),
+            row=F("id"),
+            value=F("score"),
+            label=F("source"),
+            from_assessment=F("assessment_id"),
+        )
+        .values_list("series", "at", "row", "value", "label", "from_assessment")
+        .order_by()
     )
-    for at, score, source, assessment_id in reports:
-        point = ChartPoint(at=at, value=score, source=source, label=_SOURCE_LABELS[source])
-        nprs.append(point)
-        if assessment_id is None:
-            other.append(point)
     signed = (
         Assessment.objects.filter(
             patient=patient, status=RecordStatus.SIGNED, lefs_total__isnull=False
         )
-        .order_by("assessed_at", "id")
-        .values_list("assessed_at", "lefs_total", "kind")
+        .annotate(
+            series=Value(_LEFS, output_field=IntegerField()),
+            at=F("assessed_at"),
+            row=F("id"),
+            value=F("lefs_total"),
+            label=F("kind"),
+            from_assessment=F("id"),
+        )
+        .values_list("series", "at", "row", "value", "label", "from_assessment")
+        .order_by()
     )
-    lefs = [
-        # lefs_total is never None here (the filter above); cast for the type checker.
-        ChartPoint(at=at, value=cast(int, total), source="assessment", label=_KIND_LABELS[kind])
-        for at, total, kind in signed
-    ]
+    nprs: list[ChartPoint] = []
+    lefs: list[ChartPoint] = []
+    other: list[ChartPoint] = []
+    for series, at, _row, value, label, assessment_id in reports.union(signed, all=True).order_by(
+        "series", "at", "row"
+    ):
+        if series == _NPRS:
+            point = ChartPoint(at=at, value=value, source=label, label=_SOURCE_LABELS[label])
+            nprs.append(point)
+            if assessment_id is None:
+                other.append(point)
+        else:
+            lefs.append(
+                ChartPoint(at=at, value=value, source="assessment", label=_KIND_LABELS[label])
+            )
     return _with_changes(Outcomes(nprs=nprs, lefs=lefs)), other
 
 
