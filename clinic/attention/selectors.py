@@ -50,6 +50,7 @@ from clinic.models import (
     AttentionAcknowledgement,
     AttentionReason,
 )
+from patients.links import path_maker
 from patients.models import Assessment, PainReport, Patient, RecordStatus
 from treatments.models import HomeExerciseProgram, PlanStatus, ProgramStatus, TreatmentPlan
 
@@ -79,6 +80,7 @@ class Row:
     patient_id: int
     name: str
     flags: list[Flag] = field(default_factory=list)
+    link: str = ""  # the patient page
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,7 @@ def _evaluate(caseload: dict[int, _Person], ids: list[int]) -> list[Row]:
     }
 
     rows = []
+    patient_link = path_maker("patients:detail", 1)  # once, not per row (links.py)
     for pk in ids:
         person, seen = caseload[pk], visits_of[pk]
         flags = [
@@ -295,7 +298,7 @@ def _evaluate(caseload: dict[int, _Person], ids: list[int]) -> list[Row]:
         flags = [f for f in flags if (pk, f.reason, f.key) not in acknowledged]
         if flags:
             name = f"{person.first_name} {person.last_name}"
-            rows.append(Row(patient_id=pk, name=name, flags=flags))
+            rows.append(Row(patient_id=pk, name=name, flags=flags, link=patient_link(pk)))
     return rows
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.models import ReminderReason, ReminderStatus
 from patients.audit import client_ip
+from patients.links import path_maker, when
 from patients.localtime import patient_today
 
 from . import ratelimit, selectors, services
@@ -41,6 +42,14 @@ def reminder_list(request):
     therapist follows adherence on the patient's program instead."""
     status, reason, after = selectors.parse_list_query(request.GET)
     page = selectors.reminder_page(status=status, reason=reason, after=after)
+    # Each row's patient link and times made once here, not by a tag per row
+    # (patients/links.py).
+    patient_link = path_maker("patients:detail", 1)
+    for reminder in page.rows:
+        reminder.patient_link = patient_link(reminder.patient_id)
+        reminder.due_iso = when(reminder.due_at, "c")
+        reminder.due_text = when(reminder.due_at, "D j M, H:i")
+        reminder.sent_text = when(reminder.sent_at, "D j M, H:i") if reminder.sent_at else ""
     context = {
         "counts": selectors.reminder_counts(),
         "page": page,
