@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, IntegerField, QuerySet, Value
+from django.db.models.functions import Concat
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -56,6 +57,10 @@ def parse_date(text: str) -> dt.date | None:
     return None
 
 
+# The shortest word pg_trgm indexes (a trigram): shorter ones cannot use the index.
+TRIGRAM = 3
+
+
 def patient_search(
     *, query: str = "", date_of_birth: dt.date | None = None, include_archived: bool = False
 ) -> QuerySet[Patient]:
@@ -84,8 +89,16 @@ def patient_search(
         else:
             # search_name LIKE '%word%' per word: on PostgreSQL the trigram GIN index
             # patient_search_name_trgm_idx (patients migration 0008) serves it.
-            for word in clinical.normalise_name(query).split():
+            words = clinical.normalise_name(query).split()
+            for word in words:
                 patients = patients.filter(search_name__contains=word)
+            if words and min(len(word) for word in words) >= TRIGRAM:
+                # Every word has a trigram: read the matches from the trigram index and
+                # sort them (a few hundred at most for a name part). Ordered by the bare
+                # columns, PostgreSQL instead walks patient_name_idx from "A" filtering
+                # every row until a page of matches turns up: 5,600 rows for "garc" at
+                # 20,000 patients. The expression sorts exactly as last_name does.
+                return patients.order_by(Concat("last_name", Value("")), "first_name", "id")
     return patients.order_by("last_name", "first_name", "id")
 
 

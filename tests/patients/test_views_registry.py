@@ -242,3 +242,22 @@ def test_renaming_into_a_duplicate_warns(client_for, front_desk):
     assert response.context["duplicates"]
     other.refresh_from_db()
     assert other.first_name == "Lucy"
+
+
+def test_a_search_sorts_the_same_whichever_index_reads_it():
+    """Words of three letters or more are read from the trigram index and sorted by an
+    expression (patients/selectors.py); the order is the registry's usual one."""
+    from patients.selectors import patient_search
+
+    for first, last in [
+        ("Zoe", "Garza"),
+        ("Ana", "García"),
+        ("ana", "Garcia"),
+        ("Luis", "Ágar"),
+        ("Bea", "Garces"),
+    ]:
+        PatientFactory(first_name=first, last_name=last, search_name=f"{first} {last}".lower())
+    plain = list(patient_search(query="ga").values_list("id", flat=True))
+    trigram = list(patient_search(query="gar").values_list("id", flat=True))
+    assert trigram == [pk for pk in plain if pk in set(trigram)]
+    assert len(trigram) == 5
