@@ -15,7 +15,12 @@ CRISPY = engines["django"].from_string("{% load crispy_forms_tags %}{{ field|as_
 class _Form(forms.Form):
     name = forms.CharField(label="Patient", required=False, help_text="Any part of it.")
     when = ClinicDateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Any"), ("a", "A")])
+    kind = forms.ChoiceField(
+        label="Kind", required=False, choices=[("", "Any"), ("a", "A & <b>"), ('q"', "Quote")]
+    )
+    grouped = forms.ChoiceField(
+        label="Grouped", required=False, choices=[("Group <1>", [("x", "X"), ("y", "Y")])]
+    )
     agree = forms.BooleanField(label="Agree", required=False)
 
 
@@ -32,10 +37,10 @@ def _tags(html: str) -> list[str]:
 
 
 def test_fields_match_crispys_markup_with_and_without_errors():
-    for data in ({}, {"when": "31/31/31", "name": "x" * 5, "kind": "zz"}):
+    for data in ({}, {"when": "31/31/31", "name": "x" * 5, "kind": "zz"}, {"kind": 'q"'}):
         form = _Form(data)
         form.is_valid()
-        for name in ("name", "when", "kind", "agree"):
+        for name in ("name", "when", "kind", "grouped", "agree"):
             fast = FAST.render({"field": form[name]})
             crispy = CRISPY.render({"field": form[name]})
             # crispy wraps the widget and its messages in no extra element; ours in a div.
