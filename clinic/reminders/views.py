@@ -45,12 +45,15 @@ def reminder_list(request):
     # Each row's patient link and times made once here, not by a tag per row
     # (patients/links.py).
     patient_link = path_maker("patients:detail", 1)
+    retry_link = path_maker("reminders:retry", 1)
     for reminder in page.rows:
         reminder.patient_link = patient_link(reminder.patient_id)
-        reminder.due_iso = when(reminder.due_at, "c")
+        reminder.retry_link = retry_link(reminder.pk)
+        reminder.due_iso = timezone.localtime(reminder.due_at).isoformat()  # |date:"c"
         reminder.due_text = when(reminder.due_at, "D j M, H:i")
         reminder.sent_text = when(reminder.sent_at, "D j M, H:i") if reminder.sent_at else ""
     context = {
+        "can_retry": request.user.has_perm("clinic.change_reminder"),
         "counts": selectors.reminder_counts(),
         "page": page,
         "status_label": ReminderStatus(status).label,
