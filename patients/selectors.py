@@ -174,8 +174,8 @@ class ClinicalRecord:
 
 
 def recent_assessments(patient: Patient, limit: int = RECENT) -> tuple[list[Assessment], bool]:
-    """The latest ``limit`` assessments (with therapist, signer and amendment count) and
-    whether there are more: one query of ``limit + 1`` rows."""
+    """The latest ``limit`` assessments (the timeline's fields, with therapist and
+    amendment count) and whether there are more: one query of ``limit + 1`` rows."""
     rows: list[Assessment] = list(patient_assessments(patient)[: limit + 1])
     return rows[:limit], len(rows) > limit
 
@@ -185,10 +185,34 @@ def patient_assessments(patient: Patient) -> QuerySet[Assessment]:
     assessment_patient_date_idx)."""
     return (
         Assessment.objects.filter(patient=patient)
-        .select_related("therapist", "signed_by")
+        .select_related("therapist")
+        # What the timeline shows (patients/partials/assessment_timeline.html): the
+        # LEFS answers, Ottawa findings and free text stay in the database.
+        .only(*TIMELINE_FIELDS)
         .annotate(amendment_count=Count("amendments"))
         .order_by("-assessed_at", "-id")
     )
+
+
+TIMELINE_FIELDS = (
+    "id",
+    "patient_id",
+    "therapist_id",
+    "assessed_at",
+    "kind",
+    "region",
+    "side",
+    "status",
+    "xray_indicated",
+    "pain_now",
+    "lefs_total",
+    "suspected_causes",
+    "suspected_cause_other",
+    "precautions",
+    "therapist__first_name",
+    "therapist__last_name",
+    "therapist__username",
+)
 
 
 def clinical_record(patient: Patient) -> ClinicalRecord:

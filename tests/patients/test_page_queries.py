@@ -38,7 +38,7 @@ def test_patient_page_for_a_therapist_runs_a_fixed_number_of_queries(
     client = client_for(therapist)
     url = reverse("patients:detail", args=[patient.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
-    # 6 the latest assessments (with therapist, signer and amendment count), 7 the pain
+    # 6 the latest assessments (with therapist and amendment count), 7 the pain
     # scores and the LEFS of the chart (one UNION ALL of tuples), 8 upcoming and 9 past
     # appointments (scheduling's section), 10 plans of care, 11 visit notes, 12 the
     # active program with its adherence (treatments' sections), 13 the "view" audit
