@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import charts, clinical, localtime, sections, selectors, services
@@ -19,6 +19,8 @@ from .forms import (
     field_label,
 )
 from .inputs import patient_label, safe_return_path
+from .links import path_maker
+from .paging import next_page
 
 PAGE_SIZE = 25
 
@@ -47,7 +49,13 @@ def patient_list(request):
         dob = form.cleaned_data["date_of_birth"]
         archived = form.cleaned_data["archived"]
     patients = selectors.patient_search(query=query, date_of_birth=dob, include_archived=archived)
-    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    # No count of the matches (patients/paging.py): Previous/Next links only.
+    page = next_page(patients, request.GET.get("page"), PAGE_SIZE)
+    # Each row's link and date of birth made once here, not by tags per row (links.py).
+    detail = path_maker("patients:detail", 1)
+    for patient in page.object_list:
+        patient.link = detail(patient.pk)
+        patient.born = dateformat.format(patient.date_of_birth, "j M Y")
     params = request.GET.copy()
     params.pop("page", None)
     # Pick mode (the patient picker without JavaScript): each current patient's "Book"

@@ -8,9 +8,9 @@ TODAY_ROWS = 5
 
 
 def load_attention(request) -> dict:
-    # The list's eight queries, and one audit event when patients are shown.
-    rows = selectors.needs_attention(request.user)
-    shown = rows[:TODAY_ROWS]
+    # The first rows' eight queries (clinic/attention/selectors.py), and one audit event
+    # when patients are shown.
+    shown, more = selectors.needs_attention_first(request.user, TODAY_ROWS)
     if shown:
         audit_list_view(request, shown, "today")
-    return {"rows": shown, "total": len(rows)}
+    return {"rows": shown, "more": more}

@@ -1,14 +1,14 @@
 """The needs-attention rules, computed for one therapist's patients at once.
 
-"Their patients" are the patients, not archived, with an active plan of care written by
-the therapist. For them, each rule reads only the few latest rows it needs, picked in the
-database with a window function (ROW_NUMBER per patient), so the list costs the same eight
-queries whatever the number of patients and the length of their history (one when the
-therapist has no patients):
+"Their patients" (the caseload) are the patients, not archived, with an active plan of
+care written by the therapist: two queries of plain values give them in name order,
+with their latest such plan. For a set of them, each rule reads only the few latest rows
+it needs, picked in the database with a window function (ROW_NUMBER per patient), so one
+pass of the rules costs the same seven queries whatever the number of patients and the
+length of their history:
 
-1. the ids of the patients of the therapist's active plans, then those patients by
-   primary key, with their active plan, whether a live visit is booked from now on and
-   their latest live visit (each a LIMIT 1 on an index, per patient);
+1. whether a live visit is booked from now on and the latest live visit (each a LIMIT 1
+   on an index, per patient);
 2. each patient's two latest pain reports (every source: assessments, visits, email
    check-ins);
 3. each patient's two latest LEFS totals from each of ``LEFS_SOURCES`` (signed
@@ -17,6 +17,11 @@ therapist has no patients):
    cancellations left out: those were not visits;
 5. the active home program with the date of its latest done exercise;
 6. the latest acknowledgement of each patient and reason.
+
+Pages show a bounded list (``needs_attention_first``): the rules run for the first
+patients by name, enough to fill the list, not for the whole caseload, so Today and the
+Needs attention page cost the same for a caseload of 20 or 500 (docs/decisions.md,
+"Needs attention"). "Show all" and acknowledging use ``needs_attention``.
 
 Thresholds are clinic settings (clinic/settings.py, docs/clinical.md §2 and §3).
 
@@ -45,6 +50,7 @@ from clinic.models import (
     AttentionAcknowledgement,
     AttentionReason,
 )
+from patients.links import path_maker
 from patients.models import (
     Assessment,
     PainReport,
@@ -82,6 +88,7 @@ class Row:
     patient_id: int
     name: str
     flags: list[Flag] = field(default_factory=list)
+    link: str = ""  # the patient page
 
 
 @dataclass(frozen=True)
@@ -154,13 +161,77 @@ LEFS_SOURCES: list[Callable[[list[int]], Iterable[LefsPoint]]] = [
 
 def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[Row]:
     """The therapist's patients that need attention, each with every reason that applies
-    and has not been acknowledged for the same data; ordered by name."""
+    and has not been acknowledged for the same data; ordered by name. Every patient of
+    the caseload is checked: for "show all", and for one patient (``patient_id``)."""
+    caseload = _caseload(therapist, patient_id=patient_id)
+    return _evaluate(caseload, list(caseload)) if caseload else []
+
+
+def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]:
+    """The first ``limit`` rows of ``needs_attention`` (by name) and whether more
+    patients need attention: what Today and the list page show.
+
+    The rules are checked for the caseload's first ``CHUNK_FACTOR * (limit + 1)``
+    patients by name, and for the rest only when those give fewer than ``limit + 1``
+    rows; so the cost follows the rows shown, not the caseload: 8 queries in one pass
+    (the two caseload queries and one pass of 6), 14 at most (docs/decisions.md,
+    "Needs attention").
+    """
+    caseload = _caseload(therapist)
+    ids = list(caseload)
+    want = limit + 1
+    first = ids[: CHUNK_FACTOR * want]
+    rows = _evaluate(caseload, first) if first else []
+    rest = ids[len(first) :]
+    if len(rows) < want and rest:
+        rows += _evaluate(caseload, rest)
+    return rows[:limit], len(rows) > limit
+
+
+# How many patients one pass of the rules checks, per row wanted. In a seeded clinic
+# group three patients in five of a caseload need attention (bench/pages.py); twice
+# the rows wanted almost always fills the page in one pass.
+CHUNK_FACTOR = 2
+
+
+@dataclass(frozen=True)
+class _Person:
+    id: int
+    first_name: str
+    last_name: str
+    plan_id: int
+
+
+def _caseload(therapist: User, *, patient_id: int | None = None) -> dict[int, _Person]:
+    """The therapist's patients by name (dicts keep the order), with their latest active
+    plan of the therapist's: two queries, plain values."""
+    # The active plans first (plan_therapist_active_idx), then the patients by primary
+    # key: joined, the planner hashed the plans against a scan of every patient of the
+    # clinic.
+    plans = TreatmentPlan.objects.filter(therapist=therapist, status=PlanStatus.ACTIVE)
+    if patient_id is not None:
+        plans = plans.filter(patient_id=patient_id)
+    latest_plan: dict[int, int] = {}
+    for pid, plan_id in plans.order_by().values_list("patient_id", "id"):
+        latest_plan[pid] = max(plan_id, latest_plan.get(pid, 0))
+    if not latest_plan:
+        return {}  # one query in all for a therapist without patients
+    people = (
+        Patient.objects.filter(archived_at__isnull=True, pk__in=list(latest_plan))
+        .order_by("last_name", "first_name", "id")
+        .values_list("id", "first_name", "last_name")
+    )
+    return {pk: _Person(pk, first, last, latest_plan[pk]) for pk, first, last in people}
+
+
+def _evaluate(caseload: dict[int, _Person], ids: list[int]) -> list[Row]:
+    """The rules for the patients ``ids`` (in the caseload's order): six queries
+    whatever their number and history, each reading the few latest rows per patient."""
     now = timezone.now()
     today = timezone.localdate()
-    # 1. The patients, read from the therapist's active plans (plan_therapist_active_idx)
-    #    and then by primary key: never a scan of the clinic's patients. The next visit is
-    #    a correlated LIMIT 1 on appt_patient_start_idx (patient, starts_at >= now): an
-    #    EXISTS here was planned as a hash of every future visit in the clinic.
+    # 1. Whether a live visit is booked from now on, and the latest live visit: each a
+    #    correlated LIMIT 1 on appt_patient_start_idx (patient, starts_at), per patient:
+    #    an EXISTS here was planned as a hash of every future visit in the clinic.
     upcoming = Appointment.objects.filter(
         patient=OuterRef("pk"),
         status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN],
@@ -169,37 +240,16 @@ def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[R
     last_live = Appointment.objects.filter(
         patient=OuterRef("pk"), status__in=LIVE_APPOINTMENT_STATUSES, starts_at__lt=now
     ).order_by("-starts_at", "-id")
-    plans = TreatmentPlan.objects.filter(therapist=therapist, status=PlanStatus.ACTIVE)
-    # Their ids first, then the patients by primary key: joined or as a subquery, the
-    # planner hashed the plans against a scan of every patient of the clinic.
-    plan_patients = plans.order_by().values_list("patient_id", flat=True).distinct()
-    if patient_id is not None:
-        plan_patients = plan_patients.filter(patient_id=patient_id)
-    patients = Patient.objects.filter(archived_at__isnull=True, pk__in=list(plan_patients))
-    people = [
-        {**person, "has_next": person.pop("next_visit_id") is not None}
-        for person in patients.annotate(
-            plan_id=Subquery(plans.filter(patient=OuterRef("pk")).order_by("-id").values("id")[:1]),
+    visits_of = {
+        row["id"]: row
+        for row in Patient.objects.filter(pk__in=ids)
+        .annotate(
             next_visit_id=Subquery(upcoming.values("id")[:1]),
             last_live_id=Subquery(last_live.values("id")[:1]),
             last_live_at=Subquery(last_live.values("starts_at")[:1]),
         )
-        .order_by("last_name", "first_name", "id")
-        .values(
-            "id",
-            "first_name",
-            "last_name",
-            "plan_id",
-            "next_visit_id",
-            "last_live_id",
-            "last_live_at",
-        )
-    ]
-    # The other queries are bounded to these patients by their ids (a caseload: hundreds
-    # at most), rather than by running the plans join again in each.
-    ids = [person["id"] for person in people]
-    if not ids:
-        return []  # one query in all for a therapist without patients
+        .values("id", "next_visit_id", "last_live_id", "last_live_at")
+    }
 
     # 2. Pain reports.
     pain: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -254,19 +304,27 @@ def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[R
     }
 
     rows = []
-    for person in people:
-        pk = person["id"]
+    patient_link = path_maker("patients:detail", 1)  # once, not per row (links.py)
+    for pk in ids:
+        person, seen = caseload[pk], visits_of[pk]
         flags = [
             *_pain_flags(pain[pk]),
             *_lefs_flags(lefs[pk]),
             *_program_flags(programs.get(pk), today),
             *_missed_flags(visits[pk], in_a_row),
-            *_next_visit_flags(person),
+            *_next_visit_flags(
+                {
+                    "has_next": seen["next_visit_id"] is not None,
+                    "plan_id": person.plan_id,
+                    "last_live_id": seen["last_live_id"],
+                    "last_live_at": seen["last_live_at"],
+                }
+            ),
         ]
         flags = [f for f in flags if (pk, f.reason, f.key) not in acknowledged]
         if flags:
-            name = f"{person['first_name']} {person['last_name']}"
-            rows.append(Row(patient_id=pk, name=name, flags=flags))
+            name = f"{person.first_name} {person.last_name}"
+            rows.append(Row(patient_id=pk, name=name, flags=flags, link=patient_link(pk)))
     return rows
 
 

@@ -15,8 +15,8 @@ from patients.audit import AuditAction, audit_record, client_ip
 from . import selectors, services
 from .forms import AcknowledgeForm
 
-# Rows on the page before "Show all" (all = every patient of the therapist's, which is
-# bounded by their caseload).
+# Rows on the page before "Show all" (all = every patient of the therapist's that needs
+# attention, which is bounded by their caseload).
 PAGE_ROWS = 50
 
 
@@ -37,17 +37,18 @@ def audit_list_view(request, rows: list[selectors.Row], where: str) -> None:
 @permission_required("clinic.view_attentionacknowledgement", raise_exception=True)
 @require_GET
 def attention_list(request):
-    rows = selectors.needs_attention(request.user)
-    show_all = request.GET.get("all") == "1"
-    shown = rows if show_all else rows[:PAGE_ROWS]
+    if request.GET.get("all") == "1":
+        shown, more = selectors.needs_attention(request.user), False
+    else:
+        # The rules run for the first patients by name only, enough for the page.
+        shown, more = selectors.needs_attention_first(request.user, PAGE_ROWS)
     audit_list_view(request, shown, "page")
     return render(
         request,
         "clinic/attention/list.html",
         {
             "rows": shown,
-            "total": len(rows),
-            "more": len(rows) - len(shown),
+            "more": more,
             "can_acknowledge": request.user.has_perm("clinic.add_attentionacknowledgement"),
             "form": AcknowledgeForm(),
         },

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from patients.audit import AuditAction, audit_record, client_ip
+from patients.links import path_maker, when
 
 from . import selectors
 from .forms import AuditFilterForm
@@ -40,6 +41,12 @@ def audit_log(request):
             newer_than=None if older else newer,
             size=PAGE_SIZE,
         )
+    # Each row's patient link and time made once here, not by a tag per row
+    # (patients/links.py).
+    patient_link = path_maker("patients:detail", 1)
+    for event in page.events:
+        event.when = when(event.at, "j M Y, H:i:s")
+        event.patient_link = patient_link(event.patient_id) if event.patient_id else ""
     return render(
         request,
         "clinic/audit/audit_log.html",

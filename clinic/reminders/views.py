@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.models import AppointmentStatus, ReminderReason, ReminderStatus
 from clinic.scheduling.services import SchedulingError
 from patients.audit import client_ip
+from patients.links import path_maker, when
 from patients.localtime import patient_today, patient_zone
 
 from . import kinds, ratelimit, selectors, services
@@ -42,7 +43,18 @@ def reminder_list(request):
     therapist follows adherence on the patient's program instead."""
     status, reason, after = selectors.parse_list_query(request.GET)
     page = selectors.reminder_page(status=status, reason=reason, after=after)
+    # Each row's patient link and times made once here, not by a tag per row
+    # (patients/links.py).
+    patient_link = path_maker("patients:detail", 1)
+    retry_link = path_maker("reminders:retry", 1)
+    for reminder in page.rows:
+        reminder.patient_link = patient_link(reminder.patient_id)
+        reminder.retry_link = retry_link(reminder.pk)
+        reminder.due_iso = timezone.localtime(reminder.due_at).isoformat()  # |date:"c"
+        reminder.due_text = when(reminder.due_at, "D j M, H:i")
+        reminder.sent_text = when(reminder.sent_at, "D j M, H:i") if reminder.sent_at else ""
     context = {
+        "can_retry": request.user.has_perm("clinic.change_reminder"),
         "counts": selectors.reminder_counts(),
         "page": page,
         "status_label": ReminderStatus(status).label,

@@ -190,3 +190,32 @@ def test_staff_list_query_count_does_not_grow_with_staff(
     with django_assert_num_queries(7):
         response = client.get(reverse("staff_list"))
     assert response.content.decode().count('href="/staff/') >= 14
+
+
+def test_front_desk_today_shows_the_next_20_arrivals_and_how_many_more(client_for):
+    """A busy day's arrivals are capped at 20 on Today, earliest first, with the number
+    left and a link to the day's calendar (docs/decisions.md, "Pages at a clinic group's
+    size")."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from patients.localtime import clinic_today, clinic_zone
+    from tests.factories import AppointmentFactory, PractitionerFactory
+
+    practitioner = PractitionerFactory()
+    start = dt.datetime.combine(clinic_today(), dt.time(0, 0), tzinfo=clinic_zone())
+    visits = [
+        AppointmentFactory(
+            practitioner=practitioner,
+            starts_at=start + dt.timedelta(minutes=10 * n),
+            ends_at=start + dt.timedelta(minutes=10 * n + 10),
+        )
+        for n in range(23)
+    ]
+    assert all(timezone.localdate(v.starts_at, clinic_zone()) == clinic_today() for v in visits)
+    html = client_for(FrontDeskFactory()).get(reverse("today")).content.decode()
+    shown = [v.pk for v in visits if f'data-arrival="{v.pk}"' in html]
+    assert shown == [v.pk for v in visits[:20]]
+    assert "3 more arrivals later today" in html
+    assert reverse("scheduling:day") in html

@@ -38,16 +38,17 @@ def test_patient_page_for_a_therapist_runs_a_fixed_number_of_queries(
     client = client_for(therapist)
     url = reverse("patients:detail", args=[patient.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
-    # 6 the latest assessments (with therapist, signer and amendment count), 7 the pain
-    # scores and 8 the LEFS of the chart (tuples), 9 upcoming and 10 past appointments
-    # (scheduling's section), 11 plans of care, 12 visit notes, 13 the active program
-    # with its adherence (treatments' sections), 14 the "view" audit event insert. (The
-    # navigation and the sections check permissions: no query for the user's groups.)
+    # 6 the latest assessments (with therapist and amendment count), 7 the pain
+    # scores and the LEFS of the chart (one UNION ALL of tuples), 8 upcoming and 9 past
+    # appointments (scheduling's section), 10 plans of care, 11 visit notes, 12 the
+    # active program with its adherence (treatments' sections), 13 the "view" audit
+    # event insert. (The navigation and the sections check permissions: no query for
+    # the user's groups.)
     _history(patient, therapist, values, 1)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         first = client.get(url)
     _history(patient, therapist, values, 6)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         more = client.get(url)
 
     def assessments(response):
@@ -128,12 +129,13 @@ def test_outcomes_page_runs_a_fixed_number_of_queries(
     client = client_for(therapist)
     url = reverse("patients:outcomes", args=[patient.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
-    # 6 pain scores, 7 LEFS (tuples), 8 audit insert. (No query for the user's groups.)
+    # 6 pain scores and LEFS (one UNION ALL of tuples), 7 audit insert. (No query for
+    # the user's groups.)
     _history(patient, therapist, values, 1)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get(url)
     _history(patient, therapist, values, 5)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(url)
     assert len(response.context["outcomes"].nprs) == 12
 

@@ -170,8 +170,8 @@ def test_outcomes_page_shows_the_patient_reported_point_and_legend_with_fixed_qu
     completed(patient, [1] * 20, days_ago=1)
     client = client_for(therapist)
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient, 6 the pain
-    # scores, 7 the LEFS of assessments and questionnaires (one UNION ALL), 8 the audit.
-    with django_assert_num_queries(8):
+    # scores and the LEFS of assessments and questionnaires (one UNION ALL), 7 the audit.
+    with django_assert_num_queries(7):
         response = client.get(reverse("patients:outcomes", args=[patient.pk]))
     html = response.content.decode()
     assert html.count('class="pt-questionnaire"') == 2

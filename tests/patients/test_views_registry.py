@@ -150,6 +150,24 @@ def test_list_is_paginated_and_keeps_the_search_in_page_links(client_for, front_
     assert client.get(reverse("patients:list"), {"page": "9999"}).status_code == 200
 
 
+def test_the_list_has_next_and_previous_links_and_no_total(client_for, front_desk):
+    for n in range(26):
+        PatientFactory(
+            first_name=f"Next{n:02d}", last_name="Pager", search_name=f"next{n:02d} pager"
+        )
+    client = client_for(front_desk)
+    first = client.get(reverse("patients:list"), {"q": "pager"}).content.decode()
+    assert "Page 1</span>" in first and " of " not in first.split("Page 1")[1][:10]
+    assert "q=pager&amp;page=2" in first
+    second = client.get(reverse("patients:list"), {"q": "pager", "page": "2"})
+    assert [p.first_name for p in second.context["page"].object_list] == ["Next25"]
+    html = second.content.decode()
+    assert "q=pager&amp;page=1" in html  # Previous
+    assert "page=3" not in html  # no Next after the last row
+    beyond = client.get(reverse("patients:list"), {"q": "pager", "page": "5"}).content.decode()
+    assert "back to the first page" in beyond
+
+
 def test_search_with_a_bad_date_is_a_form_error_not_a_500(client_for, front_desk):
     response = client_for(front_desk).get(reverse("patients:list"), {"date_of_birth": "31/31/31"})
     assert response.status_code == 200
@@ -165,10 +183,10 @@ def test_search_results_show_no_clinical_content(client_for, therapist, front_de
 
 
 def _list_queries(client, django_assert_num_queries):
-    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 count of matching
-    # patients, 6 the page of patients. (The navigation checks permissions: no query
-    # for the user's groups.)
-    with django_assert_num_queries(6):
+    # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 the page of patients
+    # (one row more than shown: no count of the matches). (The navigation checks
+    # permissions: no query for the user's groups.)
+    with django_assert_num_queries(5):
         response = client.get(reverse("patients:list"), {"q": "a"})
     assert response.status_code == 200
     return response
@@ -224,3 +242,22 @@ def test_renaming_into_a_duplicate_warns(client_for, front_desk):
     assert response.context["duplicates"]
     other.refresh_from_db()
     assert other.first_name == "Lucy"
+
+
+def test_a_search_sorts_the_same_whichever_index_reads_it():
+    """Words of three letters or more are read from the trigram index and sorted by an
+    expression (patients/selectors.py); the order is the registry's usual one."""
+    from patients.selectors import patient_search
+
+    for first, last in [
+        ("Zoe", "Garza"),
+        ("Ana", "García"),
+        ("ana", "Garcia"),
+        ("Luis", "Ágar"),
+        ("Bea", "Garces"),
+    ]:
+        PatientFactory(first_name=first, last_name=last, search_name=f"{first} {last}".lower())
+    plain = list(patient_search(query="ga").values_list("id", flat=True))
+    trigram = list(patient_search(query="gar").values_list("id", flat=True))
+    assert trigram == [pk for pk in plain if pk in set(trigram)]
+    assert len(trigram) == 5

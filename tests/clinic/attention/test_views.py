@@ -221,9 +221,10 @@ def _history(therapist, patients: int, depth: int) -> None:
         )
 
 
-# Session, user, its two permission queries; the list's eight queries (LEFS from
-# assessments and from patient questionnaires among them); the audit event.
-PAGE_QUERIES = 13
+# Session, user, its two permission queries; the list's nine queries (the caseload's
+# two, one pass of the rules' seven: LEFS from assessments and from patient
+# questionnaires are two of them); the audit event.
+PAGE_QUERIES = 14
 
 
 @pytest.mark.parametrize(("patients", "depth"), [(2, 1), (12, 5)])
@@ -244,8 +245,8 @@ def test_today_runs_the_same_queries_whatever_the_data(
     _history(therapist, patients, depth)
     client = client_for(therapist)
     # Session, user, two permission queries; practitioner and today's visits; the list's
-    # eight queries and its audit event; draft assessments; draft notes.
-    with django_assert_num_queries(17):
+    # nine queries and its audit event; draft assessments; draft notes.
+    with django_assert_num_queries(18):
         response = client.get(reverse("today"))
     assert response.content.decode().count('data-patient="') == min(patients, 5)
 
@@ -258,3 +259,52 @@ def test_the_page_shows_50_rows_and_show_all_shows_every_row(client_for, therapi
     assert len(response.context["rows"]) == 50
     assert 'href="?all=1"' in response.content.decode()
     assert len(client.get(LIST, {"all": "1"}).context["rows"]) == 52
+
+
+def test_the_page_checks_the_first_patients_by_name_and_says_when_more_wait(
+    client_for, therapist, django_assert_num_queries
+):
+    """The rules run for the first patients by name, enough for the page (one pass),
+    and the page says more wait rather than counting the whole caseload."""
+    for n in range(120):
+        patient = patient_of(therapist, next_visit=False)
+        patient.last_name = f"Zed{n:03d}"
+        patient.save(update_fields=["last_name"])
+    client = client_for(therapist)
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(LIST)
+    rows = response.context["rows"]
+    assert [row.name.split()[-1] for row in rows] == [f"Zed{n:03d}" for n in range(50)]
+    assert "More than 50 patients." in response.content.decode()
+    with django_assert_num_queries(18):
+        today = client.get(reverse("today")).content.decode()
+    assert today.count('data-patient="') == 5
+    assert "More than 5 of your patients need attention" in today
+
+
+def test_a_caseload_mostly_without_reasons_is_checked_to_the_end(client_for, therapist):
+    """When the first patients by name need nothing, the rest are checked too (a second
+    pass), so nobody who needs attention is left off the list."""
+    tomorrow = (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    for n in range(30):
+        patient = patient_of(therapist, next_visit=False)
+        patient.last_name = f"Aaa{n:03d}"
+        patient.save(update_fields=["last_name"])
+        # A next visit booked (one after another): nothing to see.
+        starts = tomorrow + dt.timedelta(minutes=30 * n)
+        AppointmentFactory(
+            patient=patient,
+            practitioner=therapist.practitioner,
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(minutes=30),
+        )
+    late = patient_of(therapist, next_visit=False)
+    late.last_name = "Zulu"
+    late.save(update_fields=["last_name"])
+    client = client_for(therapist)
+    response = client.get(LIST)
+    assert [row.patient_id for row in response.context["rows"]] == [late.pk]
+    assert "1 patient." in response.content.decode()
+    today = client.get(reverse("today")).content.decode()
+    assert today.count('data-patient="') == 1
+    assert "1 of your patients needs attention" in today
