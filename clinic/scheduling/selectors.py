@@ -677,17 +677,12 @@ def _add_appointments(
     )
     if exclude_ids:  # visits being moved do not hold their own slots
         live = live.exclude(pk__in=exclude_ids)
-    rows = live.values_list(
-        "practitioner_id",
-        "patient_id",
-        "room_id",
-        "starts_at",
-        "ends_at",
-        "practitioner__display_name",
-        "room__name",
-    )
-    for practitioner_id, patient_id, room_id, s, e, practitioner_name, room_name in rows:
+    columns = ["practitioner_id", "patient_id", "room_id", "starts_at", "ends_at"]
+    if visits is not None:  # the names a preview words its conflicts with (two joins)
+        columns += ["practitioner__display_name", "room__name"]
+    for practitioner_id, patient_id, room_id, s, e, *names in live.values_list(*columns):
         if visits is not None:
+            practitioner_name, room_name = names
             visits.append(
                 BusyVisit(practitioner_id, practitioner_name, patient_id, room_id, room_name, s, e)
             )
