@@ -502,6 +502,7 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
             status_css = css.get(a.status) or escape(f"cal-visit status-{a.status}")
             patient = names.get(a.patient_id)
             if patient is None:
+                # Patient.full_name, from the two columns the query read.
                 patient = names[a.patient_id] = escape(f"{a.first_name} {a.last_name}")
             room = ""
             if a.room_id is not None and a.room_name:
@@ -528,7 +529,8 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
                 f'        <span class="cal-visit-line">{detail}</span>\n'
                 "      </a>\n      "
             )
-        # Every piece above is escaped already or is digits and times.
+        # Every piece above is escaped already or is digits and times. The fragments keep
+        # the whitespace the grid template printed around each link.
         column.entries_html = SafeString("".join(block.html for block in column.entries))
     return grid
 
