@@ -7,7 +7,7 @@ import calendar
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
@@ -159,13 +159,51 @@ def calendar_legend() -> list[LegendItem]:
     ]
 
 
+class CalendarVisit(NamedTuple):
+    """A visit as the calendar grid shows it: plain values read in one query, no model
+    instances (docs/decisions.md, "Pages at a clinic group's size")."""
+
+    id: int
+    practitioner_id: int
+    patient_id: int
+    room_id: int | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    kind: str
+    status: str
+    confirmed_at: dt.datetime | None
+    first_name: str
+    last_name: str
+    room_name: str | None
+
+
+# A visit this short shows two one-line rows, not three its block's height would clip.
+COMPACT_VISIT = dt.timedelta(minutes=30)
+
+# The columns behind CalendarVisit's fields, in its order.
+_CALENDAR_VISIT_COLUMNS = (
+    "id",
+    "practitioner_id",
+    "patient_id",
+    "room_id",
+    "starts_at",
+    "ends_at",
+    "kind",
+    "status",
+    "confirmed_at",
+    "patient__first_name",
+    "patient__last_name",
+    "room__name",
+)
+
+
 @dataclass
 class Block:
     """Something placed on the calendar grid, positioned in percent of the day's span."""
 
     top: float
     height: float
-    appointment: Appointment | None = None
+    visit: CalendarVisit | None = None
     label: str = ""
     start: dt.datetime | None = None
     end: dt.datetime | None = None
@@ -173,15 +211,11 @@ class Block:
     lanes: int = 1
     # A free slot: a link to book it (the calendar's click-to-book).
     free: bool = False
-    # What the template prints, set (and escaped) once by ``_present`` so a block costs
-    # a few plain lookups to render (no per-block {% url %}, filters or lazy labels).
+    # What the template prints, set (and escaped) once by ``_present``: the style of a
+    # working-hours or time-off band, and a visit's or free slot's whole link, so a block
+    # costs the template nothing per block (no {% url %}, filters, lookups or lazy labels).
     style: str = ""
-    href: str = ""
-    css: str = ""
-    times: str = ""
-    title: str = ""
-    name: str = ""
-    detail: str = ""
+    html: str = ""
 
     @property
     def compact(self) -> bool:
@@ -190,16 +224,8 @@ class Block:
         return (
             self.start is not None
             and self.end is not None
-            and self.end - self.start <= dt.timedelta(minutes=30)
+            and self.end - self.start <= COMPACT_VISIT
         )
-
-    @property
-    def left(self) -> float:
-        return self.lane * 100 / self.lanes
-
-    @property
-    def width(self) -> float:
-        return 100 / self.lanes
 
 
 @dataclass
@@ -214,6 +240,8 @@ class Column:
     free: list[Block] = field(default_factory=list)
     # The reason the whole clinic is closed that day ("" when open).
     closed: str = ""
+    # The visits' and free slots' links in time order, built by ``_present``.
+    entries_html: str = ""
 
     @property
     def entries(self) -> list[Block]:
@@ -282,7 +310,7 @@ def _assign_lanes(blocks: list[Block]) -> None:
 
 def _free_slots(
     columns: list[Column],
-    appointments: list[Appointment],
+    appointments: list[CalendarVisit],
     hours: list[WorkingHours],
     time_off: list[TimeOff],
     rules: SchedulingSettings,
@@ -316,7 +344,7 @@ def _free_slots(
 
 def _build_grid(
     columns: list[Column],
-    appointments: list[Appointment],
+    appointments: list[CalendarVisit],
     hours: list[WorkingHours],
     time_off: list[TimeOff],
     tz: dt.tzinfo,
@@ -376,7 +404,7 @@ def _build_grid(
                 Block(
                     top=top,
                     height=height,
-                    appointment=appointment,
+                    visit=appointment,
                     start=local_start,
                     end=local_end,
                 )
@@ -414,20 +442,18 @@ def _build_grid(
     )
 
 
-def _style(block: Block, *, lane: bool = False) -> SafeString:
+def _style(block: Block) -> SafeString:
     # Numbers only: nothing to escape. SafeString() directly, here and in _present:
     # what is interpolated is escaped already or is digits and times.
-    style = f"top: {block.top:.3f}%; height: {block.height:.3f}%;"
-    if lane:
-        style += f" left: {block.left:.3f}%; width: calc({block.width:.3f}% - 2px);"
-    return SafeString(style)
+    return SafeString(f"top: {block.top:.3f}%; height: {block.height:.3f}%;")
 
 
 def _present(grid: Grid, *, dated: bool) -> Grid:
-    """Everything the grid template prints, computed once: style attributes, hrefs (one
-    reverse per page, then prefix + id), times and labels, escaped here (names once each)
-    so the template prints them as they are. ``dated``: free slots' names carry the day
-    (the week, whose columns are days)."""
+    """Everything the grid template prints, computed once: style attributes, and each
+    visit's and free slot's link as one HTML fragment (hrefs from one reverse per page,
+    then prefix + id; times and labels; names escaped once each), joined per column in
+    the order a keyboard meets them, so the template prints one string per column.
+    ``dated``: free slots' names carry the day (the week, whose columns are days)."""
     grid.hour_lines = format_html_join(
         "",
         '<div class="cal-hour-line" style="top: {}%;"></div>',
@@ -439,7 +465,7 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
     statuses = {s.value: escape(s.label) for s in AppointmentStatus}
     css = {s.value: f"cal-visit status-{s.value}" for s in AppointmentStatus}
     rooms: dict[int, str] = {}
-    names: dict[int, SafeString] = {}
+    names: dict[int, str] = {}
     for column in grid.columns:
         for block in column.working:
             block.style = _style(block)
@@ -453,64 +479,73 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
         )
         book_suffix = f"&amp;duration={grid.free_minutes}&amp;kind=follow_up"
         for block in column.free:
-            assert block.start is not None  # free slots have both ends
-            start = f"{block.start:%H:%M}"
-            block.style = _style(block, lane=True)
-            block.href = SafeString(f"{book_prefix}{start}{book_suffix}")
-            block.times = SafeString(start)
-            block.title = SafeString(f"Book {day_label}{start} with {name}")
+            begins = block.start
+            assert begins is not None  # free slots have both ends
+            start = f"{begins.hour:02d}:{begins.minute:02d}"
+            width = 100 / block.lanes
+            block.html = (
+                '\n      <a role="listitem" class="cal-free"'
+                f' href="{book_prefix}{start}{book_suffix}"\n'
+                f'         style="top: {block.top:.3f}%; height: {block.height:.3f}%;'
+                f' left: {block.lane * 100 / block.lanes:.3f}%; width: calc({width:.3f}% - 2px);"\n'
+                f'         aria-label="Book {day_label}{start} with {name}">'
+                f'<span aria-hidden="true">+ {start}</span></a>\n      '
+            )
         for block in column.visits:
-            a = block.appointment
-            assert a is not None and block.start is not None and block.end is not None
-            start, end = f"{block.start:%H:%M}", f"{block.end:%H:%M}"
-            compact = block.compact
-            block.style = _style(block, lane=True)
-            block.href = SafeString(f"{visit_prefix}{a.pk}{visit_suffix}")
+            a = block.visit
+            begins, ends = block.start, block.end
+            assert a is not None and begins is not None and ends is not None
+            # hh:mm by hand: a tenth of strftime's cost, and a day shows hundreds.
+            start = f"{begins.hour:02d}:{begins.minute:02d}"
+            end = f"{ends.hour:02d}:{ends.minute:02d}"
+            compact = ends - begins <= COMPACT_VISIT
             status_css = css.get(a.status) or escape(f"cal-visit status-{a.status}")
-            block.css = SafeString(f"{status_css} is-compact" if compact else status_css)
-            block.times = SafeString(start if compact else f"{start}–{end}")
-            if a.patient_id not in names:
-                names[a.patient_id] = escape(a.patient.full_name)
-            block.name = names[a.patient_id]
+            patient = names.get(a.patient_id)
+            if patient is None:
+                # Patient.full_name, from the two columns the query read.
+                patient = names[a.patient_id] = escape(f"{a.first_name} {a.last_name}")
             room = ""
-            if a.room_id is not None and a.room:
-                if a.room_id not in rooms:
-                    rooms[a.room_id] = f" · {escape(a.room.name)}"
-                room = rooms[a.room_id]
+            if a.room_id is not None and a.room_name:
+                room = rooms.get(a.room_id, "")
+                if not room:
+                    room = rooms[a.room_id] = f" · {escape(a.room_name)}"
             kind = kinds.get(a.kind) or escape(a.kind)
-            status = statuses.get(a.status) or escape(a.status)
+            status: str = statuses.get(a.status) or escape(a.status)
             # The patient confirmed from the reminder's link (booked visits only).
             if a.status == AppointmentStatus.BOOKED and a.confirmed_at is not None:
-                status = SafeString("Confirmed ✓")
-            block.detail = SafeString(f"{kind} · {status}{room}")
-            block.title = SafeString(f"{start}–{end} {block.name} · {block.detail}")
+                status = "Confirmed ✓"
+            detail = f"{kind} · {status}{room}"
+            width = 100 / block.lanes
+            block.html = (
+                '\n      <a role="listitem"'
+                f' class="{f"{status_css} is-compact" if compact else status_css}"'
+                f' href="{visit_prefix}{a.id}{visit_suffix}"\n'
+                f'         style="top: {block.top:.3f}%; height: {block.height:.3f}%;'
+                f' left: {block.lane * 100 / block.lanes:.3f}%; width: calc({width:.3f}% - 2px);"\n'
+                f'         title="{start}–{end} {patient} · {detail}">\n'
+                '        <span class="cal-visit-line"><span class="cal-visit-time">'
+                f"{start if compact else f'{start}–{end}'}</span>\n"
+                f'        <span class="cal-visit-name">{patient}</span></span>\n'
+                f'        <span class="cal-visit-line">{detail}</span>\n'
+                "      </a>\n      "
+            )
+        # Every piece above is escaped already or is digits and times. The fragments keep
+        # the whitespace the grid template printed around each link.
+        column.entries_html = SafeString("".join(block.html for block in column.entries))
     return grid
 
 
 def _calendar_appointments(
     practitioner_ids: list[int], start: dt.datetime, end: dt.datetime
-) -> list[Appointment]:
+) -> list[CalendarVisit]:
     # Cancelled visits free their slot and leave the grid; no-shows stay, greyed out.
-    return list(
+    rows = (
         Appointment.objects.filter(overlapping(start, end), practitioner_id__in=practitioner_ids)
         .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("patient", "room")
-        .only(
-            "id",
-            "practitioner_id",
-            "starts_at",
-            "ends_at",
-            "kind",
-            "status",
-            "confirmed_at",
-            "patient__id",
-            "patient__first_name",
-            "patient__last_name",
-            "room__id",
-            "room__name",
-        )
         .order_by("starts_at", "id")
+        .values_list(*_CALENDAR_VISIT_COLUMNS)
     )
+    return [CalendarVisit._make(row) for row in rows]
 
 
 def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
@@ -644,17 +679,12 @@ def _add_appointments(
     )
     if exclude_ids:  # visits being moved do not hold their own slots
         live = live.exclude(pk__in=exclude_ids)
-    rows = live.values_list(
-        "practitioner_id",
-        "patient_id",
-        "room_id",
-        "starts_at",
-        "ends_at",
-        "practitioner__display_name",
-        "room__name",
-    )
-    for practitioner_id, patient_id, room_id, s, e, practitioner_name, room_name in rows:
+    columns = ["practitioner_id", "patient_id", "room_id", "starts_at", "ends_at"]
+    if visits is not None:  # the names a preview words its conflicts with (two joins)
+        columns += ["practitioner__display_name", "room__name"]
+    for practitioner_id, patient_id, room_id, s, e, *names in live.values_list(*columns):
         if visits is not None:
+            practitioner_name, room_name = names
             visits.append(
                 BusyVisit(practitioner_id, practitioner_name, patient_id, room_id, room_name, s, e)
             )

@@ -6,10 +6,13 @@ import re
 from unittest import mock
 
 import pytest
+from django.db.models.signals import post_init
 from django.urls import reverse
 from django.urls.resolvers import URLResolver
+from django.utils import timezone
 
-from clinic.models import AppointmentStatus, WorkingHours
+from clinic.models import Appointment, AppointmentStatus, WorkingHours
+from patients.models import Patient
 from tests.clinic.scheduling.conftest import at, give_hours
 from tests.factories import AppointmentFactory, PatientFactory
 
@@ -80,3 +83,68 @@ def test_visit_block_markup(client_for, front_desk, alex, room, monday):
     assert '<span class="cal-visit-time">09:00–09:45</span>' in anchor
     assert '<span class="cal-visit-name">Zoë O&#x27;Hara</span>' in anchor
     assert f'<span class="cal-visit-line">{kind} · Checked in · Room A</span>' in anchor
+
+
+@pytest.mark.parametrize("page", ["day", "week"])
+def test_no_model_instance_per_visit_shown(client_for, therapist, alex, monday, page):
+    """Visits are read as plain values: the page builds no Appointment or Patient per
+    visit (a day of a clinic group shows ~250)."""
+    url = reverse("scheduling:day") if page == "day" else reverse("scheduling:week", args=[alex.pk])
+    client = client_for(therapist)
+    for hour in ("09:00", "10:00", "11:00", "13:00", "14:00", "15:00"):
+        AppointmentFactory(practitioner=alex, starts_at=at(monday, hour))
+    built: list[type] = []
+
+    def count(sender, **kwargs):
+        if sender in (Appointment, Patient):
+            built.append(sender)
+
+    post_init.connect(count, weak=False)
+    try:
+        response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
+    finally:
+        post_init.disconnect(count)
+    assert response.status_code == 200
+    assert response.content.decode().count('<a role="listitem" class="cal-visit') == 6
+    assert built == []
+
+
+def test_overlapping_visits_side_by_side_compact_and_confirmed(client_for, therapist, alex, monday):
+    """A no-show keeps its block next to the visit that took its slot; a visit of 30
+    minutes shows its start only; a booked visit the patient confirmed says so."""
+    no_show = AppointmentFactory(
+        practitioner=alex,
+        patient=PatientFactory(first_name="Noé", last_name="Díaz"),
+        starts_at=at(monday, "09:00"),
+        ends_at=at(monday, "09:45"),
+        status=AppointmentStatus.NO_SHOW,
+    )
+    booked = AppointmentFactory(
+        practitioner=alex,
+        patient=PatientFactory(first_name="Ana", last_name="<b>Ruiz</b>"),
+        starts_at=at(monday, "09:00"),
+        ends_at=at(monday, "09:30"),
+        confirmed_at=timezone.now(),
+    )
+    page = (
+        client_for(therapist)
+        .get(reverse("scheduling:day"), {"date": f"{monday:%Y-%m-%d}"})
+        .content.decode()
+    )
+    anchors = re.findall(r'<a role="listitem" class="cal-visit[^>]*>.*?</a>', page, flags=re.S)
+    # Time order, then booking order; the shorter visit takes the first lane.
+    first, second = anchors
+    kind = booked.get_kind_display()
+    no_show_href = reverse("scheduling:appointment", args=[no_show.pk])
+    assert f'class="cal-visit status-no_show" href="{no_show_href}"' in first
+    assert "left: 50.000%; width: calc(50.000% - 2px);" in first
+    assert '<span class="cal-visit-time">09:00–09:45</span>' in first
+    assert '<span class="cal-visit-name">Noé Díaz</span>' in first
+    booked_href = reverse("scheduling:appointment", args=[booked.pk])
+    assert f'class="cal-visit status-booked is-compact" href="{booked_href}"' in second
+    assert "left: 0.000%; width: calc(50.000% - 2px);" in second
+    assert '<span class="cal-visit-time">09:00</span>' in second
+    assert '<span class="cal-visit-name">Ana &lt;b&gt;Ruiz&lt;/b&gt;</span>' in second
+    assert f'<span class="cal-visit-line">{kind} · Confirmed ✓</span>' in second
+    assert f'title="09:00–09:30 Ana &lt;b&gt;Ruiz&lt;/b&gt; · {kind} · Confirmed ✓"' in second
+    assert "<b>" not in page.split("cal-col", 1)[1]
