@@ -1,0 +1,44 @@
+"""The caseload reports' daily rollup of visits (clinic/reports/rollup.py keeps it).
+
+A day the clinic has finished (before today) is counted once per practitioner and kept;
+the reports add today and later live. docs/decisions.md, caseload reports.
+"""
+
+import datetime as dt
+
+from django.db import models
+
+from .practitioners import Practitioner
+
+
+class ReportDay(models.Model):
+    """One practitioner's visits on one finished local day, as the attendance and
+    utilisation reports count them (clinic/reports/selectors.py)."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    # Attendance: visits due (timely cancellations left out), no-shows, late cancellations.
+    due = models.PositiveIntegerField(default=0)
+    no_shows = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+    # Utilisation: the length of the visits that held the practitioner's time.
+    booked = models.DurationField(default=dt.timedelta)
+
+    class Meta:
+        ordering = ["day", "practitioner"]
+        indexes = [models.Index(fields=["day", "practitioner"], name="reportday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner_id} on {self.day}"
+
+
+class ReportRollup(models.Model):
+    """The one row saying what ReportDay holds: every day from ``days_from`` to before
+    ``days_until``, with every change to a visit saved before ``seen_at``."""
+
+    days_from = models.DateField(null=True, blank=True)
+    days_until = models.DateField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"visits rolled up {self.days_from} to {self.days_until}, as of {self.seen_at}"
