@@ -4,20 +4,18 @@ A report reads the days before today from ``clinic.ReportDay`` (a row per practi
 and local day) and counts today and later live: the cost of a report then follows the
 number of practitioners and days, not the thousands of visits behind them.
 
-``refresh`` brings the rollup up to date before each read, in four statements whatever
-the data (docs/decisions.md, caseload reports):
-
-1. lock the ``ReportRollup`` row (two readers never count the same day twice);
-2. delete the rows of the days to count: days of the period not yet rolled up, and the
-   days of visits changed since the last refresh (``Appointment.updated_at``, indexed);
-3. count those days again from the visits, in one ``INSERT ... SELECT``;
-4. widen the covered days and move the watermark to now.
+``refresh`` brings the rollup up to date before each read (docs/decisions.md, caseload
+reports). It reads the ``ReportRollup`` row (which days are covered, and as of when) and
+the days of visits changed since then (``Appointment.updated_at``, indexed). Only when
+a day is to be counted (not covered yet, or one of its visits changed) does it lock that
+row, delete those days' rows and count them again from the visits in one
+``INSERT ... SELECT``, then widen the covered days and move the watermark to now.
 
 A finished day is counted once and then only read, unless a visit on it changes later
 (a no-show marked the next morning, a status undone): its day is counted again on the
 next read. ``updated_at`` is ``auto_now`` and every service saves it with the fields it
-changes. The watermark trails now by ``MARGIN`` so that a change committed just after a
-refresh read the watermark is still picked up by the next one.
+changes. The watermark is checked with a margin (``MARGIN``) so that a change committed
+just after a refresh read the visits is still picked up by the next one.
 """
 
 from __future__ import annotations
@@ -25,8 +23,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Subquery, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentStatus, ReportDay, ReportRollup
 from patients.localtime import clinic_zone, local_occurrence
@@ -67,39 +66,57 @@ def day_counts():
     )
 
 
-def refresh(first: dt.date, until: dt.date, *, now: dt.datetime) -> None:
-    """Make ReportDay hold every day from ``first`` to before ``until`` (finished days
-    only: ``until`` is at most today), current as of ``now``. Four queries."""
-    with transaction.atomic():
-        state, _ = ReportRollup.objects.select_for_update().get_or_create(pk=1)
-        old_from, old_until = state.days_from, state.days_until
-        if old_from is None or old_until is None:
-            old_from = old_until = first  # nothing rolled up yet: an empty range
-        new_from = min(first, old_from)
-        new_until = max(until, old_until)
-        # The two stretches not yet covered (either may be empty): before and after.
-        gaps = [(new_from, old_from), (old_until, new_until)]
-        if old_from == old_until:
-            gaps = [(new_from, new_until), (new_from, new_from)]
-        seen = state.seen_at
-        changed = Subquery(
-            Appointment.objects.filter(
-                updated_at__gte=seen - MARGIN if seen else now,
-                starts_at__gte=_midnight(new_from),
-                starts_at__lt=_midnight(new_until),
-            )
-            .annotate(changed_day=_local_day())
-            .values("changed_day")
+def _plan(
+    first: dt.date, until: dt.date, state: ReportRollup
+) -> tuple[dt.date, dt.date, list[tuple[dt.date, dt.date]]]:
+    """The days ReportDay will cover once ``first`` to before ``until`` is read (one
+    unbroken stretch), and the stretches of days (first, after last) to count for it:
+    days not covered yet and the days of visits changed since ``state.seen_at``. One
+    query whatever the state (the changed visits, by ``appt_updated_idx``)."""
+    old_from, old_until = state.days_from, state.days_until
+    if old_from is None or old_until is None or old_from >= old_until:
+        # Nothing rolled up yet: count the stretch asked for; no visit is looked up.
+        old_from = old_until = first
+        stretches = [(first, until)]
+        new_from, new_until = first, until
+    else:
+        new_from, new_until = min(first, old_from), max(until, old_until)
+        stretches = [(new_from, old_from), (old_until, new_until)]
+    changed = (
+        Appointment.objects.filter(
+            updated_at__gte=(state.seen_at or timezone.now()) - MARGIN,
+            starts_at__gte=_midnight(old_from),
+            starts_at__lt=_midnight(old_until),
         )
-        stale_days = Q(day__in=changed)
-        for start, stop in gaps:
-            stale_days |= Q(day__gte=start, day__lt=stop)
-        ReportDay.objects.filter(stale_days).delete()
+        .annotate(changed_day=_local_day())
+        .values_list("changed_day", flat=True)
+        .distinct()
+    )
+    stretches += [(day, day + dt.timedelta(days=1)) for day in changed]
+    return new_from, new_until, [(start, stop) for start, stop in stretches if start < stop]
 
-        stale_visits = Q(local_day__in=changed)
-        for start, stop in gaps:
-            stale_visits |= Q(starts_at__gte=_midnight(start), starts_at__lt=_midnight(stop))
-        select, params = day_counts().filter(stale_visits).query.sql_with_params()
+
+def refresh(first: dt.date, until: dt.date, *, now: dt.datetime) -> None:
+    """Make ReportDay hold every finished day from ``first`` to before ``until`` (at
+    most today), current as of ``now``.
+
+    Two queries when nothing is to be counted (the state, the changed visits). Otherwise
+    five more, in a transaction: the state again, locked, and the same check (two
+    readers never count a day twice), delete, insert, update."""
+    state, _ = ReportRollup.objects.get_or_create(pk=1)
+    if not _plan(first, until, state)[2]:
+        return
+    with transaction.atomic():
+        state = ReportRollup.objects.select_for_update().get(pk=state.pk)
+        new_from, new_until, stretches = _plan(first, until, state)
+        if not stretches:
+            return
+        days, visits = Q(), Q()
+        for start, stop in stretches:
+            days |= Q(day__gte=start, day__lt=stop)
+            visits |= Q(starts_at__gte=_midnight(start), starts_at__lt=_midnight(stop))
+        ReportDay.objects.filter(days).delete()
+        select, params = day_counts().filter(visits).query.sql_with_params()
         table = connection.ops.quote_name(ReportDay._meta.db_table)
         columns = ", ".join(
             connection.ops.quote_name(name)
@@ -107,7 +124,6 @@ def refresh(first: dt.date, until: dt.date, *, now: dt.datetime) -> None:
         )
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)
-
         ReportRollup.objects.filter(pk=state.pk).update(
             days_from=new_from, days_until=new_until, seen_at=now
         )
