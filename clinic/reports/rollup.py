@@ -90,6 +90,7 @@ def _plan(
         )
         .annotate(changed_day=_local_day())
         .values_list("changed_day", flat=True)
+        .order_by()
         .distinct()
     )
     stretches += [(day, day + dt.timedelta(days=1)) for day in changed]
