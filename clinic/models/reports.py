@@ -6,6 +6,7 @@ the reports add today and later live. docs/decisions.md, caseload reports.
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
 
 from .practitioners import Practitioner
@@ -32,9 +33,29 @@ class ReportDay(models.Model):
         return f"{self.practitioner_id} on {self.day}"
 
 
+class ReportCompletionDay(models.Model):
+    """One therapist's home-program completions on one finished day, as the adherence
+    report counts them (clinic/reports/selectors.py): days done inside their program's
+    dates, for the programs the therapist prescribed."""
+
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "therapist"]
+        indexes = [models.Index(fields=["day", "therapist"], name="reportcompletionday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.therapist_id} on {self.day}"
+
+
 class ReportRollup(models.Model):
-    """The one row saying what ReportDay holds: every day from ``days_from`` to before
-    ``days_until``, with every change to a visit saved before ``seen_at``."""
+    """What a rollup holds (row 1: ReportDay, row 2: ReportCompletionDay; see
+    clinic/reports/rollup.py): every day from ``days_from`` to before ``days_until``,
+    with every change saved before ``seen_at``."""
 
     days_from = models.DateField(null=True, blank=True)
     days_until = models.DateField(null=True, blank=True)

@@ -23,12 +23,19 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from clinic.models import Appointment, AppointmentStatus, ReportDay, ReportRollup
+from clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    ReportCompletionDay,
+    ReportDay,
+    ReportRollup,
+)
 from patients.localtime import clinic_zone, local_occurrence
+from treatments.models import ExerciseCompletion, HomeExerciseProgram
 
 # Statuses of a visit that held the practitioner's time (selectors.BOOKED_STATUSES).
 _BOOKED = [
@@ -46,6 +53,11 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 def _local_day() -> TruncDate:
     return TruncDate("starts_at", tzinfo=clinic_zone())
+
+
+# The ReportRollup row of each rollup.
+VISITS = 1
+COMPLETIONS = 2
 
 
 def day_counts():
@@ -66,63 +78,119 @@ def day_counts():
     )
 
 
-def _plan(
-    first: dt.date, until: dt.date, state: ReportRollup
-) -> tuple[dt.date, dt.date, list[tuple[dt.date, dt.date]]]:
-    """The days ReportDay will cover once ``first`` to before ``until`` is read (one
-    unbroken stretch), and the stretches of days (first, after last) to count for it:
-    days not covered yet and the days of visits changed since ``state.seen_at``. One
-    query whatever the state (the changed visits, by ``appt_updated_idx``)."""
-    old_from, old_until = state.days_from, state.days_until
-    if old_from is None or old_until is None or old_from >= old_until:
-        # Nothing rolled up yet: count the stretch asked for; no visit is looked up.
-        old_from = old_until = first
-        stretches = [(first, until)]
-        new_from, new_until = first, until
-    else:
-        new_from, new_until = min(first, old_from), max(until, old_until)
-        stretches = [(new_from, old_from), (old_until, new_until)]
-    changed = (
+def completion_counts():
+    """Home-program completions per prescribing therapist and day, as
+    ReportCompletionDay holds them: only those inside their program's dates (a day with
+    a completion outside them is no prescribed day's)."""
+    return (
+        ExerciseCompletion.objects.filter(date__gte=F("program__start_date"))
+        .filter(Q(program__end_date__isnull=True) | Q(date__lte=F("program__end_date")))
+        .values("program__prescribed_by_id", "date")
+        .annotate(done=Count("id"))
+        .order_by()
+    )
+
+
+def _changed_visits(since: dt.datetime, first: dt.date, until: dt.date) -> list[tuple]:
+    """Days of visits saved since ``since``, among ``first`` to before ``until``."""
+    days = (
         Appointment.objects.filter(
-            updated_at__gte=(state.seen_at or timezone.now()) - MARGIN,
-            starts_at__gte=_midnight(old_from),
-            starts_at__lt=_midnight(old_until),
+            updated_at__gte=since, starts_at__gte=_midnight(first), starts_at__lt=_midnight(until)
         )
         .annotate(changed_day=_local_day())
         .values_list("changed_day", flat=True)
         .order_by()
         .distinct()
     )
-    stretches += [(day, day + dt.timedelta(days=1)) for day in changed]
+    return [(day, day + dt.timedelta(days=1)) for day in days]
+
+
+def _changed_completions(since: dt.datetime, first: dt.date, until: dt.date) -> list[tuple]:
+    """Days of completions recorded since ``since`` (a patient marking yesterday done),
+    and for each program changed since then the days from the day before the change on:
+    services only end a program on the patient's today or later (treatments/services.py),
+    and the patient's today is within a day of the clinic's. One query."""
+    recorded = (
+        ExerciseCompletion.objects.filter(created_at__gte=since, date__gte=first, date__lt=until)
+        .annotate(kind=Value(0, output_field=IntegerField()))
+        .values_list("date", "kind")
+        .order_by()
+    )
+    ended = (
+        HomeExerciseProgram.objects.filter(updated_at__gte=since)
+        .annotate(
+            changed_day=TruncDate("updated_at", tzinfo=clinic_zone()),
+            kind=Value(1, output_field=IntegerField()),
+        )
+        .values_list("changed_day", "kind")
+        .order_by()
+    )
+    stretches = []
+    for day, kind in recorded.union(ended):
+        if kind == 0:
+            stretches.append((day, day + dt.timedelta(days=1)))
+        else:
+            stretches.append((max(first, day - dt.timedelta(days=1)), until))
+    return stretches
+
+
+def _plan(
+    source: int, first: dt.date, until: dt.date, state: ReportRollup
+) -> tuple[dt.date, dt.date, list[tuple[dt.date, dt.date]]]:
+    """The days the rollup will cover once ``first`` to before ``until`` is read (one
+    unbroken stretch), and the stretches of days (first, after last) to count for it:
+    days not covered yet and the days touched by changes since ``state.seen_at``. One
+    query whatever the state (the changes, by their indexed timestamps)."""
+    old_from, old_until = state.days_from, state.days_until
+    if old_from is None or old_until is None or old_from >= old_until:
+        # Nothing rolled up yet: count the stretch asked for; no change is looked up.
+        old_from = old_until = first
+        stretches = [(first, until)]
+        new_from, new_until = first, until
+    else:
+        new_from, new_until = min(first, old_from), max(until, old_until)
+        stretches = [(new_from, old_from), (old_until, new_until)]
+    since = (state.seen_at or timezone.now()) - MARGIN
+    changed = _changed_visits if source == VISITS else _changed_completions
+    stretches += changed(since, old_from, old_until)
     return new_from, new_until, [(start, stop) for start, stop in stretches if start < stop]
 
 
-def refresh(first: dt.date, until: dt.date, *, now: dt.datetime) -> None:
-    """Make ReportDay hold every finished day from ``first`` to before ``until`` (at
+def refresh(first: dt.date, until: dt.date, *, now: dt.datetime, source: int = VISITS) -> None:
+    """Make the rollup of ``source`` (VISITS: ReportDay; COMPLETIONS:
+    ReportCompletionDay) hold every finished day from ``first`` to before ``until`` (at
     most today), current as of ``now``.
 
-    Two queries when nothing is to be counted (the state, the changed visits). Otherwise
-    five more, in a transaction: the state again, locked, and the same check (two
-    readers never count a day twice), delete, insert, update."""
-    state, _ = ReportRollup.objects.get_or_create(pk=1)
-    if not _plan(first, until, state)[2]:
+    Two queries when nothing is to be counted (the state, the changes). Otherwise five
+    more, in a transaction: the state again, locked, and the same check (two readers
+    never count a day twice), delete, insert, update."""
+    state, _ = ReportRollup.objects.get_or_create(pk=source)
+    if not _plan(source, first, until, state)[2]:
         return
     with transaction.atomic():
         state = ReportRollup.objects.select_for_update().get(pk=state.pk)
-        new_from, new_until, stretches = _plan(first, until, state)
+        new_from, new_until, stretches = _plan(source, first, until, state)
         if not stretches:
             return
-        days, visits = Q(), Q()
+        days, rows = Q(), Q()
         for start, stop in stretches:
             days |= Q(day__gte=start, day__lt=stop)
-            visits |= Q(starts_at__gte=_midnight(start), starts_at__lt=_midnight(stop))
-        ReportDay.objects.filter(days).delete()
-        select, params = day_counts().filter(visits).query.sql_with_params()
-        table = connection.ops.quote_name(ReportDay._meta.db_table)
-        columns = ", ".join(
-            connection.ops.quote_name(name)
-            for name in ("practitioner_id", "day", "due", "no_shows", "late", "booked")
-        )
+            if source == VISITS:
+                rows |= Q(starts_at__gte=_midnight(start), starts_at__lt=_midnight(stop))
+            else:
+                rows |= Q(date__gte=start, date__lt=stop)
+        if source == VISITS:
+            model: type[ReportDay] | type[ReportCompletionDay] = ReportDay
+            counts = day_counts().filter(rows)
+            names = ("practitioner_id", "day", "due", "no_shows", "late", "booked")
+        else:
+            model = ReportCompletionDay
+            counts = completion_counts().filter(rows)
+            names = ("therapist_id", "day", "done")
+        model.objects.filter(days).delete()
+        select, params = counts.query.sql_with_params()
+        table = connection.ops.quote_name(model._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(name) for name in names)
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)
         ReportRollup.objects.filter(pk=state.pk).update(

@@ -60,6 +60,7 @@ from clinic.models import (
     AppointmentStatus,
     ClinicClosure,
     Practitioner,
+    ReportCompletionDay,
     ReportDay,
     TimeOff,
     WorkingHours,
@@ -67,7 +68,7 @@ from clinic.models import (
 from patients.clinical import LEFS_MCID, NPRS_MCID_PERCENT, NPRS_MCID_POINTS
 from patients.localtime import clinic_today, clinic_zone, local_occurrence
 from patients.models import Assessment, Patient, RecordStatus, Region, SuspectedCause
-from treatments.models import ExerciseCompletion, HomeExerciseProgram, TreatmentPlan
+from treatments.models import HomeExerciseProgram, TreatmentPlan
 
 from . import rollup
 from .db import DaysBetween
@@ -510,13 +511,15 @@ def therapist_names(user_ids: Iterable[int]) -> dict[int, str]:
     }
 
 
-def adherence(period: Period, *, today: dt.date) -> AdherenceReport:
+def adherence(period: Period, *, today: dt.date, now: dt.datetime | None = None) -> AdherenceReport:
     """Prescribed days and days with a completion, per prescribing therapist and week.
 
     Only days that are over count (up to yesterday): today's exercises may still be done.
-    Queries: 1. prescribed days, one sum per week, grouped by therapist; 2. completions,
-    grouped by therapist and week; 3. therapists' names.
+    Queries: 1. prescribed days, one sum per week, grouped by therapist; 2-3 (or more,
+    when days are to be counted). the rollup's refresh; 4. completions from the rollup,
+    grouped by therapist and week; 5. therapists' names.
     """
+    now = now or timezone.now()
     last = min(period.end, today - dt.timedelta(days=1))
     weeks = [week for week in period.weeks if week.start <= last]
     cells: dict[tuple[int, int], AdherenceCell] = defaultdict(AdherenceCell)
@@ -547,22 +550,23 @@ def adherence(period: Period, *, today: dt.date) -> AdherenceReport:
                 days = row[f"w{week.index}"] or 0
                 if days:
                     cells[(row["prescribed_by_id"], week.index)].prescribed = days
+        # Completions come from the rollup of finished days (clinic/reports/rollup.py):
+        # only days up to yesterday count, so all of them are finished. A completion
+        # outside its program's dates is not a prescribed day's: left out there, so a
+        # share never exceeds 100 %.
+        rollup.refresh(
+            period.start, last + dt.timedelta(days=1), now=now, source=rollup.COMPLETIONS
+        )
         edges = [week.start + dt.timedelta(days=7) for week in weeks]
-        # A completion outside its program's dates is not a prescribed day's: left out,
-        # so a share never exceeds 100 %.
         done = (
-            ExerciseCompletion.objects.filter(date__gte=period.start, date__lte=last)
-            .filter(
-                date__gte=F("program__start_date"),
-                date__lte=Coalesce(F("program__end_date"), Value(last)),
-            )
-            .annotate(week=_week_of("date", edges))
-            .values("program__prescribed_by_id", "week")
-            .annotate(days=Count("id"))
+            ReportCompletionDay.objects.filter(day__gte=period.start, day__lte=last, done__gt=0)
+            .annotate(week=_week_of("day", edges))
+            .values("therapist_id", "week")
+            .annotate(days=Sum("done"))
             .order_by()
         )
         for row in done:
-            cells[(row["program__prescribed_by_id"], row["week"])].done = row["days"]
+            cells[(row["therapist_id"], row["week"])].done = row["days"]
     by_therapist: dict[int, AdherenceCell] = defaultdict(AdherenceCell)
     by_week: dict[int, AdherenceCell] = defaultdict(AdherenceCell)
     total = AdherenceCell()

@@ -9,11 +9,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic.models import Appointment, AppointmentStatus, ReportDay, ReportRollup
-from clinic.reports import selectors
+from clinic.reports import rollup, selectors
 from clinic.reports.selectors import Period
 from clinic.scheduling.services import appointment_mark_no_show
+from patients.localtime import clinic_today
 from tests.clinic.reports.helpers import END, PERIOD, START, at, now
-from tests.factories import AppointmentFactory, PractitionerFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    ExerciseCompletionFactory,
+    HomeExerciseProgramFactory,
+    PractitionerFactory,
+    TherapistFactory,
+    UserFactory,
+)
+from treatments.models import ExerciseCompletion, HomeExerciseProgram
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +36,8 @@ def _visit(practitioner, day, status=AppointmentStatus.COMPLETED, hour=10, minut
     )
 
 
-def _inserts(queries) -> int:
-    return sum(q["sql"].startswith("INSERT INTO") and "reportday" in q["sql"] for q in queries)
+def _inserts(queries, table="reportday") -> int:
+    return sum(q["sql"].startswith(f'INSERT INTO "clinic_{table}"') for q in queries)
 
 
 def test_a_finished_week_is_counted_once_and_then_read_from_the_rollup():
@@ -43,7 +52,7 @@ def test_a_finished_week_is_counted_once_and_then_read_from_the_rollup():
     assert (report.total.due, report.total.no_shows) == (2, 1)
     assert _inserts(first.captured_queries) == 1
     assert ReportDay.objects.filter(practitioner=practitioner).count() == 2
-    state = ReportRollup.objects.get()
+    state = ReportRollup.objects.get(pk=rollup.VISITS)
     assert (state.days_from, state.days_until) == (START, END + dt.timedelta(days=1))
 
     # A visit slipped in behind the rollup's back (no updated_at change: a bulk update,
@@ -99,7 +108,7 @@ def test_an_earlier_period_widens_the_rollup_without_a_gap():
 
     assert selectors.attendance(PERIOD, now=now()).total.due == 1
     assert selectors.attendance(earlier, now=now()).total.due == 1
-    state = ReportRollup.objects.get()
+    state = ReportRollup.objects.get(pk=rollup.VISITS)
     assert (state.days_from, state.days_until) == (earlier.start, END + dt.timedelta(days=1))
     # The weeks in between were counted too: the covered days have no hole.
     whole = Period(earlier.start, END)
@@ -124,7 +133,55 @@ def test_today_is_counted_live_and_never_rolled_up():
 
     assert report.total.due == 2
     assert not ReportDay.objects.filter(day=today).exists()
-    assert ReportRollup.objects.get().days_until == today
+    assert ReportRollup.objects.get(pk=rollup.VISITS).days_until == today
     started.status = AppointmentStatus.NO_SHOW
     started.save()
     assert selectors.attendance(period, now=moment).total.no_shows == 1
+
+
+# --- Adherence: completions -------------------------------------------------------------
+
+
+def test_a_completion_recorded_late_for_a_finished_day_is_picked_up():
+    therapist = TherapistFactory()
+    today = START + dt.timedelta(days=12)
+    program = HomeExerciseProgramFactory(prescribed_by=therapist, start_date=START)
+    ExerciseCompletionFactory(program=program, date=START + dt.timedelta(days=1))
+    ExerciseCompletion.objects.update(created_at=at(START))  # recorded long ago
+
+    assert selectors.adherence(PERIOD, today=today).total.done == 1
+    with CaptureQueriesContext(connection) as warm:
+        assert selectors.adherence(PERIOD, today=today).total.done == 1
+    assert _inserts(warm.captured_queries, "reportcompletionday") == 0
+
+    # The patient marks a past day done (the form allows the last few days).
+    ExerciseCompletionFactory(program=program, date=START + dt.timedelta(days=2))
+    with CaptureQueriesContext(connection) as late:
+        report = selectors.adherence(PERIOD, today=today)
+    assert _inserts(late.captured_queries, "reportcompletionday") == 1
+    assert report.cells[(therapist.pk, 0)].done == 2
+
+
+def test_a_program_ended_today_has_the_days_from_yesterday_counted_again():
+    therapist = TherapistFactory()
+    today = clinic_today()
+    period = Period(today - dt.timedelta(days=14), today)
+    program = HomeExerciseProgramFactory(
+        prescribed_by=therapist, start_date=today - dt.timedelta(days=10)
+    )
+    for offset in range(1, 10):
+        ExerciseCompletionFactory(program=program, date=today - dt.timedelta(days=offset))
+    ExerciseCompletion.objects.update(created_at=at(START))
+    HomeExerciseProgram.objects.update(updated_at=at(START))
+    assert selectors.adherence(period, today=today).total.done == 9
+
+    # Ended today, as treatments/services.py ends a program: saved, so updated_at moves.
+    program.end_date = today
+    program.status = "ended"
+    program.save()
+    with CaptureQueriesContext(connection) as queries:
+        report = selectors.adherence(period, today=today)
+    assert _inserts(queries.captured_queries, "reportcompletionday") == 1
+    recounted = [q["sql"] for q in queries.captured_queries if "DELETE" in q["sql"]]
+    assert str(today - dt.timedelta(days=1)) in recounted[0]
+    assert report.total.done == 9
