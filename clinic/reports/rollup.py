@@ -182,7 +182,7 @@ def refresh(first: dt.date, until: dt.date, *, now: dt.datetime, source: int = V
         if source == VISITS:
             model: type[ReportDay] | type[ReportCompletionDay] = ReportDay
             counts = day_counts().filter(rows)
-            names = ("practitioner_id", "day", "due", "no_shows", "late", "booked")
+            names: tuple[str, ...] = ("practitioner_id", "day", "due", "no_shows", "late", "booked")
         else:
             model = ReportCompletionDay
             counts = completion_counts().filter(rows)
