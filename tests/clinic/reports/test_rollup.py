@@ -124,7 +124,7 @@ def test_today_is_counted_live_and_never_rolled_up():
     _visit(practitioner, yesterday, hour=9)
     started = AppointmentFactory(
         practitioner=practitioner,
-        starts_at=moment - dt.timedelta(minutes=1),
+        starts_at=max(moment - dt.timedelta(minutes=1), at(today, 0)),
         ends_at=moment + dt.timedelta(minutes=29),
         status=AppointmentStatus.CHECKED_IN,
     )
