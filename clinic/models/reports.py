@@ -34,15 +34,17 @@ class ReportDay(models.Model):
 
 
 class ReportCompletionDay(models.Model):
-    """One therapist's home-program completions on one finished day, as the adherence
-    report counts them (clinic/reports/selectors.py): days done inside their program's
-    dates, for the programs the therapist prescribed."""
+    """One therapist's home programs on one finished day, as the adherence report counts
+    them (clinic/reports/selectors.py): programs running that day, and those of them
+    with a completion."""
 
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     day = models.DateField()
     done = models.PositiveIntegerField(default=0)
+    # Programs of theirs running that day (its start date to its end date).
+    prescribed = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["day", "therapist"]

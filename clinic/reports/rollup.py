@@ -78,17 +78,35 @@ def day_counts():
     )
 
 
-def completion_counts():
-    """Home-program completions per prescribing therapist and day, as
-    ReportCompletionDay holds them: only those inside their program's dates (a day with
-    a completion outside them is no prescribed day's)."""
-    return (
-        ExerciseCompletion.objects.filter(date__gte=F("program__start_date"))
-        .filter(Q(program__end_date__isnull=True) | Q(date__lte=F("program__end_date")))
-        .values("program__prescribed_by_id", "date")
-        .annotate(done=Count("id"))
-        .order_by()
+def _program_days_sql(stretches: list[tuple[dt.date, dt.date]]) -> tuple[str, list]:
+    """``INSERT ... SELECT`` of ReportCompletionDay rows for the days of ``stretches``:
+    per prescribing therapist and day, the programs running (start date to end date) and
+    those with a completion that day. The days come from a recursive series (SQLite and
+    PostgreSQL both have one; only the date arithmetic differs)."""
+    quote = connection.ops.quote_name
+    first = min(start for start, _ in stretches)
+    last = max(stop for _, stop in stretches) - dt.timedelta(days=1)
+    if connection.vendor == "postgresql":
+        series = "SELECT %s::date UNION ALL SELECT (d + 1)::date FROM days WHERE d < %s::date"
+    else:
+        series = "SELECT date(%s) UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < date(%s)"
+    wanted = " OR ".join("(days.d >= %s AND days.d < %s)" for _ in stretches)
+    program = quote(HomeExerciseProgram._meta.db_table)
+    completion = quote(ExerciseCompletion._meta.db_table)
+    table = quote(ReportCompletionDay._meta.db_table)
+    sql = (
+        f"WITH RECURSIVE days(d) AS ({series}) "
+        f"INSERT INTO {table} (therapist_id, day, done, prescribed) "
+        f"SELECT p.prescribed_by_id, days.d, COUNT(c.id), COUNT(*) "
+        f"FROM days JOIN {program} p ON p.start_date <= days.d "
+        f"AND (p.end_date IS NULL OR p.end_date >= days.d) "
+        f"LEFT JOIN {completion} c ON c.program_id = p.id AND c.date = days.d "
+        f"WHERE {wanted} GROUP BY p.prescribed_by_id, days.d"
     )
+    params: list = [first, last]
+    for start, stop in stretches:
+        params += [start, stop]
+    return sql, params
 
 
 def _changed_visits(since: dt.datetime, first: dt.date, until: dt.date) -> list[tuple]:
@@ -175,24 +193,21 @@ def refresh(first: dt.date, until: dt.date, *, now: dt.datetime, source: int = V
         days, rows = Q(), Q()
         for start, stop in stretches:
             days |= Q(day__gte=start, day__lt=stop)
-            if source == VISITS:
-                rows |= Q(starts_at__gte=_midnight(start), starts_at__lt=_midnight(stop))
-            else:
-                rows |= Q(date__gte=start, date__lt=stop)
+            rows |= Q(starts_at__gte=_midnight(start), starts_at__lt=_midnight(stop))
         if source == VISITS:
-            model: type[ReportDay] | type[ReportCompletionDay] = ReportDay
-            counts = day_counts().filter(rows)
-            names: tuple[str, ...] = ("practitioner_id", "day", "due", "no_shows", "late", "booked")
+            ReportDay.objects.filter(days).delete()
+            select, params = day_counts().filter(rows).query.sql_with_params()
+            columns = ", ".join(
+                connection.ops.quote_name(name)
+                for name in ("practitioner_id", "day", "due", "no_shows", "late", "booked")
+            )
+            sql = f"INSERT INTO {connection.ops.quote_name(ReportDay._meta.db_table)} "
+            sql += f"({columns}) {select}"
         else:
-            model = ReportCompletionDay
-            counts = completion_counts().filter(rows)
-            names = ("therapist_id", "day", "done")
-        model.objects.filter(days).delete()
-        select, params = counts.query.sql_with_params()
-        table = connection.ops.quote_name(model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(name) for name in names)
+            ReportCompletionDay.objects.filter(days).delete()
+            sql, params = _program_days_sql(stretches)
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)
+            cursor.execute(sql, params)
         ReportRollup.objects.filter(pk=state.pk).update(
             days_from=new_from, days_until=new_until, seen_at=now
         )

@@ -52,7 +52,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.models import (
@@ -68,10 +68,9 @@ from clinic.models import (
 from patients.clinical import LEFS_MCID, NPRS_MCID_PERCENT, NPRS_MCID_POINTS
 from patients.localtime import clinic_today, clinic_zone, local_occurrence
 from patients.models import Assessment, Patient, RecordStatus, Region, SuspectedCause
-from treatments.models import HomeExerciseProgram, TreatmentPlan
+from treatments.models import TreatmentPlan
 
 from . import rollup
-from .db import DaysBetween
 
 DEFAULT_WEEKS = 12
 # The longest period a report covers: 53 weeks, a year whatever weekday it starts on.
@@ -515,58 +514,33 @@ def adherence(period: Period, *, today: dt.date, now: dt.datetime | None = None)
     """Prescribed days and days with a completion, per prescribing therapist and week.
 
     Only days that are over count (up to yesterday): today's exercises may still be done.
-    Queries: 1. prescribed days, one sum per week, grouped by therapist; 2-3 (or more,
-    when days are to be counted). the rollup's refresh; 4. completions from the rollup,
-    grouped by therapist and week; 5. therapists' names.
+    Queries: 1-2 (or more, when days are to be counted). the rollup's refresh; 3.
+    prescribed days and completions from the rollup, grouped by therapist and week; 4.
+    therapists' names.
     """
     now = now or timezone.now()
     last = min(period.end, today - dt.timedelta(days=1))
     weeks = [week for week in period.weeks if week.start <= last]
     cells: dict[tuple[int, int], AdherenceCell] = defaultdict(AdherenceCell)
     if weeks:
-        program_end = Coalesce("end_date", Value(last))
-        sums = {
-            f"w{week.index}": Sum(
-                Greatest(
-                    Value(0),
-                    DaysBetween(
-                        Greatest("start_date", Value(week.start)),
-                        Least(program_end, Value(min(week.end, last))),
-                    )
-                    + 1,
-                )
-            )
-            for week in weeks
-        }
-        prescribed = (
-            HomeExerciseProgram.objects.filter(start_date__lte=last)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=period.start))
-            .values("prescribed_by_id")
-            .annotate(**sums)
-            .order_by()
-        )
-        for row in prescribed:
-            for week in weeks:
-                days = row[f"w{week.index}"] or 0
-                if days:
-                    cells[(row["prescribed_by_id"], week.index)].prescribed = days
-        # Completions come from the rollup of finished days (clinic/reports/rollup.py):
-        # only days up to yesterday count, so all of them are finished. A completion
-        # outside its program's dates is not a prescribed day's: left out there, so a
-        # share never exceeds 100 %.
+        # Prescribed days and completions come from the rollup of finished days
+        # (clinic/reports/rollup.py): only days up to yesterday count, so all of them
+        # are finished. A completion outside its program's dates is not a prescribed
+        # day's: left out there, so a share never exceeds 100 %.
         rollup.refresh(
             period.start, last + dt.timedelta(days=1), now=now, source=rollup.COMPLETIONS
         )
         edges = [week.start + dt.timedelta(days=7) for week in weeks]
         done = (
-            ReportCompletionDay.objects.filter(day__gte=period.start, day__lte=last, done__gt=0)
+            ReportCompletionDay.objects.filter(day__gte=period.start, day__lte=last)
             .annotate(week=_week_of("day", edges))
             .values("therapist_id", "week")
-            .annotate(days=Sum("done"))
+            .annotate(days=Sum("done"), program_days=Sum("prescribed"))
             .order_by()
         )
         for row in done:
-            cells[(row["therapist_id"], row["week"])].done = row["days"]
+            cell = cells[(row["therapist_id"], row["week"])]
+            cell.done, cell.prescribed = row["days"], row["program_days"]
     by_therapist: dict[int, AdherenceCell] = defaultdict(AdherenceCell)
     by_week: dict[int, AdherenceCell] = defaultdict(AdherenceCell)
     total = AdherenceCell()
