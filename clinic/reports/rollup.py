@@ -1,21 +1,30 @@
-"""The rollup of finished days behind the attendance and utilisation reports.
+"""The rollups of finished days behind the attendance, utilisation and adherence reports.
 
-A report reads the days before today from ``clinic.ReportDay`` (a row per practitioner
-and local day) and counts today and later live: the cost of a report then follows the
-number of practitioners and days, not the thousands of visits behind them.
+A report reads the days before today from a rollup and counts today and later live: its
+cost then follows the number of practitioners and days, not the thousands of visits or
+completions behind them. Two rollups, each with its ``ReportRollup`` row:
 
-``refresh`` brings the rollup up to date before each read (docs/decisions.md, caseload
-reports). It reads the ``ReportRollup`` row (which days are covered, and as of when) and
-the days of visits changed since then (``Appointment.updated_at``, indexed). Only when
-a day is to be counted (not covered yet, or one of its visits changed) does it lock that
-row, delete those days' rows and count them again from the visits in one
-``INSERT ... SELECT``, then widen the covered days and move the watermark to now.
+- VISITS (row 1), ``clinic.ReportDay``: per practitioner and local day, visits due,
+  no-shows, late cancellations and booked time (attendance, utilisation);
+- COMPLETIONS (row 2), ``clinic.ReportCompletionDay``: per prescribing therapist and
+  day, programs running and those with a completion (adherence).
 
-A finished day is counted once and then only read, unless a visit on it changes later
-(a no-show marked the next morning, a status undone): its day is counted again on the
-next read. ``updated_at`` is ``auto_now`` and every service saves it with the fields it
-changes. The watermark is checked with a margin (``MARGIN``) so that a change committed
-just after a refresh read the visits is still picked up by the next one.
+``refresh`` brings a rollup up to date before each read (docs/decisions.md, caseload
+reports). It reads its ``ReportRollup`` row (which days are covered, and as of when) and
+the days touched by changes since then (``Appointment.updated_at``,
+``ExerciseCompletion.created_at``, ``HomeExerciseProgram.updated_at``, all indexed). Only
+when a day is to be counted (not covered yet, or changed) does it lock that row, delete
+those days' rows and count them again in one ``INSERT ... SELECT``, then widen the
+covered days and move the watermark to now.
+
+A finished day is counted once and then only read, unless something on it changes later
+(a no-show marked the next morning, a status undone, a completion recorded for a past
+day, a program ended): its days are counted again on the next read. ``updated_at`` is
+``auto_now`` and every service saves it with the fields it changes; a bulk ``update()``
+that bypasses it would not be seen (none touches these fields). The watermark is checked
+with a margin (``MARGIN``) so that a change committed just after a refresh read the
+changes is still picked up by the next one. Figures are therefore never stale: no
+"as of" is needed on the pages.
 """
 
 from __future__ import annotations
