@@ -343,6 +343,9 @@ class HomeExerciseProgram(models.Model):
             models.Index(
                 fields=["status", "reminders_enabled"], name="program_status_reminders_idx"
             ),
+            # Caseload reports' rollup (clinic/reports/rollup.py): programs changed since
+            # its last refresh.
+            models.Index(fields=["updated_at"], name="program_updated_idx"),
         ]
         constraints = [
             # One active program per patient: a new one supersedes the old.
@@ -412,6 +415,9 @@ class ExerciseCompletion(models.Model):
             # the report's weeks by date, with their program, as an index-only scan
             # (PostgreSQL; elsewhere a plain index on date).
             models.Index(fields=["date"], include=["program"], name="completion_date_idx"),
+            # Caseload reports' rollup (clinic/reports/rollup.py): completions recorded
+            # since its last refresh, whatever day they are for.
+            models.Index(fields=["created_at"], name="completion_created_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["program", "date"], name="completion_one_per_day"),

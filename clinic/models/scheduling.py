@@ -217,6 +217,9 @@ class Appointment(models.Model):
                 include=["practitioner", "status", "late_cancellation", "ends_at"],
                 name="appt_start_report_idx",
             ),
+            # Caseload reports' rollup (clinic/reports/rollup.py): visits changed since
+            # the last refresh, to count their days again.
+            models.Index(fields=["updated_at"], name="appt_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(

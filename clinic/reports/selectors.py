@@ -52,22 +52,25 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from clinic.models import (
     Appointment,
     AppointmentStatus,
     ClinicClosure,
     Practitioner,
+    ReportCompletionDay,
+    ReportDay,
     TimeOff,
     WorkingHours,
 )
 from patients.clinical import LEFS_MCID, NPRS_MCID_PERCENT, NPRS_MCID_POINTS
 from patients.localtime import clinic_today, clinic_zone, local_occurrence
 from patients.models import Assessment, Patient, RecordStatus, Region, SuspectedCause
-from treatments.models import ExerciseCompletion, HomeExerciseProgram, TreatmentPlan
+from treatments.models import TreatmentPlan
 
-from .db import DaysBetween
+from . import rollup
 
 DEFAULT_WEEKS = 12
 # The longest period a report covers: 53 weeks, a year whatever weekday it starts on.
@@ -162,6 +165,20 @@ def practitioner_names() -> dict[int, str]:
     return dict(Practitioner.objects.values_list("pk", "display_name"))
 
 
+def _day_edges(period: Period) -> list[dt.date]:
+    """The first day after each week, for ``_week_of`` on a date."""
+    return [week.end + dt.timedelta(days=1) for week in period.weeks]
+
+
+def _refresh_rollup(period: Period, now: dt.datetime) -> dt.date:
+    """Bring the rollup of finished days up to date for ``period`` and return the first
+    day it does not cover (today, or the day after the period): days before it are read
+    from ``ReportDay``, the rest live. Four queries."""
+    finished = max(period.start, min(period.end + dt.timedelta(days=1), clinic_today(now)))
+    rollup.refresh(period.start, finished, now=now)
+    return finished
+
+
 # --- Attendance -------------------------------------------------------------------------
 
 
@@ -198,12 +215,35 @@ class AttendanceReport:
 def attendance(period: Period, *, now: dt.datetime) -> AttendanceReport:
     """Visits due, no-shows and late cancellations per practitioner and week.
 
-    Queries: 1. the counts, grouped by practitioner and week; 2. practitioners' names.
+    Finished days come from the rollup (clinic/reports/rollup.py), today and later from
+    the visits themselves. Queries: 1-4. the rollup's refresh; 5. the finished days'
+    counts, grouped by practitioner and week; 6. the same from today's visits; 7.
+    practitioners' names.
     """
     edges = period.bounds()
     until = min(edges[-1], now)
-    rows = (
-        Appointment.objects.filter(starts_at__gte=edges[0], starts_at__lt=until)
+    finished = _refresh_rollup(period, now)
+    counts = (
+        ReportDay.objects.filter(day__gte=period.start, day__lt=finished, due__gt=0)
+        .annotate(week=_week_of("day", _day_edges(period)))
+        .values("practitioner_id", "week")
+        .annotate(week_due=Sum("due"), week_no_shows=Sum("no_shows"), week_late=Sum("late"))
+        .order_by()
+    )
+    rows = [
+        (
+            row["practitioner_id"],
+            row["week"],
+            row["week_due"],
+            row["week_no_shows"],
+            row["week_late"],
+        )
+        for row in counts
+    ]
+    live = (
+        Appointment.objects.filter(
+            starts_at__gte=max(edges[0], _local(finished, dt.time(0))), starts_at__lt=until
+        )
         .exclude(status=AppointmentStatus.CANCELLED, late_cancellation=False)
         .annotate(week=_week_of("starts_at", edges[1:]))
         .values("practitioner_id", "week")
@@ -214,22 +254,26 @@ def attendance(period: Period, *, now: dt.datetime) -> AttendanceReport:
         )
         .order_by()
     )
-    cells: dict[tuple[int, int], AttendanceCell] = {}
+    rows += [
+        (row["practitioner_id"], row["week"], row["due"], row["no_shows"], row["late"])
+        for row in live
+    ]
+    cells: dict[tuple[int, int], AttendanceCell] = defaultdict(AttendanceCell)
     by_practitioner: dict[int, AttendanceCell] = defaultdict(AttendanceCell)
     by_week: dict[int, AttendanceCell] = defaultdict(AttendanceCell)
     total = AttendanceCell()
-    for row in rows:
-        cell = AttendanceCell(row["due"], row["no_shows"], row["late"])
-        cells[(row["practitioner_id"], row["week"])] = cell
-        by_practitioner[row["practitioner_id"]].add(cell)
-        by_week[row["week"]].add(cell)
+    for practitioner_id, week, due, no_shows, late in rows:
+        cell = AttendanceCell(due, no_shows, late)
+        cells[(practitioner_id, week)].add(cell)
+        by_practitioner[practitioner_id].add(cell)
+        by_week[week].add(cell)
         total.add(cell)
     names = practitioner_names()
     practitioners = sorted(
         ((pk, names.get(pk, "?")) for pk in by_practitioner), key=lambda item: item[1]
     )
     return AttendanceReport(
-        period, practitioners, cells, dict(by_practitioner), dict(by_week), total
+        period, practitioners, dict(cells), dict(by_practitioner), dict(by_week), total
     )
 
 
@@ -365,27 +409,44 @@ class UtilisationReport:
     total: UtilisationCell
 
 
-def utilisation(period: Period) -> UtilisationReport:
+def utilisation(period: Period, *, now: dt.datetime | None = None) -> UtilisationReport:
     """Booked minutes ÷ working minutes per practitioner and week.
 
-    Queries: 1. booked minutes, grouped by practitioner and week; 2-3. working minutes
-    (``working_minutes``); 4. practitioners' names.
+    Finished days' booked minutes come from the rollup (clinic/reports/rollup.py), today
+    and later from the visits. Queries: 1-4. the rollup's refresh; 5. the finished days'
+    booked minutes, grouped by practitioner and week; 6. the same from today on; 7-9.
+    working minutes (``working_minutes``); 10. practitioners' names.
     """
+    now = now or timezone.now()
     edges = period.bounds()
+    finished = _refresh_rollup(period, now)
+    booked_rows = (
+        ReportDay.objects.filter(day__gte=period.start, day__lt=finished, booked__gt=dt.timedelta())
+        .annotate(week=_week_of("day", _day_edges(period)))
+        .values("practitioner_id", "week")
+        .annotate(week_booked=Sum("booked"))
+        .order_by()
+    )
     duration = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
-    rows = (
+    live = (
         Appointment.objects.filter(
-            starts_at__gte=edges[0], starts_at__lt=edges[-1], status__in=BOOKED_STATUSES
+            starts_at__gte=max(edges[0], _local(finished, dt.time(0))),
+            starts_at__lt=edges[-1],
+            status__in=BOOKED_STATUSES,
         )
         .annotate(week=_week_of("starts_at", edges[1:]))
         .values("practitioner_id", "week")
-        .annotate(booked=Sum(duration))
+        .annotate(week_booked=Sum(duration))
         .order_by()
     )
     cells: dict[tuple[int, int], UtilisationCell] = defaultdict(UtilisationCell)
-    for row in rows:
-        booked = row["booked"] or dt.timedelta()
-        cells[(row["practitioner_id"], row["week"])].booked = round(booked.total_seconds() / 60)
+    booked_by_cell: dict[tuple[int, int], dt.timedelta] = defaultdict(dt.timedelta)
+    for row in [*booked_rows, *live]:
+        booked_by_cell[(row["practitioner_id"], row["week"])] += (
+            row["week_booked"] or dt.timedelta()
+        )
+    for key, booked in booked_by_cell.items():
+        cells[key].booked = round(booked.total_seconds() / 60)
     weeks = period.weeks
     for practitioner_id, days in working_minutes(period.start, period.end).items():
         for week in weeks:
@@ -449,59 +510,37 @@ def therapist_names(user_ids: Iterable[int]) -> dict[int, str]:
     }
 
 
-def adherence(period: Period, *, today: dt.date) -> AdherenceReport:
+def adherence(period: Period, *, today: dt.date, now: dt.datetime | None = None) -> AdherenceReport:
     """Prescribed days and days with a completion, per prescribing therapist and week.
 
     Only days that are over count (up to yesterday): today's exercises may still be done.
-    Queries: 1. prescribed days, one sum per week, grouped by therapist; 2. completions,
-    grouped by therapist and week; 3. therapists' names.
+    Queries: 1-2 (or more, when days are to be counted). the rollup's refresh; 3.
+    prescribed days and completions from the rollup, grouped by therapist and week; 4.
+    therapists' names.
     """
+    now = now or timezone.now()
     last = min(period.end, today - dt.timedelta(days=1))
     weeks = [week for week in period.weeks if week.start <= last]
     cells: dict[tuple[int, int], AdherenceCell] = defaultdict(AdherenceCell)
     if weeks:
-        program_end = Coalesce("end_date", Value(last))
-        sums = {
-            f"w{week.index}": Sum(
-                Greatest(
-                    Value(0),
-                    DaysBetween(
-                        Greatest("start_date", Value(week.start)),
-                        Least(program_end, Value(min(week.end, last))),
-                    )
-                    + 1,
-                )
-            )
-            for week in weeks
-        }
-        prescribed = (
-            HomeExerciseProgram.objects.filter(start_date__lte=last)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=period.start))
-            .values("prescribed_by_id")
-            .annotate(**sums)
-            .order_by()
+        # Prescribed days and completions come from the rollup of finished days
+        # (clinic/reports/rollup.py): only days up to yesterday count, so all of them
+        # are finished. A completion outside its program's dates is not a prescribed
+        # day's: left out there, so a share never exceeds 100 %.
+        rollup.refresh(
+            period.start, last + dt.timedelta(days=1), now=now, source=rollup.COMPLETIONS
         )
-        for row in prescribed:
-            for week in weeks:
-                days = row[f"w{week.index}"] or 0
-                if days:
-                    cells[(row["prescribed_by_id"], week.index)].prescribed = days
         edges = [week.start + dt.timedelta(days=7) for week in weeks]
-        # A completion outside its program's dates is not a prescribed day's: left out,
-        # so a share never exceeds 100 %.
         done = (
-            ExerciseCompletion.objects.filter(date__gte=period.start, date__lte=last)
-            .filter(
-                date__gte=F("program__start_date"),
-                date__lte=Coalesce(F("program__end_date"), Value(last)),
-            )
-            .annotate(week=_week_of("date", edges))
-            .values("program__prescribed_by_id", "week")
-            .annotate(days=Count("id"))
+            ReportCompletionDay.objects.filter(day__gte=period.start, day__lte=last)
+            .annotate(week=_week_of("day", edges))
+            .values("therapist_id", "week")
+            .annotate(days=Sum("done"), program_days=Sum("prescribed"))
             .order_by()
         )
         for row in done:
-            cells[(row["program__prescribed_by_id"], row["week"])].done = row["days"]
+            cell = cells[(row["therapist_id"], row["week"])]
+            cell.done, cell.prescribed = row["days"], row["program_days"]
     by_therapist: dict[int, AdherenceCell] = defaultdict(AdherenceCell)
     by_week: dict[int, AdherenceCell] = defaultdict(AdherenceCell)
     total = AdherenceCell()

@@ -299,7 +299,7 @@ def utilisation(request):
     form = _form(request, PeriodForm)
     report = chart = None
     if form.is_valid():
-        report = selectors.utilisation(form.period)
+        report = selectors.utilisation(form.period, now=timezone.now())
         rates = [report.by_practitioner[pk].rate for pk, _name in report.practitioners]
         maximum = max([1.0] + [rate for rate in rates if rate is not None])
         chart = svg.bar_chart(
@@ -338,7 +338,7 @@ def utilisation_csv(request):
     form = _form(request, PeriodForm)
     if not form.is_valid():
         return _invalid_csv(request, "clinic/reports/utilisation.html", form)
-    report = selectors.utilisation(form.period)
+    report = selectors.utilisation(form.period, now=timezone.now())
     header = ["practitioner", "week_starting", "booked_minutes", "working_minutes", "utilisation"]
     rows = []
     for practitioner_id, name in report.practitioners:

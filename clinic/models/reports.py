@@ -1,0 +1,67 @@
+"""The caseload reports' daily rollup of visits (clinic/reports/rollup.py keeps it).
+
+A day the clinic has finished (before today) is counted once per practitioner and kept;
+the reports add today and later live. docs/decisions.md, caseload reports.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+
+from .practitioners import Practitioner
+
+
+class ReportDay(models.Model):
+    """One practitioner's visits on one finished local day, as the attendance and
+    utilisation reports count them (clinic/reports/selectors.py)."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    # Attendance: visits due (timely cancellations left out), no-shows, late cancellations.
+    due = models.PositiveIntegerField(default=0)
+    no_shows = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+    # Utilisation: the length of the visits that held the practitioner's time.
+    booked = models.DurationField(default=dt.timedelta)
+
+    class Meta:
+        ordering = ["day", "practitioner"]
+        indexes = [models.Index(fields=["day", "practitioner"], name="reportday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner_id} on {self.day}"
+
+
+class ReportCompletionDay(models.Model):
+    """One therapist's home programs on one finished day, as the adherence report counts
+    them (clinic/reports/selectors.py): programs running that day, and those of them
+    with a completion."""
+
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    done = models.PositiveIntegerField(default=0)
+    # Programs of theirs running that day (its start date to its end date).
+    prescribed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "therapist"]
+        indexes = [models.Index(fields=["day", "therapist"], name="reportcompletionday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.therapist_id} on {self.day}"
+
+
+class ReportRollup(models.Model):
+    """What a rollup holds (row 1: ReportDay, row 2: ReportCompletionDay; see
+    clinic/reports/rollup.py): every day from ``days_from`` to before ``days_until``,
+    with every change saved before ``seen_at``."""
+
+    days_from = models.DateField(null=True, blank=True)
+    days_until = models.DateField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"visits rolled up {self.days_from} to {self.days_until}, as of {self.seen_at}"

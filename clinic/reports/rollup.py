@@ -1,0 +1,222 @@
+"""The rollups of finished days behind the attendance, utilisation and adherence reports.
+
+A report reads the days before today from a rollup and counts today and later live: its
+cost then follows the number of practitioners and days, not the thousands of visits or
+completions behind them. Two rollups, each with its ``ReportRollup`` row:
+
+- VISITS (row 1), ``clinic.ReportDay``: per practitioner and local day, visits due,
+  no-shows, late cancellations and booked time (attendance, utilisation);
+- COMPLETIONS (row 2), ``clinic.ReportCompletionDay``: per prescribing therapist and
+  day, programs running and those with a completion (adherence).
+
+``refresh`` brings a rollup up to date before each read (docs/decisions.md, caseload
+reports). It reads its ``ReportRollup`` row (which days are covered, and as of when) and
+the days touched by changes since then (``Appointment.updated_at``,
+``ExerciseCompletion.created_at``, ``HomeExerciseProgram.updated_at``, all indexed). Only
+when a day is to be counted (not covered yet, or changed) does it lock that row, delete
+those days' rows and count them again in one ``INSERT ... SELECT``, then widen the
+covered days and move the watermark to now.
+
+A finished day is counted once and then only read, unless something on it changes later
+(a no-show marked the next morning, a status undone, a completion recorded for a past
+day, a program ended): its days are counted again on the next read. ``updated_at`` is
+``auto_now`` and every service saves it with the fields it changes; a bulk ``update()``
+that bypasses it would not be seen (none touches these fields). The watermark is checked
+with a margin (``MARGIN``) so that a change committed just after a refresh read the
+changes is still picked up by the next one. Figures are therefore never stale: no
+"as of" is needed on the pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.db.models import Count, DurationField, ExpressionWrapper, F, IntegerField, Q, Sum, Value
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    ReportCompletionDay,
+    ReportDay,
+    ReportRollup,
+)
+from patients.localtime import clinic_zone, local_occurrence
+from treatments.models import ExerciseCompletion, HomeExerciseProgram
+
+# Statuses of a visit that held the practitioner's time (selectors.BOOKED_STATUSES).
+_BOOKED = [
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.COMPLETED,
+    AppointmentStatus.NO_SHOW,
+]
+MARGIN = dt.timedelta(minutes=5)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return local_occurrence(day, dt.time(0), clinic_zone())
+
+
+def _local_day() -> TruncDate:
+    return TruncDate("starts_at", tzinfo=clinic_zone())
+
+
+# The ReportRollup row of each rollup.
+VISITS = 1
+COMPLETIONS = 2
+
+
+def day_counts():
+    """Visits per practitioner and local day, as ReportDay holds them (the columns in
+    the table's order: practitioner, day, due, no-shows, late, booked)."""
+    timely_cancel = Q(status=AppointmentStatus.CANCELLED, late_cancellation=False)
+    duration = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
+    return (
+        Appointment.objects.annotate(local_day=_local_day())
+        .values("practitioner_id", "local_day")
+        .annotate(
+            due=Count("id", filter=~timely_cancel),
+            no_shows=Count("id", filter=Q(status=AppointmentStatus.NO_SHOW)),
+            late=Count("id", filter=Q(status=AppointmentStatus.CANCELLED, late_cancellation=True)),
+            booked=Sum(duration, filter=Q(status__in=_BOOKED), default=dt.timedelta()),
+        )
+        .order_by()
+    )
+
+
+def _program_days_sql(stretches: list[tuple[dt.date, dt.date]]) -> tuple[str, list]:
+    """``INSERT ... SELECT`` of ReportCompletionDay rows for the days of ``stretches``:
+    per prescribing therapist and day, the programs running (start date to end date) and
+    those with a completion that day. The days come from a recursive series (SQLite and
+    PostgreSQL both have one; only the date arithmetic differs)."""
+    quote = connection.ops.quote_name
+    first = min(start for start, _ in stretches)
+    last = max(stop for _, stop in stretches) - dt.timedelta(days=1)
+    if connection.vendor == "postgresql":
+        series = "SELECT %s::date UNION ALL SELECT (d + 1)::date FROM days WHERE d < %s::date"
+    else:
+        series = "SELECT date(%s) UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < date(%s)"
+    wanted = " OR ".join("(days.d >= %s AND days.d < %s)" for _ in stretches)
+    program = quote(HomeExerciseProgram._meta.db_table)
+    completion = quote(ExerciseCompletion._meta.db_table)
+    table = quote(ReportCompletionDay._meta.db_table)
+    sql = (
+        f"WITH RECURSIVE days(d) AS ({series}) "
+        f"INSERT INTO {table} (therapist_id, day, done, prescribed) "
+        f"SELECT p.prescribed_by_id, days.d, COUNT(c.id), COUNT(*) "
+        f"FROM days JOIN {program} p ON p.start_date <= days.d "
+        f"AND (p.end_date IS NULL OR p.end_date >= days.d) "
+        f"LEFT JOIN {completion} c ON c.program_id = p.id AND c.date = days.d "
+        f"WHERE {wanted} GROUP BY p.prescribed_by_id, days.d"
+    )
+    params: list = [first, last]
+    for start, stop in stretches:
+        params += [start, stop]
+    return sql, params
+
+
+def _changed_visits(since: dt.datetime, first: dt.date, until: dt.date) -> list[tuple]:
+    """Days of visits saved since ``since``, among ``first`` to before ``until``."""
+    days = (
+        Appointment.objects.filter(
+            updated_at__gte=since, starts_at__gte=_midnight(first), starts_at__lt=_midnight(until)
+        )
+        .annotate(changed_day=_local_day())
+        .values_list("changed_day", flat=True)
+        .order_by()
+        .distinct()
+    )
+    return [(day, day + dt.timedelta(days=1)) for day in days]
+
+
+def _changed_completions(since: dt.datetime, first: dt.date, until: dt.date) -> list[tuple]:
+    """Days of completions recorded since ``since`` (a patient marking yesterday done),
+    and for each program changed since then the days from the day before the change on:
+    services only end a program on the patient's today or later (treatments/services.py),
+    and the patient's today is within a day of the clinic's. One query."""
+    recorded = (
+        ExerciseCompletion.objects.filter(created_at__gte=since, date__gte=first, date__lt=until)
+        .annotate(kind=Value(0, output_field=IntegerField()))
+        .values_list("date", "kind")
+        .order_by()
+    )
+    ended = (
+        HomeExerciseProgram.objects.filter(updated_at__gte=since)
+        .annotate(
+            changed_day=TruncDate("updated_at", tzinfo=clinic_zone()),
+            kind=Value(1, output_field=IntegerField()),
+        )
+        .values_list("changed_day", "kind")
+        .order_by()
+    )
+    stretches = []
+    for day, kind in recorded.union(ended):
+        if kind == 0:
+            stretches.append((day, day + dt.timedelta(days=1)))
+        else:
+            stretches.append((max(first, day - dt.timedelta(days=1)), until))
+    return stretches
+
+
+def _plan(
+    source: int, first: dt.date, until: dt.date, state: ReportRollup
+) -> tuple[dt.date, dt.date, list[tuple[dt.date, dt.date]]]:
+    """The days the rollup will cover once ``first`` to before ``until`` is read (one
+    unbroken stretch), and the stretches of days (first, after last) to count for it:
+    days not covered yet and the days touched by changes since ``state.seen_at``. One
+    query whatever the state (the changes, by their indexed timestamps)."""
+    old_from, old_until = state.days_from, state.days_until
+    if old_from is None or old_until is None or old_from >= old_until:
+        # Nothing rolled up yet: count the stretch asked for; no change is looked up.
+        old_from = old_until = first
+        stretches = [(first, until)]
+        new_from, new_until = first, until
+    else:
+        new_from, new_until = min(first, old_from), max(until, old_until)
+        stretches = [(new_from, old_from), (old_until, new_until)]
+    since = (state.seen_at or timezone.now()) - MARGIN
+    changed = _changed_visits if source == VISITS else _changed_completions
+    stretches += changed(since, old_from, old_until)
+    return new_from, new_until, [(start, stop) for start, stop in stretches if start < stop]
+
+
+def refresh(first: dt.date, until: dt.date, *, now: dt.datetime, source: int = VISITS) -> None:
+    """Make the rollup of ``source`` (VISITS: ReportDay; COMPLETIONS:
+    ReportCompletionDay) hold every finished day from ``first`` to before ``until`` (at
+    most today), current as of ``now``.
+
+    Two queries when nothing is to be counted (the state, the changes). Otherwise five
+    more, in a transaction: the state again, locked, and the same check (two readers
+    never count a day twice), delete, insert, update."""
+    state, _ = ReportRollup.objects.get_or_create(pk=source)
+    if not _plan(source, first, until, state)[2]:
+        return
+    with transaction.atomic():
+        state = ReportRollup.objects.select_for_update().get(pk=state.pk)
+        new_from, new_until, stretches = _plan(source, first, until, state)
+        if not stretches:
+            return
+        days, rows = Q(), Q()
+        for start, stop in stretches:
+            days |= Q(day__gte=start, day__lt=stop)
+            rows |= Q(starts_at__gte=_midnight(start), starts_at__lt=_midnight(stop))
+        if source == VISITS:
+            ReportDay.objects.filter(days).delete()
+            select, params = day_counts().filter(rows).query.sql_with_params()
+            columns = ", ".join(
+                connection.ops.quote_name(name)
+                for name in ("practitioner_id", "day", "due", "no_shows", "late", "booked")
+            )
+            sql = f"INSERT INTO {connection.ops.quote_name(ReportDay._meta.db_table)} "
+            sql += f"({columns}) {select}"
+        else:
+            ReportCompletionDay.objects.filter(days).delete()
+            sql, params = _program_days_sql(stretches)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        ReportRollup.objects.filter(pk=state.pk).update(
+            days_from=new_from, days_until=new_until, seen_at=now
+        )

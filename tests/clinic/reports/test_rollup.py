@@ -1,0 +1,187 @@
+"""The rollup of finished days behind attendance and utilisation (clinic/reports/rollup.py):
+a finished day is counted once, a later change to one of its visits is picked up, and
+the figures are those of the visits themselves."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from clinic.models import Appointment, AppointmentStatus, ReportDay, ReportRollup
+from clinic.reports import rollup, selectors
+from clinic.reports.selectors import Period
+from clinic.scheduling.services import appointment_mark_no_show
+from patients.localtime import clinic_today
+from tests.clinic.reports.helpers import END, PERIOD, START, at, now
+from tests.factories import (
+    AppointmentFactory,
+    ExerciseCompletionFactory,
+    HomeExerciseProgramFactory,
+    PractitionerFactory,
+    TherapistFactory,
+    UserFactory,
+)
+from treatments.models import ExerciseCompletion, HomeExerciseProgram
+
+pytestmark = pytest.mark.django_db
+
+
+def _visit(practitioner, day, status=AppointmentStatus.COMPLETED, hour=10, minutes=30):
+    return AppointmentFactory(
+        practitioner=practitioner,
+        starts_at=at(day, hour),
+        ends_at=at(day, hour) + dt.timedelta(minutes=minutes),
+        status=status,
+    )
+
+
+def _inserts(queries, table="reportday") -> int:
+    return sum(f'INSERT INTO "clinic_{table}"' in q["sql"] for q in queries)
+
+
+def test_a_finished_week_is_counted_once_and_then_read_from_the_rollup():
+    practitioner = PractitionerFactory()
+    _visit(practitioner, START + dt.timedelta(days=1))
+    _visit(practitioner, START + dt.timedelta(days=2), AppointmentStatus.NO_SHOW)
+    # Saved long ago: a change within rollup.MARGIN of a refresh is looked at again.
+    Appointment.objects.update(updated_at=at(START))
+
+    with CaptureQueriesContext(connection) as first:
+        report = selectors.attendance(PERIOD, now=now())
+    assert (report.total.due, report.total.no_shows) == (2, 1)
+    assert _inserts(first.captured_queries) == 1
+    assert ReportDay.objects.filter(practitioner=practitioner).count() == 2
+    state = ReportRollup.objects.get(pk=rollup.VISITS)
+    assert (state.days_from, state.days_until) == (START, END + dt.timedelta(days=1))
+
+    # A visit slipped in behind the rollup's back (no updated_at change: a bulk update,
+    # as no service does) is not seen: the finished days are not counted again.
+    Appointment.objects.filter(practitioner=practitioner, status=AppointmentStatus.NO_SHOW).update(
+        status=AppointmentStatus.COMPLETED, updated_at=at(START)
+    )
+    with CaptureQueriesContext(connection) as second:
+        again = selectors.attendance(PERIOD, now=now())
+    assert _inserts(second.captured_queries) == 0
+    # The state, the changed visits, the finished days, today on, the names.
+    assert len(second.captured_queries) == 5
+    assert (again.total.due, again.total.no_shows) == (2, 1)
+
+
+def test_a_late_change_to_a_finished_day_is_picked_up_on_the_next_read():
+    practitioner = PractitionerFactory()
+    day = START + dt.timedelta(days=3)
+    visit = _visit(practitioner, day, AppointmentStatus.BOOKED)
+    _visit(practitioner, day + dt.timedelta(days=1))
+    before = selectors.attendance(PERIOD, now=now())
+    assert before.total.no_shows == 0
+    assert selectors.utilisation(PERIOD, now=now()).total.booked == 60
+
+    # Marked a no-show after the day was rolled up (services save updated_at).
+    appointment_mark_no_show(appointment=visit, acting_user=UserFactory())
+
+    with CaptureQueriesContext(connection) as queries:
+        after = selectors.attendance(PERIOD, now=now())
+    assert _inserts(queries.captured_queries) == 1
+    assert (after.total.due, after.total.no_shows) == (2, 1)
+    assert after.cells[(practitioner.pk, 0)].no_shows == 1
+    # Only that day was counted again; the other day's row is the one from before.
+    assert ReportDay.objects.filter(practitioner=practitioner).count() == 2
+    assert selectors.utilisation(PERIOD, now=now()).total.booked == 60
+
+
+def test_a_cancelled_visit_on_a_finished_day_frees_its_minutes():
+    practitioner = PractitionerFactory()
+    visit = _visit(practitioner, START, minutes=45)
+    assert selectors.utilisation(PERIOD, now=now()).total.booked == 45
+    visit.status = AppointmentStatus.CANCELLED
+    visit.save()
+    assert selectors.utilisation(PERIOD, now=now()).total.booked == 0
+
+
+def test_an_earlier_period_widens_the_rollup_without_a_gap():
+    practitioner = PractitionerFactory()
+    earlier = Period(START - dt.timedelta(weeks=8), START - dt.timedelta(weeks=6))
+    _visit(practitioner, START - dt.timedelta(weeks=7))
+    _visit(practitioner, START - dt.timedelta(weeks=2))  # between the two periods
+    _visit(practitioner, START + dt.timedelta(days=1))
+
+    assert selectors.attendance(PERIOD, now=now()).total.due == 1
+    assert selectors.attendance(earlier, now=now()).total.due == 1
+    state = ReportRollup.objects.get(pk=rollup.VISITS)
+    assert (state.days_from, state.days_until) == (earlier.start, END + dt.timedelta(days=1))
+    # The weeks in between were counted too: the covered days have no hole.
+    whole = Period(earlier.start, END)
+    assert selectors.attendance(whole, now=now()).total.due == 3
+
+
+def test_today_is_counted_live_and_never_rolled_up():
+    practitioner = PractitionerFactory()
+    moment = now()
+    today = moment.astimezone(selectors.clinic_zone()).date()
+    yesterday = today - dt.timedelta(days=1)
+    period = Period(yesterday, today)
+    _visit(practitioner, yesterday, hour=9)
+    started = AppointmentFactory(
+        practitioner=practitioner,
+        starts_at=max(moment - dt.timedelta(minutes=1), at(today, 0)),
+        ends_at=moment + dt.timedelta(minutes=29),
+        status=AppointmentStatus.CHECKED_IN,
+    )
+
+    report = selectors.attendance(period, now=moment)
+
+    assert report.total.due == 2
+    assert not ReportDay.objects.filter(day=today).exists()
+    assert ReportRollup.objects.get(pk=rollup.VISITS).days_until == today
+    started.status = AppointmentStatus.NO_SHOW
+    started.save()
+    assert selectors.attendance(period, now=moment).total.no_shows == 1
+
+
+# --- Adherence: completions -------------------------------------------------------------
+
+
+def test_a_completion_recorded_late_for_a_finished_day_is_picked_up():
+    therapist = TherapistFactory()
+    today = START + dt.timedelta(days=12)
+    program = HomeExerciseProgramFactory(prescribed_by=therapist, start_date=START)
+    ExerciseCompletionFactory(program=program, date=START + dt.timedelta(days=1))
+    ExerciseCompletion.objects.update(created_at=at(START))  # recorded long ago
+
+    assert selectors.adherence(PERIOD, today=today).total.done == 1
+    with CaptureQueriesContext(connection) as warm:
+        assert selectors.adherence(PERIOD, today=today).total.done == 1
+    assert _inserts(warm.captured_queries, "reportcompletionday") == 0
+
+    # The patient marks a past day done (the form allows the last few days).
+    ExerciseCompletionFactory(program=program, date=START + dt.timedelta(days=2))
+    with CaptureQueriesContext(connection) as late:
+        report = selectors.adherence(PERIOD, today=today)
+    assert _inserts(late.captured_queries, "reportcompletionday") == 1
+    assert report.cells[(therapist.pk, 0)].done == 2
+
+
+def test_a_program_ended_today_has_the_days_from_yesterday_counted_again():
+    therapist = TherapistFactory()
+    today = clinic_today()
+    period = Period(today - dt.timedelta(days=14), today)
+    program = HomeExerciseProgramFactory(
+        prescribed_by=therapist, start_date=today - dt.timedelta(days=10)
+    )
+    for offset in range(1, 10):
+        ExerciseCompletionFactory(program=program, date=today - dt.timedelta(days=offset))
+    ExerciseCompletion.objects.update(created_at=at(START))
+    HomeExerciseProgram.objects.update(updated_at=at(START))
+    assert selectors.adherence(period, today=today).total.done == 9
+
+    # Ended today, as treatments/services.py ends a program: saved, so updated_at moves.
+    program.end_date = today
+    program.status = "ended"
+    program.save()
+    with CaptureQueriesContext(connection) as queries:
+        report = selectors.adherence(period, today=today)
+    assert _inserts(queries.captured_queries, "reportcompletionday") == 1
+    recounted = [q["sql"] for q in queries.captured_queries if "DELETE" in q["sql"]]
+    assert str(today - dt.timedelta(days=1)) in recounted[0]
+    assert report.total.done == 9
