@@ -306,7 +306,8 @@ def utilisation(request):
             chart_id="utilisation-chart",
             title="Utilisation per practitioner: booked minutes ÷ working minutes",
             desc="One bar per practitioner over the whole period; working minutes exclude "
-            "time off. The tables below give the minutes, and each week.",
+            "time off and days the clinic is closed. The tables below give the minutes, and "
+            "each week.",
             bars=[(name, report.by_practitioner[pk].rate) for pk, name in report.practitioners],
             axis_label="Booked minutes ÷ working minutes",
             maximum=maximum,
