@@ -62,6 +62,7 @@ from clinic.models import (
     Practitioner,
     ReportCompletionDay,
     ReportDay,
+    ReportEpisode,
     TimeOff,
     WorkingHours,
 )
@@ -558,17 +559,17 @@ def adherence(period: Period, *, today: dt.date, now: dt.datetime | None = None)
 # --- Outcomes ---------------------------------------------------------------------------
 
 
-def _episodes(period: Period, measure: str, *, now: dt.datetime) -> QuerySet[Any]:
-    """Plans of care started in the period, each annotated with its outcome:
+def outcome_expressions(measure: str, *, now: dt.datetime) -> dict[str, Any]:
+    """The outcome of a plan of care for ``measure``, as expressions on TreatmentPlan:
 
-    - ``baseline``: the measure on the plan's assessment (None if it has none), taken at
-      ``baseline_at``;
+    - ``baseline``: the measure on the plan's assessment (None if it has none);
     - ``change``: the last follow-up's measure minus the baseline (None without both);
     - ``mcid_at``: when a follow-up first reached the MCID (None if none did, or without
       a baseline).
 
     The follow-ups are correlated subqueries, each a LIMIT 1 on the patient's assessments
-    (index assessment_patient_date_idx), so only the episodes in the period are read.
+    (index assessment_patient_date_idx), so only the plans asked for are read. ``now``
+    ends an active plan's episode; an ended plan's outcome does not depend on it.
     """
     column = "lefs_total" if measure == LEFS else "pain_now"
     baseline = F(f"assessment__{column}")
@@ -596,16 +597,61 @@ def _episodes(period: Period, measure: str, *, now: dt.datetime) -> QuerySet[Any
     mcid_at = Subquery(
         follow_ups.filter(reached).order_by("assessed_at", "id").values("assessed_at")[:1]
     )
+    return {
+        "baseline": baseline,
+        "change": ExpressionWrapper(last_value - baseline, output_field=IntegerField()),
+        "mcid_at": mcid_at,
+    }
+
+
+def measured_plans() -> QuerySet[Any]:
+    """Plans of care that are episodes: written from a signed assessment (the baseline),
+    annotated with when it was taken, its first suspected cause and its region."""
     return (
-        TreatmentPlan.objects.filter(start_date__gte=period.start, start_date__lte=period.end)
-        .filter(assessment__status=RecordStatus.SIGNED)
+        TreatmentPlan.objects.filter(assessment__status=RecordStatus.SIGNED)
         .annotate(
-            baseline=baseline,
             baseline_at=F("assessment__assessed_at"),
-            change=ExpressionWrapper(last_value - baseline, output_field=IntegerField()),
-            mcid_at=mcid_at,
+            cause=KeyTextTransform("0", "assessment__suspected_causes"),
+            region=F("assessment__region"),
         )
+        .order_by()
     )
+
+
+def _open_episodes(period: Period, measure: str, *, now: dt.datetime) -> QuerySet[Any]:
+    """Plans of care started in the period and not ended, each annotated with its outcome
+    (``outcome_expressions``): counted live, as they may still change. Ended ones are read
+    from the rollup (``_ended_episodes``). Index plan_open_start_idx."""
+    return (
+        measured_plans()
+        .filter(start_date__gte=period.start, start_date__lte=period.end, ended_at__isnull=True)
+        .annotate(**outcome_expressions(measure, now=now))
+    )
+
+
+def _ended_episodes(period: Period, measure: str) -> QuerySet[Any]:
+    """Ended plans of care started in the period with the outcome for ``measure``, as the
+    rollup holds them (clinic/reports/rollup.py; index reportepisode_start_idx), under the
+    names ``_open_episodes`` gives them."""
+    return (
+        ReportEpisode.objects.filter(start_date__gte=period.start, start_date__lte=period.end)
+        .annotate(
+            baseline=F(f"{measure}_baseline"),
+            change=F(f"{measure}_change"),
+            mcid_at=F(f"{measure}_mcid_at"),
+        )
+        .order_by()
+    )
+
+
+def _union_sql(*querysets: QuerySet[Any]) -> tuple[str, list[Any]]:
+    """One ``UNION ALL`` of querysets selecting the same columns, as SQL and params."""
+    parts, params = [], []
+    for queryset in querysets:
+        sql, part_params = queryset.query.sql_with_params()
+        parts.append(sql)
+        params += list(part_params)
+    return " UNION ALL ".join(parts), params
 
 
 @dataclass
@@ -679,19 +725,17 @@ def outcomes(period: Period, measure: str, *, now: dt.datetime) -> OutcomesRepor
     """Outcome figures per therapist, suspected cause (the first on the baseline) and
     region, per therapist, and for the clinic.
 
-    Queries: 1. the figures at all three levels, one pass over the episodes; 2. the
+    Ended episodes come from the rollup (clinic/reports/rollup.py), open ones are worked
+    out live. Queries: 1-2 (or more, when episodes are to be worked out). the rollup's
+    refresh; 3. the figures at all three levels, one pass over the episodes; 4. the
     therapists' names.
     """
-    inner = (
-        _episodes(period, measure, now=now)
-        .annotate(
-            cause=KeyTextTransform("0", "assessment__suspected_causes"),
-            region=F("assessment__region"),
-        )
-        .values_list("therapist_id", "cause", "region", "change", "mcid_at", "baseline_at")
-        .order_by()
+    rollup.refresh_episodes(now=now)
+    columns = ("therapist_id", "cause", "region", "change", "mcid_at", "baseline_at")
+    inner_sql, params = _union_sql(
+        _ended_episodes(period, measure).values_list(*columns),
+        _open_episodes(period, measure, now=now).values_list(*columns),
     )
-    inner_sql, params = inner.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(_outcomes_sql(inner_sql, connection.vendor), params)
         rows = cursor.fetchall()
@@ -755,29 +799,31 @@ def therapist_episodes(
     therapist_id: int, period: Period, measure: str, *, now: dt.datetime
 ) -> list[PatientOutcome]:
     """One therapist's own episodes in the period, with the patient's name: the clinical
-    drill-down behind their outcomes row. One query."""
+    drill-down behind their outcomes row. Ended episodes come from the rollup, open ones
+    are worked out live (as ``outcomes``). Queries: 1-2 (or more). the rollup's refresh;
+    3. the episodes."""
+    rollup.refresh_episodes(now=now)
     # The names by primary key, one row each: a join would have the planner hash the
     # whole patient table for a caseload's worth of rows.
     patient = Patient.objects.filter(pk=OuterRef("patient_id"))
-    rows = (
-        _episodes(period, measure, now=now)
+    names = {
+        "first_name": Subquery(patient.values("first_name")[:1]),
+        "last_name": Subquery(patient.values("last_name")[:1]),
+    }
+    columns = ("patient_id", "first_name", "last_name", "plan_id", "start_date")
+    columns += ("baseline", "change", "mcid_at", "baseline_at")
+    ended = (
+        _ended_episodes(period, measure).filter(therapist_id=therapist_id).annotate(**names)
+    )
+    open_ = (
+        _open_episodes(period, measure, now=now)
         .filter(therapist_id=therapist_id)
-        .annotate(
-            first_name=Subquery(patient.values("first_name")[:1]),
-            last_name=Subquery(patient.values("last_name")[:1]),
-        )
-        .order_by("last_name", "first_name", "start_date", "id")
-        .values_list(
-            "patient_id",
-            "first_name",
-            "last_name",
-            "id",
-            "start_date",
-            "baseline",
-            "change",
-            "mcid_at",
-            "baseline_at",
-        )
+        .annotate(plan_id=F("id"), **names)
+    )
+    rows = (
+        ended.values_list(*columns)
+        .union(open_.values_list(*columns), all=True)
+        .order_by("last_name", "first_name", "start_date", "plan_id")
     )
     result = []
     for patient_id, first, last, plan_id, start, baseline, change, mcid_at, baseline_at in rows:
