@@ -11,35 +11,64 @@ def create_rollup_state(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0025_report_completion_day_prescribed'),
-        ('patients', '0012_assessment_updated_at_index'),
-        ('treatments', '0009_plan_updated_and_open_start_indexes'),
+        ("clinic", "0025_report_completion_day_prescribed"),
+        ("patients", "0012_assessment_updated_at_index"),
+        ("treatments", "0009_plan_updated_and_open_start_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportEpisode',
+            name="ReportEpisode",
             fields=[
-                ('plan', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='treatments.treatmentplan')),
-                ('start_date', models.DateField()),
-                ('cause', models.CharField(blank=True, max_length=32, null=True)),
-                ('region', models.CharField(max_length=16)),
-                ('baseline_at', models.DateTimeField()),
-                ('lefs_baseline', models.SmallIntegerField(blank=True, null=True)),
-                ('lefs_change', models.SmallIntegerField(blank=True, null=True)),
-                ('lefs_mcid_at', models.DateTimeField(blank=True, null=True)),
-                ('nprs_baseline', models.SmallIntegerField(blank=True, null=True)),
-                ('nprs_change', models.SmallIntegerField(blank=True, null=True)),
-                ('nprs_mcid_at', models.DateTimeField(blank=True, null=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='patients.patient')),
-                ('therapist', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "plan",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="treatments.treatmentplan",
+                    ),
+                ),
+                ("start_date", models.DateField()),
+                ("cause", models.CharField(blank=True, max_length=32, null=True)),
+                ("region", models.CharField(max_length=16)),
+                ("baseline_at", models.DateTimeField()),
+                ("lefs_baseline", models.SmallIntegerField(blank=True, null=True)),
+                ("lefs_change", models.SmallIntegerField(blank=True, null=True)),
+                ("lefs_mcid_at", models.DateTimeField(blank=True, null=True)),
+                ("nprs_baseline", models.SmallIntegerField(blank=True, null=True)),
+                ("nprs_change", models.SmallIntegerField(blank=True, null=True)),
+                ("nprs_mcid_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "therapist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['start_date', 'plan'],
-                'indexes': [models.Index(fields=['start_date', 'therapist'], name='reportepisode_start_idx'), models.Index(fields=['therapist', 'start_date'], name='reportepisode_therapist_idx')],
+                "ordering": ["start_date", "plan"],
+                "indexes": [
+                    models.Index(
+                        fields=["start_date", "therapist"], name="reportepisode_start_idx"
+                    ),
+                    models.Index(
+                        fields=["therapist", "start_date"], name="reportepisode_therapist_idx"
+                    ),
+                ],
             },
         ),
         migrations.RunPython(create_rollup_state, migrations.RunPython.noop),

@@ -69,8 +69,9 @@ class ReportEpisode(models.Model):
     )
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
     start_date = models.DateField()
-    # The first suspected cause on the baseline assessment (None without one), its region.
-    cause = models.CharField(max_length=32, null=True, blank=True)
+    # The first suspected cause on the baseline assessment and its region. NULL without a
+    # cause, as the live episodes' JSON lookup gives it: both are grouped together.
+    cause = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     region = models.CharField(max_length=16)
     baseline_at = models.DateTimeField()
     # Per measure: the baseline (None if the assessment has none), the last follow-up

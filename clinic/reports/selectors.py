@@ -812,9 +812,7 @@ def therapist_episodes(
     }
     columns = ("patient_id", "first_name", "last_name", "plan_id", "start_date")
     columns += ("baseline", "change", "mcid_at", "baseline_at")
-    ended = (
-        _ended_episodes(period, measure).filter(therapist_id=therapist_id).annotate(**names)
-    )
+    ended = _ended_episodes(period, measure).filter(therapist_id=therapist_id).annotate(**names)
     open_ = (
         _open_episodes(period, measure, now=now)
         .filter(therapist_id=therapist_id)

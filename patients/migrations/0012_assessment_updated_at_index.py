@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0011_patient_appointment_emails_opt_in'),
+        ("patients", "0011_patient_appointment_emails_opt_in"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='assessment',
-            index=models.Index(fields=['updated_at'], name='assessment_updated_idx'),
+            model_name="assessment",
+            index=models.Index(fields=["updated_at"], name="assessment_updated_idx"),
         ),
     ]

@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0012_assessment_updated_at_index'),
-        ('treatments', '0008_report_rollup_change_indexes'),
+        ("patients", "0012_assessment_updated_at_index"),
+        ("treatments", "0008_report_rollup_change_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='treatmentplan',
-            index=models.Index(fields=['updated_at'], name='plan_updated_idx'),
+            model_name="treatmentplan",
+            index=models.Index(fields=["updated_at"], name="plan_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='treatmentplan',
-            index=models.Index(condition=models.Q(('ended_at__isnull', True)), fields=['start_date'], name='plan_open_start_idx'),
+            model_name="treatmentplan",
+            index=models.Index(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=["start_date"],
+                name="plan_open_start_idx",
+            ),
         ),
     ]
