@@ -120,13 +120,6 @@ class TreatmentPlan(models.Model):
             models.Index(fields=["patient", "start_date"], name="plan_patient_start_idx"),
             # The outcomes rollup's changes since its last read (clinic/reports/rollup.py).
             models.Index(fields=["updated_at"], name="plan_updated_idx"),
-            # The outcomes report's active episodes, counted live (clinic/reports/selectors.py):
-            # plans not ended, by start date, without reading the ended ones.
-            models.Index(
-                fields=["start_date"],
-                condition=models.Q(ended_at__isnull=True),
-                name="plan_open_start_idx",
-            ),
             # Needs attention (clinic/attention/selectors.py, query 1): a therapist's active
             # plans and their patients, without reading the therapist's ended plans.
             models.Index(

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("clinic", "0025_report_completion_day_prescribed"),
         ("patients", "0012_assessment_updated_at_index"),
-        ("treatments", "0009_plan_updated_and_open_start_indexes"),
+        ("treatments", "0009_plan_updated_at_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

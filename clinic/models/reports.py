@@ -55,11 +55,10 @@ class ReportCompletionDay(models.Model):
 
 
 class ReportEpisode(models.Model):
-    """One finished plan of care (ended: completed or discontinued) with its outcome for
+    """One episode (a plan of care written from a signed assessment) with its outcome for
     each measure, as the outcomes report counts it (clinic/reports/selectors.py,
-    ``_episodes``): worked out once and read after that, again only when the plan or an
-    assessment of its patient changes (clinic/reports/rollup.py). Active plans are
-    counted live. Only plans written from a signed assessment have a row."""
+    ``outcome_expressions``): worked out once and read after that, again only when the
+    plan or an assessment of its patient is saved (clinic/reports/rollup.py)."""
 
     plan = models.OneToOneField(
         "treatments.TreatmentPlan", on_delete=models.CASCADE, primary_key=True, related_name="+"

@@ -9,9 +9,9 @@ completions behind them. Two rollups, each with its ``ReportRollup`` row:
 - COMPLETIONS (row 2), ``clinic.ReportCompletionDay``: per prescribing therapist and
   day, programs running and those with a completion (adherence).
 
-The outcomes report has a third (``refresh_episodes``), of finished episodes rather than
-days: EPISODES (row 3), ``clinic.ReportEpisode``, one row per ended plan of care with its
-outcome for each measure. It is described there.
+The outcomes report has a third (``refresh_episodes``), of episodes rather than days:
+EPISODES (row 3), ``clinic.ReportEpisode``, one row per plan of care with its outcome for
+each measure. It is described there.
 
 ``refresh`` brings a rollup up to date before each read (docs/decisions.md, caseload
 reports). It reads its ``ReportRollup`` row (which days are covered, and as of when) and
@@ -50,6 +50,7 @@ from clinic.models import (
 )
 from patients.localtime import clinic_zone, local_occurrence
 from patients.models import Assessment
+from patients.services import FUTURE_SLACK
 from treatments.models import ExerciseCompletion, HomeExerciseProgram, TreatmentPlan
 
 # Statuses of a visit that held the practitioner's time (selectors.BOOKED_STATUSES).
@@ -256,47 +257,57 @@ def _changed_plans(since: dt.datetime) -> list[int]:
 
 
 def _episodes_sql(plans: list[int] | None, now: dt.datetime) -> tuple[str, list]:
-    """``INSERT ... SELECT`` of the ReportEpisode rows of the ended plans among ``plans``
-    (all of them when None), with the outcome for each measure as the report defines it
-    (selectors.outcome_expressions)."""
+    """``INSERT ... SELECT`` of the ReportEpisode rows of ``plans`` (all plans when None)
+    written from a signed assessment, with the outcome for each measure as the report
+    defines it (selectors.outcome_expressions) as of ``now``."""
     from .selectors import measured_plans, outcome_expressions
 
     annotations = {}
     for measure in _MEASURES:
         for name, expression in outcome_expressions(measure, now=now).items():
             annotations[f"{measure}_{name}"] = expression
-    ended = measured_plans().filter(ended_at__isnull=False)
+    episodes = measured_plans()
     if plans is not None:
-        ended = ended.filter(pk__in=plans)
-    select = ended.annotate(plan_id=F("id"), **annotations).values_list(*_EPISODE_COLUMNS)
+        episodes = episodes.filter(pk__in=plans)
+    select = episodes.annotate(plan_id=F("id"), **annotations).values_list(*_EPISODE_COLUMNS)
     sql, params = select.query.sql_with_params()
     columns = ", ".join(connection.ops.quote_name(name) for name in _EPISODE_COLUMNS)
     table = connection.ops.quote_name(ReportEpisode._meta.db_table)
     return f"INSERT INTO {table} ({columns}) {sql}", list(params)
 
 
-def refresh_episodes(*, now: dt.datetime) -> None:
-    """Make ReportEpisode hold every ended plan of care written from a signed assessment,
-    current as of ``now`` (docs/decisions.md, caseload reports).
+# An assessment may be dated up to FUTURE_SLACK ahead (patients/services.py): an active
+# plan worked out before that moment left it out, as not yet taken. Looking its change
+# up for that much longer works the plan out again once it has been taken.
+EPISODE_MARGIN = MARGIN + FUTURE_SLACK
 
-    An ended plan's outcome depends only on its own assessments and those of its patient
-    between its baseline and its end, so it is worked out once. It is worked out again
-    when the plan is saved (ended, reopened) or when any assessment of its patient is
-    saved (signed, amended, written late for a past day): ``updated_at`` on both,
+
+def refresh_episodes(*, now: dt.datetime) -> None:
+    """Make ReportEpisode hold every plan of care written from a signed assessment, with
+    its outcome as of ``now`` (docs/decisions.md, caseload reports).
+
+    A plan's outcome depends only on the plan and its patient's signed assessments (for
+    an active plan, those taken by now), so it is worked out once and kept. It is worked
+    out again when the plan is saved (ended, reopened) or any assessment of its patient
+    is saved (signed, amended, written late for a past day): ``updated_at`` on both,
     ``auto_now``, saved by every service; a bulk ``update()`` would not be seen. The
-    watermark is read with ``MARGIN``, as for the days rollups.
+    watermark is read with ``EPISODE_MARGIN``: a change committed just after a refresh
+    read the changes, and an assessment dated a few minutes ahead, are picked up by a
+    later one.
 
     Two queries when nothing is to be worked out (the state, the changes); otherwise, in
     a transaction: the state again, locked, the changes again, delete, insert, update.
-    The first read works out every ended plan (no changes are looked up then)."""
+    The first read works out every plan (no changes are looked up then)."""
     state, _ = ReportRollup.objects.get_or_create(pk=EPISODES)
-    if state.seen_at is not None and not _changed_plans(state.seen_at - MARGIN):
+    if state.seen_at is not None and not _changed_plans(state.seen_at - EPISODE_MARGIN):
         return
     with transaction.atomic():
         state = ReportRollup.objects.select_for_update().get(pk=state.pk)
-        plans = None if state.seen_at is None else _changed_plans(state.seen_at - MARGIN)
-        if plans == []:
-            return
+        plans = None
+        if state.seen_at is not None:
+            plans = _changed_plans(state.seen_at - EPISODE_MARGIN)
+            if not plans:
+                return
         stale = ReportEpisode.objects.all()
         if plans is not None:
             stale = stale.filter(plan_id__in=plans)

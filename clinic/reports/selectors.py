@@ -618,21 +618,10 @@ def measured_plans() -> QuerySet[Any]:
     )
 
 
-def _open_episodes(period: Period, measure: str, *, now: dt.datetime) -> QuerySet[Any]:
-    """Plans of care started in the period and not ended, each annotated with its outcome
-    (``outcome_expressions``): counted live, as they may still change. Ended ones are read
-    from the rollup (``_ended_episodes``). Index plan_open_start_idx."""
-    return (
-        measured_plans()
-        .filter(start_date__gte=period.start, start_date__lte=period.end, ended_at__isnull=True)
-        .annotate(**outcome_expressions(measure, now=now))
-    )
-
-
-def _ended_episodes(period: Period, measure: str) -> QuerySet[Any]:
-    """Ended plans of care started in the period with the outcome for ``measure``, as the
-    rollup holds them (clinic/reports/rollup.py; index reportepisode_start_idx), under the
-    names ``_open_episodes`` gives them."""
+def _episodes(period: Period, measure: str) -> QuerySet[Any]:
+    """Plans of care started in the period with their outcome for ``measure``
+    (``outcome_expressions``), as the rollup holds them (clinic/reports/rollup.py,
+    ``refresh_episodes``; index reportepisode_start_idx)."""
     return (
         ReportEpisode.objects.filter(start_date__gte=period.start, start_date__lte=period.end)
         .annotate(
@@ -642,16 +631,6 @@ def _ended_episodes(period: Period, measure: str) -> QuerySet[Any]:
         )
         .order_by()
     )
-
-
-def _union_sql(*querysets: QuerySet[Any]) -> tuple[str, list[Any]]:
-    """One ``UNION ALL`` of querysets selecting the same columns, as SQL and params."""
-    parts, params = [], []
-    for queryset in querysets:
-        sql, part_params = queryset.query.sql_with_params()
-        parts.append(sql)
-        params += list(part_params)
-    return " UNION ALL ".join(parts), params
 
 
 @dataclass
@@ -725,17 +704,16 @@ def outcomes(period: Period, measure: str, *, now: dt.datetime) -> OutcomesRepor
     """Outcome figures per therapist, suspected cause (the first on the baseline) and
     region, per therapist, and for the clinic.
 
-    Ended episodes come from the rollup (clinic/reports/rollup.py), open ones are worked
-    out live. Queries: 1-2 (or more, when episodes are to be worked out). the rollup's
+    The episodes come from their rollup (clinic/reports/rollup.py), brought up to date
+    first. Queries: 1-2 (or more, when episodes are to be worked out). the rollup's
     refresh; 3. the figures at all three levels, one pass over the episodes; 4. the
     therapists' names.
     """
     rollup.refresh_episodes(now=now)
-    columns = ("therapist_id", "cause", "region", "change", "mcid_at", "baseline_at")
-    inner_sql, params = _union_sql(
-        _ended_episodes(period, measure).values_list(*columns),
-        _open_episodes(period, measure, now=now).values_list(*columns),
+    inner = _episodes(period, measure).values_list(
+        "therapist_id", "cause", "region", "change", "mcid_at", "baseline_at"
     )
+    inner_sql, params = inner.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(_outcomes_sql(inner_sql, connection.vendor), params)
         rows = cursor.fetchall()
@@ -799,29 +777,31 @@ def therapist_episodes(
     therapist_id: int, period: Period, measure: str, *, now: dt.datetime
 ) -> list[PatientOutcome]:
     """One therapist's own episodes in the period, with the patient's name: the clinical
-    drill-down behind their outcomes row. Ended episodes come from the rollup, open ones
-    are worked out live (as ``outcomes``). Queries: 1-2 (or more). the rollup's refresh;
-    3. the episodes."""
+    drill-down behind their outcomes row, from the rollup of episodes (as ``outcomes``).
+    Queries: 1-2 (or more). the rollup's refresh; 3. the episodes."""
     rollup.refresh_episodes(now=now)
     # The names by primary key, one row each: a join would have the planner hash the
     # whole patient table for a caseload's worth of rows.
     patient = Patient.objects.filter(pk=OuterRef("patient_id"))
-    names = {
-        "first_name": Subquery(patient.values("first_name")[:1]),
-        "last_name": Subquery(patient.values("last_name")[:1]),
-    }
-    columns = ("patient_id", "first_name", "last_name", "plan_id", "start_date")
-    columns += ("baseline", "change", "mcid_at", "baseline_at")
-    ended = _ended_episodes(period, measure).filter(therapist_id=therapist_id).annotate(**names)
-    open_ = (
-        _open_episodes(period, measure, now=now)
-        .filter(therapist_id=therapist_id)
-        .annotate(plan_id=F("id"), **names)
-    )
     rows = (
-        ended.values_list(*columns)
-        .union(open_.values_list(*columns), all=True)
+        _episodes(period, measure)
+        .filter(therapist_id=therapist_id)
+        .annotate(
+            first_name=Subquery(patient.values("first_name")[:1]),
+            last_name=Subquery(patient.values("last_name")[:1]),
+        )
         .order_by("last_name", "first_name", "start_date", "plan_id")
+        .values_list(
+            "patient_id",
+            "first_name",
+            "last_name",
+            "plan_id",
+            "start_date",
+            "baseline",
+            "change",
+            "mcid_at",
+            "baseline_at",
+        )
     )
     result = []
     for patient_id, first, last, plan_id, start, baseline, change, mcid_at, baseline_at in rows:
