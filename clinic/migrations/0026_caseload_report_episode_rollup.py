@@ -63,7 +63,17 @@ class Migration(migrations.Migration):
                 "ordering": ["start_date", "plan"],
                 "indexes": [
                     models.Index(
-                        fields=["start_date", "therapist"], name="reportepisode_start_idx"
+                        fields=["start_date", "therapist"],
+                        include=[
+                            "cause",
+                            "region",
+                            "baseline_at",
+                            "lefs_change",
+                            "lefs_mcid_at",
+                            "nprs_change",
+                            "nprs_mcid_at",
+                        ],
+                        name="reportepisode_start_idx",
                     ),
                     models.Index(
                         fields=["therapist", "start_date"], name="reportepisode_therapist_idx"

@@ -85,7 +85,21 @@ class ReportEpisode(models.Model):
     class Meta:
         ordering = ["start_date", "plan"]
         indexes = [
-            models.Index(fields=["start_date", "therapist"], name="reportepisode_start_idx"),
+            # The outcomes report reads a period's episodes from the index alone
+            # (PostgreSQL: an index-only scan; SQLite ignores ``include``).
+            models.Index(
+                fields=["start_date", "therapist"],
+                include=[
+                    "cause",
+                    "region",
+                    "baseline_at",
+                    "lefs_change",
+                    "lefs_mcid_at",
+                    "nprs_change",
+                    "nprs_mcid_at",
+                ],
+                name="reportepisode_start_idx",
+            ),
             models.Index(fields=["therapist", "start_date"], name="reportepisode_therapist_idx"),
         ]
 

@@ -676,7 +676,7 @@ NO_CAUSE = "None recorded"
 
 # The three levels of the outcomes table, from one pass over the episodes (a CTE the
 # database computes once): therapist x cause x region, therapist, and the whole clinic.
-# UNION ALL rather than GROUPING SETS, which SQLite lacks.
+# On SQLite, which lacks GROUPING SETS, with UNION ALL; on PostgreSQL with ROLLUP.
 _LEVELS = (
     ("0", "therapist_id, cause, region", "GROUP BY therapist_id, cause, region"),
     ("1", "therapist_id, NULL, NULL", "GROUP BY therapist_id"),
@@ -694,6 +694,14 @@ def _outcomes_sql(inner: str, vendor: str) -> str:
     figures = (
         f"COUNT(*), COUNT(change), COUNT(mcid_at), {median.format('change')}, {median.format(days)}"
     )
+    if vendor == "postgresql":
+        # The same three levels from one sort of the episodes: ROLLUP groups by therapist,
+        # cause and region, then therapist, then nothing; GROUPING says which (0, 3, 7).
+        level = "CASE GROUPING(therapist_id, cause, region) WHEN 0 THEN 0 WHEN 3 THEN 1 ELSE 2 END"
+        return (
+            f"SELECT {level}, therapist_id, cause, region, {figures} FROM ({inner}) episode "
+            "GROUP BY ROLLUP (therapist_id, (cause, region))"
+        )
     selects = [
         f"SELECT {level}, {keys}, {figures} FROM episode {group}" for level, keys, group in _LEVELS
     ]
