@@ -69,7 +69,7 @@ class ReportEpisode(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
     start_date = models.DateField()
     # The first suspected cause on the baseline assessment and its region. NULL without a
-    # cause, as the live episodes' JSON lookup gives it: both are grouped together.
+    # cause, as the JSON lookup on the assessment gives it (never ""): one group.
     cause = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     region = models.CharField(max_length=16)
     baseline_at = models.DateTimeField()
@@ -85,8 +85,8 @@ class ReportEpisode(models.Model):
     class Meta:
         ordering = ["start_date", "plan"]
         indexes = [
-            # The outcomes report reads a period's episodes from the index alone
-            # (PostgreSQL: an index-only scan; SQLite ignores ``include``).
+            # The outcomes report's columns are in the index: PostgreSQL may read a
+            # period's episodes from it alone (SQLite ignores ``include``).
             models.Index(
                 fields=["start_date", "therapist"],
                 include=[
