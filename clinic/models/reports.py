@@ -69,7 +69,7 @@ class ReportEpisode(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
     start_date = models.DateField()
     # The first suspected cause on the baseline assessment and its region. NULL without a
-    # cause, as the JSON lookup on the assessment gives it (never ""): one group.
+    # cause, as the JSON lookup on the assessment gives it.
     cause = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     region = models.CharField(max_length=16)
     baseline_at = models.DateTimeField()
