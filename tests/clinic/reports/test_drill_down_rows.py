@@ -1,6 +1,6 @@
-"""The drill-down's rows, printed as one string built once (clinic/reports/views.py,
-``_patient_rows_html``): the same cells the template printed, names escaped, and no URL
-look-up per row."""
+"""The outcomes table's and the drill-down's rows, printed as one string built once
+(clinic/reports/views.py, ``_outcome_rows_html`` and ``_patient_rows_html``): the same
+cells the templates printed, names escaped, and no URL look-up per row."""
 
 import datetime as dt
 from unittest import mock
@@ -53,3 +53,16 @@ def test_the_patient_link_is_reversed_once_whatever_the_rows(client_for, therapi
         response = client.get(reverse(DRILL), PARAMS)
     assert len(response.context["rows"]) == patients
     assert [call.args[0] for call in counted.call_args_list] == ["patients:outcomes"]
+
+
+def test_the_outcomes_table_escapes_the_therapists_name(client_for, manager, therapist):
+    therapist.practitioner.display_name = "<i>Kim</i> & Co"
+    therapist.practitioner.save()
+    episode(therapist, start=DAY, lefs_total=40, follow_ups=[(14, {"lefs_total": 50})])
+
+    body = client_for(manager).get(reverse("reports:outcomes"), PARAMS).content.decode()
+
+    assert "<i>Kim</i>" not in body
+    assert f'data-therapist="{therapist.pk}">' in body
+    assert '<th scope="row" colspan="3">&lt;i&gt;Kim&lt;/i&gt; &amp; Co</th>' in body
+    assert "fewer than 5 measured" in body  # one measured episode: no median for a manager
