@@ -312,6 +312,8 @@ class Assessment(models.Model):
         indexes = [
             # Patient timeline and outcome chart: a patient's assessments by date.
             models.Index(fields=["patient", "assessed_at"], name="assessment_patient_date_idx"),
+            # The outcomes rollup's changes since its last read (clinic/reports/rollup.py).
+            models.Index(fields=["updated_at"], name="assessment_updated_idx"),
             # A therapist's oldest unsigned drafts on the Today page:
             # WHERE therapist_id = %s AND status = 'draft' ORDER BY assessed_at, id LIMIT 21
             # (patients.selectors.therapist_drafts).

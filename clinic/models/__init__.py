@@ -7,8 +7,8 @@
 - attention: acknowledgements of the needs-attention list
 - closures: ClinicClosure, the days the whole clinic is closed
 - waitlist: WaitlistEntry, SlotOffer and their enums
-- reports: ReportDay, ReportCompletionDay, ReportRollup: the caseload reports'
-  rollups of finished days
+- reports: ReportDay, ReportCompletionDay, ReportEpisode, ReportRollup: the caseload
+  reports' rollups of finished days and finished episodes
 
 Import from ``clinic.models``; the split is for readers, Django sees one app "clinic".
 The import order below is the order the models were always registered in.
@@ -37,7 +37,7 @@ from .reminders import (  # isort: skip
 from .audit import AuditAction, AuditEvent  # isort: skip
 from .attention import AttentionAcknowledgement, AttentionReason  # isort: skip
 from .closures import ClinicClosure, closed_day_label, closed_message  # isort: skip
-from .reports import ReportCompletionDay, ReportDay, ReportRollup  # isort: skip
+from .reports import ReportCompletionDay, ReportDay, ReportEpisode, ReportRollup  # isort: skip
 from .waitlist import (  # isort: skip
     SlotOffer,
     SlotOfferStatus,
@@ -61,6 +61,7 @@ __all__ = [
     "Reminder",
     "ReportCompletionDay",
     "ReportDay",
+    "ReportEpisode",
     "ReportRollup",
     "ReminderKind",
     "APPOINTMENT_EMAIL_KINDS",

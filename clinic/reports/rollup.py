@@ -9,6 +9,10 @@ completions behind them. Two rollups, each with its ``ReportRollup`` row:
 - COMPLETIONS (row 2), ``clinic.ReportCompletionDay``: per prescribing therapist and
   day, programs running and those with a completion (adherence).
 
+The outcomes report has a third (``refresh_episodes``), of episodes rather than days:
+EPISODES (row 3), ``clinic.ReportEpisode``, one row per plan of care with its outcome for
+each measure. It is described there.
+
 ``refresh`` brings a rollup up to date before each read (docs/decisions.md, caseload
 reports). It reads its ``ReportRollup`` row (which days are covered, and as of when) and
 the days touched by changes since then (``Appointment.updated_at``,
@@ -41,10 +45,13 @@ from clinic.models import (
     AppointmentStatus,
     ReportCompletionDay,
     ReportDay,
+    ReportEpisode,
     ReportRollup,
 )
 from patients.localtime import clinic_zone, local_occurrence
-from treatments.models import ExerciseCompletion, HomeExerciseProgram
+from patients.models import Assessment
+from patients.services import FUTURE_SLACK
+from treatments.models import ExerciseCompletion, HomeExerciseProgram, TreatmentPlan
 
 # Statuses of a visit that held the practitioner's time (selectors.BOOKED_STATUSES).
 _BOOKED = [
@@ -67,6 +74,7 @@ def _local_day() -> TruncDate:
 # The ReportRollup row of each rollup.
 VISITS = 1
 COMPLETIONS = 2
+EPISODES = 3
 
 
 def day_counts():
@@ -220,3 +228,96 @@ def refresh(first: dt.date, until: dt.date, *, now: dt.datetime, source: int = V
         ReportRollup.objects.filter(pk=state.pk).update(
             days_from=new_from, days_until=new_until, seen_at=now
         )
+
+
+# --- Finished episodes (the outcomes report) ----------------------------------------------
+
+_MEASURES = ("lefs", "nprs")
+_EPISODE_COLUMNS = (
+    "plan_id",
+    "therapist_id",
+    "patient_id",
+    "start_date",
+    "cause",
+    "region",
+    "baseline_at",
+    *(f"{measure}_{name}" for measure in _MEASURES for name in ("baseline", "change", "mcid_at")),
+)
+
+
+def _changed_plans(since: dt.datetime) -> list[int]:
+    """Plans saved since ``since`` (ended, reopened, edited), and every plan of a patient
+    with an assessment saved since then (signed, amended, a late one written for a past
+    day: it may be a baseline or a follow-up of any of them). One query, on the indexed
+    ``updated_at`` of both tables, then the patient's plans by plan_patient_start_idx."""
+    saved = TreatmentPlan.objects.filter(updated_at__gte=since).values_list("pk", flat=True)
+    patients = Assessment.objects.filter(updated_at__gte=since).values("patient_id").order_by()
+    theirs = TreatmentPlan.objects.filter(patient_id__in=patients).values_list("pk", flat=True)
+    return list(saved.order_by().union(theirs.order_by()))
+
+
+def _episodes_sql(plans: list[int] | None, now: dt.datetime) -> tuple[str, list]:
+    """``INSERT ... SELECT`` of the ReportEpisode rows of ``plans`` (all plans when None)
+    written from a signed assessment, with the outcome for each measure as the report
+    defines it (selectors.outcome_expressions) as of ``now``."""
+    from .selectors import measured_plans, outcome_expressions
+
+    annotations = {}
+    for measure in _MEASURES:
+        for name, expression in outcome_expressions(measure, now=now).items():
+            annotations[f"{measure}_{name}"] = expression
+    episodes = measured_plans()
+    if plans is not None:
+        episodes = episodes.filter(pk__in=plans)
+    # In start date order: a period's episodes then sit on few pages of the table.
+    select = (
+        episodes.annotate(plan_id=F("id"), **annotations)
+        .order_by("start_date", "id")
+        .values_list(*_EPISODE_COLUMNS)
+    )
+    sql, params = select.query.sql_with_params()
+    columns = ", ".join(connection.ops.quote_name(name) for name in _EPISODE_COLUMNS)
+    table = connection.ops.quote_name(ReportEpisode._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) {sql}", list(params)
+
+
+# An assessment may be dated up to FUTURE_SLACK ahead (patients/services.py): an active
+# plan worked out before that moment left it out, as not yet taken. Looking its change
+# up for that much longer works the plan out again once it has been taken.
+EPISODE_MARGIN = MARGIN + FUTURE_SLACK
+
+
+def refresh_episodes(*, now: dt.datetime) -> None:
+    """Make ReportEpisode hold every plan of care written from a signed assessment, with
+    its outcome as of ``now`` (docs/decisions.md, caseload reports).
+
+    A plan's outcome depends only on the plan and its patient's signed assessments (for
+    an active plan, those taken by now), so it is worked out once and kept. It is worked
+    out again when the plan is saved (ended, reopened) or any assessment of its patient
+    is saved (signed, amended, written late for a past day): ``updated_at`` on both,
+    ``auto_now``, saved by every service; a bulk ``update()`` would not be seen. The
+    watermark is read with ``EPISODE_MARGIN``: a change committed just after a refresh
+    read the changes, and an assessment dated a few minutes ahead, are picked up by a
+    later one.
+
+    Two queries when nothing is to be worked out (the state, the changes); otherwise, in
+    a transaction: the state again, locked, the changes again, delete, insert, update.
+    The first read works out every plan (no changes are looked up then)."""
+    state, _ = ReportRollup.objects.get_or_create(pk=EPISODES)
+    if state.seen_at is not None and not _changed_plans(state.seen_at - EPISODE_MARGIN):
+        return
+    with transaction.atomic():
+        state = ReportRollup.objects.select_for_update().get(pk=state.pk)
+        plans = None
+        if state.seen_at is not None:
+            plans = _changed_plans(state.seen_at - EPISODE_MARGIN)
+            if not plans:
+                return
+        stale = ReportEpisode.objects.all()
+        if plans is not None:
+            stale = stale.filter(plan_id__in=plans)
+        stale.delete()
+        sql, params = _episodes_sql(plans, now)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        ReportRollup.objects.filter(pk=state.pk).update(seen_at=now)

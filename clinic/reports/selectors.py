@@ -62,6 +62,7 @@ from clinic.models import (
     Practitioner,
     ReportCompletionDay,
     ReportDay,
+    ReportEpisode,
     TimeOff,
     WorkingHours,
 )
@@ -558,17 +559,17 @@ def adherence(period: Period, *, today: dt.date, now: dt.datetime | None = None)
 # --- Outcomes ---------------------------------------------------------------------------
 
 
-def _episodes(period: Period, measure: str, *, now: dt.datetime) -> QuerySet[Any]:
-    """Plans of care started in the period, each annotated with its outcome:
+def outcome_expressions(measure: str, *, now: dt.datetime) -> dict[str, Any]:
+    """The outcome of a plan of care for ``measure``, as expressions on TreatmentPlan:
 
-    - ``baseline``: the measure on the plan's assessment (None if it has none), taken at
-      ``baseline_at``;
+    - ``baseline``: the measure on the plan's assessment (None if it has none);
     - ``change``: the last follow-up's measure minus the baseline (None without both);
     - ``mcid_at``: when a follow-up first reached the MCID (None if none did, or without
       a baseline).
 
     The follow-ups are correlated subqueries, each a LIMIT 1 on the patient's assessments
-    (index assessment_patient_date_idx), so only the episodes in the period are read.
+    (index assessment_patient_date_idx), so only the plans asked for are read. ``now``
+    ends an active plan's episode; an ended plan's outcome does not depend on it.
     """
     column = "lefs_total" if measure == LEFS else "pain_now"
     baseline = F(f"assessment__{column}")
@@ -596,15 +597,39 @@ def _episodes(period: Period, measure: str, *, now: dt.datetime) -> QuerySet[Any
     mcid_at = Subquery(
         follow_ups.filter(reached).order_by("assessed_at", "id").values("assessed_at")[:1]
     )
+    return {
+        "baseline": baseline,
+        "change": ExpressionWrapper(last_value - baseline, output_field=IntegerField()),
+        "mcid_at": mcid_at,
+    }
+
+
+def measured_plans() -> QuerySet[Any]:
+    """Plans of care that are episodes: written from a signed assessment (the baseline),
+    annotated with when it was taken, its first suspected cause and its region."""
     return (
-        TreatmentPlan.objects.filter(start_date__gte=period.start, start_date__lte=period.end)
-        .filter(assessment__status=RecordStatus.SIGNED)
+        TreatmentPlan.objects.filter(assessment__status=RecordStatus.SIGNED)
         .annotate(
-            baseline=baseline,
             baseline_at=F("assessment__assessed_at"),
-            change=ExpressionWrapper(last_value - baseline, output_field=IntegerField()),
-            mcid_at=mcid_at,
+            cause=KeyTextTransform("0", "assessment__suspected_causes"),
+            region=F("assessment__region"),
         )
+        .order_by()
+    )
+
+
+def _episodes(period: Period, measure: str) -> QuerySet[Any]:
+    """Plans of care started in the period with their outcome for ``measure``
+    (``outcome_expressions``), as the rollup holds them (clinic/reports/rollup.py,
+    ``refresh_episodes``; index reportepisode_start_idx)."""
+    return (
+        ReportEpisode.objects.filter(start_date__gte=period.start, start_date__lte=period.end)
+        .annotate(
+            baseline=F(f"{measure}_baseline"),
+            change=F(f"{measure}_change"),
+            mcid_at=F(f"{measure}_mcid_at"),
+        )
+        .order_by()
     )
 
 
@@ -651,7 +676,7 @@ NO_CAUSE = "None recorded"
 
 # The three levels of the outcomes table, from one pass over the episodes (a CTE the
 # database computes once): therapist x cause x region, therapist, and the whole clinic.
-# UNION ALL rather than GROUPING SETS, which SQLite lacks.
+# On SQLite, which lacks GROUPING SETS, with UNION ALL; on PostgreSQL with ROLLUP.
 _LEVELS = (
     ("0", "therapist_id, cause, region", "GROUP BY therapist_id, cause, region"),
     ("1", "therapist_id, NULL, NULL", "GROUP BY therapist_id"),
@@ -669,6 +694,14 @@ def _outcomes_sql(inner: str, vendor: str) -> str:
     figures = (
         f"COUNT(*), COUNT(change), COUNT(mcid_at), {median.format('change')}, {median.format(days)}"
     )
+    if vendor == "postgresql":
+        # The same three levels from one sort of the episodes: ROLLUP groups by therapist,
+        # cause and region, then therapist, then nothing; GROUPING says which (0, 3, 7).
+        level = "CASE GROUPING(therapist_id, cause, region) WHEN 0 THEN 0 WHEN 3 THEN 1 ELSE 2 END"
+        return (
+            f"SELECT {level}, therapist_id, cause, region, {figures} FROM ({inner}) episode "
+            "GROUP BY ROLLUP (therapist_id, (cause, region))"
+        )
     selects = [
         f"SELECT {level}, {keys}, {figures} FROM episode {group}" for level, keys, group in _LEVELS
     ]
@@ -679,17 +712,14 @@ def outcomes(period: Period, measure: str, *, now: dt.datetime) -> OutcomesRepor
     """Outcome figures per therapist, suspected cause (the first on the baseline) and
     region, per therapist, and for the clinic.
 
-    Queries: 1. the figures at all three levels, one pass over the episodes; 2. the
+    The episodes come from their rollup (clinic/reports/rollup.py), brought up to date
+    first. Queries: 1-2 (or more, when episodes are to be worked out). the rollup's
+    refresh; 3. the figures at all three levels, one pass over the episodes; 4. the
     therapists' names.
     """
-    inner = (
-        _episodes(period, measure, now=now)
-        .annotate(
-            cause=KeyTextTransform("0", "assessment__suspected_causes"),
-            region=F("assessment__region"),
-        )
-        .values_list("therapist_id", "cause", "region", "change", "mcid_at", "baseline_at")
-        .order_by()
+    rollup.refresh_episodes(now=now)
+    inner = _episodes(period, measure).values_list(
+        "therapist_id", "cause", "region", "change", "mcid_at", "baseline_at"
     )
     inner_sql, params = inner.query.sql_with_params()
     with connection.cursor() as cursor:
@@ -755,23 +785,25 @@ def therapist_episodes(
     therapist_id: int, period: Period, measure: str, *, now: dt.datetime
 ) -> list[PatientOutcome]:
     """One therapist's own episodes in the period, with the patient's name: the clinical
-    drill-down behind their outcomes row. One query."""
+    drill-down behind their outcomes row, from the rollup of episodes (as ``outcomes``).
+    Queries: 1-2 (or more). the rollup's refresh; 3. the episodes."""
+    rollup.refresh_episodes(now=now)
     # The names by primary key, one row each: a join would have the planner hash the
     # whole patient table for a caseload's worth of rows.
     patient = Patient.objects.filter(pk=OuterRef("patient_id"))
     rows = (
-        _episodes(period, measure, now=now)
+        _episodes(period, measure)
         .filter(therapist_id=therapist_id)
         .annotate(
             first_name=Subquery(patient.values("first_name")[:1]),
             last_name=Subquery(patient.values("last_name")[:1]),
         )
-        .order_by("last_name", "first_name", "start_date", "id")
+        .order_by("last_name", "first_name", "start_date", "plan_id")
         .values_list(
             "patient_id",
             "first_name",
             "last_name",
-            "id",
+            "plan_id",
             "start_date",
             "baseline",
             "change",

@@ -23,7 +23,11 @@ from collections.abc import Iterable, Sequence
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from patients.audit import AuditAction, audit_record, client_ip
@@ -116,6 +120,8 @@ def outcomes(request):
             bars=[(row.therapist, row.share) for row in report.by_therapist],
             axis_label="Share of measured episodes reaching the MCID",
         )
+    can_drill = request.user.has_perm(CLINICAL_PERMISSION)
+    query = request.GET.urlencode()
     return render(
         request,
         "clinic/reports/outcomes.html",
@@ -124,9 +130,14 @@ def outcomes(request):
             "report": report,
             "chart": chart,
             "tab": "outcomes",
-            "can_drill": request.user.has_perm(CLINICAL_PERMISSION),
+            "can_drill": can_drill,
+            "rows_html": _outcome_rows_html(
+                report, drill_for=request.user.pk if can_drill else None, query=query
+            )
+            if report
+            else "",
             "min_episodes": selectors.MEDIAN_MIN_EPISODES,
-            "query": request.GET.urlencode(),
+            "query": query,
         },
     )
 
@@ -171,6 +182,99 @@ def outcomes_csv(request):
     return _csv(f"outcomes-{measure}-{_stamp(form.period)}.csv", header, rows)
 
 
+def _outcome_figures_html(row: selectors.OutcomeRow, min_episodes: int) -> str:
+    """The figure cells of one outcomes row (what _outcome_figures.html printed)."""
+    cells = (
+        f'<td class="text-end">{row.episodes}</td><td class="text-end">{row.measured}</td>'
+        f'<td class="text-end">{row.reached}</td>'
+        f'<td class="text-end">{escape(svg.percent(row.share))}</td>'
+    )
+    if row.hidden:
+        return cells + (
+            f'<td class="text-end text-muted" colspan="2">fewer than {min_episodes} measured</td>'
+        )
+    change = "–" if row.median_change is None else f"{row.median_change:.1f}"
+    days = "–" if row.median_days is None else f"{row.median_days:.1f}"
+    return cells + f'<td class="text-end">{change}</td><td class="text-end">{days}</td>'
+
+
+def _outcome_rows_html(
+    report: selectors.OutcomesReport, *, drill_for: int | None, query: str
+) -> SafeString:
+    """The outcomes table's rows as one HTML string, computed once (as the drill-down's):
+    each therapist's row, their rows per cause and region, the clinic's total. The link
+    to the drill-down goes on ``drill_for``'s own row (the signed-in therapist; None: no
+    link, a manager)."""
+    minimum = selectors.MEDIAN_MIN_EPISODES
+    drill = ""
+    if drill_for is not None:
+        href = escape(reverse("reports:outcomes_patients") + (f"?{query}" if query else ""))
+        drill = f' <a class="fw-normal small ms-2" href="{href}">Your patients</a>'
+    parts = []
+    for row, groups in report.sections:
+        link = drill if drill_for is not None and row.therapist_id == drill_for else ""
+        parts.append(
+            f'\n        <tr class="table-light fw-semibold" data-therapist="{row.therapist_id}">\n'
+            f'          <th scope="row" colspan="3">{escape(row.therapist)}{link}</th>\n'
+            f"          {_outcome_figures_html(row, minimum)}\n"
+            "        </tr>"
+        )
+        for group in groups:
+            parts.append(
+                "\n        <tr>\n"
+                f'          <td><span class="visually-hidden">{escape(group.therapist)}</span></td>'
+                f"<td>{escape(group.cause)}</td><td>{escape(group.region)}</td>\n"
+                f"          {_outcome_figures_html(group, minimum)}\n"
+                "        </tr>"
+            )
+    parts.append(
+        '\n      <tr class="fw-semibold border-top" data-therapist="all">'
+        '<th scope="row" colspan="3">All therapists</th>'
+        f"{_outcome_figures_html(report.total, minimum)}</tr>"
+    )
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped or a number
+
+
+def _patient_rows_html(rows: Sequence[selectors.PatientOutcome]) -> SafeString:
+    """The drill-down's table rows as one HTML string, computed once (as the calendar's
+    blocks, docs/decisions.md): the link to each patient's outcome chart from one reverse
+    per page (prefix + id), each month's name formatted once, names escaped. A caseload of
+    a few hundred episodes then costs no template lookup, filter or URL look-up per row."""
+    prefix, suffix = escape(reverse("patients:outcomes", args=[0])).rsplit("0", 1)
+    months: dict[tuple[int, int], str] = {}
+    parts = []
+    for row in rows:
+        # "j M Y", the month and year formatted once per month.
+        start = row.start_date
+        month = months.get((start.year, start.month))
+        if month is None:
+            month = escape(date_format(start.replace(day=1), "M Y"))
+            months[(start.year, start.month)] = month
+        day = f"{start.day} {month}"
+        baseline = "–" if row.baseline is None else row.baseline
+        if row.change is None:
+            change = "–"
+        else:
+            change = f"+{row.change}" if row.change > 0 else str(row.change)
+        if row.reached:
+            reached = "Yes"
+        else:
+            reached = "Not measured again" if row.change is None else "No"
+        days = "–" if row.days_to_mcid is None else f"{row.days_to_mcid:.1f}"
+        href = f"{prefix}{row.patient_id}{suffix}"
+        parts.append(
+            f'\n        <tr data-patient="{row.patient_id}">\n'
+            f'          <td><a href="{href}">{escape(row.name)}</a></td>\n'
+            f"          <td>{day}</td>\n"
+            f'          <td class="text-end">{baseline}</td>\n'
+            f'          <td class="text-end">{change}</td>\n'
+            f"          <td>{reached}</td>\n"
+            f'          <td class="text-end">{days}</td>\n'
+            "        </tr>"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped or a number
+
+
 @login_required
 @permission_required(REPORTS_PERMISSION, raise_exception=True)
 @permission_required(CLINICAL_PERMISSION, raise_exception=True)
@@ -196,7 +300,13 @@ def outcomes_patients(request):
     return render(
         request,
         "clinic/reports/outcomes_patients.html",
-        {"form": form, "rows": rows, "tab": "outcomes", "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "rows": rows,
+            "rows_html": _patient_rows_html(rows) if rows else "",
+            "tab": "outcomes",
+            "query": request.GET.urlencode(),
+        },
     )
 
 

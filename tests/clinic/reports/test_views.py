@@ -250,12 +250,16 @@ def test_no_parameters_is_the_default_twelve_weeks(client_for, manager):
 # today on apart (one more query; adherence reads finished days only). A later read
 # skips the counting (tests/clinic/reports/test_rollup.py).
 ROLLUP = 2 + 2 + 5 + 1
+# Outcomes and the drill-down first bring the rollup of ended episodes up to date. On this
+# first read every ended plan is worked out: the state; then in a savepoint the state
+# locked, delete, insert, update. A later read only looks up the changes.
+EPISODES = 1 + 2 + 4
 QUERIES = {
-    "reports:outcomes": 4 + 2,
+    "reports:outcomes": 4 + 2 + EPISODES,
     "reports:attendance": 4 + 2 + ROLLUP,
     "reports:utilisation": 4 + 5 + ROLLUP,
     "reports:adherence": 4 + 2 + ROLLUP - 1,
-    "reports:outcomes_csv": 4 + 2 + 1,
+    "reports:outcomes_csv": 4 + 2 + EPISODES + 1,
     "reports:attendance_csv": 4 + 2 + ROLLUP + 1,
     "reports:utilisation_csv": 4 + 5 + ROLLUP + 1,
     "reports:adherence_csv": 4 + 2 + ROLLUP - 1 + 1,
@@ -281,9 +285,9 @@ def test_the_drill_down_runs_the_same_queries_whatever_the_data(
 ):
     _world(therapist, patients)
     client = client_for(therapist)
-    # Session, user, the user's own and their groups' permissions, the episodes, the
-    # audit event.
-    with django_assert_num_queries(6):
+    # Session, user, the user's own and their groups' permissions, the episodes' rollup
+    # (its first read), the episodes, the audit event.
+    with django_assert_num_queries(6 + EPISODES):
         response = client.get(reverse(DRILL), PARAMS)
     assert len(response.context["rows"]) == patients
 
