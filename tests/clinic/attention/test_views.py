@@ -221,10 +221,10 @@ def _history(therapist, patients: int, depth: int) -> None:
         )
 
 
-# Session, user, its two permission queries; the list's nine queries (the caseload's
-# two, one pass of the rules' seven: LEFS from assessments and from patient
-# questionnaires are two of them); the audit event.
-PAGE_QUERIES = 14
+# Session, user, its two permission queries; the list's three queries (the caseload's
+# two, one pass of the rules: one query); the audit event.
+PAGE_QUERIES = 8
+TODAY_QUERIES = 12
 
 
 @pytest.mark.parametrize(("patients", "depth"), [(2, 1), (12, 5)])
@@ -245,8 +245,8 @@ def test_today_runs_the_same_queries_whatever_the_data(
     _history(therapist, patients, depth)
     client = client_for(therapist)
     # Session, user, two permission queries; practitioner and today's visits; the list's
-    # nine queries and its audit event; draft assessments; draft notes.
-    with django_assert_num_queries(18):
+    # three queries and its audit event; draft assessments; draft notes.
+    with django_assert_num_queries(TODAY_QUERIES):
         response = client.get(reverse("today"))
     assert response.content.decode().count('data-patient="') == min(patients, 5)
 
@@ -276,7 +276,7 @@ def test_the_page_checks_the_first_patients_by_name_and_says_when_more_wait(
     rows = response.context["rows"]
     assert [row.name.split()[-1] for row in rows] == [f"Zed{n:03d}" for n in range(50)]
     assert "More than 50 patients." in response.content.decode()
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(TODAY_QUERIES):
         today = client.get(reverse("today")).content.decode()
     assert today.count('data-patient="') == 5
     assert "More than 5 of your patients need attention" in today
