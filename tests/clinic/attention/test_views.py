@@ -308,3 +308,20 @@ def test_a_caseload_mostly_without_reasons_is_checked_to_the_end(client_for, the
     today = client.get(reverse("today")).content.decode()
     assert today.count('data-patient="') == 1
     assert "1 of your patients needs attention" in today
+
+
+def test_the_rows_markup_escapes_names_and_keeps_one_form_per_reason(client_for, therapist):
+    """The rows are made by the view as one fragment (views._rows_html): a name is
+    escaped, and each reason still has its own acknowledge form."""
+    patient = patient_of(therapist, next_visit=False)
+    patient.last_name = "<b>O'Brien</b>"
+    patient.save(update_fields=["last_name"])
+    html = client_for(therapist).get(LIST).content.decode()
+    assert "<b>O'Brien</b>" not in html
+    assert "&lt;b&gt;O&#x27;Brien&lt;/b&gt;" in html
+    assert f'data-patient="{patient.pk}"' in html
+    assert 'data-reason="no_next_visit"' in html
+    assert html.count('name="note"') == 1
+    form = html[html.index('action="/attention/acknowledge/"') :]
+    assert 'name="csrfmiddlewaretoken"' in form[: form.index("</form>")]
+    assert f'<input type="hidden" name="patient" value="{patient.pk}">' in html
