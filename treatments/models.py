@@ -118,7 +118,7 @@ class TreatmentPlan(models.Model):
         indexes = [
             # Patient page: a patient's plans, newest first.
             models.Index(fields=["patient", "start_date"], name="plan_patient_start_idx"),
-            # Needs attention (clinic/attention/selectors.py, query 1): a therapist's active
+            # Needs attention (clinic/attention/selectors._caseload_sql): a therapist's active
             # plans and their patients, without reading the therapist's ended plans.
             models.Index(
                 fields=["therapist", "status", "patient"], name="plan_therapist_active_idx"

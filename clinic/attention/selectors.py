@@ -1,8 +1,8 @@
 """The needs-attention rules, computed for one therapist's patients at once.
 
 "Their patients" (the caseload) are the patients, not archived, with an active plan of
-care written by the therapist: two queries of plain values give them in name order,
-with their latest such plan. For a set of them, the rules cost one query whatever the
+care written by the therapist, in name order, with their latest such plan. A slice of
+them (``_caseload_sql``) and the rules for it cost one query together, whatever the
 number of patients and the length of their history (``_rules_sql``): a UNION ALL of one
 part per rule, each reading only the few latest rows it needs, picked in the database
 with a window function (ROW_NUMBER per patient), read as plain tuples with moments as
@@ -126,8 +126,7 @@ def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[R
     """The therapist's patients that need attention, each with every reason that applies
     and has not been acknowledged for the same data; ordered by name. Every patient of
     the caseload is checked: for "show all", and for one patient (``patient_id``)."""
-    caseload = _caseload(therapist, patient_id=patient_id)
-    return _evaluate(caseload, list(caseload)) if caseload else []
+    return _evaluate(therapist, patient_id=patient_id)[0]
 
 
 def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]:
@@ -136,18 +135,14 @@ def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]
 
     The rules are checked for the caseload's first ``CHUNK_FACTOR * (limit + 1)``
     patients by name, and for the rest only when those give fewer than ``limit + 1``
-    rows; so the cost follows the rows shown, not the caseload: 3 queries in one pass
-    (the two caseload queries and one pass of the rules), 4 at most (docs/decisions.md,
-    "Needs attention").
+    rows; so the cost follows the rows shown, not the caseload: one query in one pass,
+    two at most (docs/decisions.md, "Needs attention").
     """
-    caseload = _caseload(therapist)
-    ids = list(caseload)
     want = limit + 1
-    first = ids[: CHUNK_FACTOR * want]
-    rows = _evaluate(caseload, first) if first else []
-    rest = ids[len(first) :]
-    if len(rows) < want and rest:
-        rows += _evaluate(caseload, rest)
+    first = CHUNK_FACTOR * want
+    rows, checked = _evaluate(therapist, limit=first)
+    if len(rows) < want and checked == first:
+        rows += _evaluate(therapist, offset=first)[0]
     return rows[:limit], len(rows) > limit
 
 
@@ -157,34 +152,34 @@ def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]
 CHUNK_FACTOR = 2
 
 
-@dataclass(frozen=True)
-class _Person:
-    id: int
-    first_name: str
-    last_name: str
-    plan_id: int
+def _caseload_sql(*, one: bool, limit: int | None, offset: int) -> str:
+    """The CTE ``chunk``: the therapist's patients (not archived, an active plan they
+    wrote) by name, from ``offset``, at most ``limit`` of them, each with its place in
+    the caseload (``pos``) and its latest such plan.
 
-
-def _caseload(therapist: User, *, patient_id: int | None = None) -> dict[int, _Person]:
-    """The therapist's patients by name (dicts keep the order), with their latest active
-    plan of the therapist's: two queries, plain values."""
-    # The active plans first (plan_therapist_active_idx), then the patients by primary
-    # key: joined, the planner hashed the plans against a scan of every patient of the
-    # clinic.
-    plans = TreatmentPlan.objects.filter(therapist=therapist, status=PlanStatus.ACTIVE)
-    if patient_id is not None:
-        plans = plans.filter(patient_id=patient_id)
-    latest_plan: dict[int, int] = {}
-    for pid, plan_id in plans.order_by().values_list("patient_id", "id"):
-        latest_plan[pid] = max(plan_id, latest_plan.get(pid, 0))
-    if not latest_plan:
-        return {}  # one query in all for a therapist without patients
-    people = (
-        Patient.objects.filter(archived_at__isnull=True, pk__in=list(latest_plan))
-        .order_by("last_name", "first_name", "id")
-        .values_list("id", "first_name", "last_name")
+    The active plans are read first (plan_therapist_active_idx) and the patients by
+    primary key: joined or with IN, the planner hashed the plans against a scan of every
+    patient of the clinic; PostgreSQL reads ``= ANY(ARRAY(...))`` from the primary key."""
+    q = connection.ops.quote_name
+    plan = q(TreatmentPlan._meta.db_table)
+    patient = q(Patient._meta.db_table)
+    plans = f"SELECT patient_id FROM {plan} WHERE therapist_id = %s AND status = %s"
+    if one:
+        plans += " AND patient_id = %s"
+    members = f"= ANY(ARRAY({plans}))" if connection.vendor == "postgresql" else f"IN ({plans})"
+    window = f" LIMIT {int(limit)}" if limit is not None else (" LIMIT -1" if offset else "")
+    if offset and connection.vendor == "postgresql":
+        window = window.replace("LIMIT -1", "LIMIT ALL")
+    if offset:
+        window += f" OFFSET {int(offset)}"
+    return (
+        "WITH chunk (pid, pos, first_name, last_name, plan_id) AS ("
+        "SELECT p.id, ROW_NUMBER() OVER (ORDER BY p.last_name, p.first_name, p.id), "
+        f"p.first_name, p.last_name, (SELECT MAX(tp.id) FROM {plan} AS tp "
+        "WHERE tp.therapist_id = %s AND tp.status = %s AND tp.patient_id = p.id) "
+        f"FROM {patient} AS p WHERE p.archived_at IS NULL AND p.id {members} "
+        f"ORDER BY p.last_name, p.first_name, p.id{window}) "
     )
-    return {pk: _Person(pk, first, last, latest_plan[pk]) for pk, first, last in people}
 
 
 def _epoch(column: str) -> str:
@@ -206,11 +201,12 @@ def _date(epoch: float | None) -> dt.date | None:
 _EPOCH_DAY = dt.date(1970, 1, 1)
 
 
-def _rules_sql(count: int) -> str:
-    """The one query of the rules for ``count`` patients: a UNION ALL of one part per
-    rule, every part with the same columns (kind, patient, rank, id, number, moment,
-    second moment, word, second word), ranked in the database (ROW_NUMBER per patient)
-    so each part reads only the few latest rows it needs."""
+def _rules_sql() -> str:
+    """The rules for the patients of ``chunk`` (``_caseload_sql``) in one query: a UNION
+    ALL of one part per rule, every part with the same columns (kind, patient, rank, id,
+    number, moment, second moment, word, second word), ranked in the database
+    (ROW_NUMBER per patient) so each part reads only the few latest rows it needs. The
+    first part also gives each patient's place, name and plan."""
     q = connection.ops.quote_name
     appointment = q(Appointment._meta.db_table)
     pain = q(PainReport._meta.db_table)
@@ -220,12 +216,11 @@ def _rules_sql(count: int) -> str:
     completion = q(ExerciseCompletion._meta.db_table)
     ack = q(AttentionAcknowledgement._meta.db_table)
     chunk = "SELECT pid FROM chunk"
-    values = ", ".join(["(%s)"] * count)
     live = ", ".join(["%s"] * len(LIVE_APPOINTMENT_STATUSES))
 
     def latest(kind: str, table: str, columns: str, where: str, order: str, limit: str) -> str:
         return (
-            f"SELECT '{kind}', patient_id, rk, id, num, at, NULL, word, NULL FROM ("
+            f"SELECT '{kind}', patient_id, rk, id, num, at, NULL, word, NULL, NULL FROM ("
             f"SELECT patient_id, id, {columns}, ROW_NUMBER() OVER "
             f"(PARTITION BY patient_id ORDER BY {order}) AS rk FROM {table} "
             f"WHERE patient_id IN ({chunk}) AND {where}) AS ranked WHERE rk <= {limit}"
@@ -235,15 +230,15 @@ def _rules_sql(count: int) -> str:
         # 1. The next live visit and the latest past one: each a correlated LIMIT 1
         #    on appt_patient_start_idx (patient, starts_at); an EXISTS was planned as
         #    a hash of every future visit in the clinic.
-        f"SELECT 'v', pid, 0, "
+        f"SELECT 'v', pid, pos, "
         f"(SELECT id FROM {appointment} WHERE patient_id = pid AND starts_at < %s "
         f"AND status IN ({live}) ORDER BY starts_at DESC, id DESC LIMIT 1), "
         f"(SELECT id FROM {appointment} WHERE patient_id = pid AND starts_at >= %s "
         f"AND status IN (%s, %s) ORDER BY starts_at LIMIT 1), "
         f"(SELECT {_epoch('starts_at')} FROM {appointment} WHERE patient_id = pid "
         f"AND starts_at < %s AND status IN ({live}) ORDER BY starts_at DESC, id DESC "
-        f"LIMIT 1), CAST(NULL AS double precision), CAST(NULL AS text), "
-        f"CAST(NULL AS text) FROM chunk",
+        f"LIMIT 1), CAST(NULL AS double precision), first_name, last_name, plan_id "
+        "FROM chunk",
         # 2. The two latest pain reports (every source).
         latest(
             "p",
@@ -283,25 +278,39 @@ def _rules_sql(count: int) -> str:
         # 5. Active home programs, with the date of the latest done exercise.
         f"SELECT 'h', patient_id, 0, id, NULL, {_epoch('start_date')}, "
         f"(SELECT {_epoch('MAX(date)')} FROM {completion} WHERE program_id = hp.id), "
-        f"NULL, NULL FROM {program} AS hp WHERE patient_id IN ({chunk}) AND status = %s",
+        f"NULL, NULL, NULL FROM {program} AS hp WHERE patient_id IN ({chunk}) "
+        "AND status = %s",
         # 6. The latest acknowledgement of each patient and reason.
-        f"SELECT 'k', patient_id, rk, 0, NULL, NULL, NULL, reason, trigger_key FROM ("
+        f"SELECT 'k', patient_id, rk, 0, NULL, NULL, NULL, reason, trigger_key, NULL FROM ("
         f"SELECT patient_id, reason, trigger_key, ROW_NUMBER() OVER (PARTITION BY "
         f"patient_id, reason ORDER BY created_at DESC, id DESC) AS rk FROM {ack} "
         f"WHERE patient_id IN ({chunk})) AS ranked WHERE rk = 1",
     ]
-    return f"WITH chunk (pid) AS (VALUES {values}) " + " UNION ALL ".join(parts)
+    return " UNION ALL ".join(parts)
 
 
-def _evaluate(caseload: dict[int, _Person], ids: list[int]) -> list[Row]:
-    """The rules for the patients ``ids`` (in the caseload's order): one query whatever
-    their number and history (``_rules_sql``), read as plain tuples."""
+def _evaluate(
+    therapist: User,
+    *,
+    patient_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[Row], int]:
+    """The rules for the therapist's patients by name (``_caseload_sql``: from
+    ``offset``, at most ``limit``; or the one patient ``patient_id``) in one query
+    whatever their number and history (``_rules_sql``), read as plain tuples. Gives the
+    rows that need attention, by name, and how many patients were checked."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     today = timezone.localdate()
     in_a_row = settings.ATTENTION_MISSED_IN_A_ROW
+    active = PlanStatus.ACTIVE.value
     live = [str(status) for status in LIVE_APPOINTMENT_STATUSES]
     params: list[Any] = [
-        *ids,
+        therapist.pk,
+        active,
+        therapist.pk,
+        active,
+        *([patient_id] if patient_id is not None else []),
         now,
         *live,
         now,
@@ -318,19 +327,22 @@ def _evaluate(caseload: dict[int, _Person], ids: list[int]) -> list[Row]:
         in_a_row,
         ProgramStatus.ACTIVE.value,
     ]
+    sql = _caseload_sql(one=patient_id is not None, limit=limit, offset=offset) + _rules_sql()
     with connection.cursor() as cursor:
-        cursor.execute(_rules_sql(len(ids)), params)
+        cursor.execute(sql, params)
         found = cursor.fetchall()
 
+    people: list[tuple[int, int, str, int]] = []  # place, patient, name, plan
     seen: dict[int, tuple[Any, Any, Any]] = {}
     pain: dict[int, list[tuple[int, int, int, float]]] = defaultdict(list)
     lefs: dict[int, list[LefsPoint]] = defaultdict(list)
     visits: dict[int, list[tuple[int, int, float, str]]] = defaultdict(list)
     programs: dict[int, _Program] = {}
     acknowledged = set()
-    for kind, pk, rank, row_id, num, at, at2, word, word2 in found:
+    for kind, pk, rank, row_id, num, at, at2, word, word2, ref in found:
         if kind == "v":
             seen[pk] = (row_id, num, at)  # last live visit, next visit, last live at
+            people.append((rank, pk, f"{word} {word2}", ref))
         elif kind == "p":
             pain[pk].append((rank, row_id, num, at))
         elif kind == "a":
@@ -344,23 +356,22 @@ def _evaluate(caseload: dict[int, _Person], ids: list[int]) -> list[Row]:
         else:
             acknowledged.add((pk, word, word2))
 
+    people.sort()  # by place in the caseload: by name
     rows = []
     patient_link = path_maker("patients:detail", 1)  # once, not per row (links.py)
-    for pk in ids:
-        person = caseload[pk]
-        last_live_id, next_visit_id, last_live_at = seen.get(pk, (None, None, None))
+    for _, pk, name, plan_id in people:
+        last_live_id, next_visit_id, last_live_at = seen[pk]
         flags = [
             *_pain_flags(pain[pk]),
             *_lefs_flags(lefs[pk]),
             *_program_flags(programs.get(pk), today),
             *_missed_flags(visits[pk], in_a_row),
-            *_next_visit_flags(next_visit_id, person.plan_id, last_live_id, last_live_at),
+            *_next_visit_flags(next_visit_id, plan_id, last_live_id, last_live_at),
         ]
         flags = [f for f in flags if (pk, f.reason, f.key) not in acknowledged]
         if flags:
-            name = f"{person.first_name} {person.last_name}"
             rows.append(Row(patient_id=pk, name=name, flags=flags, link=patient_link(pk)))
-    return rows
+    return rows, len(people)
 
 
 def _pain_flags(reports: list[tuple[int, int, int, float]]) -> list[Flag]:
