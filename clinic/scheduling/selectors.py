@@ -1284,6 +1284,20 @@ def therapist_day(user: User, *, now: dt.datetime | None = None) -> dict[str, An
         )
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("patient", "room")
+        # Only what Today shows (clinic/scheduling/sections.py, _therapist_visits_html).
+        .only(
+            "id",
+            "starts_at",
+            "ends_at",
+            "kind",
+            "status",
+            "late_cancellation",
+            "patient__id",
+            "patient__first_name",
+            "patient__last_name",
+            "room__id",
+            "room__name",
+        )
         .order_by("starts_at", "id")
     )
     return {"practitioner": practitioner, "visits": visits, "now": now}
