@@ -4,8 +4,9 @@ A ``{% url %}`` tag or a ``|date`` filter costs a template node, a resolver look
 format parse each time it runs: on a list of 40 rows that is most of the list's render.
 ``path_maker`` reverses a URL once and fills in the ids with ``str.format``; ``when``
 formats a moment in the current time zone as the ``|date`` filter does (the same output,
-the usual formats filled in without parsing them each time). The calendar does the same (clinic/scheduling/selectors.py,
-``_present``; docs/decisions.md, "Pages at a clinic group's size").
+the usual formats filled in without parsing them each time). The calendar does the same
+(clinic/scheduling/selectors.py, ``_present``; docs/decisions.md, "Pages at a clinic
+group's size").
 """
 
 from __future__ import annotations
