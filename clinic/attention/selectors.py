@@ -166,7 +166,6 @@ def _caseload_sql(*, one: bool, limit: int | None, offset: int) -> str:
     plans = f"SELECT patient_id FROM {plan} WHERE therapist_id = %s AND status = %s"
     if one:
         plans += " AND patient_id = %s"
-    members = f"= ANY(ARRAY({plans}))" if connection.vendor == "postgresql" else f"IN ({plans})"
     window = f" LIMIT {int(limit)}" if limit is not None else (" LIMIT -1" if offset else "")
     if offset and connection.vendor == "postgresql":
         window = window.replace("LIMIT -1", "LIMIT ALL")
@@ -177,7 +176,7 @@ def _caseload_sql(*, one: bool, limit: int | None, offset: int) -> str:
         "SELECT p.id, ROW_NUMBER() OVER (ORDER BY p.last_name, p.first_name, p.id), "
         f"p.first_name, p.last_name, (SELECT MAX(tp.id) FROM {plan} AS tp "
         "WHERE tp.therapist_id = %s AND tp.status = %s AND tp.patient_id = p.id) "
-        f"FROM {patient} AS p WHERE p.archived_at IS NULL AND p.id {members} "
+        f"FROM {patient} AS p WHERE p.archived_at IS NULL AND p.id {_members(plans)} "
         f"ORDER BY p.last_name, p.first_name, p.id{window}) "
     )
 
@@ -199,6 +198,14 @@ def _date(epoch: float | None) -> dt.date | None:
 
 
 _EPOCH_DAY = dt.date(1970, 1, 1)
+
+
+def _members(subquery: str) -> str:
+    """SQL for "is one of the ids ``subquery`` gives". PostgreSQL reads ``=
+    ANY(ARRAY(...))`` as an index condition; with IN it may hash a whole table."""
+    if connection.vendor == "postgresql":
+        return f"= ANY(ARRAY({subquery}))"
+    return f"IN ({subquery})"
 
 
 def _rules_sql() -> str:
@@ -275,10 +282,12 @@ def _rules_sql() -> str:
             "starts_at DESC, id DESC",
             "%s",
         ),
-        # 5. Active home programs, with the date of the latest done exercise.
+        # 5. Active home programs, with the date of the latest done exercise. The one
+        #    active program per patient read by its unique index; with IN the planner
+        #    hashed every active program of the clinic.
         f"SELECT 'h', patient_id, 0, id, NULL, {_epoch('start_date')}, "
         f"(SELECT {_epoch('MAX(date)')} FROM {completion} WHERE program_id = hp.id), "
-        f"NULL, NULL, NULL FROM {program} AS hp WHERE patient_id IN ({chunk}) "
+        f"NULL, NULL, NULL FROM {program} AS hp WHERE patient_id {_members(chunk)} "
         "AND status = %s",
         # 6. The latest acknowledgement of each patient and reason.
         f"SELECT 'k', patient_id, rk, 0, NULL, NULL, NULL, reason, trigger_key, NULL FROM ("

@@ -46,7 +46,7 @@ _CANCELLED = '<span class="badge text-bg-secondary">Cancelled</span>'
 _LATE = ' <span class="badge text-bg-warning">Late</span>'
 
 
-def _therapist_visits_html(visits) -> SafeString:
+def _therapist_visits_html(visits: list[selectors.TherapistVisit]) -> SafeString:
     """The therapist's visits of the day, one ``<li>`` each, made once per page: a path
     reversed once, times formatted here, every value escaped once (patients/links.py;
     docs/decisions.md, "Pages at a clinic group's size")."""
@@ -56,13 +56,13 @@ def _therapist_visits_html(visits) -> SafeString:
         badge = _STATUS_BADGES.get(visit.status) or (
             _CANCELLED + (_LATE if visit.late_cancellation else "")
         )
-        room = f" · {escape(visit.room.name)}" if visit.room else ""
+        room = f" · {escape(visit.room_name)}" if visit.room_name else ""
         out.append(
             '<li class="list-group-item d-flex justify-content-between align-items-center '
             'gap-2">\n<span><strong>'
             f"{when(visit.starts_at, 'H:i')}–{when(visit.ends_at, 'H:i')}</strong>\n"
-            f'<a href="{patient_link(visit.patient_id)}">{escape(visit.patient.full_name)}'
-            f'</a>\n<span class="text-muted">· {escape(visit.get_kind_display())}{room}'
+            f'<a href="{patient_link(visit.patient_id)}">{escape(visit.patient_name)}'
+            f'</a>\n<span class="text-muted">· {escape(visit.kind_label)}{room}'
             f"</span></span>\n{badge}\n</li>\n"
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
