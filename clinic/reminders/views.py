@@ -75,7 +75,7 @@ def reminder_list(request):
 
 
 # The markup of clinic/reminders/_kind.html and _status.html, for the staff list's rows.
-_STATUS_BADGES = {
+_STATUS_BADGES: dict[str, str] = {
     ReminderStatus.SENT: '<span class="badge text-bg-success">Sent</span>',
     ReminderStatus.FAILED: '<span class="badge text-bg-danger">Failed</span>',
     ReminderStatus.SKIPPED: '<span class="badge text-bg-secondary">Skipped</span>',

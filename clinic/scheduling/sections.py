@@ -36,7 +36,7 @@ def load_therapist_day(request) -> dict:
 
 
 # The markup of clinic/scheduling/_status.html, for the rows made below.
-_STATUS_BADGES = {
+_STATUS_BADGES: dict[str, str] = {
     AppointmentStatus.BOOKED: '<span class="badge text-bg-primary">Booked</span>',
     AppointmentStatus.CHECKED_IN: '<span class="badge text-bg-warning">Checked in</span>',
     AppointmentStatus.COMPLETED: '<span class="badge text-bg-success">Completed</span>',
