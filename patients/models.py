@@ -571,7 +571,7 @@ class QuestionnaireResponse(models.Model):
             # by date, WHERE patient_id = %s AND instrument = 'lefs' AND status =
             # 'completed' ORDER BY completed_at (patients.selectors.patient_outcomes,
             # latest_questionnaire_offer); the needs-attention list's two latest per
-            # patient (clinic/attention/selectors.lefs_from_questionnaires).
+            # patient (clinic/attention/selectors._rules_sql).
             models.Index(
                 fields=["patient", "instrument", "status", "completed_at"],
                 name="questionnaire_patient_done_idx",

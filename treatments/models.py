@@ -120,7 +120,7 @@ class TreatmentPlan(models.Model):
             models.Index(fields=["patient", "start_date"], name="plan_patient_start_idx"),
             # The outcomes rollup's changes since its last read (clinic/reports/rollup.py).
             models.Index(fields=["updated_at"], name="plan_updated_idx"),
-            # Needs attention (clinic/attention/selectors.py, query 1): a therapist's active
+            # Needs attention (clinic/attention/selectors._caseload_sql): a therapist's active
             # plans and their patients, without reading the therapist's ended plans.
             models.Index(
                 fields=["therapist", "status", "patient"], name="plan_therapist_active_idx"

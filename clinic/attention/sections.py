@@ -8,7 +8,7 @@ TODAY_ROWS = 5
 
 
 def load_attention(request) -> dict:
-    # The first rows' eight queries (clinic/attention/selectors.py), and one audit event
+    # The first rows' one query (clinic/attention/selectors.py), and one audit event
     # when patients are shown.
     shown, more = selectors.needs_attention_first(request.user, TODAY_ROWS)
     if shown:

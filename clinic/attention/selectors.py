@@ -1,18 +1,19 @@
 """The needs-attention rules, computed for one therapist's patients at once.
 
 "Their patients" (the caseload) are the patients, not archived, with an active plan of
-care written by the therapist: two queries of plain values give them in name order,
-with their latest such plan. For a set of them, each rule reads only the few latest rows
-it needs, picked in the database with a window function (ROW_NUMBER per patient), so one
-pass of the rules costs the same seven queries whatever the number of patients and the
-length of their history:
+care written by the therapist, in name order, with their latest such plan. A slice of
+them (``_caseload_sql``) and the rules for it cost one query together, whatever the
+number of patients and the length of their history (``_rules_sql``): a UNION ALL of one
+part per rule, each reading only the few latest rows it needs, picked in the database
+with a window function (ROW_NUMBER per patient), read as plain tuples with moments as
+seconds since the epoch (worded only for the rows a page shows):
 
 1. whether a live visit is booked from now on and the latest live visit (each a LIMIT 1
    on an index, per patient);
 2. each patient's two latest pain reports (every source: assessments, visits, email
    check-ins);
-3. each patient's two latest LEFS totals from each of ``LEFS_SOURCES`` (signed
-   assessments with a total, completed patient questionnaires: one query each);
+3. each patient's two latest LEFS totals from signed assessments with a total and from
+   completed patient questionnaires;
 4. each patient's latest past visits (``ATTENTION_MISSED_IN_A_ROW`` of them), timely
    cancellations left out: those were not visits;
 5. the active home program with the date of its latest done exercise;
@@ -34,13 +35,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import F, Max, OuterRef, QuerySet, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.models import (
@@ -60,7 +61,13 @@ from patients.models import (
     QuestionnaireStatus,
     RecordStatus,
 )
-from treatments.models import HomeExerciseProgram, PlanStatus, ProgramStatus, TreatmentPlan
+from treatments.models import (
+    ExerciseCompletion,
+    HomeExerciseProgram,
+    PlanStatus,
+    ProgramStatus,
+    TreatmentPlan,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -94,9 +101,9 @@ class Row:
 @dataclass(frozen=True)
 class LefsPoint:
     patient_id: int
-    when: dt.datetime
+    when: float  # seconds since the epoch
     total: int
-    key: str  # "assessment:<id>"; a questionnaire response would be "questionnaire:<id>"
+    key: str  # "assessment:<id>" or "questionnaire:<id>"
 
 
 def their_patients(therapist: User) -> QuerySet[Patient]:
@@ -108,63 +115,18 @@ def their_patients(therapist: User) -> QuerySet[Patient]:
     )
 
 
-def _latest_per_patient(queryset: QuerySet[Any], order: list[Any], limit: int) -> QuerySet[Any]:
-    """The ``limit`` first rows of each patient in ``order``, in one query."""
-    latest: QuerySet[Any] = queryset.annotate(
-        rank=Window(RowNumber(), partition_by=[F("patient_id")], order_by=order)
-    ).filter(rank__lte=limit)
-    return latest
-
-
-def _day(value: dt.datetime | dt.date) -> str:
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value)
+def _day(value: float | dt.date) -> str:
+    """A moment (seconds since the epoch) or a date, as "3 Nov 2026" in local time."""
+    if not isinstance(value, dt.date):
+        value = timezone.localtime(_moment(value))
     return f"{value.day} {value:%b %Y}"
-
-
-def lefs_from_assessments(patient_ids: list[int]) -> Iterable[LefsPoint]:
-    """The two latest signed assessments with a LEFS total of each patient."""
-    rows = _latest_per_patient(
-        Assessment.objects.filter(
-            patient_id__in=patient_ids, status=RecordStatus.SIGNED, lefs_total__isnull=False
-        ),
-        [F("assessed_at").desc(), F("id").desc()],
-        2,
-    ).values_list("patient_id", "id", "assessed_at", "lefs_total")
-    for patient_id, pk, when, total in rows:
-        yield LefsPoint(patient_id, when, total, f"assessment:{pk}")
-
-
-def lefs_from_questionnaires(patient_ids: list[int]) -> Iterable[LefsPoint]:
-    """The two latest completed patient-reported LEFS of each patient (index
-    questionnaire_patient_done_idx); a completed LEFS always has its total."""
-    rows = _latest_per_patient(
-        QuestionnaireResponse.objects.filter(
-            patient_id__in=patient_ids,
-            instrument=QuestionnaireInstrument.LEFS,
-            status=QuestionnaireStatus.COMPLETED,
-        ),
-        [F("completed_at").desc(), F("id").desc()],
-        2,
-    ).values_list("patient_id", "id", "completed_at", "total")
-    for patient_id, pk, when, total in rows:
-        yield LefsPoint(patient_id, when, total, f"questionnaire:{pk}")
-
-
-# Where LEFS totals come from; each returns at most the two latest per patient, in one
-# query. A pain score from a patient questionnaire (NPRS) is a pain report, read in 2.
-LEFS_SOURCES: list[Callable[[list[int]], Iterable[LefsPoint]]] = [
-    lefs_from_assessments,
-    lefs_from_questionnaires,
-]
 
 
 def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[Row]:
     """The therapist's patients that need attention, each with every reason that applies
     and has not been acknowledged for the same data; ordered by name. Every patient of
     the caseload is checked: for "show all", and for one patient (``patient_id``)."""
-    caseload = _caseload(therapist, patient_id=patient_id)
-    return _evaluate(caseload, list(caseload)) if caseload else []
+    return _evaluate(therapist, patient_id=patient_id)[0]
 
 
 def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]:
@@ -173,18 +135,14 @@ def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]
 
     The rules are checked for the caseload's first ``CHUNK_FACTOR * (limit + 1)``
     patients by name, and for the rest only when those give fewer than ``limit + 1``
-    rows; so the cost follows the rows shown, not the caseload: 8 queries in one pass
-    (the two caseload queries and one pass of 6), 14 at most (docs/decisions.md,
-    "Needs attention").
+    rows; so the cost follows the rows shown, not the caseload: one query in one pass,
+    two at most (docs/decisions.md, "Needs attention").
     """
-    caseload = _caseload(therapist)
-    ids = list(caseload)
     want = limit + 1
-    first = ids[: CHUNK_FACTOR * want]
-    rows = _evaluate(caseload, first) if first else []
-    rest = ids[len(first) :]
-    if len(rows) < want and rest:
-        rows += _evaluate(caseload, rest)
+    first = CHUNK_FACTOR * want
+    rows, checked = _evaluate(therapist, limit=first)
+    if len(rows) < want and checked == first:
+        rows += _evaluate(therapist, offset=first)[0]
     return rows[:limit], len(rows) > limit
 
 
@@ -194,169 +152,265 @@ def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]
 CHUNK_FACTOR = 2
 
 
-@dataclass(frozen=True)
-class _Person:
-    id: int
-    first_name: str
-    last_name: str
-    plan_id: int
+def _caseload_sql(*, one: bool, limit: int | None, offset: int) -> str:
+    """The CTE ``chunk``: the therapist's patients (not archived, an active plan they
+    wrote) by name, from ``offset``, at most ``limit`` of them, each with its place in
+    the caseload (``pos``) and its latest such plan.
 
-
-def _caseload(therapist: User, *, patient_id: int | None = None) -> dict[int, _Person]:
-    """The therapist's patients by name (dicts keep the order), with their latest active
-    plan of the therapist's: two queries, plain values."""
-    # The active plans first (plan_therapist_active_idx), then the patients by primary
-    # key: joined, the planner hashed the plans against a scan of every patient of the
-    # clinic.
-    plans = TreatmentPlan.objects.filter(therapist=therapist, status=PlanStatus.ACTIVE)
-    if patient_id is not None:
-        plans = plans.filter(patient_id=patient_id)
-    latest_plan: dict[int, int] = {}
-    for pid, plan_id in plans.order_by().values_list("patient_id", "id"):
-        latest_plan[pid] = max(plan_id, latest_plan.get(pid, 0))
-    if not latest_plan:
-        return {}  # one query in all for a therapist without patients
-    people = (
-        Patient.objects.filter(archived_at__isnull=True, pk__in=list(latest_plan))
-        .order_by("last_name", "first_name", "id")
-        .values_list("id", "first_name", "last_name")
+    The active plans are read first (plan_therapist_active_idx) and the patients by
+    primary key: joined or with IN, the planner hashed the plans against a scan of every
+    patient of the clinic; PostgreSQL reads ``= ANY(ARRAY(...))`` from the primary key."""
+    q = connection.ops.quote_name
+    plan = q(TreatmentPlan._meta.db_table)
+    patient = q(Patient._meta.db_table)
+    plans = f"SELECT patient_id FROM {plan} WHERE therapist_id = %s AND status = %s"
+    if one:
+        plans += " AND patient_id = %s"
+    window = f" LIMIT {int(limit)}" if limit is not None else (" LIMIT -1" if offset else "")
+    if offset and connection.vendor == "postgresql":
+        window = window.replace("LIMIT -1", "LIMIT ALL")
+    if offset:
+        window += f" OFFSET {int(offset)}"
+    return (
+        "WITH chunk (pid, pos, first_name, last_name, plan_id) AS ("
+        "SELECT p.id, ROW_NUMBER() OVER (ORDER BY p.last_name, p.first_name, p.id), "
+        f"p.first_name, p.last_name, (SELECT MAX(tp.id) FROM {plan} AS tp "
+        "WHERE tp.therapist_id = %s AND tp.status = %s AND tp.patient_id = p.id) "
+        f"FROM {patient} AS p WHERE p.archived_at IS NULL AND p.id {_members(plans)} "
+        f"ORDER BY p.last_name, p.first_name, p.id{window}) "
     )
-    return {pk: _Person(pk, first, last, latest_plan[pk]) for pk, first, last in people}
 
 
-def _evaluate(caseload: dict[int, _Person], ids: list[int]) -> list[Row]:
-    """The rules for the patients ``ids`` (in the caseload's order): six queries
-    whatever their number and history, each reading the few latest rows per patient."""
-    now = timezone.now()
-    today = timezone.localdate()
-    # 1. Whether a live visit is booked from now on, and the latest live visit: each a
-    #    correlated LIMIT 1 on appt_patient_start_idx (patient, starts_at), per patient:
-    #    an EXISTS here was planned as a hash of every future visit in the clinic.
-    upcoming = Appointment.objects.filter(
-        patient=OuterRef("pk"),
-        status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN],
-        starts_at__gte=now,
-    ).order_by("starts_at")
-    last_live = Appointment.objects.filter(
-        patient=OuterRef("pk"), status__in=LIVE_APPOINTMENT_STATUSES, starts_at__lt=now
-    ).order_by("-starts_at", "-id")
-    visits_of = {
-        row["id"]: row
-        for row in Patient.objects.filter(pk__in=ids)
-        .annotate(
-            next_visit_id=Subquery(upcoming.values("id")[:1]),
-            last_live_id=Subquery(last_live.values("id")[:1]),
-            last_live_at=Subquery(last_live.values("starts_at")[:1]),
+def _epoch(column: str) -> str:
+    """SQL for a timestamp or date column as seconds since the epoch (a float): plain
+    numbers read faster than datetimes, and only the rows shown are worded."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) AS double precision)"
+    return f"((julianday({column}) - 2440587.5) * 86400.0)"
+
+
+def _moment(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+
+
+def _date(epoch: float | None) -> dt.date | None:
+    return None if epoch is None else _EPOCH_DAY + dt.timedelta(days=round(epoch / 86400))
+
+
+_EPOCH_DAY = dt.date(1970, 1, 1)
+
+
+def _members(subquery: str) -> str:
+    """SQL for "is one of the ids ``subquery`` gives". PostgreSQL reads ``=
+    ANY(ARRAY(...))`` as an index condition; with IN it may hash a whole table."""
+    if connection.vendor == "postgresql":
+        return f"= ANY(ARRAY({subquery}))"
+    return f"IN ({subquery})"
+
+
+def _rules_sql() -> str:
+    """The rules for the patients of ``chunk`` (``_caseload_sql``) in one query: a UNION
+    ALL of one part per rule, every part with the same columns (kind, patient, rank, id,
+    number, moment, second moment, word, second word), ranked in the database
+    (ROW_NUMBER per patient) so each part reads only the few latest rows it needs. The
+    first part also gives each patient's place, name and plan."""
+    q = connection.ops.quote_name
+    appointment = q(Appointment._meta.db_table)
+    pain = q(PainReport._meta.db_table)
+    assessment = q(Assessment._meta.db_table)
+    questionnaire = q(QuestionnaireResponse._meta.db_table)
+    program = q(HomeExerciseProgram._meta.db_table)
+    completion = q(ExerciseCompletion._meta.db_table)
+    ack = q(AttentionAcknowledgement._meta.db_table)
+    chunk = "SELECT pid FROM chunk"
+    live = ", ".join(["%s"] * len(LIVE_APPOINTMENT_STATUSES))
+
+    def latest(kind: str, table: str, columns: str, where: str, order: str, limit: str) -> str:
+        return (
+            f"SELECT '{kind}', patient_id, rk, id, num, at, NULL, word, NULL, NULL FROM ("
+            f"SELECT patient_id, id, {columns}, ROW_NUMBER() OVER "
+            f"(PARTITION BY patient_id ORDER BY {order}) AS rk FROM {table} "
+            f"WHERE patient_id IN ({chunk}) AND {where}) AS ranked WHERE rk <= {limit}"
         )
-        .values("id", "next_visit_id", "last_live_id", "last_live_at")
-    }
 
-    # 2. Pain reports.
-    pain: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for report in _latest_per_patient(
-        PainReport.objects.filter(patient_id__in=ids),
-        [F("reported_at").desc(), F("id").desc()],
-        2,
-    ).values("patient_id", "id", "score", "reported_at"):
-        pain[report["patient_id"]].append(report)
-
-    # 3. LEFS totals from every source, newest first.
-    lefs: dict[int, list[LefsPoint]] = defaultdict(list)
-    for source in LEFS_SOURCES:
-        for point in source(ids):
-            lefs[point.patient_id].append(point)
-
-    # 4. Past visits (a timely cancellation is not a visit).
-    in_a_row = settings.ATTENTION_MISSED_IN_A_ROW
-    visits: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for visit in _latest_per_patient(
-        Appointment.objects.filter(patient_id__in=ids, starts_at__lt=now).exclude(
-            status=AppointmentStatus.CANCELLED, late_cancellation=False
+    parts = [
+        # 1. The next live visit and the latest past one: each a correlated LIMIT 1
+        #    on appt_patient_start_idx (patient, starts_at); an EXISTS was planned as
+        #    a hash of every future visit in the clinic.
+        f"SELECT 'v', pid, pos, "
+        f"(SELECT id FROM {appointment} WHERE patient_id = pid AND starts_at < %s "
+        f"AND status IN ({live}) ORDER BY starts_at DESC, id DESC LIMIT 1), "
+        f"(SELECT id FROM {appointment} WHERE patient_id = pid AND starts_at >= %s "
+        f"AND status IN (%s, %s) ORDER BY starts_at LIMIT 1), "
+        f"(SELECT {_epoch('starts_at')} FROM {appointment} WHERE patient_id = pid "
+        f"AND starts_at < %s AND status IN ({live}) ORDER BY starts_at DESC, id DESC "
+        f"LIMIT 1), CAST(NULL AS double precision), first_name, last_name, plan_id "
+        "FROM chunk",
+        # 2. The two latest pain reports (every source).
+        latest(
+            "p",
+            pain,
+            f"score AS num, {_epoch('reported_at')} AS at, CAST(NULL AS text) AS word",
+            "1 = 1",
+            "reported_at DESC, id DESC",
+            "2",
         ),
-        [F("starts_at").desc(), F("id").desc()],
+        # 3. The two latest LEFS totals from signed assessments and from completed
+        #    patient questionnaires (questionnaire_patient_done_idx).
+        latest(
+            "a",
+            assessment,
+            f"lefs_total AS num, {_epoch('assessed_at')} AS at, CAST(NULL AS text) AS word",
+            "status = %s AND lefs_total IS NOT NULL",
+            "assessed_at DESC, id DESC",
+            "2",
+        ),
+        latest(
+            "q",
+            questionnaire,
+            f"total AS num, {_epoch('completed_at')} AS at, CAST(NULL AS text) AS word",
+            "instrument = %s AND status = %s",
+            "completed_at DESC, id DESC",
+            "2",
+        ),
+        # 4. The latest past visits; a timely cancellation was not a visit.
+        latest(
+            "m",
+            appointment,
+            f"CAST(NULL AS integer) AS num, {_epoch('starts_at')} AS at, status AS word",
+            "starts_at < %s AND NOT (status = %s AND late_cancellation = %s)",
+            "starts_at DESC, id DESC",
+            "%s",
+        ),
+        # 5. Active home programs, with the date of the latest done exercise. The one
+        #    active program per patient read by its unique index; with IN the planner
+        #    hashed every active program of the clinic.
+        f"SELECT 'h', patient_id, 0, id, NULL, {_epoch('start_date')}, "
+        f"(SELECT {_epoch('MAX(date)')} FROM {completion} WHERE program_id = hp.id), "
+        f"NULL, NULL, NULL FROM {program} AS hp WHERE patient_id {_members(chunk)} "
+        "AND status = %s",
+        # 6. The latest acknowledgement of each patient and reason.
+        f"SELECT 'k', patient_id, rk, 0, NULL, NULL, NULL, reason, trigger_key, NULL FROM ("
+        f"SELECT patient_id, reason, trigger_key, ROW_NUMBER() OVER (PARTITION BY "
+        f"patient_id, reason ORDER BY created_at DESC, id DESC) AS rk FROM {ack} "
+        f"WHERE patient_id IN ({chunk})) AS ranked WHERE rk = 1",
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def _evaluate(
+    therapist: User,
+    *,
+    patient_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[Row], int]:
+    """The rules for the therapist's patients by name (``_caseload_sql``: from
+    ``offset``, at most ``limit``; or the one patient ``patient_id``) in one query
+    whatever their number and history (``_rules_sql``), read as plain tuples. Gives the
+    rows that need attention, by name, and how many patients were checked."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    today = timezone.localdate()
+    in_a_row = settings.ATTENTION_MISSED_IN_A_ROW
+    active = PlanStatus.ACTIVE.value
+    live = [str(status) for status in LIVE_APPOINTMENT_STATUSES]
+    params: list[Any] = [
+        therapist.pk,
+        active,
+        therapist.pk,
+        active,
+        *([patient_id] if patient_id is not None else []),
+        now,
+        *live,
+        now,
+        AppointmentStatus.BOOKED.value,
+        AppointmentStatus.CHECKED_IN.value,
+        now,
+        *live,
+        RecordStatus.SIGNED.value,
+        QuestionnaireInstrument.LEFS.value,
+        QuestionnaireStatus.COMPLETED.value,
+        now,
+        AppointmentStatus.CANCELLED.value,
+        False,
         in_a_row,
-    ).values("patient_id", "id", "status", "starts_at"):
-        visits[visit["patient_id"]].append(visit)
+        ProgramStatus.ACTIVE.value,
+    ]
+    sql = _caseload_sql(one=patient_id is not None, limit=limit, offset=offset) + _rules_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
 
-    # 5. Active home programs.
-    programs = {
-        program["patient_id"]: program
-        for program in HomeExerciseProgram.objects.filter(
-            patient_id__in=ids, status=ProgramStatus.ACTIVE
-        )
-        .annotate(last_done=Max("completions__date"))
-        .values("patient_id", "id", "start_date", "last_done")
-    }
+    people: list[tuple[int, int, str, int]] = []  # place, patient, name, plan
+    seen: dict[int, tuple[Any, Any, Any]] = {}
+    pain: dict[int, list[tuple[int, int, int, float]]] = defaultdict(list)
+    lefs: dict[int, list[LefsPoint]] = defaultdict(list)
+    visits: dict[int, list[tuple[int, int, float, str]]] = defaultdict(list)
+    programs: dict[int, _Program] = {}
+    acknowledged = set()
+    for kind, pk, rank, row_id, num, at, at2, word, word2, ref in found:
+        if kind == "v":
+            seen[pk] = (row_id, num, at)  # last live visit, next visit, last live at
+            people.append((rank, pk, f"{word} {word2}", ref))
+        elif kind == "p":
+            pain[pk].append((rank, row_id, num, at))
+        elif kind == "a":
+            lefs[pk].append(LefsPoint(pk, at, num, f"assessment:{row_id}"))
+        elif kind == "q":
+            lefs[pk].append(LefsPoint(pk, at, num, f"questionnaire:{row_id}"))
+        elif kind == "m":
+            visits[pk].append((rank, row_id, at, word))
+        elif kind == "h":
+            programs[pk] = (row_id, _date(at), _date(at2))  # type: ignore[assignment]
+        else:
+            acknowledged.add((pk, word, word2))
 
-    # 6. Acknowledgements.
-    acknowledged = {
-        (ack["patient_id"], ack["reason"], ack["trigger_key"])
-        for ack in AttentionAcknowledgement.objects.filter(patient_id__in=ids)
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("patient_id"), F("reason")],
-                order_by=[F("created_at").desc(), F("id").desc()],
-            )
-        )
-        .filter(rank=1)
-        .values("patient_id", "reason", "trigger_key")
-    }
-
+    people.sort()  # by place in the caseload: by name
     rows = []
     patient_link = path_maker("patients:detail", 1)  # once, not per row (links.py)
-    for pk in ids:
-        person, seen = caseload[pk], visits_of[pk]
+    for _, pk, name, plan_id in people:
+        last_live_id, next_visit_id, last_live_at = seen[pk]
         flags = [
             *_pain_flags(pain[pk]),
             *_lefs_flags(lefs[pk]),
             *_program_flags(programs.get(pk), today),
             *_missed_flags(visits[pk], in_a_row),
-            *_next_visit_flags(
-                {
-                    "has_next": seen["next_visit_id"] is not None,
-                    "plan_id": person.plan_id,
-                    "last_live_id": seen["last_live_id"],
-                    "last_live_at": seen["last_live_at"],
-                }
-            ),
+            *_next_visit_flags(next_visit_id, plan_id, last_live_id, last_live_at),
         ]
         flags = [f for f in flags if (pk, f.reason, f.key) not in acknowledged]
         if flags:
-            name = f"{person.first_name} {person.last_name}"
             rows.append(Row(patient_id=pk, name=name, flags=flags, link=patient_link(pk)))
-    return rows
+    return rows, len(people)
 
 
-def _pain_flags(reports: list[dict[str, Any]]) -> list[Flag]:
+def _pain_flags(reports: list[tuple[int, int, int, float]]) -> list[Flag]:
     if not reports:
         return []
-    reports = sorted(reports, key=lambda r: (r["reported_at"], r["id"]), reverse=True)
-    latest = reports[0]
-    key = f"pain:{latest['id']}"
+    reports.sort()  # by rank: the latest first
+    _, latest_id, score, at = reports[0]
+    key = f"pain:{latest_id}"
     flags = []
-    if latest["score"] >= settings.ATTENTION_PAIN_SCORE:
+    if score >= settings.ATTENTION_PAIN_SCORE:
         flags.append(
             Flag(
                 AttentionReason.PAIN_HIGH,
                 lambda: (
-                    f"Pain {latest['score']}/10 reported on {_day(latest['reported_at'])} "
+                    f"Pain {score}/10 reported on {_day(at)} "
                     f"(flagged from {settings.ATTENTION_PAIN_SCORE}/10)."
                 ),
                 key,
             )
         )
     if len(reports) > 1:
-        previous = reports[1]
-        rise = latest["score"] - previous["score"]
+        _, _, previous, previous_at = reports[1]
+        rise = score - previous
         if rise >= settings.ATTENTION_PAIN_RISE:
             flags.append(
                 Flag(
                     AttentionReason.PAIN_RISE,
                     lambda: (
-                        f"Pain rose {rise} points, from {previous['score']}/10 on "
-                        f"{_day(previous['reported_at'])} to {latest['score']}/10 on "
-                        f"{_day(latest['reported_at'])}."
+                        f"Pain rose {rise} points, from {previous}/10 on "
+                        f"{_day(previous_at)} to {score}/10 on {_day(at)}."
                     ),
                     key,
                 )
@@ -383,16 +437,17 @@ def _lefs_flags(points: list[LefsPoint]) -> list[Flag]:
     ]
 
 
-def _program_flags(program: dict[str, Any] | None, today: dt.date) -> list[Flag]:
+_Program = tuple[int, dt.date, dt.date | None]  # id, start date, latest done date
+
+
+def _program_flags(program: _Program | None, today: dt.date) -> list[Flag]:
     days = settings.ATTENTION_NO_EXERCISE_DAYS
-    if program is None or (today - program["start_date"]).days < days:
+    if program is None or (today - program[1]).days < days:
         return []
-    last_done = program["last_done"]
-    since = last_done or program["start_date"]
-    idle = (today - since).days
+    program_id, started, last_done = program
+    idle = (today - (last_done or started)).days
     if idle < days:
         return []
-    started = program["start_date"]
 
     def text() -> str:
         if last_done:
@@ -401,38 +456,36 @@ def _program_flags(program: dict[str, Any] | None, today: dt.date) -> list[Flag]
             f"No exercise marked done since the program started on {_day(started)} ({idle} days)."
         )
 
-    return [Flag(AttentionReason.NO_EXERCISE, text, f"program:{program['id']}:{last_done}")]
+    return [Flag(AttentionReason.NO_EXERCISE, text, f"program:{program_id}:{last_done}")]
 
 
-def _missed_flags(visits: list[dict[str, Any]], in_a_row: int) -> list[Flag]:
+def _missed_flags(visits: list[tuple[int, int, float, str]], in_a_row: int) -> list[Flag]:
     if len(visits) < in_a_row or in_a_row < 1:
         return []
-    visits = sorted(visits, key=lambda v: (v["starts_at"], v["id"]), reverse=True)
-    # Left out above: timely cancellations; so a cancelled visit here was late.
-    if any(
-        v["status"] not in (AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED) for v in visits
-    ):
+    visits.sort()  # by rank: the latest first
+    # Left out in the query: timely cancellations; so a cancelled visit here was late.
+    if any(v[3] not in (AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED) for v in visits):
         return []
 
     def text() -> str:
         words = ", ".join(
-            ("no-show" if v["status"] == AppointmentStatus.NO_SHOW else "late cancellation")
-            + f" on {_day(v['starts_at'])}"
-            for v in reversed(visits)
+            ("no-show" if status == AppointmentStatus.NO_SHOW else "late cancellation")
+            + f" on {_day(at)}"
+            for _, _, at, status in reversed(visits)
         )
         return f"Missed the last {in_a_row} visits in a row: {words}."
 
-    return [Flag(AttentionReason.MISSED_VISITS, text, f"missed:{visits[0]['id']}")]
+    return [Flag(AttentionReason.MISSED_VISITS, text, f"missed:{visits[0][1]}")]
 
 
-def _next_visit_flags(person: dict[str, Any]) -> list[Flag]:
-    if person["has_next"]:
+def _next_visit_flags(
+    next_visit_id: int | None, plan_id: int, last_live_id: int | None, last: float | None
+) -> list[Flag]:
+    if next_visit_id is not None:
         return []
-    last = person["last_live_at"]
 
     def text() -> str:
-        since = f"last visit on {_day(last)}" if last else "no visit yet"
+        since = f"last visit on {_day(last)}" if last is not None else "no visit yet"
         return f"Active plan of care and no next visit booked ({since})."
 
-    key = f"plan:{person['plan_id']}:after:{person['last_live_id']}"
-    return [Flag(AttentionReason.NO_NEXT_VISIT, text, key)]
+    return [Flag(AttentionReason.NO_NEXT_VISIT, text, f"plan:{plan_id}:after:{last_live_id}")]

@@ -7,7 +7,11 @@ and get 403, audited by clinic.audit.middleware like every clinical page.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from patients.audit import AuditAction, audit_record, client_ip
@@ -43,16 +47,65 @@ def attention_list(request):
         # The rules run for the first patients by name only, enough for the page.
         shown, more = selectors.needs_attention_first(request.user, PAGE_ROWS)
     audit_list_view(request, shown, "page")
+    can_acknowledge = request.user.has_perm("clinic.add_attentionacknowledgement")
     return render(
         request,
         "clinic/attention/list.html",
         {
             "rows": shown,
+            "rows_html": _rows_html(request, shown, can_acknowledge),
             "more": more,
-            "can_acknowledge": request.user.has_perm("clinic.add_attentionacknowledgement"),
+            "can_acknowledge": can_acknowledge,
             "form": AcknowledgeForm(),
         },
     )
+
+
+def _rows_html(request, rows: list[selectors.Row], can_acknowledge: bool) -> SafeString:
+    """The list's rows as one finished fragment, each value escaped once: a template
+    loop with a form, a csrf tag and a label per reason cost most of the page on a
+    list of 50 (docs/decisions.md, "Pages at a clinic group's size"). The markup is
+    the one the template had."""
+    form_open = ""
+    if can_acknowledge:
+        form_open = (
+            f'<form method="post" action="{escape(reverse("attention:acknowledge"))}" '
+            'class="row g-2 align-items-end mt-1">\n'
+            '<input type="hidden" name="csrfmiddlewaretoken" '
+            f'value="{escape(get_token(request))}">\n'
+        )
+    out = []
+    for row in rows:
+        pid = row.patient_id
+        out.append(
+            f'<li class="list-group-item" data-patient="{pid}">\n'
+            f'<h2 class="h6 mb-2"><a href="{escape(row.link)}">{escape(row.name)}</a></h2>\n'
+            '<ul class="list-unstyled mb-0">\n'
+        )
+        for flag in row.flags:
+            reason = escape(flag.reason)
+            out.append(
+                f'<li class="mb-2" data-reason="{reason}">\n'
+                f"<strong>{escape(flag.label)}:</strong> {escape(flag.text)}\n"
+            )
+            if can_acknowledge:
+                note = f"note-{pid}-{reason}"
+                out.append(
+                    f"{form_open}"
+                    f'<input type="hidden" name="patient" value="{pid}">\n'
+                    f'<input type="hidden" name="reason" value="{reason}">\n'
+                    '<div class="col-md-8">\n'
+                    f'<label class="form-label small mb-0" for="{note}">Note</label>\n'
+                    f'<textarea class="form-control form-control-sm" id="{note}" name="note" '
+                    'rows="1" maxlength="500" required></textarea>\n'
+                    "</div>\n"
+                    '<div class="col-md-4"><button type="submit" '
+                    'class="btn btn-sm btn-outline-primary">Acknowledge</button></div>\n'
+                    "</form>\n"
+                )
+            out.append("</li>\n")
+        out.append("</ul>\n</li>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
 @login_required

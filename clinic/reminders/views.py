@@ -14,13 +14,17 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.models import AppointmentStatus, ReminderReason, ReminderStatus
+from clinic.models import AppointmentStatus, ReminderKind, ReminderReason, ReminderStatus
 from clinic.scheduling.services import SchedulingError
 from patients.audit import client_ip
 from patients.links import path_maker, when
@@ -43,30 +47,136 @@ def reminder_list(request):
     therapist follows adherence on the patient's program instead."""
     status, reason, after = selectors.parse_list_query(request.GET)
     page = selectors.reminder_page(status=status, reason=reason, after=after)
-    # Each row's patient link and times made once here, not by a tag per row
-    # (patients/links.py).
-    patient_link = path_maker("patients:detail", 1)
-    retry_link = path_maker("reminders:retry", 1)
-    for reminder in page.rows:
-        reminder.patient_link = patient_link(reminder.patient_id)
-        reminder.retry_link = retry_link(reminder.pk)
-        reminder.due_iso = timezone.localtime(reminder.due_at).isoformat()  # |date:"c"
-        reminder.due_text = when(reminder.due_at, "D j M, H:i")
-        reminder.sent_text = when(reminder.sent_at, "D j M, H:i") if reminder.sent_at else ""
+    can_retry = request.user.has_perm("clinic.change_reminder")
+    scheduled = (
+        selectors.scheduled_appointments(now=timezone.now())
+        if status == ReminderStatus.PENDING and reason is None and after is None
+        else []
+    )
+    opted_out = selectors.opted_out_patients() if after is None else []
+    # Each list's rows made once here as finished markup, not by includes, tags and
+    # filters per row (patients/links.py; docs/decisions.md, "Pages at a clinic group's
+    # size").
+    csrf = get_token(request) if can_retry else ""
+    rows_html = _reminder_rows_html(page.rows, can_retry=can_retry, csrf=csrf)
     context = {
-        "can_retry": request.user.has_perm("clinic.change_reminder"),
+        "can_retry": can_retry,
         "counts": selectors.reminder_counts(),
         "page": page,
+        "rows_html": rows_html,
+        "scheduled_html": _scheduled_rows_html(scheduled),
         "status_label": ReminderStatus(status).label,
         "reason_label": ReminderReason(reason).label if reason else "",
-        "scheduled": (
-            selectors.scheduled_appointments(now=timezone.now())
-            if status == ReminderStatus.PENDING and reason is None and after is None
-            else []
-        ),
-        "opted_out": selectors.opted_out_patients() if after is None else [],
+        "scheduled": scheduled,
+        "opted_out": opted_out,
+        "opted_out_html": _opted_out_rows_html(opted_out),
     }
     return render(request, "clinic/reminders/reminder_list.html", context)
+
+
+# The markup of clinic/reminders/_kind.html and _status.html, for the staff list's rows.
+_STATUS_BADGES: dict[str, str] = {
+    ReminderStatus.SENT: '<span class="badge text-bg-success">Sent</span>',
+    ReminderStatus.FAILED: '<span class="badge text-bg-danger">Failed</span>',
+    ReminderStatus.SKIPPED: '<span class="badge text-bg-secondary">Skipped</span>',
+    ReminderStatus.EXPIRED: '<span class="badge text-bg-secondary">Expired</span>',
+    ReminderStatus.UNCONFIRMED: (
+        '<span class="badge text-bg-light border" title="Sending was interrupted; it most '
+        'likely arrived">Sent, not confirmed</span>'
+    ),
+    ReminderStatus.SENDING: '<span class="badge text-bg-info">Sending</span>',
+}
+_WAITING = '<span class="badge text-bg-warning">Waiting for the mail server</span>'
+_PENDING = '<span class="badge text-bg-warning">Pending</span>'
+
+
+def _status_badge(reminder) -> str:
+    badge = _STATUS_BADGES.get(reminder.status)
+    if badge is not None:
+        return badge
+    return _WAITING if reminder.reason == ReminderReason.MAIL_SERVER else _PENDING
+
+
+def _reminder_rows_html(rows, *, can_retry: bool, csrf: str) -> SafeString:
+    """The staff list's reminders, one ``<tr>`` each, every value escaped once."""
+    patient_link = path_maker("patients:detail", 1)
+    retry_link = path_maker("reminders:retry", 1)
+    csrf_input = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
+    out = []
+    for reminder in rows:
+        name = escape(reminder.patient.full_name)
+        kind = (
+            "Exercise reminder"
+            if reminder.kind == ReminderKind.EXERCISE
+            else escape(reminder.get_kind_display())
+        )
+        attempts = (
+            f' <span class="small text-muted">{reminder.attempts} attempts</span>'
+            if reminder.attempts > 1
+            else ""
+        )
+        note = ""
+        if reminder.reason:
+            note = escape(reminder.get_reason_display())
+            if reminder.status == ReminderStatus.PENDING and reminder.next_attempt_at:
+                note += f"; next try {when(reminder.next_attempt_at, 'H:i')}"
+            note += ": "
+        note += escape(Truncator(reminder.last_error).chars(300))
+        retry = ""
+        if reminder.status == ReminderStatus.FAILED and can_retry:
+            retry = (
+                f'<form method="post" action="{retry_link(reminder.pk)}">{csrf_input}'
+                '<button type="submit" class="btn btn-sm btn-outline-primary">Retry'
+                f'<span class="visually-hidden"> reminder for {name}</span></button></form>'
+            )
+        sent = when(reminder.sent_at, "D j M, H:i") if reminder.sent_at else "—"
+        out.append(
+            f'<tr data-reminder="{reminder.pk}">'
+            f'<td><a href="{patient_link(reminder.patient_id)}">{name}</a></td>'
+            f"<td>{kind}</td>"
+            f'<td><time datetime="{timezone.localtime(reminder.due_at).isoformat()}">'
+            f"{when(reminder.due_at, 'D j M, H:i')}</time></td>"
+            f"<td>{_status_badge(reminder)}{attempts}</td>"
+            f"<td>{sent}</td>"
+            f'<td class="small text-break">{note}</td>'
+            f'<td class="text-end">{retry}</td></tr>\n'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def _scheduled_rows_html(scheduled) -> SafeString:
+    """Booked visits whose reminder is not made yet, as rows of the pending list."""
+    patient_link = path_maker("patients:detail", 1)
+    out = []
+    for appointment in scheduled:
+        due = appointment.reminder_due_at
+        out.append(
+            f'<tr data-appointment="{appointment.pk}">'
+            f'<td><a href="{patient_link(appointment.patient_id)}">'
+            f"{escape(appointment.patient.full_name)}</a></td>"
+            "<td>Appointment</td>"
+            f'<td><time datetime="{timezone.localtime(due).isoformat()}">'
+            f"{when(due, 'D j M, H:i')}</time></td>"
+            '<td><span class="badge text-bg-light border">Scheduled</span></td>'
+            "<td>—</td>"
+            f'<td class="small text-muted">Visit {when(appointment.starts_at, "D j M, H:i")}'
+            "</td><td></td></tr>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def _opted_out_rows_html(patients) -> SafeString:
+    patient_link = path_maker("patients:detail", 1)
+    out = []
+    for patient in patients:
+        out.append(
+            f'<tr><td><a href="{patient_link(patient.pk)}">{escape(patient.full_name)}</a>'
+            f"</td><td>{escape(patient.email) or '—'}</td>"
+            f"<td>{'On' if patient.reminders_opt_in else 'Off'}</td>"
+            f"<td>{'On' if patient.appointment_emails_opt_in else 'Off'}</td>"
+            f"<td>{when(patient.updated_at, 'j M Y')}</td></tr>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
 @login_required

@@ -8,6 +8,11 @@ and front desk the clinic's day.
 
 from __future__ import annotations
 
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from clinic.models import AppointmentStatus
+from patients.links import path_maker, when
 from patients.sections import Section
 
 from . import selectors
@@ -25,7 +30,42 @@ def load_appointments(request, patient) -> dict:
 
 
 def load_therapist_day(request) -> dict:
-    return selectors.therapist_day(request.user)
+    data = selectors.therapist_day(request.user)
+    data["visits_html"] = _therapist_visits_html(data["visits"])
+    return data
+
+
+# The markup of clinic/scheduling/_status.html, for the rows made below.
+_STATUS_BADGES: dict[str, str] = {
+    AppointmentStatus.BOOKED: '<span class="badge text-bg-primary">Booked</span>',
+    AppointmentStatus.CHECKED_IN: '<span class="badge text-bg-warning">Checked in</span>',
+    AppointmentStatus.COMPLETED: '<span class="badge text-bg-success">Completed</span>',
+    AppointmentStatus.NO_SHOW: '<span class="badge text-bg-danger">No-show</span>',
+}
+_CANCELLED = '<span class="badge text-bg-secondary">Cancelled</span>'
+_LATE = ' <span class="badge text-bg-warning">Late</span>'
+
+
+def _therapist_visits_html(visits: list[selectors.TherapistVisit]) -> SafeString:
+    """The therapist's visits of the day, one ``<li>`` each, made once per page: a path
+    reversed once, times formatted here, every value escaped once (patients/links.py;
+    docs/decisions.md, "Pages at a clinic group's size")."""
+    patient_link = path_maker("patients:detail", 1)
+    out = []
+    for visit in visits:
+        badge = _STATUS_BADGES.get(visit.status) or (
+            _CANCELLED + (_LATE if visit.late_cancellation else "")
+        )
+        room = f" · {escape(visit.room_name)}" if visit.room_name else ""
+        out.append(
+            '<li class="list-group-item d-flex justify-content-between align-items-center '
+            'gap-2">\n<span><strong>'
+            f"{when(visit.starts_at, 'H:i')}–{when(visit.ends_at, 'H:i')}</strong>\n"
+            f'<a href="{patient_link(visit.patient_id)}">{escape(visit.patient_name)}'
+            f'</a>\n<span class="text-muted">· {escape(visit.kind_label)}{room}'
+            f"</span></span>\n{badge}\n</li>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
 def load_front_desk_day(request) -> dict:

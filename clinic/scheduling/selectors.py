@@ -1270,22 +1270,64 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
+class TherapistVisit(NamedTuple):
+    """One visit on a therapist's Today, as plain values (no model instances)."""
+
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    kind: str
+    kind_label: str
+    status: str
+    late_cancellation: bool
+    patient_id: int
+    patient_name: str
+    room_name: str  # "" without a room
+
+
 def therapist_day(user: User, *, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The therapist's own visits today. Queries: practitioner, appointments."""
+    """The therapist's own visits today, as plain values (clinic/scheduling/sections.py
+    makes their rows). Queries: practitioner, appointments."""
     now = now or timezone.now()
     tz = clinic_zone()
     practitioner = Practitioner.objects.filter(user=user).first()
     if practitioner is None:
         return {"practitioner": None, "visits": []}
     start, end = _day_bounds(clinic_today(now), tz)
-    visits = list(
-        Appointment.objects.filter(
-            practitioner=practitioner, starts_at__gte=start, starts_at__lt=end
+    kinds = dict(AppointmentKind.choices)
+    visits = [
+        TherapistVisit(
+            pk,
+            starts,
+            ends,
+            kind,
+            str(kinds.get(kind, kind)),
+            status,
+            late,
+            patient_id,
+            f"{first} {last}",
+            room or "",
+        )  # fmt: skip
+        for pk, starts, ends, kind, status, late, patient_id, first, last, room in (
+            Appointment.objects.filter(
+                practitioner=practitioner, starts_at__gte=start, starts_at__lt=end
+            )
+            .exclude(status=AppointmentStatus.CANCELLED)
+            .order_by("starts_at", "id")
+            .values_list(
+                "id",
+                "starts_at",
+                "ends_at",
+                "kind",
+                "status",
+                "late_cancellation",
+                "patient_id",
+                "patient__first_name",
+                "patient__last_name",
+                "room__name",
+            )
         )
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("patient", "room")
-        .order_by("starts_at", "id")
-    )
+    ]
     return {"practitioner": practitioner, "visits": visits, "now": now}
 
 

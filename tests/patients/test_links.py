@@ -27,3 +27,22 @@ def test_when_matches_the_date_filter():
         dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC),
     ]:
         assert when(value, "D j M, H:i") == template.render({"value": value})
+
+
+def test_when_fills_in_the_formats_it_knows_as_django_does_in_every_language():
+    """``when`` fills in D, M, j, Y, H, i and s itself; every format, in English and in
+    Spanish, gives what Django's date formatting gives."""
+    from django.utils import dateformat, translation
+
+    formats = ["D j M, H:i", "j M, H:i", "H:i", "j M Y", "j M Y, H:i:s", "l j F Y", r"j \d\e M"]
+    values = [
+        dt.datetime(2026, month, day, hour, 5 * day % 60, 7, tzinfo=dt.UTC)
+        for month in range(1, 13)
+        for day, hour in [(1, 0), (9, 4), (28, 23)]
+    ]
+    for language in ["en", "es"]:
+        with translation.override(language):
+            for fmt in formats:
+                for value in values:
+                    expected = dateformat.format(timezone.localtime(value), fmt)
+                    assert when(value, fmt) == expected, (language, fmt, value)
