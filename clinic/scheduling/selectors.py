@@ -1214,11 +1214,32 @@ FRONT_DESK_LISTED = [
     AppointmentStatus.NO_SHOW,
 ]
 
+# Today prints the next 20 arrivals (late ones first) and how many more wait: a clinic
+# group's morning has 250 visits still to come (docs/decisions.md, "Pages at a clinic
+# group's size").
+FRONT_DESK_ARRIVALS_SHOWN = 20
+
+
+class DayVisit(NamedTuple):
+    """A visit of the day as the free gaps need it: plain values, no model instance."""
+
+    id: int
+    practitioner_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str
+
 
 def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Today's arrivals, who is in, no-shows and free gaps. Queries: the listed visits,
-    the count of completed ones, practitioners, working hours, time off, closures (no
-    gaps on a closed day).
+    """Today's arrivals, who is in, no-shows and free gaps. Queries: the day's visits (plain
+    values), the listed ones (when there are any), the count of completed ones,
+    practitioners, working hours, time off, closures (no gaps on a closed day).
+
+    The gaps need every visit of the day still to come or running: those are read as plain
+    values (``DayVisit``: a tuple each, no model instance, no join). Model instances with
+    their patient, practitioner and room are read only for what the page prints: the next
+    ``FRONT_DESK_ARRIVALS_SHOWN`` arrivals, the checked-in visits and the no-shows; the
+    other arrivals are counted.
 
     Completed visits are counted, not read: by the afternoon they are most of the day
     (200 of 230 at a clinic group's size). The only ones read are those still running
@@ -1228,13 +1249,33 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     today = clinic_today(now)
     start, end = _day_bounds(today, tz)
     day = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
-    visits = list(
-        # Statuses listed (not "not cancelled") so the (status, starts_at) index reads the day.
-        day.filter(
-            Q(status__in=FRONT_DESK_LISTED) | Q(status=AppointmentStatus.COMPLETED, ends_at__gt=now)
+    day_visits = [
+        DayVisit._make(row)
+        for row in (
+            # Statuses listed (not "not cancelled") so the (status, starts_at) index reads
+            # the day.
+            day.filter(
+                Q(status__in=FRONT_DESK_LISTED)
+                | Q(status=AppointmentStatus.COMPLETED, ends_at__gt=now)
+            )
+            .order_by("starts_at", "id")
+            .values_list(*DayVisit._fields)
         )
-        .select_related("patient", "practitioner", "room")
-        .order_by("starts_at", "id")
+    ]
+    arriving = [v.id for v in day_visits if v.status == AppointmentStatus.BOOKED]
+    shown_ids = arriving[:FRONT_DESK_ARRIVALS_SHOWN] + [
+        v.id
+        for v in day_visits
+        if v.status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW)
+    ]
+    shown = (
+        list(
+            Appointment.objects.filter(pk__in=shown_ids)
+            .select_related("patient", "practitioner", "room")
+            .order_by("starts_at", "id")
+        )
+        if shown_ids
+        else []
     )
     completed_count = day.filter(status=AppointmentStatus.COMPLETED).count()
     practitioners = list(active_practitioners())
@@ -1250,8 +1291,8 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
         availability.time_off.setdefault(off.practitioner_id, []).append(
             (off.starts_at, off.ends_at, off.reason)
         )
-    for visit in visits:
-        if visit.is_live:
+    for visit in day_visits:
+        if visit.status in LIVE_APPOINTMENT_STATUSES:
             availability.add_busy(visit.practitioner_id, visit.starts_at, visit.ends_at)
     gaps = []
     for practitioner in practitioners:
@@ -1260,9 +1301,11 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
         ):
             gaps.append((practitioner, s, e))
     return {
-        "arrivals": [v for v in visits if v.status == AppointmentStatus.BOOKED],
-        "checked_in": [v for v in visits if v.status == AppointmentStatus.CHECKED_IN],
-        "no_shows": [v for v in visits if v.status == AppointmentStatus.NO_SHOW],
+        # The next arrivals, earliest (so late ones) first, and how many more wait.
+        "arrivals": [v for v in shown if v.status == AppointmentStatus.BOOKED],
+        "more_arrivals": max(len(arriving) - FRONT_DESK_ARRIVALS_SHOWN, 0),
+        "checked_in": [v for v in shown if v.status == AppointmentStatus.CHECKED_IN],
+        "no_shows": [v for v in shown if v.status == AppointmentStatus.NO_SHOW],
         "completed_count": completed_count,
         "gaps": sorted(gaps, key=lambda g: (g[1], g[0].display_name)),
         "closed": closed.get(today, ""),

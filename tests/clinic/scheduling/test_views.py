@@ -942,16 +942,16 @@ def test_today_loaders_query_counts_do_not_grow(
         )
 
     visits(practitioner)
-    # listed visits, count of completed ones, practitioners, working hours, clinic
-    # closures of the day, time off.
-    with django_assert_num_queries(6):
+    # the day's visits as values, the listed ones, count of completed ones, practitioners,
+    # working hours, clinic closures of the day, time off.
+    with django_assert_num_queries(7):
         selectors.front_desk_day(now=noon)
     # the therapist's practitioner record, their appointments.
     with django_assert_num_queries(2):
         selectors.therapist_day(therapist, now=noon)
     visits(other_practitioner)
     AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=50))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         selectors.front_desk_day(now=noon)
     with django_assert_num_queries(2):
         data = selectors.therapist_day(therapist, now=noon)
@@ -1117,13 +1117,69 @@ def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_runni
 
     post_init.connect(record, sender=Appointment)
     try:
-        # listed visits, completed count, practitioners, hours, closures, time off.
-        with django_assert_num_queries(6):
+        # the day's visits as values, the listed ones, completed count, practitioners,
+        # hours, closures, time off.
+        with django_assert_num_queries(7):
             data = selectors.front_desk_day(now=now)
     finally:
         post_init.disconnect(record, sender=Appointment)
     assert data["completed_count"] == 7
-    assert sorted(read) == sorted([running.pk, arriving.pk])
+    # The running visit is read as plain values for the gaps, not as a model instance.
+    assert read == [arriving.pk]
     assert data["arrivals"] == [arriving]
     gaps = [(s, e) for p, s, e in data["gaps"] if p == practitioner]
     assert gaps[0] == (at(monday, "15:30"), at(monday, "16:00"))
+
+
+def test_front_desk_day_builds_model_instances_only_for_the_visits_it_lists(
+    practitioner, other_practitioner, monday, django_assert_num_queries
+):
+    """A clinic group's morning has 250 arrivals: they all take time from the gaps, read as
+    plain values; only the 20 listed arrivals, the checked-in visits and the no-shows
+    become model instances (docs/decisions.md, "Pages at a clinic group's size")."""
+    from django.db.models.signals import post_init
+
+    from clinic.scheduling import selectors
+
+    now = at(monday, "07:30")
+    no_show = AppointmentFactory(
+        practitioner=practitioner,
+        starts_at=at(monday, "07:00"),
+        ends_at=at(monday, "07:30"),
+        status=AppointmentStatus.NO_SHOW,
+    )
+    checked_in = AppointmentFactory(
+        practitioner=other_practitioner,
+        starts_at=at(monday, "07:15"),
+        ends_at=at(monday, "07:45"),
+        status=AppointmentStatus.CHECKED_IN,
+    )
+    arriving = [
+        AppointmentFactory(
+            practitioner=(practitioner, other_practitioner)[n % 2],
+            starts_at=at(monday, "08:00") + dt.timedelta(minutes=30 * (n // 2)),
+            ends_at=at(monday, "08:30") + dt.timedelta(minutes=30 * (n // 2)),
+        )
+        for n in range(24)
+    ]
+    read: list[int] = []
+
+    def record(sender, instance, **kwargs):
+        read.append(instance.pk)
+
+    post_init.connect(record, sender=Appointment)
+    try:
+        with django_assert_num_queries(7):
+            data = selectors.front_desk_day(now=now)
+    finally:
+        post_init.disconnect(record, sender=Appointment)
+    listed = sorted(arriving, key=lambda v: (v.starts_at, v.pk))[:20]
+    assert sorted(read) == sorted([no_show.pk, checked_in.pk, *(v.pk for v in listed)])
+    assert data["arrivals"] == listed
+    assert data["more_arrivals"] == 4
+    assert data["checked_in"] == [checked_in] and data["no_shows"] == [no_show]
+    # The unlisted arrivals still take their time from the gaps: each practitioner is
+    # booked from 8:00 to 14:00 without a break.
+    for who in (practitioner, other_practitioner):
+        for _, s, e in (g for g in data["gaps"] if g[0] == who):
+            assert e <= at(monday, "08:00") or s >= at(monday, "14:00")
