@@ -33,6 +33,7 @@ from clinic.models import (
     closed_message,
     overlapping,
 )
+from patients.links import path_maker, when
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime, local_occurrence
 
 from .availability import Availability, full_intervals, merge_first
@@ -1177,13 +1178,67 @@ def series_move_preview(
 # Patient page and Today ------------------------------------------------------------
 
 
+class VisitRow(NamedTuple):
+    """One row of the patient page's visits, as the template prints it: plain values with
+    the link and times made here (patients/links.py), no model instance, no url tag,
+    filter or include per row (docs/decisions.md, "Pages at a clinic group's size")."""
+
+    id: int
+    when: str  # "Mon 3 Mar 2025, 09:00", as ``|date:"D j M Y"``, ``|time:"H:i"`` write it
+    day: str  # "3 Mar 2025", for the link's label
+    kind: str
+    practitioner: str
+    status_html: SafeString
+    link: str
+
+
+# clinic/scheduling/_status.html in Python, for rows printed by the thousand (a test
+# compares the two for every status).
+_STATUS_BADGES = {
+    AppointmentStatus.BOOKED: '<span class="badge text-bg-primary">Booked</span>',
+    AppointmentStatus.CHECKED_IN: '<span class="badge text-bg-warning">Checked in</span>',
+    AppointmentStatus.COMPLETED: '<span class="badge text-bg-success">Completed</span>',
+    AppointmentStatus.NO_SHOW: '<span class="badge text-bg-danger">No-show</span>',
+}
+_CANCELLED_BADGE = '<span class="badge text-bg-secondary">Cancelled</span>'
+_LATE_BADGE = ' <span class="badge text-bg-warning">Late</span>'
+
+
+def status_badge(status: str, late_cancellation: bool) -> SafeString:
+    """What clinic/scheduling/_status.html prints for a visit with these values."""
+    badge = _STATUS_BADGES.get(status)
+    if badge is None:
+        badge = _CANCELLED_BADGE + (_LATE_BADGE if late_cancellation else "")
+    return SafeString(badge)
+
+
 def patient_appointments(patient: Patient, *, limit: int = 20) -> dict[str, Any]:
-    """Upcoming and recent visits (status only). Queries: upcoming, past."""
+    """Upcoming and recent visits (status only), as ``VisitRow`` values. Queries:
+    upcoming, past."""
     now = timezone.now()
-    base = Appointment.objects.filter(patient=patient).select_related("practitioner", "room")
-    upcoming = list(base.filter(starts_at__gte=now).order_by("starts_at", "id")[:limit])
-    past = list(base.filter(starts_at__lt=now).order_by("-starts_at", "-id")[:limit])
-    return {"upcoming": upcoming, "past": past}
+    base = Appointment.objects.filter(patient=patient).values_list(
+        "id", "starts_at", "kind", "practitioner__display_name", "status", "late_cancellation"
+    )
+    upcoming = base.filter(starts_at__gte=now).order_by("starts_at", "id")[:limit]
+    past = base.filter(starts_at__lt=now).order_by("-starts_at", "-id")[:limit]
+    link = path_maker("scheduling:appointment", 1)
+    kinds = {value: str(label) for value, label in AppointmentKind.choices}
+
+    def rows(visits: Any) -> list[VisitRow]:
+        return [
+            VisitRow(
+                id=pk,
+                when=when(starts_at, "D j M Y, H:i"),
+                day=when(starts_at, "j M Y"),
+                kind=kinds.get(kind, kind),
+                practitioner=practitioner,
+                status_html=status_badge(status, late),
+                link=link(pk),
+            )
+            for pk, starts_at, kind, practitioner, status, late in visits
+        ]
+
+    return {"upcoming": rows(upcoming), "past": rows(past)}
 
 
 def active_plans_for(patient: Patient) -> list[Any]:

@@ -1183,3 +1183,67 @@ def test_front_desk_day_builds_model_instances_only_for_the_visits_it_lists(
     for who in (practitioner, other_practitioner):
         for _, s, e in (g for g in data["gaps"] if g[0] == who):
             assert e <= at(monday, "08:00") or s >= at(monday, "14:00")
+
+
+def test_status_badge_prints_what_the_status_template_prints():
+    """The patient page's rows print ``status_badge`` (no include per row); other pages
+    include clinic/scheduling/_status.html: the two must not drift apart."""
+    from django.template.loader import render_to_string
+
+    from clinic.scheduling.selectors import status_badge
+
+    for status in AppointmentStatus:
+        for late in (False, True):
+            visit = {"status": status.value, "late_cancellation": late}
+            expected = render_to_string(
+                "clinic/scheduling/_status.html", {"appointment": visit}
+            ).strip()
+            assert status_badge(status.value, late) == expected, (status, late)
+
+
+def test_patient_section_rows_are_values_with_links_made_once(
+    rf, front_desk, patient, practitioner, monday, django_assert_num_queries
+):
+    """The rows are plain values: no Appointment is built and no URL is reversed per row
+    (docs/decisions.md, "Pages at a clinic group's size")."""
+    from unittest import mock
+
+    from django.db.models.signals import post_init
+
+    from clinic.scheduling import selectors
+    from clinic.scheduling.sections import load_appointments
+
+    _more_visits(practitioner, patient, monday, 6)
+    late = AppointmentFactory(
+        practitioner=practitioner,
+        patient=patient,
+        starts_at=timezone.now() - dt.timedelta(days=30),
+        status=AppointmentStatus.CANCELLED,
+        late_cancellation=True,
+    )
+    request = rf.get("/")
+    request.user = front_desk
+    built: list[int] = []
+
+    def record(sender, instance, **kwargs):
+        built.append(instance.pk)
+
+    post_init.connect(record, sender=Appointment)
+    try:
+        with mock.patch("patients.links.reverse", wraps=reverse) as reversed_:
+            data = load_appointments(request, patient)
+    finally:
+        post_init.disconnect(record, sender=Appointment)
+    assert built == [] and reversed_.call_count == 1
+    assert [type(v) for v in data["upcoming"] + data["past"]] == [selectors.VisitRow] * 13
+    row = data["past"][-1]
+    local = timezone.localtime(late.starts_at)
+    assert row.id == late.pk
+    assert row.link == reverse("scheduling:appointment", args=[late.pk])
+    assert row.when == f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+    assert row.day == f"{local.day} {local:%b %Y}"
+    assert row.kind == late.get_kind_display()
+    assert row.practitioner == practitioner.display_name
+    assert "Cancelled" in row.status_html and "Late" in row.status_html
+    first = data["upcoming"][0]
+    assert first.when.endswith(", 08:00") and "Booked" in first.status_html
