@@ -1285,6 +1285,18 @@ class DayVisit(NamedTuple):
     status: str
 
 
+class Arrival(NamedTuple):
+    """A listed arrival with what its row prints made here: its time, its link and its
+    check-in and no-show forms' actions (paths reversed once per page, patients/links.py)."""
+
+    visit: Appointment
+    time: str  # "09:00", local, as ``|time:"H:i"`` writes it
+    late: bool  # due before now: a "Late" badge and a no-show button
+    link: str
+    check_in: str
+    no_show: str
+
+
 def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     """Today's arrivals, who is in, no-shows and free gaps. Queries: the day's visits (plain
     values), the listed ones (when there are any), the count of completed ones,
@@ -1355,9 +1367,24 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
             practitioner.pk, today, after=now, minimum=dt.timedelta(minutes=30)
         ):
             gaps.append((practitioner, s, e))
+    link = path_maker("scheduling:appointment", 1)
+    check_in = path_maker("scheduling:check_in", 1)
+    no_show = path_maker("scheduling:no_show", 1)
+    arrivals = [
+        Arrival(
+            visit=v,
+            time=when(v.starts_at, "H:i"),
+            late=v.starts_at < now,
+            link=link(v.pk),
+            check_in=check_in(v.pk),
+            no_show=no_show(v.pk),
+        )
+        for v in shown
+        if v.status == AppointmentStatus.BOOKED
+    ]
     return {
         # The next arrivals, earliest (so late ones) first, and how many more wait.
-        "arrivals": [v for v in shown if v.status == AppointmentStatus.BOOKED],
+        "arrivals": arrivals,
         "more_arrivals": max(len(arriving) - FRONT_DESK_ARRIVALS_SHOWN, 0),
         "checked_in": [v for v in shown if v.status == AppointmentStatus.CHECKED_IN],
         "no_shows": [v for v in shown if v.status == AppointmentStatus.NO_SHOW],

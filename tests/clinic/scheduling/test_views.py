@@ -1126,7 +1126,7 @@ def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_runni
     assert data["completed_count"] == 7
     # The running visit is read as plain values for the gaps, not as a model instance.
     assert read == [arriving.pk] and running.pk not in read
-    assert data["arrivals"] == [arriving]
+    assert [a.visit for a in data["arrivals"]] == [arriving]
     gaps = [(s, e) for p, s, e in data["gaps"] if p == practitioner]
     assert gaps[0] == (at(monday, "15:30"), at(monday, "16:00"))
 
@@ -1175,7 +1175,12 @@ def test_front_desk_day_builds_model_instances_only_for_the_visits_it_lists(
         post_init.disconnect(record, sender=Appointment)
     listed = sorted(arriving, key=lambda v: (v.starts_at, v.pk))[:20]
     assert sorted(read) == sorted([no_show.pk, checked_in.pk, *(v.pk for v in listed)])
-    assert data["arrivals"] == listed
+    assert [a.visit for a in data["arrivals"]] == listed
+    first = data["arrivals"][0]
+    assert first.link == reverse("scheduling:appointment", args=[first.visit.pk])
+    assert first.check_in == reverse("scheduling:check_in", args=[first.visit.pk])
+    assert first.no_show == reverse("scheduling:no_show", args=[first.visit.pk])
+    assert first.time == "08:00" and not first.late
     assert data["more_arrivals"] == 4
     assert data["checked_in"] == [checked_in] and data["no_shows"] == [no_show]
     # The unlisted arrivals still take their time from the gaps: each practitioner is
