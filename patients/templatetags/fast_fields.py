@@ -3,9 +3,10 @@
 
 crispy's field template is dozens of nested template nodes and includes per field: about
 3 ms a field on the audit log's filter, more than the rest of the page. Text, date, time,
-number, email and select inputs (and their subclasses) are written here with the same
-classes, ids and ARIA attributes (a select's options too, as Django's templates write
-them); any other widget (checkboxes, radios, multiple selects) goes to crispy.
+number, email and select inputs (and their subclasses) and the patient picker are written
+here with the same classes, ids and ARIA attributes (a select's options too, as Django's
+templates write them); any other widget (checkboxes, radios, multiple selects) goes to
+crispy.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from django import forms, template
 from django.forms.renderers import BaseRenderer
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+
+from patients.inputs import PatientPicker
 
 register = template.Library()
 
@@ -31,6 +34,8 @@ _INPUT_CLASSES: dict[type[forms.Widget], str | None] = {
     forms.EmailInput: "form-control",
     forms.SelectMultiple: None,
     forms.Select: "form-select",
+    # The type-ahead patient field (Book, Recurring): crispy styles it as an input.
+    PatientPicker: "form-control",
 }
 
 

@@ -3,6 +3,8 @@
 filled in and with errors, for the scheduling widgets (a date input with its own format,
 a time input with a step, the practitioner and room selects)."""
 
+from unittest import mock
+
 import pytest
 from django.template import engines
 
@@ -61,3 +63,18 @@ def test_the_time_and_date_inputs_are_written_by_fast_field_not_crispy(practitio
     assert 'aria-describedby="id_time_helptext id_time_error"' in html
     html = FAST.render({"field": form["date"]})
     assert 'type="date"' in html and 'class="dateinput form-control is-invalid"' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form_class", [forms.BookingForm, forms.RecurringForm])
+def test_the_patient_picker_matches_crispys_markup(form_class, patient):
+    rules = selectors.scheduling_settings()
+    for value in (str(patient.pk), "999999", "x"):
+        fast_form = form_class({"patient": value}, rules=rules)
+        crispy_form = form_class({"patient": value}, rules=rules)
+        fast_form.is_valid(), crispy_form.is_valid()
+        with mock.patch("patients.templatetags.fast_fields.as_crispy_field") as crispy_field:
+            fast = FAST.render({"field": fast_form["patient"]})
+        assert not crispy_field.called  # written by fast_field, not handed to crispy
+        crispy = CRISPY.render({"field": crispy_form["patient"]})
+        assert _plain(fast) == _plain(crispy), value
