@@ -5,8 +5,8 @@ crispy's field template is dozens of nested template nodes and includes per fiel
 3 ms a field on the audit log's filter, more than the rest of the page. Text, date, time,
 number, email and select inputs (and their subclasses) and the patient picker are written
 here with the same classes, ids and ARIA attributes (a select's options too, as Django's
-templates write them); any other widget (checkboxes, radios, multiple selects) goes to
-crispy.
+templates write them), and single checkboxes; any other widget (radios, multiple
+checkboxes or selects) goes to crispy.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ _INPUT_CLASSES: dict[type[forms.Widget], str | None] = {
     forms.TimeInput: "form-control",
     forms.NumberInput: "form-control",
     forms.EmailInput: "form-control",
+    forms.CheckboxInput: "form-check-input",
     forms.SelectMultiple: None,
     forms.Select: "form-select",
     # The type-ahead patient field (Book, Recurring): crispy styles it as an input.
@@ -102,6 +103,18 @@ def fast_field(field: forms.BoundField) -> SafeString:
         if field.help_text
         else ""
     )
+    checkbox = isinstance(widget, forms.CheckboxInput)
+    if checkbox:
+        # A single checkbox: its label after it, both in crispy's "form-check" wrapper.
+        # (crispy names the errors' element "None_error", which nothing points at; the id
+        # here is the one aria-describedby names.)
+        label = format_html(
+            '<label for="{}" class="form-check-label{}">{}{}</label>',
+            field.id_for_label,
+            " requiredField" if field.field.required else "",
+            field.label,
+            _ASTERISK if field.field.required else "",
+        )
     form = field.form
     renderer = form.renderer
     form.renderer = _SelectRenderer(renderer)  # this form, this request only
@@ -109,6 +122,15 @@ def fast_field(field: forms.BoundField) -> SafeString:
         widget_html = field.as_widget(attrs=attrs)
     finally:
         form.renderer = renderer
+    if checkbox:
+        return format_html(
+            '<div class="mb-3"><div id="div_{}" class="form-check">{}{}{}{}</div></div>',
+            field.auto_id,
+            widget_html,
+            label,
+            error_html,
+            help_html,
+        )
     return format_html(
         '<div id="div_{}" class="mb-3">{}<div>{}{}{}</div></div>',
         field.auto_id,

@@ -25,6 +25,7 @@ BAD = {
     "weeks": "0",
     "count": "99",
     "weekdays": ["9"],
+    "override_hours": "on",
 }
 
 
@@ -78,3 +79,15 @@ def test_the_patient_picker_matches_crispys_markup(form_class, patient):
         assert not crispy_field.called  # written by fast_field, not handed to crispy
         crispy = CRISPY.render({"field": crispy_form["patient"]})
         assert _plain(fast) == _plain(crispy), value
+
+
+@pytest.mark.django_db
+def test_a_checkbox_is_written_by_fast_field_with_its_label_after_it():
+    form = forms.BookingForm({"override_hours": "on"}, rules=selectors.scheduling_settings())
+    form.is_valid()
+    with mock.patch("patients.templatetags.fast_fields.as_crispy_field") as crispy_field:
+        html = FAST.render({"field": form["override_hours"]})
+    assert not crispy_field.called
+    assert html.index('type="checkbox"') < html.index('class="form-check-label"')
+    assert 'class="checkboxinput form-check-input"' in html and " checked" in html
+    assert 'aria-describedby="id_override_hours_helptext"' in html
