@@ -1192,9 +1192,9 @@ class VisitRow(NamedTuple):
     link: str
 
 
-# clinic/scheduling/_status.html in Python, for rows printed by the thousand (a test
-# compares the two for every status).
-_STATUS_BADGES = {
+# clinic/scheduling/_status.html in Python, for the patient page's rows (no include per
+# row; a test compares the two for every status).
+_STATUS_BADGES: dict[str, str] = {
     AppointmentStatus.BOOKED: '<span class="badge text-bg-primary">Booked</span>',
     AppointmentStatus.CHECKED_IN: '<span class="badge text-bg-warning">Checked in</span>',
     AppointmentStatus.COMPLETED: '<span class="badge text-bg-success">Completed</span>',
