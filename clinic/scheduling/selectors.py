@@ -33,6 +33,7 @@ from clinic.models import (
     closed_message,
     overlapping,
 )
+from patients.links import path_maker, when
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime, local_occurrence
 
 from .availability import Availability, full_intervals, merge_first
@@ -1177,13 +1178,67 @@ def series_move_preview(
 # Patient page and Today ------------------------------------------------------------
 
 
+class VisitRow(NamedTuple):
+    """One row of the patient page's visits, as the template prints it: plain values with
+    the link and times made here (patients/links.py), no model instance, no url tag,
+    filter or include per row (docs/decisions.md, "Pages at a clinic group's size")."""
+
+    id: int
+    when: str  # "Mon 3 Mar 2025, 09:00", as ``|date:"D j M Y"``, ``|time:"H:i"`` write it
+    day: str  # "3 Mar 2025", for the link's label
+    kind: str
+    practitioner: str
+    status_html: SafeString
+    link: str
+
+
+# clinic/scheduling/_status.html in Python, for the patient page's rows (no include per
+# row; a test compares the two for every status).
+_STATUS_BADGES: dict[str, str] = {
+    AppointmentStatus.BOOKED: '<span class="badge text-bg-primary">Booked</span>',
+    AppointmentStatus.CHECKED_IN: '<span class="badge text-bg-warning">Checked in</span>',
+    AppointmentStatus.COMPLETED: '<span class="badge text-bg-success">Completed</span>',
+    AppointmentStatus.NO_SHOW: '<span class="badge text-bg-danger">No-show</span>',
+}
+_CANCELLED_BADGE = '<span class="badge text-bg-secondary">Cancelled</span>'
+_LATE_BADGE = ' <span class="badge text-bg-warning">Late</span>'
+
+
+def status_badge(status: str, late_cancellation: bool) -> SafeString:
+    """What clinic/scheduling/_status.html prints for a visit with these values."""
+    badge = _STATUS_BADGES.get(status)
+    if badge is None:
+        badge = _CANCELLED_BADGE + (_LATE_BADGE if late_cancellation else "")
+    return SafeString(badge)
+
+
 def patient_appointments(patient: Patient, *, limit: int = 20) -> dict[str, Any]:
-    """Upcoming and recent visits (status only). Queries: upcoming, past."""
+    """Upcoming and recent visits (status only), as ``VisitRow`` values. Queries:
+    upcoming, past."""
     now = timezone.now()
-    base = Appointment.objects.filter(patient=patient).select_related("practitioner", "room")
-    upcoming = list(base.filter(starts_at__gte=now).order_by("starts_at", "id")[:limit])
-    past = list(base.filter(starts_at__lt=now).order_by("-starts_at", "-id")[:limit])
-    return {"upcoming": upcoming, "past": past}
+    base = Appointment.objects.filter(patient=patient).values_list(
+        "id", "starts_at", "kind", "practitioner__display_name", "status", "late_cancellation"
+    )
+    upcoming = base.filter(starts_at__gte=now).order_by("starts_at", "id")[:limit]
+    past = base.filter(starts_at__lt=now).order_by("-starts_at", "-id")[:limit]
+    link = path_maker("scheduling:appointment", 1)
+    kinds = {value: str(label) for value, label in AppointmentKind.choices}
+
+    def rows(visits: Any) -> list[VisitRow]:
+        return [
+            VisitRow(
+                id=pk,
+                when=when(starts_at, "D j M Y, H:i"),
+                day=when(starts_at, "j M Y"),
+                kind=kinds.get(kind, kind),
+                practitioner=practitioner,
+                status_html=status_badge(status, late),
+                link=link(pk),
+            )
+            for pk, starts_at, kind, practitioner, status, late in visits
+        ]
+
+    return {"upcoming": rows(upcoming), "past": rows(past)}
 
 
 def active_plans_for(patient: Patient) -> list[Any]:
@@ -1214,11 +1269,44 @@ FRONT_DESK_LISTED = [
     AppointmentStatus.NO_SHOW,
 ]
 
+# Today prints the next 20 arrivals (late ones first) and how many more wait: a clinic
+# group's morning has 250 visits still to come (docs/decisions.md, "Pages at a clinic
+# group's size").
+FRONT_DESK_ARRIVALS_SHOWN = 20
+
+
+class DayVisit(NamedTuple):
+    """A visit of the day as the free gaps need it: plain values, no model instance."""
+
+    id: int
+    practitioner_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str
+
+
+class Arrival(NamedTuple):
+    """A listed arrival with what its row prints made here: its time, its link and its
+    check-in and no-show forms' actions (paths reversed once per page, patients/links.py)."""
+
+    visit: Appointment
+    time: str  # "09:00", local, as ``|time:"H:i"`` writes it
+    late: bool  # due before now: a "Late" badge and a no-show button
+    link: str
+    check_in: str
+    no_show: str
+
 
 def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Today's arrivals, who is in, no-shows and free gaps. Queries: the listed visits,
-    the count of completed ones, practitioners, working hours, time off, closures (no
-    gaps on a closed day).
+    """Today's arrivals, who is in, no-shows and free gaps. Queries: the day's visits (plain
+    values), the listed ones (when there are any), the count of completed ones,
+    practitioners, working hours, time off, closures (no gaps on a closed day).
+
+    The gaps need every visit of the day still to come or running: those are read as plain
+    values (``DayVisit``: a tuple each, no model instance, no join). Model instances with
+    their patient, practitioner and room are read only for what the page prints: the next
+    ``FRONT_DESK_ARRIVALS_SHOWN`` arrivals, the checked-in visits and the no-shows; the
+    other arrivals are counted.
 
     Completed visits are counted, not read: by the afternoon they are most of the day
     (200 of 230 at a clinic group's size). The only ones read are those still running
@@ -1228,13 +1316,33 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     today = clinic_today(now)
     start, end = _day_bounds(today, tz)
     day = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
-    visits = list(
-        # Statuses listed (not "not cancelled") so the (status, starts_at) index reads the day.
-        day.filter(
-            Q(status__in=FRONT_DESK_LISTED) | Q(status=AppointmentStatus.COMPLETED, ends_at__gt=now)
+    day_visits = [
+        DayVisit._make(row)
+        for row in (
+            # Statuses listed (not "not cancelled") so the (status, starts_at) index reads
+            # the day.
+            day.filter(
+                Q(status__in=FRONT_DESK_LISTED)
+                | Q(status=AppointmentStatus.COMPLETED, ends_at__gt=now)
+            )
+            .order_by("starts_at", "id")
+            .values_list(*DayVisit._fields)
         )
-        .select_related("patient", "practitioner", "room")
-        .order_by("starts_at", "id")
+    ]
+    arriving = [v.id for v in day_visits if v.status == AppointmentStatus.BOOKED]
+    shown_ids = arriving[:FRONT_DESK_ARRIVALS_SHOWN] + [
+        v.id
+        for v in day_visits
+        if v.status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW)
+    ]
+    shown = (
+        list(
+            Appointment.objects.filter(pk__in=shown_ids)
+            .select_related("patient", "practitioner", "room")
+            .order_by("starts_at", "id")
+        )
+        if shown_ids
+        else []
     )
     completed_count = day.filter(status=AppointmentStatus.COMPLETED).count()
     practitioners = list(active_practitioners())
@@ -1250,8 +1358,8 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
         availability.time_off.setdefault(off.practitioner_id, []).append(
             (off.starts_at, off.ends_at, off.reason)
         )
-    for visit in visits:
-        if visit.is_live:
+    for visit in day_visits:
+        if visit.status in LIVE_APPOINTMENT_STATUSES:
             availability.add_busy(visit.practitioner_id, visit.starts_at, visit.ends_at)
     gaps = []
     for practitioner in practitioners:
@@ -1259,10 +1367,27 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
             practitioner.pk, today, after=now, minimum=dt.timedelta(minutes=30)
         ):
             gaps.append((practitioner, s, e))
+    link = path_maker("scheduling:appointment", 1)
+    check_in = path_maker("scheduling:check_in", 1)
+    no_show = path_maker("scheduling:no_show", 1)
+    arrivals = [
+        Arrival(
+            visit=v,
+            time=when(v.starts_at, "H:i"),
+            late=v.starts_at < now,
+            link=link(v.pk),
+            check_in=check_in(v.pk),
+            no_show=no_show(v.pk),
+        )
+        for v in shown
+        if v.status == AppointmentStatus.BOOKED
+    ]
     return {
-        "arrivals": [v for v in visits if v.status == AppointmentStatus.BOOKED],
-        "checked_in": [v for v in visits if v.status == AppointmentStatus.CHECKED_IN],
-        "no_shows": [v for v in visits if v.status == AppointmentStatus.NO_SHOW],
+        # The next arrivals, earliest (so late ones) first, and how many more wait.
+        "arrivals": arrivals,
+        "more_arrivals": max(len(arriving) - FRONT_DESK_ARRIVALS_SHOWN, 0),
+        "checked_in": [v for v in shown if v.status == AppointmentStatus.CHECKED_IN],
+        "no_shows": [v for v in shown if v.status == AppointmentStatus.NO_SHOW],
         "completed_count": completed_count,
         "gaps": sorted(gaps, key=lambda g: (g[1], g[0].display_name)),
         "closed": closed.get(today, ""),

@@ -2,10 +2,11 @@
 ``as_crispy_field`` writes it (label, widget, errors, help text), built in Python.
 
 crispy's field template is dozens of nested template nodes and includes per field: about
-3 ms a field on the audit log's filter, more than the rest of the page. Text, date,
-number, email and select inputs are written here with the same classes, ids and ARIA
-attributes (a select's options too, as Django's templates write them); any other widget
-(checkboxes, radios, multiple selects) goes to crispy.
+3 ms a field on the audit log's filter, more than the rest of the page. Text, date, time,
+number, email and select inputs (and their subclasses) and the patient picker are written
+here with the same classes, ids and ARIA attributes (a select's options too, as Django's
+templates write them), and single checkboxes; any other widget (radios, multiple
+checkboxes or selects) goes to crispy.
 """
 
 from __future__ import annotations
@@ -16,32 +17,59 @@ from django.forms.renderers import BaseRenderer
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from patients.inputs import PatientPicker
+
 register = template.Library()
 
 _ASTERISK = mark_safe('<span class="asteriskField">*</span>')
 
-# crispy-bootstrap5's class for each widget it styles as ``form-control`` / ``form-select``.
-_INPUT_CLASSES: dict[type[forms.Widget], str] = {
-    forms.TextInput: "textinput form-control",
-    forms.DateInput: "dateinput form-control",
-    forms.NumberInput: "numberinput form-control",
-    forms.EmailInput: "emailinput form-control",
-    forms.Select: "select form-select",
+# The widgets written here and crispy-bootstrap5's Bootstrap class for each; a subclass
+# (a date input with its own format, a time input with a step) is written like its base.
+# None: crispy writes it (a multiple select is a Select too).
+_INPUT_CLASSES: dict[type[forms.Widget], str | None] = {
+    forms.TextInput: "form-control",
+    forms.DateInput: "form-control",
+    forms.TimeInput: "form-control",
+    forms.NumberInput: "form-control",
+    forms.EmailInput: "form-control",
+    forms.CheckboxInput: "form-check-input",
+    forms.SelectMultiple: None,
+    forms.Select: "form-select",
+    # The type-ahead patient field (Book, Recurring): crispy styles it as an input.
+    PatientPicker: "form-control",
 }
+
+
+def _css(widget: forms.Widget) -> str | None:
+    """crispy's classes for the widget: its class's name in lower case (crispy's marker,
+    ``dateinput``), then Bootstrap's; None when crispy should write it."""
+    for base in type(widget).__mro__:
+        if base in _INPUT_CLASSES:
+            bootstrap = _INPUT_CLASSES[base]
+            return f"{type(widget).__name__.lower()} {bootstrap}" if bootstrap else None
+    return None
 
 
 @register.filter
 def fast_field(field: forms.BoundField) -> SafeString:
     widget = field.field.widget
-    css = _INPUT_CLASSES.get(type(widget))
+    css = _css(widget)
     if css is None or field.is_hidden:
         return as_crispy_field(field)
     errors = field.errors
-    attrs: dict[str, str | bool] = {"class": f"{widget.attrs.get('class', '')} {css}".strip()}
+    own = widget.attrs.get("class", "")
+    if own and css.split()[0] in own:  # crispy adds its marker once
+        css = css.split(maxsplit=1)[1]
+    attrs: dict[str, str | bool] = {"class": f"{own} {css}".strip()}
     if errors:
         attrs["class"] = f"{attrs['class']} is-invalid"
         attrs["aria-invalid"] = "true"
-        attrs["aria-describedby"] = f"{field.auto_id}_error"
+        # Django's help text id first, then crispy's error id, as crispy writes them.
+        attrs["aria-describedby"] = (
+            f"{field.auto_id}_helptext {field.auto_id}_error"
+            if field.help_text
+            else f"{field.auto_id}_error"
+        )
     elif field.help_text:
         attrs["aria-describedby"] = f"{field.auto_id}_helptext"
     label = (
@@ -75,6 +103,18 @@ def fast_field(field: forms.BoundField) -> SafeString:
         if field.help_text
         else ""
     )
+    checkbox = isinstance(widget, forms.CheckboxInput)
+    if checkbox:
+        # A single checkbox: its label after it, both in crispy's "form-check" wrapper.
+        # (crispy names the errors' element "None_error", which nothing points at; the id
+        # here is the one aria-describedby names.)
+        label = format_html(
+            '<label for="{}" class="form-check-label{}">{}{}</label>',
+            field.id_for_label,
+            " requiredField" if field.field.required else "",
+            field.label,
+            _ASTERISK if field.field.required else "",
+        )
     form = field.form
     renderer = form.renderer
     form.renderer = _SelectRenderer(renderer)  # this form, this request only
@@ -82,6 +122,15 @@ def fast_field(field: forms.BoundField) -> SafeString:
         widget_html = field.as_widget(attrs=attrs)
     finally:
         form.renderer = renderer
+    if checkbox:
+        return format_html(
+            '<div class="mb-3"><div id="div_{}" class="form-check">{}{}{}{}</div></div>',
+            field.auto_id,
+            widget_html,
+            label,
+            error_html,
+            help_html,
+        )
     return format_html(
         '<div id="div_{}" class="mb-3">{}<div>{}{}{}</div></div>',
         field.auto_id,

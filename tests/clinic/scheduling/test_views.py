@@ -942,16 +942,16 @@ def test_today_loaders_query_counts_do_not_grow(
         )
 
     visits(practitioner)
-    # listed visits, count of completed ones, practitioners, working hours, clinic
-    # closures of the day, time off.
-    with django_assert_num_queries(6):
+    # the day's visits as values, the listed ones, count of completed ones, practitioners,
+    # working hours, clinic closures of the day, time off.
+    with django_assert_num_queries(7):
         selectors.front_desk_day(now=noon)
     # the therapist's practitioner record, their appointments.
     with django_assert_num_queries(2):
         selectors.therapist_day(therapist, now=noon)
     visits(other_practitioner)
     AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=50))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         selectors.front_desk_day(now=noon)
     with django_assert_num_queries(2):
         data = selectors.therapist_day(therapist, now=noon)
@@ -1117,13 +1117,138 @@ def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_runni
 
     post_init.connect(record, sender=Appointment)
     try:
-        # listed visits, completed count, practitioners, hours, closures, time off.
-        with django_assert_num_queries(6):
+        # the day's visits as values, the listed ones, completed count, practitioners,
+        # hours, closures, time off.
+        with django_assert_num_queries(7):
             data = selectors.front_desk_day(now=now)
     finally:
         post_init.disconnect(record, sender=Appointment)
     assert data["completed_count"] == 7
-    assert sorted(read) == sorted([running.pk, arriving.pk])
-    assert data["arrivals"] == [arriving]
+    # The running visit is read as plain values for the gaps, not as a model instance.
+    assert read == [arriving.pk] and running.pk not in read
+    assert [a.visit for a in data["arrivals"]] == [arriving]
     gaps = [(s, e) for p, s, e in data["gaps"] if p == practitioner]
     assert gaps[0] == (at(monday, "15:30"), at(monday, "16:00"))
+
+
+def test_front_desk_day_builds_model_instances_only_for_the_visits_it_lists(
+    practitioner, other_practitioner, monday, django_assert_num_queries
+):
+    """A clinic group's morning has 250 arrivals: they all take time from the gaps, read as
+    plain values; only the 20 listed arrivals, the checked-in visits and the no-shows
+    become model instances (docs/decisions.md, "Pages at a clinic group's size")."""
+    from django.db.models.signals import post_init
+
+    from clinic.scheduling import selectors
+
+    now = at(monday, "07:30")
+    no_show = AppointmentFactory(
+        practitioner=practitioner,
+        starts_at=at(monday, "07:00"),
+        ends_at=at(monday, "07:30"),
+        status=AppointmentStatus.NO_SHOW,
+    )
+    checked_in = AppointmentFactory(
+        practitioner=other_practitioner,
+        starts_at=at(monday, "07:15"),
+        ends_at=at(monday, "07:45"),
+        status=AppointmentStatus.CHECKED_IN,
+    )
+    arriving = [
+        AppointmentFactory(
+            practitioner=(practitioner, other_practitioner)[n % 2],
+            starts_at=at(monday, "08:00") + dt.timedelta(minutes=30 * (n // 2)),
+            ends_at=at(monday, "08:30") + dt.timedelta(minutes=30 * (n // 2)),
+        )
+        for n in range(24)
+    ]
+    read: list[int] = []
+
+    def record(sender, instance, **kwargs):
+        read.append(instance.pk)
+
+    post_init.connect(record, sender=Appointment)
+    try:
+        with django_assert_num_queries(7):
+            data = selectors.front_desk_day(now=now)
+    finally:
+        post_init.disconnect(record, sender=Appointment)
+    listed = sorted(arriving, key=lambda v: (v.starts_at, v.pk))[:20]
+    assert sorted(read) == sorted([no_show.pk, checked_in.pk, *(v.pk for v in listed)])
+    assert [a.visit for a in data["arrivals"]] == listed
+    first = data["arrivals"][0]
+    assert first.link == reverse("scheduling:appointment", args=[first.visit.pk])
+    assert first.check_in == reverse("scheduling:check_in", args=[first.visit.pk])
+    assert first.no_show == reverse("scheduling:no_show", args=[first.visit.pk])
+    assert first.time == "08:00" and not first.late
+    assert data["more_arrivals"] == 4
+    assert data["checked_in"] == [checked_in] and data["no_shows"] == [no_show]
+    # The unlisted arrivals still take their time from the gaps: each practitioner is
+    # booked from 8:00 to 14:00 without a break.
+    for who in (practitioner, other_practitioner):
+        for _, s, e in (g for g in data["gaps"] if g[0] == who):
+            assert e <= at(monday, "08:00") or s >= at(monday, "14:00")
+
+
+def test_status_badge_prints_what_the_status_template_prints():
+    """The patient page's rows print ``status_badge`` (no include per row); other pages
+    include clinic/scheduling/_status.html: the two must not drift apart."""
+    from django.template.loader import render_to_string
+
+    from clinic.scheduling.selectors import status_badge
+
+    for status in AppointmentStatus:
+        for late in (False, True):
+            visit = {"status": status.value, "late_cancellation": late}
+            expected = render_to_string(
+                "clinic/scheduling/_status.html", {"appointment": visit}
+            ).strip()
+            assert status_badge(status.value, late) == expected, (status, late)
+
+
+def test_patient_section_rows_are_values_with_links_made_once(
+    rf, front_desk, patient, practitioner, monday, django_assert_num_queries
+):
+    """The rows are plain values: no Appointment is built and no URL is reversed per row
+    (docs/decisions.md, "Pages at a clinic group's size")."""
+    from unittest import mock
+
+    from django.db.models.signals import post_init
+
+    from clinic.scheduling import selectors
+    from clinic.scheduling.sections import load_appointments
+
+    _more_visits(practitioner, patient, monday, 6)
+    late = AppointmentFactory(
+        practitioner=practitioner,
+        patient=patient,
+        starts_at=timezone.now() - dt.timedelta(days=30),
+        status=AppointmentStatus.CANCELLED,
+        late_cancellation=True,
+    )
+    request = rf.get("/")
+    request.user = front_desk
+    built: list[int] = []
+
+    def record(sender, instance, **kwargs):
+        built.append(instance.pk)
+
+    post_init.connect(record, sender=Appointment)
+    try:
+        with mock.patch("patients.links.reverse", wraps=reverse) as reversed_:
+            data = load_appointments(request, patient)
+    finally:
+        post_init.disconnect(record, sender=Appointment)
+    assert built == [] and reversed_.call_count == 1
+    assert [type(v) for v in data["upcoming"] + data["past"]] == [selectors.VisitRow] * 13
+    row = data["past"][-1]
+    local = timezone.localtime(late.starts_at)
+    assert row.id == late.pk
+    assert row.link == reverse("scheduling:appointment", args=[late.pk])
+    assert row.when == f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+    assert row.day == f"{local.day} {local:%b %Y}"
+    assert row.kind == late.get_kind_display()
+    assert row.practitioner == practitioner.display_name
+    assert "Cancelled" in row.status_html and "Late" in row.status_html
+    first = data["upcoming"][0]
+    assert first.when.endswith(", 08:00") and "Booked" in first.status_html
