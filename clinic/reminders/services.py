@@ -665,24 +665,29 @@ def reminders_retry_failed(*, reason: str, acting_user: User, ip: str | None = N
 # What the patient's signed links do ------------------------------------------------
 
 
-@transaction.atomic
-def reminders_unsubscribe(*, patient: Patient, ip: str | None = None) -> bool:
-    """Turn the patient's reminders off (their own link). True if it was on."""
-    changed = Patient.objects.filter(id=patient.id, reminders_opt_in=True).update(
-        reminders_opt_in=False, updated_at=timezone.now()
+def _consent_withdraw(*, patient: Patient, field: str, what: str, ip: str | None) -> bool:
+    """Turn one consent flag off from the patient's own link, audited; True if it was on.
+    Anything already queued under it is skipped by the send task's re-check."""
+    changed = Patient.objects.filter(id=patient.id, **{field: True}).update(
+        **{field: False}, updated_at=timezone.now()
     )
     if changed:
-        patient.reminders_opt_in = False
+        setattr(patient, field, False)
         audit_record(
             acting_user=None,
             action=AuditAction.UPDATE,
             patient=patient,
             obj=patient,
             ip=ip,
-            detail="reminders turned off by the patient (email link)",
+            detail=f"{what} turned off by the patient (email link)",
         )
-        # Anything already queued for this patient is skipped by the send task's re-check.
     return bool(changed)
+
+
+@transaction.atomic
+def reminders_unsubscribe(*, patient: Patient, ip: str | None = None) -> bool:
+    """Turn the patient's reminders off (their own link). True if it was on."""
+    return _consent_withdraw(patient=patient, field="reminders_opt_in", what="reminders", ip=ip)
 
 
 @transaction.atomic
@@ -741,20 +746,9 @@ def appointment_emails_unsubscribe(*, patient: Patient, ip: str | None = None) -
     """Turn the patient's appointment emails off (the link in any appointment email):
     confirmations, changes, cancellations, appointment reminders and waitlist offers.
     Exercise reminders keep their own consent. True if it was on."""
-    changed = Patient.objects.filter(id=patient.id, appointment_emails_opt_in=True).update(
-        appointment_emails_opt_in=False, updated_at=timezone.now()
+    return _consent_withdraw(
+        patient=patient, field="appointment_emails_opt_in", what="appointment emails", ip=ip
     )
-    if changed:
-        patient.appointment_emails_opt_in = False
-        audit_record(
-            acting_user=None,
-            action=AuditAction.UPDATE,
-            patient=patient,
-            obj=patient,
-            ip=ip,
-            detail="appointment emails turned off by the patient (email link)",
-        )
-    return bool(changed)
 
 
 class CancelTooLate(ValidationError):
