@@ -27,7 +27,14 @@ from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
-from clinic.models import Appointment, AppointmentStatus, Reminder, ReminderKind, ReminderReason
+from clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    Reminder,
+    ReminderKind,
+    ReminderReason,
+    SlotOfferStatus,
+)
 from clinic.models import ReminderStatus as Status
 from clinic.scheduling.ics import patient_invitation_ics
 from clinic.scheduling.selectors import scheduling_settings
@@ -386,10 +393,19 @@ def _offer_context(reminder: Reminder) -> dict[str, Any]:
 
 
 def _offer_still_wanted(reminder: Reminder, now: dt.datetime) -> Outcome | None:
-    from clinic.waitlist.services import offer_not_sendable
-
-    closed = offer_not_sendable(reminder, now=now)
-    return None if closed is None else _skipped(*closed)
+    """The offer is still open and unexpired (the patient's state and consent were
+    checked by the send path, as for every kind)."""
+    offer = reminder.offer
+    if offer is None:
+        return _skipped(ReminderReason.OFFER_CLOSED, "The waitlist offer is gone.")
+    if offer.status != SlotOfferStatus.OPEN:
+        return _skipped(
+            ReminderReason.OFFER_CLOSED,
+            f"The waitlist offer is {offer.get_status_display().lower()}.",
+        )
+    if offer.expires_at <= now:
+        return _skipped(ReminderReason.OFFER_CLOSED, "The waitlist offer has expired.")
+    return None
 
 
 register(

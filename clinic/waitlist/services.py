@@ -43,7 +43,6 @@ from clinic.models import (
     Practitioner,
     Reminder,
     ReminderKind,
-    ReminderReason,
     SlotOffer,
     SlotOfferStatus,
     TimeOff,
@@ -54,6 +53,7 @@ from clinic.models import (
 )
 
 # A module import: scheduling's cancel and move call back into this module.
+from clinic.reminders import kinds
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.availability import within_working_hours
 from clinic.scheduling.selectors import kind_durations, scheduling_settings
@@ -76,12 +76,15 @@ MIN_NOTICE = dt.timedelta(minutes=15)
 
 
 def _may_email(patient: Patient) -> bool:
-    """May this patient get a waitlist offer by email? An address and consent: offers
-    are appointment emails (Patient.appointment_emails_opt_in, docs/decisions.md,
-    "Consent per kind").
-
-    The one place consent is decided for offers (docs/design.md, "The waitlist")."""
-    return bool(patient.email) and patient.appointment_emails_opt_in and patient.archived_at is None
+    """May this patient get a waitlist offer by email? An address, a record not archived
+    and the consent of the offer's family (appointment emails; clinic/reminders/kinds.py,
+    docs/decisions.md "Consent per kind"): what the send path checks again before the
+    email leaves."""
+    return (
+        bool(patient.email)
+        and patient.archived_at is None
+        and kinds.consents(patient, kinds.KINDS[ReminderKind.WAITLIST_OFFER].family)
+    )
 
 
 def visit_minutes(kind: str) -> int:
@@ -548,29 +551,6 @@ class ClaimOutcome:
 class ClaimResult:
     outcome: str
     appointment: Appointment | None = None
-
-
-def offer_not_sendable(reminder: Reminder, *, now: dt.datetime) -> tuple[str, str] | None:
-    """(reason, text) why an offer email should not go out (any more), or None: the
-    reminder send path's re-check (clinic/reminders/services.py) for this kind."""
-    patient = reminder.patient
-    offer = reminder.offer
-    if patient.archived_at is not None:
-        return ReminderReason.ARCHIVED, "The patient's record is archived."
-    if not patient.email:
-        return ReminderReason.NO_EMAIL, "The patient has no email address."
-    if not _may_email(patient):
-        return ReminderReason.OPTED_OUT, "The patient has turned these emails off."
-    if offer is None:
-        return ReminderReason.OFFER_CLOSED, "The waitlist offer is gone."
-    if offer.status != SlotOfferStatus.OPEN:
-        return (
-            ReminderReason.OFFER_CLOSED,
-            f"The waitlist offer is {offer.get_status_display().lower()}.",
-        )
-    if offer.expires_at <= now:
-        return ReminderReason.OFFER_CLOSED, "The waitlist offer has expired."
-    return None
 
 
 @transaction.atomic
