@@ -108,6 +108,12 @@ def consents(patient: Any, family: Family) -> bool:
     return bool(getattr(patient, CONSENT_FIELD[family]))
 
 
+def reachable(patient: Any, family: Family) -> bool:
+    """May this patient be sent this family's emails: an address, a record in use and the
+    family's consent. Rows are inserted only for them; the send path checks again."""
+    return bool(patient.email) and patient.archived_at is None and consents(patient, family)
+
+
 def _skipped(reason: str, text: str) -> Outcome:
     return Outcome(Status.SKIPPED, reason, text)
 

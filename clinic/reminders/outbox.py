@@ -24,13 +24,7 @@ from django.utils import timezone
 
 from clinic.models import APPOINTMENT_EMAIL_KINDS, Appointment, Reminder, ReminderStatus
 
-from .kinds import appointment_email_key
-
-
-def reachable_for_appointment_emails(patient) -> bool:
-    """Consent to appointment emails, an address, a record in use (as dispatch does for
-    appointment reminders): nobody else gets a row."""
-    return bool(patient.appointment_emails_opt_in and patient.email and patient.archived_at is None)
+from .kinds import Family, appointment_email_key, reachable
 
 
 def appointment_emails_enqueue(
@@ -54,7 +48,7 @@ def appointment_emails_enqueue(
             created_at=now,
         )
         for appointment in appointments
-        if reachable_for_appointment_emails(appointment.patient)
+        if reachable(appointment.patient, Family.APPOINTMENT)
     ]
     if not rows:
         return []

@@ -80,11 +80,7 @@ def _may_email(patient: Patient) -> bool:
     and the consent of the offer's family (appointment emails; clinic/reminders/kinds.py,
     docs/decisions.md "Consent per kind"): what the send path checks again before the
     email leaves."""
-    return (
-        bool(patient.email)
-        and patient.archived_at is None
-        and kinds.consents(patient, kinds.KINDS[ReminderKind.WAITLIST_OFFER].family)
-    )
+    return kinds.reachable(patient, kinds.KINDS[ReminderKind.WAITLIST_OFFER].family)
 
 
 def visit_minutes(kind: str) -> int:
