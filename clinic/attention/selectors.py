@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.models import (
@@ -104,15 +103,6 @@ class LefsPoint:
     when: float  # seconds since the epoch
     total: int
     key: str  # "assessment:<id>" or "questionnaire:<id>"
-
-
-def their_patients(therapist: User) -> QuerySet[Patient]:
-    """The therapist's patients: not archived, with an active plan of care they wrote."""
-    return Patient.objects.filter(
-        archived_at__isnull=True,
-        treatment_plans__therapist=therapist,
-        treatment_plans__status=PlanStatus.ACTIVE,
-    )
 
 
 def _day(value: float | dt.date) -> str:
