@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 from tests.factories import (
     ExercisePrescriptionFactory,
@@ -20,3 +21,10 @@ def program_due(*, tz="America/New_York", at=dt.time(18, 0), start=dt.date(2026,
     )
     ExercisePrescriptionFactory(program=program, sets=3, reps=12)
     return program
+
+
+def words_read(*parts: str) -> str:
+    """What the patient reads in an email, lowercased, without the links: a signed
+    link's token is random letters, and a short word ("wu", "pain") can turn up inside
+    one by chance."""
+    return re.sub(r"https?://\S+", " ", " ".join(parts)).lower()
