@@ -6,6 +6,7 @@ from collections import defaultdict
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from clinic.management.commands.seed_scale import (
     BENCH_FRONT_DESK,
@@ -21,14 +22,17 @@ from clinic.models import (
     AuditEvent,
     Practitioner,
     Reminder,
+    ReportEpisode,
+    ReportRollup,
     Room,
     TimeOff,
     WorkingHours,
 )
+from clinic.reports import rollup
 from clinic.roles import CLINIC_MANAGER, FRONT_DESK, THERAPIST
 from patients.localtime import clinic_zone
 from patients.models import Assessment, PainReport, Patient, RecordStatus
-from treatments.models import ExerciseCompletion, VisitNote
+from treatments.models import ExerciseCompletion, HomeExerciseProgram, TreatmentPlan, VisitNote
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +148,22 @@ def test_the_long_history_patient_and_the_bench_accounts(seeded):
     assert set(Reminder.objects.values_list("status", flat=True)) >= {"sent", "failed", "pending"}
 
 
+def test_rows_were_last_saved_when_their_clinic_saved_them_not_at_seeding(seeded):
+    """bulk_create stamps ``updated_at`` with the moment of seeding: left so, the report
+    rollups would take every plan and visit for one changed a minute ago."""
+    recent = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    for model in (Appointment, Assessment, VisitNote, TreatmentPlan, HomeExerciseProgram):
+        rows = model.objects.count()
+        assert rows and model.objects.filter(updated_at__gte=recent).count() < rows / 10, model
+    assert Reminder.objects.filter(updated_at__gte=recent).count() < Reminder.objects.count() / 2
+    marked = Appointment.objects.filter(status="completed").first()
+    assert marked.updated_at == marked.ends_at
+    rollup.refresh_episodes(now=timezone.now())
+    state = ReportRollup.objects.get(pk=rollup.EPISODES)
+    changed = rollup._changed_plans(state.seen_at - rollup.EPISODE_MARGIN)
+    assert len(changed) < TreatmentPlan.objects.count() / 10
+
+
 def test_is_deterministic_refuses_a_database_with_patients_and_resets(seeded):
     first = list(
         # A cancelled visit shares its slot with the one that replaced it: order fully, or
@@ -165,6 +185,8 @@ def test_is_deterministic_refuses_a_database_with_patients_and_resets(seeded):
     )
     assert again == first
     assert Patient.objects.count() == PATIENTS
+    # The rollups counted the deleted rows: a reset starts them again.
+    assert not ReportRollup.objects.exists() and not ReportEpisode.objects.exists()
     assert User.objects.filter(username=BENCH_THERAPIST).count() == 1
 
 

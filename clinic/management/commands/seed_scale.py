@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
 from clinic import services as staff_services
@@ -44,14 +46,21 @@ from clinic.models import (
     AppointmentKind,
     AppointmentSeries,
     AppointmentStatus,
+    AttentionAcknowledgement,
     AuditAction,
     AuditEvent,
     Practitioner,
     Reminder,
     ReminderKind,
     ReminderStatus,
+    ReportCompletionDay,
+    ReportDay,
+    ReportEpisode,
+    ReportRollup,
     Room,
+    SlotOffer,
     TimeOff,
+    WaitlistEntry,
     WorkingHours,
 )
 from clinic.reminders.services import appointment_key, exercise_key
@@ -68,6 +77,7 @@ from patients.models import (
     PainReport,
     PainSource,
     Patient,
+    QuestionnaireResponse,
     RecordStatus,
 )
 from treatments.catalogue import catalogue_ensure
@@ -286,12 +296,33 @@ class Seeder:
         self.step("pain reports", self.seed_pain_reports)
         self.step("reminders", self.seed_reminders)
         self.step("audit events", self.seed_audit)
+        self.step("last saved", self.settle_updated_at)
         return self.counts
 
     def step(self, name: str, func) -> None:
         started = time.monotonic()
         func()
         self.log(f"  {name}: {time.monotonic() - started:.1f} s")
+
+    def settle_updated_at(self) -> None:
+        """Give every row the ``updated_at`` of its last real save. bulk_create stamps
+        them all with the moment of seeding, which no clinic's data looks like: the
+        report rollups (clinic/reports/rollup.py) would take every plan and visit for
+        one changed in the last minutes, and the reminder list sorts by it."""
+        cancelled = Q(status=AppointmentStatus.CANCELLED)
+        marked = Q(status__in=[AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW])
+        Appointment.objects.update(
+            updated_at=Case(
+                When(cancelled, then=Coalesce("cancelled_at", "created_at")),
+                When(marked, then=Least(Greatest("created_at", "ends_at"), self.now)),
+                default=F("created_at"),
+            )
+        )
+        for model in (Assessment, VisitNote):
+            model.objects.update(updated_at=Coalesce("signed_at", "created_at"))
+        Reminder.objects.update(updated_at=Coalesce("sent_at", "created_at"))
+        for model in (Patient, TreatmentPlan, HomeExerciseProgram):
+            model.objects.update(updated_at=F("created_at"))
 
     # Reset --------------------------------------------------------------------------
 
@@ -304,6 +335,15 @@ class Seeder:
         seed_users = User.objects.filter(username__regex=r"^(" + "|".join(SEED_USER_PREFIXES) + ")")
         for queryset in (
             AuditEvent.objects.all(),
+            # The report rollups count what is deleted here: they start again empty.
+            ReportDay.objects.all(),
+            ReportCompletionDay.objects.all(),
+            ReportEpisode.objects.all(),
+            ReportRollup.objects.all(),
+            AttentionAcknowledgement.objects.all(),
+            SlotOffer.objects.all(),
+            WaitlistEntry.objects.all(),
+            QuestionnaireResponse.objects.all(),
             Reminder.objects.all(),
             ExerciseCompletion.objects.all(),
             ExercisePrescription.objects.all(),
