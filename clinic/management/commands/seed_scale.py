@@ -318,8 +318,8 @@ class Seeder:
                 default=F("created_at"),
             )
         )
-        for model in (Assessment, VisitNote):
-            model.objects.update(updated_at=Coalesce("signed_at", "created_at"))
+        for signed in (Assessment, VisitNote):
+            signed.objects.update(updated_at=Coalesce("signed_at", "created_at"))
         Reminder.objects.update(updated_at=Coalesce("sent_at", "created_at"))
         for model in (Patient, TreatmentPlan, HomeExerciseProgram):
             model.objects.update(updated_at=F("created_at"))
