@@ -12,18 +12,25 @@ class ReminderKind(models.TextChoices):
     CONFIRMATION = "confirmation", "Booking confirmation"
     CHANGE = "change", "Appointment moved"
     CANCELLATION = "cancellation", "Appointment cancelled"
+    # Several visits of a recurring series in one email (booked together, or cancelled
+    # together): the row's appointment is the first of them (clinic/reminders/kinds.py).
+    SERIES_BOOKED = "series_booked", "Recurring visits booked"
+    SERIES_CANCELLED = "series_cancelled", "Recurring visits cancelled"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
     # A patient-reported questionnaire (patients.QuestionnaireResponse) to answer by link.
     QUESTIONNAIRE = "questionnaire", "Questionnaire"
 
 
-# The kinds that are about one appointment (the row's ``appointment`` is set), all under
-# Patient.appointment_emails_opt_in; exercise reminders are under reminders_opt_in.
+# The kinds that are about appointments (the row's ``appointment`` is set: the visit, or
+# the first visit of a series' email), all under Patient.appointment_emails_opt_in;
+# exercise reminders are under reminders_opt_in.
 APPOINTMENT_EMAIL_KINDS = [
     ReminderKind.APPOINTMENT,
     ReminderKind.CONFIRMATION,
     ReminderKind.CHANGE,
     ReminderKind.CANCELLATION,
+    ReminderKind.SERIES_BOOKED,
+    ReminderKind.SERIES_CANCELLED,
 ]
 
 
@@ -110,7 +117,8 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     # e.g. "exercise:<program id>:<local date>", "appointment:<id>:<starts_at iso>",
     # "confirmation:<appointment id>", "change:<appointment id>:<ics sequence>",
-    # "cancellation:<appointment id>" (clinic/reminders/outbox.py):
+    # "cancellation:<appointment id>", "series_booked:<series id>",
+    # "series_cancelled:<series id>:<when>" (clinic/reminders/outbox.py):
     # one occurrence can never be inserted, and so never sent, twice.
     key = models.CharField(max_length=200, unique=True)
     # When a send task last claimed the row (pending -> sending); a "sending" row whose
@@ -147,7 +155,14 @@ class Reminder(models.Model):
                 condition=(
                     models.Q(kind="exercise", program__isnull=False, appointment__isnull=True)
                     | models.Q(
-                        kind__in=["appointment", "confirmation", "change", "cancellation"],
+                        kind__in=[
+                            "appointment",
+                            "confirmation",
+                            "change",
+                            "cancellation",
+                            "series_booked",
+                            "series_cancelled",
+                        ],
                         appointment__isnull=False,
                         program__isnull=True,
                     )

@@ -132,11 +132,17 @@ def appointment_key(*, appointment_id: int, starts_at: dt.datetime) -> str:
     return f"appointment:{appointment_id}:{start}"
 
 
-def appointment_email_key(kind: str, appointment: Appointment) -> str:
+def appointment_email_key(kind: str, appointment: Appointment, *, at: dt.datetime) -> str:
     """Confirmation and cancellation: one per appointment row. Change: one per row and
-    calendar sequence (a move books a new row, so each move is its own occurrence)."""
+    calendar sequence (a move books a new row, so each move is its own occurrence).
+    A series booked: one per series; a series' visits cancelled together: one per series
+    and moment (``at``, their ``cancelled_at``)."""
     if kind == ReminderKind.CHANGE:
         return f"change:{appointment.pk}:{appointment.ics_sequence}"
+    if kind == ReminderKind.SERIES_BOOKED:
+        return f"series_booked:{appointment.series_id}"
+    if kind == ReminderKind.SERIES_CANCELLED:
+        return f"series_cancelled:{appointment.series_id}:{at.astimezone(dt.UTC).isoformat()}"
     return f"{kind}:{appointment.pk}"
 
 
@@ -220,21 +226,24 @@ def _reminder_context(reminder: Reminder) -> dict[str, Any]:
     return context
 
 
-def _invitation(reminder: Reminder, *, cancel: bool) -> list[Attachment]:
+def _invitation(
+    reminder: Reminder, *, cancel: bool, appointments: list[Appointment] | None = None
+) -> list[Attachment]:
+    """One calendar file with an event per visit of the email (one visit unless given)."""
     from .emails import sender_address
 
-    appointment = _appointment(reminder)
-    therapist = appointment.practitioner.display_name
-    summary = gettext("Appointment at %(clinic)s with %(therapist)s") % {
-        "clinic": settings.CLINIC_NAME,
-        "therapist": therapist,
-    }
+    def summary(appointment: Appointment) -> str:
+        return gettext("Appointment at %(clinic)s with %(therapist)s") % {
+            "clinic": settings.CLINIC_NAME,
+            "therapist": appointment.practitioner.display_name,
+        }
+
     description = gettext("Address: %(address)s. Phone: %(phone)s.") % {
         "address": settings.CLINIC_ADDRESS,
         "phone": settings.CLINIC_PHONE,
     }
     ics = patient_invitation_ics(
-        appointment,
+        appointments if appointments is not None else [_appointment(reminder)],
         cancel=cancel,
         summary=summary,
         description=description,
@@ -242,7 +251,8 @@ def _invitation(reminder: Reminder, *, cancel: bool) -> list[Attachment]:
         attendee=reminder.patient.email,
     )
     method = "CANCEL" if cancel else "REQUEST"
-    return [("appointment.ics", ics.decode("utf-8"), f"text/calendar; method={method}")]
+    name = "appointments.ics" if appointments is not None else "appointment.ics"
+    return [(name, ics.decode("utf-8"), f"text/calendar; method={method}")]
 
 
 def _request(reminder: Reminder) -> list[Attachment]:
@@ -345,6 +355,88 @@ register(
         context=_visit_context,
         still_wanted=_cancellation_still_wanted,
         attachments=_cancel,
+    ),
+)
+
+
+# Recurring series: the visits booked together, or cancelled together, in one email
+# (clinic/scheduling/services.py series_book, series_cancel_following/_remaining). The
+# row's appointment is the first of them; which visits the email lists is read when it
+# is sent, so it says what is true then: the series' visits still booked and ahead, or
+# those cancelled at the row's moment (cancelled_at = due_at) and still ahead.
+
+
+def series_visits(reminder: Reminder, now: dt.datetime) -> list[Appointment]:
+    appointment = _appointment(reminder)
+    visits = Appointment.objects.filter(series_id=appointment.series_id, starts_at__gt=now)
+    if reminder.kind == ReminderKind.SERIES_CANCELLED:
+        visits = visits.filter(status=AppointmentStatus.CANCELLED, cancelled_at=reminder.due_at)
+    else:
+        visits = visits.filter(status=AppointmentStatus.BOOKED)
+    return list(visits.select_related("practitioner").order_by("starts_at", "id"))
+
+
+def _series_context(reminder: Reminder) -> dict[str, Any]:
+    """Each visit's day and time in the patient's language and time zone; the therapist
+    once, or on each line when the visits are not all with the same one."""
+    patient = reminder.patient
+    zone = patient_zone(patient)
+    visits = series_visits(reminder, timezone.now())
+    therapists = {visit.practitioner.display_name for visit in visits}
+    lines = []
+    for visit in visits:
+        starts = visit.starts_at.astimezone(zone)
+        lines.append(
+            {
+                "weekday": formats.date_format(starts, "l"),
+                "date": formats.date_format(starts, "DATE_FORMAT"),
+                "time": formats.time_format(starts, "H:i"),
+                "therapist": visit.practitioner.display_name if len(therapists) > 1 else "",
+            }
+        )
+    return {
+        "visits": lines,
+        "visit_count": len(lines),
+        "therapist": therapists.pop() if len(therapists) == 1 else "",
+        "appointment_zone": patient.timezone,
+        "links": {},
+    }
+
+
+def _series_still_wanted(reminder: Reminder, now: dt.datetime) -> Outcome | None:
+    if series_visits(reminder, now):
+        return None
+    if reminder.kind == ReminderKind.SERIES_CANCELLED:
+        return Outcome(Status.EXPIRED, ReminderReason.APPOINTMENT_STARTED, APPOINTMENT_STARTED)
+    return _skipped(
+        ReminderReason.APPOINTMENT_CHANGED, "No visit of the series is still booked and ahead."
+    )
+
+
+def _series_request(reminder: Reminder) -> list[Attachment]:
+    return _invitation(reminder, cancel=False, appointments=series_visits(reminder, timezone.now()))
+
+
+def _series_cancel(reminder: Reminder) -> list[Attachment]:
+    return _invitation(reminder, cancel=True, appointments=series_visits(reminder, timezone.now()))
+
+
+register(
+    ReminderKind.SERIES_BOOKED,
+    KindSpec(
+        family=Family.APPOINTMENT,
+        context=_series_context,
+        still_wanted=_series_still_wanted,
+        attachments=_series_request,
+    ),
+)
+register(
+    ReminderKind.SERIES_CANCELLED,
+    KindSpec(
+        family=Family.APPOINTMENT,
+        context=_series_context,
+        still_wanted=_series_still_wanted,
+        attachments=_series_cancel,
     ),
 )
 

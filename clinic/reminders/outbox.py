@@ -22,28 +22,41 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import APPOINTMENT_EMAIL_KINDS, Appointment, Reminder, ReminderStatus
+from clinic.models import (
+    APPOINTMENT_EMAIL_KINDS,
+    Appointment,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
 
 from .kinds import Family, appointment_email_key, reachable
+
+# Kinds whose one email covers several visits of a series (clinic/reminders/kinds.py).
+SERIES_KINDS = {ReminderKind.SERIES_BOOKED, ReminderKind.SERIES_CANCELLED}
 
 
 def appointment_emails_enqueue(
     *, kind: str, appointments: Iterable[Appointment], now: dt.datetime | None = None
 ) -> list[int]:
-    """One ``kind`` email per appointment (confirmation, change or cancellation), due now.
+    """One ``kind`` email per appointment (confirmation, change or cancellation), due now;
+    for a series kind, one email for all of them, its row naming the first.
 
     Returns the ids of the pending rows for these keys (a row that already existed is
     published again; its claim makes that harmless). 3 queries whatever the number."""
     if kind not in APPOINTMENT_EMAIL_KINDS:
         raise ValueError(f"{kind!r} is not an appointment email.")
     now = now or timezone.now()
+    appointments = list(appointments)
+    if kind in SERIES_KINDS:
+        appointments = sorted(appointments, key=lambda visit: (visit.starts_at, visit.pk))[:1]
     rows = [
         Reminder(
             kind=kind,
             patient_id=appointment.patient_id,
             appointment_id=appointment.pk,
             due_at=now,
-            key=appointment_email_key(kind, appointment),
+            key=appointment_email_key(kind, appointment, at=now),
             enqueued_at=now,
             created_at=now,
         )

@@ -17,7 +17,6 @@ from clinic.models import (
     Appointment,
     AppointmentStatus,
     Reminder,
-    ReminderKind,
     ReminderReason,
     ReminderStatus,
 )
@@ -419,12 +418,3 @@ def patient_for_link(patient_id: int) -> Patient | None:
     """The token's patient, archived or not: the view decides what an archived
     patient's link shows (the "outdated link" page, never the record)."""
     return Patient.objects.filter(pk=patient_id).first()
-
-
-KIND_LABELS = {
-    ReminderKind.EXERCISE: "Exercise reminder",
-    ReminderKind.APPOINTMENT: "Appointment",
-    ReminderKind.CONFIRMATION: "Booking confirmation",
-    ReminderKind.CHANGE: "Appointment moved",
-    ReminderKind.CANCELLATION: "Appointment cancelled",
-}

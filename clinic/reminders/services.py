@@ -79,6 +79,7 @@ from treatments.models import (
 from treatments.services import exercise_completion_record
 
 from . import emails, kinds, schedule, selectors
+from .outbox import SERIES_KINDS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -329,8 +330,11 @@ def _expire_useless(*, now: dt.datetime) -> int:
         last_error=TOO_LATE,
         updated_at=now,
     )
+    # A series' email names its first visit; the later ones may still be ahead, so the
+    # send path's own check decides (kinds.series_visits).
+    one_visit = [kind for kind in APPOINTMENT_EMAIL_KINDS if kind not in SERIES_KINDS]
     expired += pending.filter(
-        kind__in=APPOINTMENT_EMAIL_KINDS, due_at__lte=now, appointment__starts_at__lte=now
+        kind__in=one_visit, due_at__lte=now, appointment__starts_at__lte=now
     ).update(
         status=ReminderStatus.EXPIRED,
         reason=ReminderReason.APPOINTMENT_STARTED,

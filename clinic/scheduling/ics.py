@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.utils import timezone
@@ -48,39 +49,45 @@ def appointment_ics(appointment: Appointment) -> bytes:
 
 
 def patient_invitation_ics(
-    appointment: Appointment,
+    appointments: Sequence[Appointment],
     *,
     cancel: bool,
-    summary: str,
+    summary: Callable[[Appointment], str],
     description: str,
     organizer: str,
     attendee: str,
 ) -> bytes:
-    """The patient's calendar entry (RFC 5546 iTIP): METHOD:REQUEST to add or update it,
-    METHOD:CANCEL to remove it. One UID for the visit across moves (a move books a new
-    row that keeps it, ``Appointment.ics_uid``) and a SEQUENCE that rises with each
-    change, so the calendar replaces its copy instead of adding a second one.
+    """The patient's calendar entries (RFC 5546 iTIP), one event per visit:
+    METHOD:REQUEST to add or update them, METHOD:CANCEL to remove them. One UID for a
+    visit across moves (a move books a new row that keeps it, ``Appointment.ics_uid``)
+    and a SEQUENCE that rises with each change, so the calendar replaces its copy
+    instead of adding a second one.
 
     ``organizer`` is the clinic's sending address and ``attendee`` the patient's: mail
     clients act on a REQUEST or CANCEL only from its organizer to an attendee."""
     calendar = _calendar()
     calendar.add("method", "CANCEL" if cancel else "REQUEST")
-    event = appointment_event(appointment, summary=summary, uid=appointment.calendar_uid)
-    event.pop("location")
-    event.add("location", settings.CLINIC_ADDRESS)
-    event.pop("status")
-    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
-    event.add("sequence", appointment.ics_sequence)
-    event.add("description", description)
-    event.add(
-        "organizer", vCalAddress(f"mailto:{organizer}"), parameters={"CN": settings.CLINIC_NAME}
-    )
-    event.add(
-        "attendee",
-        vCalAddress(f"mailto:{attendee}"),
-        parameters={"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "ACCEPTED", "RSVP": "FALSE"},
-    )
-    calendar.add_component(event)
+    for appointment in appointments:
+        event = appointment_event(
+            appointment, summary=summary(appointment), uid=appointment.calendar_uid
+        )
+        event.pop("location")
+        event.add("location", settings.CLINIC_ADDRESS)
+        event.pop("status")
+        event.add("status", "CANCELLED" if cancel else "CONFIRMED")
+        event.add("sequence", appointment.ics_sequence)
+        event.add("description", description)
+        event.add(
+            "organizer",
+            vCalAddress(f"mailto:{organizer}"),
+            parameters={"CN": settings.CLINIC_NAME},
+        )
+        event.add(
+            "attendee",
+            vCalAddress(f"mailto:{attendee}"),
+            parameters={"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "ACCEPTED", "RSVP": "FALSE"},
+        )
+        calendar.add_component(event)
     return calendar.to_ical()
 
 

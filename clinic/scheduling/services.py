@@ -300,7 +300,10 @@ def appointment_book(
     rescheduled_from: Appointment | None = None,
     ip: str | None = None,
     audit: bool = True,
+    email: bool = True,
 ) -> Appointment:
+    """Book one visit. ``audit`` and ``email`` False: the caller (a series) records the
+    booking and puts its email in the outbox for all its visits at once."""
     now = timezone.now()
     starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     _validate_times(starts_at, ends_at, now=now)
@@ -355,11 +358,12 @@ def appointment_book(
             ics_sequence=ics_sequence,
         )
     )
-    appointment_emails_enqueue(
-        kind=ReminderKind.CHANGE if rescheduled_from is not None else ReminderKind.CONFIRMATION,
-        appointments=[appointment],
-        now=now,
-    )
+    if email:
+        appointment_emails_enqueue(
+            kind=ReminderKind.CHANGE if rescheduled_from is not None else ReminderKind.CONFIRMATION,
+            appointments=[appointment],
+            now=now,
+        )
     if audit:
         audit_record(
             acting_user=acting_user,
@@ -671,7 +675,7 @@ def series_cancel_following(
         _cancel_locked(visit, reason=reason, now=now, late_window=window)
         visit.updated_at = now  # bulk_update skips auto_now
     Appointment.objects.bulk_update(later, _CANCEL_FIELDS)
-    appointment_emails_enqueue(kind=ReminderKind.CANCELLATION, appointments=later, now=now)
+    appointment_emails_enqueue(kind=_cancellation_kind(later), appointments=later, now=now)
     audit_record(
         acting_user=acting_user,
         action=AuditAction.UPDATE,
@@ -682,6 +686,11 @@ def series_cancel_following(
         f"{current.starts_at.astimezone(clinic_zone()):%Y-%m-%d %H:%M}",
     )
     return later
+
+
+def _cancellation_kind(visits: list[Appointment]) -> str:
+    """Visits of a series cancelled together: one email for all of them."""
+    return ReminderKind.SERIES_CANCELLED if len(visits) > 1 else ReminderKind.CANCELLATION
 
 
 def _remaining_locked(series: AppointmentSeries, now: dt.datetime) -> list[Appointment]:
@@ -710,7 +719,7 @@ def series_cancel_remaining(
         _cancel_locked(visit, reason=reason, now=now, late_window=window)
         visit.updated_at = now  # bulk_update skips auto_now
     Appointment.objects.bulk_update(remaining, _CANCEL_FIELDS)
-    appointment_emails_enqueue(kind=ReminderKind.CANCELLATION, appointments=remaining, now=now)
+    appointment_emails_enqueue(kind=_cancellation_kind(remaining), appointments=remaining, now=now)
     late = sum(v.late_cancellation for v in remaining)
     audit_record(
         acting_user=acting_user,
@@ -909,9 +918,10 @@ def series_book(
         description=description[:200],
         created_by=acting_user,
     )
+    booked = []
     for start in sorted(starts):
         try:
-            appointment_book(
+            visit = appointment_book(
                 patient=patient,
                 practitioner=practitioner,
                 kind=kind,
@@ -922,12 +932,19 @@ def series_book(
                 allow_outside_hours=allow_outside_hours,
                 series=series,
                 audit=False,
+                email=False,
             )
         except SchedulingError as error:
             local = start.astimezone(tz)
             raise type(error)(
                 f"{local:%a %d %b %Y %H:%M}: {error.message} No visit of the series was booked."
             ) from error
+        booked.append(visit)
+    # One email for the series (a dozen confirmations at once would bury the dates).
+    appointment_emails_enqueue(
+        kind=ReminderKind.SERIES_BOOKED if len(booked) > 1 else ReminderKind.CONFIRMATION,
+        appointments=booked,
+    )
     audit_record(
         acting_user=acting_user,
         action=AuditAction.CREATE,

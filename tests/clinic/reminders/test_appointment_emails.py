@@ -11,6 +11,7 @@ from clinic.models import Appointment, Reminder, ReminderKind, ReminderStatus
 from clinic.reminders import services
 from clinic.reminders.emails import reminder_message
 from clinic.scheduling import services as scheduling
+from patients.localtime import patient_zone
 from tests.factories import FrontDeskFactory, PatientFactory, PractitionerFactory
 
 pytestmark = pytest.mark.django_db
@@ -173,25 +174,109 @@ def test_a_superseded_change_is_skipped_and_a_pending_one_past_the_start_expires
     assert Reminder.objects.get(appointment=late).status == ReminderStatus.EXPIRED
 
 
-def test_series_booking_and_cancelling_the_rest_send_one_email_per_visit(
-    published, desk, therapist
-):
-    patient = PatientFactory()
-    starts = [_start(days=d) for d in (3, 10, 17)]
-    series = scheduling.series_book(
+def _series(patient, therapist, desk, days=(3, 10, 17)):
+    return scheduling.series_book(
         patient=patient,
         practitioner=therapist,
         kind="follow_up",
-        starts=starts,
+        starts=[_start(days=d) for d in days],
         duration=dt.timedelta(minutes=30),
         acting_user=desk,
         allow_outside_hours=True,
     )
-    assert Reminder.objects.filter(kind=ReminderKind.CONFIRMATION).count() == 3
+
+
+def _events(message):
+    (name, content, mimetype) = message.attachments[0]
+    calendar = Calendar.from_ical(content)
+    return str(calendar["METHOD"]), calendar.walk("VEVENT"), name
+
+
+def test_a_series_is_booked_and_cancelled_in_one_email_each_listing_its_visits(
+    published, desk, therapist
+):
+    patient = PatientFactory(email="ana@example.com")
+    series = _series(patient, therapist, desk)
+    first, second, third = Appointment.objects.filter(series=series).order_by("starts_at")
+    (booked,) = Reminder.objects.all()
+    assert (booked.kind, booked.key, booked.appointment) == (
+        ReminderKind.SERIES_BOOKED,
+        f"series_booked:{series.pk}",
+        first,
+    )
+    assert published == []  # not before the booking commits (the test's transaction)
+    # One visit cancelled on its own before the email goes out: its own cancellation,
+    # and the series' email lists the two still booked.
+    scheduling.appointment_cancel(appointment=second, reason="Away", acting_user=desk)
+    assert Reminder.objects.filter(kind=ReminderKind.CANCELLATION, appointment=second).exists()
+    message = reminder_message(booked)
+    assert message.subject.startswith("Booked: 2 appointments")
+    for part in (message.body, message.alternatives[0][0]):
+        assert "Dana Ortiz" in part
+        for visit in (first, third):
+            assert f"{visit.starts_at.astimezone(patient_zone(patient)):%H:%M}" in part
+    method, events, name = _events(message)
+    assert (method, name) == ("REQUEST", "appointments.ics")
+    assert [str(e["UID"]) for e in events] == [first.calendar_uid, third.calendar_uid]
+    assert {int(e["SEQUENCE"]) for e in events} == {0}
+    assert services.reminder_send(reminder_id=booked.pk).outcome == "sent"
+
     scheduling.series_cancel_remaining(series=series, reason="Discharged", acting_user=desk)
-    cancellations = Reminder.objects.filter(kind=ReminderKind.CANCELLATION)
-    assert cancellations.count() == 3
-    assert set(Appointment.objects.values_list("ics_sequence", flat=True)) == {1}
+    (together,) = Reminder.objects.filter(kind=ReminderKind.SERIES_CANCELLED)
+    assert together.appointment == first
+    message = reminder_message(together)
+    assert message.subject.startswith("Cancelled: 2 appointments")
+    method, events, _name = _events(message)
+    assert method == "CANCEL"
+    assert [str(e["UID"]) for e in events] == [first.calendar_uid, third.calendar_uid]
+    assert {int(e["SEQUENCE"]) for e in events} == {1}
+    assert {str(e["STATUS"]) for e in events} == {"CANCELLED"}
+    assert not Reminder.objects.filter(kind=ReminderKind.CONFIRMATION).exists()
+
+
+def test_a_series_of_one_or_its_last_visit_cancelled_gets_the_one_visit_emails(
+    published, desk, therapist
+):
+    series = _series(PatientFactory(), therapist, desk, days=(3,))
+    (visit,) = series.appointments.all()
+    assert Reminder.objects.get().key == f"confirmation:{visit.pk}"
+    scheduling.series_cancel_following(appointment=visit, reason="Unwell", acting_user=desk)
+    assert Reminder.objects.filter(key=f"cancellation:{visit.pk}").exists()
+
+
+def test_a_series_email_with_no_visit_left_ahead_is_not_sent(published, desk, therapist):
+    series = _series(PatientFactory(), therapist, desk, days=(3, 4))
+    booked = Reminder.objects.get(kind=ReminderKind.SERIES_BOOKED)
+    scheduling.series_cancel_remaining(series=series, reason="Moved away", acting_user=desk)
+    assert services.reminder_send(reminder_id=booked.pk).outcome == "skipped"
+    together = Reminder.objects.get(kind=ReminderKind.SERIES_CANCELLED)
+    # Still pending when the visits have passed (the mail server was down): expired.
+    past = timezone.now() - dt.timedelta(days=1)
+    for visit in series.appointments.all():
+        Appointment.objects.filter(pk=visit.pk).update(
+            starts_at=past, ends_at=past + dt.timedelta(minutes=30)
+        )
+        past -= dt.timedelta(days=1)
+    assert services.reminder_send(reminder_id=together.pk).outcome == "expired"
+    assert mail.outbox == []
+
+
+def test_a_series_email_in_spanish_names_each_therapist_when_they_differ(
+    published, desk, therapist
+):
+    patient = PatientFactory(preferred_language="es", first_name="Lucía")
+    series = _series(patient, therapist, desk, days=(3, 10, 17))
+    other = PractitionerFactory()
+    other.display_name = "Iker Soto"
+    other.save(update_fields=["display_name"])
+    last = series.appointments.order_by("starts_at").last()
+    Appointment.objects.filter(pk=last.pk).update(practitioner=other)
+    message = reminder_message(Reminder.objects.get(kind=ReminderKind.SERIES_BOOKED))
+    assert message.subject.startswith("Reservadas: 3 citas")
+    for part in (message.body, message.alternatives[0][0]):
+        assert "Hola, Lucía" in part
+        assert "con Dana Ortiz" in part and "con Iker Soto" in part
+        assert "Follow-up" not in part and "Seguimiento" not in part
 
 
 @pytest.mark.parametrize(
