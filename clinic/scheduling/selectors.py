@@ -886,6 +886,43 @@ class Occurrence:
         return self.suggestion if self.problem else self.starts_at
 
 
+class PreviewRow(NamedTuple):
+    """One occurrence of the recurring preview as its table prints it: plain values with
+    the times formatted here (patients/links.py), no filter per row."""
+
+    warning: bool  # a problem or a note: the row is highlighted
+    book: str  # the tick box's value, as ``|date:'c'``; "" when there is nothing to book
+    book_label: str  # "Mon 3 Mar 09:00"
+    ticked: bool
+    requested: str  # "Mon 3 Mar 2025, 09:00"
+    already_booked: bool
+    problem: str
+    suggestion: str  # "Mon 3 Mar, 09:30"; "" when there is none
+    note: str
+
+
+def preview_rows(preview: list[Occurrence]) -> list[PreviewRow]:
+    """The recurring preview's table rows."""
+    rows = []
+    for occurrence in preview:
+        book = occurrence.booked_start
+        suggestion = occurrence.suggestion
+        rows.append(
+            PreviewRow(
+                warning=bool(occurrence.problem or occurrence.note),
+                book=when(book, "c") if book else "",
+                book_label=when(book, "D j M H:i") if book else "",
+                ticked=occurrence.ticked,
+                requested=when(occurrence.starts_at, "D j M Y, H:i"),
+                already_booked=occurrence.already_booked,
+                problem=occurrence.problem,
+                suggestion=when(suggestion, "D j M, H:i") if suggestion else "",
+                note=occurrence.note,
+            )
+        )
+    return rows
+
+
 def series_dates(*, first_date: dt.date, weekdays: list[int], count: int) -> list[dt.date]:
     """``count`` dates from ``first_date`` on the chosen weekdays (Mon = 0)."""
     wanted = set(weekdays)

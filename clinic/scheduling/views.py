@@ -490,6 +490,7 @@ def recurring(request):
         {
             "form": form,
             "preview": preview,
+            "preview_rows": selectors.preview_rows(preview) if preview else [],
             "plan_visits": plan_visits,
             "confirm_errors": confirm_errors,
         },
