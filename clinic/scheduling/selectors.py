@@ -675,21 +675,19 @@ def _add_appointments(
         who |= Q(patient_id=patient.pk)
     if room is not None:
         who |= Q(room_id=room.pk)
-    # Unordered (Availability sorts what it needs), and each visit's length rather than
-    # its end: the rows are many (a busy clinic's day is hundreds), and on PostgreSQL a
-    # second timestamp costs each row far more to read than an interval does.
-    live = (
-        Appointment.objects.filter(
-            who, overlapping(start, end), status__in=LIVE_APPOINTMENT_STATUSES
-        )
-        .order_by()
-        .annotate(length=F("ends_at") - F("starts_at"))
-    )
+    # Each visit's length rather than its end: the rows are many (a busy clinic's day is
+    # hundreds), and on PostgreSQL a second timestamp costs each row far more to read
+    # than an interval does.
+    live = Appointment.objects.filter(
+        who, overlapping(start, end), status__in=LIVE_APPOINTMENT_STATUSES
+    ).annotate(length=F("ends_at") - F("starts_at"))
     if exclude_ids:  # visits being moved do not hold their own slots
         live = live.exclude(pk__in=exclude_ids)
     columns = ["practitioner_id", "patient_id", "room_id", "starts_at", "length"]
     if visits is not None:  # the names a preview words its conflicts with (two joins)
         columns += ["practitioner__display_name", "room__name"]
+    else:  # Availability sorts what it needs; only a preview names the earliest clash
+        live = live.order_by()
     for practitioner_id, patient_id, room_id, s, length, *names in live.values_list(*columns):
         e = s + length
         if visits is not None:
