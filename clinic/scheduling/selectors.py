@@ -688,6 +688,10 @@ def _add_appointments(
         columns += ["practitioner__display_name", "room__name"]
     else:  # Availability sorts what it needs; only a preview names the earliest clash
         live = live.order_by()
+    # Per row, plain values only (a model's ``pk`` is a property call).
+    patient_pk = patient.pk if patient is not None else None
+    room_pk = room.pk if room is not None else None
+    own_ids = set(practitioner_ids)
     for practitioner_id, patient_id, room_id, s, length, *names in live.values_list(*columns):
         e = s + length
         if visits is not None:
@@ -695,22 +699,22 @@ def _add_appointments(
             visits.append(
                 BusyVisit(practitioner_id, practitioner_name, patient_id, room_id, room_name, s, e)
             )
-        in_this_room = room is not None and room_id == room.pk
+        in_this_room = room_pk is not None and room_id == room_pk
         if shared_room and in_this_room:
             in_room.append((s, e))
             in_this_room = False  # counted below; busy for its own practitioner only
-        if (patient is not None and patient_id == patient.pk) or in_this_room:
+        if (patient_pk is not None and patient_id == patient_pk) or in_this_room:
             availability.add_shared_busy(s, e)
-        elif practitioner_id in practitioner_ids:
+        elif practitioner_id in own_ids:
             availability.add_busy(practitioner_id, s, e)
     if shared_room and room is not None:
         for s, e in full_intervals(in_room, room.capacity):
             availability.add_shared_busy(s, e)
 
 
-@dataclass(frozen=True)
-class BusyVisit:
-    """A live appointment as a preview names it (never the other patient's name)."""
+class BusyVisit(NamedTuple):
+    """A live appointment as a preview names it (never the other patient's name). A
+    tuple: a preview makes one for each of hundreds of visits."""
 
     practitioner_id: int
     practitioner_name: str
@@ -1048,7 +1052,8 @@ def series_preview(
         visits=visits,
         exclude_ids=exclude_ids,
     )
-    own = sorted((v for v in visits if v.patient_id == patient.pk), key=lambda v: v.starts_at)
+    patient_pk = patient.pk
+    own = sorted((v for v in visits if v.patient_id == patient_pk), key=lambda v: v.starts_at)
     # Days the patient comes: her own visits, then each time this preview ticks or suggests.
     patient_days = {v.starts_at.astimezone(tz).date() for v in own}
     result = [Occurrence(starts_at=s, ends_at=s + duration) for s in sorted(starts)]
