@@ -737,6 +737,36 @@ class FreeSlot:
     practitioner: Practitioner
 
 
+class SlotRow(NamedTuple):
+    """One free slot as the free-slot table prints it: plain values with the times and the
+    booking link made here (patients/links.py), no url tag or filter per row."""
+
+    value: str  # as ``|date:'c'``
+    when: str  # "Mon 3 Mar 2025, 09:00–09:30"
+    practitioner: str
+    book: str  # the booking form, filled in with this slot
+
+
+def free_slot_rows(
+    slots: list[FreeSlot], *, kind: str, minutes: int, patient: Patient | None
+) -> list[SlotRow]:
+    book = reverse("scheduling:book")
+    for_patient = f"&patient={patient.pk}" if patient else ""
+    return [
+        SlotRow(
+            value=when(slot.starts_at, "c"),
+            when=f"{when(slot.starts_at, 'D j M Y, H:i')}–{when(slot.ends_at, 'H:i')}",
+            practitioner=slot.practitioner.display_name,
+            book=(
+                f"{book}?practitioner={slot.practitioner.pk}"
+                f"&date={when(slot.starts_at, 'Y-m-d')}&time={when(slot.starts_at, 'H:i')}"
+                f"&kind={kind}&duration={minutes}{for_patient}"
+            ),
+        )
+        for slot in slots
+    ]
+
+
 # The free-slot search reads the appointments of a short window first and reads further
 # (up to the horizon) only when that window has fewer free slots than were asked for: the
 # next few free slots of a busy clinic are nearly always within days, and reading 60 days
