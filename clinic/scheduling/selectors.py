@@ -625,16 +625,21 @@ def _availability(
     ``visits``, when given, receives those appointments with what a preview needs to name
     them (same query); ``exclude_ids`` are visits being moved, which do not hold their own
     slots."""
+    # Plain values: every practitioner's week of hours is a hundred rows for "any".
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for h in WorkingHours.objects.filter(practitioner_id__in=practitioner_ids).order_by("start"):
-        hours[h.practitioner_id][h.weekday].append((h.start, h.end))
+    for practitioner_id, weekday, starts, ends in (
+        WorkingHours.objects.filter(practitioner_id__in=practitioner_ids)
+        .order_by("start")
+        .values_list("practitioner_id", "weekday", "start", "end")
+    ):
+        hours[practitioner_id][weekday].append((starts, ends))
     time_off = defaultdict(list)
-    for off in TimeOff.objects.filter(
+    for practitioner_id, starts_at, ends_at, reason in TimeOff.objects.filter(
         practitioner_id__in=practitioner_ids,
         starts_at__lt=time_off_until or end,
         ends_at__gt=start,
-    ):
-        time_off[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
+    ).values_list("practitioner_id", "starts_at", "ends_at", "reason"):
+        time_off[practitioner_id].append((starts_at, ends_at, reason))
     availability = Availability(
         hours=hours,
         time_off=time_off,
