@@ -755,6 +755,8 @@ class SlotRow(NamedTuple):
 def free_slot_rows(
     slots: list[FreeSlot], *, kind: str, minutes: int, patient: Patient | None
 ) -> list[SlotRow]:
+    """The free-slot table's rows; the booking link carries the search's kind, length and
+    patient, as the form's link did. Queries: none."""
     book = reverse("scheduling:book")
     for_patient = f"&patient={patient.pk}" if patient else ""
     return [
