@@ -125,8 +125,22 @@ class IdField(forms.IntegerField):
         return number
 
 
+class ListedChoices(forms.models.ModelChoiceIterator):
+    """A select's choices read as one plain query. Django's own iterator reads them with
+    ``QuerySet.iterator()``, which on PostgreSQL opens a server-side cursor: a DECLARE, a
+    FETCH and a CLOSE, three round trips for a list of a dozen practitioners or rooms."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():  # a fresh read each time, as Django's
+            yield self.choice(obj)
+
+
 class IdModelChoiceField(forms.ModelChoiceField):
     """A ModelChoiceField that refuses impossible ids before it queries the database."""
+
+    iterator = ListedChoices
 
     def to_python(self, value):
         if value in self.empty_values:

@@ -37,9 +37,10 @@ def path_maker(name: str, ids: int) -> Callable[..., str]:
 def when(value: dt.datetime, fmt: str) -> str:
     """``{{ value|date:fmt }}`` for an aware datetime, in the current time zone.
 
-    The formats lists use (day, weekday and month abbreviations, year, hours, minutes,
-    seconds) are filled in directly, with the names translated once per language; any
-    other format goes through Django's date formatting, which parses it each time."""
+    The formats lists use (day, weekday and month abbreviations, day and month numbers,
+    year, hours, minutes, seconds) are filled in directly, with the names translated once
+    per language; any other format goes through Django's date formatting, which parses
+    it each time."""
     local = timezone.localtime(value)
     pieces = _compiled(fmt)
     if pieces is None:
@@ -55,6 +56,8 @@ _FIELDS: dict[str, Callable[[dt.datetime, tuple[str, ...], tuple[str, ...]], str
     "D": lambda d, weekdays, months: weekdays[d.weekday()],
     "M": lambda d, weekdays, months: months[d.month],
     "j": lambda d, weekdays, months: str(d.day),
+    "d": lambda d, weekdays, months: f"{d.day:02d}",
+    "m": lambda d, weekdays, months: f"{d.month:02d}",
     "Y": lambda d, weekdays, months: f"{d.year:04d}",
     "H": lambda d, weekdays, months: f"{d.hour:02d}",
     "i": lambda d, weekdays, months: f"{d.minute:02d}",

@@ -115,16 +115,21 @@ class Availability:
             cached = self._sorted[practitioner_id] = (intervals, longest)
         return cached
 
-    def is_busy(self, practitioner_id: int, start, end) -> bool:
+    def busy_until(self, practitioner_id: int, start, end) -> dt.datetime | None:
+        """The end of an interval overlapping [start, end), None when none does. A time of
+        the same length starting later but before then overlaps that interval too."""
         intervals, longest = self._busy_sorted(practitioner_id)
         # An interval overlapping [start, end) starts before ``end`` and, lasting at most
         # ``longest``, after ``start - longest``.
         i = bisect_left(intervals, (start - longest,))
         while i < len(intervals) and intervals[i][0] < end:
             if intervals[i][1] > start:
-                return True
+                return intervals[i][1]
             i += 1
-        return False
+        return None
+
+    def is_busy(self, practitioner_id: int, start, end) -> bool:
+        return self.busy_until(practitioner_id, start, end) is not None
 
     def problem(self, practitioner_id: int, start, end) -> str:
         """Why this time cannot be booked ("" when it can)."""
@@ -176,12 +181,16 @@ class Availability:
                     end = start + duration
                     if end > until:
                         return
-                    if (
-                        start >= after
-                        and not self.is_busy(practitioner_id, start, end)
-                        and self.time_off_reason(practitioner_id, start, end) is None
-                    ):
-                        yield start
+                    if start >= after:
+                        taken = self.busy_until(practitioner_id, start, end)
+                        if taken is not None:
+                            # Every step that starts before ``taken`` is busy too: go
+                            # straight to the first that does not (a full day is a few
+                            # jumps, not a check every step).
+                            start += step * -((start - taken) // step)
+                            continue
+                        if self.time_off_reason(practitioner_id, start, end) is None:
+                            yield start
                     start += step
             day += dt.timedelta(days=1)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -625,16 +625,21 @@ def _availability(
     ``visits``, when given, receives those appointments with what a preview needs to name
     them (same query); ``exclude_ids`` are visits being moved, which do not hold their own
     slots."""
+    # Plain values: every practitioner's week of hours is a hundred rows for "any".
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for h in WorkingHours.objects.filter(practitioner_id__in=practitioner_ids).order_by("start"):
-        hours[h.practitioner_id][h.weekday].append((h.start, h.end))
+    for practitioner_id, weekday, starts, ends in (
+        WorkingHours.objects.filter(practitioner_id__in=practitioner_ids)
+        .order_by("start")
+        .values_list("practitioner_id", "weekday", "start", "end")
+    ):
+        hours[practitioner_id][weekday].append((starts, ends))
     time_off = defaultdict(list)
-    for off in TimeOff.objects.filter(
+    for practitioner_id, starts_at, ends_at, reason in TimeOff.objects.filter(
         practitioner_id__in=practitioner_ids,
         starts_at__lt=time_off_until or end,
         ends_at__gt=start,
-    ):
-        time_off[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
+    ).values_list("practitioner_id", "starts_at", "ends_at", "reason"):
+        time_off[practitioner_id].append((starts_at, ends_at, reason))
     availability = Availability(
         hours=hours,
         time_off=time_off,
@@ -675,36 +680,51 @@ def _add_appointments(
         who |= Q(patient_id=patient.pk)
     if room is not None:
         who |= Q(room_id=room.pk)
+    # Each visit as intervals, not timestamps: its start's offset from ``start`` and its
+    # length. The rows are many (a busy clinic's day is hundreds), and on PostgreSQL
+    # Django reads each timestamp in Python (a regular expression per value) but an
+    # interval in C: the two timestamps were most of a free-slot search's time.
     live = Appointment.objects.filter(
         who, overlapping(start, end), status__in=LIVE_APPOINTMENT_STATUSES
+    ).annotate(
+        offset=F("starts_at") - Value(start, output_field=DateTimeField()),
+        length=F("ends_at") - F("starts_at"),
     )
     if exclude_ids:  # visits being moved do not hold their own slots
         live = live.exclude(pk__in=exclude_ids)
-    columns = ["practitioner_id", "patient_id", "room_id", "starts_at", "ends_at"]
+    columns = ["practitioner_id", "patient_id", "room_id", "offset", "length"]
     if visits is not None:  # the names a preview words its conflicts with (two joins)
         columns += ["practitioner__display_name", "room__name"]
-    for practitioner_id, patient_id, room_id, s, e, *names in live.values_list(*columns):
+    else:  # Availability sorts what it needs; only a preview names the earliest clash
+        live = live.order_by()
+    # Per row, plain values only (a model's ``pk`` is a property call).
+    patient_pk = patient.pk if patient is not None else None
+    room_pk = room.pk if room is not None else None
+    own_ids = set(practitioner_ids)
+    for practitioner_id, patient_id, room_id, offset, length, *names in live.values_list(*columns):
+        s = start + offset
+        e = s + length
         if visits is not None:
             practitioner_name, room_name = names
             visits.append(
                 BusyVisit(practitioner_id, practitioner_name, patient_id, room_id, room_name, s, e)
             )
-        in_this_room = room is not None and room_id == room.pk
+        in_this_room = room_pk is not None and room_id == room_pk
         if shared_room and in_this_room:
             in_room.append((s, e))
             in_this_room = False  # counted below; busy for its own practitioner only
-        if (patient is not None and patient_id == patient.pk) or in_this_room:
+        if (patient_pk is not None and patient_id == patient_pk) or in_this_room:
             availability.add_shared_busy(s, e)
-        elif practitioner_id in practitioner_ids:
+        elif practitioner_id in own_ids:
             availability.add_busy(practitioner_id, s, e)
     if shared_room and room is not None:
         for s, e in full_intervals(in_room, room.capacity):
             availability.add_shared_busy(s, e)
 
 
-@dataclass(frozen=True)
-class BusyVisit:
-    """A live appointment as a preview names it (never the other patient's name)."""
+class BusyVisit(NamedTuple):
+    """A live appointment as a preview names it (never the other patient's name). A
+    tuple: a preview makes one for each of hundreds of visits."""
 
     practitioner_id: int
     practitioner_name: str
@@ -722,11 +742,48 @@ class FreeSlot:
     practitioner: Practitioner
 
 
+class SlotRow(NamedTuple):
+    """One free slot as the free-slot table prints it: plain values with the times and the
+    booking link made here (patients/links.py), no url tag or filter per row."""
+
+    value: str  # as ``|date:'c'``
+    when: str  # "Mon 3 Mar 2025, 09:00–09:30"
+    practitioner: str
+    book: str  # the booking form, filled in with this slot
+
+
+def free_slot_rows(
+    slots: list[FreeSlot], *, kind: str, minutes: int, patient: Patient | None
+) -> list[SlotRow]:
+    """The free-slot table's rows; the booking link carries the search's kind, length and
+    patient, as the form's link did. Queries: none."""
+    book = reverse("scheduling:book")
+    for_patient = f"&patient={patient.pk}" if patient else ""
+    return [
+        SlotRow(
+            value=when(slot.starts_at, "c"),
+            when=f"{when(slot.starts_at, 'D j M Y, H:i')}–{when(slot.ends_at, 'H:i')}",
+            practitioner=slot.practitioner.display_name,
+            book=(
+                f"{book}?practitioner={slot.practitioner.pk}"
+                f"&date={when(slot.starts_at, 'Y-m-d')}&time={when(slot.starts_at, 'H:i')}"
+                f"&kind={kind}&duration={minutes}{for_patient}"
+            ),
+        )
+        for slot in slots
+    ]
+
+
 # The free-slot search reads the appointments of a short window first and reads further
 # (up to the horizon) only when that window has fewer free slots than were asked for: the
 # next few free slots of a busy clinic are nearly always within days, and reading 60 days
-# of every practitioner's visits to show 5 slots read ~2,800 rows at 20,000 patients.
-FREE_SLOT_WINDOWS_DAYS = (1, 7)
+# of every practitioner's visits to show 5 slots read ~4,000 rows at 20,000 patients.
+# Windows end at the clinic's midnight, this many days after the search's first day: the
+# first takes in the rest of today and all of tomorrow, so a day booked up (a busy
+# clinic's today) leaves tomorrow's free times in the same read, whatever the hour; a
+# window of 24 hours from the small hours ended before tomorrow opened and cost a
+# second read of a whole week.
+FREE_SLOT_WINDOWS_DAYS = (2, 8)
 
 
 def free_slots(
@@ -746,13 +803,18 @@ def free_slots(
 
     Queries: practitioners, working hours, time off, closures (the last two up to the
     horizon), and one query of appointments per window searched (FREE_SLOT_WINDOWS_DAYS,
-    then the horizon): 5 when the next day has ``count`` free slots, at most 7."""
+    then the horizon): 5 when today and tomorrow have ``count`` free slots, at most 7."""
     after = max(after, timezone.now())
     practitioners = [practitioner] if practitioner else list(active_practitioners())
     by_id = {p.pk: p for p in practitioners}
     ids = list(by_id)
     horizon = after + dt.timedelta(days=horizon_days)
-    windows = [after + dt.timedelta(days=d) for d in FREE_SLOT_WINDOWS_DAYS] + [horizon]
+    tz = clinic_zone()
+    first_day = after.astimezone(tz).date()
+    windows = [
+        local_occurrence(first_day + dt.timedelta(days=d), dt.time.min, tz)
+        for d in FREE_SLOT_WINDOWS_DAYS
+    ] + [horizon]
     windows = sorted({min(w, horizon) for w in windows})
     step = dt.timedelta(minutes=step_minutes)
     until = windows[0]
@@ -866,6 +928,43 @@ class Occurrence:
         if self.already_booked:
             return None
         return self.suggestion if self.problem else self.starts_at
+
+
+class PreviewRow(NamedTuple):
+    """One occurrence of the recurring preview as its table prints it: plain values with
+    the times formatted here (patients/links.py), no filter per row."""
+
+    warning: bool  # a problem or a note: the row is highlighted
+    book: str  # the tick box's value, as ``|date:'c'``; "" when there is nothing to book
+    book_label: str  # "Mon 3 Mar 09:00"
+    ticked: bool
+    requested: str  # "Mon 3 Mar 2025, 09:00"
+    already_booked: bool
+    problem: str
+    suggestion: str  # "Mon 3 Mar, 09:30"; "" when there is none
+    note: str
+
+
+def preview_rows(preview: list[Occurrence]) -> list[PreviewRow]:
+    """The recurring preview's table rows."""
+    rows = []
+    for occurrence in preview:
+        book = occurrence.booked_start
+        suggestion = occurrence.suggestion
+        rows.append(
+            PreviewRow(
+                warning=bool(occurrence.problem or occurrence.note),
+                book=when(book, "c") if book else "",
+                book_label=when(book, "D j M H:i") if book else "",
+                ticked=occurrence.ticked,
+                requested=when(occurrence.starts_at, "D j M Y, H:i"),
+                already_booked=occurrence.already_booked,
+                problem=occurrence.problem,
+                suggestion=when(suggestion, "D j M, H:i") if suggestion else "",
+                note=occurrence.note,
+            )
+        )
+    return rows
 
 
 def series_dates(*, first_date: dt.date, weekdays: list[int], count: int) -> list[dt.date]:
@@ -995,7 +1094,8 @@ def series_preview(
         visits=visits,
         exclude_ids=exclude_ids,
     )
-    own = sorted((v for v in visits if v.patient_id == patient.pk), key=lambda v: v.starts_at)
+    patient_pk = patient.pk
+    own = sorted((v for v in visits if v.patient_id == patient_pk), key=lambda v: v.starts_at)
     # Days the patient comes: her own visits, then each time this preview ticks or suggests.
     patient_days = {v.starts_at.astimezone(tz).date() for v in own}
     result = [Occurrence(starts_at=s, ends_at=s + duration) for s in sorted(starts)]

@@ -181,7 +181,7 @@ def free_slots(request):
         initial={"kind": "follow_up", "count": 5},
         rules=rules,
     )
-    slots = None
+    slots = slot_rows = None
     patient_id = parse_id(request.GET.get("patient"))
     patient = (
         selectors.bookable_patients().filter(pk=patient_id).first()
@@ -198,10 +198,13 @@ def free_slots(request):
             count=data["count"],
             step_minutes=rules.slot_step_minutes,
         )
+        slot_rows = selectors.free_slot_rows(
+            slots, kind=data["kind"], minutes=data["minutes"], patient=patient
+        )
     return render(
         request,
         "clinic/scheduling/free_slots.html",
-        {"form": form, "slots": slots, "patient": patient},
+        {"form": form, "slots": slots, "slot_rows": slot_rows, "patient": patient},
     )
 
 
@@ -490,6 +493,7 @@ def recurring(request):
         {
             "form": form,
             "preview": preview,
+            "preview_rows": selectors.preview_rows(preview) if preview else [],
             "plan_visits": plan_visits,
             "confirm_errors": confirm_errors,
         },

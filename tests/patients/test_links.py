@@ -30,11 +30,20 @@ def test_when_matches_the_date_filter():
 
 
 def test_when_fills_in_the_formats_it_knows_as_django_does_in_every_language():
-    """``when`` fills in D, M, j, Y, H, i and s itself; every format, in English and in
-    Spanish, gives what Django's date formatting gives."""
+    """``when`` fills in D, M, j, d, m, Y, H, i and s itself; every format, in English
+    and in Spanish, gives what Django's date formatting gives."""
     from django.utils import dateformat, translation
 
-    formats = ["D j M, H:i", "j M, H:i", "H:i", "j M Y", "j M Y, H:i:s", "l j F Y", r"j \d\e M"]
+    formats = [
+        "D j M, H:i",
+        "j M, H:i",
+        "H:i",
+        "j M Y",
+        "j M Y, H:i:s",
+        "Y-m-d",
+        "l j F Y",
+        r"j \d\e M",
+    ]
     values = [
         dt.datetime(2026, month, day, hour, 5 * day % 60, 7, tzinfo=dt.UTC)
         for month in range(1, 13)

@@ -54,3 +54,39 @@ def test_a_long_interval_that_began_well_before_still_blocks():
     late = BASE + dt.timedelta(hours=3, minutes=45)
     assert availability.is_busy(1, late, late + dt.timedelta(minutes=30))
     assert not availability.is_busy(1, BASE + dt.timedelta(hours=4), BASE + dt.timedelta(hours=5))
+
+
+def test_free_starts_jumping_past_busy_times_agree_with_checking_every_step():
+    """``free_starts`` skips the steps a visit covers: the same starts as trying each."""
+    rng = random.Random(5)
+    hours = {
+        weekday: [(dt.time(7), dt.time(12)), (dt.time(13), dt.time(19))] for weekday in range(7)
+    }
+    availability = Availability(hours={1: hours}, tz=TZ)
+    for _ in range(120):
+        availability.add_busy(1, *_interval(rng, longest_minutes=120))
+    availability.add_shared_busy(*_interval(rng))
+    availability.time_off = {1: [(*_interval(rng), "course")]}
+    step = dt.timedelta(minutes=15)
+    after, until = BASE + dt.timedelta(minutes=20), BASE + dt.timedelta(days=13)
+    for minutes in (10, 30, 45, 60):
+        duration = dt.timedelta(minutes=minutes)
+        expected = []
+        day = BASE.date()
+        while day <= until.date():
+            for block_start, block_end in availability.blocks_on(1, day):
+                start = block_start
+                while start + duration <= block_end and start + duration <= until:
+                    end = start + duration
+                    if (
+                        start >= after
+                        and not availability.is_busy(1, start, end)
+                        and availability.time_off_reason(1, start, end) is None
+                    ):
+                        expected.append(start)
+                    start += step
+            day += dt.timedelta(days=1)
+        found = list(
+            availability.free_starts(1, after=after, until=until, duration=duration, step=step)
+        )
+        assert found == expected and found

@@ -190,7 +190,8 @@ def test_free_slots_read_only_the_first_window_when_it_has_enough(
         at(monday, "08:30"),
     ]
     windows = [q["sql"] for q in captured.captured_queries if '"clinic_appointment"' in q["sql"]]
-    first_window_end = after + dt.timedelta(days=selectors.FREE_SLOT_WINDOWS_DAYS[0])
+    # The first window ends at the clinic's midnight after tomorrow.
+    first_window_end = at(monday + dt.timedelta(days=selectors.FREE_SLOT_WINDOWS_DAYS[0]), "00:00")
     assert len(windows) == 1
     # The appointments read end at the first window, not 60 days ahead.
     # The latest time in the query is the first window's end. SQLite shows times as naive
@@ -215,15 +216,35 @@ def test_free_slots_read_further_when_the_first_window_is_full(
                 ends_at=at(monday + dt.timedelta(days=day), start) + 2 * MIN30,
             )
     # practitioner given: working hours, time off, clinic closures, and the appointments
-    # of each window searched: the next day, the next week, then the horizon.
-    assert selectors.FREE_SLOT_WINDOWS_DAYS == (1, 7)
-    with django_assert_num_queries(6):
+    # of each window searched: today and tomorrow, then up to a week after tomorrow.
+    assert selectors.FREE_SLOT_WINDOWS_DAYS == (2, 8)
+    with django_assert_num_queries(5):
         slots = selectors.free_slots(
             practitioner=practitioner, duration=MIN30, after=at(monday, "00:00"), count=2
         )
     # Mornings Monday to Friday are booked; the weekend has no hours.
     next_monday = monday + dt.timedelta(days=7)
     assert [s.starts_at for s in slots] == [at(next_monday, "08:00"), at(next_monday, "08:15")]
+
+
+def test_free_slots_read_tomorrow_with_today_when_today_is_full(
+    practitioner, monday, django_assert_num_queries
+):
+    """Searched in the small hours of a day booked up, tomorrow's first free times come
+    from the same read: the first window ends at midnight after tomorrow, not 24 hours on."""
+    _only_mornings(practitioner)
+    for start in ("08:00", "09:00"):
+        AppointmentFactory(
+            practitioner=practitioner,
+            starts_at=at(monday, start),
+            ends_at=at(monday, start) + 2 * MIN30,
+        )
+    with django_assert_num_queries(4):  # working hours, time off, closures, appointments
+        slots = selectors.free_slots(
+            practitioner=practitioner, duration=MIN30, after=at(monday, "03:00"), count=2
+        )
+    tuesday = monday + dt.timedelta(days=1)
+    assert [s.starts_at for s in slots] == [at(tuesday, "08:00"), at(tuesday, "08:15")]
 
 
 def test_free_starts_stop_at_the_window_end(practitioner, monday):

@@ -147,6 +147,16 @@ def test_a_suggestion_never_lands_on_a_day_the_patient_already_comes(
     assert not occurrence.ticked
 
 
+def test_a_conflict_names_the_earliest_visit_in_the_way(lucia, alex, patient, monday):
+    # Booked latest first, so the table's own order is not the time order.
+    for hhmm in ("09:15", "08:45"):
+        AppointmentFactory(practitioner=alex, patient=patient, starts_at=at(monday, hhmm))
+    (occurrence,) = selectors.series_preview(
+        patient=lucia, practitioner=alex, room=None, duration=MIN30, starts=[at(monday, "09:00")]
+    )
+    assert occurrence.problem == "Slot taken: Alex Rivera has another visit at 08:45."
+
+
 def test_a_free_time_on_a_day_she_already_comes_is_not_ticked(
     lucia, alex, other_practitioner, monday
 ):
