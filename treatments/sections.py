@@ -6,15 +6,18 @@ Each loader runs a fixed number of queries, whatever the patient's history.
 
 from __future__ import annotations
 
+from django.utils import dateformat
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from patients.links import path_maker, when
 from patients.localtime import patient_today
+from patients.models import RecordStatus
 from patients.sections import Section
 from patients.selectors import RECENT
 
 from . import selectors
+from .models import PlanStatus, RestrictionLevel
 
 
 def load_plans(request, patient) -> dict:
@@ -23,6 +26,7 @@ def load_plans(request, patient) -> dict:
     plans = selectors.plans_for_patient(patient, limit=RECENT + 1)
     return {
         "plans": plans[:RECENT],
+        "rows_html": plan_items(plans[:RECENT]),
         "more": len(plans) > RECENT,
         "can_add": request.user.has_perm("treatments.add_treatmentplan"),
     }
@@ -33,9 +37,69 @@ def load_notes(request, patient) -> dict:
     notes = selectors.notes_for_patient(patient, limit=RECENT + 1)
     return {
         "notes": notes[:RECENT],
+        "rows_html": note_rows(notes[:RECENT]),
         "more": len(notes) > RECENT,
         "can_add": request.user.has_perm("treatments.add_visitnote"),
     }
+
+
+# The rows of the patient page's plans and notes and of their lists ("show all"), made
+# once here rather than by tags and filters per row (patients/links.py).
+
+
+def plan_items(plans) -> SafeString:
+    """One ``<li>`` per plan, with its techniques (treatments/partials/plan_items.html
+    puts them in its list)."""
+    link = path_maker("treatments:plan_detail", 1)
+    items = []
+    for plan in plans:
+        therapist = plan.therapist.get_full_name() or plan.therapist.username
+        status = "text-bg-success" if plan.status == PlanStatus.ACTIVE else "text-bg-secondary"
+        techniques = "; ".join(_planned(planned) for planned in plan.techniques.all())
+        items.append(
+            f'<li class="mb-2" data-plan="{plan.pk}">\n'
+            f'<a href="{link(plan.pk)}">Plan from '
+            f"{dateformat.format(plan.start_date, 'j M Y')}</a>\n"
+            f'<span class="badge {status}">{escape(plan.get_status_display())}</span>\n'
+            f'<span class="text-muted small">· {plan.visits_per_week}×/week for {plan.weeks} '
+            f"weeks · {escape(therapist)}</span>\n"
+            + (f'<div class="small">\n{techniques}\n</div>\n' if techniques else "")
+            + "</li>\n"
+        )
+    # Every value above is escaped, a number, a date or a link made from an id.
+    return mark_safe("".join(items))  # noqa: S308
+
+
+def _planned(planned) -> str:
+    grade = f" {escape(planned.grade)}" if planned.grade else ""
+    badge = ""
+    if planned.override_reason:
+        badge = ' <span class="badge text-bg-danger">override</span>'
+    elif planned.restriction == RestrictionLevel.CAUTION:
+        badge = ' <span class="badge text-bg-warning">caution</span>'
+    return f"{escape(planned.technique.name)}{grade} ({escape(planned.target)}){badge}"
+
+
+def note_rows(notes) -> SafeString:
+    """One ``<tr>`` per visit note (treatments/partials/note_table.html puts them in its
+    table)."""
+    link = path_maker("treatments:note_detail", 1)
+    signed = '<span class="badge text-bg-success">Signed</span>'
+    draft = '<span class="badge text-bg-warning">Draft</span>'
+    rows = []
+    for note in notes:
+        therapist = note.therapist.get_full_name() or note.therapist.username
+        before = "–" if note.pain_before is None else note.pain_before
+        after = "–" if note.pain_after is None else note.pain_after
+        rows.append(
+            f'<tr data-note="{note.pk}">\n'
+            f'<td><a href="{link(note.pk)}">{when(note.visited_at, "D j M Y, H:i")}</a></td>\n'
+            f"<td>{escape(therapist)}</td>\n"
+            f"<td>{before} → {after}</td>\n"
+            f"<td>{signed if note.status == RecordStatus.SIGNED else draft}</td>\n</tr>\n"
+        )
+    # Every value above is escaped, a number, a date or a link made from an id.
+    return mark_safe("".join(rows))  # noqa: S308
 
 
 def load_program(request, patient) -> dict:

@@ -37,6 +37,7 @@ from .forms import (
     VisitNoteForm,
 )
 from .models import Exercise, PlanStatus, ProgramStatus, Technique
+from .sections import note_rows, plan_items
 
 
 def _errors_to_form(form, error: ValidationError) -> None:
@@ -197,6 +198,7 @@ def plan_list(request, patient_id: int):
         selectors.patient_plans(patient),
         what="plan",
         template="treatments/plan_list.html",
+        markup=plan_items,
     )
 
 
@@ -211,6 +213,7 @@ def note_list(request, patient_id: int):
         selectors.patient_notes(patient),
         what="note",
         template="treatments/note_list.html",
+        markup=note_rows,
     )
 
 
