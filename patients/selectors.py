@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Count, F, IntegerField, QuerySet, Value
+from django.db.models import CharField, Count, F, QuerySet, Value
 from django.db.models.functions import Concat
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -265,17 +265,19 @@ def patient_outcomes(patient: Patient) -> Outcomes:
     return _outcomes_and_other_reports(patient)[0]
 
 
-_NPRS, _LEFS = 0, 1
+# The series tags are text: Django converts an integer Value in every row it reads
+# (hundreds for a long history), a text one in none.
+_NPRS, _LEFS = "nprs", "lefs"
 
 
 def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartPoint]]:
     # One UNION ALL of the series (each part on its own index), tagged and in order:
-    # every pain score, then every LEFS (signed assessments and questionnaires), each
+    # every LEFS (signed assessments and questionnaires), then every pain score, each
     # oldest first.
     reports = (
         PainReport.objects.filter(patient=patient)
         .annotate(
-            series=Value(_NPRS, output_field=IntegerField()),
+            series=Value(_NPRS, output_field=CharField()),
             at=F("reported_at"),
             row=F("id"),
             value=F("score"),
@@ -291,7 +293,7 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
             patient=patient, status=RecordStatus.SIGNED, lefs_total__isnull=False
         )
         .annotate(
-            series=Value(_LEFS, output_field=IntegerField()),
+            series=Value(_LEFS, output_field=CharField()),
             at=F("assessed_at"),
             row=F("id"),
             value=F("lefs_total"),
@@ -312,7 +314,7 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
             status=QuestionnaireStatus.COMPLETED,
         )
         .annotate(
-            series=Value(_LEFS, output_field=IntegerField()),
+            series=Value(_LEFS, output_field=CharField()),
             at=F("completed_at"),
             row=F("id"),
             value=F("total"),
