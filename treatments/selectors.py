@@ -24,6 +24,8 @@ from django.db.models import (
     When,
 )
 from django.shortcuts import get_object_or_404
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from patients.localtime import clinic_today, clinic_zone, local_datetime, patient_today
 from patients.models import Assessment, Patient, Precaution, RecordStatus
@@ -256,6 +258,20 @@ class Adherence:
         if not self.prescribed_days:
             return None
         return round(self.done_days / self.prescribed_days * 100)
+
+    @property
+    def days_html(self) -> SafeString:
+        """The strip's days, one ``<li>`` each (treatments/partials/adherence_strip.html
+        puts them in its list), made once here rather than by a template loop."""
+        items = []
+        for day in self.days:
+            label = escape(day.label)
+            items.append(
+                f'<li class="adherence-day adherence-{day.state}" title="{label}">'
+                f'<span class="visually-hidden">{label}</span></li>'
+            )
+        # The states are fixed words; the labels are escaped.
+        return mark_safe("".join(items))  # noqa: S308
 
 
 def adherence_compute(
