@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Count, F, QuerySet, Value
+from django.db.models import CharField, Count, F, FloatField, Func, QuerySet, Value
 from django.db.models.functions import Concat
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -270,6 +270,29 @@ def patient_outcomes(patient: Patient) -> Outcomes:
 _NPRS, _LEFS = "nprs", "lefs"
 
 
+class _Epoch(Func):
+    """A moment as seconds since the epoch, a float: psycopg reads a timestamp in Python
+    (a few microseconds each, most of reading a long history's chart series), a number
+    in C. SQLite's moments come to the millisecond, enough for a chart and its dates."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS double precision)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        return []  # both give a float already: no call per row
+
+
+def _moment(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+
+
 def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartPoint]]:
     # One UNION ALL of the series (each part on its own index), tagged and in order:
     # every LEFS (signed assessments and questionnaires), then every pain score, each
@@ -278,7 +301,7 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
         PainReport.objects.filter(patient=patient)
         .annotate(
             series=Value(_NPRS, output_field=CharField()),
-            at=F("reported_at"),
+            at=_Epoch("reported_at"),
             row=F("id"),
             value=F("score"),
             label=F("source"),
@@ -294,7 +317,7 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
         )
         .annotate(
             series=Value(_LEFS, output_field=CharField()),
-            at=F("assessed_at"),
+            at=_Epoch("assessed_at"),
             row=F("id"),
             value=F("lefs_total"),
             label=F("kind"),
@@ -315,7 +338,7 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
         )
         .annotate(
             series=Value(_LEFS, output_field=CharField()),
-            at=F("completed_at"),
+            at=_Epoch("completed_at"),
             row=F("id"),
             value=F("total"),
             label=Value(QUESTIONNAIRE, output_field=CharField()),
@@ -328,7 +351,8 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
     lefs: list[ChartPoint] = []
     other: list[ChartPoint] = []
     rows = reports.union(signed, reported, all=True).order_by("series", "at", "row")
-    for series, at, _row, value, label, assessment_id in rows:
+    for series, epoch, _row, value, label, assessment_id in rows:
+        at = _moment(epoch)
         if series == _NPRS:
             point = ChartPoint(at=at, value=value, source=label, label=_SOURCE_LABELS[label])
             nprs.append(point)
