@@ -21,8 +21,8 @@ from .models import PlanStatus, RestrictionLevel
 
 
 def load_plans(request, patient) -> dict:
-    # 2 queries: the latest plans (with therapist), their planned techniques (with
-    # technique). Older ones are on the plan list ("show all").
+    # 1 query: the latest plans with therapist and planned techniques. Older ones are
+    # on the plan list ("show all").
     plans = selectors.plans_for_patient(patient, limit=RECENT + 1)
     return {
         "plans": plans[:RECENT],
@@ -47,22 +47,21 @@ def load_notes(request, patient) -> dict:
 # once here rather than by tags and filters per row (patients/links.py).
 
 
-def plan_items(plans) -> SafeString:
+def plan_items(plans: list[selectors.PlanRow]) -> SafeString:
     """One ``<li>`` per plan, with its techniques (treatments/partials/plan_items.html
     puts them in its list)."""
     link = path_maker("treatments:plan_detail", 1)
     items = []
     for plan in plans:
-        therapist = plan.therapist.get_full_name() or plan.therapist.username
         status = "text-bg-success" if plan.status == PlanStatus.ACTIVE else "text-bg-secondary"
-        techniques = "; ".join(_planned(planned) for planned in plan.techniques.all())
+        techniques = "; ".join(_planned(planned) for planned in plan.techniques)
         items.append(
-            f'<li class="mb-2" data-plan="{plan.pk}">\n'
-            f'<a href="{link(plan.pk)}">Plan from '
+            f'<li class="mb-2" data-plan="{plan.id}">\n'
+            f'<a href="{link(plan.id)}">Plan from '
             f"{dateformat.format(plan.start_date, 'j M Y')}</a>\n"
-            f'<span class="badge {status}">{escape(plan.get_status_display())}</span>\n'
+            f'<span class="badge {status}">{escape(_PLAN_STATUS[plan.status])}</span>\n'
             f'<span class="text-muted small">· {plan.visits_per_week}×/week for {plan.weeks} '
-            f"weeks · {escape(therapist)}</span>\n"
+            f"weeks · {escape(plan.therapist)}</span>\n"
             + (f'<div class="small">\n{techniques}\n</div>\n' if techniques else "")
             + "</li>\n"
         )
@@ -70,14 +69,17 @@ def plan_items(plans) -> SafeString:
     return mark_safe("".join(items))  # noqa: S308
 
 
-def _planned(planned) -> str:
+_PLAN_STATUS = dict(PlanStatus.choices)
+
+
+def _planned(planned: selectors.PlannedRow) -> str:
     grade = f" {escape(planned.grade)}" if planned.grade else ""
     badge = ""
-    if planned.override_reason:
+    if planned.overridden:
         badge = ' <span class="badge text-bg-danger">override</span>'
     elif planned.restriction == RestrictionLevel.CAUTION:
         badge = ' <span class="badge text-bg-warning">caution</span>'
-    return f"{escape(planned.technique.name)}{grade} ({escape(planned.target)}){badge}"
+    return f"{escape(planned.technique)}{grade} ({escape(planned.target)}){badge}"
 
 
 def note_rows(notes) -> SafeString:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -180,30 +180,93 @@ def active_exercises() -> QuerySet[Exercise]:
 
 
 def patient_plans(patient: Patient) -> QuerySet[TreatmentPlan]:
-    """Every plan of the patient, newest first, with therapist and planned techniques
-    (index plan_patient_start_idx; the techniques are one more query per page)."""
-    return (
-        TreatmentPlan.objects.filter(patient=patient)
-        .select_related("therapist")
-        .prefetch_related(
-            Prefetch("techniques", queryset=PlannedTechnique.objects.select_related("technique"))
+    """Every plan of the patient, newest first (index plan_patient_start_idx); what the
+    lists print of them is read by ``plan_rows``."""
+    return TreatmentPlan.objects.filter(patient=patient).order_by("-start_date", "-id")
+
+
+class PlannedRow(NamedTuple):
+    technique: str
+    grade: str
+    target: str
+    restriction: str
+    overridden: bool  # planned despite a contraindication, with a reason
+
+
+class PlanRow(NamedTuple):
+    """A plan as the patient page and the plan list print it (sections.plan_items)."""
+
+    id: int
+    start_date: dt.date
+    status: str
+    visits_per_week: int
+    weeks: int
+    therapist: str  # full name, else username
+    techniques: list[PlannedRow]
+
+
+def plan_rows(plans: QuerySet[Any] | list[int]) -> list[PlanRow]:
+    """The plans ``plans`` names (ids, or a sliced query of them), newest first, with
+    therapist and planned techniques: one query, plain values (a plan without
+    techniques comes with none)."""
+    rows = (
+        TreatmentPlan.objects.filter(pk__in=plans)
+        .order_by("-start_date", "-id", "techniques__id")
+        .values_list(
+            "id",
+            "start_date",
+            "status",
+            "visits_per_week",
+            "weeks",
+            "therapist__first_name",
+            "therapist__last_name",
+            "therapist__username",
+            "techniques__technique__name",
+            "techniques__grade",
+            "techniques__target",
+            "techniques__restriction",
+            "techniques__override_reason",
         )
-        .order_by("-start_date", "-id")
     )
+    found: dict[int, PlanRow] = {}
+    for pk, start, status, per_week, weeks, first, last, username, *technique in rows:
+        plan = found.get(pk)
+        if plan is None:
+            # The name as User.get_full_name() gives it, else the username.
+            therapist = f"{first} {last}".strip() or username
+            plan = found[pk] = PlanRow(pk, start, status, per_week, weeks, therapist, [])
+        name, grade, target, restriction, override_reason = technique
+        if name is not None:
+            plan.techniques.append(
+                PlannedRow(name, grade, target, restriction, bool(override_reason))
+            )
+    return list(found.values())
 
 
-def plans_for_patient(patient: Patient, limit: int = 10) -> list[TreatmentPlan]:
-    """The latest plans, newest first: one query for the plans and one for their
-    techniques. Ask for ``limit + 1`` to know whether there are more."""
-    return list(patient_plans(patient)[:limit])
+def plans_for_patient(patient: Patient, limit: int = 10) -> list[PlanRow]:
+    """The latest plans, newest first, as ``plan_rows``: one query. Ask for
+    ``limit + 1`` to know whether there are more."""
+    return plan_rows(patient_plans(patient).values("pk")[:limit])
 
 
 def patient_notes(patient: Patient) -> QuerySet[VisitNote]:
     """Every note of the patient, newest first, with therapist (index
-    visitnote_patient_date_idx)."""
+    visitnote_patient_date_idx): what the lists show (sections.note_rows), the SOAP
+    text stays in the database."""
     return (
         VisitNote.objects.filter(patient=patient)
         .select_related("therapist")
+        .only(
+            "id",
+            "therapist_id",
+            "visited_at",
+            "pain_before",
+            "pain_after",
+            "status",
+            "therapist__first_name",
+            "therapist__last_name",
+            "therapist__username",
+        )
         .order_by("-visited_at", "-id")
     )
 
@@ -331,7 +394,6 @@ def active_program_for(patient: Patient) -> HomeExerciseProgram | None:
     """Two queries: the program and its prescriptions (with exercises)."""
     return (
         HomeExerciseProgram.objects.filter(patient=patient, status=ProgramStatus.ACTIVE)
-        .select_related("prescribed_by")
         .prefetch_related(Prefetch("prescriptions", queryset=_prescriptions()))
         .first()
     )

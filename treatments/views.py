@@ -195,10 +195,10 @@ def plan_list(request, patient_id: int):
     return render_history_page(
         request,
         patient,
-        selectors.patient_plans(patient),
+        selectors.patient_plans(patient).values_list("pk", flat=True),
         what="plan",
         template="treatments/plan_list.html",
-        markup=plan_items,
+        markup=lambda ids: plan_items(selectors.plan_rows(ids)),
     )
 
 

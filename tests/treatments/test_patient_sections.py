@@ -105,11 +105,11 @@ def test_patient_page_query_count_does_not_grow_with_history(
         # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient;
         # the registry's sections: 6 latest assessments, 7 pain scores and LEFS of
         # the chart (one UNION ALL), 8 upcoming and 9 past appointments; plans
-        # section: 10 latest plans with therapist, 11 planned techniques with
-        # technique; notes section: 12 latest notes with therapist; program section:
-        # 13 active program with prescriber, 14 prescriptions with exercises,
-        # 15 completions in the window; 16 the "view" audit insert. (No query for the
-        # user's groups: the navigation checks permissions.)
-        with django_assert_num_queries(16):
+        # section: 10 latest plans with therapist and planned techniques (one join);
+        # notes section: 11 latest notes with therapist; program section: 12 active
+        # program, 13 prescriptions with exercises, 14 completions in the window;
+        # 15 the "view" audit insert. (No query for the user's groups: the
+        # navigation checks permissions.)
+        with django_assert_num_queries(15):
             response = client.get(reverse("patients:detail", args=[patient.pk]))
         assert KEYS <= _keys(response)
