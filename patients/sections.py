@@ -23,7 +23,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .charts import outcome_chart
-from .links import path_maker, when
+from .links import path_maker, when, when_maker
 from .selectors import ChartPoint, clinical_record_for_request, therapist_drafts
 
 
@@ -87,6 +87,7 @@ def assessment_timeline(assessments) -> SafeString:
     row (links.py): the patient page's latest assessments and the assessment list's pages
     (selectors.patient_assessments)."""
     link = path_maker("patients:assessment_detail", 2)
+    assessed = when_maker("j M Y, H:i")
     items = []
     for a in assessments:
         therapist = a.therapist.get_full_name() or a.therapist.username
@@ -120,7 +121,7 @@ def assessment_timeline(assessments) -> SafeString:
             '<div class="d-flex flex-wrap gap-2 align-items-baseline">\n'
             f'<a class="fw-semibold" href="{link(a.patient_id, a.pk)}">'
             f"{escape(a.get_kind_display())}</a>\n"
-            f'<span class="text-muted">{when(a.assessed_at, "j M Y, H:i")} · '
+            f'<span class="text-muted">{assessed(a.assessed_at)} · '
             f"{escape(a.get_region_display())}, {escape(a.get_side_display().lower())} · "
             f"{escape(therapist)}</span>\n{badges}\n</div>\n"
             f'<div class="small">{scores}</div>{precautions}\n</li>\n'
@@ -131,9 +132,10 @@ def assessment_timeline(assessments) -> SafeString:
 
 def _other_reports_html(reports: list[ChartPoint]) -> SafeString:
     """The latest pain scores from visits and check-ins, one ``<li>`` each."""
+    day = when_maker("j M")
     items = "".join(
         '<li class="list-inline-item border rounded px-2 mb-1">'
-        f'{when(r.at, "j M")}: {r.value}/10 <span class="text-muted">({escape(r.label)})</span>'
+        f'{day(r.at)}: {r.value}/10 <span class="text-muted">({escape(r.label)})</span>'
         "</li>"
         for r in reports
     )

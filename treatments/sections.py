@@ -10,7 +10,7 @@ from django.utils import dateformat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from patients.links import path_maker, when
+from patients.links import path_maker, when, when_maker
 from patients.localtime import patient_today
 from patients.models import RecordStatus
 from patients.sections import Section
@@ -86,6 +86,7 @@ def note_rows(notes) -> SafeString:
     """One ``<tr>`` per visit note (treatments/partials/note_table.html puts them in its
     table)."""
     link = path_maker("treatments:note_detail", 1)
+    visited = when_maker("D j M Y, H:i")
     signed = '<span class="badge text-bg-success">Signed</span>'
     draft = '<span class="badge text-bg-warning">Draft</span>'
     rows = []
@@ -95,7 +96,7 @@ def note_rows(notes) -> SafeString:
         after = "–" if note.pain_after is None else note.pain_after
         rows.append(
             f'<tr data-note="{note.pk}">\n'
-            f'<td><a href="{link(note.pk)}">{when(note.visited_at, "D j M Y, H:i")}</a></td>\n'
+            f'<td><a href="{link(note.pk)}">{visited(note.visited_at)}</a></td>\n'
             f"<td>{escape(therapist)}</td>\n"
             f"<td>{before} → {after}</td>\n"
             f"<td>{signed if note.status == RecordStatus.SIGNED else draft}</td>\n</tr>\n"

@@ -33,7 +33,7 @@ from clinic.models import (
     closed_message,
     overlapping,
 )
-from patients.links import path_maker, when
+from patients.links import path_maker, when, when_maker
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime, local_occurrence
 
 from .availability import Availability, full_intervals, merge_first
@@ -1222,14 +1222,15 @@ def patient_appointments(patient: Patient, *, limit: int = 20) -> dict[str, Any]
     upcoming = base.filter(starts_at__gte=now).order_by("starts_at", "id")[:limit]
     past = base.filter(starts_at__lt=now).order_by("-starts_at", "-id")[:limit]
     link = path_maker("scheduling:appointment", 1)
+    moment, day = when_maker("D j M Y, H:i"), when_maker("j M Y")
     kinds = {value: str(label) for value, label in AppointmentKind.choices}
 
     def rows(visits: Any) -> list[VisitRow]:
         return [
             VisitRow(
                 id=pk,
-                when=when(starts_at, "D j M Y, H:i"),
-                day=when(starts_at, "j M Y"),
+                when=moment(starts_at),
+                day=day(starts_at),
                 kind=kinds.get(kind, kind),
                 practitioner=practitioner,
                 status_html=status_badge(status, late),
