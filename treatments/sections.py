@@ -106,9 +106,9 @@ def note_rows(notes) -> SafeString:
 
 
 def load_program(request, patient) -> dict:
-    # 3 queries with an active program (program, prescriptions, completions in the
-    # window); 1 without.
-    program = selectors.active_program_for(patient)
+    # 2 queries with an active program (program with prescriptions, completions in
+    # the window); 1 without.
+    program = selectors.active_program_row(patient)
     return {
         "program": program,
         "adherence": (

@@ -27,7 +27,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from patients.localtime import clinic_today, clinic_zone, local_datetime, patient_today
+from patients.localtime import clinic_today, clinic_zone, local_datetime
 from patients.models import Assessment, Patient, Precaution, RecordStatus
 
 from .catalogue import DEFAULT_PRECAUTION_TABLE, NO_RESTRICTION, PUBLISHED_TECHNIQUES
@@ -372,13 +372,13 @@ def adherence_compute(
     return Adherence(prescribed_days=prescribed, done_days=done, days=strip)
 
 
-def program_adherence(program: HomeExerciseProgram, today: dt.date | None = None) -> Adherence:
-    """One query: the program's completions in the window."""
-    today = today or patient_today(program.patient)
+def program_adherence(program: HomeExerciseProgram | ProgramRow, today: dt.date) -> Adherence:
+    """One query: the program's completions in the window ending ``today`` (the
+    patient's date)."""
     first = today - dt.timedelta(days=ADHERENCE_DAYS - 1)
     completed = set(
         ExerciseCompletion.objects.filter(
-            program=program, date__gte=first, date__lte=today
+            program_id=program.id, date__gte=first, date__lte=today
         ).values_list("date", flat=True)
     )
     return adherence_compute(
@@ -397,6 +397,56 @@ def active_program_for(patient: Patient) -> HomeExerciseProgram | None:
         .prefetch_related(Prefetch("prescriptions", queryset=_prescriptions()))
         .first()
     )
+
+
+class PrescriptionRow(NamedTuple):
+    exercise: str
+    sets: int
+    reps: int
+    hold_seconds: int
+
+
+class ProgramRow(NamedTuple):
+    """The active program as the patient page shows it (treatments/sections/program.html)."""
+
+    id: int
+    start_date: dt.date
+    end_date: dt.date | None
+    reminders_enabled: bool
+    reminder_time: dt.time
+    reminder_days: list[int]
+    prescriptions: list[PrescriptionRow]  # in the program's order
+
+
+def active_program_row(patient: Patient) -> ProgramRow | None:
+    """The patient's active program (as ``active_program_for`` picks it) with its
+    prescriptions' exercise names and doses: one query of plain values."""
+    active = HomeExerciseProgram.objects.filter(
+        patient=patient, status=ProgramStatus.ACTIVE
+    ).values("pk")[:1]
+    rows = (
+        HomeExerciseProgram.objects.filter(pk__in=active)
+        .order_by("prescriptions__position", "prescriptions__id")
+        .values_list(
+            "id",
+            "start_date",
+            "end_date",
+            "reminders_enabled",
+            "reminder_time",
+            "reminder_days",
+            "prescriptions__exercise__name",
+            "prescriptions__sets",
+            "prescriptions__reps",
+            "prescriptions__hold_seconds",
+        )
+    )
+    program = None
+    for pk, start, end, enabled, at, days, exercise, sets, reps, hold_seconds in rows:
+        if program is None:
+            program = ProgramRow(pk, start, end, enabled, at, days, [])
+        if exercise is not None:
+            program.prescriptions.append(PrescriptionRow(exercise, sets, reps, hold_seconds))
+    return program
 
 
 def program_history(patient: Patient) -> list[HomeExerciseProgram]:

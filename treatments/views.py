@@ -655,7 +655,7 @@ def program_detail(request, program_id: int):
         {
             "program": program,
             "patient": program.patient,
-            "adherence": selectors.program_adherence(program),
+            "adherence": selectors.program_adherence(program, patient_today(program.patient)),
             "history": selectors.program_history(program.patient),
             "weekdays": handout.weekday_names(program.reminder_days, "en"),
         },

@@ -107,9 +107,9 @@ def test_patient_page_query_count_does_not_grow_with_history(
         # the chart (one UNION ALL), 8 upcoming and 9 past appointments; plans
         # section: 10 latest plans with therapist and planned techniques (one join);
         # notes section: 11 latest notes with therapist; program section: 12 active
-        # program, 13 prescriptions with exercises, 14 completions in the window;
-        # 15 the "view" audit insert. (No query for the user's groups: the
+        # program with its prescriptions' exercises (one join), 13 completions in the
+        # window; 14 the "view" audit insert. (No query for the user's groups: the
         # navigation checks permissions.)
-        with django_assert_num_queries(15):
+        with django_assert_num_queries(14):
             response = client.get(reverse("patients:detail", args=[patient.pk]))
         assert KEYS <= _keys(response)
