@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .charts import outcome_chart
 from .links import path_maker, when, when_maker
+from .models import AssessmentKind, Region, Side
 from .selectors import ChartPoint, clinical_record_for_request, therapist_drafts
 
 
@@ -120,14 +121,21 @@ def assessment_timeline(assessments) -> SafeString:
             f'data-assessment="{a.pk}">\n'
             '<div class="d-flex flex-wrap gap-2 align-items-baseline">\n'
             f'<a class="fw-semibold" href="{link(a.patient_id, a.pk)}">'
-            f"{escape(a.get_kind_display())}</a>\n"
+            f"{escape(_KINDS.get(a.kind, a.kind))}</a>\n"
             f'<span class="text-muted">{assessed(a.assessed_at)} · '
-            f"{escape(a.get_region_display())}, {escape(a.get_side_display().lower())} · "
+            f"{escape(_REGIONS.get(a.region, a.region))}, "
+            f"{escape(_SIDES.get(a.side, a.side).lower())} · "
             f"{escape(therapist)}</span>\n{badges}\n</div>\n"
             f'<div class="small">{scores}</div>{precautions}\n</li>\n'
         )
     # Every value above is escaped, a number or a link made from ids.
     return mark_safe("".join(items))  # noqa: S308
+
+
+# Labels by value, as get_kind_display() and the like give them, made once.
+_KINDS = dict(AssessmentKind.choices)
+_REGIONS = dict(Region.choices)
+_SIDES = dict(Side.choices)
 
 
 def _other_reports_html(reports: list[ChartPoint]) -> SafeString:
