@@ -99,20 +99,20 @@ def _panel(title, points, top, maximum, tick_step, scale_x, line_css) -> Panel:
     zone = timezone.get_current_timezone()
     labels: dict[str, str] = {}  # a point's label, escaped
     months: dict[tuple[int, int], str] = {}  # "Mar 2025"
+    heights: dict[int, tuple[float, str]] = {}  # a value's y, as a number and as text
     shapes = []
     coordinates = []  # "x,y" of each dot, for the line
     for point in points:
-        dot = Dot(
-            round(scale_x(point.at), 1),
-            round(bottom - point.value / maximum * PANEL_HEIGHT, 1),
-            point.value,
-            point.label,
-            SOURCE_CLASS.get(point.source, "pt-assessment"),
-            point.at,
-        )
+        value = point.value
+        if value not in heights:
+            y = round(bottom - value / maximum * PANEL_HEIGHT, 1)
+            heights[value] = (y, str(y))
+        y, y_text = heights[value]
+        css = SOURCE_CLASS.get(point.source, "pt-assessment")
+        dot = Dot(round(scale_x(point.at), 1), y, value, point.label, css, point.at)
         panel.dots.append(dot)
-        x, y = str(dot.x), str(dot.y)
-        coordinates.append(f"{x},{y}")
+        x_text = str(dot.x)
+        coordinates.append(f"{x_text},{y_text}")
         local = point.at.astimezone(zone)
         label = labels.get(dot.label)
         if label is None:
@@ -120,16 +120,16 @@ def _panel(title, points, top, maximum, tick_step, scale_x, line_css) -> Panel:
         month = months.get((local.year, local.month))
         if month is None:
             month = months[local.year, local.month] = f"{local:%b %Y}"
-        title = f"<title>{label} {local.day} {month}: {dot.value}</title>"
+        title = f"<title>{label} {local.day} {month}: {value}</title>"
         if point.source in SQUARE_SOURCES:
             shapes.append(
-                f'<rect x="{round(dot.x - 5, 1)}" y="{round(dot.y - 5, 1)}" width="10" '
-                f'height="10" class="{dot.css}" data-value="{dot.value}">{title}</rect>'
+                f'<rect x="{round(dot.x - 5, 1)}" y="{round(y - 5, 1)}" width="10" '
+                f'height="10" class="{css}" data-value="{value}">{title}</rect>'
             )
         else:
             shapes.append(
-                f'<circle cx="{x}" cy="{y}" r="5" class="{dot.css}" '
-                f'data-value="{dot.value}">{title}</circle>'
+                f'<circle cx="{x_text}" cy="{y_text}" r="5" class="{css}" '
+                f'data-value="{value}">{title}</circle>'
             )
     if panel.dots:
         panel.path = "M" + " L".join(coordinates)
