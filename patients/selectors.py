@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Count, F, FloatField, Func, QuerySet, Value
@@ -151,8 +151,10 @@ def possible_duplicates(
 # --- Clinical record ------------------------------------------------------------------
 
 
-@dataclass
-class ChartPoint:
+class ChartPoint(NamedTuple):
+    """A point of a chart series (a long history has hundreds: a tuple is the cheapest
+    to make)."""
+
     at: dt.datetime
     value: int
     source: str
@@ -354,18 +356,14 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
     for series, epoch, _row, value, label, assessment_id in rows:
         at = _moment(epoch)
         if series == _NPRS:
-            point = ChartPoint(at=at, value=value, source=label, label=_SOURCE_LABELS[label])
+            point = ChartPoint(at, value, label, _SOURCE_LABELS[label])
             nprs.append(point)
             if assessment_id is None:
                 other.append(point)
         elif label == QUESTIONNAIRE:
-            lefs.append(
-                ChartPoint(at=at, value=value, source="questionnaire", label=QUESTIONNAIRE_LABEL)
-            )
+            lefs.append(ChartPoint(at, value, "questionnaire", QUESTIONNAIRE_LABEL))
         else:
-            lefs.append(
-                ChartPoint(at=at, value=value, source="assessment", label=_KIND_LABELS[label])
-            )
+            lefs.append(ChartPoint(at, value, "assessment", _KIND_LABELS[label]))
     return _with_changes(Outcomes(nprs=nprs, lefs=lefs)), other
 
 
