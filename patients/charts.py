@@ -1,13 +1,15 @@
-"""Server-rendered SVG geometry for the outcome chart (no JavaScript, nothing external).
+"""Server-rendered SVG for the outcome chart (no JavaScript, nothing external).
 
-``outcome_chart`` turns the chart series into coordinates; the template
-``patients/partials/outcome_chart.html`` draws them. Two panels share the time axis:
-NPRS (0-10, lower is better) and LEFS (0-80, higher is better).
+``outcome_chart`` turns the chart series into coordinates and writes the chart's SVG
+body (``Chart.markup``); the template ``patients/partials/outcome_chart.html`` puts it in
+its ``<svg>`` with the title and the legend. Two panels share the time axis: NPRS (0-10,
+lower is better) and LEFS (0-80, higher is better).
 
-A long history has hundreds of points (a pain score a day for a year and more), so each
-panel's dots are written here as one string of SVG (``Panel.markup``) rather than by a
-template loop: the template engine costs tens of microseconds a node, a page of 500
-points several of them per dot.
+A long history has hundreds of points (a pain score a day for a year and more), so the
+panels, their grid lines and dots, and the date labels are written here as one string
+rather than by template loops: the template engine costs tens of microseconds a node, a
+page of 500 points several of them per dot. Each dot's title names a label and a month
+that hundreds of dots share: each is escaped and formatted once per chart.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from html import escape
+from typing import NamedTuple
 
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -38,8 +41,7 @@ SOURCE_CLASS = {
 SQUARE_SOURCES = {"questionnaire"}
 
 
-@dataclass
-class Dot:
+class Dot(NamedTuple):
     x: float
     y: float
     value: int
@@ -52,12 +54,9 @@ class Dot:
 class Panel:
     title: str
     top: float
-    height: float
-    maximum: int
-    ticks: list[tuple[float, int]] = field(default_factory=list)
     dots: list[Dot] = field(default_factory=list)
     path: str = ""
-    # The dots as SVG circles with their titles, escaped here.
+    # The panel as SVG (title, grid, line, and the dots with their titles), escaped here.
     markup: SafeString = field(default_factory=lambda: mark_safe(""))
 
 
@@ -65,11 +64,11 @@ class Panel:
 class Chart:
     width: int
     height: int
-    left: int
-    right: float
     panels: list[Panel]
     x_ticks: list[tuple[float, str, str]]
     empty: bool
+    # The panels and the date labels as SVG, escaped here.
+    markup: SafeString = field(default_factory=lambda: mark_safe(""))
 
 
 def _x_scale(start: dt.datetime, end: dt.datetime):
@@ -83,39 +82,66 @@ def _x_scale(start: dt.datetime, end: dt.datetime):
     return scale
 
 
-def _panel(title, points, top, maximum, tick_step, scale_x) -> Panel:
-    panel = Panel(title=title, top=top, height=PANEL_HEIGHT, maximum=maximum)
+def _panel(title, points, top, maximum, tick_step, scale_x, line_css) -> Panel:
+    panel = Panel(title=title, top=top)
+    bottom = top + PANEL_HEIGHT
+    parts = [
+        f'<g class="panel">\n<text x="{LEFT}" y="{top - 4}" class="chart-title">'
+        f"{escape(title)}</text>\n"
+    ]
     for value in range(0, maximum + 1, tick_step):
-        panel.ticks.append((top + PANEL_HEIGHT - value / maximum * PANEL_HEIGHT, value))
-    zone = timezone.get_current_timezone()
-    circles = []
-    for point in points:
-        y = top + PANEL_HEIGHT - point.value / maximum * PANEL_HEIGHT
-        dot = Dot(
-            x=round(scale_x(point.at), 1),
-            y=round(y, 1),
-            value=point.value,
-            label=point.label,
-            css=SOURCE_CLASS.get(point.source, "pt-assessment"),
-            when=point.at,
+        y = bottom - value / maximum * PANEL_HEIGHT
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" class="grid"/>\n'
+            f'<text x="{LEFT - 6}" y="{y}" class="tick" text-anchor="end" '
+            f'dominant-baseline="middle">{value}</text>\n'
         )
+    zone = timezone.get_current_timezone()
+    labels: dict[str, str] = {}  # a point's label, escaped
+    months: dict[tuple[int, int], str] = {}  # "Mar 2025"
+    heights: dict[int, tuple[float, str]] = {}  # a value's y, as a number and as text
+    shapes = []
+    coordinates = []  # "x,y" of each dot, for the line
+    for point in points:
+        value = point.value
+        if value not in heights:
+            y = round(bottom - value / maximum * PANEL_HEIGHT, 1)
+            heights[value] = (y, str(y))
+        y, y_text = heights[value]
+        css = SOURCE_CLASS.get(point.source, "pt-assessment")
+        dot = Dot(round(scale_x(point.at), 1), y, value, point.label, css, point.at)
         panel.dots.append(dot)
+        x_text = str(dot.x)
+        coordinates.append(f"{x_text},{y_text}")
         local = point.at.astimezone(zone)
-        title = f"<title>{escape(dot.label)} {local.day} {local:%b %Y}: {dot.value}</title>"
+        label = labels.get(dot.label)
+        if label is None:
+            label = labels[dot.label] = escape(dot.label)
+        month = months.get((local.year, local.month))
+        if month is None:
+            month = months[local.year, local.month] = f"{local:%b %Y}"
+        title = f"<title>{label} {local.day} {month}: {value}</title>"
         if point.source in SQUARE_SOURCES:
-            circles.append(
-                f'<rect x="{round(dot.x - 5, 1)}" y="{round(dot.y - 5, 1)}" width="10" '
-                f'height="10" class="{dot.css}" data-value="{dot.value}">{title}</rect>'
+            shapes.append(
+                f'<rect x="{round(dot.x - 5, 1)}" y="{round(y - 5, 1)}" width="10" '
+                f'height="10" class="{css}" data-value="{value}">{title}</rect>'
             )
         else:
-            circles.append(
-                f'<circle cx="{dot.x}" cy="{dot.y}" r="5" class="{dot.css}" '
-                f'data-value="{dot.value}">{title}</circle>'
+            shapes.append(
+                f'<circle cx="{x_text}" cy="{y_text}" r="5" class="{css}" '
+                f'data-value="{value}">{title}</circle>'
             )
     if panel.dots:
-        panel.path = "M" + " L".join(f"{d.x},{d.y}" for d in panel.dots)
+        panel.path = "M" + " L".join(coordinates)
+        parts.append(f'<path d="{panel.path}" class="line {line_css}"/>\n')
+        parts.append("".join(shapes))
+    else:
+        parts.append(
+            f'<text x="{LEFT + 12}" y="{top + 70}" class="tick">No complete LEFS signed yet.</text>'
+        )
+    parts.append("\n</g>\n")
     # Every value in the string is a number, a class from SOURCE_CLASS or escaped text.
-    panel.markup = mark_safe("".join(circles))  # noqa: S308
+    panel.markup = mark_safe("".join(parts))  # noqa: S308
     return panel
 
 
@@ -123,12 +149,20 @@ def outcome_chart(outcomes) -> Chart:
     everything = [p.at for p in outcomes.nprs] + [p.at for p in outcomes.lefs]
     height = TOP + 2 * PANEL_HEIGHT + GAP + BOTTOM
     if not everything:
-        return Chart(WIDTH, height, LEFT, WIDTH - RIGHT, [], [], True)
+        return Chart(WIDTH, height, [], [], True)
     start, end = min(everything), max(everything)
     scale_x = _x_scale(start, end)
     panels = [
-        _panel("Pain (NPRS 0–10)", outcomes.nprs, TOP, 10, 2, scale_x),
-        _panel("Function (LEFS 0–80)", outcomes.lefs, TOP + PANEL_HEIGHT + GAP, 80, 20, scale_x),
+        _panel("Pain (NPRS 0–10)", outcomes.nprs, TOP, 10, 2, scale_x, "line-nprs"),
+        _panel(
+            "Function (LEFS 0–80)",
+            outcomes.lefs,
+            TOP + PANEL_HEIGHT + GAP,
+            80,
+            20,
+            scale_x,
+            "line-lefs",
+        ),
     ]
     # At most six date labels along the bottom, evenly spread between first and last.
     x_ticks = []
@@ -143,4 +177,10 @@ def outcome_chart(outcomes) -> Chart:
         x_ticks.append(
             (round(scale_x(when), 1), timezone.localtime(when).strftime("%d %b"), anchor)
         )
-    return Chart(WIDTH, height, LEFT, WIDTH - RIGHT, panels, x_ticks, False)
+    markup = "".join(panel.markup for panel in panels) + "".join(
+        f'<text x="{x}" y="{height - 8}" class="tick" text-anchor="{anchor}">{escape(label)}'
+        "</text>\n"
+        for x, label, anchor in x_ticks
+    )
+    # Every value in the string is a number or escaped text (the panels' markup above).
+    return Chart(WIDTH, height, panels, x_ticks, False, mark_safe(markup))  # noqa: S308

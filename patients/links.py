@@ -4,7 +4,8 @@ A ``{% url %}`` tag or a ``|date`` filter costs a template node, a resolver look
 format parse each time it runs: on a list of 40 rows that is most of the list's render.
 ``path_maker`` reverses a URL once and fills in the ids with ``str.format``; ``when``
 formats a moment in the current time zone as the ``|date`` filter does (the same output,
-the usual formats filled in without parsing them each time). The calendar does the same
+the usual formats filled in without parsing them each time), and ``when_maker`` does it
+for a list's rows with the time zone and language looked up once. The calendar does the same
 (clinic/scheduling/selectors.py, ``_present``; docs/decisions.md, "Pages at a clinic
 group's size").
 """
@@ -41,14 +42,26 @@ def when(value: dt.datetime, fmt: str) -> str:
     year, hours, minutes, seconds) are filled in directly, with the names translated once
     per language; any other format goes through Django's date formatting, which parses
     it each time."""
-    local = timezone.localtime(value)
+    return when_maker(fmt)(value)
+
+
+def when_maker(fmt: str) -> Callable[[dt.datetime], str]:
+    """``when`` in one format for the rows of a list: the current time zone and language
+    are looked up once for the list, not per row (a few microseconds each)."""
+    zone = timezone.get_current_timezone()
     pieces = _compiled(fmt)
     if pieces is None:
-        return dateformat.format(local, fmt)
+        return lambda value: dateformat.format(timezone.localtime(value, zone), fmt)
     weekdays, months = _names(get_language())
-    return "".join(
-        _FIELDS[piece](local, weekdays, months) if piece in _FIELDS else piece for piece in pieces
-    )
+    fields = [(_FIELDS.get(piece), piece) for piece in pieces]
+
+    def format_(value: dt.datetime) -> str:
+        local = timezone.localtime(value, zone)
+        return "".join(
+            field(local, weekdays, months) if field else piece for field, piece in fields
+        )
+
+    return format_
 
 
 # The format characters ``when`` fills in itself, as Django's DateFormat does.

@@ -4,6 +4,7 @@ Field names follow the data model in docs/design.md ("Data model"); the clinical
 (pain qualities, suspected causes, precautions) follow docs/clinical.md.
 """
 
+import functools
 from decimal import Decimal
 
 from django.conf import settings
@@ -163,8 +164,15 @@ class RecordStatus(models.TextChoices):
 
 
 def _labels(choices, values) -> list[str]:
-    names = dict(choices.choices)
+    names = _choice_names(choices)
     return [names.get(value, value) for value in values or []]
+
+
+@functools.cache
+def _choice_names(choices) -> dict:
+    """A choices class's labels by value, made once (``choices.choices`` builds its list
+    each time it is read)."""
+    return dict(choices.choices)
 
 
 NPRS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]

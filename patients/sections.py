@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.formats import localize
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from .charts import outcome_chart
-from .links import path_maker, when
-from .selectors import clinical_record_for_request, therapist_drafts
+from .links import path_maker, when, when_maker
+from .models import AssessmentKind, Region, Side
+from .selectors import ChartPoint, clinical_record_for_request, therapist_drafts
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,81 @@ def load_timeline(request, patient) -> dict:
     record = clinical_record_for_request(request, patient)
     return {
         "assessments": record.assessments,
+        "timeline": assessment_timeline(record.assessments),
         "more_assessments": record.more_assessments,
         "other_reports": record.other_reports,
+        "other_reports_html": _other_reports_html(record.other_reports),
         "more_other_reports": record.more_other_reports,
     }
+
+
+def assessment_timeline(assessments) -> SafeString:
+    """The timeline's items (patients/partials/assessment_timeline.html puts them in its
+    list), one ``<li>`` per assessment, made once here rather than by tags and filters per
+    row (links.py): the patient page's latest assessments and the assessment list's pages
+    (selectors.patient_assessments)."""
+    link = path_maker("patients:assessment_detail", 2)
+    assessed = when_maker("j M Y, H:i")
+    items = []
+    for a in assessments:
+        therapist = a.therapist.get_full_name() or a.therapist.username
+        badges = (
+            '<span class="badge text-bg-success">Signed</span>'
+            if a.is_signed
+            else '<span class="badge text-bg-warning">Draft</span>'
+        )
+        if a.amendment_count:
+            plural = "" if a.amendment_count == 1 else "s"
+            badges += (
+                f'\n<span class="badge text-bg-info">{a.amendment_count} amendment{plural}</span>'
+            )
+        if a.xray_indicated:
+            badges += '\n<span class="badge text-bg-danger">X-ray indicated (Ottawa)</span>'
+        scores = f"Pain now {a.pain_now}/10"
+        if a.lefs_total is not None:
+            scores += f" · LEFS {a.lefs_total}/80 ({localize(a.lefs_percent)}%)"
+        if causes := a.suspected_cause_labels:
+            scores += " · " + ", ".join(escape(cause) for cause in causes)
+        precautions = (
+            '\n<div class="small text-danger">Precautions: '
+            f"{', '.join(escape(label) for label in labels)}</div>"
+            if (labels := a.precaution_labels)
+            else ""
+        )
+        items.append(
+            '<li class="border-start border-3 ps-3 mb-3 '
+            f'{"border-success" if a.is_signed else "border-warning"}" '
+            f'data-assessment="{a.pk}">\n'
+            '<div class="d-flex flex-wrap gap-2 align-items-baseline">\n'
+            f'<a class="fw-semibold" href="{link(a.patient_id, a.pk)}">'
+            f"{escape(_KINDS.get(a.kind, a.kind))}</a>\n"
+            f'<span class="text-muted">{assessed(a.assessed_at)} · '
+            f"{escape(_REGIONS.get(a.region, a.region))}, "
+            f"{escape(_SIDES.get(a.side, a.side).lower())} · "
+            f"{escape(therapist)}</span>\n{badges}\n</div>\n"
+            f'<div class="small">{scores}</div>{precautions}\n</li>\n'
+        )
+    # Every value above is escaped, a number or a link made from ids.
+    return mark_safe("".join(items))  # noqa: S308
+
+
+# Labels by value, as get_kind_display() and the like give them, made once.
+_KINDS = dict(AssessmentKind.choices)
+_REGIONS = dict(Region.choices)
+_SIDES = dict(Side.choices)
+
+
+def _other_reports_html(reports: list[ChartPoint]) -> SafeString:
+    """The latest pain scores from visits and check-ins, one ``<li>`` each."""
+    day = when_maker("j M")
+    items = "".join(
+        '<li class="list-inline-item border rounded px-2 mb-1">'
+        f'{day(r.at)}: {r.value}/10 <span class="text-muted">({escape(r.label)})</span>'
+        "</li>"
+        for r in reports
+    )
+    # Every value above is escaped or a number.
+    return mark_safe(items)  # noqa: S308
 
 
 def load_drafts(request) -> dict:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Count, F, IntegerField, QuerySet, Value
+from django.db.models import CharField, Count, F, FloatField, Func, QuerySet, Value
 from django.db.models.functions import Concat
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -151,8 +151,10 @@ def possible_duplicates(
 # --- Clinical record ------------------------------------------------------------------
 
 
-@dataclass
-class ChartPoint:
+class ChartPoint(NamedTuple):
+    """A point of a chart series (a long history has hundreds: a tuple is the cheapest
+    to make)."""
+
     at: dt.datetime
     value: int
     source: str
@@ -265,18 +267,43 @@ def patient_outcomes(patient: Patient) -> Outcomes:
     return _outcomes_and_other_reports(patient)[0]
 
 
-_NPRS, _LEFS = 0, 1
+# The series tags are text: Django converts an integer Value in every row it reads
+# (hundreds for a long history), a text one in none.
+_NPRS, _LEFS = "nprs", "lefs"
+
+
+class _Epoch(Func):
+    """A moment as seconds since the epoch, a float: psycopg reads a timestamp in Python
+    (a few microseconds each, most of reading a long history's chart series), a number
+    in C. SQLite's moments come to the millisecond, enough for a chart and its dates."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS double precision)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        return []  # both give a float already: no call per row
+
+
+def _moment(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
 
 def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartPoint]]:
     # One UNION ALL of the series (each part on its own index), tagged and in order:
-    # every pain score, then every LEFS (signed assessments and questionnaires), each
+    # every LEFS (signed assessments and questionnaires), then every pain score, each
     # oldest first.
     reports = (
         PainReport.objects.filter(patient=patient)
         .annotate(
-            series=Value(_NPRS, output_field=IntegerField()),
-            at=F("reported_at"),
+            series=Value(_NPRS, output_field=CharField()),
+            at=_Epoch("reported_at"),
             row=F("id"),
             value=F("score"),
             label=F("source"),
@@ -291,8 +318,8 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
             patient=patient, status=RecordStatus.SIGNED, lefs_total__isnull=False
         )
         .annotate(
-            series=Value(_LEFS, output_field=IntegerField()),
-            at=F("assessed_at"),
+            series=Value(_LEFS, output_field=CharField()),
+            at=_Epoch("assessed_at"),
             row=F("id"),
             value=F("lefs_total"),
             label=F("kind"),
@@ -312,8 +339,8 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
             status=QuestionnaireStatus.COMPLETED,
         )
         .annotate(
-            series=Value(_LEFS, output_field=IntegerField()),
-            at=F("completed_at"),
+            series=Value(_LEFS, output_field=CharField()),
+            at=_Epoch("completed_at"),
             row=F("id"),
             value=F("total"),
             label=Value(QUESTIONNAIRE, output_field=CharField()),
@@ -326,20 +353,17 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
     lefs: list[ChartPoint] = []
     other: list[ChartPoint] = []
     rows = reports.union(signed, reported, all=True).order_by("series", "at", "row")
-    for series, at, _row, value, label, assessment_id in rows:
+    for series, epoch, _row, value, label, assessment_id in rows:
+        at = _moment(epoch)
         if series == _NPRS:
-            point = ChartPoint(at=at, value=value, source=label, label=_SOURCE_LABELS[label])
+            point = ChartPoint(at, value, label, _SOURCE_LABELS[label])
             nprs.append(point)
             if assessment_id is None:
                 other.append(point)
         elif label == QUESTIONNAIRE:
-            lefs.append(
-                ChartPoint(at=at, value=value, source="questionnaire", label=QUESTIONNAIRE_LABEL)
-            )
+            lefs.append(ChartPoint(at, value, "questionnaire", QUESTIONNAIRE_LABEL))
         else:
-            lefs.append(
-                ChartPoint(at=at, value=value, source="assessment", label=_KIND_LABELS[label])
-            )
+            lefs.append(ChartPoint(at, value, "assessment", _KIND_LABELS[label]))
     return _with_changes(Outcomes(nprs=nprs, lefs=lefs)), other
 
 

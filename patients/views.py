@@ -526,13 +526,23 @@ HISTORY_PAGE_SIZE = 50
 SCORE_TABLES = ("nprs", "lefs")
 
 
-def render_history_page(request, patient, rows, *, what: str, template: str):
+def render_history_page(request, patient, rows, *, what: str, template: str, markup):
     """One page of a patient's full history list (the "show all" behind the patient page's
     latest rows), audited as a view of the record naming the list and page. Used by the
-    assessment, plan and note lists."""
+    assessment, plan and note lists; ``markup`` makes the page's rows as the patient
+    page's section makes its latest ones (``rows_html``)."""
     page = Paginator(rows, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     audit_view(request, patient=patient, obj=patient, detail=f"{what} list, page {page.number}")
-    return render(request, template, {"patient": patient, "page": page, "query_string": ""})
+    return render(
+        request,
+        template,
+        {
+            "patient": patient,
+            "page": page,
+            "rows_html": markup(page.object_list),
+            "query_string": "",
+        },
+    )
 
 
 @login_required
@@ -581,4 +591,5 @@ def assessment_list(request, patient_id: int):
         selectors.patient_assessments(patient),
         what="assessment",
         template="patients/assessment_list.html",
+        markup=sections.assessment_timeline,
     )

@@ -6,23 +6,27 @@ Each loader runs a fixed number of queries, whatever the patient's history.
 
 from __future__ import annotations
 
+from django.utils import dateformat
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
-from patients.links import path_maker, when
+from patients.links import path_maker, when, when_maker
 from patients.localtime import patient_today
+from patients.models import RecordStatus
 from patients.sections import Section
 from patients.selectors import RECENT
 
 from . import selectors
+from .models import PlanStatus, RestrictionLevel
 
 
 def load_plans(request, patient) -> dict:
-    # 2 queries: the latest plans (with therapist), their planned techniques (with
-    # technique). Older ones are on the plan list ("show all").
+    # 1 query: the latest plans with therapist and planned techniques. Older ones are
+    # on the plan list ("show all").
     plans = selectors.plans_for_patient(patient, limit=RECENT + 1)
     return {
         "plans": plans[:RECENT],
+        "rows_html": plan_items(plans[:RECENT]),
         "more": len(plans) > RECENT,
         "can_add": request.user.has_perm("treatments.add_treatmentplan"),
     }
@@ -33,15 +37,78 @@ def load_notes(request, patient) -> dict:
     notes = selectors.notes_for_patient(patient, limit=RECENT + 1)
     return {
         "notes": notes[:RECENT],
+        "rows_html": note_rows(notes[:RECENT]),
         "more": len(notes) > RECENT,
         "can_add": request.user.has_perm("treatments.add_visitnote"),
     }
 
 
+# The rows of the patient page's plans and notes and of their lists ("show all"), made
+# once here rather than by tags and filters per row (patients/links.py).
+
+
+def plan_items(plans: list[selectors.PlanRow]) -> SafeString:
+    """One ``<li>`` per plan, with its techniques (treatments/partials/plan_items.html
+    puts them in its list)."""
+    link = path_maker("treatments:plan_detail", 1)
+    items = []
+    for plan in plans:
+        status = "text-bg-success" if plan.status == PlanStatus.ACTIVE else "text-bg-secondary"
+        techniques = "; ".join(_planned(planned) for planned in plan.techniques)
+        items.append(
+            f'<li class="mb-2" data-plan="{plan.id}">\n'
+            f'<a href="{link(plan.id)}">Plan from '
+            f"{dateformat.format(plan.start_date, 'j M Y')}</a>\n"
+            f'<span class="badge {status}">{escape(_PLAN_STATUS[plan.status])}</span>\n'
+            f'<span class="text-muted small">· {plan.visits_per_week}×/week for {plan.weeks} '
+            f"weeks · {escape(plan.therapist)}</span>\n"
+            + (f'<div class="small">\n{techniques}\n</div>\n' if techniques else "")
+            + "</li>\n"
+        )
+    # Every value above is escaped, a number, a date or a link made from an id.
+    return mark_safe("".join(items))  # noqa: S308
+
+
+_PLAN_STATUS = dict(PlanStatus.choices)
+
+
+def _planned(planned: selectors.PlannedRow) -> str:
+    grade = f" {escape(planned.grade)}" if planned.grade else ""
+    badge = ""
+    if planned.overridden:
+        badge = ' <span class="badge text-bg-danger">override</span>'
+    elif planned.restriction == RestrictionLevel.CAUTION:
+        badge = ' <span class="badge text-bg-warning">caution</span>'
+    return f"{escape(planned.technique)}{grade} ({escape(planned.target)}){badge}"
+
+
+def note_rows(notes) -> SafeString:
+    """One ``<tr>`` per visit note (treatments/partials/note_table.html puts them in its
+    table)."""
+    link = path_maker("treatments:note_detail", 1)
+    visited = when_maker("D j M Y, H:i")
+    signed = '<span class="badge text-bg-success">Signed</span>'
+    draft = '<span class="badge text-bg-warning">Draft</span>'
+    rows = []
+    for note in notes:
+        therapist = note.therapist.get_full_name() or note.therapist.username
+        before = "–" if note.pain_before is None else note.pain_before
+        after = "–" if note.pain_after is None else note.pain_after
+        rows.append(
+            f'<tr data-note="{note.pk}">\n'
+            f'<td><a href="{link(note.pk)}">{visited(note.visited_at)}</a></td>\n'
+            f"<td>{escape(therapist)}</td>\n"
+            f"<td>{before} → {after}</td>\n"
+            f"<td>{signed if note.status == RecordStatus.SIGNED else draft}</td>\n</tr>\n"
+        )
+    # Every value above is escaped, a number, a date or a link made from an id.
+    return mark_safe("".join(rows))  # noqa: S308
+
+
 def load_program(request, patient) -> dict:
-    # 3 queries with an active program (program, prescriptions, completions in the
-    # window); 1 without.
-    program = selectors.active_program_for(patient)
+    # 2 queries with an active program (program with prescriptions, completions in
+    # the window); 1 without.
+    program = selectors.active_program_row(patient)
     return {
         "program": program,
         "adherence": (

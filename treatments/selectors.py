@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -24,8 +24,10 @@ from django.db.models import (
     When,
 )
 from django.shortcuts import get_object_or_404
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
-from patients.localtime import clinic_today, clinic_zone, local_datetime, patient_today
+from patients.localtime import clinic_today, clinic_zone, local_datetime
 from patients.models import Assessment, Patient, Precaution, RecordStatus
 
 from .catalogue import DEFAULT_PRECAUTION_TABLE, NO_RESTRICTION, PUBLISHED_TECHNIQUES
@@ -178,30 +180,93 @@ def active_exercises() -> QuerySet[Exercise]:
 
 
 def patient_plans(patient: Patient) -> QuerySet[TreatmentPlan]:
-    """Every plan of the patient, newest first, with therapist and planned techniques
-    (index plan_patient_start_idx; the techniques are one more query per page)."""
-    return (
-        TreatmentPlan.objects.filter(patient=patient)
-        .select_related("therapist")
-        .prefetch_related(
-            Prefetch("techniques", queryset=PlannedTechnique.objects.select_related("technique"))
+    """Every plan of the patient, newest first (index plan_patient_start_idx); what the
+    lists print of them is read by ``plan_rows``."""
+    return TreatmentPlan.objects.filter(patient=patient).order_by("-start_date", "-id")
+
+
+class PlannedRow(NamedTuple):
+    technique: str
+    grade: str
+    target: str
+    restriction: str
+    overridden: bool  # planned despite a contraindication, with a reason
+
+
+class PlanRow(NamedTuple):
+    """A plan as the patient page and the plan list print it (sections.plan_items)."""
+
+    id: int
+    start_date: dt.date
+    status: str
+    visits_per_week: int
+    weeks: int
+    therapist: str  # full name, else username
+    techniques: list[PlannedRow]
+
+
+def plan_rows(plans: QuerySet[Any] | list[int]) -> list[PlanRow]:
+    """The plans ``plans`` names (ids, or a sliced query of them), newest first, with
+    therapist and planned techniques: one query, plain values (a plan without
+    techniques comes with none)."""
+    rows = (
+        TreatmentPlan.objects.filter(pk__in=plans)
+        .order_by("-start_date", "-id", "techniques__id")
+        .values_list(
+            "id",
+            "start_date",
+            "status",
+            "visits_per_week",
+            "weeks",
+            "therapist__first_name",
+            "therapist__last_name",
+            "therapist__username",
+            "techniques__technique__name",
+            "techniques__grade",
+            "techniques__target",
+            "techniques__restriction",
+            "techniques__override_reason",
         )
-        .order_by("-start_date", "-id")
     )
+    found: dict[int, PlanRow] = {}
+    for pk, start, status, per_week, weeks, first, last, username, *technique in rows:
+        plan = found.get(pk)
+        if plan is None:
+            # The name as User.get_full_name() gives it, else the username.
+            therapist = f"{first} {last}".strip() or username
+            plan = found[pk] = PlanRow(pk, start, status, per_week, weeks, therapist, [])
+        name, grade, target, restriction, override_reason = technique
+        if name is not None:
+            plan.techniques.append(
+                PlannedRow(name, grade, target, restriction, bool(override_reason))
+            )
+    return list(found.values())
 
 
-def plans_for_patient(patient: Patient, limit: int = 10) -> list[TreatmentPlan]:
-    """The latest plans, newest first: one query for the plans and one for their
-    techniques. Ask for ``limit + 1`` to know whether there are more."""
-    return list(patient_plans(patient)[:limit])
+def plans_for_patient(patient: Patient, limit: int = 10) -> list[PlanRow]:
+    """The latest plans, newest first, as ``plan_rows``: one query. Ask for
+    ``limit + 1`` to know whether there are more."""
+    return plan_rows(patient_plans(patient).values("pk")[:limit])
 
 
 def patient_notes(patient: Patient) -> QuerySet[VisitNote]:
     """Every note of the patient, newest first, with therapist (index
-    visitnote_patient_date_idx)."""
+    visitnote_patient_date_idx): what the lists show (sections.note_rows), the SOAP
+    text stays in the database."""
     return (
         VisitNote.objects.filter(patient=patient)
         .select_related("therapist")
+        .only(
+            "id",
+            "therapist_id",
+            "visited_at",
+            "pain_before",
+            "pain_after",
+            "status",
+            "therapist__first_name",
+            "therapist__last_name",
+            "therapist__username",
+        )
         .order_by("-visited_at", "-id")
     )
 
@@ -257,6 +322,20 @@ class Adherence:
             return None
         return round(self.done_days / self.prescribed_days * 100)
 
+    @property
+    def days_html(self) -> SafeString:
+        """The strip's days, one ``<li>`` each (treatments/partials/adherence_strip.html
+        puts them in its list), made once here rather than by a template loop."""
+        items = []
+        for day in self.days:
+            label = escape(day.label)
+            items.append(
+                f'<li class="adherence-day adherence-{day.state}" title="{label}">'
+                f'<span class="visually-hidden">{label}</span></li>'
+            )
+        # The states are fixed words; the labels are escaped.
+        return mark_safe("".join(items))  # noqa: S308
+
 
 def adherence_compute(
     *,
@@ -293,13 +372,13 @@ def adherence_compute(
     return Adherence(prescribed_days=prescribed, done_days=done, days=strip)
 
 
-def program_adherence(program: HomeExerciseProgram, today: dt.date | None = None) -> Adherence:
-    """One query: the program's completions in the window."""
-    today = today or patient_today(program.patient)
+def program_adherence(program: HomeExerciseProgram | ProgramRow, today: dt.date) -> Adherence:
+    """One query: the program's completions in the window ending ``today`` (the
+    patient's date)."""
     first = today - dt.timedelta(days=ADHERENCE_DAYS - 1)
     completed = set(
         ExerciseCompletion.objects.filter(
-            program=program, date__gte=first, date__lte=today
+            program_id=program.id, date__gte=first, date__lte=today
         ).values_list("date", flat=True)
     )
     return adherence_compute(
@@ -315,10 +394,59 @@ def active_program_for(patient: Patient) -> HomeExerciseProgram | None:
     """Two queries: the program and its prescriptions (with exercises)."""
     return (
         HomeExerciseProgram.objects.filter(patient=patient, status=ProgramStatus.ACTIVE)
-        .select_related("prescribed_by")
         .prefetch_related(Prefetch("prescriptions", queryset=_prescriptions()))
         .first()
     )
+
+
+class PrescriptionRow(NamedTuple):
+    exercise: str
+    sets: int
+    reps: int
+    hold_seconds: int
+
+
+class ProgramRow(NamedTuple):
+    """The active program as the patient page shows it (treatments/sections/program.html)."""
+
+    id: int
+    start_date: dt.date
+    end_date: dt.date | None
+    reminders_enabled: bool
+    reminder_time: dt.time
+    reminder_days: list[int]
+    prescriptions: list[PrescriptionRow]  # in the program's order
+
+
+def active_program_row(patient: Patient) -> ProgramRow | None:
+    """The patient's active program (as ``active_program_for`` picks it) with its
+    prescriptions' exercise names and doses: one query of plain values."""
+    active = HomeExerciseProgram.objects.filter(
+        patient=patient, status=ProgramStatus.ACTIVE
+    ).values("pk")[:1]
+    rows = (
+        HomeExerciseProgram.objects.filter(pk__in=active)
+        .order_by("prescriptions__position", "prescriptions__id")
+        .values_list(
+            "id",
+            "start_date",
+            "end_date",
+            "reminders_enabled",
+            "reminder_time",
+            "reminder_days",
+            "prescriptions__exercise__name",
+            "prescriptions__sets",
+            "prescriptions__reps",
+            "prescriptions__hold_seconds",
+        )
+    )
+    program = None
+    for pk, start, end, enabled, at, days, exercise, sets, reps, hold_seconds in rows:
+        if program is None:
+            program = ProgramRow(pk, start, end, enabled, at, days, [])
+        if exercise is not None:
+            program.prescriptions.append(PrescriptionRow(exercise, sets, reps, hold_seconds))
+    return program
 
 
 def program_history(patient: Patient) -> list[HomeExerciseProgram]:

@@ -37,6 +37,7 @@ from .forms import (
     VisitNoteForm,
 )
 from .models import Exercise, PlanStatus, ProgramStatus, Technique
+from .sections import note_rows, plan_items
 
 
 def _errors_to_form(form, error: ValidationError) -> None:
@@ -194,9 +195,10 @@ def plan_list(request, patient_id: int):
     return render_history_page(
         request,
         patient,
-        selectors.patient_plans(patient),
+        selectors.patient_plans(patient).values_list("pk", flat=True),
         what="plan",
         template="treatments/plan_list.html",
+        markup=lambda ids: plan_items(selectors.plan_rows(ids)),
     )
 
 
@@ -211,6 +213,7 @@ def note_list(request, patient_id: int):
         selectors.patient_notes(patient),
         what="note",
         template="treatments/note_list.html",
+        markup=note_rows,
     )
 
 
@@ -652,7 +655,7 @@ def program_detail(request, program_id: int):
         {
             "program": program,
             "patient": program.patient,
-            "adherence": selectors.program_adherence(program),
+            "adherence": selectors.program_adherence(program, patient_today(program.patient)),
             "history": selectors.program_history(program.patient),
             "weekdays": handout.weekday_names(program.reminder_days, "en"),
         },

@@ -33,7 +33,7 @@ from clinic.models import (
     closed_message,
     overlapping,
 )
-from patients.links import path_maker, when
+from patients.links import path_maker, when, when_maker
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime, local_occurrence
 
 from .availability import Availability, full_intervals, merge_first
@@ -1313,23 +1313,32 @@ def status_badge(status: str, late_cancellation: bool) -> SafeString:
 
 
 def patient_appointments(patient: Patient, *, limit: int = 20) -> dict[str, Any]:
-    """Upcoming and recent visits (status only), as ``VisitRow`` values. Queries:
-    upcoming, past."""
+    """Upcoming and recent visits (status only), as ``VisitRow`` values: one query, a
+    UNION ALL of the next ``limit`` and the latest ``limit`` (each picked by a LIMIT on
+    the patient's visits by start, then read by id), put in order here."""
     now = timezone.now()
-    base = Appointment.objects.filter(patient=patient).values_list(
+    mine = Appointment.objects.filter(patient=patient)
+    next_ones = mine.filter(starts_at__gte=now).order_by("starts_at", "id").values("pk")[:limit]
+    latest = mine.filter(starts_at__lt=now).order_by("-starts_at", "-id").values("pk")[:limit]
+    visits = Appointment.objects.order_by().values_list(
         "id", "starts_at", "kind", "practitioner__display_name", "status", "late_cancellation"
     )
-    upcoming = base.filter(starts_at__gte=now).order_by("starts_at", "id")[:limit]
-    past = base.filter(starts_at__lt=now).order_by("-starts_at", "-id")[:limit]
+    both = visits.filter(pk__in=next_ones).union(visits.filter(pk__in=latest), all=True)
+    upcoming: list[Any] = []
+    past: list[Any] = []
+    for visit in sorted(both, key=lambda visit: (visit[1], visit[0])):
+        (upcoming if visit[1] >= now else past).append(visit)
+    past.reverse()
     link = path_maker("scheduling:appointment", 1)
+    moment, day = when_maker("D j M Y, H:i"), when_maker("j M Y")
     kinds = {value: str(label) for value, label in AppointmentKind.choices}
 
     def rows(visits: Any) -> list[VisitRow]:
         return [
             VisitRow(
                 id=pk,
-                when=when(starts_at, "D j M Y, H:i"),
-                day=when(starts_at, "j M Y"),
+                when=moment(starts_at),
+                day=day(starts_at),
                 kind=kinds.get(kind, kind),
                 practitioner=practitioner,
                 status_html=status_badge(status, late),

@@ -40,3 +40,16 @@ def test_a_single_point_sits_in_the_middle():
         chart.panels[0].dots[0].x == charts.LEFT + (charts.WIDTH - charts.LEFT - charts.RIGHT) / 2
     )
     assert len(chart.x_ticks) == 1
+
+
+def test_the_chart_is_written_whole_grid_line_dots_and_dates():
+    chart = charts.outcome_chart(Outcomes(nprs=[_point(20, 10), _point(0, 0, "visit")]))
+    markup = chart.markup
+    assert markup.count('class="grid"') == 6 + 5  # NPRS 0-10 by 2, LEFS 0-80 by 20
+    assert markup.count('dominant-baseline="middle"') == 6 + 5
+    assert markup.count('<path d="M') == 1 and 'class="line line-nprs"' in markup
+    assert markup.count("<circle") == 2
+    assert "No complete LEFS signed yet." in markup  # the LEFS panel has no point
+    # Six dates along the bottom, the first and last anchored at the ends.
+    assert markup.count('text-anchor="start"') == 1 and markup.count('text-anchor="middle"') == 4
+    assert [label for _x, label, _anchor in chart.x_ticks][0] in markup

@@ -54,9 +54,10 @@ def test_patient_page_shows_the_latest_ten_of_each_list_and_runs_fixed_queries(
     for patient in (short, long):
         # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient, 6 the
         # latest assessments, 7 the pain scores and LEFS of the chart (one UNION ALL of
-        # tuples), 8 upcoming and 9 past appointments, 10 the latest plans and 11 their
-        # techniques, 12 the latest notes, 13 the active program, 14 the "view" audit.
-        with django_assert_num_queries(14):
+        # tuples), 8 upcoming and past appointments (one UNION ALL), 9 the latest plans
+        # with their techniques, 10 the latest notes, 11 the active program, 12 the
+        # "view" audit.
+        with django_assert_num_queries(12):
             responses[patient] = client.get(reverse("patients:detail", args=[patient.pk]))
     few, many = (_sections(responses[p]) for p in (short, long))
     assert len(few["assessments"]["assessments"]) == 5
@@ -92,7 +93,8 @@ def test_full_lists_are_paginated_with_fixed_queries_and_audited(
     _history(long, therapist, 60)
     client = client_for(therapist)
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient, 6 count,
-    # 7 the page of records (8 the plans' techniques), 8/9 the "view" audit event.
+    # 7 the page of records (for plans, their ids, then 8 the plans with therapist and
+    # techniques), 8/9 the "view" audit event.
     queries = 9 if name == "treatments:plan_list" else 8
     pages = {}
     for patient in (short, long):

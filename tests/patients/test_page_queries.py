@@ -39,16 +39,16 @@ def test_patient_page_for_a_therapist_runs_a_fixed_number_of_queries(
     url = reverse("patients:detail", args=[patient.pk])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
     # 6 the latest assessments (with therapist and amendment count), 7 the pain
-    # scores and the LEFS of the chart (one UNION ALL of tuples), 8 upcoming and 9 past
-    # appointments (scheduling's section), 10 plans of care, 11 visit notes, 12 the
-    # active program with its adherence (treatments' sections), 13 the "view" audit
-    # event insert. (The navigation and the sections check permissions: no query for
-    # the user's groups.)
+    # scores and the LEFS of the chart (one UNION ALL of tuples), 8 upcoming and past
+    # appointments (scheduling's section, one UNION ALL), 9 plans of care, 10 visit
+    # notes, 11 the active program with its adherence (treatments' sections), 12 the
+    # "view" audit event insert. (The navigation and the sections check permissions: no
+    # query for the user's groups.)
     _history(patient, therapist, values, 1)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         first = client.get(url)
     _history(patient, therapist, values, 6)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         more = client.get(url)
 
     def assessments(response):
@@ -68,11 +68,11 @@ def test_patient_page_for_other_roles_has_no_clinical_queries_and_no_view_audit(
     _history(patient, therapist, values, 3)
     client = client_for(role_users[role])
     # 1 session, 2 user, 3 user permissions, 4 group permissions, 5 patient,
-    # 6 upcoming and 7 past appointments, for front desk 8 the active plans' visit
-    # frequency (to book them; no goals or techniques), then the reminder history. No
-    # query for the user's groups (permissions decide). No assessment, note or program
-    # query, no audit.
-    expected = {"front_desk": 9, "manager": 8}[role]
+    # 6 upcoming and past appointments (one UNION ALL), for front desk 7 the active
+    # plans' visit frequency (to book them; no goals or techniques), then the reminder
+    # history. No query for the user's groups (permissions decide). No assessment, note
+    # or program query, no audit.
+    expected = {"front_desk": 8, "manager": 7}[role]
     with django_assert_num_queries(expected):
         response = client.get(reverse("patients:detail", args=[patient.pk]))
     assert response.context["sections"] == [] or all(

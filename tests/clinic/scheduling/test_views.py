@@ -909,18 +909,29 @@ def test_free_slot_page_query_count_does_not_grow(
 def test_patient_section_loader_query_count_does_not_grow(
     rf, front_desk, patient, practitioner, monday, django_assert_num_queries
 ):
+    from clinic.scheduling import selectors
     from clinic.scheduling.sections import load_appointments
 
     request = rf.get("/")
     request.user = front_desk
     front_desk.has_perm("clinic.add_appointment")  # warm the permission cache
-    # upcoming visits, past visits, active plans of care.
-    with django_assert_num_queries(3):
+    # upcoming and past visits (one UNION ALL), active plans of care.
+    with django_assert_num_queries(2):
         load_appointments(request, patient)
     _more_visits(practitioner, patient, monday, 6)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         data = load_appointments(request, patient)
     assert len(data["upcoming"]) == 6 and len(data["past"]) == 6
+    # The next visits soonest first, the past ones latest first; a limit keeps the
+    # nearest of each.
+    starts = dict(Appointment.objects.filter(patient=patient).values_list("pk", "starts_at"))
+    upcoming = [starts[visit.id] for visit in data["upcoming"]]
+    past = [starts[visit.id] for visit in data["past"]]
+    assert upcoming == sorted(upcoming) and past == sorted(past, reverse=True)
+    assert past[0] < timezone.now() <= upcoming[0]
+    nearest = selectors.patient_appointments(patient, limit=2)
+    assert [visit.id for visit in nearest["upcoming"]] == [v.id for v in data["upcoming"][:2]]
+    assert [visit.id for visit in nearest["past"]] == [v.id for v in data["past"][:2]]
 
 
 def test_today_loaders_query_counts_do_not_grow(
