@@ -115,16 +115,20 @@ class Availability:
             cached = self._sorted[practitioner_id] = (intervals, longest)
         return cached
 
-    def is_busy(self, practitioner_id: int, start, end) -> bool:
+    def busy_until(self, practitioner_id: int, start, end) -> dt.datetime | None:
+        """The end of a busy interval overlapping [start, end); None when there is none."""
         intervals, longest = self._busy_sorted(practitioner_id)
         # An interval overlapping [start, end) starts before ``end`` and, lasting at most
         # ``longest``, after ``start - longest``.
         i = bisect_left(intervals, (start - longest,))
         while i < len(intervals) and intervals[i][0] < end:
             if intervals[i][1] > start:
-                return True
+                return intervals[i][1]
             i += 1
-        return False
+        return None
+
+    def is_busy(self, practitioner_id: int, start, end) -> bool:
+        return self.busy_until(practitioner_id, start, end) is not None
 
     def problem(self, practitioner_id: int, start, end) -> str:
         """Why this time cannot be booked ("" when it can)."""
@@ -204,15 +208,18 @@ class Availability:
             start = block_start
             while start + length <= block_end:
                 end = start + length
-                if (
-                    start >= after
-                    and not self.is_busy(practitioner_id, start, end)
-                    and self.time_off_reason(practitioner_id, start, end) is None
-                ):
-                    result.append(start)
-                    start = end
-                else:
-                    start += step
+                if start >= after:
+                    taken_until = self.busy_until(practitioner_id, start, end)
+                    if taken_until is not None:
+                        # Every step that starts before that busy time ends overlaps it:
+                        # go straight to the first step at or after its end.
+                        start += -((start - taken_until) // step) * step
+                        continue
+                    if self.time_off_reason(practitioner_id, start, end) is None:
+                        result.append(start)
+                        start = end
+                        continue
+                start += step
         return result
 
     def gaps(
