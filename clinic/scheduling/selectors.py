@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import escape, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from clinic.models import (
@@ -224,10 +224,8 @@ class Block:
     lanes: int = 1
     # A free slot: a link to book it (the calendar's click-to-book).
     free: bool = False
-    # What the template prints, set (and escaped) once by ``_present``: the style of a
-    # working-hours or time-off band, and a visit's or free slot's whole link, so a block
-    # costs the template nothing per block (no {% url %}, filters, lookups or lazy labels).
-    style: str = ""
+    # A visit's or free slot's whole link, set (and escaped) once by ``_present``, which
+    # joins them into its column's markup.
     html: str = ""
 
     @property
@@ -253,8 +251,9 @@ class Column:
     free: list[Block] = field(default_factory=list)
     # The reason the whole clinic is closed that day ("" when open).
     closed: str = ""
-    # The visits' and free slots' links in time order, built by ``_present``.
-    entries_html: str = ""
+    # The column's head and body (its bands, hour lines and links), built by ``_present``.
+    head_html: str = ""
+    html: str = ""
 
     @property
     def entries(self) -> list[Block]:
@@ -274,8 +273,8 @@ class Grid:
     tz_name: str = ""
     # The length a free slot's link books (the follow-up default), in minutes.
     free_minutes: int = 0
-    # One column's hour lines, the same in every column (set by ``_present``).
-    hour_lines: str = ""
+    # The hour labels beside the columns (set by ``_present``).
+    hour_labels: str = ""
 
     @property
     def hours(self) -> list[tuple[int, float]]:
@@ -455,23 +454,31 @@ def _build_grid(
     )
 
 
-def _style(block: Block) -> SafeString:
-    # Numbers only: nothing to escape. SafeString() directly, here and in _present:
-    # what is interpolated is escaped already or is digits and times.
-    return SafeString(f"top: {block.top:.3f}%; height: {block.height:.3f}%;")
+def _style(block: Block) -> str:
+    # Numbers only: nothing to escape.
+    return f"top: {block.top:.3f}%; height: {block.height:.3f}%;"
 
 
 def _present(grid: Grid, *, dated: bool) -> Grid:
-    """Everything the grid template prints, computed once: style attributes, and each
-    visit's and free slot's link as one HTML fragment (hrefs from one reverse per page,
-    then prefix + id; times and labels; names escaped once each), joined per column in
-    the order a keyboard meets them, so the template prints one string per column.
-    ``dated``: free slots' names carry the day (the week, whose columns are days)."""
-    grid.hour_lines = format_html_join(
-        "",
-        '<div class="cal-hour-line" style="top: {}%;"></div>',
-        ((f"{top:.3f}",) for _, top in grid.hours),
+    """Everything the grid template prints per column, computed once: each column's head
+    and body as one HTML fragment (hrefs from one reverse per page, then prefix + id;
+    times and labels; names escaped once each), the visits and free slots in the order a
+    keyboard meets them, so the template prints two strings per column and no tag, filter
+    or lookup per column or block. ``dated``: the week, whose columns are days: free
+    slots' names carry the day and a column's head links to its day (the day's columns
+    link to the practitioner's week)."""
+    hours = grid.hours
+    hour_lines = "".join(
+        f'<div class="cal-hour-line" style="top: {top:.3f}%;"></div>' for _, top in hours
     )
+    grid.hour_labels = SafeString(
+        "".join(
+            f'<span class="cal-hour-label" style="top: {top:.3f}%;">{hour:02d}:00</span>'
+            for hour, top in hours[1:]
+        )
+    )
+    day_url = escape(reverse("scheduling:day"))
+    week_prefix, week_suffix = escape(reverse("scheduling:week", args=[0])).rsplit("0", 1)
     visit_prefix, visit_suffix = escape(reverse("scheduling:appointment", args=[0])).rsplit("0", 1)
     book_url = escape(reverse("scheduling:book"))
     kinds = {k.value: escape(k.label) for k in AppointmentKind}
@@ -480,16 +487,12 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
     rooms: dict[int, str] = {}
     names: dict[int, str] = {}
     for column in grid.columns:
-        for block in column.working:
-            block.style = _style(block)
-        for block in column.away:
-            block.style = _style(block)
+        pk = column.practitioner.pk
         name = escape(column.practitioner.display_name)
+        title = escape(column.title)
+        iso_day = f"{column.day:%Y-%m-%d}"
         day_label = escape(f"{date_format(column.day, 'D j M')} ") if dated else ""
-        book_prefix = (
-            f"{book_url}?practitioner={column.practitioner.pk}&amp;date={column.day:%Y-%m-%d}"
-            "&amp;time="
-        )
+        book_prefix = f"{book_url}?practitioner={pk}&amp;date={iso_day}&amp;time="
         book_suffix = f"&amp;duration={grid.free_minutes}&amp;kind=follow_up"
         for block in column.free:
             begins = block.start
@@ -542,9 +545,40 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
                 f'        <span class="cal-visit-line">{detail}</span>\n'
                 "      </a>\n      "
             )
+        is_today = " is-today" if column.is_today else ""
+        current = 'aria-current="date"' if column.is_today else ""
+        if dated:
+            link = f'<a href="{day_url}?date={iso_day}">{title}</a>'
+        else:
+            link = f'<a href="{week_prefix}{pk}{week_suffix}?date={iso_day}">{title}</a>'
+        badge = (
+            '<span class="badge text-bg-success ms-1">Today</span>'
+            if column.is_today and dated
+            else ""
+        )
+        column.head_html = SafeString(
+            f'<div class="cal-head{is_today}" {current}>\n      {link}\n      {badge}\n    </div>'
+        )
+        working = "".join(
+            f'<div class="cal-working" style="{_style(block)}"></div>' for block in column.working
+        )
+        away = "".join(
+            f'<div class="cal-away" style="{_style(block)}">Away: {escape(block.label)}</div>'
+            for block in column.away
+        )
+        closed = (
+            f'<div class="cal-closed" role="note">Clinic closed: {escape(column.closed)}</div>'
+            if column.closed
+            else ""
+        )
+        entries = "".join(block.html for block in column.entries)
         # Every piece above is escaped already or is digits and times. The fragments keep
-        # the whitespace the grid template printed around each link.
-        column.entries_html = SafeString("".join(block.html for block in column.entries))
+        # the whitespace the grid template printed around each tag.
+        column.html = SafeString(
+            f'<div class="cal-col{is_today}" role="list" aria-label="{title}" data-day="{iso_day}"'
+            f' data-practitioner="{pk}">\n      {working}\n      {hour_lines}\n      {away}'
+            f"\n      {closed}\n      {entries}\n    </div>"
+        )
     return grid
 
 
