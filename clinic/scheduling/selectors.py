@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -459,6 +460,27 @@ def _style(block: Block) -> str:
     return f"top: {block.top:.3f}%; height: {block.height:.3f}%;"
 
 
+def _label(choices: type[AppointmentKind] | type[AppointmentStatus], value: str) -> str:
+    """The choice's label; the value itself when it is none of them."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _visit_labels(
+    kind: str, status: str, confirmed: bool, room_name: str | None
+) -> tuple[str, str]:
+    """A visit block's class and its second line ("Follow-up · Booked · Room 1"), escaped."""
+    status_label = _label(AppointmentStatus, status)
+    # The patient confirmed from the reminder's link (booked visits only).
+    if status == AppointmentStatus.BOOKED and confirmed:
+        status_label = "Confirmed ✓"
+    kind_label = _label(AppointmentKind, kind)
+    room = f" · {room_name}" if room_name else ""
+    return escape(f"cal-visit status-{status}"), escape(f"{kind_label} · {status_label}{room}")
+
+
 def _present(grid: Grid, *, dated: bool) -> Grid:
     """Everything the grid template prints per column, computed once: each column's head
     and body as one HTML fragment (hrefs from one reverse per page, then prefix + id;
@@ -478,14 +500,26 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
         )
     )
     day_url = escape(reverse("scheduling:day"))
-    week_prefix, week_suffix = escape(reverse("scheduling:week", args=[0])).rsplit("0", 1)
+    week_path = path_maker("scheduling:week", 1)
     visit_prefix, visit_suffix = escape(reverse("scheduling:appointment", args=[0])).rsplit("0", 1)
     book_url = escape(reverse("scheduling:book"))
-    kinds = {k.value: escape(k.label) for k in AppointmentKind}
-    statuses = {s.value: escape(s.label) for s in AppointmentStatus}
-    css = {s.value: f"cal-visit status-{s.value}" for s in AppointmentStatus}
-    rooms: dict[int, str] = {}
+    # A link's style and a visit's class and second line, each made once per page for
+    # every block that shares them (a day's visits share a few dozen).
+    places: dict[tuple[float, float, int, int], str] = {}
+    labels: dict[tuple[str, str, bool, str | None], tuple[str, str]] = {}
     names: dict[int, str] = {}
+
+    def place(block: Block) -> str:
+        key = (block.top, block.height, block.lane, block.lanes)
+        style = places.get(key)
+        if style is None:
+            width = 100 / block.lanes
+            style = places[key] = (
+                f"top: {block.top:.3f}%; height: {block.height:.3f}%;"
+                f" left: {block.lane * 100 / block.lanes:.3f}%; width: calc({width:.3f}% - 2px);"
+            )
+        return style
+
     for column in grid.columns:
         pk = column.practitioner.pk
         name = escape(column.practitioner.display_name)
@@ -498,12 +532,10 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
             begins = block.start
             assert begins is not None  # free slots have both ends
             start = f"{begins.hour:02d}:{begins.minute:02d}"
-            width = 100 / block.lanes
             block.html = (
                 '\n      <a role="listitem" class="cal-free"'
                 f' href="{book_prefix}{start}{book_suffix}"\n'
-                f'         style="top: {block.top:.3f}%; height: {block.height:.3f}%;'
-                f' left: {block.lane * 100 / block.lanes:.3f}%; width: calc({width:.3f}% - 2px);"\n'
+                f'         style="{place(block)}"\n'
                 f'         aria-label="Book {day_label}{start} with {name}">'
                 f'<span aria-hidden="true">+ {start}</span></a>\n      '
             )
@@ -515,29 +547,21 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
             start = f"{begins.hour:02d}:{begins.minute:02d}"
             end = f"{ends.hour:02d}:{ends.minute:02d}"
             compact = ends - begins <= COMPACT_VISIT
-            status_css = css.get(a.status) or escape(f"cal-visit status-{a.status}")
             patient = names.get(a.patient_id)
             if patient is None:
-                # Patient.full_name, from the two columns the query read.
-                patient = names[a.patient_id] = escape(f"{a.first_name} {a.last_name}")
-            room = ""
-            if a.room_id is not None and a.room_name:
-                room = rooms.get(a.room_id, "")
-                if not room:
-                    room = rooms[a.room_id] = f" · {escape(a.room_name)}"
-            kind = kinds.get(a.kind) or escape(a.kind)
-            status: str = statuses.get(a.status) or escape(a.status)
-            # The patient confirmed from the reminder's link (booked visits only).
-            if a.status == AppointmentStatus.BOOKED and a.confirmed:
-                status = "Confirmed ✓"
-            detail = f"{kind} · {status}{room}"
-            width = 100 / block.lanes
+                # Patient.full_name, from the two columns the query read. html.escape is
+                # Django's escape without its lazy-text check, a third of its cost.
+                patient = names[a.patient_id] = html.escape(f"{a.first_name} {a.last_name}")
+            key = (a.kind, a.status, a.confirmed, a.room_name)
+            label = labels.get(key)
+            if label is None:
+                label = labels[key] = _visit_labels(*key)
+            status_css, detail = label
             block.html = (
                 '\n      <a role="listitem"'
                 f' class="{f"{status_css} is-compact" if compact else status_css}"'
                 f' href="{visit_prefix}{a.id}{visit_suffix}"\n'
-                f'         style="top: {block.top:.3f}%; height: {block.height:.3f}%;'
-                f' left: {block.lane * 100 / block.lanes:.3f}%; width: calc({width:.3f}% - 2px);"\n'
+                f'         style="{place(block)}"\n'
                 f'         title="{start}–{end} {patient} · {detail}">\n'
                 '        <span class="cal-visit-line"><span class="cal-visit-time">'
                 f"{start if compact else f'{start}–{end}'}</span>\n"
@@ -550,7 +574,7 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
         if dated:
             link = f'<a href="{day_url}?date={iso_day}">{title}</a>'
         else:
-            link = f'<a href="{week_prefix}{pk}{week_suffix}?date={iso_day}">{title}</a>'
+            link = f'<a href="{escape(week_path(pk))}?date={iso_day}">{title}</a>'
         badge = (
             '<span class="badge text-bg-success ms-1">Today</span>'
             if column.is_today and dated
