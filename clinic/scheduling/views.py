@@ -102,7 +102,7 @@ def week(request, practitioner_id: int):
         "clinic/scheduling/week.html",
         {
             "practitioner": practitioner,
-            "practitioners": selectors.active_practitioners(),
+            "practitioners": selectors.week_links(day),
             "day": day,
             "monday": monday,
             "sunday": monday + dt.timedelta(days=6),
