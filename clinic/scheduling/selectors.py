@@ -11,17 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import (
-    BooleanField,
-    Count,
-    DateTimeField,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    Q,
-    QuerySet,
-    Value,
-)
+from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -636,9 +626,9 @@ def _calendar_appointments(
         .exclude(status=AppointmentStatus.CANCELLED)
         .order_by("starts_at", "id")
         .annotate(
-            start_offset=ExpressionWrapper(F("starts_at") - since, output_field=DurationField()),
-            end_offset=ExpressionWrapper(F("ends_at") - since, output_field=DurationField()),
-            confirmed=ExpressionWrapper(Q(confirmed_at__isnull=False), output_field=BooleanField()),
+            start_offset=F("starts_at") - since,
+            end_offset=F("ends_at") - since,
+            confirmed=Q(confirmed_at__isnull=False),
         )
         .values_list(*_CALENDAR_VISIT_COLUMNS)
     )
