@@ -652,7 +652,10 @@ def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
         for p in practitioners
     ]
     appointments = _calendar_appointments(ids, start, end)
-    hours = list(WorkingHours.objects.filter(practitioner_id__in=ids, weekday=day.weekday()))
+    # A column's bands in time order; the model's ordering would join the practitioners
+    # to sort by name, which the grid does not need.
+    weekday_hours = WorkingHours.objects.filter(practitioner_id__in=ids, weekday=day.weekday())
+    hours = list(weekday_hours.order_by("start"))
     time_off = list(
         TimeOff.objects.filter(practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start)
     )
@@ -678,7 +681,9 @@ def calendar_week(
     start, _ = _day_bounds(days[0], tz)
     _, end = _day_bounds(days[-1], tz)
     appointments = _calendar_appointments([practitioner.pk], start, end)
-    hours = list(WorkingHours.objects.filter(practitioner=practitioner))
+    hours = list(
+        WorkingHours.objects.filter(practitioner=practitioner).order_by("weekday", "start")
+    )
     time_off = list(
         TimeOff.objects.filter(practitioner=practitioner, starts_at__lt=end, ends_at__gt=start)
     )
