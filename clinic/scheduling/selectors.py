@@ -219,7 +219,7 @@ _CALENDAR_VISIT_COLUMNS = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """Something placed on the calendar grid, positioned in percent of the day's span."""
 
@@ -346,12 +346,11 @@ def _free_slots(
     away: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
     for off in time_off:
         away[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
-    availability = Availability(hours=week_hours, time_off=away, closed=closed)
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     for appointment in appointments:
         if appointment.status in LIVE_APPOINTMENT_STATUSES:
-            availability.add_busy(
-                appointment.practitioner_id, appointment.starts_at, appointment.ends_at
-            )
+            busy[appointment.practitioner_id].append((appointment.starts_at, appointment.ends_at))
+    availability = Availability(hours=week_hours, time_off=away, busy=busy, closed=closed)
     now = timezone.now()
     length = dt.timedelta(minutes=rules.follow_up_minutes)
     step = dt.timedelta(minutes=rules.slot_step_minutes)
@@ -390,15 +389,22 @@ def _build_grid(
                     hour.end.hour * 60 + hour.end.minute,
                 )
                 placed.append((column, s, e, "working", None))
+    # Visits on their own, with the fewest steps each: a day shows hundreds.
+    visits: list[tuple[Column, int, int, CalendarVisit, dt.datetime, dt.datetime]] = []
+    first, last = lo, hi
     for appointment in appointments:
         local_start = appointment.starts_at.astimezone(tz)
-        local_end = appointment.ends_at.astimezone(tz)
         column = by_key.get((appointment.practitioner_id, local_start.date()))
         if column is None:
             continue
-        s = _minute_of(local_start, column.day)
+        local_end = appointment.ends_at.astimezone(tz)
+        s = local_start.hour * 60 + local_start.minute  # the column's day is the start's
         e = max(_minute_of(local_end, column.day), s + 15)
-        placed.append((column, s, e, "visit", (appointment, local_start, local_end)))
+        if s < first:
+            first = s
+        if e > last:
+            last = e
+        visits.append((column, s, e, appointment, local_start, local_end))
     for off in time_off:
         for column in columns:
             if column.practitioner.pk != off.practitioner_id:
@@ -410,26 +416,28 @@ def _build_grid(
                 placed.append((column, s, e, "away", off.reason or "Time off"))
     for _, s, e, kind, _ in placed:
         if kind != "away":
-            lo, hi = min(lo, s // 60 * 60), max(hi, -(-e // 60) * 60)
+            first, last = min(first, s), max(last, e)
+    # Whole hours around every working block and visit (time off is cut to them).
+    lo, hi = first // 60 * 60, -(-last // 60) * 60
     span = hi - lo
     for column, s, e, kind, payload in placed:
         s, e = max(s, lo), min(e, hi)
         top, height = (s - lo) * 100 / span, max(e - s, 0) * 100 / span
         if kind == "working":
             column.working.append(Block(top=top, height=height))
-        elif kind == "away":
-            column.away.append(Block(top=top, height=height, label=payload))
         else:
-            appointment, local_start, local_end = payload
-            column.visits.append(
-                Block(
-                    top=top,
-                    height=height,
-                    visit=appointment,
-                    start=local_start,
-                    end=local_end,
-                )
+            column.away.append(Block(top=top, height=height, label=payload))
+    for column, s, e, appointment, local_start, local_end in visits:
+        # Within the span by its making: nothing to clamp.
+        column.visits.append(
+            Block(
+                top=(s - lo) * 100 / span,
+                height=(e - s) * 100 / span,
+                visit=appointment,
+                start=local_start,
+                end=local_end,
             )
+        )
     free_minutes = 0
     if rules is not None:
         free_minutes = rules.follow_up_minutes
