@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -103,6 +104,21 @@ def active_practitioners() -> QuerySet[Practitioner]:
     return Practitioner.objects.filter(active=True).order_by("display_name", "id")
 
 
+def get_week_practitioners_for_user(
+    user: User, practitioner_id: int
+) -> tuple[Practitioner, list[Practitioner]]:
+    """The practitioner whose week is shown (active or not) and the active ones for the
+    week view's switcher, in the switcher's order. Queries: 1 (both at once)."""
+    if not user.has_perm("clinic.view_practitioner"):
+        raise PermissionDenied
+    either = Q(active=True) | Q(pk=practitioner_id)
+    shown = list(Practitioner.objects.filter(either).order_by("display_name", "id"))
+    practitioner = next((p for p in shown if p.pk == practitioner_id), None)
+    if practitioner is None:
+        raise Http404("No Practitioner matches the given query.")  # as get_object_or_404
+    return practitioner, [p for p in shown if p.active]
+
+
 class WeekLink(NamedTuple):
     """A practitioner in the week view's switcher, linking to their week."""
 
@@ -111,13 +127,13 @@ class WeekLink(NamedTuple):
     href: str
 
 
-def week_links(day: dt.date) -> list[WeekLink]:
-    """Each active practitioner's week of ``day``, in the switcher's order: the path
-    reversed once, not a url tag and a date filter per practitioner. Queries: 1."""
+def week_links(practitioners: list[Practitioner], day: dt.date) -> list[WeekLink]:
+    """Each practitioner's week of ``day``, for the switcher: the path reversed once, not
+    a url tag and a date filter per practitioner. No query."""
     week_path = path_maker("scheduling:week", 1)
     return [
-        WeekLink(pk, name, f"{week_path(pk)}?date={day:%Y-%m-%d}")
-        for pk, name in active_practitioners().values_list("pk", "display_name")
+        WeekLink(p.pk, p.display_name, f"{week_path(p.pk)}?date={day:%Y-%m-%d}")
+        for p in practitioners
     ]
 
 
