@@ -213,15 +213,18 @@ class Availability:
             start = block_start
             while start + length <= block_end:
                 end = start + length
-                if (
-                    start >= after
-                    and not self.is_busy(practitioner_id, start, end)
-                    and self.time_off_reason(practitioner_id, start, end) is None
-                ):
-                    result.append(start)
-                    start = end
-                else:
-                    start += step
+                if start >= after:
+                    taken_until = self.busy_until(practitioner_id, start, end)
+                    if taken_until is not None:
+                        # Every step that starts before that busy time ends overlaps it:
+                        # go straight to the first step at or after its end.
+                        start += -((start - taken_until) // step) * step
+                        continue
+                    if self.time_off_reason(practitioner_id, start, end) is None:
+                        result.append(start)
+                        start = end
+                        continue
+                start += step
         return result
 
     def gaps(

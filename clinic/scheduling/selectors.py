@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import escape, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from clinic.models import (
@@ -102,6 +104,39 @@ def active_practitioners() -> QuerySet[Practitioner]:
     return Practitioner.objects.filter(active=True).order_by("display_name", "id")
 
 
+def get_week_practitioners_for_user(
+    user: User, practitioner_id: int
+) -> tuple[Practitioner, list[Practitioner]]:
+    """The practitioner whose week is shown (active or not) and the active ones for the
+    week view's switcher, in the switcher's order. Queries: 1 (both at once)."""
+    if not user.has_perm("clinic.view_practitioner"):
+        raise PermissionDenied
+    either = Q(active=True) | Q(pk=practitioner_id)
+    shown = list(Practitioner.objects.filter(either).order_by("display_name", "id"))
+    practitioner = next((p for p in shown if p.pk == practitioner_id), None)
+    if practitioner is None:
+        raise Http404("No Practitioner matches the given query.")  # as get_object_or_404
+    return practitioner, [p for p in shown if p.active]
+
+
+class WeekLink(NamedTuple):
+    """A practitioner in the week view's switcher, linking to their week."""
+
+    practitioner_id: int
+    name: str
+    href: str
+
+
+def week_links(practitioners: list[Practitioner], day: dt.date) -> list[WeekLink]:
+    """Each practitioner's week of ``day``, for the switcher: the path reversed once, not
+    a url tag and a date filter per practitioner. No query."""
+    week_path = path_maker("scheduling:week", 1)
+    return [
+        WeekLink(p.pk, p.display_name, f"{week_path(p.pk)}?date={day:%Y-%m-%d}")
+        for p in practitioners
+    ]
+
+
 def bookable_patients() -> QuerySet[Patient]:
     from patients.models import Patient
 
@@ -172,7 +207,8 @@ class CalendarVisit(NamedTuple):
     ends_at: dt.datetime
     kind: str
     status: str
-    confirmed_at: dt.datetime | None
+    # The patient confirmed from the reminder's link (confirmed_at is set).
+    confirmed: bool
     first_name: str
     last_name: str
     room_name: str | None
@@ -181,24 +217,25 @@ class CalendarVisit(NamedTuple):
 # A visit this short shows two one-line rows, not three its block's height would clip.
 COMPACT_VISIT = dt.timedelta(minutes=30)
 
-# The columns behind CalendarVisit's fields, in its order.
+# The columns behind CalendarVisit's fields, in its order; the start and end are read as
+# offsets from the window's start (``_calendar_appointments``).
 _CALENDAR_VISIT_COLUMNS = (
     "id",
     "practitioner_id",
     "patient_id",
     "room_id",
-    "starts_at",
-    "ends_at",
+    "start_offset",
+    "end_offset",
     "kind",
     "status",
-    "confirmed_at",
+    "confirmed",
     "patient__first_name",
     "patient__last_name",
     "room__name",
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """Something placed on the calendar grid, positioned in percent of the day's span."""
 
@@ -212,10 +249,8 @@ class Block:
     lanes: int = 1
     # A free slot: a link to book it (the calendar's click-to-book).
     free: bool = False
-    # What the template prints, set (and escaped) once by ``_present``: the style of a
-    # working-hours or time-off band, and a visit's or free slot's whole link, so a block
-    # costs the template nothing per block (no {% url %}, filters, lookups or lazy labels).
-    style: str = ""
+    # A visit's or free slot's whole link, set (and escaped) once by ``_present``, which
+    # joins them into its column's markup.
     html: str = ""
 
     @property
@@ -241,8 +276,9 @@ class Column:
     free: list[Block] = field(default_factory=list)
     # The reason the whole clinic is closed that day ("" when open).
     closed: str = ""
-    # The visits' and free slots' links in time order, built by ``_present``.
-    entries_html: str = ""
+    # The column's head and body (its bands, hour lines and links), built by ``_present``.
+    head_html: str = ""
+    html: str = ""
 
     @property
     def entries(self) -> list[Block]:
@@ -262,8 +298,8 @@ class Grid:
     tz_name: str = ""
     # The length a free slot's link books (the follow-up default), in minutes.
     free_minutes: int = 0
-    # One column's hour lines, the same in every column (set by ``_present``).
-    hour_lines: str = ""
+    # The hour labels beside the columns (set by ``_present``).
+    hour_labels: str = ""
 
     @property
     def hours(self) -> list[tuple[int, float]]:
@@ -326,12 +362,11 @@ def _free_slots(
     away: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
     for off in time_off:
         away[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
-    availability = Availability(hours=week_hours, time_off=away, closed=closed)
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     for appointment in appointments:
         if appointment.status in LIVE_APPOINTMENT_STATUSES:
-            availability.add_busy(
-                appointment.practitioner_id, appointment.starts_at, appointment.ends_at
-            )
+            busy[appointment.practitioner_id].append((appointment.starts_at, appointment.ends_at))
+    availability = Availability(hours=week_hours, time_off=away, busy=busy, closed=closed)
     now = timezone.now()
     length = dt.timedelta(minutes=rules.follow_up_minutes)
     step = dt.timedelta(minutes=rules.slot_step_minutes)
@@ -370,15 +405,22 @@ def _build_grid(
                     hour.end.hour * 60 + hour.end.minute,
                 )
                 placed.append((column, s, e, "working", None))
+    # Visits on their own, with the fewest steps each: a day shows hundreds.
+    visits: list[tuple[Column, int, int, CalendarVisit, dt.datetime, dt.datetime]] = []
+    first, last = lo, hi
     for appointment in appointments:
         local_start = appointment.starts_at.astimezone(tz)
-        local_end = appointment.ends_at.astimezone(tz)
         column = by_key.get((appointment.practitioner_id, local_start.date()))
         if column is None:
             continue
-        s = _minute_of(local_start, column.day)
+        local_end = appointment.ends_at.astimezone(tz)
+        s = local_start.hour * 60 + local_start.minute  # the column's day is the start's
         e = max(_minute_of(local_end, column.day), s + 15)
-        placed.append((column, s, e, "visit", (appointment, local_start, local_end)))
+        if s < first:
+            first = s
+        if e > last:
+            last = e
+        visits.append((column, s, e, appointment, local_start, local_end))
     for off in time_off:
         for column in columns:
             if column.practitioner.pk != off.practitioner_id:
@@ -390,26 +432,28 @@ def _build_grid(
                 placed.append((column, s, e, "away", off.reason or "Time off"))
     for _, s, e, kind, _ in placed:
         if kind != "away":
-            lo, hi = min(lo, s // 60 * 60), max(hi, -(-e // 60) * 60)
+            first, last = min(first, s), max(last, e)
+    # Whole hours around every working block and visit (time off is cut to them).
+    lo, hi = first // 60 * 60, -(-last // 60) * 60
     span = hi - lo
     for column, s, e, kind, payload in placed:
         s, e = max(s, lo), min(e, hi)
         top, height = (s - lo) * 100 / span, max(e - s, 0) * 100 / span
         if kind == "working":
             column.working.append(Block(top=top, height=height))
-        elif kind == "away":
-            column.away.append(Block(top=top, height=height, label=payload))
         else:
-            appointment, local_start, local_end = payload
-            column.visits.append(
-                Block(
-                    top=top,
-                    height=height,
-                    visit=appointment,
-                    start=local_start,
-                    end=local_end,
-                )
+            column.away.append(Block(top=top, height=height, label=payload))
+    for column, s, e, appointment, local_start, local_end in visits:
+        # Within the span by its making: nothing to clamp.
+        column.visits.append(
+            Block(
+                top=(s - lo) * 100 / span,
+                height=(e - s) * 100 / span,
+                visit=appointment,
+                start=local_start,
+                end=local_end,
             )
+        )
     free_minutes = 0
     if rules is not None:
         free_minutes = rules.follow_up_minutes
@@ -443,52 +487,87 @@ def _build_grid(
     )
 
 
-def _style(block: Block) -> SafeString:
-    # Numbers only: nothing to escape. SafeString() directly, here and in _present:
-    # what is interpolated is escaped already or is digits and times.
-    return SafeString(f"top: {block.top:.3f}%; height: {block.height:.3f}%;")
+def _style(block: Block) -> str:
+    # Numbers only: nothing to escape.
+    return f"top: {block.top:.3f}%; height: {block.height:.3f}%;"
+
+
+def _label(choices: type[AppointmentKind] | type[AppointmentStatus], value: str) -> str:
+    """The choice's label; the value itself when it is none of them."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _visit_labels(
+    kind: str, status: str, confirmed: bool, room_name: str | None
+) -> tuple[str, str]:
+    """A visit block's class and its second line ("Follow-up · Booked · Room 1"), escaped."""
+    status_label = _label(AppointmentStatus, status)
+    # The patient confirmed from the reminder's link (booked visits only).
+    if status == AppointmentStatus.BOOKED and confirmed:
+        status_label = "Confirmed ✓"
+    kind_label = _label(AppointmentKind, kind)
+    room = f" · {room_name}" if room_name else ""
+    return escape(f"cal-visit status-{status}"), escape(f"{kind_label} · {status_label}{room}")
 
 
 def _present(grid: Grid, *, dated: bool) -> Grid:
-    """Everything the grid template prints, computed once: style attributes, and each
-    visit's and free slot's link as one HTML fragment (hrefs from one reverse per page,
-    then prefix + id; times and labels; names escaped once each), joined per column in
-    the order a keyboard meets them, so the template prints one string per column.
-    ``dated``: free slots' names carry the day (the week, whose columns are days)."""
-    grid.hour_lines = format_html_join(
-        "",
-        '<div class="cal-hour-line" style="top: {}%;"></div>',
-        ((f"{top:.3f}",) for _, top in grid.hours),
+    """Everything the grid template prints per column, computed once: each column's head
+    and body as one HTML fragment (hrefs from one reverse per page, then prefix + id;
+    times and labels; names escaped once each), the visits and free slots in the order a
+    keyboard meets them, so the template prints two strings per column and no tag, filter
+    or lookup per column or block. ``dated``: the week, whose columns are days: free
+    slots' names carry the day and a column's head links to its day (the day's columns
+    link to the practitioner's week)."""
+    hours = grid.hours
+    hour_lines = "".join(
+        f'<div class="cal-hour-line" style="top: {top:.3f}%;"></div>' for _, top in hours
     )
+    grid.hour_labels = SafeString(
+        "".join(
+            f'<span class="cal-hour-label" style="top: {top:.3f}%;">{hour:02d}:00</span>'
+            for hour, top in hours[1:]
+        )
+    )
+    day_url = escape(reverse("scheduling:day"))
+    week_path = path_maker("scheduling:week", 1)
     visit_prefix, visit_suffix = escape(reverse("scheduling:appointment", args=[0])).rsplit("0", 1)
     book_url = escape(reverse("scheduling:book"))
-    kinds = {k.value: escape(k.label) for k in AppointmentKind}
-    statuses = {s.value: escape(s.label) for s in AppointmentStatus}
-    css = {s.value: f"cal-visit status-{s.value}" for s in AppointmentStatus}
-    rooms: dict[int, str] = {}
+    # A link's style and a visit's class and second line, each made once per page for
+    # every block that shares them (a day's visits share a few dozen).
+    places: dict[tuple[float, float, int, int], str] = {}
+    labels: dict[tuple[str, str, bool, str | None], tuple[str, str]] = {}
     names: dict[int, str] = {}
+
+    def place(block: Block) -> str:
+        key = (block.top, block.height, block.lane, block.lanes)
+        style = places.get(key)
+        if style is None:
+            width = 100 / block.lanes
+            style = places[key] = (
+                f"top: {block.top:.3f}%; height: {block.height:.3f}%;"
+                f" left: {block.lane * 100 / block.lanes:.3f}%; width: calc({width:.3f}% - 2px);"
+            )
+        return style
+
     for column in grid.columns:
-        for block in column.working:
-            block.style = _style(block)
-        for block in column.away:
-            block.style = _style(block)
+        pk = column.practitioner.pk
         name = escape(column.practitioner.display_name)
+        title = escape(column.title)
+        iso_day = f"{column.day:%Y-%m-%d}"
         day_label = escape(f"{date_format(column.day, 'D j M')} ") if dated else ""
-        book_prefix = (
-            f"{book_url}?practitioner={column.practitioner.pk}&amp;date={column.day:%Y-%m-%d}"
-            "&amp;time="
-        )
+        book_prefix = f"{book_url}?practitioner={pk}&amp;date={iso_day}&amp;time="
         book_suffix = f"&amp;duration={grid.free_minutes}&amp;kind=follow_up"
         for block in column.free:
             begins = block.start
             assert begins is not None  # free slots have both ends
             start = f"{begins.hour:02d}:{begins.minute:02d}"
-            width = 100 / block.lanes
             block.html = (
                 '\n      <a role="listitem" class="cal-free"'
                 f' href="{book_prefix}{start}{book_suffix}"\n'
-                f'         style="top: {block.top:.3f}%; height: {block.height:.3f}%;'
-                f' left: {block.lane * 100 / block.lanes:.3f}%; width: calc({width:.3f}% - 2px);"\n'
+                f'         style="{place(block)}"\n'
                 f'         aria-label="Book {day_label}{start} with {name}">'
                 f'<span aria-hidden="true">+ {start}</span></a>\n      '
             )
@@ -500,29 +579,21 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
             start = f"{begins.hour:02d}:{begins.minute:02d}"
             end = f"{ends.hour:02d}:{ends.minute:02d}"
             compact = ends - begins <= COMPACT_VISIT
-            status_css = css.get(a.status) or escape(f"cal-visit status-{a.status}")
             patient = names.get(a.patient_id)
             if patient is None:
-                # Patient.full_name, from the two columns the query read.
-                patient = names[a.patient_id] = escape(f"{a.first_name} {a.last_name}")
-            room = ""
-            if a.room_id is not None and a.room_name:
-                room = rooms.get(a.room_id, "")
-                if not room:
-                    room = rooms[a.room_id] = f" · {escape(a.room_name)}"
-            kind = kinds.get(a.kind) or escape(a.kind)
-            status: str = statuses.get(a.status) or escape(a.status)
-            # The patient confirmed from the reminder's link (booked visits only).
-            if a.status == AppointmentStatus.BOOKED and a.confirmed_at is not None:
-                status = "Confirmed ✓"
-            detail = f"{kind} · {status}{room}"
-            width = 100 / block.lanes
+                # Patient.full_name, from the two columns the query read. html.escape is
+                # Django's escape without its lazy-text check, a third of its cost.
+                patient = names[a.patient_id] = html.escape(f"{a.first_name} {a.last_name}")
+            key = (a.kind, a.status, a.confirmed, a.room_name)
+            label = labels.get(key)
+            if label is None:
+                label = labels[key] = _visit_labels(*key)
+            status_css, detail = label
             block.html = (
                 '\n      <a role="listitem"'
                 f' class="{f"{status_css} is-compact" if compact else status_css}"'
                 f' href="{visit_prefix}{a.id}{visit_suffix}"\n'
-                f'         style="top: {block.top:.3f}%; height: {block.height:.3f}%;'
-                f' left: {block.lane * 100 / block.lanes:.3f}%; width: calc({width:.3f}% - 2px);"\n'
+                f'         style="{place(block)}"\n'
                 f'         title="{start}–{end} {patient} · {detail}">\n'
                 '        <span class="cal-visit-line"><span class="cal-visit-time">'
                 f"{start if compact else f'{start}–{end}'}</span>\n"
@@ -530,9 +601,40 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
                 f'        <span class="cal-visit-line">{detail}</span>\n'
                 "      </a>\n      "
             )
+        is_today = " is-today" if column.is_today else ""
+        current = 'aria-current="date"' if column.is_today else ""
+        if dated:
+            link = f'<a href="{day_url}?date={iso_day}">{title}</a>'
+        else:
+            link = f'<a href="{escape(week_path(pk))}?date={iso_day}">{title}</a>'
+        badge = (
+            '<span class="badge text-bg-success ms-1">Today</span>'
+            if column.is_today and dated
+            else ""
+        )
+        column.head_html = SafeString(
+            f'<div class="cal-head{is_today}" {current}>\n      {link}\n      {badge}\n    </div>'
+        )
+        working = "".join(
+            f'<div class="cal-working" style="{_style(block)}"></div>' for block in column.working
+        )
+        away = "".join(
+            f'<div class="cal-away" style="{_style(block)}">Away: {escape(block.label)}</div>'
+            for block in column.away
+        )
+        closed = (
+            f'<div class="cal-closed" role="note">Clinic closed: {escape(column.closed)}</div>'
+            if column.closed
+            else ""
+        )
+        entries = "".join(block.html for block in column.entries)
         # Every piece above is escaped already or is digits and times. The fragments keep
-        # the whitespace the grid template printed around each link.
-        column.entries_html = SafeString("".join(block.html for block in column.entries))
+        # the whitespace the grid template printed around each tag.
+        column.html = SafeString(
+            f'<div class="cal-col{is_today}" role="list" aria-label="{title}" data-day="{iso_day}"'
+            f' data-practitioner="{pk}">\n      {working}\n      {hour_lines}\n      {away}'
+            f"\n      {closed}\n      {entries}\n    </div>"
+        )
     return grid
 
 
@@ -540,13 +642,24 @@ def _calendar_appointments(
     practitioner_ids: list[int], start: dt.datetime, end: dt.datetime
 ) -> list[CalendarVisit]:
     # Cancelled visits free their slot and leave the grid; no-shows stay, greyed out.
+    # Starts and ends come as intervals from ``start``, which psycopg reads in C: Django
+    # reads a timestamptz in Python, some 4 us a value, two per visit of a day's hundreds.
+    since = Value(start, output_field=DateTimeField())
     rows = (
         Appointment.objects.filter(overlapping(start, end), practitioner_id__in=practitioner_ids)
         .exclude(status=AppointmentStatus.CANCELLED)
         .order_by("starts_at", "id")
+        .annotate(
+            start_offset=F("starts_at") - since,
+            end_offset=F("ends_at") - since,
+            confirmed=Q(confirmed_at__isnull=False),
+        )
         .values_list(*_CALENDAR_VISIT_COLUMNS)
     )
-    return [CalendarVisit._make(row) for row in rows]
+    return [
+        CalendarVisit(i, pr, pa, ro, start + s, start + e, k, st, c, fn, ln, rn)
+        for i, pr, pa, ro, s, e, k, st, c, fn, ln, rn in rows
+    ]
 
 
 def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
@@ -563,7 +676,10 @@ def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
         for p in practitioners
     ]
     appointments = _calendar_appointments(ids, start, end)
-    hours = list(WorkingHours.objects.filter(practitioner_id__in=ids, weekday=day.weekday()))
+    # A column's bands in time order; the model's ordering would join the practitioners
+    # to sort by name, which the grid does not need.
+    weekday_hours = WorkingHours.objects.filter(practitioner_id__in=ids, weekday=day.weekday())
+    hours = list(weekday_hours.order_by("start"))
     time_off = list(
         TimeOff.objects.filter(practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start)
     )
@@ -589,7 +705,9 @@ def calendar_week(
     start, _ = _day_bounds(days[0], tz)
     _, end = _day_bounds(days[-1], tz)
     appointments = _calendar_appointments([practitioner.pk], start, end)
-    hours = list(WorkingHours.objects.filter(practitioner=practitioner))
+    hours = list(
+        WorkingHours.objects.filter(practitioner=practitioner).order_by("weekday", "start")
+    )
     time_off = list(
         TimeOff.objects.filter(practitioner=practitioner, starts_at__lt=end, ends_at__gt=start)
     )

@@ -94,7 +94,7 @@ def day(request):
 @permission_required("clinic.view_appointment", raise_exception=True)
 @require_GET
 def week(request, practitioner_id: int):
-    practitioner = selectors.get_practitioner_for_user(request.user, practitioner_id)
+    practitioner, active = selectors.get_week_practitioners_for_user(request.user, practitioner_id)
     day = _calendar_day(request)
     monday = selectors.week_start(day)
     return render(
@@ -102,7 +102,7 @@ def week(request, practitioner_id: int):
         "clinic/scheduling/week.html",
         {
             "practitioner": practitioner,
-            "practitioners": selectors.active_practitioners(),
+            "practitioners": selectors.week_links(active, day),
             "day": day,
             "monday": monday,
             "sunday": monday + dt.timedelta(days=6),

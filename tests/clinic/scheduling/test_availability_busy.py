@@ -1,5 +1,6 @@
 """``Availability.is_busy`` looks only at the intervals near the asked time (sorted, with
-bisect), and must answer exactly as checking every interval would."""
+bisect), and ``bookable_slots`` skips past the visits it meets: both must answer exactly as
+checking every interval and every step would."""
 
 import datetime as dt
 import random
@@ -90,3 +91,52 @@ def test_free_starts_jumping_past_busy_times_agree_with_checking_every_step():
             availability.free_starts(1, after=after, until=until, duration=duration, step=step)
         )
         assert found == expected and found
+
+
+def _naive_slots(availability, pid, day, *, after, length, step):
+    """The calendar's free slots found by testing every step, as before the skip."""
+    result = []
+    for block_start, block_end in availability.blocks_on(pid, day):
+        start = block_start
+        while start + length <= block_end:
+            end = start + length
+            if (
+                start >= after
+                and not availability.is_busy(pid, start, end)
+                and availability.time_off_reason(pid, start, end) is None
+            ):
+                result.append(start)
+                start = end
+            else:
+                start += step
+    return result
+
+
+def test_bookable_slots_skip_past_visits_and_find_what_every_step_would():
+    """A step that meets a visit goes straight to the first step after the visit ends;
+    the slots found are those testing every step finds."""
+    rng = random.Random(5)
+    day = BASE.date()
+    found = 0
+    for _ in range(400):
+        blocks = [(dt.time(rng.choice([7, 8, 9])), dt.time(rng.choice([12, 17, 19])))]
+        if rng.random() < 0.3:
+            blocks.append((dt.time(13), dt.time(18)))
+        time_off = {}
+        if rng.random() < 0.3:
+            off = BASE + dt.timedelta(minutes=5 * rng.randrange(0, 150))
+            time_off = {1: [(off, off + dt.timedelta(minutes=rng.choice([20, 60, 300])), "")]}
+        availability = Availability(hours={1: {day.weekday(): blocks}}, time_off=time_off, tz=TZ)
+        for _ in range(rng.randrange(0, 30)):
+            start = BASE + dt.timedelta(minutes=rng.choice([1, 5, 15]) * rng.randrange(0, 56))
+            minutes = rng.choice([10, 15, 30, 45, 60, 90, 240])
+            availability.add_busy(1, start, start + dt.timedelta(minutes=minutes))
+        kwargs = {
+            "after": BASE + dt.timedelta(minutes=7 * rng.randrange(0, 120)),
+            "length": dt.timedelta(minutes=rng.choice([15, 30, 45, 60])),
+            "step": dt.timedelta(minutes=rng.choice([5, 10, 15, 30])),
+        }
+        slots = availability.bookable_slots(1, day, **kwargs)
+        assert slots == _naive_slots(availability, 1, day, **kwargs)
+        found += len(slots)
+    assert found > 1000  # the cases are not all full days

@@ -157,14 +157,14 @@ def test_week_view_query_count_does_not_grow_with_appointments(
     client = client_for(therapist)
     url = reverse("scheduling:week", args=[practitioner.pk])
     _fill_day(monday, [practitioner], 2)
-    # session, user, user permissions, group permissions, the practitioner,
-    # appointments, working hours, time off, clinic closures of the week, practitioners
-    # for the switcher.
-    with django_assert_num_queries(10):
+    # session, user, user permissions, group permissions, the practitioner with the
+    # practitioners for the switcher, appointments, working hours, time off, clinic
+    # closures of the week.
+    with django_assert_num_queries(9):
         client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     for offset in range(1, 5):
         _fill_day(monday + dt.timedelta(days=offset), [practitioner], 6)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     assert sum(len(c.visits) for c in response.context["grid"].columns) == 26
 
@@ -182,6 +182,27 @@ def test_week_view_places_visits_on_their_day(client_for, therapist, practitione
     assert sum(len(c.visits) for c in columns) == 1
     # 13:00 on a 07:00-19:00 grid is half-way down.
     assert round(wednesday.visits[0].top) == 50
+
+
+def test_week_view_of_an_inactive_practitioner_and_its_switcher(
+    client_for, therapist, practitioner, other_practitioner, monday
+):
+    """The week of a practitioner no longer active still shows; the switcher lists the
+    active practitioners only, each linking to their week of the asked day."""
+    other_practitioner.active = False
+    other_practitioner.save()
+    client = client_for(therapist)
+    response = client.get(
+        reverse("scheduling:week", args=[other_practitioner.pk]), {"date": f"{monday:%Y-%m-%d}"}
+    )
+    assert response.status_code == 200
+    assert response.context["practitioner"] == other_practitioner
+    week = reverse("scheduling:week", args=[practitioner.pk])
+    switcher = response.content.decode().split(">Practitioner</button>", 1)[1].split("</ul>")[0]
+    assert f'href="{week}?date={monday:%Y-%m-%d}">{practitioner.display_name}</a>' in switcher
+    assert other_practitioner.display_name not in switcher
+    missing = reverse("scheduling:week", args=[other_practitioner.pk + practitioner.pk + 1])
+    assert client.get(missing).status_code == 404
 
 
 # Booking ---------------------------------------------------------------------------

@@ -181,12 +181,12 @@ def test_page_query_counts_do_not_grow_with_history(
         # slots link to the booking form), practitioners, appointments, working hours,
         # time off, clinic closures.
         "day": (reverse("scheduling:day"), {"date": f"{monday:%Y-%m-%d}"}, 10),
-        # ... the booking rules, the practitioner, appointments, working hours, time off,
-        # clinic closures, the switcher.
+        # ... the booking rules, the practitioner with the switcher's practitioners,
+        # appointments, working hours, time off, clinic closures.
         "week": (
             reverse("scheduling:week", args=[practitioner.pk]),
             {"date": f"{monday:%Y-%m-%d}"},
-            11,
+            10,
         ),
         # ... settings, practitioners, working hours, time off, clinic closures,
         # appointments, and the form's practitioner list.
