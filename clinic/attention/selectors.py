@@ -5,8 +5,9 @@ care written by the therapist, in name order, with their latest such plan. A sli
 them (``_caseload_sql``) and the rules for it cost one query together, whatever the
 number of patients and the length of their history (``_rules_sql``): a UNION ALL of one
 part per rule, each reading only the few latest rows it needs, picked in the database
-with a window function (ROW_NUMBER per patient), read as plain tuples with moments as
-seconds since the epoch (worded only for the rows a page shows):
+(on PostgreSQL a LIMIT per patient on an index, elsewhere a window function: ROW_NUMBER
+per patient), read as plain tuples with moments as seconds since the epoch (worded only
+for the rows a page shows):
 
 1. whether a live visit is booked from now on and the latest live visit (each a LIMIT 1
    on an index, per patient);
@@ -202,8 +203,8 @@ def _rules_sql() -> str:
     """The rules for the patients of ``chunk`` (``_caseload_sql``) in one query: a UNION
     ALL of one part per rule, every part with the same columns (kind, patient, rank, id,
     number, moment, second moment, word, second word), ranked in the database
-    (ROW_NUMBER per patient) so each part reads only the few latest rows it needs. The
-    first part also gives each patient's place, name and plan."""
+    (``latest``) so each part reads only the few latest rows it needs. The first part
+    also gives each patient's place, name and plan."""
     q = connection.ops.quote_name
     appointment = q(Appointment._meta.db_table)
     pain = q(PainReport._meta.db_table)
@@ -216,6 +217,16 @@ def _rules_sql() -> str:
     live = ", ".join(["%s"] * len(LIVE_APPOINTMENT_STATUSES))
 
     def latest(kind: str, table: str, columns: str, where: str, order: str, limit: str) -> str:
+        if connection.vendor == "postgresql":
+            # Per patient, a LIMIT on its (patient, moment) index: only the rows
+            # wanted. Ranked over the chunk, every row of its patients was read and
+            # sorted, and in a small clinic the planner hashed a scan of the table.
+            return (
+                f"SELECT '{kind}', pid, rk, id, num, at, NULL, word, NULL, NULL FROM chunk "
+                f"CROSS JOIN LATERAL (SELECT id, {columns}, ROW_NUMBER() OVER (ORDER BY "
+                f"{order}) AS rk FROM {table} WHERE patient_id = pid AND {where} "
+                f"ORDER BY {order} LIMIT {limit}) AS ranked"
+            )
         return (
             f"SELECT '{kind}', patient_id, rk, id, num, at, NULL, word, NULL, NULL FROM ("
             f"SELECT patient_id, id, {columns}, ROW_NUMBER() OVER "
@@ -224,18 +235,23 @@ def _rules_sql() -> str:
         )
 
     parts = [
-        # 1. The next live visit and the latest past one: each a correlated LIMIT 1
-        #    on appt_patient_start_idx (patient, starts_at); an EXISTS was planned as
-        #    a hash of every future visit in the clinic.
+        # 1. The next live visit: a correlated LIMIT 1 on appt_patient_start_idx
+        #    (patient, starts_at); an EXISTS was planned as a hash of every future
+        #    visit in the clinic. Then the latest past live visit.
         f"SELECT 'v', pid, pos, "
-        f"(SELECT id FROM {appointment} WHERE patient_id = pid AND starts_at < %s "
-        f"AND status IN ({live}) ORDER BY starts_at DESC, id DESC LIMIT 1), "
         f"(SELECT id FROM {appointment} WHERE patient_id = pid AND starts_at >= %s "
-        f"AND status IN (%s, %s) ORDER BY starts_at LIMIT 1), "
-        f"(SELECT {_epoch('starts_at')} FROM {appointment} WHERE patient_id = pid "
-        f"AND starts_at < %s AND status IN ({live}) ORDER BY starts_at DESC, id DESC "
-        f"LIMIT 1), CAST(NULL AS double precision), first_name, last_name, plan_id "
-        "FROM chunk",
+        f"AND status IN (%s, %s) ORDER BY starts_at LIMIT 1), CAST(NULL AS integer), "
+        "CAST(NULL AS double precision), CAST(NULL AS double precision), first_name, "
+        "last_name, plan_id FROM chunk",
+        latest(
+            "l",
+            appointment,
+            f"CAST(NULL AS integer) AS num, {_epoch('starts_at')} AS at, "
+            "CAST(NULL AS text) AS word",
+            f"starts_at < %s AND status IN ({live})",
+            "starts_at DESC, id DESC",
+            "1",
+        ),
         # 2. The two latest pain reports (every source).
         latest(
             "p",
@@ -311,8 +327,6 @@ def _evaluate(
         active,
         *([patient_id] if patient_id is not None else []),
         now,
-        *live,
-        now,
         AppointmentStatus.BOOKED.value,
         AppointmentStatus.CHECKED_IN.value,
         now,
@@ -332,7 +346,8 @@ def _evaluate(
         found = cursor.fetchall()
 
     people: list[tuple[int, int, str, int]] = []  # place, patient, name, plan
-    seen: dict[int, tuple[Any, Any, Any]] = {}
+    next_visit: dict[int, int | None] = {}
+    last_live: dict[int, tuple[int, float]] = {}  # the latest past live visit, its moment
     pain: dict[int, list[tuple[int, int, int, float]]] = defaultdict(list)
     lefs: dict[int, list[LefsPoint]] = defaultdict(list)
     visits: dict[int, list[tuple[int, int, float, str]]] = defaultdict(list)
@@ -340,8 +355,10 @@ def _evaluate(
     acknowledged = set()
     for kind, pk, rank, row_id, num, at, at2, word, word2, ref in found:
         if kind == "v":
-            seen[pk] = (row_id, num, at)  # last live visit, next visit, last live at
+            next_visit[pk] = row_id
             people.append((rank, pk, f"{word} {word2}", ref))
+        elif kind == "l":
+            last_live[pk] = (row_id, at)
         elif kind == "p":
             pain[pk].append((rank, row_id, num, at))
         elif kind == "a":
@@ -359,13 +376,13 @@ def _evaluate(
     rows = []
     patient_link = path_maker("patients:detail", 1)  # once, not per row (links.py)
     for _, pk, name, plan_id in people:
-        last_live_id, next_visit_id, last_live_at = seen[pk]
+        last_live_id, last_live_at = last_live.get(pk, (None, None))
         flags = [
             *_pain_flags(pain[pk]),
             *_lefs_flags(lefs[pk]),
             *_program_flags(programs.get(pk), today),
             *_missed_flags(visits[pk], in_a_row),
-            *_next_visit_flags(next_visit_id, plan_id, last_live_id, last_live_at),
+            *_next_visit_flags(next_visit[pk], plan_id, last_live_id, last_live_at),
         ]
         flags = [f for f in flags if (pk, f.reason, f.key) not in acknowledged]
         if flags:
