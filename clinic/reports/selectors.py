@@ -37,7 +37,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -49,8 +48,8 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -72,6 +71,7 @@ from patients.models import Assessment, Patient, RecordStatus, Region, Suspected
 from treatments.models import TreatmentPlan
 
 from . import rollup
+from .db import DaysBetween
 
 DEFAULT_WEEKS = 12
 # The longest period a report covers: 53 weeks, a year whatever weekday it starts on.
@@ -147,15 +147,12 @@ def default_period(today: dt.date | None = None) -> Period:
     return Period(monday - dt.timedelta(weeks=DEFAULT_WEEKS - 1), today)
 
 
-def _week_of(field_name: str, edges: list[Any]) -> Case:
-    """The week index of ``field_name``, for rows already bounded to the period:
-    ``edges`` are the starts of weeks 1..n (and the end), so the first one it is
-    before names its week."""
-    return Case(
-        *[When(**{f"{field_name}__lt": edge}, then=Value(i)) for i, edge in enumerate(edges)],
-        default=Value(None),
-        output_field=IntegerField(),
-    )
+def _week_of(day: Any, period: Period) -> CombinedExpression:
+    """The index in ``period.weeks`` of the date ``day`` (an expression), for rows
+    already bounded to the period: whole days since its start, over 7 (every week but
+    the last has 7 days). A CASE over the weeks' edges took longer to build (about
+    1.3 ms a query, a When per week) than the query took to run."""
+    return DaysBetween(Value(period.start), day) / 7
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -164,11 +161,6 @@ def _rate(part: int, whole: int) -> float | None:
 
 def practitioner_names() -> dict[int, str]:
     return dict(Practitioner.objects.values_list("pk", "display_name"))
-
-
-def _day_edges(period: Period) -> list[dt.date]:
-    """The first day after each week, for ``_week_of`` on a date."""
-    return [week.end + dt.timedelta(days=1) for week in period.weeks]
 
 
 def _refresh_rollup(period: Period, now: dt.datetime) -> dt.date:
@@ -226,7 +218,7 @@ def attendance(period: Period, *, now: dt.datetime) -> AttendanceReport:
     finished = _refresh_rollup(period, now)
     counts = (
         ReportDay.objects.filter(day__gte=period.start, day__lt=finished, due__gt=0)
-        .annotate(week=_week_of("day", _day_edges(period)))
+        .annotate(week=_week_of(F("day"), period))
         .values("practitioner_id", "week")
         .annotate(week_due=Sum("due"), week_no_shows=Sum("no_shows"), week_late=Sum("late"))
         .order_by()
@@ -246,7 +238,7 @@ def attendance(period: Period, *, now: dt.datetime) -> AttendanceReport:
             starts_at__gte=max(edges[0], _local(finished, dt.time(0))), starts_at__lt=until
         )
         .exclude(status=AppointmentStatus.CANCELLED, late_cancellation=False)
-        .annotate(week=_week_of("starts_at", edges[1:]))
+        .annotate(week=_week_of(rollup.local_day(), period))
         .values("practitioner_id", "week")
         .annotate(
             due=Count("id"),
@@ -423,7 +415,7 @@ def utilisation(period: Period, *, now: dt.datetime | None = None) -> Utilisatio
     finished = _refresh_rollup(period, now)
     booked_rows = (
         ReportDay.objects.filter(day__gte=period.start, day__lt=finished, booked__gt=dt.timedelta())
-        .annotate(week=_week_of("day", _day_edges(period)))
+        .annotate(week=_week_of(F("day"), period))
         .values("practitioner_id", "week")
         .annotate(week_booked=Sum("booked"))
         .order_by()
@@ -435,7 +427,7 @@ def utilisation(period: Period, *, now: dt.datetime | None = None) -> Utilisatio
             starts_at__lt=edges[-1],
             status__in=BOOKED_STATUSES,
         )
-        .annotate(week=_week_of("starts_at", edges[1:]))
+        .annotate(week=_week_of(rollup.local_day(), period))
         .values("practitioner_id", "week")
         .annotate(week_booked=Sum(duration))
         .order_by()
@@ -531,10 +523,9 @@ def adherence(period: Period, *, today: dt.date, now: dt.datetime | None = None)
         rollup.refresh(
             period.start, last + dt.timedelta(days=1), now=now, source=rollup.COMPLETIONS
         )
-        edges = [week.start + dt.timedelta(days=7) for week in weeks]
         done = (
             ReportCompletionDay.objects.filter(day__gte=period.start, day__lte=last)
-            .annotate(week=_week_of("day", edges))
+            .annotate(week=_week_of(F("day"), period))
             .values("therapist_id", "week")
             .annotate(days=Sum("done"), program_days=Sum("prescribed"))
             .order_by()
