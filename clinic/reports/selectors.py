@@ -33,6 +33,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from django.db import connection
@@ -315,8 +316,10 @@ def working_minutes(start: dt.date, end: dt.date) -> dict[int, dict[dt.date, int
     Queries: 1. working hours; 2. time off touching the period. Both are bounded by the
     number of practitioners, not by the clinic's history.
     """
-    first = _local(start, dt.time(0))
-    after = _local(end + dt.timedelta(days=1), dt.time(0))
+    days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    # Each day's first moment, and the moment after the last day.
+    midnights = [_local(day, dt.time(0)) for day in [*days, end + dt.timedelta(days=1)]]
+    first, after = midnights[0], midnights[-1]
     hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -331,15 +334,14 @@ def working_minutes(start: dt.date, end: dt.date) -> dict[int, dict[dt.date, int
         off[practitioner_id].append((off_start, off_end))
     closed = closed_days(start, end)
     zone = clinic_zone()
-    days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
     # Days whose clock changes (daylight saving) and days touched by a practitioner's time
     # off are worked out on aware datetimes; on every other day the working hours' wall
     # clock length is the time worked, which is most days and far cheaper.
+    offsets = [midnight.astimezone(zone).utcoffset() for midnight in midnights]
     clock_changes = {
         day
-        for day in days
-        if _local(day, dt.time(0)).astimezone(zone).utcoffset()
-        != _local(day + dt.timedelta(days=1), dt.time(0)).astimezone(zone).utcoffset()
+        for day, (offset, next_offset) in zip(days, pairwise(offsets), strict=True)
+        if offset != next_offset
     }
     off_days: dict[int, set[dt.date]] = defaultdict(set)
     for practitioner_id, intervals in off.items():
@@ -441,9 +443,13 @@ def utilisation(period: Period, *, now: dt.datetime | None = None) -> Utilisatio
     for key, booked in booked_by_cell.items():
         cells[key].booked = round(booked.total_seconds() / 60)
     weeks = period.weeks
+    week_of = {week.start + dt.timedelta(days=n): week.index for week in weeks for n in range(7)}
     for practitioner_id, days in working_minutes(period.start, period.end).items():
+        week_minutes = [0] * len(weeks)
+        for day, minutes in days.items():
+            week_minutes[week_of[day]] += minutes
         for week in weeks:
-            minutes = sum(days.get(week.start + dt.timedelta(days=n), 0) for n in range(week.days))
+            minutes = week_minutes[week.index]
             if minutes or (practitioner_id, week.index) in cells:
                 cells[(practitioner_id, week.index)].working = minutes
     by_practitioner: dict[int, UtilisationCell] = defaultdict(UtilisationCell)
