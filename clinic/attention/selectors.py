@@ -38,6 +38,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -106,11 +107,20 @@ class LefsPoint:
     key: str  # "assessment:<id>" or "questionnaire:<id>"
 
 
-def _day(value: float | dt.date) -> str:
-    """A moment (seconds since the epoch) or a date, as "3 Nov 2026" in local time."""
-    if not isinstance(value, dt.date):
-        value = timezone.localtime(_moment(value))
-    return f"{value.day} {value:%b %Y}"
+def _day(moment: float, zone: dt.tzinfo) -> str:
+    """A moment (seconds since the epoch) as "3 Nov 2026" in ``zone``."""
+    return _date_words(dt.datetime.fromtimestamp(moment, zone))
+
+
+def _date_words(day: dt.date) -> str:
+    """A date as "3 Nov 2026"."""
+    return f"{day.day} {_month(day.year, day.month)}"
+
+
+@cache
+def _month(year: int, month: int) -> str:
+    """ "Nov 2026", formatted once: strftime cost more than the rest of a row's words."""
+    return f"{dt.date(year, month, 1):%b %Y}"
 
 
 def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[Row]:
@@ -131,9 +141,9 @@ def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]
     """
     want = limit + 1
     first = CHUNK_FACTOR * want
-    rows, checked = _evaluate(therapist, limit=first)
+    rows, checked = _evaluate(therapist, limit=first, enough=want)
     if len(rows) < want and checked == first:
-        rows += _evaluate(therapist, offset=first)[0]
+        rows += _evaluate(therapist, offset=first, enough=want - len(rows))[0]
     return rows[:limit], len(rows) > limit
 
 
@@ -178,10 +188,6 @@ def _epoch(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"CAST(EXTRACT(EPOCH FROM {column}) AS double precision)"
     return f"((julianday({column}) - 2440587.5) * 86400.0)"
-
-
-def _moment(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
 
 def _date(epoch: float | None) -> dt.date | None:
@@ -310,13 +316,16 @@ def _evaluate(
     patient_id: int | None = None,
     limit: int | None = None,
     offset: int = 0,
+    enough: int | None = None,
 ) -> tuple[list[Row], int]:
     """The rules for the therapist's patients by name (``_caseload_sql``: from
     ``offset``, at most ``limit``; or the one patient ``patient_id``) in one query
     whatever their number and history (``_rules_sql``), read as plain tuples. Gives the
-    rows that need attention, by name, and how many patients were checked."""
+    rows that need attention, by name (the first ``enough`` of them, if given), and how
+    many patients were checked."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     today = timezone.localdate()
+    zone = timezone.get_current_timezone()  # once: each look-up costs as much as a date's words
     in_a_row = settings.ATTENTION_MISSED_IN_A_ROW
     active = PlanStatus.ACTIVE.value
     live = [str(status) for status in LIVE_APPOINTMENT_STATUSES]
@@ -373,16 +382,18 @@ def _evaluate(
             acknowledged.add((pk, word, word2))
 
     people.sort()  # by place in the caseload: by name
-    rows = []
+    rows: list[Row] = []
     patient_link = path_maker("patients:detail", 1)  # once, not per row (links.py)
     for _, pk, name, plan_id in people:
+        if len(rows) == enough:
+            break
         last_live_id, last_live_at = last_live.get(pk, (None, None))
         flags = [
-            *_pain_flags(pain[pk]),
-            *_lefs_flags(lefs[pk]),
+            *_pain_flags(pain[pk], zone),
+            *_lefs_flags(lefs[pk], zone),
             *_program_flags(programs.get(pk), today),
-            *_missed_flags(visits[pk], in_a_row),
-            *_next_visit_flags(next_visit[pk], plan_id, last_live_id, last_live_at),
+            *_missed_flags(visits[pk], in_a_row, zone),
+            *_next_visit_flags(next_visit[pk], plan_id, last_live_id, last_live_at, zone),
         ]
         flags = [f for f in flags if (pk, f.reason, f.key) not in acknowledged]
         if flags:
@@ -390,7 +401,7 @@ def _evaluate(
     return rows, len(people)
 
 
-def _pain_flags(reports: list[tuple[int, int, int, float]]) -> list[Flag]:
+def _pain_flags(reports: list[tuple[int, int, int, float]], zone: dt.tzinfo) -> list[Flag]:
     if not reports:
         return []
     reports.sort()  # by rank: the latest first
@@ -402,7 +413,7 @@ def _pain_flags(reports: list[tuple[int, int, int, float]]) -> list[Flag]:
             Flag(
                 AttentionReason.PAIN_HIGH,
                 lambda: (
-                    f"Pain {score}/10 reported on {_day(at)} "
+                    f"Pain {score}/10 reported on {_day(at, zone)} "
                     f"(flagged from {settings.ATTENTION_PAIN_SCORE}/10)."
                 ),
                 key,
@@ -417,7 +428,7 @@ def _pain_flags(reports: list[tuple[int, int, int, float]]) -> list[Flag]:
                     AttentionReason.PAIN_RISE,
                     lambda: (
                         f"Pain rose {rise} points, from {previous}/10 on "
-                        f"{_day(previous_at)} to {score}/10 on {_day(at)}."
+                        f"{_day(previous_at, zone)} to {score}/10 on {_day(at, zone)}."
                     ),
                     key,
                 )
@@ -425,7 +436,7 @@ def _pain_flags(reports: list[tuple[int, int, int, float]]) -> list[Flag]:
     return flags
 
 
-def _lefs_flags(points: list[LefsPoint]) -> list[Flag]:
+def _lefs_flags(points: list[LefsPoint], zone: dt.tzinfo) -> list[Flag]:
     if len(points) < 2:
         return []
     newer, older = sorted(points, key=lambda p: (p.when, p.key), reverse=True)[:2]
@@ -436,8 +447,8 @@ def _lefs_flags(points: list[LefsPoint]) -> list[Flag]:
         Flag(
             AttentionReason.LEFS_FALL,
             lambda: (
-                f"LEFS fell {fall} points, from {older.total}/80 on {_day(older.when)} to "
-                f"{newer.total}/80 on {_day(newer.when)}."
+                f"LEFS fell {fall} points, from {older.total}/80 on {_day(older.when, zone)} to "
+                f"{newer.total}/80 on {_day(newer.when, zone)}."
             ),
             f"lefs:{newer.key}",
         )
@@ -458,15 +469,20 @@ def _program_flags(program: _Program | None, today: dt.date) -> list[Flag]:
 
     def text() -> str:
         if last_done:
-            return f"No exercise marked done for {idle} days (last done on {_day(last_done)})."
+            return (
+                f"No exercise marked done for {idle} days (last done on {_date_words(last_done)})."
+            )
         return (
-            f"No exercise marked done since the program started on {_day(started)} ({idle} days)."
+            "No exercise marked done since the program started on "
+            f"{_date_words(started)} ({idle} days)."
         )
 
     return [Flag(AttentionReason.NO_EXERCISE, text, f"program:{program_id}:{last_done}")]
 
 
-def _missed_flags(visits: list[tuple[int, int, float, str]], in_a_row: int) -> list[Flag]:
+def _missed_flags(
+    visits: list[tuple[int, int, float, str]], in_a_row: int, zone: dt.tzinfo
+) -> list[Flag]:
     if len(visits) < in_a_row or in_a_row < 1:
         return []
     visits.sort()  # by rank: the latest first
@@ -477,7 +493,7 @@ def _missed_flags(visits: list[tuple[int, int, float, str]], in_a_row: int) -> l
     def text() -> str:
         words = ", ".join(
             ("no-show" if status == AppointmentStatus.NO_SHOW else "late cancellation")
-            + f" on {_day(at)}"
+            + f" on {_day(at, zone)}"
             for _, _, at, status in reversed(visits)
         )
         return f"Missed the last {in_a_row} visits in a row: {words}."
@@ -486,13 +502,17 @@ def _missed_flags(visits: list[tuple[int, int, float, str]], in_a_row: int) -> l
 
 
 def _next_visit_flags(
-    next_visit_id: int | None, plan_id: int, last_live_id: int | None, last: float | None
+    next_visit_id: int | None,
+    plan_id: int,
+    last_live_id: int | None,
+    last: float | None,
+    zone: dt.tzinfo,
 ) -> list[Flag]:
     if next_visit_id is not None:
         return []
 
     def text() -> str:
-        since = f"last visit on {_day(last)}" if last is not None else "no visit yet"
+        since = f"last visit on {_day(last, zone)}" if last is not None else "no visit yet"
         return f"Active plan of care and no next visit booked ({since})."
 
     return [Flag(AttentionReason.NO_NEXT_VISIT, text, f"plan:{plan_id}:after:{last_live_id}")]
