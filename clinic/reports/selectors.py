@@ -786,8 +786,9 @@ def therapist_episodes(
     Queries: 1-2 (or more). the rollup's refresh; 3. the episodes."""
     rollup.refresh_episodes(now=now)
     # The names by primary key, one row each: a join would have the planner hash the
-    # whole patient table for a caseload's worth of rows.
-    patient = Patient.objects.filter(pk=OuterRef("patient_id"))
+    # whole patient table for a caseload's worth of rows. Unordered: the model's name
+    # order put a sort of that one row in each look-up.
+    patient = Patient.objects.filter(pk=OuterRef("patient_id")).order_by()
     rows = (
         _episodes(period, measure)
         .filter(therapist_id=therapist_id)
