@@ -684,7 +684,9 @@ _LEVELS = (
 def _outcomes_sql(inner: str, vendor: str) -> str:
     if vendor == "postgresql":
         median = "percentile_cont(0.5) WITHIN GROUP (ORDER BY {})"
-        days = "EXTRACT(EPOCH FROM (mcid_at - baseline_at)) / 86400.0"
+        # date_part: a double, the same value EXTRACT gives as a numeric, whose
+        # arithmetic cost a tenth of the query on a clinic group's 12 weeks.
+        days = "date_part('epoch', mcid_at - baseline_at) / 86400.0"
     else:  # SQLite, with the median of clinic/reports/db.py
         median = "reports_median({})"
         days = "julianday(mcid_at) - julianday(baseline_at)"
