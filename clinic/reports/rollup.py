@@ -67,7 +67,8 @@ def _midnight(day: dt.date) -> dt.datetime:
     return local_occurrence(day, dt.time(0), clinic_zone())
 
 
-def _local_day() -> TruncDate:
+def local_day() -> TruncDate:
+    """A visit's day at the clinic (its start's calendar day in the clinic's zone)."""
     return TruncDate("starts_at", tzinfo=clinic_zone())
 
 
@@ -83,7 +84,7 @@ def day_counts():
     timely_cancel = Q(status=AppointmentStatus.CANCELLED, late_cancellation=False)
     duration = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
     return (
-        Appointment.objects.annotate(local_day=_local_day())
+        Appointment.objects.annotate(local_day=local_day())
         .values("practitioner_id", "local_day")
         .annotate(
             due=Count("id", filter=~timely_cancel),
@@ -132,7 +133,7 @@ def _changed_visits(since: dt.datetime, first: dt.date, until: dt.date) -> list[
         Appointment.objects.filter(
             updated_at__gte=since, starts_at__gte=_midnight(first), starts_at__lt=_midnight(until)
         )
-        .annotate(changed_day=_local_day())
+        .annotate(changed_day=local_day())
         .values_list("changed_day", flat=True)
         .order_by()
         .distinct()

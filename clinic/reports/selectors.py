@@ -33,11 +33,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -49,8 +49,8 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -72,6 +72,7 @@ from patients.models import Assessment, Patient, RecordStatus, Region, Suspected
 from treatments.models import TreatmentPlan
 
 from . import rollup
+from .db import DaysBetween
 
 DEFAULT_WEEKS = 12
 # The longest period a report covers: 53 weeks, a year whatever weekday it starts on.
@@ -147,15 +148,12 @@ def default_period(today: dt.date | None = None) -> Period:
     return Period(monday - dt.timedelta(weeks=DEFAULT_WEEKS - 1), today)
 
 
-def _week_of(field_name: str, edges: list[Any]) -> Case:
-    """The week index of ``field_name``, for rows already bounded to the period:
-    ``edges`` are the starts of weeks 1..n (and the end), so the first one it is
-    before names its week."""
-    return Case(
-        *[When(**{f"{field_name}__lt": edge}, then=Value(i)) for i, edge in enumerate(edges)],
-        default=Value(None),
-        output_field=IntegerField(),
-    )
+def _week_of(day: Any, period: Period) -> CombinedExpression:
+    """The index in ``period.weeks`` of the date ``day`` (an expression), for rows
+    already bounded to the period: whole days since its start, over 7 (every week but
+    the last has 7 days). A CASE over the weeks' edges took longer to build (about
+    1.3 ms a query, a When per week) than the query took to run."""
+    return DaysBetween(Value(period.start), day) / 7
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -164,11 +162,6 @@ def _rate(part: int, whole: int) -> float | None:
 
 def practitioner_names() -> dict[int, str]:
     return dict(Practitioner.objects.values_list("pk", "display_name"))
-
-
-def _day_edges(period: Period) -> list[dt.date]:
-    """The first day after each week, for ``_week_of`` on a date."""
-    return [week.end + dt.timedelta(days=1) for week in period.weeks]
 
 
 def _refresh_rollup(period: Period, now: dt.datetime) -> dt.date:
@@ -226,7 +219,7 @@ def attendance(period: Period, *, now: dt.datetime) -> AttendanceReport:
     finished = _refresh_rollup(period, now)
     counts = (
         ReportDay.objects.filter(day__gte=period.start, day__lt=finished, due__gt=0)
-        .annotate(week=_week_of("day", _day_edges(period)))
+        .annotate(week=_week_of(F("day"), period))
         .values("practitioner_id", "week")
         .annotate(week_due=Sum("due"), week_no_shows=Sum("no_shows"), week_late=Sum("late"))
         .order_by()
@@ -246,7 +239,7 @@ def attendance(period: Period, *, now: dt.datetime) -> AttendanceReport:
             starts_at__gte=max(edges[0], _local(finished, dt.time(0))), starts_at__lt=until
         )
         .exclude(status=AppointmentStatus.CANCELLED, late_cancellation=False)
-        .annotate(week=_week_of("starts_at", edges[1:]))
+        .annotate(week=_week_of(rollup.local_day(), period))
         .values("practitioner_id", "week")
         .annotate(
             due=Count("id"),
@@ -323,8 +316,10 @@ def working_minutes(start: dt.date, end: dt.date) -> dict[int, dict[dt.date, int
     Queries: 1. working hours; 2. time off touching the period. Both are bounded by the
     number of practitioners, not by the clinic's history.
     """
-    first = _local(start, dt.time(0))
-    after = _local(end + dt.timedelta(days=1), dt.time(0))
+    days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    # Each day's first moment, and the moment after the last day.
+    midnights = [_local(day, dt.time(0)) for day in [*days, end + dt.timedelta(days=1)]]
+    first, after = midnights[0], midnights[-1]
     hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -339,15 +334,14 @@ def working_minutes(start: dt.date, end: dt.date) -> dict[int, dict[dt.date, int
         off[practitioner_id].append((off_start, off_end))
     closed = closed_days(start, end)
     zone = clinic_zone()
-    days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
     # Days whose clock changes (daylight saving) and days touched by a practitioner's time
     # off are worked out on aware datetimes; on every other day the working hours' wall
     # clock length is the time worked, which is most days and far cheaper.
+    offsets = [midnight.astimezone(zone).utcoffset() for midnight in midnights]
     clock_changes = {
         day
-        for day in days
-        if _local(day, dt.time(0)).astimezone(zone).utcoffset()
-        != _local(day + dt.timedelta(days=1), dt.time(0)).astimezone(zone).utcoffset()
+        for day, (offset, next_offset) in zip(days, pairwise(offsets), strict=True)
+        if offset != next_offset
     }
     off_days: dict[int, set[dt.date]] = defaultdict(set)
     for practitioner_id, intervals in off.items():
@@ -423,7 +417,7 @@ def utilisation(period: Period, *, now: dt.datetime | None = None) -> Utilisatio
     finished = _refresh_rollup(period, now)
     booked_rows = (
         ReportDay.objects.filter(day__gte=period.start, day__lt=finished, booked__gt=dt.timedelta())
-        .annotate(week=_week_of("day", _day_edges(period)))
+        .annotate(week=_week_of(F("day"), period))
         .values("practitioner_id", "week")
         .annotate(week_booked=Sum("booked"))
         .order_by()
@@ -435,7 +429,7 @@ def utilisation(period: Period, *, now: dt.datetime | None = None) -> Utilisatio
             starts_at__lt=edges[-1],
             status__in=BOOKED_STATUSES,
         )
-        .annotate(week=_week_of("starts_at", edges[1:]))
+        .annotate(week=_week_of(rollup.local_day(), period))
         .values("practitioner_id", "week")
         .annotate(week_booked=Sum(duration))
         .order_by()
@@ -449,9 +443,13 @@ def utilisation(period: Period, *, now: dt.datetime | None = None) -> Utilisatio
     for key, booked in booked_by_cell.items():
         cells[key].booked = round(booked.total_seconds() / 60)
     weeks = period.weeks
+    week_of = {week.start + dt.timedelta(days=n): week.index for week in weeks for n in range(7)}
     for practitioner_id, days in working_minutes(period.start, period.end).items():
+        week_minutes = [0] * len(weeks)
+        for day, minutes in days.items():
+            week_minutes[week_of[day]] += minutes
         for week in weeks:
-            minutes = sum(days.get(week.start + dt.timedelta(days=n), 0) for n in range(week.days))
+            minutes = week_minutes[week.index]
             if minutes or (practitioner_id, week.index) in cells:
                 cells[(practitioner_id, week.index)].working = minutes
     by_practitioner: dict[int, UtilisationCell] = defaultdict(UtilisationCell)
@@ -531,10 +529,9 @@ def adherence(period: Period, *, today: dt.date, now: dt.datetime | None = None)
         rollup.refresh(
             period.start, last + dt.timedelta(days=1), now=now, source=rollup.COMPLETIONS
         )
-        edges = [week.start + dt.timedelta(days=7) for week in weeks]
         done = (
             ReportCompletionDay.objects.filter(day__gte=period.start, day__lte=last)
-            .annotate(week=_week_of("day", edges))
+            .annotate(week=_week_of(F("day"), period))
             .values("therapist_id", "week")
             .annotate(days=Sum("done"), program_days=Sum("prescribed"))
             .order_by()
@@ -687,7 +684,9 @@ _LEVELS = (
 def _outcomes_sql(inner: str, vendor: str) -> str:
     if vendor == "postgresql":
         median = "percentile_cont(0.5) WITHIN GROUP (ORDER BY {})"
-        days = "EXTRACT(EPOCH FROM (mcid_at - baseline_at)) / 86400.0"
+        # date_part: a double, the same value EXTRACT gives as a numeric, whose
+        # arithmetic cost a tenth of the query on a clinic group's 12 weeks.
+        days = "date_part('epoch', mcid_at - baseline_at) / 86400.0"
     else:  # SQLite, with the median of clinic/reports/db.py
         median = "reports_median({})"
         days = "julianday(mcid_at) - julianday(baseline_at)"
@@ -789,8 +788,9 @@ def therapist_episodes(
     Queries: 1-2 (or more). the rollup's refresh; 3. the episodes."""
     rollup.refresh_episodes(now=now)
     # The names by primary key, one row each: a join would have the planner hash the
-    # whole patient table for a caseload's worth of rows.
-    patient = Patient.objects.filter(pk=OuterRef("patient_id"))
+    # whole patient table for a caseload's worth of rows. Unordered: the model's name
+    # order put a sort of that one row in each look-up.
+    patient = Patient.objects.filter(pk=OuterRef("patient_id")).order_by()
     rows = (
         _episodes(period, measure)
         .filter(therapist_id=therapist_id)
