@@ -69,6 +69,7 @@ from clinic.models import (
 from patients.clinical import LEFS_MCID, NPRS_MCID_PERCENT, NPRS_MCID_POINTS
 from patients.localtime import clinic_today, clinic_zone, local_occurrence
 from patients.models import Assessment, Patient, RecordStatus, Region, SuspectedCause
+from patients.paging import NextPage, next_page
 from treatments.models import TreatmentPlan
 
 from . import rollup
@@ -780,12 +781,18 @@ class PatientOutcome:
     days_to_mcid: float | None
 
 
+# The drill-down's page: a caseload's episodes in a quarter run to a few hundred.
+EPISODES_PER_PAGE = 50
+
+
 def therapist_episodes(
-    therapist_id: int, period: Period, measure: str, *, now: dt.datetime
-) -> list[PatientOutcome]:
-    """One therapist's own episodes in the period, with the patient's name: the clinical
-    drill-down behind their outcomes row, from the rollup of episodes (as ``outcomes``).
-    Queries: 1-2 (or more). the rollup's refresh; 3. the episodes."""
+    therapist_id: int, period: Period, measure: str, *, now: dt.datetime, page: Any = None
+) -> NextPage:
+    """One therapist's own episodes in the period, with the patient's name, a page of
+    ``EPISODES_PER_PAGE`` by patient name: the clinical drill-down behind their outcomes
+    row, from the rollup of episodes (as ``outcomes``). ``page`` is the page number asked
+    for (1 when missing or not a number). Queries: 1-2 (or more), the rollup's refresh;
+    then one for the page (a row more than it shows says whether there is a next one)."""
     rollup.refresh_episodes(now=now)
     # The names by primary key, one row each: a join would have the planner hash the
     # whole patient table for a caseload's worth of rows. Unordered: the model's name
@@ -811,8 +818,19 @@ def therapist_episodes(
             "baseline_at",
         )
     )
+    found = next_page(rows, page, EPISODES_PER_PAGE)
     result = []
-    for patient_id, first, last, plan_id, start, baseline, change, mcid_at, baseline_at in rows:
+    for (
+        patient_id,
+        first,
+        last,
+        plan_id,
+        start,
+        baseline,
+        change,
+        mcid_at,
+        baseline_at,
+    ) in found.object_list:
         result.append(
             PatientOutcome(
                 patient_id=patient_id,
@@ -827,4 +845,4 @@ def therapist_episodes(
                 else None,
             )
         )
-    return result
+    return NextPage(object_list=result, number=found.number, has_next=found.has_next)

@@ -48,6 +48,13 @@ def _form(request, form_class: type[PeriodForm]) -> PeriodForm:
     return form
 
 
+def _without_page(request) -> str:
+    """The request's period and measure, for a page's Previous/Next links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
 def _audit_export(request, report: str, period: selectors.Period, rows: int, extra="") -> None:
     audit_record(
         acting_user=request.user,
@@ -283,19 +290,21 @@ def _patient_rows_html(rows: Sequence[selectors.PatientOutcome]) -> SafeString:
 def outcomes_patients(request):
     """The signed-in therapist's own episodes behind their outcomes row, by patient."""
     form = _form(request, OutcomesForm)
-    rows = None
+    rows = page = None
     if form.is_valid():
         measure = form.cleaned_data["measure"]
-        rows = selectors.therapist_episodes(
-            request.user.pk, form.period, measure, now=timezone.now()
+        page = selectors.therapist_episodes(
+            request.user.pk, form.period, measure, now=timezone.now(), page=request.GET.get("page")
         )
+        rows = page.object_list
         audit_record(
             acting_user=request.user,
             action=AuditAction.VIEW,
             object_type="clinic.reports.outcomes",
             object_id=str(request.user.pk),
             ip=client_ip(request),
-            detail=f"outcomes by patient {form.period} ({measure}): {len(rows)} episodes",
+            detail=f"outcomes by patient {form.period} ({measure}), page {page.number}: "
+            f"{len(rows)} episodes",
             clinical_detail="patients " + ", ".join(str(row.patient_id) for row in rows),
         )
     return render(
@@ -305,8 +314,9 @@ def outcomes_patients(request):
             "form": form,
             "rows": rows,
             "rows_html": _patient_rows_html(rows) if rows else "",
+            "page": page,
             "tab": "outcomes",
-            "query": request.GET.urlencode(),
+            "query_string": _without_page(request),
         },
     )
 

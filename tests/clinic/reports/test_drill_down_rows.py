@@ -8,7 +8,8 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from clinic.reports import views
+from clinic.models import AuditEvent
+from clinic.reports import selectors, views
 from tests.clinic.reports.helpers import PARAMS, START, episode
 from tests.factories import PatientFactory
 
@@ -66,3 +67,33 @@ def test_the_outcomes_table_escapes_the_therapists_name(client_for, manager, the
     assert f'data-therapist="{therapist.pk}">' in body
     assert '<th scope="row" colspan="3">&lt;i&gt;Kim&lt;/i&gt; &amp; Co</th>' in body
     assert "fewer than 5 measured" in body  # one measured episode: no median for a manager
+
+
+def test_a_long_drill_down_pages_by_name_and_keeps_the_period(client_for, therapist, monkeypatch):
+    monkeypatch.setattr(selectors, "EPISODES_PER_PAGE", 2)
+    names = ["Abel", "Baker", "Cohen", "Diaz", "Evans"]
+    for name in names:
+        episode(
+            therapist,
+            patient=PatientFactory(last_name=name),
+            start=DAY,
+            lefs_total=40,
+            follow_ups=[(14, {"lefs_total": 50})],
+        )
+    client = client_for(therapist)
+    shown = []
+    for number in (1, 2, 3):
+        response = client.get(reverse(DRILL), {**PARAMS, "page": number})
+        page = response.context["page"]
+        shown += [row.name.split()[-1] for row in response.context["rows"]]
+        assert page.has_next == (number < 3)
+        body = response.content.decode()
+        if page.has_next:
+            assert f"page={number + 1}" in body and "date_from=" in body
+    assert shown == names
+    # Each page's audit event names only the patients it showed.
+    assert "page 3: 1 episodes" in AuditEvent.objects.order_by("-id").first().detail
+    # A page past the end says so rather than failing; a bad page number is page 1.
+    assert client.get(reverse(DRILL), {**PARAMS, "page": 9}).status_code == 200
+    response = client.get(reverse(DRILL), {**PARAMS, "page": "x"})
+    assert response.context["page"].number == 1

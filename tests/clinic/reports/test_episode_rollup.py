@@ -183,7 +183,7 @@ def test_the_drill_down_reads_the_therapists_episodes_open_and_ended():
     open_ = episode(therapist, start=DAY, lefs_total=30, follow_ups=[(7, {"lefs_total": 35})])
     episode(TherapistFactory(), start=DAY, lefs_total=30, ended_after_days=5)
 
-    rows = selectors.therapist_episodes(therapist.pk, PERIOD, LEFS, now=now())
+    rows = selectors.therapist_episodes(therapist.pk, PERIOD, LEFS, now=now()).object_list
 
     by_plan = {row.plan_id: row for row in rows}
     assert set(by_plan) == {ended.pk, open_.pk}

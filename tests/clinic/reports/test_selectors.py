@@ -137,7 +137,7 @@ def test_a_therapists_own_episodes_name_the_patients_and_theirs_only():
     alex, blair = TherapistFactory(), TherapistFactory()
     mine = episode(alex, lefs_total=40, follow_ups=[(14, {"lefs_total": 50})])
     episode(blair, lefs_total=40, follow_ups=[(14, {"lefs_total": 50})])
-    (row,) = selectors.therapist_episodes(alex.pk, PERIOD, LEFS, now=now())
+    (row,) = selectors.therapist_episodes(alex.pk, PERIOD, LEFS, now=now()).object_list
     assert row.patient_id == mine.patient_id
     assert row.name == mine.patient.full_name
     assert (row.baseline, row.change, row.reached) == (40, 10, True)
