@@ -12,7 +12,8 @@ date arithmetic straight from it, and both have limits narrower than Python's:
   (dates of birth) to 2200, which leaves room for any arithmetic the pages do.
 
 Forms use the fields (``ClinicDateField``, ``ClinicDateTimeField``, ``IdField``,
-``IdModelChoiceField``, ``IdModelMultipleChoiceField``, ``PatientPickerField``); views that
+``IdModelChoiceField``, ``ListedModelChoiceField``, ``IdModelMultipleChoiceField``,
+``PatientPickerField``); views that
 read one value from
 ``request.GET`` use ``parse_id`` / ``parse_date``. Ids in URL paths are checked by
 ``clinic.middleware.RecordIdRangeMiddleware`` with ``id_in_range``. This module is in
@@ -133,8 +134,18 @@ class ListedChoices(forms.models.ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset.all():  # a fresh read each time, as Django's
+        for obj in self.rows():
             yield self.choice(obj)
+
+    def rows(self):
+        return self.queryset.all()  # a fresh read each time, as Django's
+
+
+class KeptChoices(ListedChoices):
+    """The choices of a ``ListedModelChoiceField``: its form's queryset, read once."""
+
+    def rows(self):
+        return self.queryset
 
 
 class IdModelChoiceField(forms.ModelChoiceField):
@@ -149,6 +160,25 @@ class IdModelChoiceField(forms.ModelChoiceField):
             if parse_id(value) is None:
                 raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().to_python(value)
+
+
+class ListedModelChoiceField(IdModelChoiceField):
+    """A select of a short list (practitioners, rooms) that finds the chosen record among
+    the listed ones: a form shown again with its values (the recurring preview, a refused
+    booking) reads the list once for the check and the select, not the chosen record
+    and then the list. Each form has its own copy of the queryset, read once."""
+
+    iterator = KeptChoices
+
+    def to_python(self, value):
+        if value in self.empty_values or self.to_field_name:
+            return super().to_python(value)
+        pk = value.pk if isinstance(value, self.queryset.model) else parse_id(value)
+        if pk is not None:  # impossible ids are refused before any query
+            for obj in self.queryset:
+                if obj.pk == pk:
+                    return obj
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
 
 
 class IdModelMultipleChoiceField(forms.ModelMultipleChoiceField):

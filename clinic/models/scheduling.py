@@ -212,9 +212,22 @@ class Appointment(models.Model):
             # every visit starting in the report's weeks, grouped by practitioner and week.
             # The included columns make it an index-only scan of the period's visits, not
             # a scan of the whole table's history (PostgreSQL; elsewhere a plain index).
+            # Availability (scheduling/selectors.py ``_add_appointments``: the live visits
+            # of a practitioner, patient or room overlapping a window) reads it too:
+            # PostgreSQL prefers it to the per-practitioner and per-patient indexes and
+            # filters every visit of the window, and with patient and room included it
+            # does so in the index instead of fetching each row (a recurring preview's
+            # seven weeks: ~4,700 rows, 1.9 ms -> 0.8 ms at 20,000 patients).
             models.Index(
                 fields=["starts_at"],
-                include=["practitioner", "status", "late_cancellation", "ends_at"],
+                include=[
+                    "practitioner",
+                    "status",
+                    "late_cancellation",
+                    "ends_at",
+                    "patient",
+                    "room",
+                ],
                 name="appt_start_report_idx",
             ),
             # Caseload reports' rollup (clinic/reports/rollup.py): visits changed since

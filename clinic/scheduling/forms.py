@@ -14,6 +14,7 @@ from patients.inputs import (
     ClinicDateField,
     IdField,
     IdModelChoiceField,
+    ListedModelChoiceField,
     PatientPickerField,
     date_in_range,
 )
@@ -100,7 +101,7 @@ class VisitTimeMixin:
         return cleaned
 
 
-class RoomChoiceField(IdModelChoiceField):
+class RoomChoiceField(ListedModelChoiceField):
     """A room, with how many visits it holds when it is shared ("Gym (holds 4)")."""
 
     def label_from_instance(self, obj) -> str:
@@ -109,7 +110,7 @@ class RoomChoiceField(IdModelChoiceField):
 
 class BookingForm(VisitTimeMixin, forms.Form):
     patient = PatientPickerField(help_text="Current (not archived) patients only.")
-    practitioner = IdModelChoiceField(
+    practitioner = ListedModelChoiceField(
         queryset=Practitioner.objects.filter(active=True), empty_label="Choose a practitioner…"
     )
     kind = forms.ChoiceField(label="Kind of visit", choices=AppointmentKind.choices)
@@ -150,7 +151,7 @@ class BookingForm(VisitTimeMixin, forms.Form):
 
 
 class RescheduleForm(VisitTimeMixin, forms.Form):
-    practitioner = IdModelChoiceField(queryset=Practitioner.objects.filter(active=True))
+    practitioner = ListedModelChoiceField(queryset=Practitioner.objects.filter(active=True))
     date = ClinicDateField(label="New date", widget=DateInput())
     time = forms.TimeField(label="New start time", widget=TimeInput(), help_text="Clinic time.")
     duration = forms.IntegerField(label="Length (minutes)", required=False)
@@ -229,7 +230,7 @@ class SeriesCancelForm(forms.Form):
 class SeriesMoveForm(forms.Form):
     """Where the remaining visits go: weekdays, a time and a practitioner."""
 
-    practitioner = IdModelChoiceField(
+    practitioner = ListedModelChoiceField(
         queryset=Practitioner.objects.filter(active=True), empty_label="Choose a practitioner…"
     )
     weekdays = forms.TypedMultipleChoiceField(
@@ -258,7 +259,7 @@ def parse_instant(value: str | None) -> dt.datetime | None:
 
 
 class FreeSlotForm(forms.Form):
-    practitioner = IdModelChoiceField(
+    practitioner = ListedModelChoiceField(
         queryset=Practitioner.objects.filter(active=True),
         required=False,
         empty_label="Any practitioner",
@@ -290,7 +291,7 @@ class FreeSlotForm(forms.Form):
 
 class RecurringForm(forms.Form):
     patient = PatientPickerField()
-    practitioner = IdModelChoiceField(
+    practitioner = ListedModelChoiceField(
         queryset=Practitioner.objects.filter(active=True), empty_label="Choose a practitioner…"
     )
     kind = forms.ChoiceField(

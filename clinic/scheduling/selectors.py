@@ -813,7 +813,11 @@ def _add_appointments(
     columns = ["practitioner_id", "patient_id", "room_id", "offset", "length"]
     if visits is not None:  # the names a preview words its conflicts with (two joins)
         columns += ["practitioner__display_name", "room__name"]
-    else:  # Availability sorts what it needs; only a preview names the earliest clash
+        # A preview names the earliest clash. By start alone, not the model's (start,
+        # id): PostgreSQL then reads the rows in order from the start index alone
+        # (appt_start_report_idx), without fetching each row for its id.
+        live = live.order_by("starts_at")
+    else:  # Availability sorts what it needs
         live = live.order_by()
     # Per row, plain values only (a model's ``pk`` is a property call).
     patient_pk = patient.pk if patient is not None else None

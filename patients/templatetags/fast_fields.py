@@ -5,8 +5,8 @@ crispy's field template is dozens of nested template nodes and includes per fiel
 3 ms a field on the audit log's filter, more than the rest of the page. Text, date, time,
 number, email and select inputs (and their subclasses) and the patient picker are written
 here with the same classes, ids and ARIA attributes (a select's options too, as Django's
-templates write them), and single checkboxes; any other widget (radios, multiple
-checkboxes or selects) goes to crispy.
+templates write them), single checkboxes and ungrouped multiple checkboxes (crispy's
+fieldset); any other widget (radios, multiple selects) goes to crispy.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ def _css(widget: forms.Widget) -> str | None:
 @register.filter
 def fast_field(field: forms.BoundField) -> SafeString:
     widget = field.field.widget
+    if isinstance(widget, forms.CheckboxSelectMultiple) and field.label:
+        return _checkbox_list(field)
     css = _css(widget)
     if css is None or field.is_hidden:
         return as_crispy_field(field)
@@ -83,26 +85,8 @@ def fast_field(field: forms.BoundField) -> SafeString:
         if field.label
         else ""
     )
-    error_html = (
-        format_html(
-            '<div id="{}_error" class="invalid-feedback">{}</div>',
-            field.auto_id,
-            format_html_join(
-                "",
-                '<p id="error_{}_{}"><strong>{}</strong></p>',
-                ((n, field.auto_id, e) for n, e in enumerate(errors, start=1)),
-            ),
-        )
-        if errors
-        else ""
-    )
-    help_html = (
-        format_html(
-            '<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text
-        )
-        if field.help_text
-        else ""
-    )
+    error_html = _errors_html(field)
+    help_html = _help_html(field)
     checkbox = isinstance(widget, forms.CheckboxInput)
     if checkbox:
         # A single checkbox: its label after it, both in crispy's "form-check" wrapper.
@@ -138,6 +122,71 @@ def fast_field(field: forms.BoundField) -> SafeString:
         widget_html,
         error_html,
         help_html,
+    )
+
+
+def _errors_html(field: forms.BoundField) -> str:
+    """crispy's errors block (layout/field_errors_block.html), or ""."""
+    if not field.errors:
+        return ""
+    return format_html(
+        '<div id="{}_error" class="invalid-feedback">{}</div>',
+        field.auto_id,
+        format_html_join(
+            "",
+            '<p id="error_{}_{}"><strong>{}</strong></p>',
+            ((n, field.auto_id, e) for n, e in enumerate(field.errors, start=1)),
+        ),
+    )
+
+
+def _help_html(field: forms.BoundField) -> str:
+    """crispy's help text (layout/help_text.html), or ""."""
+    if not field.help_text:
+        return ""
+    return format_html(
+        '<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text
+    )
+
+
+def _checkbox_list(field: forms.BoundField) -> SafeString:
+    """Multiple checkboxes (the recurring form's weekdays) as crispy writes them
+    (layout/radio_checkbox_select.html): the label as the legend of a fieldset, each
+    option in its own "form-check", the errors after the last option's label."""
+    widget = field.field.widget
+    # The options' attributes as crispy's ``optgroups`` filter builds them.
+    attrs = field.build_widget_attrs({"id": widget.attrs.get("id") or field.auto_id})
+    groups = widget.optgroups(field.html_name, widget.format_value(field.value()), attrs)
+    if any(group for group, _choices, _index in groups):
+        return as_crispy_field(field)  # crispy heads each group with its name
+    options = [option for _group, choices, _index in groups for option in choices]
+    css = "form-check-input is-invalid" if field.errors else "form-check-input"
+    items = [
+        format_html(
+            '<div class="form-check"><input type="{}" class="{}"  name="{}" value="{}"{}>'
+            '<label for="{}" class="form-check-label">{}</label>{}</div>',
+            option["type"],
+            css,
+            field.html_name,
+            str(option["value"]),
+            mark_safe(_attrs(option["attrs"])),  # noqa: S308  # _attrs escapes each value
+            option["attrs"].get("id", ""),
+            option["label"],
+            _errors_html(field) if n == len(options) else "",
+        )
+        for n, option in enumerate(options, start=1)
+    ]
+    describedby = field.aria_describedby
+    return format_html(
+        '<div id="div_{}" class="mb-3"><fieldset{}><legend class="form-label{} fs-6">{}{}'
+        "</legend><div >{}</div>{}</fieldset></div>",
+        field.auto_id,
+        format_html(' aria-describedby="{}"', describedby) if describedby else "",
+        " requiredField" if field.field.required else "",
+        field.label,
+        _ASTERISK if field.field.required else "",
+        mark_safe("".join(items)),  # noqa: S308  # each item is built by format_html
+        _help_html(field),
     )
 
 

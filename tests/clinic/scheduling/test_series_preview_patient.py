@@ -202,3 +202,24 @@ def test_recurring_preview_query_count_with_a_plan(
         )
     with django_assert_num_queries(len(first.captured_queries)):
         client.post(url, _form(lucia, alex, monday, plan, action="preview"))
+
+
+def test_recurring_preview_reads_the_practitioners_and_rooms_once(
+    client_for, front_desk, lucia, alex, plan, monday, room
+):
+    """The practitioner and room selects check the posted values against the records
+    they list (ListedModelChoiceField): one read each for the check and the select."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client_for(front_desk).post(
+            reverse("scheduling:recurring"),
+            _form(lucia, alex, monday, plan, room=room.pk, action="preview"),
+        )
+    html = response.content.decode()
+    assert f'<option value="{alex.pk}" selected>' in html
+    assert f'<option value="{room.pk}" selected>' in html
+    for table in ("clinic_practitioner", "clinic_room"):
+        reads = [q for q in captured.captured_queries if f'FROM "{table}"' in q["sql"]]
+        assert len(reads) == 1, table
