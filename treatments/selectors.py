@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import (
     Case,
+    CharField,
     DateTimeField,
     F,
     IntegerField,
@@ -375,12 +376,21 @@ def adherence_compute(
 def program_adherence(program: HomeExerciseProgram | ProgramRow, today: dt.date) -> Adherence:
     """One query: the program's completions in the window ending ``today`` (the
     patient's date)."""
-    first = today - dt.timedelta(days=ADHERENCE_DAYS - 1)
     completed = set(
-        ExerciseCompletion.objects.filter(
-            program_id=program.id, date__gte=first, date__lte=today
-        ).values_list("date", flat=True)
+        _window_completions(today).filter(program_id=program.id).values_list("date", flat=True)
     )
+    return _adherence(program, completed, today)
+
+
+def _window_completions(today: dt.date) -> QuerySet[ExerciseCompletion]:
+    """Completions in the adherence window ending ``today``."""
+    first = today - dt.timedelta(days=ADHERENCE_DAYS - 1)
+    return ExerciseCompletion.objects.filter(date__gte=first, date__lte=today)
+
+
+def _adherence(
+    program: HomeExerciseProgram | ProgramRow, completed: set[dt.date], today: dt.date
+) -> Adherence:
     return adherence_compute(
         start_date=program.start_date,
         end_date=program.end_date,
@@ -418,35 +428,97 @@ class ProgramRow(NamedTuple):
     prescriptions: list[PrescriptionRow]  # in the program's order
 
 
-def active_program_row(patient: Patient) -> ProgramRow | None:
+def active_program_row(
+    patient: Patient, today: dt.date
+) -> tuple[ProgramRow | None, Adherence | None]:
     """The patient's active program (as ``active_program_for`` picks it) with its
-    prescriptions' exercise names and doses: one query of plain values."""
+    prescriptions' exercise names and doses, and its adherence over the window ending
+    ``today`` (the patient's date): one query of plain values, a UNION ALL of the
+    program's rows (one per prescription) and the window's completion dates (in the
+    start date's column)."""
     active = HomeExerciseProgram.objects.filter(
         patient=patient, status=ProgramStatus.ACTIVE
     ).values("pk")[:1]
-    rows = (
+    program_rows = (
         HomeExerciseProgram.objects.filter(pk__in=active)
-        .order_by("prescriptions__position", "prescriptions__id")
-        .values_list(
-            "id",
-            "start_date",
-            "end_date",
-            "reminders_enabled",
-            "reminder_time",
-            "reminder_days",
-            "prescriptions__exercise__name",
-            "prescriptions__sets",
-            "prescriptions__reps",
-            "prescriptions__hold_seconds",
+        .annotate(
+            part=Value(_PROGRAM, output_field=CharField()),
+            program_key=F("id"),
+            day=F("start_date"),
+            last_day=F("end_date"),
+            enabled=F("reminders_enabled"),
+            at=F("reminder_time"),
+            days=F("reminder_days"),
+            exercise=F("prescriptions__exercise__name"),
+            prescribed_sets=F("prescriptions__sets"),
+            prescribed_reps=F("prescriptions__reps"),
+            hold=F("prescriptions__hold_seconds"),
+            position=F("prescriptions__position"),
+            prescription=F("prescriptions__id"),
         )
+        .values_list(*_PROGRAM_COLUMNS)
+        .order_by()
+    )
+    # NULL in the program's columns (the union reads each column as its first part types
+    # it, whatever this one says).
+    nothing = Value(None, output_field=IntegerField())
+    completion_rows = (
+        _window_completions(today)
+        .filter(program_id__in=active)
+        .annotate(
+            part=Value(_COMPLETION, output_field=CharField()),
+            program_key=F("program_id"),
+            day=F("date"),
+            last_day=nothing,
+            enabled=nothing,
+            at=nothing,
+            days=nothing,
+            exercise=nothing,
+            prescribed_sets=nothing,
+            prescribed_reps=nothing,
+            hold=nothing,
+            position=nothing,
+            prescription=nothing,
+        )
+        .values_list(*_PROGRAM_COLUMNS)
+        .order_by()
+    )
+    rows = program_rows.union(completion_rows, all=True).order_by(
+        "part", "position", "prescription"
     )
     program = None
-    for pk, start, end, enabled, at, days, exercise, sets, reps, hold_seconds in rows:
+    completed: set[dt.date] = set()
+    for part, pk, day, end, enabled, at, days, exercise, sets, reps, hold, _, _ in rows:
+        if part == _COMPLETION:
+            completed.add(day)
+            continue
         if program is None:
-            program = ProgramRow(pk, start, end, enabled, at, days, [])
+            program = ProgramRow(pk, day, end, enabled, at, days, [])
         if exercise is not None:
-            program.prescriptions.append(PrescriptionRow(exercise, sets, reps, hold_seconds))
-    return program
+            program.prescriptions.append(PrescriptionRow(exercise, sets, reps, hold))
+    if program is None:
+        return None, None
+    return program, _adherence(program, completed, today)
+
+
+# The union's parts, tagged with text (Django reads a text Value as is), and its columns.
+# Only the prescriptions' order matters (the completions are a set).
+_PROGRAM, _COMPLETION = "p", "c"
+_PROGRAM_COLUMNS = (
+    "part",
+    "program_key",
+    "day",
+    "last_day",
+    "enabled",
+    "at",
+    "days",
+    "exercise",
+    "prescribed_sets",
+    "prescribed_reps",
+    "hold",
+    "position",
+    "prescription",
+)
 
 
 def program_history(patient: Patient) -> list[HomeExerciseProgram]:
