@@ -60,6 +60,7 @@ from patients.models import (
     QuestionnaireStatus,
     RecordStatus,
 )
+from patients.selectors import epoch_sql, moment
 from treatments.models import (
     ExerciseCompletion,
     HomeExerciseProgram,
@@ -108,7 +109,7 @@ class LefsPoint:
 def _day(value: float | dt.date) -> str:
     """A moment (seconds since the epoch) or a date, as "3 Nov 2026" in local time."""
     if not isinstance(value, dt.date):
-        value = timezone.localtime(_moment(value))
+        value = timezone.localtime(moment(value))
     return f"{value.day} {value:%b %Y}"
 
 
@@ -171,18 +172,6 @@ def _caseload_sql(*, one: bool, limit: int | None, offset: int) -> str:
     )
 
 
-def _epoch(column: str) -> str:
-    """SQL for a timestamp or date column as seconds since the epoch (a float): plain
-    numbers read faster than datetimes, and only the rows shown are worded."""
-    if connection.vendor == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM {column}) AS double precision)"
-    return f"((julianday({column}) - 2440587.5) * 86400.0)"
-
-
-def _moment(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-
-
 def _date(epoch: float | None) -> dt.date | None:
     return None if epoch is None else _EPOCH_DAY + dt.timedelta(days=round(epoch / 86400))
 
@@ -232,7 +221,7 @@ def _rules_sql() -> str:
         f"AND status IN ({live}) ORDER BY starts_at DESC, id DESC LIMIT 1), "
         f"(SELECT id FROM {appointment} WHERE patient_id = pid AND starts_at >= %s "
         f"AND status IN (%s, %s) ORDER BY starts_at LIMIT 1), "
-        f"(SELECT {_epoch('starts_at')} FROM {appointment} WHERE patient_id = pid "
+        f"(SELECT {epoch_sql('starts_at')} FROM {appointment} WHERE patient_id = pid "
         f"AND starts_at < %s AND status IN ({live}) ORDER BY starts_at DESC, id DESC "
         f"LIMIT 1), CAST(NULL AS double precision), first_name, last_name, plan_id "
         "FROM chunk",
@@ -240,7 +229,7 @@ def _rules_sql() -> str:
         latest(
             "p",
             pain,
-            f"score AS num, {_epoch('reported_at')} AS at, CAST(NULL AS text) AS word",
+            f"score AS num, {epoch_sql('reported_at')} AS at, CAST(NULL AS text) AS word",
             "1 = 1",
             "reported_at DESC, id DESC",
             "2",
@@ -250,7 +239,7 @@ def _rules_sql() -> str:
         latest(
             "a",
             assessment,
-            f"lefs_total AS num, {_epoch('assessed_at')} AS at, CAST(NULL AS text) AS word",
+            f"lefs_total AS num, {epoch_sql('assessed_at')} AS at, CAST(NULL AS text) AS word",
             "status = %s AND lefs_total IS NOT NULL",
             "assessed_at DESC, id DESC",
             "2",
@@ -258,7 +247,7 @@ def _rules_sql() -> str:
         latest(
             "q",
             questionnaire,
-            f"total AS num, {_epoch('completed_at')} AS at, CAST(NULL AS text) AS word",
+            f"total AS num, {epoch_sql('completed_at')} AS at, CAST(NULL AS text) AS word",
             "instrument = %s AND status = %s",
             "completed_at DESC, id DESC",
             "2",
@@ -267,7 +256,7 @@ def _rules_sql() -> str:
         latest(
             "m",
             appointment,
-            f"CAST(NULL AS integer) AS num, {_epoch('starts_at')} AS at, status AS word",
+            f"CAST(NULL AS integer) AS num, {epoch_sql('starts_at')} AS at, status AS word",
             "starts_at < %s AND NOT (status = %s AND late_cancellation = %s)",
             "starts_at DESC, id DESC",
             "%s",
@@ -275,8 +264,8 @@ def _rules_sql() -> str:
         # 5. Active home programs, with the date of the latest done exercise. The one
         #    active program per patient read by its unique index; with IN the planner
         #    hashed every active program of the clinic.
-        f"SELECT 'h', patient_id, 0, id, NULL, {_epoch('start_date')}, "
-        f"(SELECT {_epoch('MAX(date)')} FROM {completion} WHERE program_id = hp.id), "
+        f"SELECT 'h', patient_id, 0, id, NULL, {epoch_sql('start_date')}, "
+        f"(SELECT {epoch_sql('MAX(date)')} FROM {completion} WHERE program_id = hp.id), "
         f"NULL, NULL, NULL FROM {program} AS hp WHERE patient_id {_members(chunk)} "
         "AND status = %s",
         # 6. The latest acknowledgement of each patient and reason.
