@@ -271,11 +271,11 @@ def patient_outcomes(patient: Patient) -> Outcomes:
 def epoch_sql(column: str) -> str:
     """SQL for a timestamp or date column as seconds since the epoch, a float: psycopg
     reads a timestamp in Python (a few microseconds each, most of reading a long
-    history's chart series), a number in C. SQLite's moments come to the millisecond,
-    enough for a chart and its dates."""
+    history's chart series), a number in C. SQLite's come rounded to the millisecond
+    (its julian day is a float: 08:00 would read as a hair before)."""
     if connection.vendor == "postgresql":
         return f"CAST(EXTRACT(EPOCH FROM {column}) AS double precision)"
-    return f"((julianday({column}) - 2440587.5) * 86400.0)"
+    return f"ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"
 
 
 def moment(epoch: float) -> dt.datetime:
