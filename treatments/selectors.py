@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models
 from django.db.models import (
@@ -229,6 +230,13 @@ def plan_rows(plans: QuerySet[Any] | list[int]) -> list[PlanRow]:
             "techniques__override_reason",
         )
     )
+    return _plan_rows(rows)
+
+
+def _plan_rows(rows: Any) -> list[PlanRow]:
+    """Plans from rows of (id, start date, status, visits a week, weeks, the therapist's
+    first name, last name and username, and a planned technique's name, grade, target,
+    restriction and override reason, None without one), newest first."""
     found: dict[int, PlanRow] = {}
     for pk, start, status, per_week, weeks, first, last, username, *technique in rows:
         plan = found.get(pk)
@@ -245,9 +253,33 @@ def plan_rows(plans: QuerySet[Any] | list[int]) -> list[PlanRow]:
 
 
 def plans_for_patient(patient: Patient, limit: int = 10) -> list[PlanRow]:
-    """The latest plans, newest first, as ``plan_rows``: one query. Ask for
+    """The latest plans, newest first, as ``plan_rows`` gives them: one query, as plain
+    SQL (Django took longer to build it than the database to run it). Ask for
     ``limit + 1`` to know whether there are more."""
-    return plan_rows(patient_plans(patient).values("pk")[:limit])
+    with connection.cursor() as cursor:
+        cursor.execute(_latest_plans_sql(), [patient.pk, limit])
+        return _plan_rows(cursor.fetchall())
+
+
+def _latest_plans_sql() -> str:
+    """The latest plans (index plan_patient_start_idx) with therapist and planned
+    techniques, the columns ``_plan_rows`` reads."""
+    q = connection.ops.quote_name
+    plan = q(TreatmentPlan._meta.db_table)
+    user = q(get_user_model()._meta.db_table)
+    planned = q(PlannedTechnique._meta.db_table)
+    technique = q(Technique._meta.db_table)
+    return (
+        "SELECT tp.id, tp.start_date, tp.status, tp.visits_per_week, tp.weeks, "
+        "u.first_name, u.last_name, u.username, t.name, pt.grade, pt.target, "
+        f"pt.restriction, pt.override_reason FROM {plan} AS tp "
+        f"JOIN {user} AS u ON u.id = tp.therapist_id "
+        f"LEFT JOIN {planned} AS pt ON pt.plan_id = tp.id "
+        f"LEFT JOIN {technique} AS t ON t.id = pt.technique_id "
+        f"WHERE tp.id IN (SELECT id FROM {plan} WHERE patient_id = %s "
+        "ORDER BY start_date DESC, id DESC LIMIT %s) "
+        "ORDER BY tp.start_date DESC, tp.id DESC, pt.id"
+    )
 
 
 def patient_notes(patient: Patient) -> QuerySet[VisitNote]:
