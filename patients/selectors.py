@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Count, F, FloatField, Func, QuerySet, Value
+from django.db import connection
+from django.db.models import Count, QuerySet, Value
 from django.db.models.functions import Concat
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -267,94 +268,42 @@ def patient_outcomes(patient: Patient) -> Outcomes:
     return _outcomes_and_other_reports(patient)[0]
 
 
-# The series tags are text: Django converts an integer Value in every row it reads
-# (hundreds for a long history), a text one in none.
-_NPRS, _LEFS = "nprs", "lefs"
+def epoch_sql(column: str) -> str:
+    """SQL for a timestamp or date column as seconds since the epoch, a float: psycopg
+    reads a timestamp in Python (a few microseconds each, most of reading a long
+    history's chart series), a number in C. SQLite's come rounded to the millisecond
+    (its julian day is a float: 08:00 would read as a hair before)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) AS double precision)"
+    return f"ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"
 
 
-class _Epoch(Func):
-    """A moment as seconds since the epoch, a float: psycopg reads a timestamp in Python
-    (a few microseconds each, most of reading a long history's chart series), a number
-    in C. SQLite's moments come to the millisecond, enough for a chart and its dates."""
-
-    output_field = FloatField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS double precision)"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def get_db_converters(self, connection: Any) -> list[Any]:
-        return []  # both give a float already: no call per row
-
-
-def _moment(epoch: float) -> dt.datetime:
+def moment(epoch: float) -> dt.datetime:
+    """The moment ``epoch_sql`` read."""
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
 
-def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartPoint]]:
-    # One UNION ALL of the series (each part on its own index), tagged and in order:
-    # every LEFS (signed assessments and questionnaires), then every pain score, each
-    # oldest first.
-    reports = (
-        PainReport.objects.filter(patient=patient)
-        .annotate(
-            series=Value(_NPRS, output_field=CharField()),
-            at=_Epoch("reported_at"),
-            row=F("id"),
-            value=F("score"),
-            label=F("source"),
-            from_assessment=F("assessment_id"),
-        )
-        .values_list("series", "at", "row", "value", "label", "from_assessment")
-        .order_by()
-    )
+# The series tags.
+_NPRS, _LEFS = "nprs", "lefs"
 
-    signed = (
-        Assessment.objects.filter(
-            patient=patient, status=RecordStatus.SIGNED, lefs_total__isnull=False
-        )
-        .annotate(
-            series=Value(_LEFS, output_field=CharField()),
-            at=_Epoch("assessed_at"),
-            row=F("id"),
-            value=F("lefs_total"),
-            label=F("kind"),
-            from_assessment=F("id"),
-        )
-        .values_list("series", "at", "row", "value", "label", "from_assessment")
-        .order_by()
-    )
-    # The patient's completed questionnaires' LEFS (index questionnaire_patient_done_idx),
-    # in the LEFS series with the label QUESTIONNAIRE (no assessment kind is spelled so);
-    # a completed LEFS always has its total. A patient-reported NPRS is a pain report
-    # (source "questionnaire"), already in the first series.
-    reported = (
-        QuestionnaireResponse.objects.filter(
-            patient=patient,
-            instrument=QuestionnaireInstrument.LEFS,
-            status=QuestionnaireStatus.COMPLETED,
-        )
-        .annotate(
-            series=Value(_LEFS, output_field=CharField()),
-            at=_Epoch("completed_at"),
-            row=F("id"),
-            value=F("total"),
-            label=Value(QUESTIONNAIRE, output_field=CharField()),
-            from_assessment=F("assessment_id"),
-        )
-        .values_list("series", "at", "row", "value", "label", "from_assessment")
-        .order_by()
-    )
+
+def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartPoint]]:
     nprs: list[ChartPoint] = []
     lefs: list[ChartPoint] = []
     other: list[ChartPoint] = []
-    rows = reports.union(signed, reported, all=True).order_by("series", "at", "row")
+    params: list[Any] = [
+        patient.pk,
+        patient.pk,
+        RecordStatus.SIGNED.value,
+        patient.pk,
+        QuestionnaireInstrument.LEFS.value,
+        QuestionnaireStatus.COMPLETED.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_series_sql(), params)
+        rows = cursor.fetchall()
     for series, epoch, _row, value, label, assessment_id in rows:
-        at = _moment(epoch)
+        at = moment(epoch)
         if series == _NPRS:
             point = ChartPoint(at, value, label, _SOURCE_LABELS[label])
             nprs.append(point)
@@ -365,6 +314,38 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
         else:
             lefs.append(ChartPoint(at, value, "assessment", _KIND_LABELS[label]))
     return _with_changes(Outcomes(nprs=nprs, lefs=lefs)), other
+
+
+def _series_sql() -> str:
+    """One UNION ALL of the series (each part on its own index), tagged and in order:
+    every LEFS (signed assessments and questionnaires), then every pain score, each
+    oldest first. Plain SQL: Django took longer to build the three-part union than the
+    database to run it.
+
+    The columns: series, moment (epoch_sql), id, value, label (a pain score's source,
+    an assessment's kind, QUESTIONNAIRE), and the assessment a pain score or a
+    questionnaire comes from (an assessment's own id)."""
+    q = connection.ops.quote_name
+    reports = q(PainReport._meta.db_table)
+    assessments = q(Assessment._meta.db_table)
+    responses = q(QuestionnaireResponse._meta.db_table)
+    return (
+        # Pain scores (index painreport_patient_date_idx).
+        f"SELECT '{_NPRS}', {epoch_sql('reported_at')}, id, score, source, assessment_id "
+        f"FROM {reports} WHERE patient_id = %s "
+        # The LEFS of signed assessments (index assessment_patient_date_idx).
+        f"UNION ALL SELECT '{_LEFS}', {epoch_sql('assessed_at')}, id, lefs_total, kind, id "
+        f"FROM {assessments} WHERE patient_id = %s AND status = %s "
+        "AND lefs_total IS NOT NULL "
+        # The completed questionnaires' LEFS (index questionnaire_patient_done_idx), with
+        # the label QUESTIONNAIRE (no assessment kind is spelled so); a completed LEFS
+        # always has its total. A patient-reported NPRS is a pain report (source
+        # "questionnaire"), already in the first part.
+        f"UNION ALL SELECT '{_LEFS}', {epoch_sql('completed_at')}, id, total, "
+        f"'{QUESTIONNAIRE}', assessment_id FROM {responses} "
+        "WHERE patient_id = %s AND instrument = %s AND status = %s "
+        "ORDER BY 1, 2, 3"
+    )
 
 
 def questionnaire_offer(patient: Patient) -> QuestionnaireResponse | None:

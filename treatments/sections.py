@@ -106,14 +106,12 @@ def note_rows(notes) -> SafeString:
 
 
 def load_program(request, patient) -> dict:
-    # 2 queries with an active program (program with prescriptions, completions in
-    # the window); 1 without.
-    program = selectors.active_program_row(patient)
+    # 1 query: the active program with its prescriptions and its completions in the
+    # window.
+    program, adherence = selectors.active_program_row(patient, today=patient_today(patient))
     return {
         "program": program,
-        "adherence": (
-            selectors.program_adherence(program, today=patient_today(patient)) if program else None
-        ),
+        "adherence": adherence,
         "can_add": request.user.has_perm("treatments.add_homeexerciseprogram"),
     }
 

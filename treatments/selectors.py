@@ -7,11 +7,13 @@ fixed number of queries however long the patient's history grows.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import connection, models
 from django.db.models import (
     Case,
     DateTimeField,
@@ -228,6 +230,13 @@ def plan_rows(plans: QuerySet[Any] | list[int]) -> list[PlanRow]:
             "techniques__override_reason",
         )
     )
+    return _plan_rows(rows)
+
+
+def _plan_rows(rows: Any) -> list[PlanRow]:
+    """Plans from rows of (id, start date, status, visits a week, weeks, the therapist's
+    first name, last name and username, and a planned technique's name, grade, target,
+    restriction and override reason, None without one), newest first."""
     found: dict[int, PlanRow] = {}
     for pk, start, status, per_week, weeks, first, last, username, *technique in rows:
         plan = found.get(pk)
@@ -244,9 +253,33 @@ def plan_rows(plans: QuerySet[Any] | list[int]) -> list[PlanRow]:
 
 
 def plans_for_patient(patient: Patient, limit: int = 10) -> list[PlanRow]:
-    """The latest plans, newest first, as ``plan_rows``: one query. Ask for
+    """The latest plans, newest first, as ``plan_rows`` gives them: one query, as plain
+    SQL (Django took longer to build it than the database to run it). Ask for
     ``limit + 1`` to know whether there are more."""
-    return plan_rows(patient_plans(patient).values("pk")[:limit])
+    with connection.cursor() as cursor:
+        cursor.execute(_latest_plans_sql(), [patient.pk, limit])
+        return _plan_rows(cursor.fetchall())
+
+
+def _latest_plans_sql() -> str:
+    """The latest plans (index plan_patient_start_idx) with therapist and planned
+    techniques, the columns ``_plan_rows`` reads."""
+    q = connection.ops.quote_name
+    plan = q(TreatmentPlan._meta.db_table)
+    user = q(get_user_model()._meta.db_table)
+    planned = q(PlannedTechnique._meta.db_table)
+    technique = q(Technique._meta.db_table)
+    return (
+        "SELECT tp.id, tp.start_date, tp.status, tp.visits_per_week, tp.weeks, "
+        "u.first_name, u.last_name, u.username, t.name, pt.grade, pt.target, "
+        f"pt.restriction, pt.override_reason FROM {plan} AS tp "
+        f"JOIN {user} AS u ON u.id = tp.therapist_id "
+        f"LEFT JOIN {planned} AS pt ON pt.plan_id = tp.id "
+        f"LEFT JOIN {technique} AS t ON t.id = pt.technique_id "
+        f"WHERE tp.id IN (SELECT id FROM {plan} WHERE patient_id = %s "
+        "ORDER BY start_date DESC, id DESC LIMIT %s) "
+        "ORDER BY tp.start_date DESC, tp.id DESC, pt.id"
+    )
 
 
 def patient_notes(patient: Patient) -> QuerySet[VisitNote]:
@@ -375,12 +408,22 @@ def adherence_compute(
 def program_adherence(program: HomeExerciseProgram | ProgramRow, today: dt.date) -> Adherence:
     """One query: the program's completions in the window ending ``today`` (the
     patient's date)."""
-    first = today - dt.timedelta(days=ADHERENCE_DAYS - 1)
     completed = set(
         ExerciseCompletion.objects.filter(
-            program_id=program.id, date__gte=first, date__lte=today
+            program_id=program.id, date__gte=_window_start(today), date__lte=today
         ).values_list("date", flat=True)
     )
+    return _adherence(program, completed, today)
+
+
+def _window_start(today: dt.date) -> dt.date:
+    """The first day of the adherence window ending ``today``."""
+    return today - dt.timedelta(days=ADHERENCE_DAYS - 1)
+
+
+def _adherence(
+    program: HomeExerciseProgram | ProgramRow, completed: set[dt.date], today: dt.date
+) -> Adherence:
     return adherence_compute(
         start_date=program.start_date,
         end_date=program.end_date,
@@ -418,35 +461,59 @@ class ProgramRow(NamedTuple):
     prescriptions: list[PrescriptionRow]  # in the program's order
 
 
-def active_program_row(patient: Patient) -> ProgramRow | None:
-    """The patient's active program (as ``active_program_for`` picks it) with its
-    prescriptions' exercise names and doses: one query of plain values."""
-    active = HomeExerciseProgram.objects.filter(
-        patient=patient, status=ProgramStatus.ACTIVE
-    ).values("pk")[:1]
-    rows = (
-        HomeExerciseProgram.objects.filter(pk__in=active)
-        .order_by("prescriptions__position", "prescriptions__id")
-        .values_list(
-            "id",
-            "start_date",
-            "end_date",
-            "reminders_enabled",
-            "reminder_time",
-            "reminder_days",
-            "prescriptions__exercise__name",
-            "prescriptions__sets",
-            "prescriptions__reps",
-            "prescriptions__hold_seconds",
-        )
-    )
+def active_program_row(
+    patient: Patient, today: dt.date
+) -> tuple[ProgramRow | None, Adherence | None]:
+    """The patient's active program (at most one: program_one_active_per_patient) with
+    its prescriptions' exercise names and doses, and its adherence over the window ending
+    ``today`` (the patient's date): one query of plain values, a UNION ALL of the
+    program's rows (one per prescription) and the window's completion dates (in the
+    start date's column), as plain SQL: building the union with the ORM cost more
+    than the two queries it replaces."""
+    active = ProgramStatus.ACTIVE.value
+    params: list[Any] = [patient.pk, active, patient.pk, active, _window_start(today), today]
+    with connection.cursor() as cursor:
+        cursor.execute(_active_program_sql(), params)
+        rows = cursor.fetchall()
     program = None
-    for pk, start, end, enabled, at, days, exercise, sets, reps, hold_seconds in rows:
+    completed: set[dt.date] = set()
+    for part, pk, day, end, enabled, at, days, exercise, sets, reps, hold, _, _ in rows:
+        if part == "c":
+            completed.add(day)
+            continue
         if program is None:
-            program = ProgramRow(pk, start, end, enabled, at, days, [])
+            # Both databases give the reminder days' JSON as text; SQLite may give the
+            # boolean as 0 or 1.
+            program = ProgramRow(pk, day, end, bool(enabled), at, json.loads(days), [])
         if exercise is not None:
-            program.prescriptions.append(PrescriptionRow(exercise, sets, reps, hold_seconds))
-    return program
+            program.prescriptions.append(PrescriptionRow(exercise, sets, reps, hold))
+    if program is None:
+        return None, None
+    return program, _adherence(program, completed, today)
+
+
+def _active_program_sql() -> str:
+    """The program's rows ("p", indexes program_one_active_per_patient and the
+    prescriptions' program_id) and its completions in the window ("c", index
+    completion_one_per_day), the prescriptions in the program's order."""
+    q = connection.ops.quote_name
+    program = q(HomeExerciseProgram._meta.db_table)
+    prescription = q(ExercisePrescription._meta.db_table)
+    exercise = q(Exercise._meta.db_table)
+    completion = q(ExerciseCompletion._meta.db_table)
+    return (
+        "SELECT 'p', hp.id, hp.start_date, hp.end_date, hp.reminders_enabled, "
+        "hp.reminder_time, hp.reminder_days, ex.name, pr.sets, pr.reps, pr.hold_seconds, "
+        f"pr.position, pr.id FROM {program} AS hp "
+        f"LEFT JOIN {prescription} AS pr ON pr.program_id = hp.id "
+        f"LEFT JOIN {exercise} AS ex ON ex.id = pr.exercise_id "
+        "WHERE hp.patient_id = %s AND hp.status = %s "
+        "UNION ALL "
+        "SELECT 'c', hp.id, done.date, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+        f"NULL, NULL FROM {program} AS hp JOIN {completion} AS done ON done.program_id = hp.id "
+        "WHERE hp.patient_id = %s AND hp.status = %s AND done.date >= %s AND done.date <= %s "
+        "ORDER BY 1, 12, 13"
+    )
 
 
 def program_history(patient: Patient) -> list[HomeExerciseProgram]:

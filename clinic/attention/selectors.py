@@ -62,6 +62,7 @@ from patients.models import (
     QuestionnaireStatus,
     RecordStatus,
 )
+from patients.selectors import epoch_sql
 from treatments.models import (
     ExerciseCompletion,
     HomeExerciseProgram,
@@ -182,14 +183,6 @@ def _caseload_sql(*, one: bool, limit: int | None, offset: int) -> str:
     )
 
 
-def _epoch(column: str) -> str:
-    """SQL for a timestamp or date column as seconds since the epoch (a float): plain
-    numbers read faster than datetimes, and only the rows shown are worded."""
-    if connection.vendor == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM {column}) AS double precision)"
-    return f"((julianday({column}) - 2440587.5) * 86400.0)"
-
-
 def _date(epoch: float | None) -> dt.date | None:
     return None if epoch is None else _EPOCH_DAY + dt.timedelta(days=round(epoch / 86400))
 
@@ -252,7 +245,7 @@ def _rules_sql() -> str:
         latest(
             "l",
             appointment,
-            f"CAST(NULL AS integer) AS num, {_epoch('starts_at')} AS at, "
+            f"CAST(NULL AS integer) AS num, {epoch_sql('starts_at')} AS at, "
             "CAST(NULL AS text) AS word",
             f"starts_at < %s AND status IN ({live})",
             "starts_at DESC, id DESC",
@@ -262,7 +255,7 @@ def _rules_sql() -> str:
         latest(
             "p",
             pain,
-            f"score AS num, {_epoch('reported_at')} AS at, CAST(NULL AS text) AS word",
+            f"score AS num, {epoch_sql('reported_at')} AS at, CAST(NULL AS text) AS word",
             "1 = 1",
             "reported_at DESC, id DESC",
             "2",
@@ -272,7 +265,7 @@ def _rules_sql() -> str:
         latest(
             "a",
             assessment,
-            f"lefs_total AS num, {_epoch('assessed_at')} AS at, CAST(NULL AS text) AS word",
+            f"lefs_total AS num, {epoch_sql('assessed_at')} AS at, CAST(NULL AS text) AS word",
             "status = %s AND lefs_total IS NOT NULL",
             "assessed_at DESC, id DESC",
             "2",
@@ -280,7 +273,7 @@ def _rules_sql() -> str:
         latest(
             "q",
             questionnaire,
-            f"total AS num, {_epoch('completed_at')} AS at, CAST(NULL AS text) AS word",
+            f"total AS num, {epoch_sql('completed_at')} AS at, CAST(NULL AS text) AS word",
             "instrument = %s AND status = %s",
             "completed_at DESC, id DESC",
             "2",
@@ -289,7 +282,7 @@ def _rules_sql() -> str:
         latest(
             "m",
             appointment,
-            f"CAST(NULL AS integer) AS num, {_epoch('starts_at')} AS at, status AS word",
+            f"CAST(NULL AS integer) AS num, {epoch_sql('starts_at')} AS at, status AS word",
             "starts_at < %s AND NOT (status = %s AND late_cancellation = %s)",
             "starts_at DESC, id DESC",
             "%s",
@@ -297,8 +290,8 @@ def _rules_sql() -> str:
         # 5. Active home programs, with the date of the latest done exercise. The one
         #    active program per patient read by its unique index; with IN the planner
         #    hashed every active program of the clinic.
-        f"SELECT 'h', patient_id, 0, id, NULL, {_epoch('start_date')}, "
-        f"(SELECT {_epoch('MAX(date)')} FROM {completion} WHERE program_id = hp.id), "
+        f"SELECT 'h', patient_id, 0, id, NULL, {epoch_sql('start_date')}, "
+        f"(SELECT {epoch_sql('MAX(date)')} FROM {completion} WHERE program_id = hp.id), "
         f"NULL, NULL, NULL FROM {program} AS hp WHERE patient_id {_members(chunk)} "
         "AND status = %s",
         # 6. The latest acknowledgement of each patient and reason.

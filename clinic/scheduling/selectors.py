@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -37,6 +38,7 @@ from clinic.models import (
 )
 from patients.links import path_maker, when, when_maker
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime, local_occurrence
+from patients.selectors import epoch_sql, moment
 
 from .availability import Availability, full_intervals, merge_first
 
@@ -1437,29 +1439,28 @@ def status_badge(status: str, late_cancellation: bool) -> SafeString:
 def patient_appointments(patient: Patient, *, limit: int = 20) -> dict[str, Any]:
     """Upcoming and recent visits (status only), as ``VisitRow`` values: one query, a
     UNION ALL of the next ``limit`` and the latest ``limit`` (each picked by a LIMIT on
-    the patient's visits by start, then read by id), put in order here."""
-    now = timezone.now()
-    mine = Appointment.objects.filter(patient=patient)
-    next_ones = mine.filter(starts_at__gte=now).order_by("starts_at", "id").values("pk")[:limit]
-    latest = mine.filter(starts_at__lt=now).order_by("-starts_at", "-id").values("pk")[:limit]
-    visits = Appointment.objects.order_by().values_list(
-        "id", "starts_at", "kind", "practitioner__display_name", "status", "late_cancellation"
-    )
-    both = visits.filter(pk__in=next_ones).union(visits.filter(pk__in=latest), all=True)
+    the patient's visits by start, then read by id), put in order here. Plain SQL:
+    Django took longer to build the union than the database to run it."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_patient_visits_sql(), [patient.pk, now, limit, patient.pk, now, limit])
+        found = cursor.fetchall()
     upcoming: list[Any] = []
     past: list[Any] = []
-    for visit in sorted(both, key=lambda visit: (visit[1], visit[0])):
-        (upcoming if visit[1] >= now else past).append(visit)
-    past.reverse()
+    for part, pk, epoch, kind, practitioner, status, late in found:
+        visit = (pk, moment(epoch), kind, practitioner, status, bool(late))
+        (upcoming if part == "u" else past).append(visit)
+    upcoming.sort(key=lambda visit: (visit[1], visit[0]))
+    past.sort(key=lambda visit: (visit[1], visit[0]), reverse=True)
     link = path_maker("scheduling:appointment", 1)
-    moment, day = when_maker("D j M Y, H:i"), when_maker("j M Y")
+    starts, day = when_maker("D j M Y, H:i"), when_maker("j M Y")
     kinds = {value: str(label) for value, label in AppointmentKind.choices}
 
     def rows(visits: Any) -> list[VisitRow]:
         return [
             VisitRow(
                 id=pk,
-                when=moment(starts_at),
+                when=starts(starts_at),
                 day=day(starts_at),
                 kind=kinds.get(kind, kind),
                 practitioner=practitioner,
@@ -1470,6 +1471,29 @@ def patient_appointments(patient: Patient, *, limit: int = 20) -> dict[str, Any]
         ]
 
     return {"upcoming": rows(upcoming), "past": rows(past)}
+
+
+def _patient_visits_sql() -> str:
+    """The next visits ("u") and the latest past ones ("p"), each a LIMIT on
+    appt_patient_start_idx (patient, starts_at), with the practitioner's name; the start
+    as seconds since the epoch (patients.selectors.epoch_sql)."""
+    q = connection.ops.quote_name
+    appointment = q(Appointment._meta.db_table)
+    practitioner = q(Practitioner._meta.db_table)
+
+    def part(tag: str, where: str, order: str) -> str:
+        return (
+            f"SELECT '{tag}', a.id, {epoch_sql('a.starts_at')}, a.kind, pr.display_name, "
+            f"a.status, a.late_cancellation FROM {appointment} AS a JOIN {practitioner} AS pr "
+            f"ON pr.id = a.practitioner_id WHERE a.id IN (SELECT id FROM {appointment} "
+            f"WHERE patient_id = %s AND starts_at {where} ORDER BY {order} LIMIT %s)"
+        )
+
+    return (
+        part("u", ">= %s", "starts_at, id")
+        + " UNION ALL "
+        + part("p", "< %s", "starts_at DESC, id DESC")
+    )
 
 
 def active_plans_for(patient: Patient) -> list[Any]:

@@ -107,9 +107,45 @@ def test_patient_page_query_count_does_not_grow_with_history(
         # the chart (one UNION ALL), 8 upcoming and past appointments (one UNION ALL);
         # plans section: 9 latest plans with therapist and planned techniques (one
         # join); notes section: 10 latest notes with therapist; program section:
-        # 11 active program with its prescriptions' exercises (one join),
-        # 12 completions in the window; 13 the "view" audit insert. (No query for the
+        # 11 active program with its prescriptions' exercises and its completions in
+        # the window (one UNION ALL); 12 the "view" audit insert. (No query for the
         # user's groups: the navigation checks permissions.)
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(12):
             response = client.get(reverse("patients:detail", args=[patient.pk]))
         assert KEYS <= _keys(response)
+
+
+def test_page_program_and_adherence_match_the_program_page():
+    """The page reads the program and its window's completions in one query; what it
+    shows is what the program page's selectors give: prescriptions in order, and only
+    this program's completions within the 28 days count."""
+    from patients.localtime import patient_today
+    from treatments import selectors
+    from treatments.models import HomeExerciseProgram, ProgramStatus
+
+    patient = _treated_patient(extra=2)
+    program = HomeExerciseProgram.objects.get(patient=patient, status=ProgramStatus.ACTIVE)
+    today = patient_today(patient)
+    ExerciseCompletionFactory(program=program, date=today - dt.timedelta(days=40))
+    ExerciseCompletionFactory(date=today - dt.timedelta(days=3))  # another patient's
+    row, adherence = selectors.active_program_row(patient, today=today)
+    assert row is not None
+    assert row[:6] == (
+        program.pk,
+        program.start_date,
+        program.end_date,
+        program.reminders_enabled,
+        program.reminder_time,
+        program.reminder_days,
+    )
+    assert [p.exercise for p in row.prescriptions] == [
+        p.exercise.name for p in program.prescriptions.order_by("position", "id")
+    ]
+    assert adherence == selectors.program_adherence(program, today)
+    assert adherence.done_days == 11
+
+
+def test_page_program_is_none_without_an_active_one():
+    from treatments import selectors
+
+    assert selectors.active_program_row(PatientFactory(), today=dt.date.today()) == (None, None)
