@@ -302,6 +302,11 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
     with connection.cursor() as cursor:
         cursor.execute(_series_sql(), params)
         rows = cursor.fetchall()
+    # A questionnaire whose answers went into a signed assessment is that assessment's
+    # point already: drawn once, as the assessment (its LEFS is the one on record).
+    signed = {
+        row for series, _e, row, _v, label, _a in rows if series == _LEFS and label != QUESTIONNAIRE
+    }
     for series, epoch, _row, value, label, assessment_id in rows:
         at = moment(epoch)
         if series == _NPRS:
@@ -310,7 +315,8 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
             if assessment_id is None:
                 other.append(point)
         elif label == QUESTIONNAIRE:
-            lefs.append(ChartPoint(at, value, "questionnaire", QUESTIONNAIRE_LABEL))
+            if assessment_id not in signed:
+                lefs.append(ChartPoint(at, value, "questionnaire", QUESTIONNAIRE_LABEL))
         else:
             lefs.append(ChartPoint(at, value, "assessment", _KIND_LABELS[label]))
     return _with_changes(Outcomes(nprs=nprs, lefs=lefs)), other

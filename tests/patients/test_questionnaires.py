@@ -15,8 +15,9 @@ from patients.models import (
     PainSource,
     QuestionnaireResponse,
     QuestionnaireStatus,
+    RecordStatus,
 )
-from tests.factories import PatientFactory
+from tests.factories import AssessmentFactory, PatientFactory
 from tests.patients.conftest import assessment_post
 from tests.treatments.helpers import signed_assessment
 
@@ -160,6 +161,23 @@ def test_patient_reported_lefs_are_chart_points_of_their_own_source_in_time_orde
     markup = chart.panels[1].markup
     assert markup.count("<rect") == 1 and 'class="pt-questionnaire"' in markup
     assert markup.count("<circle") == 1
+
+
+def test_answers_used_in_a_signed_assessment_are_one_point_the_assessments(therapist):
+    patient = PatientFactory()
+    used = completed(patient, ALL_TWOS, days_ago=3)
+    draft = AssessmentFactory(therapist=therapist, patient=patient, lefs_total=40)
+    services.questionnaire_response_link(response=used, assessment=draft, acting_user=therapist)
+    # While the assessment is a draft the answers are the only point of that day.
+    assert [p.source for p in selectors.patient_outcomes(patient).lefs] == ["questionnaire"]
+    draft.status, draft.signed_at, draft.signed_by = RecordStatus.SIGNED, timezone.now(), therapist
+    draft.save()
+    later = completed(patient, [3] * 20, days_ago=0)  # not used in any: its own point
+    outcomes = selectors.patient_outcomes(patient)
+    assert [(p.value, p.source) for p in outcomes.lefs] == [
+        (40, "assessment"),
+        (later.total, "questionnaire"),
+    ]
 
 
 def test_outcomes_page_shows_the_patient_reported_point_and_legend_with_fixed_queries(
