@@ -272,7 +272,8 @@ def epoch_sql(column: str) -> str:
     """SQL for a timestamp or date column as seconds since the epoch, a float: psycopg
     reads a timestamp in Python (a few microseconds each, most of reading a long
     history's chart series), a number in C. SQLite's come rounded to the millisecond
-    (its julian day is a float: 08:00 would read as a hair before)."""
+    (its julian day is a float: 08:00 would read as a hair before). A time of day reads
+    as that time on some day (``moment(epoch).time()``)."""
     if connection.vendor == "postgresql":
         return f"CAST(EXTRACT(EPOCH FROM {column}) AS double precision)"
     return f"ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"

@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString
 
 from clinic.models import (
     LIVE_APPOINTMENT_STATUSES,
+    MAX_APPOINTMENT_DURATION,
     Appointment,
     AppointmentKind,
     AppointmentSeries,
@@ -151,10 +152,15 @@ def bookable_patients() -> QuerySet[Patient]:
 def closed_days(first: dt.date, last: dt.date) -> dict[dt.date, str]:
     """Local date -> reason for the closed days from ``first`` to ``last``, both included.
     Queries: 1 (closures are few; a window's are read once, never per slot)."""
-    closed: dict[dt.date, str] = {}
     rows = ClinicClosure.objects.filter(starts_on__lte=last, ends_on__gte=first).values_list(
         "starts_on", "ends_on", "reason"
     )
+    return _closed_from(rows, first, last)
+
+
+def _closed_from(rows: Any, first: dt.date, last: dt.date) -> dict[dt.date, str]:
+    """Local date -> reason from closures' (starts_on, ends_on, reason), first to last."""
+    closed: dict[dt.date, str] = {}
     for starts_on, ends_on, reason in rows:
         day = max(starts_on, first)
         while day <= min(ends_on, last):
@@ -739,32 +745,13 @@ def _availability(
     visits: list[BusyVisit] | None = None,
     exclude_ids: list[int] | None = None,
 ) -> Availability:
-    """Queries: working hours, time off (up to ``time_off_until``, default ``end``),
-    clinic closures (the same span), live appointments (the practitioners', and the
-    patient's and room's with anyone).
+    """Queries: 2. Working hours, time off (up to ``time_off_until``, default ``end``) and
+    clinic closures (the same span) in one; live appointments (the practitioners', and
+    the patient's and room's with anyone).
     ``visits``, when given, receives those appointments with what a preview needs to name
     them (same query); ``exclude_ids`` are visits being moved, which do not hold their own
     slots."""
-    # Plain values: every practitioner's week of hours is a hundred rows for "any".
-    hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for practitioner_id, weekday, starts, ends in (
-        WorkingHours.objects.filter(practitioner_id__in=practitioner_ids)
-        .order_by("start")
-        .values_list("practitioner_id", "weekday", "start", "end")
-    ):
-        hours[practitioner_id][weekday].append((starts, ends))
-    time_off = defaultdict(list)
-    for practitioner_id, starts_at, ends_at, reason in TimeOff.objects.filter(
-        practitioner_id__in=practitioner_ids,
-        starts_at__lt=time_off_until or end,
-        ends_at__gt=start,
-    ).values_list("practitioner_id", "starts_at", "ends_at", "reason"):
-        time_off[practitioner_id].append((starts_at, ends_at, reason))
-    availability = Availability(
-        hours=hours,
-        time_off=time_off,
-        closed=closed_days_between(start, time_off_until or end),
-    )
+    availability = _hours_time_off_closures(practitioner_ids, start, time_off_until or end)
     _add_appointments(
         availability,
         practitioner_ids,
@@ -776,6 +763,57 @@ def _availability(
         exclude_ids=exclude_ids,
     )
     return availability
+
+
+def _hours_time_off_closures(
+    practitioner_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> Availability:
+    """The practitioners' working hours, their time off overlapping [start, end) and the
+    clinic's closed days that [start, end) touches, as an Availability with nothing busy
+    yet. Queries: 1, plain SQL: a UNION ALL whose parts share their columns' types (times,
+    instants and days as patients.selectors.epoch_sql numbers). Django took longer to
+    build the three small queries it replaces than the database to run them."""
+    tz = clinic_zone()
+    first = start.astimezone(tz).date()
+    last = (end - dt.timedelta(microseconds=1)).astimezone(tz).date()
+    q = connection.ops.quote_name
+    ids = ", ".join(["%s"] * len(practitioner_ids)) or "NULL"  # none: no rows
+    sql = (
+        # Every practitioner's week of hours is a hundred rows for "any": plain values.
+        f"SELECT 'h', practitioner_id, weekday, {epoch_sql(q('start'))}, "
+        f"{epoch_sql(q('end'))}, '' FROM {q(WorkingHours._meta.db_table)} "
+        f"WHERE practitioner_id IN ({ids}) "
+        f"UNION ALL SELECT 't', practitioner_id, 0, {epoch_sql('starts_at')}, "
+        f"{epoch_sql('ends_at')}, reason FROM {q(TimeOff._meta.db_table)} "
+        f"WHERE practitioner_id IN ({ids}) AND starts_at < %s AND ends_at > %s "
+        f"UNION ALL SELECT 'c', 0, 0, {epoch_sql('starts_on')}, {epoch_sql('ends_on')}, "
+        f"reason FROM {q(ClinicClosure._meta.db_table)} WHERE starts_on <= %s AND ends_on >= %s "
+        "ORDER BY 1, 4"
+    )
+    adapt = connection.ops
+    params = [
+        *practitioner_ids,
+        *practitioner_ids,
+        adapt.adapt_datetimefield_value(end),
+        adapt.adapt_datetimefield_value(start),
+        adapt.adapt_datefield_value(last),
+        adapt.adapt_datefield_value(first),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    time_off = defaultdict(list)
+    closures = []
+    # Each part's rows by start: a time of day reads as that time on some day.
+    for part, practitioner_id, weekday, begins, ends, reason in rows:
+        if part == "h":
+            hours[practitioner_id][weekday].append((moment(begins).time(), moment(ends).time()))
+        elif part == "t":
+            time_off[practitioner_id].append((moment(begins), moment(ends), reason))
+        else:
+            closures.append((moment(begins).date(), moment(ends).date(), reason))
+    return Availability(hours=hours, time_off=time_off, closed=_closed_from(closures, first, last))
 
 
 def _add_appointments(
@@ -795,39 +833,26 @@ def _add_appointments(
     (docs/decisions.md, "Rooms with capacity")."""
     shared_room = room is not None and room.capacity > 1
     in_room: list[tuple[dt.datetime, dt.datetime]] = []
-    who = Q(practitioner_id__in=practitioner_ids)
-    if patient is not None:
-        who |= Q(patient_id=patient.pk)
-    if room is not None:
-        who |= Q(room_id=room.pk)
-    # Each visit as intervals, not timestamps: its start's offset from ``start`` and its
-    # length. The rows are many (a busy clinic's day is hundreds), and on PostgreSQL
-    # Django reads each timestamp in Python (a regular expression per value) but an
-    # interval in C: the two timestamps were most of a free-slot search's time.
-    live = Appointment.objects.filter(
-        who, overlapping(start, end), status__in=LIVE_APPOINTMENT_STATUSES
-    ).annotate(
-        offset=F("starts_at") - Value(start, output_field=DateTimeField()),
-        length=F("ends_at") - F("starts_at"),
-    )
-    if exclude_ids:  # visits being moved do not hold their own slots
-        live = live.exclude(pk__in=exclude_ids)
-    columns = ["practitioner_id", "patient_id", "room_id", "offset", "length"]
-    if visits is not None:  # the names a preview words its conflicts with (two joins)
-        columns += ["practitioner__display_name", "room__name"]
-        # A preview names the earliest clash. By start alone, not the model's (start,
-        # id): PostgreSQL then reads the rows in order from the start index alone
-        # (appt_start_report_idx), without fetching each row for its id.
-        live = live.order_by("starts_at")
-    else:  # Availability sorts what it needs
-        live = live.order_by()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            *_live_appointments_sql(
+                practitioner_ids,
+                start,
+                end,
+                patient=patient,
+                room=room,
+                names=visits is not None,
+                exclude_ids=exclude_ids,
+            )
+        )
+        rows = cursor.fetchall()
     # Per row, plain values only (a model's ``pk`` is a property call).
     patient_pk = patient.pk if patient is not None else None
     room_pk = room.pk if room is not None else None
     own_ids = set(practitioner_ids)
-    for practitioner_id, patient_id, room_id, offset, length, *names in live.values_list(*columns):
-        s = start + offset
-        e = s + length
+    for practitioner_id, patient_id, room_id, begins, ends, *names in rows:
+        s = moment(begins)
+        e = moment(ends)
         if visits is not None:
             practitioner_name, room_name = names
             visits.append(
@@ -844,6 +869,66 @@ def _add_appointments(
     if shared_room and room is not None:
         for s, e in full_intervals(in_room, room.capacity):
             availability.add_shared_busy(s, e)
+
+
+def _live_appointments_sql(
+    practitioner_ids: list[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    patient: Patient | None,
+    room: Room | None,
+    names: bool,
+    exclude_ids: list[int] | None,
+) -> tuple[str, list[Any]]:
+    """The SQL and parameters of ``_add_appointments``' one query: the live appointments
+    overlapping [start, end) (as clinic.models.overlapping bounds them) of the
+    practitioners, the patient and the room, their start and end as epoch_sql numbers
+    (read in C). With ``names``, the practitioner's and room's names, in order of start.
+    Plain SQL: Django took about as long to build the query as to run it."""
+    q = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    table = q(Appointment._meta.db_table)
+
+    def a(column: str) -> str:  # in full, as Django writes it (test_windows.py reads it)
+        return f"{table}.{q(column)}"
+
+    ids = ", ".join(["%s"] * len(practitioner_ids)) or "NULL"  # none: no rows
+    who = [f"{a('practitioner_id')} IN ({ids})"]
+    params: list[Any] = [*practitioner_ids]
+    if patient is not None:
+        who.append(f"{a('patient_id')} = %s")
+        params.append(patient.pk)
+    if room is not None:
+        who.append(f"{a('room_id')} = %s")
+        params.append(room.pk)
+    statuses = ", ".join(["%s"] * len(LIVE_APPOINTMENT_STATUSES))
+    where = (
+        f"({' OR '.join(who)}) AND {a('starts_at')} < %s AND {a('starts_at')} > %s "
+        f"AND {a('ends_at')} > %s AND {a('status')} IN ({statuses})"
+    )
+    params += [adapt(end), adapt(start - MAX_APPOINTMENT_DURATION), adapt(start)]
+    params += [str(status) for status in LIVE_APPOINTMENT_STATUSES]
+    if exclude_ids:  # visits being moved do not hold their own slots
+        where += f" AND {a('id')} NOT IN ({', '.join(['%s'] * len(exclude_ids))})"
+        params += exclude_ids
+    columns = (
+        f"{a('practitioner_id')}, {a('patient_id')}, {a('room_id')}, "
+        f"{epoch_sql(a('starts_at'))}, {epoch_sql(a('ends_at'))}"
+    )
+    tables = table
+    order = ""
+    if names:  # the names a preview words its conflicts with (two joins)
+        columns += ", pr.display_name, r.name"
+        tables += (
+            f" JOIN {q(Practitioner._meta.db_table)} AS pr ON pr.id = {a('practitioner_id')}"
+            f" LEFT JOIN {q(Room._meta.db_table)} AS r ON r.id = {a('room_id')}"
+        )
+        # A preview names the earliest clash. By start alone, not the model's (start,
+        # id): PostgreSQL then reads the rows in order from the start index alone
+        # (appt_start_report_idx), without fetching each row for its id.
+        order = f" ORDER BY {a('starts_at')}"
+    return f"SELECT {columns} FROM {tables} WHERE {where}{order}", params
 
 
 class BusyVisit(NamedTuple):
@@ -925,9 +1010,10 @@ def free_slots(
     working hours, outside time off, clinic closures and live appointments (the
     patient's and room's too).
 
-    Queries: practitioners, working hours, time off, closures (the last two up to the
-    horizon), and one query of appointments per window searched (FREE_SLOT_WINDOWS_DAYS,
-    then the horizon): 5 when today and tomorrow have ``count`` free slots, at most 7."""
+    Queries: practitioners, working hours with time off and closures (the last two up to
+    the horizon), and one query of appointments per window searched
+    (FREE_SLOT_WINDOWS_DAYS, then the horizon): 3 when today and tomorrow have ``count``
+    free slots, at most 5."""
     after = max(after, timezone.now())
     practitioners = [practitioner] if practitioner else list(active_practitioners())
     by_id = {p.pk: p for p in practitioners}

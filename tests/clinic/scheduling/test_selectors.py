@@ -65,8 +65,8 @@ def test_free_slots_query_count_is_constant(practitioner, monday, django_assert_
     for i in range(6):
         AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "08:00") + i * MIN30)
     PractitionerFactory()
-    # practitioners, working hours, time off, clinic closures, appointments.
-    with django_assert_num_queries(5):
+    # practitioners, working hours with time off and clinic closures, appointments.
+    with django_assert_num_queries(3):
         selectors.free_slots(duration=MIN30, after=at(monday, "00:00"), count=10)
 
 
@@ -215,10 +215,11 @@ def test_free_slots_read_further_when_the_first_window_is_full(
                 starts_at=at(monday + dt.timedelta(days=day), start),
                 ends_at=at(monday + dt.timedelta(days=day), start) + 2 * MIN30,
             )
-    # practitioner given: working hours, time off, clinic closures, and the appointments
-    # of each window searched: today and tomorrow, then up to a week after tomorrow.
+    # practitioner given: working hours with time off and clinic closures, and the
+    # appointments of each window searched: today and tomorrow, then up to a week after
+    # tomorrow.
     assert selectors.FREE_SLOT_WINDOWS_DAYS == (2, 8)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         slots = selectors.free_slots(
             practitioner=practitioner, duration=MIN30, after=at(monday, "00:00"), count=2
         )
@@ -239,7 +240,8 @@ def test_free_slots_read_tomorrow_with_today_when_today_is_full(
             starts_at=at(monday, start),
             ends_at=at(monday, start) + 2 * MIN30,
         )
-    with django_assert_num_queries(4):  # working hours, time off, closures, appointments
+    # working hours with time off and closures, appointments
+    with django_assert_num_queries(2):
         slots = selectors.free_slots(
             practitioner=practitioner, duration=MIN30, after=at(monday, "03:00"), count=2
         )

@@ -914,16 +914,16 @@ def test_free_slot_page_query_count_does_not_grow(
     url = reverse("scheduling:free_slots")
     params = {"kind": "follow_up", "count": 10, "date": f"{monday:%Y-%m-%d}"}
     # session, user, user permissions, group permissions, scheduling settings,
-    # practitioners, working hours, time off, clinic closures, appointments,
+    # practitioners, working hours with time off and clinic closures, appointments,
     # practitioners for the form's select. (No query for the user's groups.)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         client.get(url, params)
     for i in range(8):
         AppointmentFactory(
             practitioner=practitioner, starts_at=at(monday, "07:00") + i * dt.timedelta(minutes=30)
         )
     PractitionerFactory()
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         client.get(url, params)
 
 

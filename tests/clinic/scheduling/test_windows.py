@@ -188,9 +188,9 @@ def test_page_query_counts_do_not_grow_with_history(
             {"date": f"{monday:%Y-%m-%d}"},
             10,
         ),
-        # ... settings, practitioners, working hours, time off, clinic closures,
+        # ... settings, practitioners, working hours with time off and clinic closures,
         # appointments, and the form's practitioner list.
-        "free_slots": (reverse("scheduling:free_slots"), {"kind": "follow_up", "count": 5}, 11),
+        "free_slots": (reverse("scheduling:free_slots"), {"kind": "follow_up", "count": 5}, 9),
         "today": (reverse("today"), {}, None),
     }[page]
     AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "10:00"))
