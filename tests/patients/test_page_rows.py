@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.db.models import Count
 from django.template import engines
 from django.utils import timezone, translation
 
@@ -119,10 +120,18 @@ def test_timeline_rows_say_what_the_template_said(therapist, values, language):
         values=values(kind="reassessment", region="ankle", side="bilateral", precautions=[]),
     )
     Assessment.objects.filter(pk=draft.pk).update(lefs_total=None)
+    # The template read the assessments as the list once did: model instances.
+    assessments = (
+        Assessment.objects.filter(patient=patient)
+        .annotate(amendment_count=Count("amendments"))
+        .order_by("-assessed_at", "-id")
+    )
     with translation.override(language):
         rows, _ = selectors.recent_assessments(patient)
         written = assessment_timeline(rows)
-        _same(TIMELINE, {"assessments": rows}, written)
+        _same(TIMELINE, {"assessments": assessments}, written)
+        listed = selectors.timeline_rows(selectors.patient_assessments(patient))
+        assert assessment_timeline(listed) == written
     assert "2 amendments" in written and "1 amendment<" in written and "Draft" in written
     assert "&lt;b&gt;Sprain&lt;/b&gt; &amp; more" in written
     assert ("62,5%" if language == "es" else "62.5%") in written
