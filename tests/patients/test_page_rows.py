@@ -26,7 +26,7 @@ from tests.factories import (
 )
 from tests.treatments.helpers import signed_assessment, technique
 from treatments import selectors as treatment_selectors
-from treatments.models import PlannedTechnique, PlanStatus
+from treatments.models import PlannedTechnique, PlanStatus, VisitNote
 from treatments.sections import note_rows, plan_items
 
 pytestmark = pytest.mark.django_db
@@ -182,9 +182,12 @@ def test_note_rows_say_what_the_template_said(language):
         status="signed",
         visited_at=timezone.now() - dt.timedelta(days=1),
     )
+    notes = VisitNote.objects.filter(patient=patient).order_by("-visited_at", "-id")
     with translation.override(language):
-        notes = treatment_selectors.notes_for_patient(patient, limit=11)
-        _same(NOTES, {"notes": notes}, note_rows(notes))
+        written = note_rows(treatment_selectors.notes_for_patient(patient, limit=11))
+        _same(NOTES, {"notes": notes}, written)
+        listed = treatment_selectors.note_row_values(treatment_selectors.patient_notes(patient))
+        assert note_rows(listed) == written
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
