@@ -168,6 +168,27 @@ def _labels(choices, values) -> list[str]:
     return [names.get(value, value) for value in values or []]
 
 
+# How an assessment's values read, from the values alone: the properties below and the
+# rows read as plain values (the patient page's timeline) say them the same way.
+
+
+def lefs_percent_of(total: int | None) -> float | None:
+    if total is None:
+        return None
+    return round(total / 80 * 100, 1)
+
+
+def suspected_cause_labels_of(causes: list[str] | None, other: str) -> list[str]:
+    labels = _labels(SuspectedCause, causes)
+    if other and SuspectedCause.OTHER in (causes or []):
+        labels = [f"Other: {other}" if value == "Other" else value for value in labels]
+    return labels
+
+
+def precaution_labels_of(precautions: list[str] | None) -> list[str]:
+    return _labels(Precaution, precautions)
+
+
 @functools.cache
 def _choice_names(choices) -> dict:
     """A choices class's labels by value, made once (``choices.choices`` builds its list
@@ -396,9 +417,7 @@ class Assessment(models.Model):
 
     @property
     def lefs_percent(self) -> float | None:
-        if self.lefs_total is None:
-            return None
-        return round(self.lefs_total / 80 * 100, 1)
+        return lefs_percent_of(self.lefs_total)
 
     @property
     def pain_quality_labels(self) -> list[str]:
@@ -406,17 +425,11 @@ class Assessment(models.Model):
 
     @property
     def suspected_cause_labels(self) -> list[str]:
-        labels = _labels(SuspectedCause, self.suspected_causes)
-        if self.suspected_cause_other and SuspectedCause.OTHER in (self.suspected_causes or []):
-            labels = [
-                f"Other: {self.suspected_cause_other}" if value == "Other" else value
-                for value in labels
-            ]
-        return labels
+        return suspected_cause_labels_of(self.suspected_causes, self.suspected_cause_other)
 
     @property
     def precaution_labels(self) -> list[str]:
-        return _labels(Precaution, self.precautions)
+        return precaution_labels_of(self.precautions)
 
     @property
     def lefs_answered(self) -> int:

@@ -24,8 +24,16 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .charts import outcome_chart
 from .links import path_maker, when, when_maker
-from .models import AssessmentKind, Region, Side
-from .selectors import ChartPoint, clinical_record_for_request, therapist_drafts
+from .models import (
+    AssessmentKind,
+    RecordStatus,
+    Region,
+    Side,
+    lefs_percent_of,
+    precaution_labels_of,
+    suspected_cause_labels_of,
+)
+from .selectors import ChartPoint, TimelineRow, clinical_record_for_request, therapist_drafts
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,7 @@ def load_timeline(request, patient) -> dict:
     }
 
 
-def assessment_timeline(assessments) -> SafeString:
+def assessment_timeline(assessments: list[TimelineRow]) -> SafeString:
     """The timeline's items (patients/partials/assessment_timeline.html puts them in its
     list), one ``<li>`` per assessment, made once here rather than by tags and filters per
     row (links.py): the patient page's latest assessments and the assessment list's pages
@@ -91,10 +99,10 @@ def assessment_timeline(assessments) -> SafeString:
     assessed = when_maker("j M Y, H:i")
     items = []
     for a in assessments:
-        therapist = a.therapist.get_full_name() or a.therapist.username
+        is_signed = a.status == RecordStatus.SIGNED
         badges = (
             '<span class="badge text-bg-success">Signed</span>'
-            if a.is_signed
+            if is_signed
             else '<span class="badge text-bg-warning">Draft</span>'
         )
         if a.amendment_count:
@@ -106,26 +114,26 @@ def assessment_timeline(assessments) -> SafeString:
             badges += '\n<span class="badge text-bg-danger">X-ray indicated (Ottawa)</span>'
         scores = f"Pain now {a.pain_now}/10"
         if a.lefs_total is not None:
-            scores += f" · LEFS {a.lefs_total}/80 ({localize(a.lefs_percent)}%)"
-        if causes := a.suspected_cause_labels:
+            scores += f" · LEFS {a.lefs_total}/80 ({localize(lefs_percent_of(a.lefs_total))}%)"
+        if causes := suspected_cause_labels_of(a.suspected_causes, a.suspected_cause_other):
             scores += " · " + ", ".join(escape(cause) for cause in causes)
         precautions = (
             '\n<div class="small text-danger">Precautions: '
             f"{', '.join(escape(label) for label in labels)}</div>"
-            if (labels := a.precaution_labels)
+            if (labels := precaution_labels_of(a.precautions))
             else ""
         )
         items.append(
             '<li class="border-start border-3 ps-3 mb-3 '
-            f'{"border-success" if a.is_signed else "border-warning"}" '
-            f'data-assessment="{a.pk}">\n'
+            f'{"border-success" if is_signed else "border-warning"}" '
+            f'data-assessment="{a.id}">\n'
             '<div class="d-flex flex-wrap gap-2 align-items-baseline">\n'
-            f'<a class="fw-semibold" href="{link(a.patient_id, a.pk)}">'
+            f'<a class="fw-semibold" href="{link(a.patient_id, a.id)}">'
             f"{escape(_KINDS.get(a.kind, a.kind))}</a>\n"
             f'<span class="text-muted">{assessed(a.assessed_at)} · '
             f"{escape(_REGIONS.get(a.region, a.region))}, "
             f"{escape(_SIDES.get(a.side, a.side).lower())} · "
-            f"{escape(therapist)}</span>\n{badges}\n</div>\n"
+            f"{escape(a.therapist)}</span>\n{badges}\n</div>\n"
             f'<div class="small">{scores}</div>{precautions}\n</li>\n'
         )
     # Every value above is escaped, a number or a link made from ids.

@@ -591,5 +591,5 @@ def assessment_list(request, patient_id: int):
         selectors.patient_assessments(patient),
         what="assessment",
         template="patients/assessment_list.html",
-        markup=sections.assessment_timeline,
+        markup=lambda rows: sections.assessment_timeline(selectors.timeline_rows(rows)),
     )

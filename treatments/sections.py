@@ -82,7 +82,7 @@ def _planned(planned: selectors.PlannedRow) -> str:
     return f"{escape(planned.technique)}{grade} ({escape(planned.target)}){badge}"
 
 
-def note_rows(notes) -> SafeString:
+def note_rows(notes: list[selectors.NoteRow]) -> SafeString:
     """One ``<tr>`` per visit note (treatments/partials/note_table.html puts them in its
     table)."""
     link = path_maker("treatments:note_detail", 1)
@@ -91,13 +91,12 @@ def note_rows(notes) -> SafeString:
     draft = '<span class="badge text-bg-warning">Draft</span>'
     rows = []
     for note in notes:
-        therapist = note.therapist.get_full_name() or note.therapist.username
         before = "–" if note.pain_before is None else note.pain_before
         after = "–" if note.pain_after is None else note.pain_after
         rows.append(
-            f'<tr data-note="{note.pk}">\n'
-            f'<td><a href="{link(note.pk)}">{visited(note.visited_at)}</a></td>\n'
-            f"<td>{escape(therapist)}</td>\n"
+            f'<tr data-note="{note.id}">\n'
+            f'<td><a href="{link(note.id)}">{visited(note.visited_at)}</a></td>\n'
+            f"<td>{escape(note.therapist)}</td>\n"
             f"<td>{before} → {after}</td>\n"
             f"<td>{signed if note.status == RecordStatus.SIGNED else draft}</td>\n</tr>\n"
         )

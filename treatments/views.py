@@ -213,7 +213,7 @@ def note_list(request, patient_id: int):
         selectors.patient_notes(patient),
         what="note",
         template="treatments/note_list.html",
-        markup=note_rows,
+        markup=lambda rows: note_rows(selectors.note_row_values(rows)),
     )
 
 

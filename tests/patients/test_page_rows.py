@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.db.models import Count
 from django.template import engines
 from django.utils import timezone, translation
 
@@ -25,7 +26,7 @@ from tests.factories import (
 )
 from tests.treatments.helpers import signed_assessment, technique
 from treatments import selectors as treatment_selectors
-from treatments.models import PlannedTechnique, PlanStatus
+from treatments.models import PlannedTechnique, PlanStatus, VisitNote
 from treatments.sections import note_rows, plan_items
 
 pytestmark = pytest.mark.django_db
@@ -119,10 +120,18 @@ def test_timeline_rows_say_what_the_template_said(therapist, values, language):
         values=values(kind="reassessment", region="ankle", side="bilateral", precautions=[]),
     )
     Assessment.objects.filter(pk=draft.pk).update(lefs_total=None)
+    # The template read the assessments as the list once did: model instances.
+    assessments = (
+        Assessment.objects.filter(patient=patient)
+        .annotate(amendment_count=Count("amendments"))
+        .order_by("-assessed_at", "-id")
+    )
     with translation.override(language):
         rows, _ = selectors.recent_assessments(patient)
         written = assessment_timeline(rows)
-        _same(TIMELINE, {"assessments": rows}, written)
+        _same(TIMELINE, {"assessments": assessments}, written)
+        listed = selectors.timeline_rows(selectors.patient_assessments(patient))
+        assert assessment_timeline(listed) == written
     assert "2 amendments" in written and "1 amendment<" in written and "Draft" in written
     assert "&lt;b&gt;Sprain&lt;/b&gt; &amp; more" in written
     assert ("62,5%" if language == "es" else "62.5%") in written
@@ -173,9 +182,12 @@ def test_note_rows_say_what_the_template_said(language):
         status="signed",
         visited_at=timezone.now() - dt.timedelta(days=1),
     )
+    notes = VisitNote.objects.filter(patient=patient).order_by("-visited_at", "-id")
     with translation.override(language):
-        notes = treatment_selectors.notes_for_patient(patient, limit=11)
-        _same(NOTES, {"notes": notes}, note_rows(notes))
+        written = note_rows(treatment_selectors.notes_for_patient(patient, limit=11))
+        _same(NOTES, {"notes": notes}, written)
+        listed = treatment_selectors.note_row_values(treatment_selectors.patient_notes(patient))
+        assert note_rows(listed) == written
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
