@@ -1571,9 +1571,11 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     today = clinic_today(now)
     start, end = _day_bounds(today, tz)
     day = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
+    # Starts and ends as intervals from ``start``, read in C (as _calendar_appointments).
+    since = Value(start, output_field=DateTimeField())
     day_visits = [
-        DayVisit._make(row)
-        for row in (
+        DayVisit(pk, practitioner_id, start + s, start + e, status)
+        for pk, practitioner_id, s, e, status in (
             # Statuses listed (not "not cancelled") so the (status, starts_at) index reads
             # the day.
             day.filter(
@@ -1581,7 +1583,8 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
                 | Q(status=AppointmentStatus.COMPLETED, ends_at__gt=now)
             )
             .order_by("starts_at", "id")
-            .values_list(*DayVisit._fields)
+            .annotate(start_offset=F("starts_at") - since, end_offset=F("ends_at") - since)
+            .values_list("id", "practitioner_id", "start_offset", "end_offset", "status")
         )
     ]
     arriving = [v.id for v in day_visits if v.status == AppointmentStatus.BOOKED]
