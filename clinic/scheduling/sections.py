@@ -12,7 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from clinic.models import AppointmentStatus
-from patients.links import path_maker, when
+from patients.links import path_maker, when_maker
 from patients.sections import Section
 
 from . import selectors
@@ -67,6 +67,7 @@ def _therapist_visits_html(visits: list[selectors.TherapistVisit]) -> SafeString
     reversed once, times formatted here, every value escaped once (patients/links.py;
     docs/decisions.md, "Pages at a clinic group's size")."""
     patient_link = path_maker("patients:detail", 1)
+    hour = when_maker("H:i")
     out = []
     for visit in visits:
         badge = _STATUS_BADGES.get(visit.status) or (
@@ -76,7 +77,7 @@ def _therapist_visits_html(visits: list[selectors.TherapistVisit]) -> SafeString
         out.append(
             '<li class="list-group-item d-flex justify-content-between align-items-center '
             'gap-2">\n<span><strong>'
-            f"{when(visit.starts_at, 'H:i')}–{when(visit.ends_at, 'H:i')}</strong>\n"
+            f"{hour(visit.starts_at)}–{hour(visit.ends_at)}</strong>\n"
             f'<a href="{patient_link(visit.patient_id)}">{escape(visit.patient_name)}'
             f'</a>\n<span class="text-muted">· {escape(visit.kind_label)}{room}'
             f"</span></span>\n{badge}\n</li>\n"
