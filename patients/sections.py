@@ -23,7 +23,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .charts import outcome_chart
-from .links import path_maker, when, when_maker
+from .links import path_maker, when_maker
 from .models import (
     AssessmentKind,
     RecordStatus,
@@ -163,11 +163,12 @@ def load_drafts(request) -> dict:
     # One query; the rows' markup made here once, not by tags per row (links.py).
     drafts, more = therapist_drafts(request.user)
     link = path_maker("patients:assessment_detail", 2)
+    assessed = when_maker("j M, H:i")
     rows = "".join(
         '<li class="list-group-item px-0 d-flex justify-content-between">\n'
         f'<a href="{link(draft.patient_id, draft.pk)}">{escape(draft.patient.full_name)} · '
         f"{escape(draft.get_kind_display())}</a>\n"
-        f'<span class="text-muted small">{when(draft.assessed_at, "j M, H:i")}</span>\n</li>\n'
+        f'<span class="text-muted small">{assessed(draft.assessed_at)}</span>\n</li>\n'
         for draft in drafts
     )
     # Every value above is escaped.

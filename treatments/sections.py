@@ -10,7 +10,7 @@ from django.utils import dateformat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from patients.links import path_maker, when, when_maker
+from patients.links import path_maker, when_maker
 from patients.localtime import patient_today
 from patients.models import RecordStatus
 from patients.sections import Section
@@ -120,9 +120,10 @@ def load_unsigned_notes(request) -> dict:
     # made here once, not by tags per row (patients/links.py).
     notes, more = selectors.unsigned_notes_for(request.user)
     link = path_maker("treatments:note_detail", 1)
+    visited = when_maker("D j M, H:i")
     rows = "".join(
         f'<li><a href="{link(note.pk)}">{escape(note.patient.full_name)}, '
-        f"{when(note.visited_at, 'D j M, H:i')}</a></li>\n"
+        f"{visited(note.visited_at)}</a></li>\n"
         for note in notes
     )
     # Every value above is escaped.

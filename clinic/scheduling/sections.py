@@ -8,11 +8,12 @@ and front desk the clinic's day.
 
 from __future__ import annotations
 
+from django.middleware.csrf import get_token
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from clinic.models import AppointmentStatus
-from patients.links import path_maker, when
+from patients.links import path_maker, when_maker
 from patients.sections import Section
 
 from . import selectors
@@ -67,6 +68,7 @@ def _therapist_visits_html(visits: list[selectors.TherapistVisit]) -> SafeString
     reversed once, times formatted here, every value escaped once (patients/links.py;
     docs/decisions.md, "Pages at a clinic group's size")."""
     patient_link = path_maker("patients:detail", 1)
+    hour = when_maker("H:i")
     out = []
     for visit in visits:
         badge = _STATUS_BADGES.get(visit.status) or (
@@ -76,7 +78,7 @@ def _therapist_visits_html(visits: list[selectors.TherapistVisit]) -> SafeString
         out.append(
             '<li class="list-group-item d-flex justify-content-between align-items-center '
             'gap-2">\n<span><strong>'
-            f"{when(visit.starts_at, 'H:i')}–{when(visit.ends_at, 'H:i')}</strong>\n"
+            f"{hour(visit.starts_at)}–{hour(visit.ends_at)}</strong>\n"
             f'<a href="{patient_link(visit.patient_id)}">{escape(visit.patient_name)}'
             f'</a>\n<span class="text-muted">· {escape(visit.kind_label)}{room}'
             f"</span></span>\n{badge}\n</li>\n"
@@ -85,7 +87,48 @@ def _therapist_visits_html(visits: list[selectors.TherapistVisit]) -> SafeString
 
 
 def load_front_desk_day(request) -> dict:
-    return selectors.front_desk_day()
+    data = selectors.front_desk_day()
+    data["arrivals_html"] = _arrivals_html(
+        data["arrivals"], get_token(request), request.get_full_path()
+    )
+    return data
+
+
+def _arrivals_html(arrivals: list[selectors.Arrival], csrf: str, back: str) -> SafeString:
+    """The listed arrivals, one ``<li>`` each with its check-in (and, once late, no-show)
+    form, written once here rather than by a template loop of some twenty values a row."""
+    token = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
+    back_input = f'<input type="hidden" name="next" value="{escape(back)}">'
+    out = []
+    for arrival in arrivals:
+        visit = arrival.visit
+        name = escape(visit.patient.full_name)
+        room = f" · {escape(visit.room.name)}" if visit.room else ""
+        late, no_show = "", ""
+        if arrival.late:
+            late = '<span class="badge text-bg-warning">Late</span>'
+            no_show = (
+                f'<form method="post" action="{escape(arrival.no_show)}">{token}{back_input}'
+                '<button class="btn btn-sm btn-outline-secondary" type="submit" '
+                f'aria-label="Mark {name} as a no-show">No-show</button></form>'
+            )
+        out.append(
+            '\n  <li class="list-group-item d-flex flex-wrap justify-content-between '
+            f'align-items-center gap-2" data-arrival="{visit.pk}">\n'
+            f"    <span><strong>{escape(arrival.time)}</strong> "
+            f'<a href="{escape(arrival.link)}">{name}</a>\n'
+            f'      <span class="text-muted">· {escape(visit.get_kind_display())} · '
+            f"{escape(visit.practitioner.display_name)}{room}</span>\n"
+            f"      {late}</span>\n"
+            '    <span class="d-flex gap-1">\n'
+            f'      <form method="post" action="{escape(arrival.check_in)}">{token}{back_input}'
+            '<button class="btn btn-sm btn-primary" type="submit" '
+            f'aria-label="Check in {name}">Check in</button></form>\n'
+            f"      {no_show}\n"
+            "    </span>\n"
+            "  </li>\n  "
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
 PATIENT_SECTIONS = [

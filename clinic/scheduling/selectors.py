@@ -39,20 +39,13 @@ from clinic.models import (
 )
 from patients.links import path_maker, when, when_maker
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime, local_occurrence
+from patients.models import Patient
 from patients.selectors import epoch_sql, moment
 
 from .availability import Availability, full_intervals, merge_first
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-    from patients.models import Patient
-
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
-    from patients.models import Patient
 
 
 # Every status but cancelled: what the calendar and Today show.
@@ -1657,9 +1650,11 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     today = clinic_today(now)
     start, end = _day_bounds(today, tz)
     day = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
+    # Starts and ends as intervals from ``start``, read in C (as _calendar_appointments).
+    since = Value(start, output_field=DateTimeField())
     day_visits = [
-        DayVisit._make(row)
-        for row in (
+        DayVisit(pk, practitioner_id, start + s, start + e, status)
+        for pk, practitioner_id, s, e, status in (
             # Statuses listed (not "not cancelled") so the (status, starts_at) index reads
             # the day.
             day.filter(
@@ -1667,7 +1662,8 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
                 | Q(status=AppointmentStatus.COMPLETED, ends_at__gt=now)
             )
             .order_by("starts_at", "id")
-            .values_list(*DayVisit._fields)
+            .annotate(start_offset=F("starts_at") - since, end_offset=F("ends_at") - since)
+            .values_list("id", "practitioner_id", "start_offset", "end_offset", "status")
         )
     ]
     arriving = [v.id for v in day_visits if v.status == AppointmentStatus.BOOKED]
@@ -1753,48 +1749,46 @@ class TherapistVisit(NamedTuple):
 
 def therapist_day(user: User, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """The therapist's own visits today, as plain values (clinic/scheduling/sections.py
-    makes their rows). Queries: practitioner, appointments."""
+    makes their rows), and their practitioner id (None when they are not one). One query:
+    the practitioner with the day's visits joined (a practitioner without visits gives one
+    row of NULLs), moments as seconds since the epoch (read in C, epoch_sql)."""
     now = now or timezone.now()
-    tz = clinic_zone()
-    practitioner = Practitioner.objects.filter(user=user).first()
-    if practitioner is None:
-        return {"practitioner": None, "visits": []}
-    start, end = _day_bounds(clinic_today(now), tz)
+    start, end = _day_bounds(clinic_today(now), clinic_zone())
+    q = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = (
+        f"SELECT pr.id, a.id, {epoch_sql('a.starts_at')}, {epoch_sql('a.ends_at')}, a.kind, "
+        "a.status, a.late_cancellation, a.patient_id, p.first_name, p.last_name, r.name "
+        f"FROM {q(Practitioner._meta.db_table)} AS pr "
+        f"LEFT JOIN {q(Appointment._meta.db_table)} AS a ON a.practitioner_id = pr.id "
+        "AND a.starts_at >= %s AND a.starts_at < %s AND a.status <> %s "
+        f"LEFT JOIN {q(Patient._meta.db_table)} AS p ON p.id = a.patient_id "
+        f"LEFT JOIN {q(Room._meta.db_table)} AS r ON r.id = a.room_id "
+        "WHERE pr.user_id = %s ORDER BY a.starts_at, a.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(start), adapt(end), AppointmentStatus.CANCELLED.value, user.pk])
+        rows = cursor.fetchall()
+    if not rows:
+        return {"practitioner_id": None, "visits": []}
     kinds = dict(AppointmentKind.choices)
     visits = [
         TherapistVisit(
             pk,
-            starts,
-            ends,
+            moment(starts),
+            moment(ends),
             kind,
             str(kinds.get(kind, kind)),
             status,
-            late,
+            bool(late),
             patient_id,
             f"{first} {last}",
             room or "",
         )  # fmt: skip
-        for pk, starts, ends, kind, status, late, patient_id, first, last, room in (
-            Appointment.objects.filter(
-                practitioner=practitioner, starts_at__gte=start, starts_at__lt=end
-            )
-            .exclude(status=AppointmentStatus.CANCELLED)
-            .order_by("starts_at", "id")
-            .values_list(
-                "id",
-                "starts_at",
-                "ends_at",
-                "kind",
-                "status",
-                "late_cancellation",
-                "patient_id",
-                "patient__first_name",
-                "patient__last_name",
-                "room__name",
-            )
-        )
+        for _, pk, starts, ends, kind, status, late, patient_id, first, last, room in rows
+        if pk is not None
     ]
-    return {"practitioner": practitioner, "visits": visits, "now": now}
+    return {"practitioner_id": rows[0][0], "visits": visits, "now": now}
 
 
 def practitioner_feed_appointments(

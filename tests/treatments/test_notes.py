@@ -460,11 +460,11 @@ def test_today_query_count_is_constant(client_for, therapist, django_assert_num_
         _draft(therapist=therapist)
         # 1 session, 2 user, 3 user permissions and 4 group permissions (which sections
         # and navigation entries to show; no query for the user's groups), then the
-        # therapist's sections: 5 their practitioner record, 6 today's visits with
-        # patients, 7 the needs-attention list's patients (clinic/attention/selectors.py:
-        # none here, so none of its other queries and no audit event), 8 draft
-        # assessments, 9 draft notes with patients.
-        with django_assert_num_queries(9):
+        # therapist's sections: 5 their practitioner record with today's visits and
+        # patients, 6 the needs-attention list's patients (clinic/attention/selectors.py:
+        # none here, so none of its other queries and no audit event), 7 draft
+        # assessments, 8 draft notes with patients.
+        with django_assert_num_queries(8):
             client.get("/")
 
 

@@ -224,7 +224,7 @@ def _history(therapist, patients: int, depth: int) -> None:
 # Session, user, its two permission queries; the list's one query (the caseload's
 # first patients by name and the rules for them); the audit event.
 PAGE_QUERIES = 6
-TODAY_QUERIES = 10
+TODAY_QUERIES = 9
 
 
 @pytest.mark.parametrize(("patients", "depth"), [(2, 1), (12, 5)])
@@ -244,7 +244,7 @@ def test_today_runs_the_same_queries_whatever_the_data(
 ):
     _history(therapist, patients, depth)
     client = client_for(therapist)
-    # Session, user, two permission queries; practitioner and today's visits; the list's
+    # Session, user, two permission queries; practitioner with today's visits; the list's
     # one query and its audit event; draft assessments; draft notes.
     with django_assert_num_queries(TODAY_QUERIES):
         response = client.get(reverse("today"))

@@ -978,16 +978,30 @@ def test_today_loaders_query_counts_do_not_grow(
     # working hours, clinic closures of the day, time off.
     with django_assert_num_queries(7):
         selectors.front_desk_day(now=noon)
-    # the therapist's practitioner record, their appointments.
-    with django_assert_num_queries(2):
+    # the therapist's practitioner record with their appointments.
+    with django_assert_num_queries(1):
         selectors.therapist_day(therapist, now=noon)
     visits(other_practitioner)
     AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=50))
     with django_assert_num_queries(7):
         selectors.front_desk_day(now=noon)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         data = selectors.therapist_day(therapist, now=noon)
     assert len(data["visits"]) == 3
+
+
+def test_today_tells_a_therapist_without_visits_or_practitioner_record(
+    client_for, therapist, other_practitioner
+):
+    """The therapist's day is one query joining their practitioner record to the day's
+    visits: no record and a record without visits are told apart."""
+    AppointmentFactory(practitioner=other_practitioner, starts_at=timezone.now())
+    client = client_for(therapist)
+    html = client.get("/").content.decode()
+    assert "No visits booked for you today." in html
+    assert reverse("scheduling:week", args=[therapist.practitioner.pk]) in html
+    therapist.practitioner.delete()
+    assert "You are not set up as a practitioner yet" in client.get("/").content.decode()
 
 
 def test_cancel_this_and_following_from_the_page(
