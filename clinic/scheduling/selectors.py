@@ -162,14 +162,6 @@ def _closed_from(rows: Any, first: dt.date, last: dt.date) -> dict[dt.date, str]
     return closed
 
 
-def closed_days_between(start: dt.datetime, end: dt.datetime) -> dict[dt.date, str]:
-    """The closed local days that the instants [start, end) touch. Queries: 1."""
-    tz = clinic_zone()
-    return closed_days(
-        start.astimezone(tz).date(), (end - dt.timedelta(microseconds=1)).astimezone(tz).date()
-    )
-
-
 # The calendar ---------------------------------------------------------------------
 
 
