@@ -12,7 +12,6 @@ from django.middleware.csrf import get_token
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from clinic.models import AppointmentStatus
 from patients.links import path_maker, when_maker
 from patients.sections import Section
 
@@ -52,17 +51,6 @@ def load_therapist_day(request) -> dict:
     return data
 
 
-# The markup of clinic/scheduling/_status.html, for the rows made below.
-_STATUS_BADGES: dict[str, str] = {
-    AppointmentStatus.BOOKED: '<span class="badge text-bg-primary">Booked</span>',
-    AppointmentStatus.CHECKED_IN: '<span class="badge text-bg-warning">Checked in</span>',
-    AppointmentStatus.COMPLETED: '<span class="badge text-bg-success">Completed</span>',
-    AppointmentStatus.NO_SHOW: '<span class="badge text-bg-danger">No-show</span>',
-}
-_CANCELLED = '<span class="badge text-bg-secondary">Cancelled</span>'
-_LATE = ' <span class="badge text-bg-warning">Late</span>'
-
-
 def _therapist_visits_html(visits: list[selectors.TherapistVisit]) -> SafeString:
     """The therapist's visits of the day, one ``<li>`` each, made once per page: a path
     reversed once, times formatted here, every value escaped once (patients/links.py;
@@ -71,9 +59,7 @@ def _therapist_visits_html(visits: list[selectors.TherapistVisit]) -> SafeString
     hour = when_maker("H:i")
     out = []
     for visit in visits:
-        badge = _STATUS_BADGES.get(visit.status) or (
-            _CANCELLED + (_LATE if visit.late_cancellation else "")
-        )
+        badge = selectors.status_badge(visit.status, visit.late_cancellation)
         room = f" · {escape(visit.room_name)}" if visit.room_name else ""
         out.append(
             '<li class="list-group-item d-flex justify-content-between align-items-center '
