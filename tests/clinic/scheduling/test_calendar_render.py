@@ -6,7 +6,6 @@ import re
 from unittest import mock
 
 import pytest
-from django.db.models.signals import post_init
 from django.urls import reverse
 from django.urls.resolvers import URLResolver
 from django.utils import timezone
@@ -15,6 +14,7 @@ from clinic.models import Appointment, AppointmentStatus, WorkingHours
 from patients.models import Patient
 from tests.clinic.scheduling.conftest import at, give_hours
 from tests.factories import AppointmentFactory, PatientFactory
+from tests.instances import instances_built
 
 pytestmark = pytest.mark.django_db
 
@@ -93,17 +93,8 @@ def test_no_model_instance_per_visit_shown(client_for, therapist, alex, monday, 
     client = client_for(therapist)
     for hour in ("09:00", "10:00", "11:00", "13:00", "14:00", "15:00"):
         AppointmentFactory(practitioner=alex, starts_at=at(monday, hour))
-    built: list[type] = []
-
-    def count(sender, **kwargs):
-        if sender in (Appointment, Patient):
-            built.append(sender)
-
-    post_init.connect(count, weak=False)
-    try:
+    with instances_built(Appointment, Patient) as built:
         response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
-    finally:
-        post_init.disconnect(count)
     assert response.status_code == 200
     assert response.content.decode().count('<a role="listitem" class="cal-visit') == 6
     assert built == []

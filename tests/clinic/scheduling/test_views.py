@@ -22,6 +22,7 @@ from tests.factories import (
     PractitionerFactory,
     TreatmentPlanFactory,
 )
+from tests.instances import instances_built
 
 pytestmark = pytest.mark.django_db
 
@@ -1138,7 +1139,6 @@ def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_runni
 ):
     """By the afternoon most of the day is completed: those visits are counted, and only
     the ones still running (they take time from the gaps) are read."""
-    from django.db.models.signals import post_init
 
     from clinic.scheduling import selectors
 
@@ -1156,19 +1156,11 @@ def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_runni
         status=AppointmentStatus.COMPLETED,
     )
     arriving = AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "16:00"))
-    read: list[int] = []
-
-    def record(sender, instance, **kwargs):
-        read.append(instance.pk)
-
-    post_init.connect(record, sender=Appointment)
-    try:
-        # the day's visits as values, the listed ones, completed count, practitioners,
-        # hours, closures, time off.
-        with django_assert_num_queries(7):
-            data = selectors.front_desk_day(now=now)
-    finally:
-        post_init.disconnect(record, sender=Appointment)
+    # the day's visits as values, the listed ones, completed count, practitioners,
+    # hours, closures, time off.
+    with instances_built(Appointment) as built, django_assert_num_queries(7):
+        data = selectors.front_desk_day(now=now)
+    read = [visit.pk for visit in built]
     assert data["completed_count"] == 7
     # The running visit is read as plain values for the gaps, not as a model instance.
     assert read == [arriving.pk] and running.pk not in read
@@ -1183,7 +1175,6 @@ def test_front_desk_day_builds_model_instances_only_for_the_visits_it_lists(
     """A clinic group's morning has 250 arrivals: they all take time from the gaps, read as
     plain values; only the 20 listed arrivals, the checked-in visits and the no-shows
     become model instances (docs/decisions.md, "Pages at a clinic group's size")."""
-    from django.db.models.signals import post_init
 
     from clinic.scheduling import selectors
 
@@ -1208,17 +1199,9 @@ def test_front_desk_day_builds_model_instances_only_for_the_visits_it_lists(
         )
         for n in range(24)
     ]
-    read: list[int] = []
-
-    def record(sender, instance, **kwargs):
-        read.append(instance.pk)
-
-    post_init.connect(record, sender=Appointment)
-    try:
-        with django_assert_num_queries(7):
-            data = selectors.front_desk_day(now=now)
-    finally:
-        post_init.disconnect(record, sender=Appointment)
+    with instances_built(Appointment) as built, django_assert_num_queries(7):
+        data = selectors.front_desk_day(now=now)
+    read = [visit.pk for visit in built]
     listed = sorted(arriving, key=lambda v: (v.starts_at, v.pk))[:20]
     assert sorted(read) == sorted([no_show.pk, checked_in.pk, *(v.pk for v in listed)])
     assert [a.visit for a in data["arrivals"]] == listed
@@ -1259,8 +1242,6 @@ def test_patient_section_rows_are_values_with_links_made_once(
     (docs/decisions.md, "Pages at a clinic group's size")."""
     from unittest import mock
 
-    from django.db.models.signals import post_init
-
     from clinic.scheduling import selectors
     from clinic.scheduling.sections import load_appointments
 
@@ -1274,17 +1255,11 @@ def test_patient_section_rows_are_values_with_links_made_once(
     )
     request = rf.get("/")
     request.user = front_desk
-    built: list[int] = []
-
-    def record(sender, instance, **kwargs):
-        built.append(instance.pk)
-
-    post_init.connect(record, sender=Appointment)
-    try:
-        with mock.patch("patients.links.reverse", wraps=reverse) as reversed_:
-            data = load_appointments(request, patient)
-    finally:
-        post_init.disconnect(record, sender=Appointment)
+    with (
+        instances_built(Appointment) as built,
+        mock.patch("patients.links.reverse", wraps=reverse) as reversed_,
+    ):
+        data = load_appointments(request, patient)
     assert built == [] and reversed_.call_count == 1
     assert [type(v) for v in data["upcoming"] + data["past"]] == [selectors.VisitRow] * 13
     row = data["past"][-1]
