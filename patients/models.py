@@ -619,7 +619,3 @@ class QuestionnaireResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_instrument_display()} questionnaire ({self.status})"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == QuestionnaireStatus.REQUESTED
