@@ -367,6 +367,16 @@ register(
 
 
 def series_visits(reminder: Reminder, now: dt.datetime) -> list[Appointment]:
+    """The visits the email lists: read once per row as the send path loads it (its
+    check, words and calendar file all ask)."""
+    cached = getattr(reminder, "_series_visits", None)
+    if cached is None:
+        cached = _read_series_visits(reminder, now)
+        setattr(reminder, "_series_visits", cached)  # noqa: B010 - not a model field
+    return cached
+
+
+def _read_series_visits(reminder: Reminder, now: dt.datetime) -> list[Appointment]:
     appointment = _appointment(reminder)
     visits = Appointment.objects.filter(series_id=appointment.series_id, starts_at__gt=now)
     if reminder.kind == ReminderKind.SERIES_CANCELLED:

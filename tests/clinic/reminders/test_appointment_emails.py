@@ -8,7 +8,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from clinic.models import Appointment, Reminder, ReminderKind, ReminderStatus
-from clinic.reminders import services
+from clinic.reminders import kinds, services
 from clinic.reminders.emails import reminder_message
 from clinic.scheduling import services as scheduling
 from patients.localtime import patient_zone
@@ -242,6 +242,21 @@ def test_a_series_of_one_or_its_last_visit_cancelled_gets_the_one_visit_emails(
     assert Reminder.objects.get().key == f"confirmation:{visit.pk}"
     scheduling.series_cancel_following(appointment=visit, reason="Unwell", acting_user=desk)
     assert Reminder.objects.filter(key=f"cancellation:{visit.pk}").exists()
+
+
+def test_a_series_email_reads_its_visits_once_for_its_check_words_and_calendar(
+    published, desk, therapist, django_assert_num_queries
+):
+    _series(PatientFactory(), therapist, desk, days=(3, 10, 17, 24))
+    (row,) = services.selectors.reminders_for_send(
+        list(Reminder.objects.values_list("id", flat=True))
+    )
+    now = timezone.now()
+    with django_assert_num_queries(1):  # the series' visits, with their practitioners
+        assert kinds.spec_for(row.kind).still_wanted(row, now) is None
+        message = reminder_message(row)
+    _method, events, _name = _events(message)
+    assert len(events) == 4
 
 
 def test_a_series_email_with_no_visit_left_ahead_is_not_sent(published, desk, therapist):
