@@ -21,9 +21,10 @@ for the rows a page shows):
 6. the latest acknowledgement of each patient and reason.
 
 Pages show a bounded list (``needs_attention_first``): the rules run for the first
-patients by name, enough to fill the list, not for the whole caseload, so Today and the
-Needs attention page cost the same for a caseload of 20 or 500 (docs/decisions.md,
-"Needs attention"). "Show all" and acknowledging use ``needs_attention``.
+patients by name (after a given one, for the page's next pages), enough to fill the
+list, not for the whole caseload, so Today and the Needs attention page cost the same
+for a caseload of 20 or 500 (docs/decisions.md, "Needs attention"). Acknowledging uses
+``needs_attention`` for its one patient.
 
 Thresholds are clinic settings (clinic/settings.py, docs/clinical.md §2 and §3).
 
@@ -127,13 +128,16 @@ def _month(year: int, month: int) -> str:
 def needs_attention(therapist: User, *, patient_id: int | None = None) -> list[Row]:
     """The therapist's patients that need attention, each with every reason that applies
     and has not been acknowledged for the same data; ordered by name. Every patient of
-    the caseload is checked: for "show all", and for one patient (``patient_id``)."""
+    the caseload is checked, or the one patient ``patient_id``."""
     return _evaluate(therapist, patient_id=patient_id)[0]
 
 
-def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]:
-    """The first ``limit`` rows of ``needs_attention`` (by name) and whether more
-    patients need attention: what Today and the list page show.
+def needs_attention_first(
+    therapist: User, limit: int, *, after: int | None = None
+) -> tuple[list[Row], bool]:
+    """The first ``limit`` rows of ``needs_attention`` (by name), or the first after the
+    patient ``after`` in the caseload's name order (the list's next pages), and whether
+    more patients need attention: what Today and the list page show.
 
     The rules are checked for the caseload's first ``CHUNK_FACTOR * (limit + 1)``
     patients by name, and for the rest only when those give fewer than ``limit + 1``
@@ -142,9 +146,9 @@ def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]
     """
     want = limit + 1
     first = CHUNK_FACTOR * want
-    rows, checked = _evaluate(therapist, limit=first, enough=want)
+    rows, checked = _evaluate(therapist, limit=first, enough=want, after=after)
     if len(rows) < want and checked == first:
-        rows += _evaluate(therapist, offset=first, enough=want - len(rows))[0]
+        rows += _evaluate(therapist, offset=first, enough=want - len(rows), after=after)[0]
     return rows[:limit], len(rows) > limit
 
 
@@ -154,10 +158,11 @@ def needs_attention_first(therapist: User, limit: int) -> tuple[list[Row], bool]
 CHUNK_FACTOR = 2
 
 
-def _caseload_sql(*, one: bool, limit: int | None, offset: int) -> str:
+def _caseload_sql(*, one: bool, limit: int | None, offset: int, after: bool = False) -> str:
     """The CTE ``chunk``: the therapist's patients (not archived, an active plan they
     wrote) by name, from ``offset``, at most ``limit`` of them, each with its place in
-    the caseload (``pos``) and its latest such plan.
+    the caseload (``pos``) and its latest such plan. With ``after``, only those after a
+    given patient (a parameter) by (last name, first name, id): the list's next page.
 
     The active plans are read first (plan_therapist_active_idx) and the patients by
     primary key: joined or with IN, the planner hashed the plans against a scan of every
@@ -173,13 +178,19 @@ def _caseload_sql(*, one: bool, limit: int | None, offset: int) -> str:
         window = window.replace("LIMIT -1", "LIMIT ALL")
     if offset:
         window += f" OFFSET {int(offset)}"
+    following = (
+        " AND (p.last_name, p.first_name, p.id) > (SELECT k.last_name, k.first_name, k.id "
+        f"FROM {patient} AS k WHERE k.id = %s)"
+        if after
+        else ""
+    )
     return (
         "WITH chunk (pid, pos, first_name, last_name, plan_id) AS ("
         "SELECT p.id, ROW_NUMBER() OVER (ORDER BY p.last_name, p.first_name, p.id), "
         f"p.first_name, p.last_name, (SELECT MAX(tp.id) FROM {plan} AS tp "
         "WHERE tp.therapist_id = %s AND tp.status = %s AND tp.patient_id = p.id) "
-        f"FROM {patient} AS p WHERE p.archived_at IS NULL AND p.id {_members(plans)} "
-        f"ORDER BY p.last_name, p.first_name, p.id{window}) "
+        f"FROM {patient} AS p WHERE p.archived_at IS NULL AND p.id {_members(plans)}"
+        f"{following} ORDER BY p.last_name, p.first_name, p.id{window}) "
     )
 
 
@@ -310,6 +321,7 @@ def _evaluate(
     limit: int | None = None,
     offset: int = 0,
     enough: int | None = None,
+    after: int | None = None,
 ) -> tuple[list[Row], int]:
     """The rules for the therapist's patients by name (``_caseload_sql``: from
     ``offset``, at most ``limit``; or the one patient ``patient_id``) in one query
@@ -328,6 +340,7 @@ def _evaluate(
         therapist.pk,
         active,
         *([patient_id] if patient_id is not None else []),
+        *([after] if after is not None else []),
         now,
         AppointmentStatus.BOOKED.value,
         AppointmentStatus.CHECKED_IN.value,
@@ -342,7 +355,12 @@ def _evaluate(
         in_a_row,
         ProgramStatus.ACTIVE.value,
     ]
-    sql = _caseload_sql(one=patient_id is not None, limit=limit, offset=offset) + _rules_sql()
+    sql = (
+        _caseload_sql(
+            one=patient_id is not None, limit=limit, offset=offset, after=after is not None
+        )
+        + _rules_sql()
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()

@@ -22,9 +22,9 @@ from patients.audit import AuditAction, audit_record, client_ip
 from . import selectors, services
 from .forms import AcknowledgeForm
 
-# Rows on the page before "Show all" (all = every patient of the therapist's that needs
-# attention, which is bounded by their caseload).
-PAGE_ROWS = 50
+# Rows a page shows; the next page continues by name (docs/decisions.md, "Needs
+# attention").
+PAGE_ROWS = 25
 
 
 def audit_list_view(request, rows: list[selectors.Row], where: str) -> None:
@@ -44,11 +44,10 @@ def audit_list_view(request, rows: list[selectors.Row], where: str) -> None:
 @permission_required("clinic.view_attentionacknowledgement", raise_exception=True)
 @require_GET
 def attention_list(request):
-    if request.GET.get("all") == "1":
-        shown, more = selectors.needs_attention(request.user), False
-    else:
-        # The rules run for the first patients by name only, enough for the page.
-        shown, more = selectors.needs_attention_first(request.user, PAGE_ROWS)
+    """A page of the list: the first patients by name, or (``?after=<patient id>``, the
+    last row of the page before) the next ones. The rules run for those only."""
+    after = page_after(request.GET.get("after"))
+    shown, more = selectors.needs_attention_first(request.user, PAGE_ROWS, after=after)
     audit_list_view(request, shown, "page")
     can_acknowledge = request.user.has_perm("clinic.add_attentionacknowledgement")
     return render(
@@ -56,15 +55,27 @@ def attention_list(request):
         "clinic/attention/list.html",
         {
             "rows": shown,
-            "rows_html": _rows_html(request, shown, can_acknowledge),
+            "rows_html": _rows_html(request, shown, can_acknowledge, after),
             "more": more,
+            "after": after,
+            "next_after": shown[-1].patient_id if more else None,
             "can_acknowledge": can_acknowledge,
-            "form": AcknowledgeForm(),
         },
     )
 
 
-def _rows_html(request, rows: list[selectors.Row], can_acknowledge: bool) -> SafeString:
+def page_after(value) -> int | None:
+    """The ``after`` of a page's address (a patient id), or None (the first page) for
+    anything that is not one: bad input shows the first page, never an error."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit() and 0 < len(value) <= 18:
+        return int(value)
+    return None
+
+
+def _rows_html(
+    request, rows: list[selectors.Row], can_acknowledge: bool, after: int | None
+) -> SafeString:
     """The list's rows as one finished fragment, each value escaped once: a template
     loop with a form, a csrf tag and a label per reason cost most of the page on a
     list of 50 (docs/decisions.md, "Pages at a clinic group's size"). The markup is
@@ -77,6 +88,8 @@ def _rows_html(request, rows: list[selectors.Row], can_acknowledge: bool) -> Saf
             '<input type="hidden" name="csrfmiddlewaretoken" '
             f'value="{escape(get_token(request))}">\n'
         )
+        if after is not None:  # back to this page once acknowledged
+            form_open += f'<input type="hidden" name="after" value="{after}">\n'
     out = []
     for row in rows:
         pid = row.patient_id
@@ -122,7 +135,7 @@ def attention_acknowledge(request):
             for name, errors in form.errors.items()
         )
         messages.error(request, f"Not acknowledged. {problems}")
-        return redirect("attention:list")
+        return _back_to_list(page_after(request.POST.get("after")))
     data = form.cleaned_data
     try:
         services.attention_acknowledge(
@@ -136,4 +149,10 @@ def attention_acknowledge(request):
         messages.error(request, "Not acknowledged. " + " ".join(error.messages))
     else:
         messages.success(request, "Acknowledged: the reason is hidden until new data raises it.")
-    return redirect("attention:list")
+    return _back_to_list(page_after(request.POST.get("after")))
+
+
+def _back_to_list(after: int | None):
+    """The page of the list the form was on."""
+    url = reverse("attention:list")
+    return redirect(f"{url}?after={after}" if after is not None else url)

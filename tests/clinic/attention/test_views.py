@@ -251,14 +251,80 @@ def test_today_runs_the_same_queries_whatever_the_data(
     assert response.content.decode().count('data-patient="') == min(patients, 5)
 
 
-def test_the_page_shows_50_rows_and_show_all_shows_every_row(client_for, therapist):
-    for _ in range(52):
-        patient_of(therapist, next_visit=False)
+def test_the_page_shows_25_rows_and_the_next_pages_continue_by_name(
+    client_for, therapist, django_assert_num_queries
+):
+    """No page lists the whole caseload: each shows 25 patients by name and links to the
+    next, which continues after its last row; every page costs the same queries and its
+    audit event names only the patients it shows."""
+    for n in range(52):
+        patient = patient_of(therapist, next_visit=False)
+        patient.last_name = f"Page{n:03d}"
+        patient.save(update_fields=["last_name"])
     client = client_for(therapist)
-    response = client.get(LIST)
-    assert len(response.context["rows"]) == 50
-    assert 'href="?all=1"' in response.content.decode()
-    assert len(client.get(LIST, {"all": "1"}).context["rows"]) == 52
+    seen = []
+    url = LIST
+    for expected in (25, 25, 2):
+        before = event_ids()
+        with django_assert_num_queries(PAGE_QUERIES):
+            response = client.get(url)
+        rows = response.context["rows"]
+        assert len(rows) == expected
+        seen += [row.name.split()[-1] for row in rows]
+        (event,) = new_events(before)
+        assert event.clinical_detail == "patients " + ", ".join(str(r.patient_id) for r in rows)
+        html = response.content.decode()
+        if url != LIST:
+            assert f'href="{LIST}"' in html  # back to the first patients
+        if expected == 25:
+            url = LIST + f"?after={rows[-1].patient_id}"
+            assert f'href="?after={rows[-1].patient_id}"' in html
+        else:
+            assert "data-next-page" not in html
+    assert seen == [f"Page{n:03d}" for n in range(52)]
+    assert "More than 25 patients." in client.get(LIST).content.decode()
+
+
+@pytest.mark.parametrize("after", ["abc", "-3", "", "1" * 40, "٣"])
+def test_a_bad_page_address_shows_the_first_page(client_for, therapist, after):
+    first = patient_of(therapist, next_visit=False)
+    response = client_for(therapist).get(LIST, {"after": after})
+    assert response.status_code == 200
+    assert [row.patient_id for row in response.context["rows"]] == [first.pk]
+
+
+def test_a_page_after_an_unknown_patient_is_empty_not_an_error(client_for, therapist):
+    patient_of(therapist, next_visit=False)
+    response = client_for(therapist).get(LIST, {"after": "999999999"})
+    assert response.status_code == 200
+    assert response.context["rows"] == []
+    assert "No more of your patients need attention." in response.content.decode()
+
+
+def test_acknowledging_on_a_later_page_returns_to_that_page(client_for, therapist):
+    patients = []
+    for n in range(27):
+        patient = patient_of(therapist, next_visit=False)
+        patient.last_name = f"Ack{n:03d}"
+        patient.save(update_fields=["last_name"])
+        patients.append(patient)
+    client = client_for(therapist)
+    after = patients[24].pk
+    html = client.get(LIST, {"after": after}).content.decode()
+    assert f'<input type="hidden" name="after" value="{after}">' in html
+    response = client.post(
+        ACK,
+        {
+            "patient": patients[25].pk,
+            "reason": AttentionReason.NO_NEXT_VISIT,
+            "note": "Rang: booking next week.",
+            "after": after,
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == f"{LIST}?after={after}"
+    assert [row.patient_id for row in client.get(response["Location"]).context["rows"]] == [
+        patients[26].pk
+    ]
 
 
 def test_the_page_checks_the_first_patients_by_name_and_says_when_more_wait(
@@ -274,8 +340,8 @@ def test_the_page_checks_the_first_patients_by_name_and_says_when_more_wait(
     with django_assert_num_queries(PAGE_QUERIES):
         response = client.get(LIST)
     rows = response.context["rows"]
-    assert [row.name.split()[-1] for row in rows] == [f"Zed{n:03d}" for n in range(50)]
-    assert "More than 50 patients." in response.content.decode()
+    assert [row.name.split()[-1] for row in rows] == [f"Zed{n:03d}" for n in range(25)]
+    assert "More than 25 patients." in response.content.decode()
     with django_assert_num_queries(TODAY_QUERIES):
         today = client.get(reverse("today")).content.decode()
     assert today.count('data-patient="') == 5
