@@ -74,6 +74,14 @@ def main() -> int:
     parser.add_argument("--reseed", action="store_true", help="seed both databases again")
     parser.add_argument("--db-prefix", default="bench_scale")
     parser.add_argument("--no-export", action="store_true", help="skip the audit CSV export")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after timing, profile N more requests of each page (cProfile) and print where "
+        "the time goes",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: measure one size
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -218,6 +226,7 @@ def measure(url: str, label: str, args, env: dict[str, str]) -> dict:
         str(args.iterations),
         *(f"--only={page}" for page in args.only),
         *(["--no-export"] if args.no_export else []),
+        *([f"--profile={args.profile}"] if args.profile else []),
     ]
     print(f"{label}: timing {args.iterations} iterations ...", flush=True)
     subprocess.run(command, cwd=ROOT, env={**env, "DATABASE_URL": url}, check=True)
@@ -508,6 +517,10 @@ def child(args) -> int:
                 times[page.name if page else FLOOR].append(elapsed)
             print(f"  iteration {iteration + 1}/{args.iterations}", flush=True)
         export = None if args.no_export else time_export(clients["manager"])
+        if args.profile:
+            for page in pages:
+                # Iterations after the counted one: book and sign need fresh slots and drafts.
+                profile(page, range(extra + 2, extra + 2 + args.profile), ctx, request)
     finally:
         cleanup(ctx)
     Path(args.result).write_text(
@@ -521,6 +534,28 @@ def child(args) -> int:
         )
     )
     return 0
+
+
+def profile(page: Page, iterations: range, ctx: dict, request) -> None:
+    """Where a page's time goes: cProfile over one request per iteration, the functions
+    with the most time of their own, then the most time including what they call."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    for i in iterations:
+        if page.prepare:
+            page.prepare(ctx, i)
+        profiler.enable()
+        request(page, i)
+        profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    print(f"--- profile: {page.name}, {len(iterations)} requests", flush=True)
+    print(out.getvalue(), flush=True)
 
 
 def signed_in_client(client_class, user):
