@@ -47,7 +47,6 @@ class Dot(NamedTuple):
     value: int
     label: str
     css: str
-    when: dt.datetime
 
 
 @dataclass
@@ -71,15 +70,13 @@ class Chart:
     markup: SafeString = field(default_factory=lambda: mark_safe(""))
 
 
-def _x_scale(start: dt.datetime, end: dt.datetime):
-    span = (end - start).total_seconds() or 1.0
-
-    def scale(when: dt.datetime) -> float:
-        if start == end:
-            return LEFT + (WIDTH - LEFT - RIGHT) / 2
-        return LEFT + (when - start).total_seconds() / span * (WIDTH - LEFT - RIGHT)
-
-    return scale
+def _x_scale(start: float, end: float):
+    """x of a moment (seconds since the epoch) on the time axis from ``start`` to ``end``."""
+    if start == end:
+        middle = LEFT + (WIDTH - LEFT - RIGHT) / 2
+        return lambda epoch: middle
+    factor = (WIDTH - LEFT - RIGHT) / (end - start)
+    return lambda epoch: LEFT + (epoch - start) * factor
 
 
 def _panel(title, points, top, maximum, tick_step, scale_x, line_css) -> Panel:
@@ -97,33 +94,36 @@ def _panel(title, points, top, maximum, tick_step, scale_x, line_css) -> Panel:
             f'dominant-baseline="middle">{value}</text>\n'
         )
     zone = timezone.get_current_timezone()
+    from_epoch = dt.datetime.fromtimestamp
     labels: dict[str, str] = {}  # a point's label, escaped
     months: dict[tuple[int, int], str] = {}  # "Mar 2025"
     heights: dict[int, tuple[float, str]] = {}  # a value's y, as a number and as text
+    dots = panel.dots
     shapes = []
     coordinates = []  # "x,y" of each dot, for the line
-    for point in points:
-        value = point.value
+    # Per point: one local time (for its title's date) and arithmetic on its epoch; a
+    # long history has hundreds of points.
+    for epoch, value, source, label in points:
         if value not in heights:
             y = round(bottom - value / maximum * PANEL_HEIGHT, 1)
             heights[value] = (y, str(y))
         y, y_text = heights[value]
-        css = SOURCE_CLASS.get(point.source, "pt-assessment")
-        dot = Dot(round(scale_x(point.at), 1), y, value, point.label, css, point.at)
-        panel.dots.append(dot)
-        x_text = str(dot.x)
+        css = SOURCE_CLASS.get(source, "pt-assessment")
+        x = round(scale_x(epoch), 1)
+        dots.append(Dot(x, y, value, label, css))
+        x_text = f"{x:.1f}"  # str(x), in a third of the time
         coordinates.append(f"{x_text},{y_text}")
-        local = point.at.astimezone(zone)
-        label = labels.get(dot.label)
-        if label is None:
-            label = labels[dot.label] = escape(dot.label)
+        local = from_epoch(epoch, zone)
+        words = labels.get(label)
+        if words is None:
+            words = labels[label] = escape(label)
         month = months.get((local.year, local.month))
         if month is None:
             month = months[local.year, local.month] = f"{local:%b %Y}"
-        title = f"<title>{label} {local.day} {month}: {value}</title>"
-        if point.source in SQUARE_SOURCES:
+        title = f"<title>{words} {local.day} {month}: {value}</title>"
+        if source in SQUARE_SOURCES:
             shapes.append(
-                f'<rect x="{round(dot.x - 5, 1)}" y="{round(y - 5, 1)}" width="10" '
+                f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" '
                 f'height="10" class="{css}" data-value="{value}">{title}</rect>'
             )
         else:
@@ -146,7 +146,7 @@ def _panel(title, points, top, maximum, tick_step, scale_x, line_css) -> Panel:
 
 
 def outcome_chart(outcomes) -> Chart:
-    everything = [p.at for p in outcomes.nprs] + [p.at for p in outcomes.lefs]
+    everything = [p.epoch for p in outcomes.nprs] + [p.epoch for p in outcomes.lefs]
     height = TOP + 2 * PANEL_HEIGHT + GAP + BOTTOM
     if not everything:
         return Chart(WIDTH, height, [], [], True)
@@ -167,6 +167,7 @@ def outcome_chart(outcomes) -> Chart:
     # At most six date labels along the bottom, evenly spread between first and last.
     x_ticks = []
     count = 0 if start == end else 5
+    zone = timezone.get_current_timezone()
     for i in range(count + 1):
         when = start + (end - start) * (i / count) if count else start
         anchor = "middle"
@@ -175,7 +176,11 @@ def outcome_chart(outcomes) -> Chart:
         elif count and i == count:
             anchor = "end"
         x_ticks.append(
-            (round(scale_x(when), 1), timezone.localtime(when).strftime("%d %b"), anchor)
+            (
+                round(scale_x(when), 1),
+                dt.datetime.fromtimestamp(when, zone).strftime("%d %b"),
+                anchor,
+            )
         )
     markup = "".join(panel.markup for panel in panels) + "".join(
         f'<text x="{x}" y="{height - 8}" class="tick" text-anchor="{anchor}">{escape(label)}'

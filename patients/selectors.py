@@ -158,12 +158,17 @@ def possible_duplicates(
 
 class ChartPoint(NamedTuple):
     """A point of a chart series (a long history has hundreds: a tuple is the cheapest
-    to make)."""
+    to make), its moment as ``epoch_sql`` read it: the chart places and words points
+    from the number; ``at`` makes the moment for the few a table lists."""
 
-    at: dt.datetime
+    epoch: float  # seconds since the epoch
     value: int
     source: str
     label: str
+
+    @property
+    def at(self) -> dt.datetime:
+        return moment(self.epoch)
 
 
 @dataclass
@@ -367,17 +372,16 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
         row for series, _e, row, _v, label, _a in rows if series == _LEFS and label != QUESTIONNAIRE
     }
     for series, epoch, _row, value, label, assessment_id in rows:
-        at = moment(epoch)
         if series == _NPRS:
-            point = ChartPoint(at, value, label, _SOURCE_LABELS[label])
+            point = ChartPoint(epoch, value, label, _SOURCE_LABELS[label])
             nprs.append(point)
             if assessment_id is None:
                 other.append(point)
         elif label == QUESTIONNAIRE:
             if assessment_id not in signed:
-                lefs.append(ChartPoint(at, value, "questionnaire", QUESTIONNAIRE_LABEL))
+                lefs.append(ChartPoint(epoch, value, "questionnaire", QUESTIONNAIRE_LABEL))
         else:
-            lefs.append(ChartPoint(at, value, "assessment", _KIND_LABELS[label]))
+            lefs.append(ChartPoint(epoch, value, "assessment", _KIND_LABELS[label]))
     return _with_changes(Outcomes(nprs=nprs, lefs=lefs)), other
 
 

@@ -8,7 +8,7 @@ from patients.selectors import ChartPoint, Outcomes
 
 def _point(days, value, source="assessment"):
     at = timezone.now() - dt.timedelta(days=days)
-    return ChartPoint(at=at, value=value, source=source, label=source)
+    return ChartPoint(epoch=at.timestamp(), value=value, source=source, label=source)
 
 
 def test_an_empty_history_gives_an_empty_chart():
@@ -53,3 +53,23 @@ def test_the_chart_is_written_whole_grid_line_dots_and_dates():
     # Six dates along the bottom, the first and last anchored at the ends.
     assert markup.count('text-anchor="start"') == 1 and markup.count('text-anchor="middle"') == 4
     assert [label for _x, label, _anchor in chart.x_ticks][0] in markup
+
+
+def test_dot_titles_and_date_labels_use_the_clinics_day_not_utcs():
+    """Points are placed and worded from seconds since the epoch: a check-in at 03:30 UTC
+    is the evening before in New York (the clinic's zone), and a title says so."""
+    evening = dt.datetime(2026, 3, 4, 3, 30, tzinfo=dt.UTC)  # 3 Mar, 22:30 in New York
+    later = dt.datetime(2026, 3, 20, 15, 0, tzinfo=dt.UTC)
+    with timezone.override("America/New_York"):
+        chart = charts.outcome_chart(
+            Outcomes(
+                nprs=[
+                    ChartPoint(evening.timestamp(), 6, "email_link", "Email check-in"),
+                    ChartPoint(later.timestamp(), 2, "visit", "Visit"),
+                ]
+            )
+        )
+    assert "<title>Email check-in 3 Mar 2026: 6</title>" in chart.markup
+    assert "<title>Visit 20 Mar 2026: 2</title>" in chart.markup
+    assert [label for _x, label, _anchor in chart.x_ticks][0] == "03 Mar"
+    assert ChartPoint(evening.timestamp(), 6, "email_link", "x").at == evening

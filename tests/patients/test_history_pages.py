@@ -197,6 +197,8 @@ def test_chart_titles_are_escaped():
     from patients import charts
     from patients.selectors import ChartPoint, Outcomes
 
-    point = ChartPoint(at=timezone.now(), value=3, source="visit", label="<b>Visit</b>")
+    point = ChartPoint(
+        epoch=timezone.now().timestamp(), value=3, source="visit", label="<b>Visit</b>"
+    )
     markup = charts.outcome_chart(Outcomes(nprs=[point])).panels[0].markup
     assert "<b>" not in markup and "&lt;b&gt;Visit&lt;/b&gt;" in markup
