@@ -33,6 +33,7 @@ deleted afterwards; the sign POST signs a draft note created before the timed re
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -423,9 +424,8 @@ PAGE_NAMES = [page.name for page in PAGES]
 
 def child(args) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-    import django
-
-    django.setup()
+    # Set up as gunicorn serves the app: Django, every view loaded, objects frozen.
+    importlib.import_module("clinic.wsgi")
 
     from django.conf import settings
     from django.contrib.auth.decorators import login_required
