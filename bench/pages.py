@@ -10,9 +10,12 @@ What it does:
    (--db-prefix, default bench_scale). A database whose patient count differs from the
    size asked for, or whose seeded calendar no longer reaches two weeks ahead, is dropped,
    migrated and filled again with ``manage.py seed_scale`` (--reseed forces it);
-2. each size is then measured in its own subprocess, under production settings
+2. each size is then measured in its own subprocesses, under production settings
    (DJANGO_ENV=production: DEBUG off, cached templates, persistent connections, the
-   manifest static storage; requests over HTTPS), with django.test.Client. The bench
+   manifest static storage; requests over HTTPS; set up as clinic/wsgi.py sets up
+   gunicorn's), with django.test.Client. The sizes take turns (--rounds, default 3:
+   small, large, small, large...), so a shared machine's changing speed weighs on both
+   sizes alike rather than on the growth between them. The bench
    users (seed_scale) are signed in with force_login and a verified second factor (a
    TOTP device of their own, as the two-step sign-in leaves in the session);
 3. every iteration times the floor page first and then each page, so noise hits both.
@@ -70,6 +73,12 @@ def main() -> int:
     parser.add_argument("--large", type=int, default=20_000, help="patients in the large size")
     parser.add_argument("--iterations", type=int, default=15)
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="split the iterations into this many rounds, small and large in turn",
+    )
+    parser.add_argument(
         "--only", action="append", default=[], metavar="PAGE", help="time only this page"
     )
     parser.add_argument("--reseed", action="store_true", help="seed both databases again")
@@ -96,13 +105,42 @@ def main() -> int:
     server = server_url(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
     env = production_env()
     collectstatic(env)
-    results = {}
+    urls = {}
     for label, patients in (("small", args.small), ("large", args.large)):
-        url = f"{server}/{args.db_prefix}_{label}"
-        ensure_seeded(url, patients, reseed=args.reseed, env=env)
-        results[label] = measure(url, label, args, env)
+        urls[label] = f"{server}/{args.db_prefix}_{label}"
+        ensure_seeded(urls[label], patients, reseed=args.reseed, env=env)
+    # The sizes take turns, a round each, so a machine that speeds up or slows down
+    # during the run (a shared one does) weighs on both sizes' medians alike.
+    rounds = round_sizes(args.iterations, args.rounds)
+    results: dict[str, dict] = {}
+    for number, iterations in enumerate(rounds, 1):
+        last = number == len(rounds)
+        for label in ("small", "large"):
+            print(f"{label}: round {number}/{len(rounds)}, {iterations} iterations", flush=True)
+            part = measure(urls[label], label, args, env, iterations=iterations, last=last)
+            results[label] = merge(results.get(label), part)
     print_table(results, args)
     return 0
+
+
+def round_sizes(iterations: int, rounds: int) -> list[int]:
+    """``iterations`` split into at most ``rounds`` near-equal rounds: 15, 3 -> 5, 5, 5."""
+    rounds = max(1, min(rounds, iterations))
+    return [iterations // rounds + (i < iterations % rounds) for i in range(rounds)]
+
+
+def merge(total: dict | None, part: dict) -> dict:
+    """One size's results over the rounds: every time; the query count of each round,
+    which must be the same; the export of the last round."""
+    if total is None:
+        return part
+    for page, times in part["times"].items():
+        total["times"][page] += times
+    for page, count in part["queries"].items():
+        if total["queries"][page] != count:
+            raise SystemExit(f"{page}: {total['queries'][page]} queries, then {count}")
+    total["export"] = part["export"] or total["export"]
+    return total
 
 
 def display_path(executable: str) -> str:
@@ -214,7 +252,11 @@ def stored_size(url: str) -> tuple[int, bool] | None:
     return int(patients[0]), bool(ahead[0])
 
 
-def measure(url: str, label: str, args, env: dict[str, str]) -> dict:
+def measure(
+    url: str, label: str, args, env: dict[str, str], *, iterations: int, last: bool
+) -> dict:
+    """One round of one size, in its own process; the export and the profile, if asked
+    for, in the last round."""
     result_file = ROOT / "var" / f"bench-pages-{label}.json"
     command = [
         sys.executable,
@@ -224,12 +266,11 @@ def measure(url: str, label: str, args, env: dict[str, str]) -> dict:
         "--result",
         str(result_file),
         "--iterations",
-        str(args.iterations),
+        str(iterations),
         *(f"--only={page}" for page in args.only),
-        *(["--no-export"] if args.no_export else []),
-        *([f"--profile={args.profile}"] if args.profile else []),
+        *(["--no-export"] if args.no_export or not last else []),
+        *([f"--profile={args.profile}"] if args.profile and last else []),
     ]
-    print(f"{label}: timing {args.iterations} iterations ...", flush=True)
     subprocess.run(command, cwd=ROOT, env={**env, "DATABASE_URL": url}, check=True)
     return json.loads(result_file.read_text())
 
@@ -249,7 +290,8 @@ def print_table(results: dict, args) -> None:
     print()
     print(
         f"patients: small {small['patients']:,}, large {large['patients']:,}; "
-        f"{args.iterations} iterations; times in ms"
+        f"{args.iterations} iterations in {len(round_sizes(args.iterations, args.rounds))} "
+        "rounds; times in ms"
     )
     print(header)
     print("-" * len(header))
