@@ -212,8 +212,8 @@ def _members(subquery: str) -> str:
 def _rules_sql() -> str:
     """The rules for the patients of ``chunk`` (``_caseload_sql``) in one query: a UNION
     ALL of one part per rule, every part with the same columns (kind, patient, rank, id,
-    number, moment, second moment, word, second word), ranked in the database
-    (``latest``) so each part reads only the few latest rows it needs. The first part
+    number, moment, second moment, word, second word), each part reading only the few
+    latest rows it needs (``latest``). The first part
     also gives each patient's place, name and plan."""
     q = connection.ops.quote_name
     appointment = q(Appointment._meta.db_table)
@@ -231,11 +231,12 @@ def _rules_sql() -> str:
             # Per patient, a LIMIT on its (patient, moment) index: only the rows
             # wanted. Ranked over the chunk, every row of its patients was read and
             # sorted, and in a small clinic the planner hashed a scan of the table.
+            # No rank: the rows are put in order in Python (_order), which saves a
+            # window node per patient and rule.
             return (
-                f"SELECT '{kind}', pid, rk, id, num, at, NULL, word, NULL, NULL FROM chunk "
-                f"CROSS JOIN LATERAL (SELECT id, {columns}, ROW_NUMBER() OVER (ORDER BY "
-                f"{order}) AS rk FROM {table} WHERE patient_id = pid AND {where} "
-                f"ORDER BY {order} LIMIT {limit}) AS ranked"
+                f"SELECT '{kind}', pid, 0, id, num, at, NULL, word, NULL, NULL FROM chunk "
+                f"CROSS JOIN LATERAL (SELECT id, {columns} FROM {table} "
+                f"WHERE patient_id = pid AND {where} ORDER BY {order} LIMIT {limit}) AS ranked"
             )
         return (
             f"SELECT '{kind}', patient_id, rk, id, num, at, NULL, word, NULL, NULL FROM ("
@@ -368,9 +369,9 @@ def _evaluate(
     people: list[tuple[int, int, str, int]] = []  # place, patient, name, plan
     next_visit: dict[int, int | None] = {}
     last_live: dict[int, tuple[int, float]] = {}  # the latest past live visit, its moment
-    pain: dict[int, list[tuple[int, int, int, float]]] = defaultdict(list)
+    pain: dict[int, list[tuple[Any, int, int, float]]] = defaultdict(list)
     lefs: dict[int, list[LefsPoint]] = defaultdict(list)
-    visits: dict[int, list[tuple[int, int, float, str]]] = defaultdict(list)
+    visits: dict[int, list[tuple[Any, int, float, str]]] = defaultdict(list)
     programs: dict[int, _Program] = {}
     acknowledged = set()
     for kind, pk, rank, row_id, num, at, at2, word, word2, ref in found:
@@ -380,13 +381,13 @@ def _evaluate(
         elif kind == "l":
             last_live[pk] = (row_id, at)
         elif kind == "p":
-            pain[pk].append((rank, row_id, num, at))
+            pain[pk].append((_order(rank, at, row_id), row_id, num, at))
         elif kind == "a":
             lefs[pk].append(LefsPoint(pk, at, num, f"assessment:{row_id}"))
         elif kind == "q":
             lefs[pk].append(LefsPoint(pk, at, num, f"questionnaire:{row_id}"))
         elif kind == "m":
-            visits[pk].append((rank, row_id, at, word))
+            visits[pk].append((_order(rank, at, row_id), row_id, at, word))
         elif kind == "h":
             programs[pk] = (row_id, _date(at), _date(at2))  # type: ignore[assignment]
         else:
@@ -412,10 +413,18 @@ def _evaluate(
     return rows, len(people)
 
 
-def _pain_flags(reports: list[tuple[int, int, int, float]], zone: dt.tzinfo) -> list[Flag]:
+def _order(rank: int, at: float, row_id: int) -> tuple[int, float, int]:
+    """A sort key putting a patient's rows of one rule latest first (moment, then id,
+    descending), as the query's ORDER BY did: on PostgreSQL the rank is 0 and the moment
+    decides; elsewhere the query's rank (ROW_NUMBER) does, as SQLite's moments are
+    rounded to the millisecond."""
+    return rank, -at, -row_id
+
+
+def _pain_flags(reports: list[tuple[Any, int, int, float]], zone: dt.tzinfo) -> list[Flag]:
     if not reports:
         return []
-    reports.sort()  # by rank: the latest first
+    reports.sort()  # the latest first (_order)
     _, latest_id, score, at = reports[0]
     key = f"pain:{latest_id}"
     flags = []
@@ -492,11 +501,11 @@ def _program_flags(program: _Program | None, today: dt.date) -> list[Flag]:
 
 
 def _missed_flags(
-    visits: list[tuple[int, int, float, str]], in_a_row: int, zone: dt.tzinfo
+    visits: list[tuple[Any, int, float, str]], in_a_row: int, zone: dt.tzinfo
 ) -> list[Flag]:
     if len(visits) < in_a_row or in_a_row < 1:
         return []
-    visits.sort()  # by rank: the latest first
+    visits.sort()  # the latest first (_order)
     # Left out in the query: timely cancellations; so a cancelled visit here was late.
     if any(v[3] not in (AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED) for v in visits):
         return []

@@ -217,3 +217,17 @@ def test_thresholds_are_clinic_settings(therapist, settings):
     assert reasons(therapist, patient) == set()
     settings.ATTENTION_PAIN_RISE = 6
     assert reasons(therapist, patient) == {AttentionReason.PAIN_RISE}
+
+
+def test_of_two_pain_reports_at_the_same_moment_the_later_saved_is_the_latest(therapist):
+    """Latest means latest moment, then the higher id, on both databases: the query reads
+    them in that order and the rows are put back in it in Python."""
+    patient = patient_of(therapist)
+    at = days_ago(1)
+    PainReportFactory(patient=patient, score=2, reported_at=days_ago(2))
+    PainReportFactory(patient=patient, score=3, reported_at=at)
+    later = PainReportFactory(patient=patient, score=9, reported_at=at)
+    assert reasons(therapist, patient) == {AttentionReason.PAIN_HIGH, AttentionReason.PAIN_RISE}
+    assert "from 3/10" in flag_text(therapist, patient, AttentionReason.PAIN_RISE)
+    (row,) = selectors.needs_attention(therapist)
+    assert {flag.key for flag in row.flags} == {f"pain:{later.pk}"}
