@@ -360,13 +360,6 @@ class BatchResult:
         return {"claimed": self.claimed, **self.counts}
 
 
-@dataclass(frozen=True)
-class SendResult:
-    outcome: str  # "sent", "skipped", "expired", "failed", "retry", "not_claimed"
-    retry_in: int | None = None
-    detail: str = ""
-
-
 def retry_delay(attempts: int) -> int:
     """Exponential backoff: base, 2x base, 4x base ... capped."""
     delay = settings.REMINDER_RETRY_BASE_SECONDS * (2 ** min(max(attempts - 1, 0), 30))
@@ -395,22 +388,6 @@ def reminders_claim(*, ids: Iterable[int], now: dt.datetime) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return sorted(row[0] for row in cursor.fetchall())
-
-
-def reminder_claim(*, reminder_id: int, now: dt.datetime) -> bool:
-    """The claim of one row; True only for the one caller that changed it."""
-    return bool(reminders_claim(ids=[reminder_id], now=now))
-
-
-def reminder_send(*, reminder_id: int, now: dt.datetime | None = None) -> SendResult:
-    """One row through the batch path (old queued ``send_reminder`` messages, tests)."""
-    outcomes: dict[int, Outcome] = {}
-    result = reminders_send_batch(ids=[reminder_id], now=now, outcomes=outcomes)
-    if not result.claimed:
-        return SendResult("not_claimed")
-    outcome = outcomes[reminder_id]
-    name = "retry" if outcome.status == ReminderStatus.PENDING else outcome.status
-    return SendResult(name, retry_in=outcome.retry_in, detail=outcome.error)
 
 
 def reminders_send_batch(

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from clinic.models import AppointmentKind, Reminder, ReminderKind
 from clinic.reminders import services as reminder_services
 from patients.models import QuestionnaireResponse, QuestionnaireStatus
+from tests.clinic.reminders.helpers import reminder_send
 from tests.factories import (
     AppointmentFactory,
     PatientFactory,
@@ -52,7 +53,7 @@ def emailed_patient(therapist, monkeypatch):
     )
     reminder_services.reminders_dispatch()
     reminder = Reminder.objects.get(kind=ReminderKind.QUESTIONNAIRE, patient=patient)
-    assert reminder_services.reminder_send(reminder_id=reminder.id).outcome == "sent"
+    assert reminder_send(reminder_id=reminder.id).outcome == "sent"
     (message,) = [m for m in mail.outbox if m.to == [patient.email]]
     link = re.search(r"https?://\S+/r/q/\S+/", message.body).group(0)
     return patient, urlsplit(link).path

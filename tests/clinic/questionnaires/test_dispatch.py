@@ -11,7 +11,7 @@ from clinic.models import AppointmentKind, Reminder, ReminderKind, ReminderReaso
 from clinic.questionnaires import selectors as questionnaire_selectors
 from clinic.reminders import services
 from patients.models import QuestionnaireResponse, QuestionnaireStatus
-from tests.clinic.reminders.helpers import words_read
+from tests.clinic.reminders.helpers import reminder_send, words_read
 from tests.factories import AppointmentFactory, PatientFactory, TreatmentPlanFactory
 from treatments.models import PlanStatus
 
@@ -203,7 +203,7 @@ def _sent_email(enqueued, language="en"):
     visit(first_name="Rosa", preferred_language=language)
     services.reminders_dispatch()
     (row,) = questionnaire_rows()
-    assert services.reminder_send(reminder_id=row.id).outcome == "sent"
+    assert reminder_send(reminder_id=row.id).outcome == "sent"
     (message,) = mail.outbox
     return row, message
 
@@ -234,7 +234,7 @@ def test_a_questionnaire_answered_before_its_email_goes_out_is_skipped(enqueued)
     row.questionnaire.completed_at = timezone.now()
     row.questionnaire.total = 40
     row.questionnaire.save()
-    assert services.reminder_send(reminder_id=row.id).outcome == "skipped"
+    assert reminder_send(reminder_id=row.id).outcome == "skipped"
     row.refresh_from_db()
     assert row.reason == ReminderReason.QUESTIONNAIRE_CLOSED
     assert mail.outbox == []

@@ -12,6 +12,7 @@ from clinic.reminders import kinds, services
 from clinic.reminders.emails import reminder_message
 from clinic.scheduling import services as scheduling
 from patients.localtime import patient_zone
+from tests.clinic.reminders.helpers import reminder_send
 from tests.factories import FrontDeskFactory, PatientFactory, PractitionerFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,11 +145,11 @@ def test_a_visit_cancelled_before_its_confirmation_went_out_gets_no_confirmation
         appointment=appointment, reason="Booked by mistake", acting_user=desk
     )
     confirmation = Reminder.objects.get(kind=ReminderKind.CONFIRMATION)
-    assert services.reminder_send(reminder_id=confirmation.pk).outcome == "skipped"
+    assert reminder_send(reminder_id=confirmation.pk).outcome == "skipped"
     confirmation.refresh_from_db()
     assert (confirmation.status, confirmation.reason) == ("skipped", "appointment_changed")
     cancellation = Reminder.objects.get(kind=ReminderKind.CANCELLATION)
-    assert services.reminder_send(reminder_id=cancellation.pk).outcome == "sent"
+    assert reminder_send(reminder_id=cancellation.pk).outcome == "sent"
     assert len(mail.outbox) == 1 and "Cancelled" in mail.outbox[0].subject
 
 
@@ -159,8 +160,7 @@ def test_a_superseded_change_is_skipped_and_a_pending_one_past_the_start_expires
     second = _move(first, therapist, desk, _start(days=4))
     _move(second, therapist, desk, _start(days=5))
     outcomes = {
-        r.key: services.reminder_send(reminder_id=r.pk).outcome
-        for r in Reminder.objects.order_by("id")
+        r.key: reminder_send(reminder_id=r.pk).outcome for r in Reminder.objects.order_by("id")
     }
     assert list(outcomes.values()) == ["skipped", "skipped", "sent"]
     # A confirmation still pending (mail server down) when the visit starts: expired.
@@ -219,7 +219,7 @@ def test_a_series_is_booked_and_cancelled_in_one_email_each_listing_its_visits(
     assert (method, name) == ("REQUEST", "appointments.ics")
     assert [str(e["UID"]) for e in events] == [first.calendar_uid, third.calendar_uid]
     assert {int(e["SEQUENCE"]) for e in events} == {0}
-    assert services.reminder_send(reminder_id=booked.pk).outcome == "sent"
+    assert reminder_send(reminder_id=booked.pk).outcome == "sent"
 
     scheduling.series_cancel_remaining(series=series, reason="Discharged", acting_user=desk)
     (together,) = Reminder.objects.filter(kind=ReminderKind.SERIES_CANCELLED)
@@ -263,7 +263,7 @@ def test_a_series_email_with_no_visit_left_ahead_is_not_sent(published, desk, th
     series = _series(PatientFactory(), therapist, desk, days=(3, 4))
     booked = Reminder.objects.get(kind=ReminderKind.SERIES_BOOKED)
     scheduling.series_cancel_remaining(series=series, reason="Moved away", acting_user=desk)
-    assert services.reminder_send(reminder_id=booked.pk).outcome == "skipped"
+    assert reminder_send(reminder_id=booked.pk).outcome == "skipped"
     together = Reminder.objects.get(kind=ReminderKind.SERIES_CANCELLED)
     # Still pending when the visits have passed (the mail server was down): expired.
     past = timezone.now() - dt.timedelta(days=1)
@@ -272,7 +272,7 @@ def test_a_series_email_with_no_visit_left_ahead_is_not_sent(published, desk, th
             starts_at=past, ends_at=past + dt.timedelta(minutes=30)
         )
         past -= dt.timedelta(days=1)
-    assert services.reminder_send(reminder_id=together.pk).outcome == "expired"
+    assert reminder_send(reminder_id=together.pk).outcome == "expired"
     assert mail.outbox == []
 
 
@@ -312,7 +312,7 @@ def test_turning_appointment_emails_off_skips_what_is_queued_but_not_exercise_re
     appointment = _book(patient, therapist, desk)
     services.appointment_emails_unsubscribe(patient=patient)
     reminder = Reminder.objects.get(appointment=appointment)
-    assert services.reminder_send(reminder_id=reminder.pk).outcome == "skipped"
+    assert reminder_send(reminder_id=reminder.pk).outcome == "skipped"
     patient.refresh_from_db()
     assert (patient.reminders_opt_in, patient.appointment_emails_opt_in) == (True, False)
 

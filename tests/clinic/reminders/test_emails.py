@@ -9,6 +9,7 @@ from django.utils import timezone
 from clinic.models import Reminder
 from clinic.reminders import services
 from clinic.reminders.emails import reminder_message, sender
+from tests.clinic.reminders.helpers import reminder_send
 from tests.factories import AppointmentFactory, AssessmentFactory, ExerciseFactory
 
 from .helpers import program_due, words_read
@@ -121,6 +122,6 @@ def test_sent_through_djangos_mail_backend(settings, monkeypatch):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     monkeypatch.setattr(services, "reminders_enqueue", lambda *, ids: len(ids))
     reminder = _exercise_reminder()
-    assert services.reminder_send(reminder_id=reminder.id).outcome == "sent"
+    assert reminder_send(reminder_id=reminder.id).outcome == "sent"
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [reminder.patient.email]

@@ -9,7 +9,7 @@ from clinic.models import AppointmentStatus, Reminder, ReminderStatus
 from clinic.reminders import services
 from tests.factories import AppointmentFactory, FrontDeskFactory
 
-from .helpers import program_due
+from .helpers import program_due, reminder_claim, reminder_send
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +47,9 @@ def _appointment_reminder(**kw) -> Reminder:
 def test_sends_once_and_records_it(smtp_server, smtp_settings):
     smtp_settings(smtp_server)
     reminder = _exercise_reminder()
-    assert services.reminder_send(reminder_id=reminder.id).outcome == "sent"
+    assert reminder_send(reminder_id=reminder.id).outcome == "sent"
     # The same task delivered again (acks_late redelivery): nothing happens.
-    assert services.reminder_send(reminder_id=reminder.id).outcome == "not_claimed"
+    assert reminder_send(reminder_id=reminder.id).outcome == "not_claimed"
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.SENT
     assert reminder.sent_at is not None
@@ -61,8 +61,8 @@ def test_sends_once_and_records_it(smtp_server, smtp_settings):
 def test_the_claim_is_a_conditional_update_only_one_caller_wins():
     reminder = _exercise_reminder()
     now = timezone.now()
-    assert services.reminder_claim(reminder_id=reminder.id, now=now) is True
-    assert services.reminder_claim(reminder_id=reminder.id, now=now) is False
+    assert reminder_claim(reminder_id=reminder.id, now=now) is True
+    assert reminder_claim(reminder_id=reminder.id, now=now) is False
     reminder.refresh_from_db()
     assert (reminder.status, reminder.attempts) == (ReminderStatus.SENDING, 1)
 
@@ -92,7 +92,7 @@ def test_a_reminder_whose_reason_is_gone_is_skipped_not_sent(
     smtp_settings(smtp_server)
     reminder = make()
     change(reminder)
-    result = services.reminder_send(reminder_id=reminder.id)
+    result = reminder_send(reminder_id=reminder.id)
     reminder.refresh_from_db()
     assert result.outcome == "skipped"
     assert reminder.status == ReminderStatus.SKIPPED
@@ -115,7 +115,7 @@ def test_smtp_down_waits_with_backoff_and_never_fails_while_useful(
     reminder = _exercise_reminder()
     now = timezone.now()
 
-    first = services.reminder_send(reminder_id=reminder.id, now=now)
+    first = reminder_send(reminder_id=reminder.id, now=now)
     reminder.refresh_from_db()
     assert (first.outcome, first.retry_in) == ("retry", 60)
     assert (reminder.status, reminder.reason) == (ReminderStatus.PENDING, "mail_server")
@@ -123,11 +123,11 @@ def test_smtp_down_waits_with_backoff_and_never_fails_while_useful(
     assert reminder.next_attempt_at >= now + dt.timedelta(seconds=59)
     assert reminder.enqueued_at is None  # the dispatch sweep publishes it when due
     # Not before the backoff has passed, whoever asks.
-    assert services.reminder_send(reminder_id=reminder.id, now=now).outcome == "not_claimed"
+    assert reminder_send(reminder_id=reminder.id, now=now).outcome == "not_claimed"
 
     delays = []
     for _ in range(8):  # far more attempts than the old retry budget of 5
-        result = services.reminder_send(reminder_id=reminder.id, now=reminder.next_attempt_at)
+        result = reminder_send(reminder_id=reminder.id, now=reminder.next_attempt_at)
         delays.append(result.retry_in)
         reminder.refresh_from_db()
     assert delays == [120, 240, 480, 600, 600, 600, 600, 600]  # exponential, capped
@@ -143,7 +143,7 @@ def test_the_dispatch_sweep_sends_a_waiting_reminder_again_once_its_time_has_com
         services, "reminders_enqueue", lambda *, ids: published.extend(ids) or len(ids)
     )
     reminder = _exercise_reminder()
-    services.reminder_send(reminder_id=reminder.id)
+    reminder_send(reminder_id=reminder.id)
     reminder.refresh_from_db()
     services.reminders_dispatch(now=reminder.next_attempt_at - dt.timedelta(seconds=1))
     assert published == []  # not before its time
@@ -158,7 +158,7 @@ def test_a_waiting_reminder_expires_once_no_longer_useful_and_is_not_failed(
     reminder = _exercise_reminder()
     appointment = _appointment_reminder()
     for row in (reminder, appointment):
-        assert services.reminder_send(reminder_id=row.id).outcome == "retry"
+        assert reminder_send(reminder_id=row.id).outcome == "retry"
     past_grace = reminder.due_at + dt.timedelta(
         hours=settings.EXERCISE_REMINDER_GRACE_HOURS, minutes=1
     )
@@ -175,13 +175,10 @@ def test_a_waiting_reminder_expires_once_no_longer_useful_and_is_not_failed(
 def test_smtp_down_then_up_delivers_exactly_once(smtp_down, smtp_settings):
     smtp_settings(smtp_down)
     reminder = _exercise_reminder()
-    assert services.reminder_send(reminder_id=reminder.id).outcome == "retry"
+    assert reminder_send(reminder_id=reminder.id).outcome == "retry"
     smtp_down.start()
     reminder.refresh_from_db()
-    assert (
-        services.reminder_send(reminder_id=reminder.id, now=reminder.next_attempt_at).outcome
-        == "sent"
-    )
+    assert reminder_send(reminder_id=reminder.id, now=reminder.next_attempt_at).outcome == "sent"
     reminder.refresh_from_db()
     assert (reminder.status, reminder.attempts, reminder.last_error) == ("sent", 2, "")
     assert len(smtp_down.envelopes) == 1
@@ -191,7 +188,7 @@ def test_a_permanent_refusal_fails_at_once(smtp_server, smtp_settings):
     smtp_settings(smtp_server)
     smtp_server.reply = "554 Transaction failed: mailbox disabled"
     reminder = _exercise_reminder()
-    assert services.reminder_send(reminder_id=reminder.id).outcome == "failed"
+    assert reminder_send(reminder_id=reminder.id).outcome == "failed"
     reminder.refresh_from_db()
     assert (reminder.status, reminder.reason) == (ReminderStatus.FAILED, "message_refused")
     assert "554" in reminder.last_error and "mailbox disabled" in reminder.last_error
@@ -215,14 +212,14 @@ def test_a_worker_killed_mid_send_causes_no_duplicate(
 
     monkeypatch.setattr(services._Recorder, "flush", die_before_recording_a_send)
     with pytest.raises(WorkerKilled):
-        services.reminder_send(reminder_id=reminder.id)
+        reminder_send(reminder_id=reminder.id)
     monkeypatch.setattr(services._Recorder, "flush", real_flush)
     assert len(smtp_server.envelopes) == 1  # it did go out
     reminder.refresh_from_db()
     assert reminder.status == ReminderStatus.SENDING
 
     # acks_late hands the task to another worker: it cannot claim the row.
-    assert services.reminder_send(reminder_id=reminder.id).outcome == "not_claimed"
+    assert reminder_send(reminder_id=reminder.id).outcome == "not_claimed"
     # Dispatch, while the claim is fresh, leaves it alone ...
     services.reminders_dispatch()
     reminder.refresh_from_db()
@@ -248,7 +245,7 @@ def test_staff_retry_of_a_failed_reminder_sends_it_once(smtp_server, smtp_settin
     staff = FrontDeskFactory()
     assert services.reminder_retry(reminder=reminder, acting_user=staff) is True
     assert services.reminder_retry(reminder=reminder, acting_user=staff) is False  # not failed now
-    assert services.reminder_send(reminder_id=reminder.id).outcome == "sent"
+    assert reminder_send(reminder_id=reminder.id).outcome == "sent"
     assert len(smtp_server.envelopes) == 1
 
 
@@ -256,7 +253,7 @@ def test_a_stale_exercise_reminder_expires(smtp_server, smtp_settings, settings)
     smtp_settings(smtp_server)
     reminder = _exercise_reminder()
     later = reminder.due_at + dt.timedelta(hours=settings.EXERCISE_REMINDER_GRACE_HOURS, minutes=1)
-    assert services.reminder_send(reminder_id=reminder.id, now=later).outcome == "expired"
+    assert reminder_send(reminder_id=reminder.id, now=later).outcome == "expired"
     assert smtp_server.envelopes == []
 
 
@@ -268,5 +265,5 @@ def test_a_moved_appointment_reminder_is_skipped(smtp_server, smtp_settings):
         starts_at=reminder.appointment.starts_at + dt.timedelta(hours=1),
         ends_at=reminder.appointment.ends_at + dt.timedelta(hours=1),
     )
-    assert services.reminder_send(reminder_id=reminder.id).outcome == "skipped"
+    assert reminder_send(reminder_id=reminder.id).outcome == "skipped"
     assert smtp_server.envelopes == []
