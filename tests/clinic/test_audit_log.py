@@ -460,3 +460,55 @@ def test_migration_moves_old_override_and_amend_detail_to_clinical_detail(therap
     migration.restore_detail(apps, None)
     old["override"].refresh_from_db()
     assert (old["override"].detail, old["override"].clinical_detail) == ("old override text", "")
+
+
+AUDIT_ROWS = """{% for event in events %}
+        <tr data-event="{{ event.pk }}">
+          <td class="text-nowrap">{{ event.at|date:"j M Y, H:i:s" }}</td>
+          <td>{{ event.actor_username|default:"—" }}</td>
+          <td><span class="badge {% if event.action == 'login_failed' or event.action == 'access_denied' %}text-bg-danger{% elif event.action == 'export' %}text-bg-warning{% else %}text-bg-light text-dark border{% endif %}">{{ event.get_action_display }}</span></td>
+          <td>{% if event.patient %}<a href="{% url 'patients:detail' event.patient_id %}">{{ event.patient.full_name }}</a>{% else %}—{% endif %}</td>
+          <td class="small">{{ event.object_type }}{% if event.object_id %} #{{ event.object_id }}{% endif %}</td>
+          <td class="small">{{ event.detail }}{% if show_clinical_detail and event.clinical_detail %}<div class="text-body-secondary" data-clinical-detail><span class="visually-hidden">Clinical detail: </span>{{ event.clinical_detail|linebreaksbr }}</div>{% endif %}</td>
+          <td class="small">{{ event.ip|default:"" }}</td>
+        </tr>
+{% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("clinical", [False, True])
+def test_the_logs_rows_say_what_the_template_loop_said(therapist, clinical):
+    """The rows are written once by the view (event_rows_html): the same markup as the
+    template loop they replaced, for every kind of event, escaping included."""
+    import re
+
+    from django.template import engines
+
+    from clinic.audit.views import event_rows_html
+
+    patient = PatientFactory(first_name="<b>Ana</b>", last_name="O'Brien & Co")
+    audit_record(acting_user=therapist, action="view", patient=patient, obj=patient, ip="10.0.0.1")
+    audit_record(
+        acting_user=therapist,
+        action="sign",
+        patient=patient,
+        object_type="patients.assessment",
+        object_id="7",
+        detail="signed <assessment>",
+        clinical_detail="Override: <HVLA>\r\nsecond line\rthird",
+    )
+    audit_record(acting_user=None, action="login_failed", username="", detail="bad password")
+    audit_record(acting_user=therapist, action="access_denied", object_type="x", detail="GET /x")
+    audit_record(acting_user=therapist, action="export", detail="audit CSV")
+    events = list(AuditEvent.objects.select_related("actor", "patient").order_by("-at", "-id"))
+    expected = (
+        engines["django"]
+        .from_string(AUDIT_ROWS)
+        .render({"events": events, "show_clinical_detail": clinical})
+    )
+
+    def tidy(html: str) -> str:
+        return re.sub(r"\s*\n\s*", "", html).strip()
+
+    written = event_rows_html(events, clinical)
+    assert tidy(written) == tidy(expected)
+    assert ("second line<br>third" in written) is clinical
