@@ -261,3 +261,41 @@ def test_a_search_sorts_the_same_whichever_index_reads_it():
     trigram = list(patient_search(query="gar").values_list("id", flat=True))
     assert trigram == [pk for pk in plain if pk in set(trigram)]
     assert len(trigram) == 5
+
+
+# The included row the registry's rows replaced (patients/views.registry_rows_html).
+REGISTRY_ROW = """{% for patient in patients %}<tr data-patient="{{ patient.pk }}"{% if patient.is_archived %} class="text-muted"{% endif %}>
+  <td><a href="{% url 'patients:detail' patient.pk %}">{{ patient.last_name }}, {{ patient.first_name }}</a>{% if patient.is_archived %} <span class="badge text-bg-secondary">Archived</span>{% endif %}</td>
+  <td>{{ patient.date_of_birth|date:"j M Y" }}</td>
+  <td>{{ patient.phone|default:"—" }}</td>
+  <td>{{ patient.email|default:"—" }}</td>
+  <td>{{ patient.get_preferred_language_display }}</td>
+  {% if pick_base %}<td>{% if not patient.is_archived %}<a class="btn btn-sm btn-primary" href="{{ pick_base }}{{ patient.pk }}" aria-label="Book {{ patient.full_name }}" data-pick="{{ patient.pk }}">Book</a>{% endif %}</td>{% endif %}
+</tr>
+{% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("pick_base", ["", '/schedule/book/?kind=a&b="c"&patient='])
+def test_the_registry_rows_say_what_the_included_row_said(pick_base):
+    import re
+
+    from django.template import engines
+
+    from patients.views import registry_rows_html
+
+    PatientFactory(first_name="<b>Ana</b>", last_name="O'Brien & Co", phone="", email="")
+    PatientFactory(first_name="José", last_name="Núñez", preferred_language="es")
+    archived = PatientFactory(first_name="Old", last_name="Record")
+    archived.archived_at = timezone.now()
+    archived.save(update_fields=["archived_at"])
+    patients = list(Patient.objects.order_by("last_name", "first_name", "id"))
+    expected = (
+        engines["django"]
+        .from_string(REGISTRY_ROW)
+        .render({"patients": patients, "pick_base": pick_base})
+    )
+
+    def tidy(html: str) -> str:
+        return re.sub(r"\s*\n\s*", "", html).strip()
+
+    assert tidy(registry_rows_html(patients, pick_base)) == tidy(expected)
