@@ -30,6 +30,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from patients import sql as prepared
 from patients.localtime import clinic_today, clinic_zone, local_datetime
 from patients.models import Assessment, Patient, Precaution, RecordStatus
 from patients.selectors import epoch_sql, moment
@@ -259,7 +260,7 @@ def plans_for_patient(patient: Patient, limit: int = 10) -> list[PlanRow]:
     SQL (Django took longer to build it than the database to run it). Ask for
     ``limit + 1`` to know whether there are more."""
     with connection.cursor() as cursor:
-        cursor.execute(_latest_plans_sql(), [patient.pk, limit])
+        prepared.execute(cursor, _latest_plans_sql(), [patient.pk, limit])
         return _plan_rows(cursor.fetchall())
 
 
@@ -328,7 +329,7 @@ def notes_for_patient(patient: Patient, limit: int = 10) -> list[NoteRow]:
     """The most recent notes, newest first: one query, as plain SQL (Django took longer
     to build it than the database to run it)."""
     with connection.cursor() as cursor:
-        cursor.execute(_latest_notes_sql(), [patient.pk, limit])
+        prepared.execute(cursor, _latest_notes_sql(), [patient.pk, limit])
         return note_row_values((pk, moment(epoch), *rest) for pk, epoch, *rest in cursor.fetchall())
 
 
@@ -510,7 +511,7 @@ def active_program_row(
     active = ProgramStatus.ACTIVE.value
     params: list[Any] = [patient.pk, active, patient.pk, active, _window_start(today), today]
     with connection.cursor() as cursor:
-        cursor.execute(_active_program_sql(), params)
+        prepared.execute(cursor, _active_program_sql(), params)
         rows = cursor.fetchall()
     program = None
     completed: set[dt.date] = set()

@@ -37,6 +37,7 @@ from clinic.models import (
     closed_message,
     overlapping,
 )
+from patients import sql as prepared
 from patients.links import path_maker, when, when_maker
 from patients.localtime import UTC, clinic_today, clinic_zone, local_datetime, local_occurrence
 from patients.models import Patient
@@ -1514,7 +1515,9 @@ def patient_appointments(patient: Patient, *, limit: int = 20) -> dict[str, Any]
     Django took longer to build the union than the database to run it."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(_patient_visits_sql(), [patient.pk, now, limit, patient.pk, now, limit])
+        prepared.execute(
+            cursor, _patient_visits_sql(), [patient.pk, now, limit, patient.pk, now, limit]
+        )
         found = cursor.fetchall()
     upcoming: list[Any] = []
     past: list[Any] = []
