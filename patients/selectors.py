@@ -201,7 +201,9 @@ def recent_assessments(patient: Patient, limit: int = RECENT) -> tuple[list[Time
     more: one query of ``limit + 1`` rows, as plain SQL (Django took longer to build the
     query, with its join and count, than the database to run it)."""
     with connection.cursor() as cursor:
-        prepared.execute(cursor, _latest_assessments_sql(), [patient.pk, limit + 1])
+        prepared.execute(
+            cursor, _latest_assessments_sql(), [patient.pk, limit + 1], label="assessments"
+        )
         rows = timeline_rows(
             # The JSON columns come as text, the moment as epoch_sql reads it.
             (pk, patient_id, moment(epoch), json.loads(causes), json.loads(precautions), *rest)
@@ -365,7 +367,7 @@ def _outcomes_and_other_reports(patient: Patient) -> tuple[Outcomes, list[ChartP
         QuestionnaireStatus.COMPLETED.value,
     ]
     with connection.cursor() as cursor:
-        prepared.execute(cursor, _series_sql(), params)
+        prepared.execute(cursor, _series_sql(), params, label="chart_series")
         rows = cursor.fetchall()
     # A questionnaire whose answers went into a signed assessment is that assessment's
     # point already: drawn once, as the assessment (its LEFS is the one on record).

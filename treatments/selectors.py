@@ -260,7 +260,7 @@ def plans_for_patient(patient: Patient, limit: int = 10) -> list[PlanRow]:
     SQL (Django took longer to build it than the database to run it). Ask for
     ``limit + 1`` to know whether there are more."""
     with connection.cursor() as cursor:
-        prepared.execute(cursor, _latest_plans_sql(), [patient.pk, limit])
+        prepared.execute(cursor, _latest_plans_sql(), [patient.pk, limit], label="plans")
         return _plan_rows(cursor.fetchall())
 
 
@@ -329,7 +329,7 @@ def notes_for_patient(patient: Patient, limit: int = 10) -> list[NoteRow]:
     """The most recent notes, newest first: one query, as plain SQL (Django took longer
     to build it than the database to run it)."""
     with connection.cursor() as cursor:
-        prepared.execute(cursor, _latest_notes_sql(), [patient.pk, limit])
+        prepared.execute(cursor, _latest_notes_sql(), [patient.pk, limit], label="notes")
         return note_row_values((pk, moment(epoch), *rest) for pk, epoch, *rest in cursor.fetchall())
 
 
@@ -511,7 +511,7 @@ def active_program_row(
     active = ProgramStatus.ACTIVE.value
     params: list[Any] = [patient.pk, active, patient.pk, active, _window_start(today), today]
     with connection.cursor() as cursor:
-        prepared.execute(cursor, _active_program_sql(), params)
+        prepared.execute(cursor, _active_program_sql(), params, label="program")
         rows = cursor.fetchall()
     program = None
     completed: set[dt.date] = set()

@@ -786,7 +786,7 @@ def _hours_time_off_closures(
         adapt.adapt_datefield_value(first),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, sql, params, label="hours_time_off_closures")
         rows = cursor.fetchall()
     hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     time_off = defaultdict(list)
@@ -820,7 +820,8 @@ def _add_appointments(
     shared_room = room is not None and room.capacity > 1
     in_room: list[tuple[dt.datetime, dt.datetime]] = []
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
             *_live_appointments_sql(
                 practitioner_ids,
                 start,
@@ -829,7 +830,8 @@ def _add_appointments(
                 room=room,
                 names=visits is not None,
                 exclude_ids=exclude_ids,
-            )
+            ),
+            label="live_visits",
         )
         rows = cursor.fetchall()
     # Per row, plain values only (a model's ``pk`` is a property call).
@@ -1516,7 +1518,10 @@ def patient_appointments(patient: Patient, *, limit: int = 20) -> dict[str, Any]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         prepared.execute(
-            cursor, _patient_visits_sql(), [patient.pk, now, limit, patient.pk, now, limit]
+            cursor,
+            _patient_visits_sql(),
+            [patient.pk, now, limit, patient.pk, now, limit],
+            label="patient_visits",
         )
         found = cursor.fetchall()
     upcoming: list[Any] = []

@@ -14,7 +14,7 @@ QUERY = "SELECT id, score FROM patients_painreport WHERE patient_id = %s ORDER B
 
 def _run(query, params):
     with connection.cursor() as cursor:
-        prepared.execute(cursor, query, params)
+        prepared.execute(cursor, query, params, label="test")
         return cursor.fetchall()
 
 
@@ -82,3 +82,18 @@ def test_only_plain_placeholders_are_accepted():
     with pytest.raises(ValueError):
         prepared._numbered("SELECT 1 WHERE name LIKE '%a%' AND id = %s")
     assert prepared._numbered("a = %s AND b = %s") == "a = $1 AND b = $2"
+
+
+def test_the_log_of_a_prepared_read_can_be_read_as_its_statement(require_service):
+    """Tests that check the SQL a page ran (a window's bounds) read an EXECUTE as the
+    statement it runs, with its arguments."""
+    from django.test.utils import CaptureQueriesContext
+
+    require_service("postgresql")
+    patient = PatientFactory()
+    with CaptureQueriesContext(connection) as captured:
+        _run(QUERY, [patient.pk, 3])
+    (logged,) = [q["sql"] for q in captured.captured_queries]
+    assert logged.startswith("EXECUTE clinic_test_")
+    assert prepared.logged_sql(logged) == f"{QUERY} -- ({patient.pk}, 3)"
+    assert prepared.logged_sql("SELECT 1") == "SELECT 1"

@@ -189,7 +189,11 @@ def test_free_slots_read_only_the_first_window_when_it_has_enough(
         at(monday, "08:15"),
         at(monday, "08:30"),
     ]
-    windows = [q["sql"] for q in captured.captured_queries if '"clinic_appointment"' in q["sql"]]
+    windows = [
+        q["sql"]
+        for q in captured.captured_queries
+        if '"clinic_appointment"' in q["sql"] or "EXECUTE clinic_live_visits_" in q["sql"]
+    ]
     # The first window ends at the clinic's midnight after tomorrow.
     first_window_end = at(monday + dt.timedelta(days=selectors.FREE_SLOT_WINDOWS_DAYS[0]), "00:00")
     assert len(windows) == 1

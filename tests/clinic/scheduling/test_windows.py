@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from clinic.models import MAX_APPOINTMENT_DURATION, Appointment, TimeOff, overlapping
 from clinic.scheduling import selectors, services
+from patients import sql as prepared
 from tests.clinic.scheduling.conftest import at
 from tests.factories import AppointmentFactory, PatientFactory
 
@@ -39,11 +40,9 @@ def test_overlapping_finds_a_visit_of_the_longest_length_that_began_before_the_w
 
 
 def _appointment_window_queries(queries) -> list[str]:
-    return [
-        q["sql"]
-        for q in queries
-        if 'FROM "clinic_appointment"' in q["sql"] and re.search(r'"ends_at" >', q["sql"])
-    ]
+    # Prepared reads (patients/sql.py) are logged as EXECUTE: read their statement's text.
+    texts = [prepared.logged_sql(q["sql"]) for q in queries]
+    return [sql for sql in texts if 'FROM "clinic_appointment"' in sql and '"ends_at" >' in sql]
 
 
 def _assert_bounded(queries) -> None:
