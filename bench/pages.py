@@ -22,11 +22,15 @@ What it does:
    The floor page is defined here (its own URLconf: the project's URLs plus /bench-floor/,
    never in production's): the base template and 50 static table rows, signed in;
 4. each page must answer 200 (302 for a POST) and be the page itself, not a sign-in or
-   second-factor redirect; the SQL queries of one extra, untimed request are counted;
-5. one table: median and p95 (ms) and queries at each size, x floor at the large size,
-   growth = large median / small median, and the targets a row misses (median <= 3x the
-   floor, growth <= 1.3, the same query count at both sizes). The audit CSV export, one
-   big response, is timed on its own (seconds and rows).
+   second-factor redirect; each is first requested WARM_UP times untimed (caches,
+   prepared statements), and the SQL queries of one more untimed request are counted;
+5. one table: median and p95 (ms) and queries at each size; x floor at the large size
+   (the median over iterations of the page's time over the floor's time in the same
+   iteration); growth = x floor at the large size / x floor at the small size, so the
+   machine's speed when each size ran cancels out (raw = large median / small median
+   is printed too); and the targets a row misses (x floor <= 3, growth <= 1.3, the same
+   query count at both sizes). The audit CSV export, one big response, is timed on its
+   own (seconds and rows).
 
 Book POSTs each take a different free slot (days beyond the seeded calendar) and are
 deleted afterwards; the sign POST signs a draft note created before the timed request
@@ -60,6 +64,7 @@ TARGET_FLOOR_RATIO = 3.0
 TARGET_GROWTH = 1.3
 FLOOR = "floor"
 URLCONF = "bench_pages_urls"
+WARM_UP = 6  # untimed requests of each page before timing
 PATIENT_TITLE = "<title>Ángela Núñez Ortega"  # seed_scale's long-history patient
 DRAFT_TEXT = "Bench draft: stairs easier this week."
 
@@ -280,12 +285,19 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
+def floor_ratio(result: dict, page: str) -> float:
+    """The page's median time over the floor's, iteration by iteration: each iteration
+    times the floor and then the page within a second or so, so a machine that changes
+    speed between rounds (or between the sizes) changes both."""
+    pairs = zip(result["times"][page], result["times"][FLOOR], strict=True)
+    return statistics.median(page_ms / floor_ms for page_ms, floor_ms in pairs)
+
+
 def print_table(results: dict, args) -> None:
     small, large = results["small"], results["large"]
-    floor_large = statistics.median(large["times"][FLOOR])
     header = (
         f"{'page':<22} {'small med':>9} {'p95':>8} {'q':>4}   {'large med':>9} {'p95':>8}"
-        f" {'q':>4}   {'x floor':>7} {'growth':>6}  misses"
+        f" {'q':>4}   {'x floor':>7} {'growth':>6} {'raw':>5}  misses"
     )
     print()
     print(
@@ -293,13 +305,19 @@ def print_table(results: dict, args) -> None:
         f"{args.iterations} iterations in {len(round_sizes(args.iterations, args.rounds))} "
         "rounds; times in ms"
     )
+    print(
+        "x floor: at the large size, the median of each iteration's page time over its "
+        "floor time;\ngrowth: x floor at the large size over x floor at the small size; "
+        "raw: large median over small median"
+    )
     print(header)
     print("-" * len(header))
     missed = 0
     for page in [FLOOR, *[p for p in PAGE_NAMES if p in large["times"]]]:
         s_times, l_times = small["times"][page], large["times"][page]
         s_med, l_med = statistics.median(s_times), statistics.median(l_times)
-        ratio, growth = l_med / floor_large, l_med / s_med
+        ratio = floor_ratio(large, page)
+        growth, raw = ratio / floor_ratio(small, page), l_med / s_med
         s_q, l_q = small["queries"][page], large["queries"][page]
         misses = []
         if page != FLOOR:
@@ -313,7 +331,8 @@ def print_table(results: dict, args) -> None:
         print(
             f"{page:<22} {s_med:>9.1f} {percentile(s_times, 0.95):>8.1f} {s_q:>4}"
             f"   {l_med:>9.1f} {percentile(l_times, 0.95):>8.1f} {l_q:>4}"
-            f"   {ratio:>7.1f} {growth:>6.2f}  {'!! ' + ', '.join(misses) if misses else ''}"
+            f"   {ratio:>7.2f} {growth:>6.2f} {raw:>5.2f}"
+            f"  {'!! ' + ', '.join(misses) if misses else ''}"
         )
     print()
     for label in ("small", "large"):
@@ -534,18 +553,22 @@ def child(args) -> int:
 
     times: dict[str, list[float]] = {FLOOR: [], **{page.name: [] for page in pages}}
     queries: dict[str, int] = {}
-    # One untimed pass to warm caches and connections, checking each page; a second
-    # counts queries.
+    # Untimed passes to warm caches and the connection, checking each page, as a server
+    # that has been up a while has them: WARM_UP of them, so the prepared reads
+    # (patients/sql.py) are past PostgreSQL's first five plans of each. One more counts
+    # queries. Book and sign take a fresh iteration number each (a day, a draft).
     extra = args.iterations
+    for warm in range(WARM_UP):
+        for page in [None, *pages]:
+            if page and page.prepare:
+                page.prepare(ctx, extra + warm)
+            check(page, request(page, extra + warm))
+    extra += WARM_UP
     for page in [None, *pages]:
         if page and page.prepare:
             page.prepare(ctx, extra)
-        check(page, request(page, extra))
-    for page in [None, *pages]:
-        if page and page.prepare:
-            page.prepare(ctx, extra + 1)
         with CaptureQueriesContext(connection) as captured:
-            check(page, request(page, extra + 1))
+            check(page, request(page, extra))
         queries[page.name if page else FLOOR] = len(captured)
     try:
         for iteration in range(args.iterations):
@@ -562,7 +585,7 @@ def child(args) -> int:
         if args.profile:
             for page in pages:
                 # Iterations after the counted one: book and sign need fresh slots and drafts.
-                profile(page, range(extra + 2, extra + 2 + args.profile), ctx, request)
+                profile(page, range(extra + 1, extra + 1 + args.profile), ctx, request)
     finally:
         cleanup(ctx)
     Path(args.result).write_text(
