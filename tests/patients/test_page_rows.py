@@ -4,11 +4,9 @@ said, in English and in Spanish. The templates below are those loops, kept here 
 reference."""
 
 import datetime as dt
-import re
 
 import pytest
 from django.db.models import Count
-from django.template import engines
 from django.utils import timezone, translation
 
 from clinic.scheduling import selectors as scheduling_selectors
@@ -24,6 +22,7 @@ from tests.factories import (
     TreatmentPlanFactory,
     VisitNoteFactory,
 )
+from tests.markup import assert_same_markup
 from tests.treatments.helpers import signed_assessment, technique
 from treatments import selectors as treatment_selectors
 from treatments.models import PlannedTechnique, PlanStatus, VisitNote
@@ -70,15 +69,6 @@ NOTES = """{% for note in notes %}
 VISITS = """{% for visit in visits %}<tr><td>{{ visit.when }}</td><td>{{ visit.kind }}</td><td>{{ visit.practitioner }}</td><td>{{ visit.status_html }}</td><td class="text-end"><a href="{{ visit.link }}" aria-label="Open visit on {{ visit.day }}">Open</a></td></tr>{% endfor %}"""  # noqa: E501
 
 DAYS = """{% for day in adherence.days %}<li class="adherence-day adherence-{{ day.state }}" title="{{ day.label }}"><span class="visually-hidden">{{ day.label }}</span></li>{% endfor %}"""  # noqa: E501
-
-
-def _same(template: str, context: dict, written: str) -> None:
-    expected = engines["django"].from_string(template).render(context)
-
-    def tidy(html: str) -> str:
-        return re.sub(r"\s*\n\s*", "", html).strip()
-
-    assert tidy(written) == tidy(expected)
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -129,7 +119,7 @@ def test_timeline_rows_say_what_the_template_said(therapist, values, language):
     with translation.override(language):
         rows, _ = selectors.recent_assessments(patient)
         written = assessment_timeline(rows)
-        _same(TIMELINE, {"assessments": assessments}, written)
+        assert_same_markup(TIMELINE, {"assessments": assessments}, written)
         listed = selectors.timeline_rows(selectors.patient_assessments(patient))
         assert assessment_timeline(listed) == written
     assert "2 amendments" in written and "1 amendment<" in written and "Draft" in written
@@ -163,7 +153,7 @@ def test_plan_items_say_what_the_template_said(language):
         rows = treatment_selectors.plans_for_patient(assessment.patient, limit=11)
         written = plan_items(rows)
         plans = list(treatment_selectors.patient_plans(assessment.patient))
-        _same(PLANS, {"plans": plans}, written)
+        assert_same_markup(PLANS, {"plans": plans}, written)
     assert [plan.id for plan in rows] == [plan.pk for plan in plans]
     assert {bare.pk, planned.pk} == {plan.id for plan in rows}
     assert "&lt;Knee&gt;" in written and "override" in written and "caution" in written
@@ -185,7 +175,7 @@ def test_note_rows_say_what_the_template_said(language):
     notes = VisitNote.objects.filter(patient=patient).order_by("-visited_at", "-id")
     with translation.override(language):
         written = note_rows(treatment_selectors.notes_for_patient(patient, limit=11))
-        _same(NOTES, {"notes": notes}, written)
+        assert_same_markup(NOTES, {"notes": notes}, written)
         listed = treatment_selectors.note_row_values(treatment_selectors.patient_notes(patient))
         assert note_rows(listed) == written
 
@@ -207,7 +197,7 @@ def test_visit_rows_say_what_the_template_said(language):
         data = scheduling_selectors.patient_appointments(patient)
         for visits in (data["upcoming"], data["past"]):
             assert len(visits) == 1
-            _same(VISITS, {"visits": visits}, _visit_rows_html(visits))
+            assert_same_markup(VISITS, {"visits": visits}, _visit_rows_html(visits))
 
 
 def test_adherence_days_say_what_the_template_said():
@@ -219,4 +209,4 @@ def test_adherence_days_say_what_the_template_said():
         completed={today - dt.timedelta(days=n) for n in (1, 2, 3)},
         today=today,
     )
-    _same(DAYS, {"adherence": adherence}, adherence.days_html)
+    assert_same_markup(DAYS, {"adherence": adherence}, adherence.days_html)

@@ -277,11 +277,8 @@ REGISTRY_ROW = """{% for patient in patients %}<tr data-patient="{{ patient.pk }
 
 @pytest.mark.parametrize("pick_base", ["", '/schedule/book/?kind=a&b="c"&patient='])
 def test_the_registry_rows_say_what_the_included_row_said(pick_base):
-    import re
-
-    from django.template import engines
-
     from patients.views import registry_rows_html
+    from tests.markup import assert_same_markup
 
     PatientFactory(first_name="<b>Ana</b>", last_name="O'Brien & Co", phone="", email="")
     PatientFactory(first_name="José", last_name="Núñez", preferred_language="es")
@@ -289,13 +286,8 @@ def test_the_registry_rows_say_what_the_included_row_said(pick_base):
     archived.archived_at = timezone.now()
     archived.save(update_fields=["archived_at"])
     patients = list(Patient.objects.order_by("last_name", "first_name", "id"))
-    expected = (
-        engines["django"]
-        .from_string(REGISTRY_ROW)
-        .render({"patients": patients, "pick_base": pick_base})
+    assert_same_markup(
+        REGISTRY_ROW,
+        {"patients": patients, "pick_base": pick_base},
+        registry_rows_html(patients, pick_base),
     )
-
-    def tidy(html: str) -> str:
-        return re.sub(r"\s*\n\s*", "", html).strip()
-
-    assert tidy(registry_rows_html(patients, pick_base)) == tidy(expected)
