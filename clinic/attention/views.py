@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from patients.audit import AuditAction, audit_record, client_ip
+from patients.inputs import parse_id
 
 from . import selectors, services
 from .forms import AcknowledgeForm
@@ -45,8 +46,9 @@ def audit_list_view(request, rows: list[selectors.Row], where: str) -> None:
 @require_GET
 def attention_list(request):
     """A page of the list: the first patients by name, or (``?after=<patient id>``, the
-    last row of the page before) the next ones. The rules run for those only."""
-    after = page_after(request.GET.get("after"))
+    last row of the page before) the next ones. The rules run for those only; an
+    ``after`` that is no record number shows the first page."""
+    after = parse_id(request.GET.get("after"))
     shown, more = selectors.needs_attention_first(request.user, PAGE_ROWS, after=after)
     audit_list_view(request, shown, "page")
     can_acknowledge = request.user.has_perm("clinic.add_attentionacknowledgement")
@@ -62,15 +64,6 @@ def attention_list(request):
             "can_acknowledge": can_acknowledge,
         },
     )
-
-
-def page_after(value) -> int | None:
-    """The ``after`` of a page's address (a patient id), or None (the first page) for
-    anything that is not one: bad input shows the first page, never an error."""
-    value = (value or "").strip()
-    if value.isascii() and value.isdigit() and 0 < len(value) <= 18:
-        return int(value)
-    return None
 
 
 def _rows_html(
@@ -135,7 +128,7 @@ def attention_acknowledge(request):
             for name, errors in form.errors.items()
         )
         messages.error(request, f"Not acknowledged. {problems}")
-        return _back_to_list(page_after(request.POST.get("after")))
+        return _back_to_list(parse_id(request.POST.get("after")))
     data = form.cleaned_data
     try:
         services.attention_acknowledge(
@@ -149,7 +142,7 @@ def attention_acknowledge(request):
         messages.error(request, "Not acknowledged. " + " ".join(error.messages))
     else:
         messages.success(request, "Acknowledged: the reason is hidden until new data raises it.")
-    return _back_to_list(page_after(request.POST.get("after")))
+    return _back_to_list(parse_id(request.POST.get("after")))
 
 
 def _back_to_list(after: int | None):
