@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from patients.audit import AuditAction, audit_record, client_ip
-from patients.links import path_maker, when
+from patients.links import path_maker, when_maker
 
 from . import selectors
 from .forms import AuditFilterForm
@@ -68,6 +68,7 @@ def event_rows_html(events, show_clinical_detail: bool) -> SafeString:
     clinic group's size"); the markup the template had. The patient link and the time
     are made once per page (patients/links.py)."""
     patient_link = path_maker("patients:detail", 1)
+    at = when_maker("j M Y, H:i:s")  # the time zone and language looked up once
     out = []
     for event in events:
         badge = _BADGES.get(event.action, "text-bg-light text-dark border")
@@ -89,7 +90,7 @@ def event_rows_html(events, show_clinical_detail: bool) -> SafeString:
             )
         out.append(
             f'<tr data-event="{event.pk}">'
-            f'<td class="text-nowrap">{escape(when(event.at, "j M Y, H:i:s"))}</td>'
+            f'<td class="text-nowrap">{escape(at(event.at))}</td>'
             f"<td>{escape(event.actor_username or '—')}</td>"
             f'<td><span class="badge {badge}">{action}</span></td>'
             f"<td>{patient}</td>"
