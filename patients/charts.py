@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from html import escape
-from typing import NamedTuple
 
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -41,19 +40,10 @@ SOURCE_CLASS = {
 SQUARE_SOURCES = {"questionnaire"}
 
 
-class Dot(NamedTuple):
-    x: float
-    y: float
-    value: int
-    label: str
-    css: str
-
-
 @dataclass
 class Panel:
     title: str
     top: float
-    dots: list[Dot] = field(default_factory=list)
     path: str = ""
     # The panel as SVG (title, grid, line, and the dots with their titles), escaped here.
     markup: SafeString = field(default_factory=lambda: mark_safe(""))
@@ -98,7 +88,6 @@ def _panel(title, points, top, maximum, tick_step, scale_x, line_css) -> Panel:
     labels: dict[str, str] = {}  # a point's label, escaped
     months: dict[tuple[int, int], str] = {}  # "Mar 2025"
     heights: dict[int, tuple[float, str]] = {}  # a value's y, as a number and as text
-    dots = panel.dots
     shapes = []
     coordinates = []  # "x,y" of each dot, for the line
     # Per point: one local time (for its title's date) and arithmetic on its epoch; a
@@ -110,7 +99,6 @@ def _panel(title, points, top, maximum, tick_step, scale_x, line_css) -> Panel:
         y, y_text = heights[value]
         css = SOURCE_CLASS.get(source, "pt-assessment")
         x = round(scale_x(epoch), 1)
-        dots.append(Dot(x, y, value, label, css))
         x_text = f"{x:.1f}"  # str(x), in a third of the time
         coordinates.append(f"{x_text},{y_text}")
         local = from_epoch(epoch, zone)
@@ -131,7 +119,7 @@ def _panel(title, points, top, maximum, tick_step, scale_x, line_css) -> Panel:
                 f'<circle cx="{x_text}" cy="{y_text}" r="5" class="{css}" '
                 f'data-value="{value}">{title}</circle>'
             )
-    if panel.dots:
+    if coordinates:
         panel.path = "M" + " L".join(coordinates)
         parts.append(f'<path d="{panel.path}" class="line {line_css}"/>\n')
         parts.append("".join(shapes))
