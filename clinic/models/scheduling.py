@@ -200,8 +200,15 @@ class Appointment(models.Model):
     class Meta:
         ordering = ["starts_at", "id"]
         indexes = [
-            # Calendar day/week views and overlap checks per practitioner.
-            models.Index(fields=["practitioner", "starts_at"], name="appt_practitioner_start_idx"),
+            # Calendar day/week views and overlap checks per practitioner. It carries what
+            # the availability read returns (clinic/scheduling/selectors.py,
+            # _live_appointments_sql), so a preview's weeks of one practitioner's visits
+            # are read from the index alone, not from the start index's whole clinic.
+            models.Index(
+                fields=["practitioner", "starts_at"],
+                include=["ends_at", "status", "patient", "room"],
+                name="appt_practitioner_start_idx",
+            ),
             # Overlap checks per room.
             models.Index(fields=["room", "starts_at"], name="appt_room_start_idx"),
             # Overlap checks per patient and the patient's visit list.

@@ -873,7 +873,13 @@ def _live_appointments_sql(
     overlapping [start, end) (as clinic.models.overlapping bounds them) of the
     practitioners, the patient and the room, their start and end as epoch_sql numbers
     (read in C). With ``names``, the practitioner's and room's names, in order of start.
-    Plain SQL: Django took about as long to build the query as to run it."""
+    Plain SQL: Django took about as long to build the query as to run it.
+
+    One part per (who, starts_at) index, each visit in one part only (the patient's
+    visits with someone else, the room's with neither): one OR over the three made
+    PostgreSQL read every visit of the clinic in the window from the start index and
+    keep a tenth of them. The practitioners' part reads only its rows from
+    appt_practitioner_start_idx, which carries what the query returns."""
     q = connection.ops.quote_name
     adapt = connection.ops.adapt_datetimefield_value
     table = q(Appointment._meta.db_table)
@@ -881,42 +887,55 @@ def _live_appointments_sql(
     def a(column: str) -> str:  # in full, as Django writes it (test_windows.py reads it)
         return f"{table}.{q(column)}"
 
-    ids = ", ".join(["%s"] * len(practitioner_ids)) or "NULL"  # none: no rows
-    who = [f"{a('practitioner_id')} IN ({ids})"]
-    params: list[Any] = [*practitioner_ids]
-    if patient is not None:
-        who.append(f"{a('patient_id')} = %s")
-        params.append(patient.pk)
-    if room is not None:
-        who.append(f"{a('room_id')} = %s")
-        params.append(room.pk)
     statuses = ", ".join(["%s"] * len(LIVE_APPOINTMENT_STATUSES))
-    where = (
-        f"({' OR '.join(who)}) AND {a('starts_at')} < %s AND {a('starts_at')} > %s "
+    window = (
+        f"{a('starts_at')} < %s AND {a('starts_at')} > %s "
         f"AND {a('ends_at')} > %s AND {a('status')} IN ({statuses})"
     )
-    params += [adapt(end), adapt(start - MAX_APPOINTMENT_DURATION), adapt(start)]
-    params += [str(status) for status in LIVE_APPOINTMENT_STATUSES]
+    window_params: list[Any] = [adapt(end), adapt(start - MAX_APPOINTMENT_DURATION), adapt(start)]
+    window_params += [str(status) for status in LIVE_APPOINTMENT_STATUSES]
     if exclude_ids:  # visits being moved do not hold their own slots
-        where += f" AND {a('id')} NOT IN ({', '.join(['%s'] * len(exclude_ids))})"
-        params += exclude_ids
+        window += f" AND {a('id')} NOT IN ({', '.join(['%s'] * len(exclude_ids))})"
+        window_params += exclude_ids
     columns = (
         f"{a('practitioner_id')}, {a('patient_id')}, {a('room_id')}, "
-        f"{epoch_sql(a('starts_at'))}, {epoch_sql(a('ends_at'))}"
+        f"{epoch_sql(a('starts_at'))} AS starts, {epoch_sql(a('ends_at'))} AS ends"
     )
-    tables = table
-    order = ""
-    if names:  # the names a preview words its conflicts with (two joins)
-        columns += ", pr.display_name, r.name"
-        tables += (
-            f" JOIN {q(Practitioner._meta.db_table)} AS pr ON pr.id = {a('practitioner_id')}"
-            f" LEFT JOIN {q(Room._meta.db_table)} AS r ON r.id = {a('room_id')}"
-        )
-        # A preview names the earliest clash. By start alone, not the model's (start,
-        # id): PostgreSQL then reads the rows in order from the start index alone
-        # (appt_start_report_idx), without fetching each row for its id.
-        order = f" ORDER BY {a('starts_at')}"
-    return f"SELECT {columns} FROM {tables} WHERE {where}{order}", params
+    # Each part: whose visits it reads, and the earlier parts' visits it leaves out.
+    parts: list[tuple[list[str], list[Any]]] = []
+    ids = ", ".join(["%s"] * len(practitioner_ids))
+    if practitioner_ids:
+        parts.append(([f"{a('practitioner_id')} IN ({ids})"], [*practitioner_ids]))
+    for column, value in (("patient_id", patient), ("room_id", room)):
+        if value is None:
+            continue
+        where = [f"{a(column)} = %s"]
+        params: list[Any] = [value.pk]
+        if practitioner_ids:
+            where.append(f"{a('practitioner_id')} NOT IN ({ids})")
+            params += practitioner_ids
+        if column == "room_id" and patient is not None:
+            where.append(f"{a('patient_id')} <> %s")
+            params.append(patient.pk)
+        parts.append((where, params))
+    if not parts:  # nobody's visits: no rows
+        parts.append((["FALSE"], []))
+    sql_parts = []
+    params = []
+    for where, part_params in parts:
+        sql_parts.append(f"SELECT {columns} FROM {table} WHERE {' AND '.join(where)} AND {window}")
+        params += [*part_params, *window_params]
+    visits = " UNION ALL ".join(sql_parts)
+    if not names:
+        return visits, params
+    # The names a preview words its conflicts with (two joins); it names the earliest clash.
+    return (
+        "SELECT v.practitioner_id, v.patient_id, v.room_id, v.starts, v.ends, "
+        f"pr.display_name, r.name FROM ({visits}) AS v "
+        f"JOIN {q(Practitioner._meta.db_table)} AS pr ON pr.id = v.practitioner_id "
+        f"LEFT JOIN {q(Room._meta.db_table)} AS r ON r.id = v.room_id ORDER BY v.starts",
+        params,
+    )
 
 
 class BusyVisit(NamedTuple):

@@ -266,3 +266,76 @@ def test_free_starts_stop_at_the_window_end(practitioner, monday):
         )
     )
     assert starts == [at(monday, "08:00"), at(monday, "08:15"), at(monday, "08:30")]
+
+
+def test_the_availability_read_returns_each_relevant_visit_once_and_nothing_else(
+    practitioner, other_practitioner, patient, room, monday
+):
+    """The practitioner's, the patient's and the room's visits come from one part each
+    (selectors._live_appointments_sql): a visit that is all three is read once; a visit
+    that is none of them, cancelled, moved away or outside the window is not read."""
+    from tests.factories import PatientFactory, RoomFactory
+
+    stranger, other_room = PatientFactory(), RoomFactory(name="Room B")
+    all_three = AppointmentFactory(
+        practitioner=practitioner, patient=patient, room=room, starts_at=at(monday, "09:00")
+    )
+    own = AppointmentFactory(
+        practitioner=practitioner, patient=stranger, starts_at=at(monday, "10:00")
+    )
+    patients = AppointmentFactory(
+        practitioner=other_practitioner, patient=patient, starts_at=at(monday, "11:00")
+    )
+    rooms = AppointmentFactory(
+        practitioner=other_practitioner, patient=stranger, room=room, starts_at=at(monday, "12:00")
+    )
+    moved = AppointmentFactory(
+        practitioner=practitioner, patient=stranger, starts_at=at(monday, "13:00")
+    )
+    AppointmentFactory(  # none of theirs
+        practitioner=other_practitioner,
+        patient=stranger,
+        room=other_room,
+        starts_at=at(monday, "14:00"),
+    )
+    AppointmentFactory(
+        practitioner=practitioner,
+        patient=stranger,
+        starts_at=at(monday, "15:00"),
+        status=AppointmentStatus.CANCELLED,
+    )
+    AppointmentFactory(
+        practitioner=practitioner, starts_at=at(monday + dt.timedelta(days=9), "09:00")
+    )
+    visits: list[selectors.BusyVisit] = []
+    selectors._availability(
+        [practitioner.pk],
+        at(monday, "00:00"),
+        at(monday + dt.timedelta(days=1), "00:00"),
+        patient=patient,
+        room=room,
+        visits=visits,
+        exclude_ids=[moved.pk],
+    )
+    found = [(v.starts_at, v.practitioner_name, v.room_name) for v in visits]
+    assert found == [
+        (all_three.starts_at, practitioner.display_name, "Room A"),
+        (own.starts_at, practitioner.display_name, None),
+        (patients.starts_at, other_practitioner.display_name, None),
+        (rooms.starts_at, other_practitioner.display_name, "Room A"),
+    ]
+
+
+def test_the_availability_read_with_no_practitioner_reads_the_patients_visits(
+    practitioner, patient, monday
+):
+    visit = AppointmentFactory(
+        practitioner=practitioner, patient=patient, starts_at=at(monday, "09:00")
+    )
+    AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "10:00"))
+    visits: list[selectors.BusyVisit] = []
+    selectors._availability(
+        [], at(monday, "00:00"), at(monday, "23:00"), patient=patient, visits=visits
+    )
+    assert [v.starts_at for v in visits] == [visit.starts_at]
+    assert selectors._availability([], at(monday, "00:00"), at(monday, "23:00")).busy == {}
