@@ -342,25 +342,17 @@ def _assign_lanes(blocks: list[Block]) -> None:
 def _free_slots(
     columns: list[Column],
     appointments: list[CalendarVisit],
-    hours: list[WorkingHours],
-    time_off: list[TimeOff],
+    availability: Availability,
     rules: SchedulingSettings,
-    tz: dt.tzinfo,
-    closed: dict[dt.date, str],
 ) -> dict[tuple[int, dt.date], list[dt.datetime]]:
     """Free slots of the follow-up length per column, from now on, from what the grid
-    already loaded (no query)."""
-    week_hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for h in hours:
-        week_hours[h.practitioner_id][h.weekday].append((h.start, h.end))
-    away: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
-    for off in time_off:
-        away[off.practitioner_id].append((off.starts_at, off.ends_at, off.reason))
-    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    already loaded (no query): ``availability``'s hours, time off and closures, and the
+    grid's live visits, which this adds to it as busy."""
     for appointment in appointments:
         if appointment.status in LIVE_APPOINTMENT_STATUSES:
-            busy[appointment.practitioner_id].append((appointment.starts_at, appointment.ends_at))
-    availability = Availability(hours=week_hours, time_off=away, busy=busy, closed=closed)
+            availability.add_busy(
+                appointment.practitioner_id, appointment.starts_at, appointment.ends_at
+            )
     now = timezone.now()
     length = dt.timedelta(minutes=rules.follow_up_minutes)
     step = dt.timedelta(minutes=rules.slot_step_minutes)
@@ -375,30 +367,25 @@ def _free_slots(
 def _build_grid(
     columns: list[Column],
     appointments: list[CalendarVisit],
-    hours: list[WorkingHours],
-    time_off: list[TimeOff],
+    availability: Availability,
     tz: dt.tzinfo,
     rules: SchedulingSettings | None = None,
-    closed: dict[dt.date, str] | None = None,
 ) -> Grid:
-    closed = closed or {}
+    """The columns' bands, visits and (with ``rules``) free slots placed on one time
+    scale. ``availability``: the working hours, time off and closures of the columns'
+    practitioners and days (``_hours_time_off_closures``)."""
+    closed = availability.closed
     for shown in columns:
         shown.closed = closed.get(shown.day, "")
     lo, hi = DAY_START_HOUR * 60, DAY_END_HOUR * 60
     by_key = {(c.practitioner.pk, c.day): c for c in columns}
     placed: list[tuple[Column, int, int, str, Any]] = []  # (column, start, end, kind, payload)
     column: Column | None
-    for hour in hours:
-        for column in columns:
-            if (
-                column.practitioner.pk == hour.practitioner_id
-                and column.day.weekday() == hour.weekday
-            ):
-                s, e = (
-                    hour.start.hour * 60 + hour.start.minute,
-                    hour.end.hour * 60 + hour.end.minute,
-                )
-                placed.append((column, s, e, "working", None))
+    for column in columns:
+        week = availability.hours.get(column.practitioner.pk, {})
+        for begins, ends in week.get(column.day.weekday(), []):  # by start
+            s, e = begins.hour * 60 + begins.minute, ends.hour * 60 + ends.minute
+            placed.append((column, s, e, "working", None))
     # Visits on their own, with the fewest steps each: a day shows hundreds.
     visits: list[tuple[Column, int, int, CalendarVisit, dt.datetime, dt.datetime]] = []
     first, last = lo, hi
@@ -415,15 +402,13 @@ def _build_grid(
         if e > last:
             last = e
         visits.append((column, s, e, appointment, local_start, local_end))
-    for off in time_off:
-        for column in columns:
-            if column.practitioner.pk != off.practitioner_id:
-                continue
-            day_start, day_end = _day_bounds(column.day, tz)
-            if off.starts_at < day_end and off.ends_at > day_start:
-                s = _minute_of(max(off.starts_at, day_start).astimezone(tz), column.day)
-                e = _minute_of(min(off.ends_at, day_end).astimezone(tz), column.day)
-                placed.append((column, s, e, "away", off.reason or "Time off"))
+    for column in columns:
+        day_start, day_end = _day_bounds(column.day, tz)
+        for off_start, off_end, reason in availability.time_off.get(column.practitioner.pk, []):
+            if off_start < day_end and off_end > day_start:
+                s = _minute_of(max(off_start, day_start).astimezone(tz), column.day)
+                e = _minute_of(min(off_end, day_end).astimezone(tz), column.day)
+                placed.append((column, s, e, "away", reason or "Time off"))
     for _, s, e, kind, _ in placed:
         if kind != "away":
             first, last = min(first, s), max(last, e)
@@ -452,9 +437,7 @@ def _build_grid(
     if rules is not None:
         free_minutes = rules.follow_up_minutes
         length = dt.timedelta(minutes=free_minutes)
-        for (pid, day), starts in _free_slots(
-            columns, appointments, hours, time_off, rules, tz, closed
-        ).items():
+        for (pid, day), starts in _free_slots(columns, appointments, availability, rules).items():
             column = by_key[(pid, day)]
             for start in starts:
                 local_start, local_end = start.astimezone(tz), (start + length).astimezone(tz)
@@ -658,8 +641,8 @@ def _calendar_appointments(
 
 def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
     """One column per active practitioner, with free slots of the follow-up length when
-    ``rules`` are given. Queries: practitioners, appointments, working hours of that
-    weekday, time off touching the day, closures of the day."""
+    ``rules`` are given. Queries: 3, practitioners; appointments; working hours, time off
+    touching the day and closures of the day in one (``_hours_time_off_closures``)."""
     tz = clinic_zone()
     today = clinic_today()
     practitioners = list(active_practitioners())
@@ -670,17 +653,8 @@ def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
         for p in practitioners
     ]
     appointments = _calendar_appointments(ids, start, end)
-    # A column's bands in time order; the model's ordering would join the practitioners
-    # to sort by name, which the grid does not need.
-    weekday_hours = WorkingHours.objects.filter(practitioner_id__in=ids, weekday=day.weekday())
-    hours = list(weekday_hours.order_by("start"))
-    time_off = list(
-        TimeOff.objects.filter(practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start)
-    )
-    closed = closed_days(day, day)
-    return _present(
-        _build_grid(columns, appointments, hours, time_off, tz, rules, closed), dated=False
-    )
+    availability = _hours_time_off_closures(ids, start, end)
+    return _present(_build_grid(columns, appointments, availability, tz, rules), dated=False)
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -690,8 +664,9 @@ def week_start(day: dt.date) -> dt.date:
 def calendar_week(
     practitioner: Practitioner, day: dt.date, rules: SchedulingSettings | None = None
 ) -> Grid:
-    """Monday to Sunday for one practitioner (weekend days only when used). Queries:
-    appointments, working hours, time off, closures of the week."""
+    """Monday to Sunday for one practitioner (weekend days only when used). Queries: 2,
+    appointments; working hours, time off and closures of the week in one
+    (``_hours_time_off_closures``)."""
     tz = clinic_zone()
     today = clinic_today()
     monday = week_start(day)
@@ -699,22 +674,17 @@ def calendar_week(
     start, _ = _day_bounds(days[0], tz)
     _, end = _day_bounds(days[-1], tz)
     appointments = _calendar_appointments([practitioner.pk], start, end)
-    hours = list(
-        WorkingHours.objects.filter(practitioner=practitioner).order_by("weekday", "start")
-    )
-    time_off = list(
-        TimeOff.objects.filter(practitioner=practitioner, starts_at__lt=end, ends_at__gt=start)
-    )
-    used = {h.weekday for h in hours} | {a.starts_at.astimezone(tz).weekday() for a in appointments}
+    availability = _hours_time_off_closures([practitioner.pk], start, end)
+    working_days = {
+        d for d, blocks in availability.hours.get(practitioner.pk, {}).items() if blocks
+    }
+    used = working_days | {a.starts_at.astimezone(tz).weekday() for a in appointments}
     columns = [
         Column(title=f"{d:%a %d %b}", day=d, practitioner=practitioner, is_today=d == today)
         for d in days
         if d.weekday() < 5 or d.weekday() in used
     ]
-    closed = closed_days(days[0], days[-1])
-    return _present(
-        _build_grid(columns, appointments, hours, time_off, tz, rules, closed), dated=True
-    )
+    return _present(_build_grid(columns, appointments, availability, tz, rules), dated=True)
 
 
 # Availability: free slots and recurring previews -------------------------------------
@@ -1653,7 +1623,8 @@ class Arrival(NamedTuple):
 def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     """Today's arrivals, who is in, no-shows and free gaps. Queries: the day's visits (plain
     values), the listed ones (when there are any), the count of completed ones,
-    practitioners, working hours, time off, closures (no gaps on a closed day).
+    practitioners; working hours, time off and closures (no gaps on a closed day) in one
+    (``_hours_time_off_closures``).
 
     The gaps need every visit of the day still to come or running: those are read as plain
     values (``DayVisit``: a tuple each, no model instance, no join). Model instances with
@@ -1702,18 +1673,8 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     )
     completed_count = day.filter(status=AppointmentStatus.COMPLETED).count()
     practitioners = list(active_practitioners())
-    ids = [p.pk for p in practitioners]
-    hours: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for h in WorkingHours.objects.filter(practitioner_id__in=ids, weekday=today.weekday()):
-        hours[h.practitioner_id][h.weekday].append((h.start, h.end))
-    closed = closed_days(today, today)
-    availability = Availability(hours=hours, tz=tz, closed=closed)
-    for off in TimeOff.objects.filter(
-        practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start
-    ):
-        availability.time_off.setdefault(off.practitioner_id, []).append(
-            (off.starts_at, off.ends_at, off.reason)
-        )
+    availability = _hours_time_off_closures([p.pk for p in practitioners], start, end)
+    closed = availability.closed
     for visit in day_visits:
         if visit.status in LIVE_APPOINTMENT_STATUSES:
             availability.add_busy(visit.practitioner_id, visit.starts_at, visit.ends_at)

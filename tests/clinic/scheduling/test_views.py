@@ -141,13 +141,13 @@ def test_day_view_query_count_does_not_grow_with_appointments(
     _fill_day(monday, [practitioner, other_practitioner], 2)
     # session, user, user permissions, group permissions, the booking rules (the front
     # desk's free slots link to the booking form), practitioners, appointments (with
-    # patient and room), working hours, time off, clinic closures of the day. The
-    # navigation checks permissions: no query for the user's groups.
-    with django_assert_num_queries(10):
+    # patient and room), working hours with time off and clinic closures of the day (one
+    # query). The navigation checks permissions: no query for the user's groups.
+    with django_assert_num_queries(8):
         client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     _fill_day(monday + dt.timedelta(days=0), [PractitionerFactory()], 8)
     _fill_day(monday, [practitioner], 0)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     assert sum(len(c.visits) for c in response.context["grid"].columns) == 12
 
@@ -159,13 +159,13 @@ def test_week_view_query_count_does_not_grow_with_appointments(
     url = reverse("scheduling:week", args=[practitioner.pk])
     _fill_day(monday, [practitioner], 2)
     # session, user, user permissions, group permissions, the practitioner with the
-    # practitioners for the switcher, appointments, working hours, time off, clinic
-    # closures of the week.
-    with django_assert_num_queries(9):
+    # practitioners for the switcher, appointments, working hours with time off and
+    # clinic closures of the week (one query).
+    with django_assert_num_queries(7):
         client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     for offset in range(1, 5):
         _fill_day(monday + dt.timedelta(days=offset), [practitioner], 6)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(url, {"date": f"{monday:%Y-%m-%d}"})
     assert sum(len(c.visits) for c in response.context["grid"].columns) == 26
 
@@ -976,15 +976,15 @@ def test_today_loaders_query_counts_do_not_grow(
 
     visits(practitioner)
     # the day's visits as values, the listed ones, count of completed ones, practitioners,
-    # working hours, clinic closures of the day, time off.
-    with django_assert_num_queries(7):
+    # working hours with time off and clinic closures of the day (one query).
+    with django_assert_num_queries(5):
         selectors.front_desk_day(now=noon)
     # the therapist's practitioner record with their appointments.
     with django_assert_num_queries(1):
         selectors.therapist_day(therapist, now=noon)
     visits(other_practitioner)
     AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=50))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         selectors.front_desk_day(now=noon)
     with django_assert_num_queries(1):
         data = selectors.therapist_day(therapist, now=noon)
@@ -1157,8 +1157,8 @@ def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_runni
     )
     arriving = AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "16:00"))
     # the day's visits as values, the listed ones, completed count, practitioners,
-    # hours, closures, time off.
-    with instances_built(Appointment) as built, django_assert_num_queries(7):
+    # hours with time off and closures.
+    with instances_built(Appointment) as built, django_assert_num_queries(5):
         data = selectors.front_desk_day(now=now)
     read = [visit.pk for visit in built]
     assert data["completed_count"] == 7
@@ -1199,7 +1199,7 @@ def test_front_desk_day_builds_model_instances_only_for_the_visits_it_lists(
         )
         for n in range(24)
     ]
-    with instances_built(Appointment) as built, django_assert_num_queries(7):
+    with instances_built(Appointment) as built, django_assert_num_queries(5):
         data = selectors.front_desk_day(now=now)
     read = [visit.pk for visit in built]
     listed = sorted(arriving, key=lambda v: (v.starts_at, v.pk))[:20]
