@@ -54,6 +54,15 @@ class Patient(models.Model):
         indexes = [
             # Registry list, alphabetical.
             models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
+            # Needs attention (clinic/attention/selectors.py, _caseload_sql): a caseload's
+            # patients by record number, read for their names from the index alone
+            # (ordered by name, then the first of them checked).
+            models.Index(
+                fields=["id"],
+                include=["last_name", "first_name"],
+                condition=models.Q(archived_at__isnull=True),
+                name="patient_caseload_name_idx",
+            ),
             # Name search (prefix/contains on the normalised name). On PostgreSQL the
             # registry's "search_name LIKE '%word%'" is served by the trigram index
             # patient_search_name_trgm_idx (migration 0008, PostgreSQL only).
@@ -339,8 +348,14 @@ class Assessment(models.Model):
         ordering = ["-assessed_at", "-id"]
         permissions = [("sign_assessment", "Can sign and amend assessments")]
         indexes = [
-            # Patient timeline and outcome chart: a patient's assessments by date.
-            models.Index(fields=["patient", "assessed_at"], name="assessment_patient_date_idx"),
+            # Patient timeline and outcome chart: a patient's assessments by date. Needs
+            # attention's two latest signed LEFS totals (clinic/attention/selectors.py,
+            # _rules_sql) come from the index alone, in its order (date, then id).
+            models.Index(
+                fields=["patient", "assessed_at", "id"],
+                include=["status", "lefs_total"],
+                name="assessment_patient_date_idx",
+            ),
             # The outcomes rollup's changes since its last read (clinic/reports/rollup.py).
             models.Index(fields=["updated_at"], name="assessment_updated_idx"),
             # A therapist's oldest unsigned drafts on the Today page:
@@ -518,8 +533,14 @@ class PainReport(models.Model):
     class Meta:
         ordering = ["reported_at", "id"]
         indexes = [
-            # Outcome chart: a patient's reports by date.
-            models.Index(fields=["patient", "reported_at"], name="painreport_patient_date_idx"),
+            # Outcome chart: a patient's reports by date. Needs attention's two latest
+            # scores (clinic/attention/selectors.py, _rules_sql) come from the index
+            # alone, in its order (moment, then id).
+            models.Index(
+                fields=["patient", "reported_at", "id"],
+                include=["score"],
+                name="painreport_patient_date_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

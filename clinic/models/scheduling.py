@@ -211,8 +211,15 @@ class Appointment(models.Model):
             ),
             # Overlap checks per room.
             models.Index(fields=["room", "starts_at"], name="appt_room_start_idx"),
-            # Overlap checks per patient and the patient's visit list.
-            models.Index(fields=["patient", "starts_at"], name="appt_patient_start_idx"),
+            # Overlap checks per patient and the patient's visit list. Needs attention's
+            # next, latest and latest missed visits (clinic/attention/selectors.py,
+            # _rules_sql) and availability's patient part (_live_appointments_sql) come
+            # from the index alone, in its order (start, then id).
+            models.Index(
+                fields=["patient", "starts_at", "id"],
+                include=["status", "late_cancellation", "ends_at", "practitioner", "room"],
+                name="appt_patient_start_idx",
+            ),
             # Appointment reminders: booked visits starting in the next 24 h.
             models.Index(fields=["status", "starts_at"], name="appt_status_start_idx"),
             # Caseload reports (clinic/reports/selectors.py, attendance and utilisation):
