@@ -143,15 +143,6 @@ def bookable_patients() -> QuerySet[Patient]:
 # Clinic closures -------------------------------------------------------------------
 
 
-def closed_days(first: dt.date, last: dt.date) -> dict[dt.date, str]:
-    """Local date -> reason for the closed days from ``first`` to ``last``, both included.
-    Queries: 1 (closures are few; a window's are read once, never per slot)."""
-    rows = ClinicClosure.objects.filter(starts_on__lte=last, ends_on__gte=first).values_list(
-        "starts_on", "ends_on", "reason"
-    )
-    return _closed_from(rows, first, last)
-
-
 def _closed_from(rows: Any, first: dt.date, last: dt.date) -> dict[dt.date, str]:
     """Local date -> reason from closures' (starts_on, ends_on, reason), first to last."""
     closed: dict[dt.date, str] = {}
