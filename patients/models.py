@@ -56,11 +56,12 @@ class Patient(models.Model):
             models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
             # Needs attention (clinic/attention/selectors.py, _caseload_sql): a caseload's
             # patients by record number, read for their names from the index alone
-            # (ordered by name, then the first of them checked).
+            # (ordered by name, then the first of them checked). Not partial: a partial
+            # index on "not archived" would let the planner scan it for any query with
+            # that condition (the registry search) instead of its own index.
             models.Index(
                 fields=["id"],
-                include=["last_name", "first_name"],
-                condition=models.Q(archived_at__isnull=True),
+                include=["last_name", "first_name", "archived_at"],
                 name="patient_caseload_name_idx",
             ),
             # Name search (prefix/contains on the normalised name). On PostgreSQL the

@@ -200,13 +200,14 @@ class Appointment(models.Model):
     class Meta:
         ordering = ["starts_at", "id"]
         indexes = [
-            # Calendar day/week views and overlap checks per practitioner. It carries what
-            # the availability read returns (clinic/scheduling/selectors.py,
-            # _live_appointments_sql), so a preview's weeks of one practitioner's visits
-            # are read from the index alone, not from the start index's whole clinic.
+            # Calendar week views and overlap checks per practitioner. It carries what
+            # the availability read (clinic/scheduling/selectors.py,
+            # _live_appointments_sql) and the week's grid (_calendar_appointments) read
+            # of a visit, so a preview's weeks and a week of one practitioner's visits
+            # come from the index alone, not from the start index's whole clinic.
             models.Index(
                 fields=["practitioner", "starts_at"],
-                include=["ends_at", "status", "patient", "room"],
+                include=["ends_at", "status", "patient", "room", "id", "kind", "confirmed_at"],
                 name="appt_practitioner_start_idx",
             ),
             # Overlap checks per room.

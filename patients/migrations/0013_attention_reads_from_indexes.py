@@ -38,9 +38,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="patient",
             index=models.Index(
-                condition=models.Q(("archived_at__isnull", True)),
                 fields=["id"],
-                include=("last_name", "first_name"),
+                include=("last_name", "first_name", "archived_at"),
                 name="patient_caseload_name_idx",
             ),
         ),
