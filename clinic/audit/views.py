@@ -57,8 +57,11 @@ def audit_log(request):
 
 
 # The action badge's colour: refusals and failed sign-ins stand out, exports warn.
-_BADGES = {"login_failed": "text-bg-danger", "access_denied": "text-bg-danger"}
-_BADGES["export"] = "text-bg-warning"
+_BADGES = {
+    "login_failed": "text-bg-danger",
+    "access_denied": "text-bg-danger",
+    "export": "text-bg-warning",
+}
 _ACTIONS = dict(AuditAction.choices)
 
 

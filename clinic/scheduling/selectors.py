@@ -394,8 +394,11 @@ def _build_grid(
             last = e
         visits.append((column, s, e, appointment, local_start, local_end))
     for column in columns:
+        away = availability.time_off.get(column.practitioner.pk)
+        if not away:
+            continue
         day_start, day_end = _day_bounds(column.day, tz)
-        for off_start, off_end, reason in availability.time_off.get(column.practitioner.pk, []):
+        for off_start, off_end, reason in away:
             if off_start < day_end and off_end > day_start:
                 s = _minute_of(max(off_start, day_start).astimezone(tz), column.day)
                 e = _minute_of(min(off_end, day_end).astimezone(tz), column.day)
@@ -871,18 +874,18 @@ def _live_appointments_sql(
         if value is None:
             continue
         where = [f"{a(column)} = %s"]
-        params: list[Any] = [value.pk]
+        who: list[Any] = [value.pk]
         if practitioner_ids:
             where.append(f"{a('practitioner_id')} NOT IN ({ids})")
-            params += practitioner_ids
+            who += practitioner_ids
         if column == "room_id" and patient is not None:
             where.append(f"{a('patient_id')} <> %s")
-            params.append(patient.pk)
-        parts.append((where, params))
+            who.append(patient.pk)
+        parts.append((where, who))
     if not parts:  # nobody's visits: no rows
         parts.append((["FALSE"], []))
     sql_parts = []
-    params = []
+    params: list[Any] = []
     for where, part_params in parts:
         sql_parts.append(f"SELECT {columns} FROM {table} WHERE {' AND '.join(where)} AND {window}")
         params += [*part_params, *window_params]
