@@ -6,11 +6,12 @@ them (``_caseload_sql``) and the rules for it cost one query together, whatever 
 number of patients and the length of their history (``_rules_sql``): a UNION ALL of one
 part per rule, each reading only the few latest rows it needs, picked in the database
 (on PostgreSQL a LIMIT per patient on an index, elsewhere a window function: ROW_NUMBER
-per patient), read as plain tuples with moments as seconds since the epoch (worded only
-for the rows a page shows):
+per patient), prepared once per database connection on PostgreSQL (patients/sql.py),
+read as plain tuples with moments as seconds since the epoch (worded only for the rows a
+page shows):
 
-1. whether a live visit is booked from now on and the latest live visit (each a LIMIT 1
-   on an index, per patient);
+1. the next live visit booked from now on (read with the caseload) and, only for a
+   patient without one, the latest past live visit (each a LIMIT 1 on an index);
 2. each patient's two latest pain reports (every source: assessments, visits, email
    check-ins);
 3. each patient's two latest LEFS totals from signed assessments with a total and from
@@ -53,6 +54,7 @@ from clinic.models import (
     AttentionAcknowledgement,
     AttentionReason,
 )
+from patients import sql as prepared
 from patients.links import path_maker
 from patients.models import (
     Assessment,
@@ -184,11 +186,19 @@ def _caseload_sql(*, one: bool, limit: int | None, offset: int, after: bool = Fa
         if after
         else ""
     )
+    # The next live visit: a correlated LIMIT 1 on appt_patient_start_idx (patient,
+    # starts_at), run only for the patients the LIMIT keeps; an EXISTS was planned as a
+    # hash of every future visit in the clinic.
+    next_visit = (
+        f"(SELECT a.id FROM {q(Appointment._meta.db_table)} AS a WHERE a.patient_id = p.id "
+        "AND a.starts_at >= %s AND a.status IN (%s, %s) ORDER BY a.starts_at LIMIT 1)"
+    )
     return (
-        "WITH chunk (pid, pos, first_name, last_name, plan_id) AS ("
+        "WITH chunk (pid, pos, first_name, last_name, plan_id, next_id) AS ("
         "SELECT p.id, ROW_NUMBER() OVER (ORDER BY p.last_name, p.first_name, p.id), "
         f"p.first_name, p.last_name, (SELECT MAX(tp.id) FROM {plan} AS tp "
-        "WHERE tp.therapist_id = %s AND tp.status = %s AND tp.patient_id = p.id) "
+        "WHERE tp.therapist_id = %s AND tp.status = %s AND tp.patient_id = p.id), "
+        f"{next_visit} "
         f"FROM {patient} AS p WHERE p.archived_at IS NULL AND p.id {_members(plans)}"
         f"{following} ORDER BY p.last_name, p.first_name, p.id{window}) "
     )
@@ -245,24 +255,19 @@ def _rules_sql() -> str:
             f"WHERE patient_id IN ({chunk}) AND {where}) AS ranked WHERE rk <= {limit}"
         )
 
+    # The latest past live visit (its id, then its moment), which only the "no next
+    # visit" reason words: read only for a patient with no next visit.
+    last_live = (
+        "CASE WHEN next_id IS NULL THEN (SELECT {column} FROM "
+        f"{appointment} WHERE patient_id = pid AND starts_at < %s AND status IN ({live}) "
+        "ORDER BY starts_at DESC, id DESC LIMIT 1) END"
+    )
     parts = [
-        # 1. The next live visit: a correlated LIMIT 1 on appt_patient_start_idx
-        #    (patient, starts_at); an EXISTS was planned as a hash of every future
-        #    visit in the clinic. Then the latest past live visit.
-        f"SELECT 'v', pid, pos, "
-        f"(SELECT id FROM {appointment} WHERE patient_id = pid AND starts_at >= %s "
-        f"AND status IN (%s, %s) ORDER BY starts_at LIMIT 1), CAST(NULL AS integer), "
-        "CAST(NULL AS double precision), CAST(NULL AS double precision), first_name, "
-        "last_name, plan_id FROM chunk",
-        latest(
-            "l",
-            appointment,
-            f"CAST(NULL AS integer) AS num, {epoch_sql('starts_at')} AS at, "
-            "CAST(NULL AS text) AS word",
-            f"starts_at < %s AND status IN ({live})",
-            "starts_at DESC, id DESC",
-            "1",
-        ),
+        # 1. The next live visit (the chunk's) and, without one, the latest past live
+        #    visit.
+        "SELECT 'v', pid, pos, next_id, "
+        f"{last_live.format(column='id')}, {last_live.format(column=epoch_sql('starts_at'))}, "
+        "CAST(NULL AS double precision), first_name, last_name, plan_id FROM chunk",
         # 2. The two latest pain reports (every source).
         latest(
             "p",
@@ -338,13 +343,15 @@ def _evaluate(
     params: list[Any] = [
         therapist.pk,
         active,
+        now,
+        AppointmentStatus.BOOKED.value,
+        AppointmentStatus.CHECKED_IN.value,
         therapist.pk,
         active,
         *([patient_id] if patient_id is not None else []),
         *([after] if after is not None else []),
         now,
-        AppointmentStatus.BOOKED.value,
-        AppointmentStatus.CHECKED_IN.value,
+        *live,
         now,
         *live,
         RecordStatus.SIGNED.value,
@@ -363,7 +370,7 @@ def _evaluate(
         + _rules_sql()
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, sql, params, label="attention")
         found = cursor.fetchall()
 
     people: list[tuple[int, int, str, int]] = []  # place, patient, name, plan
@@ -377,9 +384,9 @@ def _evaluate(
     for kind, pk, rank, row_id, num, at, at2, word, word2, ref in found:
         if kind == "v":
             next_visit[pk] = row_id
+            if num is not None:
+                last_live[pk] = (num, at)
             people.append((rank, pk, f"{word} {word2}", ref))
-        elif kind == "l":
-            last_live[pk] = (row_id, at)
         elif kind == "p":
             pain[pk].append((_order(rank, at, row_id), row_id, num, at))
         elif kind == "a":

@@ -182,6 +182,27 @@ def test_an_active_plan_without_a_future_live_visit_is_flagged(therapist):
     assert reasons(therapist, cancelled) == {AttentionReason.NO_NEXT_VISIT}
 
 
+def test_no_next_visit_names_the_latest_past_live_visit_and_keys_on_it(therapist):
+    """The reason's text and key come from the latest past visit that took place or was
+    still booked: not a later no-show or cancellation, not another patient's visit."""
+    patient = patient_of(therapist, next_visit=False)
+    never = patient_of(therapist, next_visit=False)
+    past_visit(patient, therapist, 30, AppointmentStatus.COMPLETED)
+    attended = past_visit(patient, therapist, 12, AppointmentStatus.COMPLETED)
+    past_visit(patient, therapist, 8, AppointmentStatus.NO_SHOW)
+    past_visit(patient, therapist, 6, AppointmentStatus.CANCELLED, late=False)
+    past_visit(never, therapist, 3, AppointmentStatus.NO_SHOW)
+    rows = {row.patient_id: row for row in selectors.needs_attention(therapist)}
+
+    (flag,) = [f for f in rows[patient.pk].flags if f.reason == AttentionReason.NO_NEXT_VISIT]
+    plan = patient.treatment_plans.get()
+    assert flag.key == f"plan:{plan.pk}:after:{attended.pk}"
+    local = timezone.localtime(attended.starts_at)
+    assert f"last visit on {local.day} {local:%b %Y}" in flag.text
+    (flag,) = [f for f in rows[never.pk].flags if f.reason == AttentionReason.NO_NEXT_VISIT]
+    assert flag.key.endswith(":after:None") and "(no visit yet)" in flag.text
+
+
 def test_only_the_therapists_own_patients_with_an_active_plan_are_listed(therapist):
     colleague = TherapistFactory()
     mine = patient_of(therapist, next_visit=False)
