@@ -41,7 +41,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -103,12 +103,12 @@ class Row:
     link: str = ""  # the patient page
 
 
-@dataclass(frozen=True)
-class LefsPoint:
-    patient_id: int
+class LefsPoint(NamedTuple):
+    """A LEFS total (a tuple: a page's first pass reads about a hundred)."""
+
     when: float  # seconds since the epoch
-    total: int
     key: str  # "assessment:<id>" or "questionnaire:<id>"
+    total: int
 
 
 def _day(moment: float, zone: dt.tzinfo) -> str:
@@ -204,8 +204,9 @@ def _caseload_sql(*, one: bool, limit: int | None, offset: int, after: bool = Fa
     )
 
 
-def _date(epoch: float | None) -> dt.date | None:
-    return None if epoch is None else _EPOCH_DAY + dt.timedelta(days=round(epoch / 86400))
+def _date(epoch: float) -> dt.date:
+    """A date column read as seconds since the epoch (``epoch_sql``)."""
+    return _EPOCH_DAY + dt.timedelta(days=round(epoch / 86400))
 
 
 _EPOCH_DAY = dt.date(1970, 1, 1)
@@ -337,7 +338,8 @@ def _evaluate(
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     today = timezone.localdate()
     zone = timezone.get_current_timezone()  # once: each look-up costs as much as a date's words
-    in_a_row = settings.ATTENTION_MISSED_IN_A_ROW
+    limits = _Limits.read()
+    in_a_row = limits.missed_in_a_row
     active = PlanStatus.ACTIVE.value
     live = [str(status) for status in LIVE_APPOINTMENT_STATUSES]
     params: list[Any] = [
@@ -388,15 +390,15 @@ def _evaluate(
                 last_live[pk] = (num, at)
             people.append((rank, pk, f"{word} {word2}", ref))
         elif kind == "p":
-            pain[pk].append((_order(rank, at, row_id), row_id, num, at))
+            pain[pk].append(((rank, -at, -row_id), row_id, num, at))  # _order
         elif kind == "a":
-            lefs[pk].append(LefsPoint(pk, at, num, f"assessment:{row_id}"))
+            lefs[pk].append(LefsPoint(at, f"assessment:{row_id}", num))
         elif kind == "q":
-            lefs[pk].append(LefsPoint(pk, at, num, f"questionnaire:{row_id}"))
+            lefs[pk].append(LefsPoint(at, f"questionnaire:{row_id}", num))
         elif kind == "m":
-            visits[pk].append((_order(rank, at, row_id), row_id, at, word))
+            visits[pk].append(((rank, -at, -row_id), row_id, at, word))  # _order
         elif kind == "h":
-            programs[pk] = (row_id, _date(at), _date(at2))  # type: ignore[assignment]
+            programs[pk] = (row_id, at, at2)
         else:
             acknowledged.add((pk, word, word2))
 
@@ -408,9 +410,9 @@ def _evaluate(
             break
         last_live_id, last_live_at = last_live.get(pk, (None, None))
         flags = [
-            *_pain_flags(pain[pk], zone),
-            *_lefs_flags(lefs[pk], zone),
-            *_program_flags(programs.get(pk), today),
+            *_pain_flags(pain[pk], zone, limits),
+            *_lefs_flags(lefs[pk], zone, limits),
+            *_program_flags(programs.get(pk), today, limits),
             *_missed_flags(visits[pk], in_a_row, zone),
             *_next_visit_flags(next_visit[pk], plan_id, last_live_id, last_live_at, zone),
         ]
@@ -428,20 +430,43 @@ def _order(rank: int, at: float, row_id: int) -> tuple[int, float, int]:
     return rank, -at, -row_id
 
 
-def _pain_flags(reports: list[tuple[Any, int, int, float]], zone: dt.tzinfo) -> list[Flag]:
+class _Limits(NamedTuple):
+    """The clinic's thresholds (clinic/settings.py, docs/clinical.md §2 and §3), read
+    once per pass rather than once per patient."""
+
+    pain_score: int
+    pain_rise: int
+    lefs_fall: int
+    no_exercise_days: int
+    missed_in_a_row: int
+
+    @classmethod
+    def read(cls) -> _Limits:
+        return cls(
+            settings.ATTENTION_PAIN_SCORE,
+            settings.ATTENTION_PAIN_RISE,
+            settings.ATTENTION_LEFS_FALL,
+            settings.ATTENTION_NO_EXERCISE_DAYS,
+            settings.ATTENTION_MISSED_IN_A_ROW,
+        )
+
+
+def _pain_flags(
+    reports: list[tuple[Any, int, int, float]], zone: dt.tzinfo, limits: _Limits
+) -> list[Flag]:
     if not reports:
         return []
     reports.sort()  # the latest first (_order)
     _, latest_id, score, at = reports[0]
     key = f"pain:{latest_id}"
     flags = []
-    if score >= settings.ATTENTION_PAIN_SCORE:
+    if score >= limits.pain_score:
         flags.append(
             Flag(
                 AttentionReason.PAIN_HIGH,
                 lambda: (
                     f"Pain {score}/10 reported on {_day(at, zone)} "
-                    f"(flagged from {settings.ATTENTION_PAIN_SCORE}/10)."
+                    f"(flagged from {limits.pain_score}/10)."
                 ),
                 key,
             )
@@ -449,7 +474,7 @@ def _pain_flags(reports: list[tuple[Any, int, int, float]], zone: dt.tzinfo) -> 
     if len(reports) > 1:
         _, _, previous, previous_at = reports[1]
         rise = score - previous
-        if rise >= settings.ATTENTION_PAIN_RISE:
+        if rise >= limits.pain_rise:
             flags.append(
                 Flag(
                     AttentionReason.PAIN_RISE,
@@ -463,12 +488,12 @@ def _pain_flags(reports: list[tuple[Any, int, int, float]], zone: dt.tzinfo) -> 
     return flags
 
 
-def _lefs_flags(points: list[LefsPoint], zone: dt.tzinfo) -> list[Flag]:
+def _lefs_flags(points: list[LefsPoint], zone: dt.tzinfo, limits: _Limits) -> list[Flag]:
     if len(points) < 2:
         return []
-    newer, older = sorted(points, key=lambda p: (p.when, p.key), reverse=True)[:2]
+    newer, older = sorted(points, reverse=True)[:2]  # by moment, then key
     fall = older.total - newer.total
-    if fall < settings.ATTENTION_LEFS_FALL:
+    if fall < limits.lefs_fall:
         return []
     return [
         Flag(
@@ -482,14 +507,20 @@ def _lefs_flags(points: list[LefsPoint], zone: dt.tzinfo) -> list[Flag]:
     ]
 
 
-_Program = tuple[int, dt.date, dt.date | None]  # id, start date, latest done date
+# The active program: id, start date and latest done date, each as seconds since the
+# epoch (dates only for the programs old enough to matter).
+_Program = tuple[int, float, float | None]
 
 
-def _program_flags(program: _Program | None, today: dt.date) -> list[Flag]:
-    days = settings.ATTENTION_NO_EXERCISE_DAYS
-    if program is None or (today - program[1]).days < days:
+def _program_flags(program: _Program | None, today: dt.date, limits: _Limits) -> list[Flag]:
+    days = limits.no_exercise_days
+    if program is None:
         return []
-    program_id, started, last_done = program
+    program_id, start_epoch, done_epoch = program
+    started = _date(start_epoch)
+    if (today - started).days < days:
+        return []
+    last_done = None if done_epoch is None else _date(done_epoch)
     idle = (today - (last_done or started)).days
     if idle < days:
         return []
@@ -507,6 +538,10 @@ def _program_flags(program: _Program | None, today: dt.date) -> list[Flag]:
     return [Flag(AttentionReason.NO_EXERCISE, text, f"program:{program_id}:{last_done}")]
 
 
+# Statuses of a missed visit, as read (a cancellation left in by the query was late).
+_MISSED = frozenset({AppointmentStatus.NO_SHOW.value, AppointmentStatus.CANCELLED.value})
+
+
 def _missed_flags(
     visits: list[tuple[Any, int, float, str]], in_a_row: int, zone: dt.tzinfo
 ) -> list[Flag]:
@@ -514,7 +549,7 @@ def _missed_flags(
         return []
     visits.sort()  # the latest first (_order)
     # Left out in the query: timely cancellations; so a cancelled visit here was late.
-    if any(v[3] not in (AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED) for v in visits):
+    if not all(v[3] in _MISSED for v in visits):
         return []
 
     def text() -> str:
