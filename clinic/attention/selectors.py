@@ -242,7 +242,7 @@ def _rules_sql() -> str:
             # Per patient, a LIMIT on its (patient, moment) index: only the rows
             # wanted. Ranked over the chunk, every row of its patients was read and
             # sorted, and in a small clinic the planner hashed a scan of the table.
-            # No rank: the rows are put in order in Python (_order), which saves a
+            # No rank: the rows are put in order in Python (the sort key), which saves a
             # window node per patient and rule.
             return (
                 f"SELECT '{kind}', pid, 0, id, num, at, NULL, word, NULL, NULL FROM chunk "
@@ -383,6 +383,10 @@ def _evaluate(
     visits: dict[int, list[tuple[Any, int, float, str]]] = defaultdict(list)
     programs: dict[int, _Program] = {}
     acknowledged = set()
+    # Pain reports and past visits start with a sort key, (rank, -moment, -id), that puts
+    # a patient's rows of one rule latest first (moment, then id), as the query's ORDER
+    # BY did: on PostgreSQL the rank is 0 and the moment decides; elsewhere the query's
+    # rank (ROW_NUMBER) does, as SQLite's moments are rounded to the millisecond.
     for kind, pk, rank, row_id, num, at, at2, word, word2, ref in found:
         if kind == "v":
             next_visit[pk] = row_id
@@ -390,13 +394,13 @@ def _evaluate(
                 last_live[pk] = (num, at)
             people.append((rank, pk, f"{word} {word2}", ref))
         elif kind == "p":
-            pain[pk].append(((rank, -at, -row_id), row_id, num, at))  # _order
+            pain[pk].append(((rank, -at, -row_id), row_id, num, at))
         elif kind == "a":
             lefs[pk].append(LefsPoint(at, f"assessment:{row_id}", num))
         elif kind == "q":
             lefs[pk].append(LefsPoint(at, f"questionnaire:{row_id}", num))
         elif kind == "m":
-            visits[pk].append(((rank, -at, -row_id), row_id, at, word))  # _order
+            visits[pk].append(((rank, -at, -row_id), row_id, at, word))
         elif kind == "h":
             programs[pk] = (row_id, at, at2)
         else:
@@ -420,14 +424,6 @@ def _evaluate(
         if flags:
             rows.append(Row(patient_id=pk, name=name, flags=flags, link=patient_link(pk)))
     return rows, len(people)
-
-
-def _order(rank: int, at: float, row_id: int) -> tuple[int, float, int]:
-    """A sort key putting a patient's rows of one rule latest first (moment, then id,
-    descending), as the query's ORDER BY did: on PostgreSQL the rank is 0 and the moment
-    decides; elsewhere the query's rank (ROW_NUMBER) does, as SQLite's moments are
-    rounded to the millisecond."""
-    return rank, -at, -row_id
 
 
 class _Limits(NamedTuple):
@@ -456,7 +452,7 @@ def _pain_flags(
 ) -> list[Flag]:
     if not reports:
         return []
-    reports.sort()  # the latest first (_order)
+    reports.sort()  # the latest first (the sort key)
     _, latest_id, score, at = reports[0]
     key = f"pain:{latest_id}"
     flags = []
@@ -547,7 +543,7 @@ def _missed_flags(
 ) -> list[Flag]:
     if len(visits) < in_a_row or in_a_row < 1:
         return []
-    visits.sort()  # the latest first (_order)
+    visits.sort()  # the latest first (the sort key)
     # Left out in the query: timely cancellations; so a cancelled visit here was late.
     if not all(v[3] in _MISSED for v in visits):
         return []
