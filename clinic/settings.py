@@ -162,6 +162,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # those columns, which is all the embedded default needs. Said once here, not on
     # every migrate.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+else:
+    # The statements patients/sql.py prepares keep one plan, made for any values: by
+    # default PostgreSQL weighs it against a fresh plan on each run and, at a clinic
+    # group's size, planned the needs-attention rules and availability's visits anew
+    # on every request (docs/decisions.md, "Pages at a clinic group's size"). Only
+    # those statements are prepared: Django sends its own queries as text.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = " ".join(
+        filter(None, [_options.get("options", ""), "-c plan_cache_mode=force_generic_plan"])
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

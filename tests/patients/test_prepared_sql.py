@@ -113,3 +113,25 @@ def test_on_postgresql_the_needs_attention_rules_are_prepared(
     rules = [q["sql"] for q in queries.captured_queries if "clinic_attention_" in q["sql"]]
     assert len(rules) == 1 and rules[0].startswith("EXECUTE clinic_attention_")
     assert "WITH chunk" in prepared.logged_sql(rules[0])
+
+
+def test_on_postgresql_prepared_statements_keep_their_one_plan(
+    require_service, client_for, therapist
+):
+    """PostgreSQL by default weighs a prepared statement's plan against a fresh plan on
+    each run, and at a clinic group's size chose to plan the needs-attention rules anew
+    every time; the connection is set to keep the one plan (clinic/settings.py)."""
+    require_service("postgresql")
+    client = client_for(therapist)
+    for _ in range(7):  # past PostgreSQL's five first runs, where it compares the two
+        assert client.get(reverse("attention:list")).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_generic_plan"
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE name LIKE 'clinic_attention_%%'"
+        )
+        plans = cursor.fetchall()
+    assert plans and all(custom == 0 for _, custom in plans)
+    assert sum(generic for generic, _ in plans) >= 7
