@@ -162,7 +162,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # those columns, which is all the embedded default needs. Said once here, not on
     # every migrate.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
-else:
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The statements patients/sql.py prepares keep one plan, made for any values: by
     # default PostgreSQL weighs it against a fresh plan on each run and, at a clinic
     # group's size, planned the needs-attention rules and availability's visits anew
