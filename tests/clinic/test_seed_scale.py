@@ -195,3 +195,33 @@ def test_today_is_inside_the_seeded_range():
     today = dt.date.today()
     assert Appointment.objects.filter(starts_at__date__gt=today).exists()
     assert Appointment.objects.filter(starts_at__date__lt=today - dt.timedelta(days=600)).exists()
+
+
+def test_nothing_is_stamped_after_the_moment_of_seeding(monkeypatch):
+    """Seeded mid-morning, just after visits ended: a record signed or saved "later"
+    than the clock would read to the report rollups as a change still to come, worked
+    out again on every read until the clock caught up (clinic/reports/rollup.py)."""
+    moment = dt.datetime(2026, 11, 18, 10, 5, tzinfo=clinic_zone())  # a Wednesday
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    call_command("seed_scale", "--patients", "200")
+    just_ended = Appointment.objects.filter(
+        status="completed", ends_at__gt=moment - dt.timedelta(minutes=20), ends_at__lte=moment
+    )
+    assert just_ended.exists(), "visits whose records would be signed after the moment"
+    stamps = {
+        Appointment: ("created_at", "updated_at", "cancelled_at"),
+        Assessment: ("created_at", "updated_at", "signed_at"),
+        VisitNote: ("created_at", "updated_at", "signed_at"),
+        TreatmentPlan: ("created_at", "updated_at"),
+        HomeExerciseProgram: ("created_at", "updated_at"),
+        ExerciseCompletion: ("created_at",),
+        PainReport: ("reported_at",),
+        Reminder: ("created_at", "updated_at", "sent_at"),
+        # The patients' records; the staff accounts are made on the real clock.
+        AuditEvent: ("at",),
+    }
+    for model, fields in stamps.items():
+        rows = model.objects.filter(patient__isnull=False) if model is AuditEvent else model.objects
+        for name in fields:
+            late = rows.filter(**{f"{name}__gt": moment})
+            assert not late.exists(), (model.__name__, name, late.values_list(name, flat=True)[:3])

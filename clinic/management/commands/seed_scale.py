@@ -299,6 +299,14 @@ class Seeder:
         self.step("last saved", self.settle_updated_at)
         return self.counts
 
+    def signed(self, visit: Appointment, *, minutes: int) -> dt.datetime:
+        """When a visit's record was signed: ``minutes`` after the visit ended, or now
+        for a visit that ended less than that ago. Never later than the seeding: a
+        moment ahead of the clock would read as a change still to come to the report
+        rollups (clinic/reports/rollup.py), which would work it out again on every read
+        until the clock caught up."""
+        return min(self.now, visit.ends_at + dt.timedelta(minutes=minutes))
+
     def step(self, name: str, func) -> None:
         started = time.monotonic()
         func()
@@ -723,7 +731,7 @@ class Seeder:
             )
             if not draft:
                 assessment.status = RecordStatus.SIGNED
-                assessment.signed_at = visit.ends_at + dt.timedelta(minutes=20)
+                assessment.signed_at = self.signed(visit, minutes=20)
                 assessment.signed_by_id = therapist_id
             instances.append(assessment)
             self.assessments[plan.index].append(assessment)
@@ -803,7 +811,7 @@ class Seeder:
                         pain_before=rng.randint(3, 7),
                         pain_after=rng.randint(1, 4),
                         status=RecordStatus.DRAFT if draft else RecordStatus.SIGNED,
-                        signed_at=None if draft else visit.ends_at + dt.timedelta(minutes=15),
+                        signed_at=None if draft else self.signed(visit, minutes=15),
                         signed_by_id=None if draft else therapist_id,
                         created_at=visit.ends_at,
                     )
@@ -977,7 +985,7 @@ class Seeder:
             return {
                 "status": ReminderStatus.SENT,
                 "attempts": 1,
-                "sent_at": due + dt.timedelta(seconds=rng.randint(5, 90)),
+                "sent_at": min(self.now, due + dt.timedelta(seconds=rng.randint(5, 90))),
             }
 
         def reminders() -> Iterator[Reminder]:
@@ -993,7 +1001,7 @@ class Seeder:
                     appointment_id=visit.id,
                     due_at=due,
                     key=appointment_key(appointment_id=visit.id, starts_at=visit.starts_at),
-                    created_at=due,
+                    created_at=min(due, self.now),  # queued ahead of its moment
                     **status_for(due),
                 )
             share = min(1.0, (target - made) / max(1, exercise_days))
@@ -1011,7 +1019,7 @@ class Seeder:
                         program=program,
                         due_at=due,
                         key=exercise_key(program_id=program.pk, local_day=day),
-                        created_at=due,
+                        created_at=min(due, self.now),
                         **status_for(due),
                     )
 
