@@ -115,6 +115,9 @@ class ReportRollup(models.Model):
     days_from = models.DateField(null=True, blank=True)
     days_until = models.DateField(null=True, blank=True)
     seen_at = models.DateTimeField(null=True, blank=True)
+    # The changes the last refresh took in ("v12@<updated_at>": the row and its stamp):
+    # the next reads look changes up from a margin before ``seen_at`` and skip these.
+    handled = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"visits rolled up {self.days_from} to {self.days_until}, as of {self.seen_at}"

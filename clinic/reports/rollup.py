@@ -27,7 +27,9 @@ day, a program ended): its days are counted again on the next read. ``updated_at
 ``auto_now`` and every service saves it with the fields it changes; a bulk ``update()``
 that bypasses it would not be seen (none touches these fields). The watermark is checked
 with a margin (``MARGIN``) so that a change committed just after a refresh read the
-changes is still picked up by the next one. Figures are therefore never stale: no
+changes is still picked up by the next one; the changes a refresh counted are kept
+(``ReportRollup.handled``, each row with its stamp), so the reads within the margin
+after it count none of them again. Figures are therefore never stale: no
 "as of" is needed on the pages.
 """
 
@@ -127,69 +129,82 @@ def _program_days_sql(stretches: list[tuple[dt.date, dt.date]]) -> tuple[str, li
     return sql, params
 
 
-def _changed_visits(since: dt.datetime, first: dt.date, until: dt.date) -> list[tuple]:
-    """Days of visits saved since ``since``, among ``first`` to before ``until``."""
-    days = (
+def _key(prefix: str, pk: int, stamp: dt.datetime) -> str:
+    """One saved change of one row (``ReportRollup.handled``): the row and its stamp."""
+    return f"{prefix}{pk}@{stamp.isoformat()}"
+
+
+# A change and the days it touches: (key, (first day, after the last)).
+_Change = tuple[str, tuple[dt.date, dt.date]]
+
+
+def _changed_visits(since: dt.datetime, first: dt.date, until: dt.date) -> list[_Change]:
+    """Visits saved since ``since``, among ``first`` to before ``until``, with their
+    day."""
+    rows = (
         Appointment.objects.filter(
             updated_at__gte=since, starts_at__gte=_midnight(first), starts_at__lt=_midnight(until)
         )
         .annotate(changed_day=local_day())
-        .values_list("changed_day", flat=True)
+        .values_list("pk", "updated_at", "changed_day")
         .order_by()
-        .distinct()
     )
-    return [(day, day + dt.timedelta(days=1)) for day in days]
+    return [(_key("v", pk, stamp), (day, day + dt.timedelta(days=1))) for pk, stamp, day in rows]
 
 
-def _changed_completions(since: dt.datetime, first: dt.date, until: dt.date) -> list[tuple]:
-    """Days of completions recorded since ``since`` (a patient marking yesterday done),
-    and for each program changed since then the days from the day before the change on:
-    services only end a program on the patient's today or later (treatments/services.py),
-    and the patient's today is within a day of the clinic's. One query."""
+def _changed_completions(since: dt.datetime, first: dt.date, until: dt.date) -> list[_Change]:
+    """Completions recorded since ``since`` (a patient marking yesterday done), with
+    their day, and programs changed since then, with the days from the day before the
+    change (or from the program's start, if later) on: services only end a program on
+    the patient's today or later (treatments/services.py), and the patient's today is
+    within a day of the clinic's; a program starting today or later touches no finished
+    day. One query."""
     recorded = (
         ExerciseCompletion.objects.filter(created_at__gte=since, date__gte=first, date__lt=until)
         .annotate(kind=Value(0, output_field=IntegerField()))
-        .values_list("date", "kind")
+        .values_list("kind", "pk", "created_at", "date", "date")
         .order_by()
     )
-    ended = (
+    changed = (
         HomeExerciseProgram.objects.filter(updated_at__gte=since)
         .annotate(
             changed_day=TruncDate("updated_at", tzinfo=clinic_zone()),
             kind=Value(1, output_field=IntegerField()),
         )
-        .values_list("changed_day", "kind")
+        .values_list("kind", "pk", "updated_at", "changed_day", "start_date")
         .order_by()
     )
-    stretches = []
-    for day, kind in recorded.union(ended):
+    changes = []
+    for kind, pk, stamp, day, start in recorded.union(changed, all=True):
         if kind == 0:
-            stretches.append((day, day + dt.timedelta(days=1)))
+            changes.append((_key("c", pk, stamp), (day, day + dt.timedelta(days=1))))
         else:
-            stretches.append((max(first, day - dt.timedelta(days=1)), until))
-    return stretches
+            days = (max(first, day - dt.timedelta(days=1), start), until)
+            changes.append((_key("h", pk, stamp), days))
+    return changes
 
 
 def _plan(
     source: int, first: dt.date, until: dt.date, state: ReportRollup
-) -> tuple[dt.date, dt.date, list[tuple[dt.date, dt.date]]]:
+) -> tuple[dt.date, dt.date, list[tuple[dt.date, dt.date]], list[str]]:
     """The days the rollup will cover once ``first`` to before ``until`` is read (one
-    unbroken stretch), and the stretches of days (first, after last) to count for it:
-    days not covered yet and the days touched by changes since ``state.seen_at``. One
-    query whatever the state (the changes, by their indexed timestamps)."""
+    unbroken stretch), the stretches of days (first, after last) to count for it (days
+    not covered yet, and the days touched by changes since ``state.seen_at`` that the
+    last count did not take in) and the changes looked at. One query whatever the state
+    (the changes, by their indexed timestamps)."""
     old_from, old_until = state.days_from, state.days_until
     if old_from is None or old_until is None or old_from >= old_until:
         # Nothing rolled up yet: count the stretch asked for; no change is looked up.
-        old_from = old_until = first
-        stretches = [(first, until)]
-        new_from, new_until = first, until
-    else:
-        new_from, new_until = min(first, old_from), max(until, old_until)
-        stretches = [(new_from, old_from), (old_until, new_until)]
+        return first, until, [(first, until)], []
+    new_from, new_until = min(first, old_from), max(until, old_until)
+    stretches = [(new_from, old_from), (old_until, new_until)]
     since = (state.seen_at or timezone.now()) - MARGIN
     changed = _changed_visits if source == VISITS else _changed_completions
-    stretches += changed(since, old_from, old_until)
-    return new_from, new_until, [(start, stop) for start, stop in stretches if start < stop]
+    changes = changed(since, old_from, old_until)
+    handled = set(state.handled)
+    stretches += [days for key, days in changes if key not in handled]
+    stretches = [(start, stop) for start, stop in stretches if start < stop]
+    return new_from, new_until, stretches, [key for key, _ in changes]
 
 
 def refresh(first: dt.date, until: dt.date, *, now: dt.datetime, source: int = VISITS) -> None:
@@ -205,7 +220,7 @@ def refresh(first: dt.date, until: dt.date, *, now: dt.datetime, source: int = V
         return
     with transaction.atomic():
         state = ReportRollup.objects.select_for_update().get(pk=state.pk)
-        new_from, new_until, stretches = _plan(source, first, until, state)
+        new_from, new_until, stretches, seen = _plan(source, first, until, state)
         if not stretches:
             return
         days, rows = Q(), Q()
@@ -227,7 +242,7 @@ def refresh(first: dt.date, until: dt.date, *, now: dt.datetime, source: int = V
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
         ReportRollup.objects.filter(pk=state.pk).update(
-            days_from=new_from, days_until=new_until, seen_at=now
+            days_from=new_from, days_until=new_until, seen_at=now, handled=seen
         )
 
 
@@ -246,15 +261,29 @@ _EPISODE_COLUMNS = (
 )
 
 
-def _changed_plans(since: dt.datetime) -> list[int]:
+def _changed_plans(since: dt.datetime, now: dt.datetime) -> list[tuple[int, str | None]]:
     """Plans saved since ``since`` (ended, reopened, edited), and every plan of a patient
     with an assessment saved since then (signed, amended, a late one written for a past
-    day: it may be a baseline or a follow-up of any of them). One query, on the indexed
-    ``updated_at`` of both tables, then the patient's plans by plan_patient_start_idx."""
-    saved = TreatmentPlan.objects.filter(updated_at__gte=since).values_list("pk", flat=True)
-    patients = Assessment.objects.filter(updated_at__gte=since).values("patient_id").order_by()
-    theirs = TreatmentPlan.objects.filter(patient_id__in=patients).values_list("pk", flat=True)
-    return list(saved.order_by().union(theirs.order_by()))
+    day: it may be a baseline or a follow-up of any of them): each with the key of the
+    change, or None for an assessment dated after ``now`` (to be worked out again once
+    it is taken). One query, on the indexed ``updated_at`` of both tables, then the
+    patient's plans by plan_patient_start_idx."""
+    saved = (
+        TreatmentPlan.objects.filter(updated_at__gte=since)
+        .annotate(source=Value(0, output_field=IntegerField()))
+        .values_list("source", "pk", "pk", "updated_at", "updated_at")
+        .order_by()
+    )
+    theirs = (
+        Assessment.objects.filter(updated_at__gte=since, patient__treatment_plans__isnull=False)
+        .annotate(source=Value(1, output_field=IntegerField()))
+        .values_list("source", "patient__treatment_plans__id", "pk", "updated_at", "assessed_at")
+        .order_by()
+    )
+    return [
+        (plan, None if source == 1 and taken > now else _key("pa"[source], pk, stamp))
+        for source, plan, pk, stamp, taken in saved.union(theirs, all=True)
+    ]
 
 
 def _episodes_sql(plans: list[int] | None, now: dt.datetime) -> tuple[str, list]:
@@ -299,19 +328,21 @@ def refresh_episodes(*, now: dt.datetime) -> None:
     ``auto_now``, saved by every service; a bulk ``update()`` would not be seen. The
     watermark is read with ``EPISODE_MARGIN``: a change committed just after a refresh
     read the changes, and an assessment dated a few minutes ahead, are picked up by a
-    later one.
+    later one. A change a refresh took in (its key in ``ReportRollup.handled``: the row
+    and its stamp) is not worked out again by the reads after it, so they cost what any
+    read costs; one it could not see yet (committed late) has a key it does not hold.
 
     Two queries when nothing is to be worked out (the state, the changes); otherwise, in
     a transaction: the state again, locked, the changes again, delete, insert, update.
     The first read works out every plan (no changes are looked up then)."""
     state, _ = ReportRollup.objects.get_or_create(pk=EPISODES)
-    if state.seen_at is not None and not _changed_plans(state.seen_at - EPISODE_MARGIN):
+    if state.seen_at is not None and not _to_work_out(state, now)[0]:
         return
     with transaction.atomic():
         state = ReportRollup.objects.select_for_update().get(pk=state.pk)
-        plans = None
+        plans, seen = None, []
         if state.seen_at is not None:
-            plans = _changed_plans(state.seen_at - EPISODE_MARGIN)
+            plans, seen = _to_work_out(state, now)
             if not plans:
                 return
         stale = ReportEpisode.objects.all()
@@ -321,4 +352,13 @@ def refresh_episodes(*, now: dt.datetime) -> None:
         sql, params = _episodes_sql(plans, now)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-        ReportRollup.objects.filter(pk=state.pk).update(seen_at=now)
+        ReportRollup.objects.filter(pk=state.pk).update(seen_at=now, handled=seen)
+
+
+def _to_work_out(state: ReportRollup, now: dt.datetime) -> tuple[list[int], list[str]]:
+    """The plans with a change since ``state.seen_at`` that the last refresh did not take
+    in, and the keys of the changes looked at (``ReportRollup.handled``)."""
+    changes = _changed_plans(state.seen_at - EPISODE_MARGIN, now)
+    handled = set(state.handled)
+    plans = sorted({plan for plan, key in changes if key is None or key not in handled})
+    return plans, sorted({key for _, key in changes if key is not None})

@@ -160,7 +160,7 @@ def test_rows_were_last_saved_when_their_clinic_saved_them_not_at_seeding(seeded
     assert marked.updated_at == marked.ends_at
     rollup.refresh_episodes(now=timezone.now())
     state = ReportRollup.objects.get(pk=rollup.EPISODES)
-    changed = rollup._changed_plans(state.seen_at - rollup.EPISODE_MARGIN)
+    changed = rollup._to_work_out(state, timezone.now())[0]
     assert len(changed) < TreatmentPlan.objects.count() / 10
 
 

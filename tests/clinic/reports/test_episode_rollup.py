@@ -89,7 +89,34 @@ def test_a_late_signed_assessment_in_an_ended_episode_is_picked_up():
     assert (row.lefs_change, row.lefs_mcid_at) == (10, at(DAY + dt.timedelta(days=20)))
     # Only that patient's plans were worked out again: the other one is as it was.
     assert ReportEpisode.objects.get(plan=other).lefs_change == 2
-    assert rollup._changed_plans(now() - dt.timedelta(minutes=1)) == [plan.pk]
+    changes = rollup._changed_plans(now() - dt.timedelta(minutes=1), now())
+    assert {changed for changed, _ in changes} == {plan.pk}
+
+    # Read again within the margin: the change was taken in, nothing is worked out.
+    with CaptureQueriesContext(connection) as again:
+        assert selectors.outcomes(PERIOD, LEFS, now=now()).total.reached == 1
+    assert _inserts(again.captured_queries) == 0
+    assert len(again.captured_queries) == 2 + 2  # rollup state, changes; figures, names
+
+
+def test_a_change_committed_after_a_refresh_read_the_changes_is_picked_up():
+    """A transaction stamps ``updated_at`` when it saves and commits later: a change
+    stamped before a refresh's watermark may become visible only after that refresh."""
+    therapist = TherapistFactory()
+    plan = _ended(therapist, lefs_total=40, follow_ups=[(7, {"lefs_total": 44})])
+    _age_everything()
+    signed(plan.patient, therapist, at(DAY + dt.timedelta(days=14)), lefs_total=46)
+    assert selectors.outcomes(PERIOD, LEFS, now=now()).total.reached == 0
+    seen_at = ReportRollup.objects.get(pk=rollup.EPISODES).seen_at
+
+    # Committed now, stamped a minute before that refresh: +10 on day 20.
+    late = signed(plan.patient, therapist, at(DAY + dt.timedelta(days=20)), lefs_total=50)
+    Assessment.objects.filter(pk=late.pk).update(updated_at=seen_at - dt.timedelta(minutes=1))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.outcomes(PERIOD, LEFS, now=now()).total.reached == 1
+    assert _inserts(queries.captured_queries) == 1
+    assert ReportEpisode.objects.get(plan=plan).lefs_change == 10
 
 
 def test_an_amended_baseline_is_picked_up():

@@ -89,6 +89,29 @@ def test_a_late_change_to_a_finished_day_is_picked_up_on_the_next_read():
     assert ReportDay.objects.filter(practitioner=practitioner).count() == 2
     assert selectors.utilisation(PERIOD, now=now()).total.booked == 60
 
+    # Read again within the margin: the change was counted, no day is counted again.
+    with CaptureQueriesContext(connection) as again:
+        assert selectors.attendance(PERIOD, now=now()).total.no_shows == 1
+    assert _inserts(again.captured_queries) == 0
+    assert len(again.captured_queries) == 5  # state, changes, finished days, today, names
+
+
+def test_a_change_committed_after_a_refresh_read_the_changes_is_picked_up():
+    """A transaction stamps ``updated_at`` when it saves and commits later: a change
+    stamped before a refresh's watermark may become visible only after that refresh."""
+    practitioner = PractitionerFactory()
+    day = START + dt.timedelta(days=3)
+    visit = _visit(practitioner, day, AppointmentStatus.BOOKED)
+    assert selectors.attendance(PERIOD, now=now()).total.no_shows == 0
+    seen_at = ReportRollup.objects.get(pk=rollup.VISITS).seen_at
+
+    Appointment.objects.filter(pk=visit.pk).update(
+        status=AppointmentStatus.NO_SHOW, updated_at=seen_at - dt.timedelta(minutes=1)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.attendance(PERIOD, now=now()).total.no_shows == 1
+    assert _inserts(queries.captured_queries) == 1
+
 
 def test_a_cancelled_visit_on_a_finished_day_frees_its_minutes():
     practitioner = PractitionerFactory()
@@ -185,3 +208,20 @@ def test_a_program_ended_today_has_the_days_from_yesterday_counted_again():
     recounted = [q["sql"] for q in queries.captured_queries if "DELETE" in q["sql"]]
     assert str(today - dt.timedelta(days=1)) in recounted[0]
     assert report.total.done == 9
+
+
+def test_a_program_prescribed_today_counts_no_finished_day_again():
+    therapist = TherapistFactory()
+    today = clinic_today()
+    period = Period(today - dt.timedelta(days=14), today)
+    old = HomeExerciseProgramFactory(prescribed_by=therapist, start_date=today - dt.timedelta(7))
+    ExerciseCompletionFactory(program=old, date=today - dt.timedelta(days=2))
+    ExerciseCompletion.objects.update(created_at=at(START))
+    HomeExerciseProgram.objects.update(updated_at=at(START))
+    assert selectors.adherence(period, today=today).total.done == 1
+
+    # Prescribed at today's visit, starting today: no finished day is touched.
+    HomeExerciseProgramFactory(prescribed_by=therapist, start_date=today)
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.adherence(period, today=today).total.done == 1
+    assert _inserts(queries.captured_queries, "reportcompletionday") == 0
