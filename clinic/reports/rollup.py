@@ -340,7 +340,8 @@ def refresh_episodes(*, now: dt.datetime) -> None:
         return
     with transaction.atomic():
         state = ReportRollup.objects.select_for_update().get(pk=state.pk)
-        plans, seen = None, []
+        plans: list[int] | None = None
+        seen: list[str] = []
         if state.seen_at is not None:
             plans, seen = _to_work_out(state, now)
             if not plans:
@@ -358,7 +359,7 @@ def refresh_episodes(*, now: dt.datetime) -> None:
 def _to_work_out(state: ReportRollup, now: dt.datetime) -> tuple[list[int], list[str]]:
     """The plans with a change since ``state.seen_at`` that the last refresh did not take
     in, and the keys of the changes looked at (``ReportRollup.handled``)."""
-    changes = _changed_plans(state.seen_at - EPISODE_MARGIN, now)
+    changes = _changed_plans((state.seen_at or now) - EPISODE_MARGIN, now)
     handled = set(state.handled)
     plans = sorted({plan for plan, key in changes if key is None or key not in handled})
     return plans, sorted({key for _, key in changes if key is not None})

@@ -299,7 +299,7 @@ class Seeder:
         self.step("last saved", self.settle_updated_at)
         return self.counts
 
-    def signed(self, visit: Appointment, *, minutes: int) -> dt.datetime:
+    def signed(self, visit: Visit, *, minutes: int) -> dt.datetime:
         """When a visit's record was signed: ``minutes`` after the visit ended, or now
         for a visit that ended less than that ago. Never later than the seeding: a
         moment ahead of the clock would read as a change still to come to the report
