@@ -154,15 +154,16 @@ def _changed_visits(since: dt.datetime, first: dt.date, until: dt.date) -> list[
 
 def _changed_completions(since: dt.datetime, first: dt.date, until: dt.date) -> list[_Change]:
     """Completions recorded since ``since`` (a patient marking yesterday done), with
-    their day, and programs changed since then, with the days from the day before the
-    change (or from the program's start, if later) on: services only end a program on
-    the patient's today or later (treatments/services.py), and the patient's today is
-    within a day of the clinic's; a program starting today or later touches no finished
-    day. One query."""
+    their day; programs prescribed since then, with the days from their start on (a
+    start may be back-dated; one today or later touches no finished day); and programs
+    changed since then, with the days from the day before the change on (or from the
+    start, if later): services only end a program on the patient's today or later
+    (treatments/services.py), and the patient's today is within a day of the clinic's.
+    One query."""
     recorded = (
         ExerciseCompletion.objects.filter(created_at__gte=since, date__gte=first, date__lt=until)
         .annotate(kind=Value(0, output_field=IntegerField()))
-        .values_list("kind", "pk", "created_at", "date", "date")
+        .values_list("kind", "pk", "created_at", "date", "date", "created_at")
         .order_by()
     )
     changed = (
@@ -171,16 +172,16 @@ def _changed_completions(since: dt.datetime, first: dt.date, until: dt.date) -> 
             changed_day=TruncDate("updated_at", tzinfo=clinic_zone()),
             kind=Value(1, output_field=IntegerField()),
         )
-        .values_list("kind", "pk", "updated_at", "changed_day", "start_date")
+        .values_list("kind", "pk", "updated_at", "changed_day", "start_date", "created_at")
         .order_by()
     )
     changes = []
-    for kind, pk, stamp, day, start in recorded.union(changed, all=True):
+    for kind, pk, stamp, day, start, created in recorded.union(changed, all=True):
         if kind == 0:
             changes.append((_key("c", pk, stamp), (day, day + dt.timedelta(days=1))))
         else:
-            days = (max(first, day - dt.timedelta(days=1), start), until)
-            changes.append((_key("h", pk, stamp), days))
+            begin = start if created >= since else max(day - dt.timedelta(days=1), start)
+            changes.append((_key("h", pk, stamp), (max(first, begin), until)))
     return changes
 
 
@@ -203,7 +204,7 @@ def _plan(
     changes = changed(since, old_from, old_until)
     handled = set(state.handled)
     stretches += [days for key, days in changes if key not in handled]
-    stretches = [(start, stop) for start, stop in stretches if start < stop]
+    stretches = sorted({(start, stop) for start, stop in stretches if start < stop})
     return new_from, new_until, stretches, [key for key, _ in changes]
 
 

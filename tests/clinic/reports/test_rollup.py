@@ -171,6 +171,7 @@ def test_a_completion_recorded_late_for_a_finished_day_is_picked_up():
     program = HomeExerciseProgramFactory(prescribed_by=therapist, start_date=START)
     ExerciseCompletionFactory(program=program, date=START + dt.timedelta(days=1))
     ExerciseCompletion.objects.update(created_at=at(START))  # recorded long ago
+    HomeExerciseProgram.objects.update(updated_at=at(START), created_at=at(START))
 
     assert selectors.adherence(PERIOD, today=today).total.done == 1
     with CaptureQueriesContext(connection) as warm:
@@ -195,10 +196,11 @@ def test_a_program_ended_today_has_the_days_from_yesterday_counted_again():
     for offset in range(1, 10):
         ExerciseCompletionFactory(program=program, date=today - dt.timedelta(days=offset))
     ExerciseCompletion.objects.update(created_at=at(START))
-    HomeExerciseProgram.objects.update(updated_at=at(START))
+    HomeExerciseProgram.objects.update(updated_at=at(START), created_at=at(START))
     assert selectors.adherence(period, today=today).total.done == 9
 
     # Ended today, as treatments/services.py ends a program: saved, so updated_at moves.
+    program.refresh_from_db()
     program.end_date = today
     program.status = "ended"
     program.save()
@@ -217,7 +219,7 @@ def test_a_program_prescribed_today_counts_no_finished_day_again():
     old = HomeExerciseProgramFactory(prescribed_by=therapist, start_date=today - dt.timedelta(7))
     ExerciseCompletionFactory(program=old, date=today - dt.timedelta(days=2))
     ExerciseCompletion.objects.update(created_at=at(START))
-    HomeExerciseProgram.objects.update(updated_at=at(START))
+    HomeExerciseProgram.objects.update(updated_at=at(START), created_at=at(START))
     assert selectors.adherence(period, today=today).total.done == 1
 
     # Prescribed at today's visit, starting today: no finished day is touched.
@@ -225,3 +227,18 @@ def test_a_program_prescribed_today_counts_no_finished_day_again():
     with CaptureQueriesContext(connection) as queries:
         assert selectors.adherence(period, today=today).total.done == 1
     assert _inserts(queries.captured_queries, "reportcompletionday") == 0
+
+
+def test_a_program_prescribed_today_with_an_earlier_start_has_its_days_counted():
+    therapist = TherapistFactory()
+    today = clinic_today()
+    period = Period(today - dt.timedelta(days=14), today)
+    HomeExerciseProgramFactory(prescribed_by=therapist, start_date=today - dt.timedelta(days=10))
+    HomeExerciseProgram.objects.update(updated_at=at(START), created_at=at(START))
+    assert selectors.adherence(period, today=today).total.prescribed == 10
+
+    # Written up today for the program the patient was given a week ago.
+    late = HomeExerciseProgramFactory(prescribed_by=therapist, start_date=today - dt.timedelta(7))
+    ExerciseCompletionFactory(program=late, date=today - dt.timedelta(days=5))
+    report = selectors.adherence(period, today=today)
+    assert (report.total.prescribed, report.total.done) == (17, 1)
