@@ -2,6 +2,7 @@
 what is audited, bad input, and a query count that does not grow with the data."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -374,7 +375,7 @@ def test_a_caseload_mostly_without_reasons_is_checked_to_the_end(
         response = client.get(LIST)
     assert [row.patient_id for row in response.context["rows"]] == [late.pk]
     assert "1 patient." in response.content.decode()
-    # Today checks 12 patients first (5 rows wanted), then the rest: one query more.
+    # Today checks 20 patients first (5 rows wanted), then the rest: one query more.
     with django_assert_num_queries(TODAY_QUERIES + 1):
         today = client.get(reverse("today")).content.decode()
     assert today.count('data-patient="') == 1
@@ -396,3 +397,34 @@ def test_the_rows_markup_escapes_names_and_keeps_one_form_per_reason(client_for,
     form = html[html.index('action="/attention/acknowledge/"') :]
     assert 'name="csrfmiddlewaretoken"' in form[: form.index("</form>")]
     assert f'<input type="hidden" name="patient" value="{patient.pk}">' in html
+
+
+def test_today_finds_its_rows_in_one_pass_when_few_of_the_first_patients_need_nothing(
+    client_for, therapist, django_assert_num_queries
+):
+    """Today's first pass checks enough patients for its rows at the share of a real
+    caseload: here the first 10 by name need nothing and the next 11 do, so 12 patients
+    checked would find 2 and need a second pass; the first pass (20) finds them all."""
+    tomorrow = (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    for n in range(10):
+        patient = patient_of(therapist, next_visit=False)
+        patient.last_name = f"Aaa{n:03d}"
+        patient.save(update_fields=["last_name"])
+        starts = tomorrow + dt.timedelta(minutes=30 * n)
+        AppointmentFactory(
+            patient=patient,
+            practitioner=therapist.practitioner,
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(minutes=30),
+        )
+    flagged = []
+    for n in range(11):
+        patient = patient_of(therapist, next_visit=False)
+        patient.last_name = f"Bbb{n:03d}"
+        patient.save(update_fields=["last_name"])
+        flagged.append(patient.pk)
+    client = client_for(therapist)
+    with django_assert_num_queries(TODAY_QUERIES):
+        today = client.get(reverse("today")).content.decode()
+    assert [int(pid) for pid in re.findall(r'data-patient="(\d+)"', today)] == flagged[:5]
+    assert "More than 5 of your patients need attention" in today
