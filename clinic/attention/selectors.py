@@ -229,6 +229,11 @@ def _members(subquery: str) -> str:
     return f"IN ({subquery})"
 
 
+# A literal in the SQL (the rules' part 5): a word of letters only.
+_ACTIVE_PROGRAM = ProgramStatus.ACTIVE.value
+assert _ACTIVE_PROGRAM.isalpha()
+
+
 def _rules_sql() -> str:
     """The rules for the patients of ``chunk`` (``_caseload_sql``) in one query: a UNION
     ALL of one part per rule, every part with the same columns (kind, patient, rank, id,
@@ -316,11 +321,14 @@ def _rules_sql() -> str:
         ),
         # 5. Active home programs, with the date of the latest done exercise. The one
         #    active program per patient read by its unique index; with IN the planner
-        #    hashed every active program of the clinic.
+        #    hashed every active program of the clinic. The status is written in, not a
+        #    parameter: the index is partial (program_one_active_per_patient), and the
+        #    one plan a prepared statement keeps (clinic/settings.py) cannot use it for
+        #    a parameter's value.
         f"SELECT 'h', patient_id, 0, id, NULL, {epoch_sql('start_date')}, "
         f"(SELECT {epoch_sql('MAX(date)')} FROM {completion} WHERE program_id = hp.id), "
         f"NULL, NULL, NULL FROM {program} AS hp WHERE patient_id {_members(chunk)} "
-        "AND status = %s",
+        f"AND status = '{_ACTIVE_PROGRAM}'",
         # 6. The latest acknowledgement of each patient and reason.
         f"SELECT 'k', patient_id, rk, 0, NULL, NULL, NULL, reason, trigger_key, NULL FROM ("
         f"SELECT patient_id, reason, trigger_key, ROW_NUMBER() OVER (PARTITION BY "
@@ -372,7 +380,6 @@ def _evaluate(
         AppointmentStatus.CANCELLED.value,
         False,
         in_a_row,
-        ProgramStatus.ACTIVE.value,
     ]
     sql = (
         _caseload_sql(
