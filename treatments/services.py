@@ -616,8 +616,11 @@ def home_exercise_program_create(
         )
     )
     for old in previous:
+        # It runs to the day before the new one starts, never past an end date it had
+        # and never before its own start (docs/decisions.md, "Home-exercise programs").
         old.status = ProgramStatus.SUPERSEDED
-        old.save(update_fields=["status", "updated_at"])
+        old.end_date = superseded_end(old, start_date)
+        old.save(update_fields=["status", "end_date", "updated_at"])
     program = HomeExerciseProgram.objects.create(
         patient=locked_patient,
         prescribed_by=acting_user,
@@ -653,6 +656,15 @@ def home_exercise_program_create(
         detail=detail,
     )
     return program
+
+
+def superseded_end(old: HomeExerciseProgram, new_start: dt.date) -> dt.date:
+    """The last day of a program superseded by one starting ``new_start``: the day
+    before, or its own start if the new one starts on or before it (the day is then the
+    new program's: clinic/reports/rollup.py counts a patient's day once), or the end
+    date it had if earlier."""
+    last = max(old.start_date, new_start - dt.timedelta(days=1))
+    return last if old.end_date is None else min(old.end_date, last)
 
 
 @transaction.atomic

@@ -101,8 +101,12 @@ def day_counts():
 def _program_days_sql(stretches: list[tuple[dt.date, dt.date]]) -> tuple[str, list]:
     """``INSERT ... SELECT`` of ReportCompletionDay rows for the days of ``stretches``:
     per prescribing therapist and day, the programs running (start date to end date) and
-    those with a completion that day. The days come from a recursive series (SQLite and
-    PostgreSQL both have one; only the date arithmetic differs)."""
+    those with a completion that day. A patient's day counts once, for the program
+    prescribed last of those running that day (the highest id): a program ended today
+    and a new one starting today, or one superseded by a program starting on or before
+    its own start, share a day (docs/decisions.md, "Home-exercise programs"). The days
+    come from a recursive series (SQLite and PostgreSQL both have one; only the date
+    arithmetic differs)."""
     quote = connection.ops.quote_name
     first = min(start for start, _ in stretches)
     last = max(stop for _, stop in stretches) - dt.timedelta(days=1)
@@ -120,6 +124,9 @@ def _program_days_sql(stretches: list[tuple[dt.date, dt.date]]) -> tuple[str, li
         f"SELECT p.prescribed_by_id, days.d, COUNT(c.id), COUNT(*) "
         f"FROM days JOIN {program} p ON p.start_date <= days.d "
         f"AND (p.end_date IS NULL OR p.end_date >= days.d) "
+        f"AND NOT EXISTS (SELECT 1 FROM {program} q WHERE q.patient_id = p.patient_id "
+        "AND q.id > p.id AND q.start_date <= days.d "
+        "AND (q.end_date IS NULL OR q.end_date >= days.d)) "
         f"LEFT JOIN {completion} c ON c.program_id = p.id AND c.date = days.d "
         f"WHERE {wanted} GROUP BY p.prescribed_by_id, days.d"
     )

@@ -23,8 +23,9 @@ Definitions (docs/decisions.md, caseload reports):
   the practitioner's time was held) ÷ working minutes (``working_minutes``: working hours,
   less time off).
 - **Home-program adherence.** Prescribed days: every day a home program runs (its start
-  date to its end date) up to yesterday; adherence = days with a completion ÷ prescribed
-  days, per prescribing therapist.
+  date to its end date) up to yesterday, a patient's day once (the program prescribed
+  last that runs that day); adherence = days with a completion ÷ prescribed days, per
+  prescribing therapist.
 """
 
 from __future__ import annotations

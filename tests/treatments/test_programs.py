@@ -236,6 +236,32 @@ def test_a_new_program_supersedes_the_active_one(client_for, therapist):
     assert "Superseded" in page
 
 
+@pytest.mark.parametrize(
+    ("old_start", "old_end", "new_start", "old_last"),
+    [
+        (-20, None, -5, -6),  # runs to the day before the new one starts
+        (-20, None, 0, -1),  # replaced at today's visit
+        (-3, None, -5, -3),  # the new one starts first: its own start, the day then shared
+        (-3, None, -3, -3),  # the same start: likewise
+        (-20, -10, -5, -10),  # an end date already before that is kept
+        (-20, 5, 0, -1),  # a later one is brought forward
+    ],
+)
+def test_a_superseded_program_ends_the_day_before_the_new_one_starts(
+    old_start, old_end, new_start, old_last
+):
+    patient = PatientFactory()
+    old = _program(
+        patient=patient,
+        start_date=day(old_start),
+        end_date=None if old_end is None else day(old_end),
+    )
+    _program(patient=patient, start_date=day(new_start))
+    old.refresh_from_db()
+    assert old.status == ProgramStatus.SUPERSEDED
+    assert old.end_date == day(old_last)
+
+
 def test_the_database_allows_one_active_program_per_patient():
     program = _program()
     with pytest.raises(IntegrityError), transaction.atomic():

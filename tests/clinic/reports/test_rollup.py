@@ -242,3 +242,106 @@ def test_a_program_prescribed_today_with_an_earlier_start_has_its_days_counted()
     ExerciseCompletionFactory(program=late, date=today - dt.timedelta(days=5))
     report = selectors.adherence(period, today=today)
     assert (report.total.prescribed, report.total.done) == (17, 1)
+
+
+def _supersede(old, *, start):
+    """A new program for ``old``'s patient, as treatments/services.py prescribes one."""
+    from treatments.services import superseded_end
+
+    old.status = "superseded"
+    old.end_date = superseded_end(old, start)
+    old.save()
+    return HomeExerciseProgramFactory(
+        patient=old.patient, prescribed_by=old.prescribed_by, start_date=start
+    )
+
+
+@pytest.mark.parametrize(
+    ("old_start", "new_start", "new_end", "prescribed"),
+    [
+        # Superseded by one back-dated to 5 days ago: 15 days of the old, 5 of the new
+        # (the old one, left without an end date, counted all 20 days besides).
+        (-20, -5, None, 20),
+        # The new one was ended 5 days ago: the old one does not run again after it.
+        (-20, -10, -5, 16),
+        # The new one starts before the old did: the old one's start day is counted once.
+        (-3, -5, None, 5),
+    ],
+)
+def test_a_patient_day_counts_once_when_a_program_is_superseded(
+    old_start, new_start, new_end, prescribed
+):
+    therapist = TherapistFactory()
+    today = clinic_today()
+    period = Period(today - dt.timedelta(days=30), today)
+    old = HomeExerciseProgramFactory(
+        prescribed_by=therapist, start_date=today + dt.timedelta(days=old_start)
+    )
+    new = _supersede(old, start=today + dt.timedelta(days=new_start))
+    if new_end is not None:
+        new.status = "ended"
+        new.end_date = today + dt.timedelta(days=new_end)
+        new.save()
+    ExerciseCompletionFactory(program=new, date=today + dt.timedelta(days=new_start))
+    report = selectors.adherence(period, today=today)
+    assert (report.total.prescribed, report.total.done) == (prescribed, 1)
+
+
+def test_a_program_ended_on_the_day_a_new_one_starts_shares_the_day():
+    """Ended at the morning visit and replaced the same day: one prescribed day, the
+    new program's, for the patient."""
+    therapist = TherapistFactory()
+    today = clinic_today()
+    period = Period(today - dt.timedelta(days=30), today)
+    switch = today - dt.timedelta(days=4)
+    old = HomeExerciseProgramFactory(
+        prescribed_by=therapist,
+        start_date=today - dt.timedelta(days=10),
+        end_date=switch,
+        status="ended",
+    )
+    new = HomeExerciseProgramFactory(
+        patient=old.patient, prescribed_by=therapist, start_date=switch
+    )
+    ExerciseCompletionFactory(program=new, date=switch)
+    report = selectors.adherence(period, today=today)
+    assert (report.total.prescribed, report.total.done) == (10, 1)
+
+
+def test_programs_superseded_before_ending_them_was_the_rule_are_ended_and_recounted():
+    """The migration that gives superseded programs their end date (treatments 0010)
+    also empties the adherence rollup, so the days they had counted are counted again."""
+    import importlib
+
+    from django.apps import apps
+
+    from clinic.models import ReportCompletionDay
+
+    migration = importlib.import_module("treatments.migrations.0010_superseded_programs_end")
+    therapist = TherapistFactory()
+    today = clinic_today()
+    period = Period(today - dt.timedelta(days=30), today)
+    old = HomeExerciseProgramFactory(
+        prescribed_by=therapist, start_date=today - dt.timedelta(days=20), status="superseded"
+    )
+    HomeExerciseProgramFactory(
+        patient=old.patient,
+        prescribed_by=therapist,
+        start_date=today - dt.timedelta(days=10),
+        end_date=today - dt.timedelta(days=5),
+        status="ended",
+    )
+    orphan = HomeExerciseProgramFactory(
+        prescribed_by=therapist, start_date=today - dt.timedelta(days=3), status="superseded"
+    )
+    HomeExerciseProgram.objects.filter(pk=orphan.pk).update(updated_at=at(today, 12))
+    # The old one ran on after the new one ended: 10 + 4 days, 6 of the new one's, 3.
+    assert selectors.adherence(period, today=today).total.prescribed == 10 + 4 + 6 + 3
+
+    migration.end_superseded(apps, None)
+    old.refresh_from_db()
+    orphan.refresh_from_db()
+    assert old.end_date == today - dt.timedelta(days=11)
+    assert orphan.end_date == today  # no successor left: the day it was superseded
+    assert not ReportCompletionDay.objects.exists()
+    assert selectors.adherence(period, today=today).total.prescribed == 10 + 6 + 3

@@ -1,0 +1,51 @@
+"""A superseded program ends the day before the program that replaced it starts
+(docs/decisions.md, "Home-exercise programs"). Programs superseded before this were left
+without an end date and went on counting as prescribed days in the adherence report;
+they get the end date the service now gives, and the adherence rollup is emptied so
+its next read counts every day again (clinic/reports/rollup.py)."""
+
+import datetime as dt
+
+from django.db import migrations
+
+# ReportRollup row of the completions rollup (clinic/reports/rollup.py, COMPLETIONS).
+COMPLETIONS = 2
+
+
+def end_superseded(apps, schema_editor):
+    Program = apps.get_model("treatments", "HomeExerciseProgram")
+    patients = (
+        Program.objects.filter(status="superseded")
+        .values_list("patient_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+    changed = []
+    for patient_id in patients.iterator():
+        programs = list(Program.objects.filter(patient_id=patient_id).order_by("id"))
+        for program, successor in zip(programs, [*programs[1:], None], strict=True):
+            if program.status != "superseded":
+                continue
+            if successor is not None:
+                last = max(program.start_date, successor.start_date - dt.timedelta(days=1))
+            else:  # its successor is gone: it ran to the day it was superseded
+                last = max(program.start_date, program.updated_at.date())
+            if program.end_date is None or program.end_date > last:
+                program.end_date = last
+                changed.append(program)
+    Program.objects.bulk_update(changed, ["end_date"], batch_size=500)
+    ReportCompletionDay = apps.get_model("clinic", "ReportCompletionDay")
+    ReportRollup = apps.get_model("clinic", "ReportRollup")
+    ReportCompletionDay.objects.all().delete()
+    ReportRollup.objects.filter(pk=COMPLETIONS).update(
+        days_from=None, days_until=None, seen_at=None, handled=[]
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("clinic", "0032_rollup_keeps_the_changes_it_took_in"),
+        ("treatments", "0009_plan_updated_at_index"),
+    ]
+
+    operations = [migrations.RunPython(end_superseded, migrations.RunPython.noop)]
