@@ -100,20 +100,29 @@ def day_counts():
 
 def _program_days_sql(stretches: list[tuple[dt.date, dt.date]]) -> tuple[str, list]:
     """``INSERT ... SELECT`` of ReportCompletionDay rows for the days of ``stretches``:
-    per prescribing therapist and day, the programs running (start date to end date) and
-    those with a completion that day. A patient's day counts once, for the program
-    prescribed last of those running that day (the highest id): a program ended today
-    and a new one starting today, or one superseded by a program starting on or before
-    its own start, share a day (docs/decisions.md, "Home-exercise programs"). The days
+    per prescribing therapist and day, the programs running (start date to end date) on
+    one of their exercise days (``reminder_days``, as the patient's program page counts
+    them: treatments/selectors.py, ``adherence_compute``) and those with a completion
+    that day. A patient's day counts once, for the program prescribed last of those
+    running that day (the highest id): a program ended today and a new one starting
+    today, or one superseded by a program starting on or before its own start, share a
+    day; that program's exercise days decide (docs/decisions.md, "Home-exercise
+    programs"). The days
     come from a recursive series (SQLite and PostgreSQL both have one; only the date
     arithmetic differs)."""
     quote = connection.ops.quote_name
     first = min(start for start, _ in stretches)
     last = max(stop for _, stop in stretches) - dt.timedelta(days=1)
+    # An exercise day: the day's weekday (Monday 0) is one of the program's.
     if connection.vendor == "postgresql":
         series = "SELECT %s::date UNION ALL SELECT (d + 1)::date FROM days WHERE d < %s::date"
+        weekday = "p.reminder_days @> to_jsonb(CAST(EXTRACT(ISODOW FROM days.d) AS integer) - 1)"
     else:
         series = "SELECT date(%s) UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < date(%s)"
+        weekday = (
+            "EXISTS (SELECT 1 FROM json_each(p.reminder_days) AS w "
+            "WHERE w.value = (CAST(strftime('%%w', days.d) AS integer) + 6) %% 7)"
+        )
     wanted = " OR ".join("(days.d >= %s AND days.d < %s)" for _ in stretches)
     program = quote(HomeExerciseProgram._meta.db_table)
     completion = quote(ExerciseCompletion._meta.db_table)
@@ -123,7 +132,7 @@ def _program_days_sql(stretches: list[tuple[dt.date, dt.date]]) -> tuple[str, li
         f"INSERT INTO {table} (therapist_id, day, done, prescribed) "
         f"SELECT p.prescribed_by_id, days.d, COUNT(c.id), COUNT(*) "
         f"FROM days JOIN {program} p ON p.start_date <= days.d "
-        f"AND (p.end_date IS NULL OR p.end_date >= days.d) "
+        f"AND (p.end_date IS NULL OR p.end_date >= days.d) AND {weekday} "
         f"AND NOT EXISTS (SELECT 1 FROM {program} q WHERE q.patient_id = p.patient_id "
         "AND q.id > p.id AND q.start_date <= days.d "
         "AND (q.end_date IS NULL OR q.end_date >= days.d)) "

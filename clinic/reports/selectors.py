@@ -22,10 +22,10 @@ Definitions (docs/decisions.md, caseload reports):
 - **Utilisation.** Booked minutes (visits booked, checked in, completed or no-show:
   the practitioner's time was held) ÷ working minutes (``working_minutes``: working hours,
   less time off).
-- **Home-program adherence.** Prescribed days: every day a home program runs (its start
-  date to its end date) up to yesterday, a patient's day once (the program prescribed
-  last that runs that day); adherence = days with a completion ÷ prescribed days, per
-  prescribing therapist.
+- **Home-program adherence.** Prescribed days: every exercise day (the program's
+  weekdays) of a home program from its start date to its end date, up to yesterday, a
+  patient's day once (the program prescribed last that runs that day); adherence =
+  those days with a completion ÷ prescribed days, per prescribing therapist.
 """
 
 from __future__ import annotations

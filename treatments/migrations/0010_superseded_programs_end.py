@@ -1,8 +1,9 @@
 """A superseded program ends the day before the program that replaced it starts
 (docs/decisions.md, "Home-exercise programs"). Programs superseded before this were left
 without an end date and went on counting as prescribed days in the adherence report;
-they get the end date the service now gives, and the adherence rollup is emptied so
-its next read counts every day again (clinic/reports/rollup.py)."""
+they get the end date the service now gives. The adherence rollup is emptied so its
+next read counts every day again (clinic/reports/rollup.py), with these end dates and
+with only each program's exercise days as prescribed."""
 
 import datetime as dt
 

@@ -345,3 +345,33 @@ def test_programs_superseded_before_ending_them_was_the_rule_are_ended_and_recou
     assert orphan.end_date == today  # no successor left: the day it was superseded
     assert not ReportCompletionDay.objects.exists()
     assert selectors.adherence(period, today=today).total.prescribed == 10 + 6 + 3
+
+
+def test_only_a_programs_exercise_days_are_prescribed_as_on_the_patients_page():
+    """A Monday, Wednesday and Friday program over two weeks: 6 prescribed days, not 14;
+    a Tuesday marked done is shown to the patient but is no prescribed day's. The
+    patient's program page gives the same figures (treatments/selectors.py)."""
+    from treatments.selectors import adherence_compute
+
+    therapist = TherapistFactory()
+    program = HomeExerciseProgramFactory(
+        prescribed_by=therapist,
+        start_date=START,
+        end_date=START + dt.timedelta(days=13),
+        reminder_days=[0, 2, 4],
+    )
+    done = [START, START + dt.timedelta(days=1), START + dt.timedelta(days=9)]  # Mon, Tue, Wed
+    for day in done:
+        ExerciseCompletionFactory(program=program, date=day)
+    report = selectors.adherence(PERIOD, today=END + dt.timedelta(days=1))
+    assert (report.total.prescribed, report.total.done) == (6, 2)
+    assert (report.by_week[0].prescribed, report.by_week[1].prescribed) == (3, 3)
+    page = adherence_compute(
+        start_date=program.start_date,
+        end_date=program.end_date,
+        weekdays=program.reminder_days,
+        completed=set(done),
+        today=START + dt.timedelta(days=13),
+        days=14,
+    )
+    assert (page.prescribed_days, page.done_days) == (6, 2)
