@@ -23,14 +23,16 @@ What it does:
    never in production's): the base template and 50 static table rows, signed in;
 4. each page must answer 200 (302 for a POST) and be the page itself, not a sign-in or
    second-factor redirect; each is first requested WARM_UP times untimed (caches,
-   prepared statements), and the SQL queries of one more untimed request are counted;
+   prepared statements), and the SQL queries and the size of the answer (kB of HTML) of
+   one more untimed request are counted;
 5. one table: median and p95 (ms) and queries at each size; x floor at the large size
    (the median over iterations of the page's time over the floor's time in the same
    iteration); growth = x floor at the large size / x floor at the small size, so the
    machine's speed when each size ran cancels out (raw = large median / small median
-   is printed too); and the targets a row misses (x floor <= 3, growth <= 1.3, the same
-   query count at both sizes). The audit CSV export, one big response, is timed on its
-   own (seconds and rows).
+   is printed too; the kB at each size tell a page that shows more at the large size,
+   a longer day or list, from one that reads more to show the same); and the targets a
+   row misses (x floor <= 3, growth <= 1.3, the same query count at both sizes). The
+   audit CSV export, one big response, is timed on its own (seconds and rows).
 
 Book POSTs each take a different free slot (days beyond the seeded calendar) and are
 deleted afterwards; the sign POST signs a draft note created before the timed request
@@ -144,6 +146,7 @@ def merge(total: dict | None, part: dict) -> dict:
     for page, count in part["queries"].items():
         if total["queries"][page] != count:
             raise SystemExit(f"{page}: {total['queries'][page]} queries, then {count}")
+    total["sizes"] = part["sizes"]
     total["export"] = part["export"] or total["export"]
     return total
 
@@ -293,11 +296,16 @@ def floor_ratio(result: dict, page: str) -> float:
     return statistics.median(page_ms / floor_ms for page_ms, floor_ms in pairs)
 
 
+def kilobytes(size: int) -> str:
+    """An answer's size for the table: "-" for a redirect's empty body."""
+    return f"{size / 1000:.1f}" if size else "-"
+
+
 def print_table(results: dict, args) -> None:
     small, large = results["small"], results["large"]
     header = (
-        f"{'page':<22} {'small med':>9} {'p95':>8} {'q':>4}   {'large med':>9} {'p95':>8}"
-        f" {'q':>4}   {'x floor':>7} {'growth':>6} {'raw':>5}  misses"
+        f"{'page':<22} {'small med':>9} {'p95':>8} {'q':>4} {'kB':>5}   {'large med':>9}"
+        f" {'p95':>8} {'q':>4} {'kB':>5}   {'x floor':>7} {'growth':>6} {'raw':>5}  misses"
     )
     print()
     print(
@@ -308,7 +316,7 @@ def print_table(results: dict, args) -> None:
     print(
         "x floor: at the large size, the median of each iteration's page time over its "
         "floor time;\ngrowth: x floor at the large size over x floor at the small size; "
-        "raw: large median over small median"
+        "raw: large median over small median; kB: the page's HTML"
     )
     print(header)
     print("-" * len(header))
@@ -328,9 +336,10 @@ def print_table(results: dict, args) -> None:
             if s_q != l_q:
                 misses.append("queries grow")
         missed += bool(misses)
+        s_kb, l_kb = (kilobytes(results[label]["sizes"][page]) for label in ("small", "large"))
         print(
-            f"{page:<22} {s_med:>9.1f} {percentile(s_times, 0.95):>8.1f} {s_q:>4}"
-            f"   {l_med:>9.1f} {percentile(l_times, 0.95):>8.1f} {l_q:>4}"
+            f"{page:<22} {s_med:>9.1f} {percentile(s_times, 0.95):>8.1f} {s_q:>4} {s_kb:>5}"
+            f"   {l_med:>9.1f} {percentile(l_times, 0.95):>8.1f} {l_q:>4} {l_kb:>5}"
             f"   {ratio:>7.2f} {growth:>6.2f} {raw:>5.2f}"
             f"  {'!! ' + ', '.join(misses) if misses else ''}"
         )
@@ -553,6 +562,7 @@ def child(args) -> int:
 
     times: dict[str, list[float]] = {FLOOR: [], **{page.name: [] for page in pages}}
     queries: dict[str, int] = {}
+    sizes: dict[str, int] = {}
     # Untimed passes to warm caches and the connection, checking each page, as a server
     # that has been up a while has them: WARM_UP of them, so the prepared reads
     # (patients/sql.py) are past PostgreSQL's first five plans of each. One more counts
@@ -568,8 +578,10 @@ def child(args) -> int:
         if page and page.prepare:
             page.prepare(ctx, extra)
         with CaptureQueriesContext(connection) as captured:
-            check(page, request(page, extra))
+            response = request(page, extra)
+        check(page, response)
         queries[page.name if page else FLOOR] = len(captured)
+        sizes[page.name if page else FLOOR] = len(response.content)
     try:
         for iteration in range(args.iterations):
             for page in [None, *pages]:
@@ -594,6 +606,7 @@ def child(args) -> int:
                 "patients": ctx["patients"],
                 "times": times,
                 "queries": queries,
+                "sizes": sizes,
                 "export": export,
             }
         )
