@@ -6,7 +6,9 @@ next read counts every day again (clinic/reports/rollup.py), with these end date
 with only each program's exercise days as prescribed."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import migrations
 
 # ReportRollup row of the completions rollup (clinic/reports/rollup.py, COMPLETIONS).
@@ -21,6 +23,7 @@ def end_superseded(apps, schema_editor):
         .distinct()
         .order_by()
     )
+    clinic_zone = ZoneInfo(settings.TIME_ZONE)
     changed = []
     for patient_id in patients.iterator():
         programs = list(Program.objects.filter(patient_id=patient_id).order_by("id"))
@@ -30,7 +33,8 @@ def end_superseded(apps, schema_editor):
             if successor is not None:
                 last = max(program.start_date, successor.start_date - dt.timedelta(days=1))
             else:  # its successor is gone: it ran to the day it was superseded
-                last = max(program.start_date, program.updated_at.date())
+                superseded_on = program.updated_at.astimezone(clinic_zone).date()
+                last = max(program.start_date, superseded_on)
             if program.end_date is None or program.end_date > last:
                 program.end_date = last
                 changed.append(program)
