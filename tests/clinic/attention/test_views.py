@@ -349,17 +349,14 @@ def test_the_page_checks_the_first_patients_by_name_and_says_when_more_wait(
     assert "More than 5 of your patients need attention" in today
 
 
-def test_a_caseload_mostly_without_reasons_is_checked_to_the_end(
-    client_for, therapist, django_assert_num_queries
-):
-    """When the first patients by name need nothing, the rest are checked too (a second
-    pass), so nobody who needs attention is left off the list."""
+def _first_by_name_with_nothing_to_see(therapist, count):
+    """``count`` patients first by name ("Aaa000"...), each with a next visit booked (one
+    after another from tomorrow): nothing needs attention."""
     tomorrow = (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-    for n in range(30):
+    for n in range(count):
         patient = patient_of(therapist, next_visit=False)
         patient.last_name = f"Aaa{n:03d}"
         patient.save(update_fields=["last_name"])
-        # A next visit booked (one after another): nothing to see.
         starts = tomorrow + dt.timedelta(minutes=30 * n)
         AppointmentFactory(
             patient=patient,
@@ -367,6 +364,14 @@ def test_a_caseload_mostly_without_reasons_is_checked_to_the_end(
             starts_at=starts,
             ends_at=starts + dt.timedelta(minutes=30),
         )
+
+
+def test_a_caseload_mostly_without_reasons_is_checked_to_the_end(
+    client_for, therapist, django_assert_num_queries
+):
+    """When the first patients by name need nothing, the rest are checked too (a second
+    pass), so nobody who needs attention is left off the list."""
+    _first_by_name_with_nothing_to_see(therapist, 30)
     late = patient_of(therapist, next_visit=False)
     late.last_name = "Zulu"
     late.save(update_fields=["last_name"])
@@ -405,18 +410,7 @@ def test_today_finds_its_rows_in_one_pass_when_few_of_the_first_patients_need_no
     """Today's first pass checks enough patients for its rows at the share of a real
     caseload: here the first 10 by name need nothing and the next 11 do, so 12 patients
     checked would find 2 and need a second pass; the first pass (20) finds them all."""
-    tomorrow = (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-    for n in range(10):
-        patient = patient_of(therapist, next_visit=False)
-        patient.last_name = f"Aaa{n:03d}"
-        patient.save(update_fields=["last_name"])
-        starts = tomorrow + dt.timedelta(minutes=30 * n)
-        AppointmentFactory(
-            patient=patient,
-            practitioner=therapist.practitioner,
-            starts_at=starts,
-            ends_at=starts + dt.timedelta(minutes=30),
-        )
+    _first_by_name_with_nothing_to_see(therapist, 10)
     flagged = []
     for n in range(11):
         patient = patient_of(therapist, next_visit=False)
