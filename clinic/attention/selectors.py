@@ -159,7 +159,7 @@ def _first_pass(want: int) -> int:
     and at least ``CHUNK_SLACK`` more. In a seeded clinic group three patients in five
     of a caseload need attention (bench/pages.py). At that share, 12 patients checked
     for Today's 6 rows gave fewer than 6 about one time in six (a second pass, the rest
-    of the caseload, one query and about 15 ms more at 20,000 patients); 20 give fewer
+    of the caseload, one query and about 10 ms more at 20,000 patients); 20 give fewer
     about one time in 600. For the page's 26 rows, 52 give fewer about one time in 20.
     Each patient more costs about 20 microseconds of the query."""
     return max(CHUNK_FACTOR * want, want + CHUNK_SLACK)

@@ -107,9 +107,8 @@ def _program_days_sql(stretches: list[tuple[dt.date, dt.date]]) -> tuple[str, li
     running that day (the highest id): a program ended today and a new one starting
     today, or one superseded by a program starting on or before its own start, share a
     day; that program's exercise days decide (docs/decisions.md, "Home-exercise
-    programs"). The days
-    come from a recursive series (SQLite and PostgreSQL both have one; only the date
-    arithmetic differs)."""
+    programs"). The days come from a recursive series (SQLite and PostgreSQL both have
+    one; only the date arithmetic differs)."""
     quote = connection.ops.quote_name
     first = min(start for start, _ in stretches)
     last = max(stop for _, stop in stretches) - dt.timedelta(days=1)

@@ -22,7 +22,9 @@ from tests.factories import (
     TherapistFactory,
     UserFactory,
 )
+from tests.treatments.helpers import exercise
 from treatments.models import ExerciseCompletion, HomeExerciseProgram
+from treatments.services import home_exercise_program_create
 
 pytestmark = pytest.mark.django_db
 
@@ -245,14 +247,17 @@ def test_a_program_prescribed_today_with_an_earlier_start_has_its_days_counted()
 
 
 def _supersede(old, *, start):
-    """A new program for ``old``'s patient, as treatments/services.py prescribes one."""
-    from treatments.services import superseded_end
-
-    old.status = "superseded"
-    old.end_date = superseded_end(old, start)
-    old.save()
-    return HomeExerciseProgramFactory(
-        patient=old.patient, prescribed_by=old.prescribed_by, start_date=start
+    """A new program for ``old``'s patient, prescribed by the service the program form
+    calls: it supersedes ``old``."""
+    return home_exercise_program_create(
+        patient=old.patient,
+        acting_user=old.prescribed_by,
+        start_date=start,
+        end_date=None,
+        reminder_time=dt.time(18, 0),
+        reminder_days=list(range(7)),
+        reminders_enabled=True,
+        items=[{"exercise": exercise("calf-raises"), "sets": 2, "reps": 10}],
     )
 
 
