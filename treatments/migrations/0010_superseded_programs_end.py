@@ -6,6 +6,8 @@ next read counts every day again (clinic/reports/rollup.py), with these end date
 with only each program's exercise days as prescribed."""
 
 import datetime as dt
+from itertools import groupby
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -17,17 +19,17 @@ COMPLETIONS = 2
 
 def end_superseded(apps, schema_editor):
     Program = apps.get_model("treatments", "HomeExerciseProgram")
-    patients = (
-        Program.objects.filter(status="superseded")
-        .values_list("patient_id", flat=True)
-        .distinct()
-        .order_by()
+    # Every program of each patient with a superseded one, in the order prescribed: one
+    # query, read in chunks.
+    patients = Program.objects.filter(status="superseded").values("patient_id")
+    programs = (
+        Program.objects.filter(patient_id__in=patients).order_by("patient_id", "id").iterator()
     )
     clinic_zone = ZoneInfo(settings.TIME_ZONE)
     changed = []
-    for patient_id in patients.iterator():
-        programs = list(Program.objects.filter(patient_id=patient_id).order_by("id"))
-        for program, successor in zip(programs, [*programs[1:], None], strict=True):
+    for _, theirs in groupby(programs, key=attrgetter("patient_id")):
+        theirs = list(theirs)
+        for program, successor in zip(theirs, [*theirs[1:], None], strict=True):
             if program.status != "superseded":
                 continue
             if successor is not None:

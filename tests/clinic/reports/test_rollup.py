@@ -343,7 +343,10 @@ def test_programs_superseded_before_ending_them_was_the_rule_are_ended_and_recou
     # The old one ran on after the new one ended: 10 + 4 days, 6 of the new one's, 3.
     assert selectors.adherence(period, today=today).total.prescribed == 10 + 4 + 6 + 3
 
-    migration.end_superseded(apps, None)
+    with CaptureQueriesContext(connection) as queries:
+        migration.end_superseded(apps, None)
+    # The programs, their end dates, the rollup emptied and reset: whatever the patients.
+    assert len(queries.captured_queries) == 4
     old.refresh_from_db()
     orphan.refresh_from_db()
     assert old.end_date == today - dt.timedelta(days=11)
