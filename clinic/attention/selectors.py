@@ -1,7 +1,7 @@
 """The needs-attention rules, computed for one therapist's patients at once.
 
 "Their patients" (the caseload) are the patients, not archived, with an active plan of
-care written by the therapist, in name order, with their latest such plan. A slice of
+care written by the therapist, in name order. A slice of
 them (``_caseload_sql``) and the rules for it cost one query together, whatever the
 number of patients and the length of their history (``_rules_sql``): a UNION ALL of one
 part per rule, each reading only the few latest rows it needs, picked in the database
@@ -11,7 +11,8 @@ read as plain tuples with moments as seconds since the epoch (worded only for th
 page shows):
 
 1. the next live visit booked from now on (read with the caseload) and, only for a
-   patient without one, the latest past live visit (each a LIMIT 1 on an index);
+   patient without one, the latest past live visit (each a LIMIT 1 on an index) and the
+   latest such plan;
 2. each patient's two latest pain reports (every source: assessments, visits, email
    check-ins);
 3. each patient's two latest LEFS totals from signed assessments with a total and from
@@ -172,7 +173,7 @@ CHUNK_SLACK = 14
 def _caseload_sql(*, one: bool, limit: int | None, offset: int, after: bool = False) -> str:
     """The CTE ``chunk``: the therapist's patients (not archived, an active plan they
     wrote) by name, from ``offset``, at most ``limit`` of them, each with its place in
-    the caseload (``pos``) and its latest such plan. With ``after``, only those after a
+    the caseload (``pos``) and its next live visit. With ``after``, only those after a
     given patient (a parameter) by (last name, first name, id): the list's next page.
 
     The active plans are read first (plan_therapist_active_idx) and the patients by
@@ -203,11 +204,9 @@ def _caseload_sql(*, one: bool, limit: int | None, offset: int, after: bool = Fa
         "AND a.starts_at >= %s AND a.status IN (%s, %s) ORDER BY a.starts_at LIMIT 1)"
     )
     return (
-        "WITH chunk (pid, pos, first_name, last_name, plan_id, next_id) AS ("
+        "WITH chunk (pid, pos, first_name, last_name, next_id) AS ("
         "SELECT p.id, ROW_NUMBER() OVER (ORDER BY p.last_name, p.first_name, p.id), "
-        f"p.first_name, p.last_name, (SELECT MAX(tp.id) FROM {plan} AS tp "
-        "WHERE tp.therapist_id = %s AND tp.status = %s AND tp.patient_id = p.id), "
-        f"{next_visit} "
+        f"p.first_name, p.last_name, {next_visit} "
         f"FROM {patient} AS p WHERE p.archived_at IS NULL AND p.id {_members(plans)}"
         f"{following} ORDER BY p.last_name, p.first_name, p.id{window}) "
     )
@@ -248,6 +247,7 @@ def _rules_sql() -> str:
     program = q(HomeExerciseProgram._meta.db_table)
     completion = q(ExerciseCompletion._meta.db_table)
     ack = q(AttentionAcknowledgement._meta.db_table)
+    treatment_plan = q(TreatmentPlan._meta.db_table)
     chunk = "SELECT pid FROM chunk"
     live = ", ".join(["%s"] * len(LIVE_APPOINTMENT_STATUSES))
 
@@ -270,19 +270,24 @@ def _rules_sql() -> str:
             f"WHERE patient_id IN ({chunk}) AND {where}) AS ranked WHERE rk <= {limit}"
         )
 
-    # The latest past live visit (its id, then its moment), which only the "no next
-    # visit" reason words: read only for a patient with no next visit.
+    # The latest past live visit (its id, then its moment) and the latest active plan
+    # of care the therapist wrote, which only the "no next visit" reason words: read
+    # only for a patient with no next visit (a quarter of a seeded caseload).
     last_live = (
         "CASE WHEN next_id IS NULL THEN (SELECT {column} FROM "
         f"{appointment} WHERE patient_id = pid AND starts_at < %s AND status IN ({live}) "
         "ORDER BY starts_at DESC, id DESC LIMIT 1) END"
     )
+    latest_plan = (
+        f"CASE WHEN next_id IS NULL THEN (SELECT MAX(tp.id) FROM {treatment_plan} AS tp "
+        "WHERE tp.therapist_id = %s AND tp.status = %s AND tp.patient_id = pid) END"
+    )
     parts = [
         # 1. The next live visit (the chunk's) and, without one, the latest past live
-        #    visit.
+        #    visit and the plan.
         "SELECT 'v', pid, pos, next_id, "
         f"{last_live.format(column='id')}, {last_live.format(column=epoch_sql('starts_at'))}, "
-        "CAST(NULL AS double precision), first_name, last_name, plan_id FROM chunk",
+        f"CAST(NULL AS double precision), first_name, last_name, {latest_plan} FROM chunk",
         # 2. The two latest pain reports (every source).
         latest(
             "p",
@@ -360,8 +365,6 @@ def _evaluate(
     active = PlanStatus.ACTIVE.value
     live = [str(status) for status in LIVE_APPOINTMENT_STATUSES]
     params: list[Any] = [
-        therapist.pk,
-        active,
         now,
         AppointmentStatus.BOOKED.value,
         AppointmentStatus.CHECKED_IN.value,
@@ -373,6 +376,8 @@ def _evaluate(
         *live,
         now,
         *live,
+        therapist.pk,
+        active,
         RecordStatus.SIGNED.value,
         QuestionnaireInstrument.LEFS.value,
         QuestionnaireStatus.COMPLETED.value,
@@ -391,7 +396,7 @@ def _evaluate(
         prepared.execute(cursor, sql, params, label="attention")
         found = cursor.fetchall()
 
-    people: list[tuple[int, int, str, int]] = []  # place, patient, name, plan
+    people: list[tuple[int, int, str, int | None]] = []  # place, patient, name, plan
     next_visit: dict[int, int | None] = {}
     last_live: dict[int, tuple[int, float]] = {}  # the latest past live visit, its moment
     pain: dict[int, list[tuple[Any, int, int, float]]] = defaultdict(list)
@@ -577,7 +582,7 @@ def _missed_flags(
 
 def _next_visit_flags(
     next_visit_id: int | None,
-    plan_id: int,
+    plan_id: int | None,  # read only for a patient without a next visit
     last_live_id: int | None,
     last: float | None,
     zone: dt.tzinfo,
