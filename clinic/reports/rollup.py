@@ -201,21 +201,32 @@ def _changed_completions(since: dt.datetime, first: dt.date, until: dt.date) -> 
 
 
 def _plan(
-    source: int, first: dt.date, until: dt.date, state: ReportRollup
+    source: int,
+    first: dt.date,
+    until: dt.date,
+    state: ReportRollup,
+    *,
+    now: dt.datetime | None = None,
 ) -> tuple[dt.date, dt.date, list[tuple[dt.date, dt.date]], list[str]]:
     """The days the rollup will cover once ``first`` to before ``until`` is read (one
     unbroken stretch), the stretches of days (first, after last) to count for it (days
     not covered yet, and the days touched by changes since ``state.seen_at`` that the
-    last count did not take in) and the changes looked at. One query whatever the state
-    (the changes, by their indexed timestamps)."""
+    last count did not take in) and the changes looked at. One query (the changes, by
+    their indexed timestamps), or none for an empty rollup unless ``now`` is given."""
     old_from, old_until = state.days_from, state.days_until
+    changed = _changed_visits if source == VISITS else _changed_completions
     if old_from is None or old_until is None or old_from >= old_until:
-        # Nothing rolled up yet: count the stretch asked for; no change is looked up.
-        return first, until, [(first, until)], []
+        # Nothing rolled up yet: count the stretch asked for. Given ``now`` (the count
+        # is about to run), its changes within the margin are looked up only to be kept
+        # as handled: the count takes them in, so the reads within the margin after it
+        # need not count their days again.
+        if now is None:
+            return first, until, [(first, until)], []
+        recent = changed(now - MARGIN, first, until)
+        return first, until, [(first, until)], [key for key, _ in recent]
     new_from, new_until = min(first, old_from), max(until, old_until)
     stretches = [(new_from, old_from), (old_until, new_until)]
     since = (state.seen_at or timezone.now()) - MARGIN
-    changed = _changed_visits if source == VISITS else _changed_completions
     changes = changed(since, old_from, old_until)
     handled = set(state.handled)
     stretches += [days for key, days in changes if key not in handled]
@@ -236,7 +247,7 @@ def refresh(first: dt.date, until: dt.date, *, now: dt.datetime, source: int = V
         return
     with transaction.atomic():
         state = ReportRollup.objects.select_for_update().get(pk=state.pk)
-        new_from, new_until, stretches, seen = _plan(source, first, until, state)
+        new_from, new_until, stretches, seen = _plan(source, first, until, state, now=now)
         if not stretches:
             return
         days, rows = Q(), Q()
@@ -350,15 +361,17 @@ def refresh_episodes(*, now: dt.datetime) -> None:
 
     Two queries when nothing is to be worked out (the state, the changes); otherwise, in
     a transaction: the state again, locked, the changes again, delete, insert, update.
-    The first read works out every plan (no changes are looked up then)."""
+    The first read works out every plan, and looks the changes up only to keep their
+    keys: the reads within the margin after it then work none of them out again."""
     state, _ = ReportRollup.objects.get_or_create(pk=EPISODES)
     if state.seen_at is not None and not _to_work_out(state, now)[0]:
         return
     with transaction.atomic():
         state = ReportRollup.objects.select_for_update().get(pk=state.pk)
         plans: list[int] | None = None
-        seen: list[str] = []
-        if state.seen_at is not None:
+        if state.seen_at is None:
+            seen = _to_work_out(state, now)[1]
+        else:
             plans, seen = _to_work_out(state, now)
             if not plans:
                 return

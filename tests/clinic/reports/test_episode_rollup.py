@@ -70,6 +70,23 @@ def test_an_ended_episode_is_worked_out_once_and_then_read_from_the_rollup():
     assert selectors.outcomes(PERIOD, LEFS, now=now()).total.median_change == 9.0
 
 
+def test_the_first_read_keeps_the_changes_it_took_in_so_the_next_works_none_out_again():
+    """Plans and assessments saved just now, within the margin of the first read: that
+    read works every plan out; the next one finds the same changes worked out."""
+    therapist = TherapistFactory()
+    _ended(therapist, lefs_total=40, follow_ups=[(14, {"lefs_total": 49})])
+
+    with CaptureQueriesContext(connection) as first:
+        assert selectors.outcomes(PERIOD, LEFS, now=now()).total.measured == 1
+    assert _inserts(first.captured_queries) == 1
+    assert ReportRollup.objects.get(pk=rollup.EPISODES).handled
+
+    with CaptureQueriesContext(connection) as second:
+        assert selectors.outcomes(PERIOD, LEFS, now=now()).total.measured == 1
+    assert _inserts(second.captured_queries) == 0
+    assert len(second.captured_queries) == 2 + 2  # rollup state, changes; figures, names
+
+
 def test_a_late_signed_assessment_in_an_ended_episode_is_picked_up():
     therapist = TherapistFactory()
     plan = _ended(therapist, lefs_total=40, follow_ups=[(7, {"lefs_total": 48})])

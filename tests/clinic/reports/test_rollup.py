@@ -70,6 +70,24 @@ def test_a_finished_week_is_counted_once_and_then_read_from_the_rollup():
     assert (again.total.due, again.total.no_shows) == (2, 1)
 
 
+def test_the_first_count_keeps_the_changes_it_took_in_so_the_next_read_counts_none_again():
+    """Visits saved just now, within the margin of the first read of an empty rollup:
+    that read counts their days; the next one finds the same changes handled."""
+    practitioner = PractitionerFactory()
+    _visit(practitioner, START + dt.timedelta(days=1))
+    _visit(practitioner, START + dt.timedelta(days=2), AppointmentStatus.NO_SHOW)
+
+    with CaptureQueriesContext(connection) as first:
+        assert selectors.attendance(PERIOD, now=now()).total.no_shows == 1
+    assert _inserts(first.captured_queries) == 1
+    assert len(ReportRollup.objects.get(pk=rollup.VISITS).handled) == 2
+
+    with CaptureQueriesContext(connection) as second:
+        assert selectors.attendance(PERIOD, now=now()).total.no_shows == 1
+    assert _inserts(second.captured_queries) == 0
+    assert len(second.captured_queries) == 5  # state, changes, finished days, today, names
+
+
 def test_a_late_change_to_a_finished_day_is_picked_up_on_the_next_read():
     practitioner = PractitionerFactory()
     day = START + dt.timedelta(days=3)
@@ -186,6 +204,20 @@ def test_a_completion_recorded_late_for_a_finished_day_is_picked_up():
         report = selectors.adherence(PERIOD, today=today)
     assert _inserts(late.captured_queries, "reportcompletionday") == 1
     assert report.cells[(therapist.pk, 0)].done == 2
+
+
+def test_the_first_count_of_completions_keeps_the_changes_it_took_in():
+    therapist = TherapistFactory()
+    today = START + dt.timedelta(days=12)
+    program = HomeExerciseProgramFactory(prescribed_by=therapist, start_date=START)
+    ExerciseCompletionFactory(program=program, date=START + dt.timedelta(days=1))
+
+    with CaptureQueriesContext(connection) as first:
+        assert selectors.adherence(PERIOD, today=today).total.done == 1
+    assert _inserts(first.captured_queries, "reportcompletionday") == 1
+    with CaptureQueriesContext(connection) as second:
+        assert selectors.adherence(PERIOD, today=today).total.done == 1
+    assert _inserts(second.captured_queries, "reportcompletionday") == 0
 
 
 def test_a_program_ended_today_has_the_days_from_yesterday_counted_again():

@@ -244,16 +244,17 @@ def test_no_parameters_is_the_default_twelve_weeks(client_for, manager):
 # - the drill-down: the therapist's episodes, its audit event;
 # - a CSV: the report's queries and the export's audit event.
 # Attendance, utilisation and adherence first bring their rollup of finished days up to date
-# (clinic/reports/rollup.py). On this first read every day is counted and no change is
-# looked up: the state; then in a savepoint (the test runs in a transaction) the state
-# locked, delete, insert, update. They then read the finished days and today on apart
-# (one more query; adherence reads finished days only). A later read only looks up the
-# changes (tests/clinic/reports/test_rollup.py).
-ROLLUP = 1 + 2 + 4 + 1
+# (clinic/reports/rollup.py). On this first read every day is counted: the state; then in
+# a savepoint (the test runs in a transaction) the state locked, the changes of the last
+# minutes (kept as counted), delete, insert, update. They then read the finished days and
+# today on apart (one more query; adherence reads finished days only). A later read only
+# looks up the changes (tests/clinic/reports/test_rollup.py).
+ROLLUP = 1 + 2 + 5 + 1
 # Outcomes and the drill-down first bring the rollup of ended episodes up to date. On this
-# first read every ended plan is worked out: the state; then in a savepoint the state
-# locked, delete, insert, update. A later read only looks up the changes.
-EPISODES = 1 + 2 + 4
+# first read every plan is worked out: the state; then in a savepoint the state locked,
+# the changes of the last minutes (kept as worked out), delete, insert, update. A later
+# read only looks up the changes.
+EPISODES = 1 + 2 + 5
 QUERIES = {
     "reports:outcomes": 4 + 2 + EPISODES,
     "reports:attendance": 4 + 2 + ROLLUP,
