@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentStatus, WorkingHours
 from patients.models import Patient
-from tests.clinic.scheduling.conftest import at, give_hours
+from tests.clinic.scheduling.conftest import at, give_hours, next_fall_back
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.instances import instances_built
 
@@ -139,3 +139,19 @@ def test_overlapping_visits_side_by_side_compact_and_confirmed(client_for, thera
     assert f'<span class="cal-visit-line">{kind} · Confirmed ✓</span>' in second
     assert f'title="09:00–09:30 Ana &lt;b&gt;Ruiz&lt;/b&gt; · {kind} · Confirmed ✓"' in second
     assert "<b>" not in page.split("cal-col", 1)[1]
+
+
+@pytest.mark.parametrize("page", ["day", "week"])
+def test_visits_show_their_local_times_on_the_day_the_clocks_go_back(
+    client_for, therapist, alex, page
+):
+    """The grid reads starts and ends as instants and places them in the clinic's zone:
+    on the fall-back day (25 hours), a visit after the change shows its wall-clock time,
+    not the hour-off time a fixed offset from midnight would give."""
+    day = next_fall_back()
+    AppointmentFactory(practitioner=alex, starts_at=at(day, "09:00"), ends_at=at(day, "09:45"))
+    AppointmentFactory(practitioner=alex, starts_at=at(day, "16:00"), ends_at=at(day, "16:30"))
+    url = reverse("scheduling:day") if page == "day" else reverse("scheduling:week", args=[alex.pk])
+    content = client_for(therapist).get(url, {"date": f"{day:%Y-%m-%d}"}).content.decode()
+    assert '<span class="cal-visit-time">09:00–09:45</span>' in content
+    assert '<span class="cal-visit-time">16:00</span>' in content
