@@ -975,16 +975,16 @@ def test_today_loaders_query_counts_do_not_grow(
         )
 
     visits(practitioner)
-    # the day's visits as values, the listed ones, count of completed ones, practitioners,
-    # working hours with time off and clinic closures of the day (one query).
-    with django_assert_num_queries(5):
+    # the day's visits as values with the count of completed ones, the listed ones,
+    # practitioners, working hours with time off and clinic closures of the day (one query).
+    with django_assert_num_queries(4):
         selectors.front_desk_day(now=noon)
     # the therapist's practitioner record with their appointments.
     with django_assert_num_queries(1):
         selectors.therapist_day(therapist, now=noon)
     visits(other_practitioner)
     AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=50))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         selectors.front_desk_day(now=noon)
     with django_assert_num_queries(1):
         data = selectors.therapist_day(therapist, now=noon)
@@ -1156,9 +1156,9 @@ def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_runni
         status=AppointmentStatus.COMPLETED,
     )
     arriving = AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "16:00"))
-    # the day's visits as values, the listed ones, completed count, practitioners,
-    # hours with time off and closures.
-    with instances_built(Appointment) as built, django_assert_num_queries(5):
+    # the day's visits as values with the completed count, the listed ones,
+    # practitioners, hours with time off and closures.
+    with instances_built(Appointment) as built, django_assert_num_queries(4):
         data = selectors.front_desk_day(now=now)
     read = [visit.pk for visit in built]
     assert data["completed_count"] == 7
@@ -1199,7 +1199,7 @@ def test_front_desk_day_builds_model_instances_only_for_the_visits_it_lists(
         )
         for n in range(24)
     ]
-    with instances_built(Appointment) as built, django_assert_num_queries(5):
+    with instances_built(Appointment) as built, django_assert_num_queries(4):
         data = selectors.front_desk_day(now=now)
     read = [visit.pk for visit in built]
     listed = sorted(arriving, key=lambda v: (v.starts_at, v.pk))[:20]
