@@ -600,6 +600,24 @@ def _present(grid: Grid, *, dated: bool) -> Grid:
     return grid
 
 
+def _appointment_column(column: str) -> str:
+    """An appointment column in full, as Django writes it (test_windows.py reads it)."""
+    q = connection.ops.quote_name
+    return f"{q(Appointment._meta.db_table)}.{q(column)}"
+
+
+def _overlap_sql(start: dt.datetime, end: dt.datetime) -> tuple[str, list[Any]]:
+    """SQL and parameters for "overlaps [start, end)", bounded below as
+    clinic.models.overlapping bounds it (a visit lasts at most MAX_APPOINTMENT_DURATION),
+    so a (who, starts_at) index reads only the window."""
+    a = _appointment_column
+    adapt = connection.ops.adapt_datetimefield_value
+    return (
+        f"{a('starts_at')} < %s AND {a('starts_at')} > %s AND {a('ends_at')} > %s",
+        [adapt(end), adapt(start - MAX_APPOINTMENT_DURATION), adapt(start)],
+    )
+
+
 def _calendar_appointments(
     practitioner_ids: list[int], start: dt.datetime, end: dt.datetime
 ) -> list[CalendarVisit]:
@@ -610,14 +628,11 @@ def _calendar_appointments(
     database to run it for a day's 240 visits. Starts and ends are read as epoch_sql
     numbers, in C: Django read a timestamp in Python, some 4 us a value, two per visit."""
     q = connection.ops.quote_name
-    adapt = connection.ops.adapt_datetimefield_value
+    a = _appointment_column
     table = q(Appointment._meta.db_table)
     patient = q(Patient._meta.db_table)
     room = q(Room._meta.db_table)
-
-    def a(column: str) -> str:  # in full, as Django writes it (test_windows.py reads it)
-        return f"{table}.{q(column)}"
-
+    window, window_params = _overlap_sql(start, end)
     ids = ", ".join(["%s"] * len(practitioner_ids)) or "NULL"  # none: no rows
     sql = (
         f"SELECT {a('id')}, {a('practitioner_id')}, {a('patient_id')}, {a('room_id')}, "
@@ -625,17 +640,10 @@ def _calendar_appointments(
         f"{a('confirmed_at')} IS NOT NULL, p.first_name, p.last_name, r.name "
         f"FROM {table} INNER JOIN {patient} AS p ON p.id = {a('patient_id')} "
         f"LEFT OUTER JOIN {room} AS r ON r.id = {a('room_id')} "
-        f"WHERE {a('starts_at')} < %s AND {a('starts_at')} > %s AND {a('ends_at')} > %s "
-        f"AND {a('practitioner_id')} IN ({ids}) AND {a('status')} <> %s "
+        f"WHERE {window} AND {a('practitioner_id')} IN ({ids}) AND {a('status')} <> %s "
         f"ORDER BY {a('starts_at')}, {a('id')}"
     )
-    params = [
-        adapt(end),
-        adapt(start - MAX_APPOINTMENT_DURATION),
-        adapt(start),
-        *practitioner_ids,
-        AppointmentStatus.CANCELLED.value,
-    ]
+    params = [*window_params, *practitioner_ids, AppointmentStatus.CANCELLED.value]
     with connection.cursor() as cursor:
         prepared.execute(cursor, sql, params, label="calendar_visits")
         rows = cursor.fetchall()
@@ -858,18 +866,11 @@ def _live_appointments_sql(
     keep a tenth of them. The practitioners' part reads only its rows from
     appt_practitioner_start_idx, which carries what the query returns."""
     q = connection.ops.quote_name
-    adapt = connection.ops.adapt_datetimefield_value
+    a = _appointment_column
     table = q(Appointment._meta.db_table)
-
-    def a(column: str) -> str:  # in full, as Django writes it (test_windows.py reads it)
-        return f"{table}.{q(column)}"
-
     statuses = ", ".join(["%s"] * len(LIVE_APPOINTMENT_STATUSES))
-    window = (
-        f"{a('starts_at')} < %s AND {a('starts_at')} > %s "
-        f"AND {a('ends_at')} > %s AND {a('status')} IN ({statuses})"
-    )
-    window_params: list[Any] = [adapt(end), adapt(start - MAX_APPOINTMENT_DURATION), adapt(start)]
+    window, window_params = _overlap_sql(start, end)
+    window += f" AND {a('status')} IN ({statuses})"
     window_params += [str(status) for status in LIVE_APPOINTMENT_STATUSES]
     if exclude_ids:  # visits being moved do not hold their own slots
         window += f" AND {a('id')} NOT IN ({', '.join(['%s'] * len(exclude_ids))})"
