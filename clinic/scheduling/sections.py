@@ -80,7 +80,7 @@ def load_front_desk_day(request) -> dict:
     return data
 
 
-def _arrivals_html(arrivals: list[selectors.Arrival], csrf: str, back: str) -> SafeString:
+def _arrivals_html(arrivals: list[selectors.ListedVisit], csrf: str, back: str) -> SafeString:
     """The listed arrivals, one ``<li>`` each with its check-in (and, once late, no-show)
     form, written once here rather than by a template loop of some twenty values a row."""
     token = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
@@ -88,8 +88,8 @@ def _arrivals_html(arrivals: list[selectors.Arrival], csrf: str, back: str) -> S
     out = []
     for arrival in arrivals:
         visit = arrival.visit
-        name = escape(visit.patient.full_name)
-        room = f" · {escape(visit.room.name)}" if visit.room else ""
+        name = escape(visit.patient_name)
+        room = f" · {escape(visit.room_name)}" if visit.room_name else ""
         late, no_show = "", ""
         if arrival.late:
             late = '<span class="badge text-bg-warning">Late</span>'
@@ -100,11 +100,11 @@ def _arrivals_html(arrivals: list[selectors.Arrival], csrf: str, back: str) -> S
             )
         out.append(
             '\n  <li class="list-group-item d-flex flex-wrap justify-content-between '
-            f'align-items-center gap-2" data-arrival="{visit.pk}">\n'
+            f'align-items-center gap-2" data-arrival="{visit.id}">\n'
             f"    <span><strong>{escape(arrival.time)}</strong> "
             f'<a href="{escape(arrival.link)}">{name}</a>\n'
-            f'      <span class="text-muted">· {escape(visit.get_kind_display())} · '
-            f"{escape(visit.practitioner.display_name)}{room}</span>\n"
+            f'      <span class="text-muted">· {escape(arrival.kind)} · '
+            f"{escape(visit.practitioner_name)}{room}</span>\n"
             f"      {late}</span>\n"
             '    <span class="d-flex gap-1">\n'
             f'      <form method="post" action="{escape(arrival.check_in)}">{token}{back_input}'

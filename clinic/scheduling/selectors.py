@@ -1600,32 +1600,41 @@ FRONT_DESK_LISTED = [
     AppointmentStatus.NO_SHOW,
 ]
 
-# Today prints the next 20 arrivals (late ones first) and how many more wait: a clinic
-# group's morning has 250 visits still to come (docs/decisions.md, "Pages at a clinic
-# group's size").
+# Today prints the next 20 arrivals (late ones first), the first 20 checked-in visits and
+# the first 20 no-shows, and how many more of each: a clinic group's morning has 250
+# visits still to come (docs/decisions.md, "Pages at a clinic group's size").
 FRONT_DESK_ARRIVALS_SHOWN = 20
 
 
 class DayVisit(NamedTuple):
-    """A visit of the day as the free gaps need it: plain values, no model instance."""
+    """A visit of the day as Front desk Today needs it: plain values, no model instance.
+    Every visit still to come or running takes its time from the gaps; only the listed
+    ones (``FRONT_DESK_ARRIVALS_SHOWN`` of each listed status) carry the names their row
+    prints, the others None."""
 
     id: int
     practitioner_id: int
     starts_at: dt.datetime
     ends_at: dt.datetime
     status: str
+    kind: str
+    patient_name: str | None
+    practitioner_name: str | None
+    room_name: str | None
 
 
-class Arrival(NamedTuple):
-    """A listed arrival with what its row prints made here: its time, its link and its
-    check-in and no-show forms' actions (paths reversed once per page, patients/links.py)."""
+class ListedVisit(NamedTuple):
+    """A listed visit with what its row prints made here: its time, its link and, for an
+    arrival, its check-in and no-show forms' actions (paths reversed once per page,
+    patients/links.py)."""
 
-    visit: Appointment
+    visit: DayVisit
     time: str  # "09:00", local, as ``|time:"H:i"`` writes it
     late: bool  # due before now: a "Late" badge and a no-show button
     link: str
     check_in: str
     no_show: str
+    kind: str  # the kind's label
 
 
 def _front_desk_visits(
@@ -1633,26 +1642,42 @@ def _front_desk_visits(
 ) -> tuple[list[DayVisit], int]:
     """The day [start, end)'s visits the front desk's Today works with, in time order:
     those listed (booked, checked in, no-show) and the completed ones still running at
-    ``now``; and the number of completed ones. One query, plain SQL prepared once per
-    connection on PostgreSQL (patients/sql.py): Django took longer to build the two it
-    replaces than the database to run them. The statuses are listed (not "not
-    cancelled") so that the (status, starts_at) index reads the day."""
+    ``now``; and the number of completed ones. The first ``FRONT_DESK_ARRIVALS_SHOWN``
+    of each listed status by start come with their patient's, practitioner's and room's
+    names, each looked up by primary key only for those rows (a CASE runs its subquery
+    only when its condition holds). One query whether or not the day lists any visit,
+    plain SQL prepared once per connection on PostgreSQL (patients/sql.py): Django took
+    longer to build the three it replaces, and to make model instances of the listed
+    visits, than the database to run it. The statuses are listed (not "not cancelled")
+    so that the (status, starts_at) index reads the day."""
     q = connection.ops.quote_name
     adapt = connection.ops.adapt_datetimefield_value
     table = q(Appointment._meta.db_table)
+    patient = q(Patient._meta.db_table)
+    practitioner = q(Practitioner._meta.db_table)
+    room = q(Room._meta.db_table)
     listed = ", ".join(["%s"] * len(FRONT_DESK_LISTED))
+    shown = "WHEN d.status <> %s AND d.rank <= %s THEN"
     sql = (
-        f"SELECT 'v', id, practitioner_id, {epoch_sql('starts_at')} AS at, "
-        f"{epoch_sql('ends_at')}, status FROM {table} "
-        "WHERE starts_at >= %s AND starts_at < %s "
-        f"AND (status IN ({listed}) OR (status = %s AND ends_at > %s)) "
-        "UNION ALL SELECT 'c', COUNT(*), 0, 0, 0, '' FROM "
+        f"SELECT 'v', d.id, d.practitioner_id, {epoch_sql('d.starts_at')} AS at, "
+        f"{epoch_sql('d.ends_at')}, d.status, d.kind, "
+        f"CASE {shown} (SELECT p.first_name || ' ' || p.last_name FROM {patient} AS p "
+        "WHERE p.id = d.patient_id) END, "
+        f"CASE {shown} (SELECT pr.display_name FROM {practitioner} AS pr "
+        "WHERE pr.id = d.practitioner_id) END, "
+        f"CASE {shown} (SELECT r.name FROM {room} AS r WHERE r.id = d.room_id) END "
+        "FROM (SELECT id, practitioner_id, patient_id, room_id, starts_at, ends_at, status, "
+        "kind, ROW_NUMBER() OVER (PARTITION BY status ORDER BY starts_at, id) AS rank "
+        f"FROM {table} WHERE starts_at >= %s AND starts_at < %s "
+        f"AND (status IN ({listed}) OR (status = %s AND ends_at > %s))) AS d "
+        "UNION ALL SELECT 'c', COUNT(*), 0, 0, 0, '', '', NULL, NULL, NULL FROM "
         f"{table} WHERE starts_at >= %s AND starts_at < %s AND status = %s "
         "ORDER BY 1, 4, 2"
     )
     completed = AppointmentStatus.COMPLETED.value
     day = [adapt(start), adapt(end)]
     params = [
+        *[completed, FRONT_DESK_ARRIVALS_SHOWN] * 3,
         *day,
         *(status.value for status in FRONT_DESK_LISTED),
         completed,
@@ -1666,22 +1691,22 @@ def _front_desk_visits(
     # The count's row first ('c' before 'v'), then the visits by start, then id.
     (_, completed_count, *_), *visits = rows
     return [
-        DayVisit(pk, practitioner_id, moment(s), moment(e), status)
-        for _, pk, practitioner_id, s, e, status in visits
+        DayVisit(pk, practitioner_id, moment(s), moment(e), *rest)
+        for _, pk, practitioner_id, s, e, *rest in visits
     ], completed_count
 
 
 def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     """Today's arrivals, who is in, no-shows and free gaps. Queries: the day's visits (plain
-    values) with the count of completed ones (``_front_desk_visits``), the listed ones
-    (when there are any), practitioners; working hours, time off and closures (no gaps on
-    a closed day) in one (``_hours_time_off_closures``).
+    values, names for the listed ones) with the count of completed ones
+    (``_front_desk_visits``), practitioners; working hours, time off and closures (no
+    gaps on a closed day) in one (``_hours_time_off_closures``): three, whatever the day
+    holds.
 
     The gaps need every visit of the day still to come or running: those are read as plain
-    values (``DayVisit``: a tuple each, no model instance, no join). Model instances with
-    their patient, practitioner and room are read only for what the page prints: the next
-    ``FRONT_DESK_ARRIVALS_SHOWN`` arrivals, the checked-in visits and the no-shows; the
-    other arrivals are counted.
+    values (``DayVisit``: a tuple each, no model instance). Names are read only for what
+    the page prints: the next ``FRONT_DESK_ARRIVALS_SHOWN`` arrivals, checked-in visits
+    and no-shows; the others are counted.
 
     Completed visits are counted, not read: by the afternoon they are most of the day
     (200 of 230 at a clinic group's size). The only ones read are those still running
@@ -1691,21 +1716,10 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     today = clinic_today(now)
     start, end = _day_bounds(today, tz)
     day_visits, completed_count = _front_desk_visits(start, end, now)
-    arriving = [v.id for v in day_visits if v.status == AppointmentStatus.BOOKED]
-    shown_ids = arriving[:FRONT_DESK_ARRIVALS_SHOWN] + [
-        v.id
-        for v in day_visits
-        if v.status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW)
-    ]
-    shown = (
-        list(
-            Appointment.objects.filter(pk__in=shown_ids)
-            .select_related("patient", "practitioner", "room")
-            .order_by("starts_at", "id")
-        )
-        if shown_ids
-        else []
-    )
+    by_status: dict[str, list[DayVisit]] = {status.value: [] for status in FRONT_DESK_LISTED}
+    for visit in day_visits:
+        if visit.status in by_status:
+            by_status[visit.status].append(visit)
     practitioners = list(active_practitioners())
     availability = _hours_time_off_closures([p.pk for p in practitioners], start, end)
     closed = availability.closed
@@ -1721,24 +1735,36 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     link = path_maker("scheduling:appointment", 1)
     check_in = path_maker("scheduling:check_in", 1)
     no_show = path_maker("scheduling:no_show", 1)
-    arrivals = [
-        Arrival(
-            visit=v,
-            time=when(v.starts_at, "H:i"),
-            late=v.starts_at < now,
-            link=link(v.pk),
-            check_in=check_in(v.pk),
-            no_show=no_show(v.pk),
-        )
-        for v in shown
-        if v.status == AppointmentStatus.BOOKED
-    ]
+    hour = when_maker("H:i")
+
+    def listed(status: AppointmentStatus) -> tuple[list[ListedVisit], int]:
+        """The status's first visits by start, each with its row's values, and how many
+        more the day has."""
+        visits = by_status[status.value]
+        return [
+            ListedVisit(
+                visit=v,
+                time=hour(v.starts_at),
+                late=v.starts_at < now,
+                link=link(v.id),
+                check_in=check_in(v.id),
+                no_show=no_show(v.id),
+                kind=_label(AppointmentKind, v.kind),
+            )
+            for v in visits[:FRONT_DESK_ARRIVALS_SHOWN]
+        ], max(len(visits) - FRONT_DESK_ARRIVALS_SHOWN, 0)
+
+    arrivals, more_arrivals = listed(AppointmentStatus.BOOKED)
+    checked_in, more_checked_in = listed(AppointmentStatus.CHECKED_IN)
+    no_shows, more_no_shows = listed(AppointmentStatus.NO_SHOW)
     return {
         # The next arrivals, earliest (so late ones) first, and how many more wait.
         "arrivals": arrivals,
-        "more_arrivals": max(len(arriving) - FRONT_DESK_ARRIVALS_SHOWN, 0),
-        "checked_in": [v for v in shown if v.status == AppointmentStatus.CHECKED_IN],
-        "no_shows": [v for v in shown if v.status == AppointmentStatus.NO_SHOW],
+        "more_arrivals": more_arrivals,
+        "checked_in": checked_in,
+        "more_checked_in": more_checked_in,
+        "no_shows": no_shows,
+        "more_no_shows": more_no_shows,
         "completed_count": completed_count,
         "gaps": sorted(gaps, key=lambda g: (g[1], g[0].display_name)),
         "closed": closed.get(today, ""),

@@ -756,9 +756,47 @@ def test_front_desk_today_lists_arrivals_with_check_in_and_no_shows(
     assert f'data-arrival="{arriving.pk}"' in html
     assert reverse("scheduling:check_in", args=[arriving.pk]) in html
     assert missed.patient.full_name in html
+    assert reverse("scheduling:appointment", args=[missed.pk]) in html
     data = dict((s.key, d) for s, d in response.context["sections"])["front-desk-day"]
-    assert data["no_shows"] == [missed]
+    assert [row.visit.id for row in data["no_shows"]] == [missed.pk]
+    assert data["no_shows"][0].visit.patient_name == missed.patient.full_name
     assert "gaps" in data
+
+
+def test_front_desk_today_lists_the_first_20_no_shows_and_how_many_more(
+    client_for, front_desk, practitioner, clinic_noon
+):
+    today = timezone.localdate()
+    missed = [
+        AppointmentFactory(
+            practitioner=practitioner,
+            starts_at=at(today, "01:00") + dt.timedelta(minutes=30 * n),
+            ends_at=at(today, "01:30") + dt.timedelta(minutes=30 * n),
+            status=AppointmentStatus.NO_SHOW,
+        )
+        for n in range(22)
+    ]
+    html = client_for(front_desk).get(reverse("today")).content.decode()
+    links = {v.pk: f'href="{reverse("scheduling:appointment", args=[v.pk])}"' for v in missed}
+    shown = [v for v in missed if links[v.pk] in html]
+    assert shown == missed[:20]
+    assert "2 more no-shows today" in html
+
+
+def test_front_desk_today_reads_as_many_queries_on_an_empty_day(
+    client_for, front_desk, practitioner, clinic_noon
+):
+    """The listed visits' names come with the day's visits: a day with nothing to list
+    (a Sunday) and a busy one read the same queries."""
+    client = client_for(front_desk)
+    with CaptureQueriesContext(connection) as empty:
+        html = client.get(reverse("today")).content.decode()
+    assert "No more arrivals expected today." in html
+    _today_visits(practitioner)
+    with CaptureQueriesContext(connection) as busy:
+        html = client.get(reverse("today")).content.decode()
+    assert "data-arrival=" in html
+    assert len(busy.captured_queries) == len(empty.captured_queries)
 
 
 def test_front_desk_today_query_count_is_constant(
@@ -975,16 +1013,16 @@ def test_today_loaders_query_counts_do_not_grow(
         )
 
     visits(practitioner)
-    # the day's visits as values with the count of completed ones, the listed ones,
-    # practitioners, working hours with time off and clinic closures of the day (one query).
-    with django_assert_num_queries(4):
+    # the day's visits as values (names for the listed ones) with the count of completed
+    # ones, practitioners, working hours with time off and clinic closures of the day.
+    with django_assert_num_queries(3):
         selectors.front_desk_day(now=noon)
     # the therapist's practitioner record with their appointments.
     with django_assert_num_queries(1):
         selectors.therapist_day(therapist, now=noon)
     visits(other_practitioner)
     AppointmentFactory(practitioner=practitioner, starts_at=noon + dt.timedelta(minutes=50))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         selectors.front_desk_day(now=noon)
     with django_assert_num_queries(1):
         data = selectors.therapist_day(therapist, now=noon)
@@ -1156,25 +1194,27 @@ def test_front_desk_day_counts_completed_visits_and_reads_only_those_still_runni
         status=AppointmentStatus.COMPLETED,
     )
     arriving = AppointmentFactory(practitioner=practitioner, starts_at=at(monday, "16:00"))
-    # the day's visits as values with the completed count, the listed ones,
+    # the day's visits as values (names for the listed ones) with the completed count,
     # practitioners, hours with time off and closures.
-    with instances_built(Appointment) as built, django_assert_num_queries(4):
+    with instances_built(Appointment) as built, django_assert_num_queries(3):
         data = selectors.front_desk_day(now=now)
-    read = [visit.pk for visit in built]
     assert data["completed_count"] == 7
-    # The running visit is read as plain values for the gaps, not as a model instance.
-    assert read == [arriving.pk] and running.pk not in read
-    assert [a.visit for a in data["arrivals"]] == [arriving]
+    # The running visit is read as plain values for the gaps, unlisted; no visit is a
+    # model instance.
+    assert built == []
+    assert [a.visit.id for a in data["arrivals"]] == [arriving.pk]
+    assert running.pk not in [row.visit.id for row in data["checked_in"]]
     gaps = [(s, e) for p, s, e in data["gaps"] if p == practitioner]
     assert gaps[0] == (at(monday, "15:30"), at(monday, "16:00"))
 
 
-def test_front_desk_day_builds_model_instances_only_for_the_visits_it_lists(
-    practitioner, other_practitioner, monday, django_assert_num_queries
+def test_front_desk_day_reads_names_only_for_the_visits_it_lists(
+    practitioner, other_practitioner, room, monday, django_assert_num_queries
 ):
     """A clinic group's morning has 250 arrivals: they all take time from the gaps, read as
-    plain values; only the 20 listed arrivals, the checked-in visits and the no-shows
-    become model instances (docs/decisions.md, "Pages at a clinic group's size")."""
+    plain values; names are read only for the 20 listed arrivals, the checked-in visits
+    and the no-shows, and no visit becomes a model instance (docs/decisions.md, "Pages at
+    a clinic group's size")."""
 
     from clinic.scheduling import selectors
 
@@ -1196,22 +1236,38 @@ def test_front_desk_day_builds_model_instances_only_for_the_visits_it_lists(
             practitioner=(practitioner, other_practitioner)[n % 2],
             starts_at=at(monday, "08:00") + dt.timedelta(minutes=30 * (n // 2)),
             ends_at=at(monday, "08:30") + dt.timedelta(minutes=30 * (n // 2)),
+            room=room if n == 0 else None,
         )
         for n in range(24)
     ]
-    with instances_built(Appointment) as built, django_assert_num_queries(4):
+    with instances_built(Appointment) as built, django_assert_num_queries(3):
         data = selectors.front_desk_day(now=now)
-    read = [visit.pk for visit in built]
+    assert built == []
     listed = sorted(arriving, key=lambda v: (v.starts_at, v.pk))[:20]
-    assert sorted(read) == sorted([no_show.pk, checked_in.pk, *(v.pk for v in listed)])
-    assert [a.visit for a in data["arrivals"]] == listed
+    assert [a.visit.id for a in data["arrivals"]] == [v.pk for v in listed]
     first = data["arrivals"][0]
-    assert first.link == reverse("scheduling:appointment", args=[first.visit.pk])
-    assert first.check_in == reverse("scheduling:check_in", args=[first.visit.pk])
-    assert first.no_show == reverse("scheduling:no_show", args=[first.visit.pk])
+    assert first.link == reverse("scheduling:appointment", args=[first.visit.id])
+    assert first.check_in == reverse("scheduling:check_in", args=[first.visit.id])
+    assert first.no_show == reverse("scheduling:no_show", args=[first.visit.id])
     assert first.time == "08:00" and not first.late
+    assert first.kind == listed[0].get_kind_display()
+    assert (first.visit.patient_name, first.visit.practitioner_name, first.visit.room_name) == (
+        listed[0].patient.full_name,
+        listed[0].practitioner.display_name,
+        room.name,
+    )
+    assert data["arrivals"][1].visit.room_name is None
     assert data["more_arrivals"] == 4
-    assert data["checked_in"] == [checked_in] and data["no_shows"] == [no_show]
+    assert [row.visit.id for row in data["checked_in"]] == [checked_in.pk]
+    assert [row.visit.id for row in data["no_shows"]] == [no_show.pk]
+    assert data["checked_in"][0].visit.patient_name == checked_in.patient.full_name
+    assert data["no_shows"][0].time == "07:00"
+    assert data["no_shows"][0].link == reverse("scheduling:appointment", args=[no_show.pk])
+    # The arrivals past the first 20 are read without names, for the gaps only.
+    start, end = at(monday, "00:00"), at(monday, "00:00") + dt.timedelta(days=1)
+    visits, _ = selectors._front_desk_visits(start, end, now)
+    unnamed = {v.id for v in visits if v.patient_name is None}
+    assert unnamed == {v.pk for v in arriving} - {v.pk for v in listed}
     # The unlisted arrivals still take their time from the gaps: each practitioner is
     # booked from 8:00 to 14:00 without a break.
     for who in (practitioner, other_practitioner):
