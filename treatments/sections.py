@@ -122,7 +122,7 @@ def load_unsigned_notes(request) -> dict:
     link = path_maker("treatments:note_detail", 1)
     visited = when_maker("D j M, H:i")
     rows = "".join(
-        f'<li><a href="{link(note.pk)}">{escape(note.patient.full_name)}, '
+        f'<li><a href="{link(note.id)}">{escape(note.patient_name)}, '
         f"{visited(note.visited_at)}</a></li>\n"
         for note in notes
     )
