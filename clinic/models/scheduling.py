@@ -204,7 +204,8 @@ class Appointment(models.Model):
             # the availability read (clinic/scheduling/selectors.py,
             # _live_appointments_sql) and the week's grid (_calendar_appointments) read
             # of a visit, so a preview's weeks and a week of one practitioner's visits
-            # come from the index alone, not from the start index's whole clinic.
+            # come from the index alone, not from the start index's whole clinic. The
+            # therapist's Today reads their day from it too (therapist_day).
             models.Index(
                 fields=["practitioner", "starts_at"],
                 include=["ends_at", "status", "patient", "room", "id", "kind", "confirmed_at"],
