@@ -65,7 +65,9 @@ def appointment_emails_enqueue(
     ]
     if not rows:
         return []
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (a booking's): an error here fails the
+    # caller's transaction whole, and the savepoint cost two round trips per booking.
+    with transaction.atomic(savepoint=False):
         Reminder.objects.bulk_create(rows, ignore_conflicts=True)
         ids = list(
             Reminder.objects.filter(

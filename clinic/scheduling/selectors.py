@@ -348,7 +348,7 @@ def _build_grid(
 ) -> Grid:
     """The columns' bands, visits and (with ``rules``) free slots placed on one time
     scale. ``availability``: the working hours, time off and closures of the columns'
-    practitioners and days (``_hours_time_off_closures``)."""
+    practitioners and days (``hours_time_off_closures``)."""
     closed = availability.closed
     for shown in columns:
         shown.closed = closed.get(shown.day, "")
@@ -657,7 +657,7 @@ def _calendar_appointments(
 def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
     """One column per active practitioner, with free slots of the follow-up length when
     ``rules`` are given. Queries: 3, practitioners; appointments; working hours, time off
-    touching the day and closures of the day in one (``_hours_time_off_closures``)."""
+    touching the day and closures of the day in one (``hours_time_off_closures``)."""
     tz = clinic_zone()
     today = clinic_today()
     practitioners = list(active_practitioners())
@@ -668,7 +668,7 @@ def calendar_day(day: dt.date, rules: SchedulingSettings | None = None) -> Grid:
         for p in practitioners
     ]
     appointments = _calendar_appointments(ids, start, end)
-    availability = _hours_time_off_closures(ids, start, end)
+    availability = hours_time_off_closures(ids, start, end)
     return _present(_build_grid(columns, appointments, availability, tz, rules), dated=False)
 
 
@@ -681,7 +681,7 @@ def calendar_week(
 ) -> Grid:
     """Monday to Sunday for one practitioner (weekend days only when used). Queries: 2,
     appointments; working hours, time off and closures of the week in one
-    (``_hours_time_off_closures``)."""
+    (``hours_time_off_closures``)."""
     tz = clinic_zone()
     today = clinic_today()
     monday = week_start(day)
@@ -689,7 +689,7 @@ def calendar_week(
     start, _ = _day_bounds(days[0], tz)
     _, end = _day_bounds(days[-1], tz)
     appointments = _calendar_appointments([practitioner.pk], start, end)
-    availability = _hours_time_off_closures([practitioner.pk], start, end)
+    availability = hours_time_off_closures([practitioner.pk], start, end)
     working_days = {
         d for d, blocks in availability.hours.get(practitioner.pk, {}).items() if blocks
     }
@@ -722,7 +722,7 @@ def _availability(
     ``visits``, when given, receives those appointments with what a preview needs to name
     them (same query); ``exclude_ids`` are visits being moved, which do not hold their own
     slots."""
-    availability = _hours_time_off_closures(practitioner_ids, start, time_off_until or end)
+    availability = hours_time_off_closures(practitioner_ids, start, time_off_until or end)
     _add_appointments(
         availability,
         practitioner_ids,
@@ -736,7 +736,7 @@ def _availability(
     return availability
 
 
-def _hours_time_off_closures(
+def hours_time_off_closures(
     practitioner_ids: list[int], start: dt.datetime, end: dt.datetime
 ) -> Availability:
     """The practitioners' working hours, their time off overlapping [start, end) and the
@@ -1700,7 +1700,7 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
     """Today's arrivals, who is in, no-shows and free gaps. Queries: the day's visits (plain
     values, names for the listed ones) with the count of completed ones
     (``_front_desk_visits``), practitioners; working hours, time off and closures (no
-    gaps on a closed day) in one (``_hours_time_off_closures``): three, whatever the day
+    gaps on a closed day) in one (``hours_time_off_closures``): three, whatever the day
     holds.
 
     The gaps need every visit of the day still to come or running: those are read as plain
@@ -1721,7 +1721,7 @@ def front_desk_day(*, now: dt.datetime | None = None) -> dict[str, Any]:
         if visit.status in by_status:
             by_status[visit.status].append(visit)
     practitioners = list(active_practitioners())
-    availability = _hours_time_off_closures([p.pk for p in practitioners], start, end)
+    availability = hours_time_off_closures([p.pk for p in practitioners], start, end)
     closed = availability.closed
     for visit in day_visits:
         if visit.status in LIVE_APPOINTMENT_STATUSES:

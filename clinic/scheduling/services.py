@@ -55,8 +55,8 @@ from clinic.waitlist import services as waitlist
 from patients.audit import AuditAction, audit_record
 from patients.localtime import UTC, clinic_today, clinic_zone
 
-from .availability import peak_occupancy, within_working_hours
-from .selectors import UNDO_TO, can_undo_status, scheduling_settings
+from .availability import Availability, peak_occupancy, within_working_hours
+from .selectors import UNDO_TO, can_undo_status, hours_time_off_closures, scheduling_settings
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -206,59 +206,40 @@ def _conflict_subject(
     return "the patient"
 
 
-def _within_working_hours(
-    practitioner_id: int, starts_at: dt.datetime, ends_at: dt.datetime
-) -> bool:
-    tz = clinic_zone()
-    weekday = starts_at.astimezone(tz).weekday()
-    blocks = list(
-        WorkingHours.objects.filter(practitioner_id=practitioner_id, weekday=weekday).values_list(
-            "start", "end"
-        )
-    )
-    return within_working_hours({weekday: blocks}, starts_at, ends_at, tz)
-
-
 def _check_availability(
     practitioner: Practitioner,
+    availability: Availability,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     *,
     allow_outside_hours: bool,
 ) -> None:
-    off = (
-        TimeOff.objects.filter(
-            practitioner=practitioner, starts_at__lt=ends_at, ends_at__gt=starts_at
-        )
-        .values_list("reason", flat=True)
-        .first()
-    )
-    if off is not None:
+    """Refuse a visit in the practitioner's time off or, unless allowed, outside their
+    working hours (``availability``: theirs, read under their lock)."""
+    off = availability.time_off.get(practitioner.pk)  # by start: the earliest first
+    if off:
+        reason = off[0][2]
         raise SchedulingError(
-            f"{practitioner.display_name} is away then ({off or 'time off'}). "
+            f"{practitioner.display_name} is away then ({reason or 'time off'}). "
             "Pick another time or practitioner."
         )
-    if not allow_outside_hours and not _within_working_hours(practitioner.pk, starts_at, ends_at):
+    hours = availability.hours.get(practitioner.pk, {})
+    if not allow_outside_hours and not within_working_hours(
+        hours, starts_at, ends_at, availability.tz
+    ):
         raise OutsideWorkingHours(
             f"This is outside {practitioner.display_name}'s working hours. "
             "Tick “Book outside working hours” to book it anyway."
         )
 
 
-def _check_open(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
-    """Refuse a visit touching a closed day (local dates in the clinic's zone)."""
-    tz = clinic_zone()
-    first = starts_at.astimezone(tz).date()
-    last = (ends_at - dt.timedelta(microseconds=1)).astimezone(tz).date()
-    closure = (
-        ClinicClosure.objects.filter(starts_on__lte=last, ends_on__gte=first)
-        .order_by("starts_on", "id")
-        .values_list("starts_on", "reason")
-        .first()
-    )
-    if closure is not None:
-        starts_on, reason = closure
-        raise ClinicClosed(closed_message(max(starts_on, first), reason))
+def _check_open(availability: Availability) -> None:
+    """Refuse a visit touching a closed day (``availability.closed``: the closures of the
+    visit's local days in the clinic's zone, each day with its earliest closure's
+    reason)."""
+    if availability.closed:
+        day = min(availability.closed)
+        raise ClinicClosed(closed_message(day, availability.closed[day]))
 
 
 def _insert(appointment: Appointment) -> Appointment:
@@ -315,11 +296,16 @@ def appointment_book(
         )
     if room is not None and not room.active:
         raise SchedulingError(f"{room.name} is not in use any more; choose another room.")
-    _check_open(starts_at, ends_at)
     locked = _lock_practitioner(practitioner.pk)
+    # The clinic's closures of the visit's days, the practitioner's time off and working
+    # hours: one query, under the lock.
+    availability = hours_time_off_closures([locked.pk], starts_at, ends_at)
+    _check_open(availability)
     if not locked.active:
         raise SchedulingError(f"{locked.display_name} is not taking bookings.")
-    _check_availability(locked, starts_at, ends_at, allow_outside_hours=allow_outside_hours)
+    _check_availability(
+        locked, availability, starts_at, ends_at, allow_outside_hours=allow_outside_hours
+    )
     # After the practitioner, always in that order: the capacity is read under the lock.
     room = _lock_room(room.pk) if room is not None else None
     exclusive = room is None or room.capacity <= 1

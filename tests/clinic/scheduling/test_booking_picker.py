@@ -179,6 +179,12 @@ def test_book_get_and_post_query_counts_do_not_grow(
         client, client.post, url, _booking(patient.pk, practitioner, monday, time="11:00")
     )
     assert later == first
+    # session, user, user permissions, group permissions, settings, patient,
+    # practitioner; the booking's transaction (a savepoint and its release inside the
+    # test's, BEGIN and COMMIT when served) around the practitioner's lock, closures with
+    # time off and hours (one query), the clashes, the insert in its savepoint (three),
+    # the outbox's insert and its ids (no savepoint of its own) and the audit event.
+    assert first == 18
     assert Appointment.objects.filter(starts_at__gt=timezone.now()).count() == 2
 
 
