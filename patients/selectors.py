@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, QuerySet, Value
+from django.db.models import Count, Model, QuerySet, Value
 from django.db.models.functions import Concat
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -502,27 +502,43 @@ class DraftRow(NamedTuple):
     patient_name: str
 
 
-def therapist_drafts(user: User, limit: int = 20) -> tuple[list[DraftRow], bool]:
-    """The therapist's oldest ``limit`` unsigned assessments for Today, and whether there
-    are more: one query of ``limit + 1`` rows (index assessment_therapist_todo_idx), so a
-    therapist with hundreds of drafts costs the same as one with three. Plain SQL
-    prepared once per connection on PostgreSQL (patients/sql.py), read as tuples: the
-    ORM's query and its 21 deferred instances with their patients took four times as
-    long."""
+def oldest_drafts(
+    model: type[Model], moment_field: str, columns: list[str], user: User, limit: int
+) -> tuple[list[tuple[Any, ...]], bool]:
+    """The therapist's oldest ``limit`` drafts of ``model`` (a signed record with
+    ``therapist``, ``status`` and ``patient``), oldest ``moment_field`` first, as tuples:
+    the record's ``columns`` (``moment_field`` as seconds since the epoch wherever it is
+    listed), then the patient's name; and whether there are more. One query of ``limit +
+    1`` rows on the model's (therapist, status, moment, id) index, plain SQL prepared
+    once per connection on PostgreSQL (patients/sql.py): the ORM's query and its deferred
+    instances with their patients took four times as long."""
     q = connection.ops.quote_name
+    table = model._meta.db_table
+    selected = ", ".join(
+        epoch_sql(f"r.{name}") if name == moment_field else f"r.{name}" for name in columns
+    )
     sql = (
-        f"SELECT a.id, a.kind, {epoch_sql('a.assessed_at')}, a.patient_id, p.first_name, "
-        f"p.last_name FROM {q(Assessment._meta.db_table)} AS a "
-        f"INNER JOIN {q(Patient._meta.db_table)} AS p ON p.id = a.patient_id "
-        "WHERE a.therapist_id = %s AND a.status = %s ORDER BY a.assessed_at, a.id LIMIT %s"
+        f"SELECT {selected}, p.first_name, p.last_name FROM {q(table)} AS r "
+        f"INNER JOIN {q(Patient._meta.db_table)} AS p ON p.id = r.patient_id "
+        "WHERE r.therapist_id = %s AND r.status = %s "
+        f"ORDER BY r.{moment_field}, r.id LIMIT %s"
     )
     with connection.cursor() as cursor:
-        prepared.execute(
-            cursor, sql, [user.pk, RecordStatus.DRAFT.value, limit + 1], label="drafts"
-        )
+        params = [user.pk, RecordStatus.DRAFT.value, limit + 1]
+        prepared.execute(cursor, sql, params, label=f"drafts_{table}")
         rows = cursor.fetchall()
+    return rows[:limit], len(rows) > limit
+
+
+def therapist_drafts(user: User, limit: int = 20) -> tuple[list[DraftRow], bool]:
+    """The therapist's oldest ``limit`` unsigned assessments for Today, and whether there
+    are more (``oldest_drafts``, index assessment_therapist_todo_idx), so a therapist
+    with hundreds of drafts costs the same as one with three."""
+    rows, more = oldest_drafts(
+        Assessment, "assessed_at", ["id", "kind", "assessed_at", "patient_id"], user, limit
+    )
     drafts = [
         DraftRow(pk, kind, moment(at), patient_id, f"{first} {last}")
         for pk, kind, at, patient_id, first, last in rows
     ]
-    return drafts[:limit], len(drafts) > limit
+    return drafts, more

@@ -33,7 +33,7 @@ from django.utils.safestring import SafeString, mark_safe
 from patients import sql as prepared
 from patients.localtime import clinic_today, clinic_zone, local_datetime
 from patients.models import Assessment, Patient, Precaution, RecordStatus
-from patients.selectors import epoch_sql, moment
+from patients.selectors import epoch_sql, moment, oldest_drafts
 
 from .catalogue import DEFAULT_PRECAUTION_TABLE, NO_RESTRICTION, PUBLISHED_TECHNIQUES
 from .contraindications import Restriction, technique_restrictions
@@ -357,23 +357,9 @@ class UnsignedNote(NamedTuple):
 
 def unsigned_notes_for(user: User, limit: int = 20) -> tuple[list[UnsignedNote], bool]:
     """A therapist's oldest ``limit`` draft notes for the Today page, and whether there
-    are more: one query of ``limit + 1`` rows (the therapist/status/visited_at index).
-    Plain SQL prepared once per connection on PostgreSQL (patients/sql.py), read as
-    tuples: the ORM's query and its deferred instances took four times as long."""
-    q = connection.ops.quote_name
-    sql = (
-        f"SELECT n.id, {epoch_sql('n.visited_at')}, p.first_name, p.last_name "
-        f"FROM {q(VisitNote._meta.db_table)} AS n "
-        f"INNER JOIN {q(Patient._meta.db_table)} AS p ON p.id = n.patient_id "
-        "WHERE n.therapist_id = %s AND n.status = %s ORDER BY n.visited_at, n.id LIMIT %s"
-    )
-    with connection.cursor() as cursor:
-        prepared.execute(
-            cursor, sql, [user.pk, RecordStatus.DRAFT.value, limit + 1], label="unsigned_notes"
-        )
-        rows = cursor.fetchall()
-    notes = [UnsignedNote(pk, moment(at), f"{first} {last}") for pk, at, first, last in rows]
-    return notes[:limit], len(notes) > limit
+    are more (``oldest_drafts``, the therapist/status/visited_at index)."""
+    rows, more = oldest_drafts(VisitNote, "visited_at", ["id", "visited_at"], user, limit)
+    return [UnsignedNote(pk, moment(at), f"{first} {last}") for pk, at, first, last in rows], more
 
 
 @dataclass(frozen=True)
