@@ -159,23 +159,16 @@ def _other_reports_html(reports: list[ChartPoint]) -> SafeString:
     return mark_safe(items)  # noqa: S308
 
 
-def _kind_label(kind: str) -> str:
-    """The assessment kind's label; the value itself when it is none of them."""
-    try:
-        return str(AssessmentKind(kind).label)
-    except ValueError:
-        return kind
-
-
 def load_drafts(request) -> dict:
     # One query; the rows' markup made here once, not by tags per row (links.py).
     drafts, more = therapist_drafts(request.user)
     link = path_maker("patients:assessment_detail", 2)
     assessed = when_maker("j M, H:i")
+    kinds = {kind: str(label) for kind, label in AssessmentKind.choices}  # once a page
     rows = "".join(
         '<li class="list-group-item px-0 d-flex justify-content-between">\n'
         f'<a href="{link(draft.patient_id, draft.id)}">{escape(draft.patient_name)} · '
-        f"{escape(_kind_label(draft.kind))}</a>\n"
+        f"{escape(kinds.get(draft.kind, draft.kind))}</a>\n"
         f'<span class="text-muted small">{assessed(draft.assessed_at)}</span>\n</li>\n'
         for draft in drafts
     )

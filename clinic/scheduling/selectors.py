@@ -1657,18 +1657,17 @@ def _front_desk_visits(
     practitioner = q(Practitioner._meta.db_table)
     room = q(Room._meta.db_table)
     listed = ", ".join(["%s"] * len(FRONT_DESK_LISTED))
-    shown = "WHEN d.status <> %s AND d.rank <= %s THEN"
     sql = (
         f"SELECT 'v', d.id, d.practitioner_id, {epoch_sql('d.starts_at')} AS at, "
         f"{epoch_sql('d.ends_at')}, d.status, d.kind, "
-        f"CASE {shown} (SELECT p.first_name || ' ' || p.last_name FROM {patient} AS p "
-        "WHERE p.id = d.patient_id) END, "
-        f"CASE {shown} (SELECT pr.display_name FROM {practitioner} AS pr "
+        "CASE WHEN d.shown THEN (SELECT p.first_name || ' ' || p.last_name "
+        f"FROM {patient} AS p WHERE p.id = d.patient_id) END, "
+        f"CASE WHEN d.shown THEN (SELECT pr.display_name FROM {practitioner} AS pr "
         "WHERE pr.id = d.practitioner_id) END, "
-        f"CASE {shown} (SELECT r.name FROM {room} AS r WHERE r.id = d.room_id) END "
+        f"CASE WHEN d.shown THEN (SELECT r.name FROM {room} AS r WHERE r.id = d.room_id) END "
         "FROM (SELECT id, practitioner_id, patient_id, room_id, starts_at, ends_at, status, "
-        "kind, ROW_NUMBER() OVER (PARTITION BY status ORDER BY starts_at, id) AS rank "
-        f"FROM {table} WHERE starts_at >= %s AND starts_at < %s "
+        "kind, status <> %s AND ROW_NUMBER() OVER (PARTITION BY status ORDER BY starts_at, id) "
+        f"<= %s AS shown FROM {table} WHERE starts_at >= %s AND starts_at < %s "
         f"AND (status IN ({listed}) OR (status = %s AND ends_at > %s))) AS d "
         "UNION ALL SELECT 'c', COUNT(*), 0, 0, 0, '', '', NULL, NULL, NULL FROM "
         f"{table} WHERE starts_at >= %s AND starts_at < %s AND status = %s "
@@ -1677,7 +1676,8 @@ def _front_desk_visits(
     completed = AppointmentStatus.COMPLETED.value
     day = [adapt(start), adapt(end)]
     params = [
-        *[completed, FRONT_DESK_ARRIVALS_SHOWN] * 3,
+        completed,
+        FRONT_DESK_ARRIVALS_SHOWN,
         *day,
         *(status.value for status in FRONT_DESK_LISTED),
         completed,

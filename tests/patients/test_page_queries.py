@@ -197,6 +197,14 @@ def test_today_reads_the_oldest_drafts_in_one_query_however_many(
         assert more is (count > 20)
 
 
+def test_today_lists_each_draft_with_its_patient_kind_and_link(client_for, therapist, values):
+    patient = PatientFactory(first_name="Dora", last_name="Draft")
+    draft = services.assessment_create(patient=patient, acting_user=therapist, values=values())
+    html = client_for(therapist).get(reverse("today")).content.decode()
+    link = reverse("patients:assessment_detail", args=[patient.pk, draft.pk])
+    assert f'<a href="{link}">Dora Draft · {draft.get_kind_display()}</a>' in html
+
+
 def test_today_says_when_more_drafts_wait_than_it_shows(client_for, therapist, values):
     for _ in range(21):
         services.assessment_create(patient=PatientFactory(), acting_user=therapist, values=values())
